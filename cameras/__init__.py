@@ -1,0 +1,1 @@
+"""Everything that talks to or imitates a camera (ONVIF client, catalogue, simulator)."""

@@ -1,0 +1,1 @@
+"""The supervision engine: probes, picture health, incidents, live fan-out."""
