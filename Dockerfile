@@ -1,0 +1,33 @@
+# Vigie service image. Build: docker build -t vigie .  Run: docker run -p 8000:8000 -e VIGIE_DATABASE_URL=... vigie
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VIGIE_DATA_DIR=/var/lib/vigie
+
+RUN groupadd --system vigie \
+    && useradd --system --gid vigie --home-dir /var/lib/vigie --shell /usr/sbin/nologin vigie \
+    && mkdir -p /var/lib/vigie \
+    && chown vigie:vigie /var/lib/vigie
+
+WORKDIR /opt/vigie
+COPY pyproject.toml README.md LICENSE ./
+COPY vigie ./vigie
+COPY planning ./planning
+COPY cameras ./cameras
+COPY supervision ./supervision
+COPY gis_data ./gis_data
+RUN pip install . && rm -rf /opt/vigie/build
+
+USER vigie
+WORKDIR /var/lib/vigie
+EXPOSE 8000
+VOLUME ["/var/lib/vigie"]
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+# Migrates the database, then serves on all interfaces of the container (TLS: --tls-cert/--tls-key).
+CMD ["vigie", "serve", "--host", "0.0.0.0", "--port", "8000", "--migrate"]

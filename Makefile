@@ -1,0 +1,54 @@
+# Vigie: `make demo` and `make test` work on a fresh machine with only Python >= 3.11 installed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SAMPLE := gis_data/eure/eure.gpkg
+
+.PHONY: help install demo test lint format validate-sample sample sample-departement serve clean
+
+help:
+	@echo "make demo     install into .venv and run the main job on the embedded defaults"
+	@echo "make test     install into .venv, lint, validate the sample, run the tests"
+	@echo "make lint | format | sample | sample-departement | serve | clean"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vigie needs Python >= 3.11 (set PYTHON=python3.11)"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/vigie demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+validate-sample: $(STAMP)
+	$(BIN)/vigie validate $(SAMPLE)
+
+test: lint validate-sample
+	$(BIN)/pytest
+
+# Regenerate the committed sample (deterministic: the same seed gives the same layers).
+sample: $(STAMP)
+	$(BIN)/vigie sample eure --scope epci --out $(SAMPLE)
+
+# The whole département, for benchmarks (not committed).
+sample-departement: $(STAMP)
+	$(BIN)/vigie sample eure --scope departement --out var/eure-departement.gpkg
+
+serve: $(STAMP)
+	$(BIN)/vigie db upgrade
+	$(BIN)/vigie serve
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache var
