@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -124,3 +125,110 @@ def test_serve_migrates_and_answers_healthz_over_http(sqlite_url: str) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# --- planning commands, on the real Eure sample ---------------------------------------------------
+
+SAMPLE = Path(__file__).resolve().parents[2] / "gis_data" / "eure" / "eure.gpkg"
+
+
+def _sample_folder(folder: Path, edit=None) -> Path:
+    """The sample as a folder of GeoJSON files, one layer edited by ``edit(name, frame)``."""
+    import geopandas as gpd
+    import pyogrio
+
+    folder.mkdir()
+    for name, _ in pyogrio.list_layers(SAMPLE):
+        frame = gpd.read_file(SAMPLE, layer=name, engine="pyogrio")
+        if edit is not None:
+            frame = edit(name, frame)
+        frame.to_file(folder / f"{name}.geojson", engine="pyogrio")
+    return folder
+
+
+def test_validate_the_sample_exits_0_and_prints_no_problem() -> None:
+    result = run("validate", str(SAMPLE))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert "usable — 0 error(s), 0 warning(s)" in result.stderr
+
+
+def test_validate_a_broken_copy_prints_one_line_per_problem(tmp_path: Path) -> None:
+    def edit(name, frame):
+        if name == "masts":
+            frame.loc[1, "id"] = frame.loc[0, "id"]
+        if name == "ftth_routes":
+            frame = frame.drop(columns=["spare"])
+        return frame
+
+    folder = _sample_folder(tmp_path / "layers", edit)
+    result = run("validate", str(folder))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ftth_routes:-: missing required field 'spare'")
+    mast = lines[1].split(":")[1]
+    assert lines[1].startswith(f"masts:{mast}: duplicate id")
+    assert len(lines) == 2, lines
+    assert "not usable — 2 error(s), 0 warning(s)" in result.stderr
+
+    report = json.loads(run("validate", str(folder), "--json").stdout)
+    assert report["valid"] is False
+    assert [(p["layer"], p["code"]) for p in report["problems"]] == [
+        ("ftth_routes", "missing-field"),
+        ("masts", "duplicate-id"),
+    ]
+
+
+def test_warnings_fail_only_with_strict(tmp_path: Path) -> None:
+    def edit(name, frame):
+        if name == "masts":  # a mast declared in the wrong (but existing) commune
+            other = sorted(set(frame["commune"]) - {frame.loc[0, "commune"]})[0]
+            frame.loc[0, "commune"] = other
+        return frame
+
+    folder = _sample_folder(tmp_path / "layers", edit)
+    lenient = run("validate", str(folder))
+    assert lenient.returncode == 0
+    assert "outside its commune" in lenient.stdout
+    assert ": warning: " in lenient.stdout
+    assert run("validate", str(folder), "--strict").returncode == 1
+
+
+def test_validate_unusable_arguments_are_clear_errors(tmp_path: Path) -> None:
+    missing = run("validate", str(tmp_path / "nowhere.gpkg"))
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("error: ")
+    assert "nowhere.gpkg" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+    corrupt = tmp_path / "corrupt.gpkg"
+    corrupt.write_bytes(SAMPLE.read_bytes()[:50_000])
+    result = run("validate", str(corrupt))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stdout.startswith("corrupt.gpkg:-: ")
+
+
+def test_sample_eure_writes_a_valid_geopackage(tmp_path: Path) -> None:
+    out_file = tmp_path / "sample.gpkg"
+    result = run("sample", "eure", "--out", str(out_file), "--seed", "5")
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out_file}" in result.stderr
+    assert "note: 2018 commune" in result.stderr
+    assert run("validate", str(out_file)).returncode == 0
+
+
+def test_sample_eure_unknown_epci_is_a_clear_error(tmp_path: Path) -> None:
+    result = run("sample", "eure", "--out", str(tmp_path / "x.gpkg"), "--epci", "123456789")
+    assert result.returncode == 1
+    assert "no EPCI with SIREN '123456789'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_demo_validates_and_summarises_the_sample() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "eure.gpkg: usable — 0 error(s), 0 warning(s)." in result.stdout
+    assert "74 (113,337 inhabitants)" in result.stdout
+    assert "110 (" in result.stdout  # masts
