@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SAMPLE := gis_data/eure/eure.gpkg
 
-.PHONY: help install demo test lint format validate-sample sample sample-departement serve clean
+.PHONY: help install demo test lint format validate-sample sample sample-departement preview serve clean
 
 help:
 	@echo "make demo     install into .venv and run the main job on the embedded defaults"
 	@echo "make test     install into .venv, lint, validate the sample, run the tests"
-	@echo "make lint | format | sample | sample-departement | serve | clean"
+	@echo "make lint | format | sample | sample-departement | preview | serve | clean"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vigie needs Python >= 3.11 (set PYTHON=python3.11)"'
@@ -41,6 +41,10 @@ test: lint validate-sample
 # Regenerate the committed sample (deterministic: the same seed gives the same layers).
 sample: $(STAMP)
 	$(BIN)/vigie sample eure --scope epci --out $(SAMPLE)
+
+# Redraw gis_data/eure/preview.png from the committed sample.
+preview: $(STAMP)
+	$(BIN)/python gis_data/preview.py
 
 # The whole département, for benchmarks (not committed).
 sample-departement: $(STAMP)
