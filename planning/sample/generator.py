@@ -78,7 +78,8 @@ def generate_sample(
     pieces.extend(commune_links(communes, meshes, links_rng))
     net, road_notes = build_network(pieces)
     notes.extend(road_notes)
-    roads = _roads_frame(net)
+    lines = net.lines()
+    roads = _roads_frame(net, lines)
     report("roads", 1, 1)
 
     report("ftth", 0, 1)
@@ -93,10 +94,11 @@ def generate_sample(
     report("ftth", 1, 1)
 
     report("masts", 0, 1)
-    masts = masts_layer(net, communes, by_commune, masts_rng)
+    road_tree = shapely.STRtree(lines)  # masts and power points keep off the carriageway
+    masts = masts_layer(net, road_tree, communes, by_commune, masts_rng)
     report("masts", 1, 1)
     report("power_points", 0, 1)
-    power = power_layer(net, communes, by_commune, power_rng)
+    power = power_layer(net, road_tree, communes, by_commune, power_rng)
     report("power_points", 1, 1)
 
     layers = {
@@ -114,11 +116,11 @@ def generate_sample(
     return Sample({name: layers[name] for name in LAYER_NAMES}, notes, scope, seed)
 
 
-def _roads_frame(net: RoadNetwork) -> gpd.GeoDataFrame:
+def _roads_frame(net: RoadNetwork, lines: np.ndarray) -> gpd.GeoDataFrame:
     return layer_frame(
         "roads",
         {"id": [f"R{k + 1:06d}" for k in range(len(net.start))], "kind": net.kind_names},
-        shapely.linestrings(np.stack([net.start, net.end], axis=1)),
+        lines,
     )
 
 

@@ -28,13 +28,13 @@ OFFSET = (2.0, 15.0)  # m from the street node
 
 def masts_layer(
     net: RoadNetwork,
+    roads: shapely.STRtree,
     communes: Communes,
     by_commune: list[np.ndarray],
     rng: np.random.Generator,
 ) -> gpd.GeoDataFrame:
     """The `masts` layer: ids M-<code>-001, inside their commune, 2-15 m off a street node."""
     frame = communes.frame
-    roads = shapely.STRtree(shapely.linestrings(np.stack([net.start, net.end], axis=1)))
     degree = net.degree()
     ids, codes, points, critical = [], [], [], []
     for i, (code, pop, polygon) in enumerate(

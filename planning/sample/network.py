@@ -47,6 +47,10 @@ class RoadNetwork:
         weights = np.concatenate([self.length, self.length])
         return coo_matrix((weights, (rows, cols)), shape=(m, m)).tocsr()
 
+    def lines(self) -> np.ndarray:
+        """The segments as shapely LineStrings, in segment order."""
+        return shapely.linestrings(np.stack([self.start, self.end], axis=1))
+
     def degree(self) -> np.ndarray:
         return np.bincount(np.concatenate([self.u, self.v]), minlength=len(self.nodes))
 

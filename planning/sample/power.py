@@ -21,13 +21,13 @@ OFFSET = (3.0, 8.0)  # m from the street node
 
 def power_layer(
     net: RoadNetwork,
+    roads: shapely.STRtree,
     communes: Communes,
     by_commune: list[np.ndarray],
     rng: np.random.Generator,
 ) -> gpd.GeoDataFrame:
     """The `power_points` layer: ids P-<code>-001, at least one of each kind per commune."""
     frame = communes.frame
-    roads = shapely.STRtree(shapely.linestrings(np.stack([net.start, net.end], axis=1)))
     ids, kinds, points = [], [], []
     for i, (code, pop, polygon) in enumerate(
         zip(frame["code"], frame["population"], frame.geometry, strict=True)

@@ -246,3 +246,20 @@ def test_departement_scope_is_large_enough() -> None:
     assert nx.is_connected(road_graph(sample.layers["roads"]))
     for name, frame in sample.layers.items():
         assert_layer_follows_schema(name, frame)
+
+
+def test_committed_sample_is_what_the_generator_makes(sample: Sample) -> None:
+    """Changing the generator without `make sample` would leave a stale gis_data/eure/eure.gpkg."""
+    committed = Path(__file__).resolve().parents[2] / "gis_data" / "eure" / "eure.gpkg"
+    for name, frame in sample.layers.items():
+        stored = gpd.read_file(committed, layer=name, engine="pyogrio")
+        assert len(stored) == len(frame), name
+        columns = [c for c in frame.columns if c != "geometry"]
+        assert stored[columns].astype(str).equals(frame[columns].astype(str)), name
+        # Communes are stored as MultiPolygon: compare shapes, not representations.
+        same = shapely.equals_exact(
+            shapely.normalize(np.asarray(stored.geometry.array)),
+            shapely.normalize(np.asarray(frame.geometry.array)),
+            tolerance=1e-6,
+        ) | shapely.equals(np.asarray(stored.geometry.array), np.asarray(frame.geometry.array))
+        assert same.all(), name
