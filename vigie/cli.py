@@ -98,6 +98,123 @@ def validate(
     raise typer.Exit(1 if failed else 0)
 
 
+PLANNER_REPORTS = frozenset({"far-from-road", "no-ftth-reachable"})
+"""Validation errors `vigie plan` reports per mast (unreachable) instead of refusing the layers."""
+
+PLAN_EXIT_INCOMPLETE = 3
+"""`vigie plan` wrote the plan, but some masts are unreachable or over the optical budget."""
+
+
+@app.command()
+def plan(
+    layers: Annotated[
+        Path, typer.Argument(help="A GeoPackage, a folder of GeoJSON/Shapefile files, or a .zip.")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for plan.gpkg, summary.json, map.html.")
+    ],
+    params_file: Annotated[
+        Path | None,
+        typer.Option("--params", help="JSON file overriding planning parameters (see README)."),
+    ] = None,
+    fibres_per_mast: Annotated[
+        int | None, typer.Option(min=1, help="Fibres needed per mast (default 2).")
+    ] = None,
+    bound: Annotated[
+        bool, typer.Option(help="Compute a lower bound and the plan's gap (small instances).")
+    ] = True,
+) -> None:
+    """Route dedicated fibre from every mast to the FttH network at the least cost.
+
+    Exit 0 when every mast is connected, 3 when the plan was written but some masts are
+    unreachable or over the optical budget, 1 on invalid input.
+    """
+    from planning.export import write_plan
+    from planning.parameters import PlanParameters
+    from planning.pipeline import plan_layers
+    from planning.validate import validate_path
+    from vigie.errors import ConfigurationError
+
+    overrides: dict = {}
+    if params_file is not None:
+        try:
+            overrides = json.loads(params_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ConfigurationError(
+                f"{params_file}: cannot read the parameters: {error}"
+            ) from error
+    if fibres_per_mast is not None:
+        overrides.setdefault("network", {})["fibres_per_mast"] = fibres_per_mast
+    params = PlanParameters.from_dict(overrides)
+
+    started = time.perf_counter()
+    with err.status(f"Validating {layers}…"):
+        report = validate_path(layers)
+    # A mast the planner cannot reach is a result (reported, exit 3), not a reason to stop.
+    blocking = [p for p in report.errors if p.code not in PLANNER_REPORTS]
+    if blocking:
+        for problem in report.problems:
+            sys.stdout.write(f"{problem}\n")
+        err.print(
+            f"{layers}: not usable — {len(blocking)} error(s): fix them, then plan again",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def advance(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(step, total=total)
+            progress.update(tasks[step], completed=done, total=total)
+
+        result, _ = plan_layers(report.layers, params, progress=advance, bound=bound)
+        paths = write_plan(
+            result,
+            out_dir,
+            ftth_nodes=report.layers.get("ftth_nodes"),
+            communes=report.layers.get("communes"),
+            source=str(layers),
+        )
+    out.print(_plan_table(result))
+    for mast in result.failed:
+        sys.stdout.write(f"masts:{mast.mast_id}: {mast.status}: {mast.reason}\n")
+    err.print(
+        f"wrote {paths['plan']}, {paths['summary'].name}, {paths['map'].name} "
+        f"({time.perf_counter() - started:.1f} s)",
+        highlight=False,
+    )
+    raise typer.Exit(PLAN_EXIT_INCOMPLETE if result.failed else 0)
+
+
+def _plan_table(result) -> Table:
+    from planning.export import summarize_plan
+
+    totals = summarize_plan(result)["totals"]
+    table = Table(title="Plan", show_header=True, header_style="bold")
+    table.add_column("what")
+    table.add_column("figure", justify="right")
+    table.add_row("masts connected", f"{totals['connected']} / {totals['masts']}")
+    table.add_row("unreachable", str(totals["unreachable"]))
+    table.add_row("over the optical budget", str(totals["over_budget"]))
+    table.add_row(
+        "critical masts with a second route",
+        f"{totals['critical_with_second_route']} / {totals['critical']}",
+    )
+    for mode, metres in totals["length_m_by_mode"].items():
+        table.add_row(f"{mode}", f"{metres / 1000:,.2f} km")
+    table.add_row("civil works", f"{totals['civil_works_eur']:,.0f} € HT")
+    table.add_row("cable", f"{totals['cable_eur']:,.0f} € HT")
+    table.add_row("splices and connections", f"{totals['splices_and_connections_eur']:,.0f} € HT")
+    table.add_row("total", f"{totals['cost_eur']:,.0f} € HT")
+    bound = result.bound or {}
+    if bound.get("computed"):
+        table.add_row("gap to the lower bound", f"{100 * bound['gap']:.2f} %")
+    elif bound:
+        table.add_row("gap to the lower bound", "not computed")
+    return table
+
+
 class Scope(StrEnum):
     epci = "epci"
     departement = "departement"
@@ -248,9 +365,16 @@ def serve(
 
 
 @app.command()
-def demo() -> None:
-    """Run the main job on the embedded defaults: check the Eure sample and summarise it."""
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the plan of the sample.")
+    ] = Path("out/demo"),
+) -> None:
+    """Run the main job on the embedded defaults: check, summarise and plan the Eure sample."""
     from gis_data import data_path
+    from planning.export import write_plan
+    from planning.parameters import PlanParameters
+    from planning.pipeline import plan_layers
     from planning.summary import summarize
     from planning.validate import validate_path
 
@@ -259,15 +383,37 @@ def demo() -> None:
         report = validate_path(sample)
     for problem in report.problems:
         out.print(str(problem), highlight=False)
-    summary = summarize(report.layers)
-    out.print(_summary_table(summary, sample.name))
+    out.print(_summary_table(summarize(report.layers), sample.name))
     verdict = "usable" if report.ok else "NOT usable"
     out.print(
         f"{sample.name}: {verdict} — {len(report.errors)} error(s), "
         f"{len(report.warnings)} warning(s).",
         highlight=False,
     )
-    raise typer.Exit(0 if report.ok else 1)
+    if not report.ok:
+        raise typer.Exit(1)
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def advance(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(step, total=total)
+            progress.update(tasks[step], completed=done, total=total)
+
+        result, _ = plan_layers(report.layers, PlanParameters(), progress=advance)
+        paths = write_plan(
+            result,
+            out_dir,
+            ftth_nodes=report.layers["ftth_nodes"],
+            communes=report.layers["communes"],
+            source=str(sample),
+        )
+    out.print(_plan_table(result))
+    out.print(
+        f"plan written to {paths['plan'].parent}/ — open {paths['map']} in a browser, "
+        f"{paths['plan'].name} in QGIS",
+        highlight=False,
+    )
 
 
 def _summary_table(summary, title: str) -> Table:

@@ -23,6 +23,7 @@ COMMANDS = [
     ["sample"],
     ["sample", "eure"],
     ["serve"],
+    ["plan"],
 ]
 
 
@@ -232,3 +233,49 @@ def test_demo_validates_and_summarises_the_sample() -> None:
     assert "eure.gpkg: usable — 0 error(s), 0 warning(s)." in result.stdout
     assert "74 (113,337 inhabitants)" in result.stdout
     assert "110 (" in result.stdout  # masts
+
+
+def test_plan_the_sample_exits_0_and_writes_the_three_outputs(tmp_path: Path) -> None:
+    result = run("plan", str(SAMPLE), "--out", str(tmp_path / "plan"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("plan.gpkg", "summary.json", "map.html"):
+        assert (tmp_path / "plan" / name).is_file(), name
+    assert "110 / 110" in result.stdout  # masts connected
+    summary = json.loads((tmp_path / "plan" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["totals"]["connected"] == 110
+
+
+def test_plan_exits_3_and_lists_the_masts_it_cannot_connect(tmp_path: Path) -> None:
+    def edit(name, frame):
+        if name == "masts":  # 60 km north, beyond the sample's last road
+            point = frame.loc[0, "geometry"]
+            frame.loc[0, "geometry"] = type(point)(point.x, point.y + 60_000)
+        return frame
+
+    folder = _sample_folder(tmp_path / "layers", edit)
+    result = run("plan", str(folder), "--out", str(tmp_path / "plan"))
+    assert result.returncode == 3, result.stdout + result.stderr
+    lost = [line for line in result.stdout.splitlines() if ": unreachable: " in line]
+    assert len(lost) == 1, result.stdout
+    assert "snapping limit" in lost[0]
+    assert (tmp_path / "plan" / "plan.gpkg").is_file()
+
+
+def test_plan_refuses_invalid_layers_with_the_validator_lines(tmp_path: Path) -> None:
+    def edit(name, frame):
+        return frame.drop(columns=["free_fibres"]) if name == "ftth_nodes" else frame
+
+    folder = _sample_folder(tmp_path / "layers", edit)
+    result = run("plan", str(folder), "--out", str(tmp_path / "plan"))
+    assert result.returncode == 1
+    assert result.stdout.startswith("ftth_nodes:-: missing required field 'free_fibres'")
+    assert not (tmp_path / "plan").exists()
+
+
+def test_plan_parameters_file_is_applied_and_checked(tmp_path: Path) -> None:
+    params = tmp_path / "params.json"
+    params.write_text('{"cost": {"trench": {"lokal": 10}}}', encoding="utf-8")
+    result = run("plan", str(SAMPLE), "--out", str(tmp_path / "plan"), "--params", str(params))
+    assert result.returncode == 1
+    assert "cost.trench.lokal" in result.stderr
+    assert "Traceback" not in result.stderr

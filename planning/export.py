@@ -1,0 +1,281 @@
+"""Writing a plan: ``plan.gpkg`` (styled for QGIS), ``summary.json`` and ``map.html``.
+
+The one module of the planner that writes files. Each file is written beside its final name and
+renamed into place, so an interrupted run never leaves a half-written plan behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pyogrio
+from shapely.geometry import LineString
+
+from planning.errors import PlanningError
+from planning.mapview import render_map
+from planning.plan import MastStatus, Plan, Route
+from planning.qgis_styles import LAYER_STYLES
+from planning.schema import WORK_CRS
+
+PLAN_LAYERS = ("trenches", "cables", "connections", "masts", "splices")
+
+
+class ExportError(PlanningError):
+    """The plan cannot be written where asked: fix the output folder named in the message."""
+
+
+def plan_frames(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
+    """The five layers of ``plan.gpkg``, in Lambert-93."""
+    trenches = gpd.GeoDataFrame(
+        {
+            "mode": [t.mode for t in plan.trenches],
+            "road_kind": [t.road_kind or "" for t in plan.trenches],
+            "length_m": [t.length_m for t in plan.trenches],
+            "civil_cost_eur": [t.civil_cost for t in plan.trenches],
+            "cable_cost_eur": [t.cable_cost for t in plan.trenches],
+            "cost_eur": [round(t.cost, 2) for t in plan.trenches],
+            "fibres": [t.fibres for t in plan.trenches],
+            "cables": [t.cables for t in plan.trenches],
+            "masts": [",".join(t.masts) for t in plan.trenches],
+        },
+        geometry=[t.geometry for t in plan.trenches],
+        crs=WORK_CRS,
+    )
+    routes = [r for m in plan.masts for r in (m.primary, m.secondary) if r is not None]
+    cables = gpd.GeoDataFrame(
+        {
+            "mast_id": [r.mast_id for r in routes],
+            "role": [str(r.role) for r in routes],
+            "node_id": [r.node_id for r in routes],
+            "fibres": [plan.parameters["network"]["fibres_per_mast"] for _ in routes],
+            "length_m": [r.length_m for r in routes],
+        },
+        geometry=[r.geometry for r in routes],
+        crs=WORK_CRS,
+    )
+    connections = gpd.GeoDataFrame(
+        {
+            "mast_id": [r.mast_id for r in routes],
+            "role": [str(r.role) for r in routes],
+            "node_id": [r.node_id for r in routes],
+            "node_kind": [r.node_kind for r in routes],
+            "length_m": [r.length_m for r in routes],
+            "splices": [r.splices for r in routes],
+            "connectors": [r.connectors for r in routes],
+            "loss_db": [r.loss_db for r in routes],
+            "margin_db": [r.margin_db for r in routes],
+            "budget": ["ok" if r.margin_db >= 0 else "over" for r in routes],
+        },
+        # From the mast to its FttH node, as the crow flies: the cable layer has the real course.
+        geometry=[_straight(r) for r in routes],
+        crs=WORK_CRS,
+    )
+    masts = gpd.GeoDataFrame(
+        {
+            "mast_id": [m.mast_id for m in plan.masts],
+            "commune": [m.commune for m in plan.masts],
+            "status": [str(m.status) for m in plan.masts],
+            "reason": [m.reason or "" for m in plan.masts],
+            "critical": [m.critical for m in plan.masts],
+            "cameras": [m.cameras for m in plan.masts],
+            "cost_eur": [m.cost for m in plan.masts],
+            "node_id": [m.primary.node_id if m.primary else "" for m in plan.masts],
+            "margin_db": [m.primary.margin_db if m.primary else None for m in plan.masts],
+            "second_node_id": [m.secondary.node_id if m.secondary else "" for m in plan.masts],
+            "second_route_issue": [m.secondary_issue or "" for m in plan.masts],
+        },
+        geometry=[m.geometry for m in plan.masts],
+        crs=WORK_CRS,
+    )
+    splices = gpd.GeoDataFrame(
+        {
+            "kind": [s.kind for s in plan.splices],
+            "node_id": [s.node_id or "" for s in plan.splices],
+            "fibres": [s.fibres for s in plan.splices],
+        },
+        geometry=[s.geometry for s in plan.splices],
+        crs=WORK_CRS,
+    )
+    return {
+        "trenches": trenches,
+        "cables": cables,
+        "connections": connections,
+        "masts": masts,
+        "splices": splices,
+    }
+
+
+def _straight(route: Route) -> LineString:
+    coords = list(route.geometry.coords)
+    return LineString([coords[0], coords[-1]])
+
+
+def summarize_plan(plan: Plan, *, source: str | None = None) -> dict[str, Any]:
+    """The content of ``summary.json``: totals, per mast, per commune, failures, parameters."""
+    by_mode_m: dict[str, float] = defaultdict(float)
+    by_mode_eur: dict[str, float] = defaultdict(float)
+    for t in plan.trenches:
+        by_mode_m[t.mode] += t.length_m
+        by_mode_eur[t.mode] += t.civil_cost
+    communes: dict[str, dict[str, Any]] = {}
+    for m in plan.masts:
+        entry = communes.setdefault(
+            m.commune, {"masts": 0, "connected": 0, "cameras": 0, "cost_eur": 0.0}
+        )
+        entry["masts"] += 1
+        entry["cameras"] += m.cameras
+        entry["connected"] += m.status is MastStatus.CONNECTED
+        entry["cost_eur"] = round(entry["cost_eur"] + m.cost, 2)
+    civil = sum(t.civil_cost for t in plan.trenches)
+    cable = sum(t.cable_cost for t in plan.trenches)
+    critical = [m for m in plan.masts if m.critical and m.status is not MastStatus.UNREACHABLE]
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": source,
+        "crs": WORK_CRS,
+        "currency": "EUR HT",
+        "totals": {
+            "masts": len(plan.masts),
+            "connected": sum(m.status is MastStatus.CONNECTED for m in plan.masts),
+            "unreachable": sum(m.status is MastStatus.UNREACHABLE for m in plan.masts),
+            "over_budget": sum(m.status is MastStatus.OVER_BUDGET for m in plan.masts),
+            "critical": len(critical),
+            "critical_with_second_route": sum(m.secondary is not None for m in critical),
+            "cost_eur": round(plan.total_cost, 2),
+            "civil_works_eur": round(civil, 2),
+            "cable_eur": round(cable, 2),
+            "splices_and_connections_eur": round(plan.connection_cost, 2),
+            "length_m_by_mode": {k: round(v, 1) for k, v in sorted(by_mode_m.items())},
+            "civil_cost_eur_by_mode": {k: round(v, 2) for k, v in sorted(by_mode_eur.items())},
+            "splice_closures": len(plan.splices),
+        },
+        "masts": [_mast_entry(m) for m in plan.masts],
+        "communes": dict(sorted(communes.items())),
+        "unreachable": [
+            {"mast_id": m.mast_id, "status": str(m.status), "reason": m.reason}
+            for m in plan.masts
+            if m.status is not MastStatus.CONNECTED
+        ],
+        "critical_without_second_route": [
+            {"mast_id": m.mast_id, "reason": m.secondary_issue}
+            for m in critical
+            if m.secondary is None
+        ],
+        "bound": plan.bound,
+        "parameters": plan.parameters,
+        "notes": plan.notes,
+    }
+
+
+def _route_entry(route: Route | None) -> dict[str, Any] | None:
+    if route is None:
+        return None
+    return {
+        "node_id": route.node_id,
+        "node_kind": route.node_kind,
+        "length_m": route.length_m,
+        "splices": route.splices,
+        "loss_db": route.loss_db,
+        "margin_db": route.margin_db,
+    }
+
+
+def _mast_entry(mast: Any) -> dict[str, Any]:
+    return {
+        "mast_id": mast.mast_id,
+        "commune": mast.commune,
+        "status": str(mast.status),
+        "reason": mast.reason,
+        "critical": mast.critical,
+        "cameras": mast.cameras,
+        "cost_eur": mast.cost,
+        "primary": _route_entry(mast.primary),
+        "secondary": _route_entry(mast.secondary),
+        "second_route_issue": mast.secondary_issue,
+    }
+
+
+def write_plan(
+    plan: Plan,
+    out_dir: Path,
+    *,
+    ftth_nodes: gpd.GeoDataFrame | None = None,
+    communes: gpd.GeoDataFrame | None = None,
+    source: str | None = None,
+) -> dict[str, Path]:
+    """Write ``plan.gpkg``, ``summary.json`` and ``map.html`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ExportError(f"{out_dir}: cannot create the output folder ({err.strerror})") from err
+    frames = plan_frames(plan)
+    summary = summarize_plan(plan, source=source)
+    paths = {
+        "plan": out_dir / "plan.gpkg",
+        "summary": out_dir / "summary.json",
+        "map": out_dir / "map.html",
+    }
+    with _replacing(paths["plan"]) as tmp:
+        for name in PLAN_LAYERS:
+            pyogrio.write_dataframe(frames[name], tmp, layer=name, driver="GPKG")
+        _store_styles(tmp)
+    with _replacing(paths["summary"]) as tmp:
+        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    with _replacing(paths["map"]) as tmp:
+        html = render_map(frames, summary, ftth_nodes=ftth_nodes, communes=communes)
+        tmp.write_text(html, encoding="utf-8")
+    return paths
+
+
+@contextmanager
+def _replacing(final: Path) -> Iterator[Path]:
+    tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp{final.suffix}")
+    tmp.unlink(missing_ok=True)
+    try:
+        yield tmp
+        tmp.replace(final)
+    except OSError as err:
+        raise ExportError(f"{final}: cannot write it ({err.strerror or err})") from err
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _store_styles(gpkg: Path) -> None:
+    """Store a default QML style per layer, so QGIS opens the plan coloured (its own table)."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with sqlite3.connect(gpkg) as db:
+        db.execute(
+            """CREATE TABLE IF NOT EXISTS layer_styles (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256),
+                f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256),
+                styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN,
+                description TEXT, owner TEXT(30), ui TEXT(30),
+                update_time DATETIME DEFAULT CURRENT_TIMESTAMP)"""
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, "
+            "description, last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
+            "'QGIS styles of the plan layers', ?)",
+            (now,),
+        )
+        geometry_column = {
+            row[0]: row[1]
+            for row in db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns")
+        }
+        for layer, qml in LAYER_STYLES.items():
+            db.execute(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+                "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+                "owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'vigie', '', ?)",
+                (layer, geometry_column.get(layer, "geom"), layer, qml, f"Vigie: {layer}", now),
+            )

@@ -1,0 +1,548 @@
+"""The router: connect every mast to an FttH node with free fibres at the least total cost.
+
+The problem is a Steiner tree with capacities: masts share trenches, every mast must reach some
+FttH node, and a node serves only as many masts as it has free fibres for. A virtual root joined
+to every FttH node with room (at the cost of connecting there) turns "reach any node" into one
+Steiner tree over the root and the masts. Capacities are repaired in rounds: a node given more
+masts than it can serve keeps the nearest ones; the others are routed again, with the trenches
+already dug costing only their cable. Critical masts then get a second route, disjoint from the
+first, to another node.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import LineString
+
+from planning.network import RoutableNetwork
+from planning.parameters import CostParameters, PlanParameters
+from planning.plan import MastResult, MastStatus, Plan, Route, RouteRole, Splice, Trench
+from planning.steiner import steiner_tree
+
+Node = Hashable
+Edge = tuple[Node, Node]
+SteinerFunction = Callable[..., nx.Graph]
+Progress = Callable[[str, int, int], None]
+
+STEINER_TIME_LIMIT = 5.0
+"""Seconds of Steiner local search per routing round: beyond it the best tree found is kept.
+Instances of the sample size finish well before; the whole département uses it (see benchmarks)."""
+
+default_steiner: SteinerFunction = functools.partial(steiner_tree, time_limit=STEINER_TIME_LIMIT)
+
+ROOT = ("__vigie_root__",)  # the virtual root, a tuple so it never collides with a real node
+MAX_ROUNDS = 20
+CABLE_SIZE_FACTOR = {12: 1.0, 24: 1.3, 48: 1.9, 72: 2.5, 96: 3.1, 144: 4.2}
+"""Price of a cable relative to a 12-fibre one, by fibre count. Estimate: no public price list
+per fibre count was found (see DOMAIN.md); the ratios follow the usual shape of catalogue prices."""
+
+
+def _silent(step: str, done: int, total: int) -> None:
+    """No progress display."""
+
+
+def edge_key(u: Node, v: Node) -> Edge:
+    """One key per undirected edge, whatever the direction it is walked in."""
+    return (u, v) if repr(u) <= repr(v) else (v, u)
+
+
+@dataclass
+class _State:
+    """What the rounds share: capacity left per FttH node, and the edges already in the plan."""
+
+    capacity: dict[Node, int]  # masts each FttH node can still serve
+    routes: dict[tuple[str, RouteRole], tuple[Node, list[Node]]]  # (mast, role) -> (node, path)
+    built: dict[Edge, list[tuple[str, RouteRole]]]  # edge -> routes laid along it
+
+
+def route_masts(
+    net: RoutableNetwork,
+    params: PlanParameters,
+    *,
+    steiner: SteinerFunction = default_steiner,
+    progress: Progress | None = None,
+) -> Plan:
+    """Plan the fibre of every mast of ``net``: trenches, cables, splices, statuses and costs.
+
+    Parameters
+    ----------
+    net
+        The routable network with masts and FttH nodes snapped on it.
+    params
+        Costs, network and link-budget parameters.
+    steiner
+        The Steiner tree function (``planning.steiner.steiner_tree``; networkx's has the same
+        signature, for comparisons).
+    progress
+        ``progress(step, done, total)``, for a progress bar.
+    """
+    report = progress or _silent
+    graph = net.graph
+    fibres = params.network.fibres_per_mast
+    state = _State(
+        capacity={
+            node: int(graph.nodes[node].get("free_fibres", 0)) // fibres
+            for node in net.ftth_nodes.values()
+        },
+        routes={},
+        built=defaultdict(list),
+    )
+    failures: dict[str, str] = {u.feature_id: u.reason for u in net.unsnapped if _is_mast(u)}
+    pending = _reachable_masts(net, state, failures)
+
+    total = len(pending)
+    rounds = 0
+    while pending and rounds < MAX_ROUNDS:
+        rounds += 1
+        report("routing", total - len(pending), total)
+        accepted = _steiner_round(net, params, state, pending, steiner)
+        if not accepted:
+            break
+        pending -= accepted
+    report("routing", total - len(pending), total)
+    for mast in sorted(pending):
+        failures[mast] = "every FttH node it can reach has no free fibre left"
+
+    critical = sorted(
+        m
+        for m, node in net.mast_nodes.items()
+        if graph.nodes[node].get("critical") and (m, RouteRole.PRIMARY) in state.routes
+    )
+    secondary_issues: dict[str, str] = {}
+    if critical:
+        router = _DisjointRouter(net, params, state)
+        for done, mast in enumerate(critical, start=1):
+            issue = router.route(mast)
+            if issue:
+                secondary_issues[mast] = issue
+            report("second routes", done, len(critical))
+    return _assemble(net, params, state, failures, secondary_issues)
+
+
+def steiner_instance(net: RoutableNetwork, params: PlanParameters) -> tuple[nx.Graph, list[Node]]:
+    """The router's first Steiner instance: the graph with the virtual root, and the terminals.
+
+    The root is joined to every FttH node with room for one mast; the terminals are the root and
+    every mast of the root's part of the network. Its optimum is a lower bound on the primary
+    routing of the plan (capacities dropped), and benchmarks compare Steiner solvers on it.
+    """
+    fibres = params.network.fibres_per_mast
+    state = _State(
+        capacity={
+            node: int(net.graph.nodes[node].get("free_fibres", 0)) // fibres
+            for node in net.ftth_nodes.values()
+        },
+        routes={},
+        built=defaultdict(list),
+    )
+    routing = _routing_graph(net, params, state)
+    if ROOT not in routing:
+        return routing, []
+    reachable = nx.node_connected_component(routing, ROOT)
+    masts = [net.mast_nodes[m] for m in sorted(net.mast_nodes) if net.mast_nodes[m] in reachable]
+    return routing.subgraph(reachable).copy(), [ROOT, *masts]
+
+
+def _is_mast(unsnapped: object) -> bool:
+    return getattr(unsnapped, "layer", "") == "masts"
+
+
+def _reachable_masts(net: RoutableNetwork, state: _State, failures: dict[str, str]) -> set[str]:
+    """Masts whose network component holds an FttH node with room; the others are reported."""
+    component = {}
+    for index, nodes in enumerate(nx.connected_components(net.graph)):
+        for node in nodes:
+            component[node] = index
+    served = {component[n] for n, cap in state.capacity.items() if cap > 0}
+    pending = set()
+    for mast, node in net.mast_nodes.items():
+        if component.get(node) in served:
+            pending.add(mast)
+        else:
+            failures[mast] = (
+                "no FttH node with free fibres in its part of the network "
+                "(no road or FttH route leads to one)"
+            )
+    return pending
+
+
+def _routing_graph(net: RoutableNetwork, params: PlanParameters, state: _State) -> nx.Graph:
+    """The Steiner instance: edge weights with dug trenches at cable price, and the virtual root."""
+    graph = net.graph
+    cable = params.cost.cable_eur_per_m
+    routing = nx.Graph()
+    routing.add_weighted_edges_from(
+        (u, v, _reuse_weight(data, cable) if edge_key(u, v) in state.built else data["weight"])
+        for u, v, data in graph.edges(data=True)
+    )
+    connect = params.cost.ftth_connection_eur
+    routing.add_weighted_edges_from(
+        (ROOT, node, connect) for node, cap in state.capacity.items() if cap > 0
+    )
+    return routing
+
+
+def _reuse_weight(data: dict, cable_per_m: float) -> float:
+    """An edge already in the plan: the civil works are paid, a new cable is not."""
+    return cable_per_m * float(data["length"])
+
+
+def _steiner_round(
+    net: RoutableNetwork,
+    params: PlanParameters,
+    state: _State,
+    pending: set[str],
+    steiner: SteinerFunction,
+) -> set[str]:
+    """One Steiner tree over the root and the pending masts; keep what the capacities allow."""
+    routing = _routing_graph(net, params, state)
+    terminals = [ROOT, *(net.mast_nodes[m] for m in sorted(pending))]
+    tree = steiner(routing, terminals, weight="weight")
+    mast_of = {net.mast_nodes[m]: m for m in pending}
+    accepted: set[str] = set()
+    for child in sorted(tree.neighbors(ROOT), key=repr):
+        # The subtree hanging from `child`: its masts, nearest (along the tree) first.
+        lengths, paths = nx.single_source_dijkstra(tree, child, weight="weight")
+        masts = sorted(
+            (lengths[node], mast_of[node])
+            for node in paths
+            if node in mast_of and ROOT not in paths[node]
+        )
+        room = state.capacity[child]
+        for _, mast in masts[:room]:
+            path = list(reversed(paths[net.mast_nodes[mast]]))  # mast -> FttH node
+            _record(state, mast, RouteRole.PRIMARY, child, path)
+            accepted.add(mast)
+        state.capacity[child] = room - min(room, len(masts))
+    return accepted
+
+
+def _record(state: _State, mast: str, role: RouteRole, node: Node, path: list[Node]) -> None:
+    state.routes[(mast, role)] = (node, path)
+    for u, v in itertools.pairwise(path):
+        state.built[edge_key(u, v)].append((mast, role))
+
+
+class _DisjointRouter:
+    """Second routes for critical masts, on a compiled graph (one Dijkstra per mast)."""
+
+    def __init__(self, net: RoutableNetwork, params: PlanParameters, state: _State) -> None:
+        self.net, self.params, self.state = net, params, state
+        graph = net.graph
+        self.nodes = list(graph.nodes)
+        self.index = {node: i for i, node in enumerate(self.nodes)}
+        edges = list(graph.edges(data=True))
+        self.keys = [edge_key(u, v) for u, v, _ in edges]
+        self.u = np.array([self.index[u] for u, _, _ in edges], dtype=np.int64)
+        self.v = np.array([self.index[v] for _, v, _ in edges], dtype=np.int64)
+        self.weight = np.array([d["weight"] for _, _, d in edges], dtype=float)
+        self.reuse = np.array(
+            [_reuse_weight(d, params.cost.cable_eur_per_m) for _, _, d in edges], dtype=float
+        )
+        self.position = {key: k for k, key in enumerate(self.keys)}
+
+    def route(self, mast: str) -> str | None:
+        """Route ``mast``'s second fibre, or say why there is none."""
+        graph, state = self.net.graph, self.state
+        node, path = state.routes[(mast, RouteRole.PRIMARY)]
+        start = self.net.mast_nodes[mast]
+        # The mast's own access (the few metres from its cabinet to the road) is shared;
+        # everything beyond it must differ: no edge and no node of the first route.
+        shared = 1 if graph.degree(start) == 1 and len(path) > 2 else 0
+        source = path[shared]
+        banned_nodes = {self.index[n] for n in path[shared + 1 :]}
+        weights = self.weight.copy()
+        built = np.array([bool(state.built.get(k)) for k in self.keys])
+        weights[built] = self.reuse[built]
+        for u, v in itertools.pairwise(path):
+            weights[self.position[edge_key(u, v)]] = np.inf
+        incident = np.isin(self.u, list(banned_nodes)) | np.isin(self.v, list(banned_nodes))
+        weights[incident] = np.inf
+        usable = np.isfinite(weights)
+        n = len(self.nodes)
+        # csgraph drops explicit zeros; a tiny epsilon keeps free edges (0-cost reuse) present.
+        data = np.maximum(weights[usable], 1e-9)
+        matrix = csr_matrix(
+            (
+                np.concatenate([data, data]),
+                (
+                    np.concatenate([self.u[usable], self.v[usable]]),
+                    np.concatenate([self.v[usable], self.u[usable]]),
+                ),
+            ),
+            shape=(n, n),
+        )
+        dist, pred = dijkstra(matrix, indices=self.index[source], return_predecessors=True)
+        connect = self.params.cost.ftth_connection_eur
+        best, target = np.inf, None
+        for other, cap in state.capacity.items():
+            if other == node or cap <= 0:
+                continue
+            cost = dist[self.index[other]] + connect
+            if cost < best:
+                best, target = cost, other
+        if target is None:
+            return (
+                "no second route: no other FttH node with free fibres is reachable "
+                "without using the first route's trenches"
+            )
+        walk = [self.index[target]]
+        while walk[-1] != self.index[source]:
+            walk.append(int(pred[walk[-1]]))
+        second = [self.nodes[i] for i in reversed(walk)]
+        second = [start, *second] if shared else second
+        _record(state, mast, RouteRole.SECONDARY, target, second)
+        state.capacity[target] -= 1
+        return None
+
+
+def _assemble(
+    net: RoutableNetwork,
+    params: PlanParameters,
+    state: _State,
+    failures: dict[str, str],
+    secondary_issues: dict[str, str],
+) -> Plan:
+    """Turn the recorded routes into trenches, splices, per-mast results and costs."""
+    graph = net.graph
+    fibres_per_mast = params.network.fibres_per_mast
+    costs = params.cost
+    trenches: list[Trench] = []
+    edge_cost: dict[Edge, float] = {}
+    for key, users in sorted(state.built.items(), key=lambda item: repr(item[0])):
+        data = graph.edges[key]
+        length = float(data["length"])
+        primaries = sorted({m for m, role in users if role is RouteRole.PRIMARY})
+        secondaries = sorted({m for m, role in users if role is RouteRole.SECONDARY})
+        cables = (1 if primaries else 0) + len(secondaries)
+        mode, civil = _laying(data, cables)
+        cable_cost = 0.0
+        if primaries:
+            cable_cost += _cable_cost(costs, len(primaries) * fibres_per_mast) * length
+        cable_cost += len(secondaries) * _cable_cost(costs, fibres_per_mast) * length
+        masts = tuple(sorted({m for m, _ in users}))
+        trenches.append(
+            Trench(
+                geometry=data["geometry"],
+                mode=mode,
+                road_kind=data.get("road_kind"),
+                length_m=round(length, 2),
+                civil_cost=round(civil, 2),
+                cable_cost=round(cable_cost, 2),
+                fibres=(len(primaries) + len(secondaries)) * fibres_per_mast,
+                cables=cables,
+                masts=masts,
+            )
+        )
+        edge_cost[key] = civil + cable_cost
+
+    branch_degree = _primary_degree(state)
+    splices, closure_cost, share = _splices(net, params, state, branch_degree)
+    for key, users in state.built.items():
+        masts = {m for m, _ in users}
+        for mast in masts:
+            share[mast] += edge_cost[key] / len(masts)
+    per_route_connection = costs.ftth_connection_eur + fibres_per_mast * costs.fibre_splice_eur
+
+    results = []
+    for mast, node in sorted(net.mast_nodes.items()):
+        attrs = graph.nodes[node]
+        base = {
+            "mast_id": mast,
+            "commune": str(attrs.get("commune", "")),
+            "geometry": shapely.Point(attrs["x"], attrs["y"]) if "x" in attrs else attrs["point"],
+            "critical": bool(attrs.get("critical", False)),
+            "cameras": int(attrs.get("cameras", 1)),
+        }
+        if mast in failures:
+            results.append(MastResult(**base, status=MastStatus.UNREACHABLE, reason=failures[mast]))
+            continue
+        primary = _route(net, params, state, mast, RouteRole.PRIMARY, degree=branch_degree)
+        secondary = None
+        if (mast, RouteRole.SECONDARY) in state.routes:
+            secondary = _route(net, params, state, mast, RouteRole.SECONDARY, degree=branch_degree)
+        over = [r for r in (primary, secondary) if r is not None and r.margin_db < 0]
+        status = MastStatus.OVER_BUDGET if over else MastStatus.CONNECTED
+        reason = None
+        if over:
+            worst = min(over, key=lambda r: r.margin_db)
+            reason = (
+                f"{worst.role} route of {worst.length_m / 1000:.1f} km loses "
+                f"{worst.loss_db:.1f} dB: {-worst.margin_db:.1f} dB over the budget"
+            )
+        routes = 1 + (secondary is not None)
+        results.append(
+            MastResult(
+                **base,
+                status=status,
+                reason=reason,
+                cost=round(share[mast] + routes * per_route_connection, 2),
+                primary=primary,
+                secondary=secondary,
+                secondary_issue=secondary_issues.get(mast),
+            )
+        )
+    for item in net.unsnapped:
+        if _is_mast(item) and item.feature_id not in net.mast_nodes:
+            results.append(
+                MastResult(
+                    mast_id=item.feature_id,
+                    commune=str(getattr(item, "commune", "") or ""),
+                    geometry=getattr(item, "geometry", None) or shapely.Point(),
+                    critical=False,
+                    cameras=0,
+                    status=MastStatus.UNREACHABLE,
+                    reason=item.reason,
+                )
+            )
+    connections = len(state.routes)
+    plan = Plan(
+        trenches=trenches,
+        masts=sorted(results, key=lambda m: m.mast_id),
+        splices=splices,
+        parameters=params.to_dict(),
+    )
+    plan.connection_cost = round(closure_cost + connections * per_route_connection, 2)
+    primary_edges = [
+        key for key, users in state.built.items() if any(r is RouteRole.PRIMARY for _, r in users)
+    ]
+    used_nodes = {
+        node for (_, role), (node, _) in state.routes.items() if role is RouteRole.PRIMARY
+    }
+    plan.routing_value = round(
+        sum(graph.edges[key]["weight"] for key in primary_edges)
+        + len(used_nodes) * params.cost.ftth_connection_eur,
+        2,
+    )
+    return plan
+
+
+def _laying(data: dict, cables: int) -> tuple[str, float]:
+    """How the cables are laid along an edge, and what it costs: reuse only where there is room."""
+    modes: dict[str, float] = data["modes"]
+    spare = int(data.get("spare", 0) or 0)
+    usable = {
+        mode: cost
+        for mode, cost in modes.items()
+        if mode == "trench" or (mode in ("duct", "aerial") and spare >= cables)
+    }
+    if not usable:  # no trench along an FttH-only edge with a full duct: dig anyway
+        usable = {"trench": max(modes.values())}
+    mode = min(usable, key=lambda m: usable[m])
+    return mode, float(usable[mode])
+
+
+def cable_size(fibres: int) -> int:
+    """The smallest standard cable holding ``fibres`` (the largest when none does)."""
+    return next((s for s in CABLE_SIZE_FACTOR if s >= fibres), max(CABLE_SIZE_FACTOR))
+
+
+def _cable_cost(costs: CostParameters, fibres: int) -> float:
+    """€/m of the smallest standard cable holding ``fibres``."""
+    return costs.cable_eur_per_m * CABLE_SIZE_FACTOR[cable_size(fibres)]
+
+
+def _primary_degree(state: _State) -> dict[Node, int]:
+    degree: dict[Node, int] = defaultdict(int)
+    for (u, v), users in state.built.items():
+        if any(role is RouteRole.PRIMARY for _, role in users):
+            degree[u] += 1
+            degree[v] += 1
+    return degree
+
+
+def _splices(
+    net: RoutableNetwork, params: PlanParameters, state: _State, degree: dict[Node, int]
+) -> tuple[list[Splice], float, dict[str, float]]:
+    """Closures at the FttH nodes used and where primary cables branch; their cost, per mast too."""
+    graph = net.graph
+    fibres = params.network.fibres_per_mast
+    closure = params.cost.splice_closure_eur
+    served: dict[Node, list[str]] = defaultdict(list)
+    passing: dict[Node, list[str]] = defaultdict(list)
+    for (mast, role), (node, path) in state.routes.items():
+        served[node].append(mast)
+        if role is RouteRole.PRIMARY:
+            for inner in path[1:-1]:
+                passing[inner].append(mast)
+    ftth = {node: fid for fid, node in net.ftth_nodes.items()}
+    masts = set(net.mast_nodes.values())
+    splices = []
+    share: dict[str, float] = defaultdict(float)
+    for node, users in sorted(served.items(), key=lambda item: repr(item[0])):
+        splices.append(
+            Splice(_point(graph, node), "ftth_node", ftth.get(node), len(users) * fibres)
+        )
+        for mast in users:
+            share[mast] += closure / len(users)
+    for node, deg in sorted(degree.items(), key=lambda item: repr(item[0])):
+        if deg >= 3 and node not in ftth and node not in masts:
+            users = passing[node]
+            splices.append(Splice(_point(graph, node), "branch", None, len(users) * fibres))
+            for mast in users:
+                share[mast] += closure / len(users)
+    return splices, len(splices) * closure, share
+
+
+def _point(graph: nx.Graph, node: Node) -> shapely.Point:
+    attrs = graph.nodes[node]
+    if "point" in attrs:
+        return attrs["point"]
+    return shapely.Point(attrs["x"], attrs["y"])
+
+
+def _route(
+    net: RoutableNetwork,
+    params: PlanParameters,
+    state: _State,
+    mast: str,
+    role: RouteRole,
+    *,
+    degree: dict[Node, int],
+) -> Route:
+    node, path = state.routes[(mast, role)]
+    graph = net.graph
+    pieces = [net.edge_geometry(u, v) for u, v in itertools.pairwise(path)]
+    geometry = _join(pieces)
+    length = sum(float(graph.edges[u, v]["length"]) for u, v in itertools.pairwise(path))
+    # A splice at the FttH node, one in every branching closure the fibre passes through.
+    branches = (
+        sum(1 for n in path[1:-1] if degree.get(n, 0) >= 3) if role is RouteRole.PRIMARY else 0
+    )
+    splices = 1 + branches
+    budget = params.link
+    loss = budget.loss_db(length, splices)
+    ftth = {n: fid for fid, n in net.ftth_nodes.items()}
+    return Route(
+        mast_id=mast,
+        node_id=ftth[node],
+        node_kind=str(graph.nodes[node].get("kind", "")),
+        role=role,
+        geometry=geometry,
+        length_m=round(length, 2),
+        splices=splices,
+        connectors=budget.connectors,
+        loss_db=round(loss, 3),
+        margin_db=round(budget.budget_db - loss - budget.safety_margin_db, 3),
+    )
+
+
+def _join(pieces: Iterable[LineString]) -> LineString:
+    """Concatenate oriented pieces into one line (a mast on its FttH node gives a point-line)."""
+    coords: list[tuple[float, ...]] = []
+    for piece in pieces:
+        points = list(piece.coords)
+        coords.extend(points if not coords else points[1:])
+    if len(coords) < 2:
+        coords = coords * 2 if coords else [(0.0, 0.0), (0.0, 0.0)]
+    return LineString(coords)
