@@ -19,6 +19,10 @@ Edges = np.ndarray
 
 # Rows of terminal-to-all distances are kept when they fit in this many cells (float64 + int32).
 _MAX_ROW_CELLS = 30_000_000
+# The local search stops once its Dijkstra calls have cost this many node slots (each call costs
+# n, however far it goes): a deterministic bound, never reached on SteinLib B-D (n <= 1000) but
+# a few seconds on road networks of tens of thousands of nodes, where each call costs O(n).
+_WORK_BUDGET = 50_000_000
 
 
 class Problem:
@@ -29,6 +33,7 @@ class Problem:
         self.n = csr.shape[0]
         self.terminals = terminals
         self.deadline = deadline
+        self.work = 0
         self.is_term = np.zeros(self.n, dtype=bool)
         self.is_term[terminals] = True
         self.term_pos = np.full(self.n, -1, dtype=np.int64)
@@ -46,8 +51,18 @@ class Problem:
             self.rows_pred = pred
 
     def expired(self) -> bool:
-        """Whether the caller's time limit has passed."""
+        """Whether the caller's time limit, or the search's work budget, is spent."""
+        if self.work > _WORK_BUDGET:
+            return True
         return self.deadline is not None and time.perf_counter() > self.deadline
+
+    def nearest(self, sources: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """Distance and predecessor of each node from its nearest source, up to ``limit``."""
+        self.work += self.n
+        dist, pred, _ = dijkstra(
+            self.csr, indices=sources, min_only=True, limit=limit, return_predecessors=True
+        )
+        return dist, pred
 
     def weights(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Weights of the edges (u[i], v[i]), which must exist."""
@@ -194,9 +209,7 @@ class Tree:
 
 def _connect(problem: Problem, src: np.ndarray, dst: np.ndarray, limit: float) -> list[int] | None:
     """Shortest path from node set ``src`` to node set ``dst`` cheaper than ``limit``, or None."""
-    dist, pred, _ = dijkstra(
-        problem.csr, indices=src, min_only=True, limit=limit, return_predecessors=True
-    )
+    dist, pred = problem.nearest(src, limit)
     d = dist[dst]
     j = int(np.argmin(d))
     if not d[j] < limit - tolerance(limit):
@@ -221,6 +234,8 @@ def key_path_exchange(problem: Problem, tree: Tree) -> Tree:
     while improved and not problem.expired():
         improved = False
         for path in tree.key_paths():
+            if problem.expired():
+                break
             if tuple(path) in failed:
                 continue
             lower = path[-1] if tree.parent[path[-1]] == path[-2] else path[0]
@@ -238,8 +253,6 @@ def key_path_exchange(problem: Problem, tree: Tree) -> Tree:
             if better is not None:
                 tree, improved = better, True
                 break
-            if problem.expired():
-                break
     return tree
 
 
@@ -254,6 +267,8 @@ def key_vertex_elimination(problem: Problem, tree: Tree) -> Tree:
             by_vertex.setdefault(path[0], []).append(path)
             by_vertex.setdefault(path[-1], []).append(path[::-1])
         for v, paths in by_vertex.items():
+            if problem.expired():
+                break
             key = (v, *sorted(p[-1] for p in paths))
             if problem.is_term[v] or len(paths) < 3 or key in failed:
                 continue
@@ -276,8 +291,6 @@ def key_vertex_elimination(problem: Problem, tree: Tree) -> Tree:
             if better is not None:
                 tree, improved = better, True
                 break
-            if problem.expired():
-                break
     return tree
 
 
@@ -287,9 +300,7 @@ def _reconnect(problem: Problem, parts: list[np.ndarray], budget: float) -> list
     dist = np.empty((k - 1, problem.n))
     preds = []
     for i in range(k - 1):
-        dist[i], pred, _ = dijkstra(
-            problem.csr, indices=parts[i], min_only=True, limit=budget, return_predecessors=True
-        )
+        dist[i], pred = problem.nearest(parts[i], budget)
         preds.append(pred)
     pair = np.full((k, k), np.inf)
     ends: dict[tuple[int, int], int] = {}
