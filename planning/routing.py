@@ -11,7 +11,6 @@ first, to another node.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
@@ -34,11 +33,8 @@ Edge = tuple[Node, Node]
 SteinerFunction = Callable[..., nx.Graph]
 Progress = Callable[[str, int, int], None]
 
-STEINER_TIME_LIMIT = 5.0
-"""Seconds of Steiner local search per routing round: beyond it the best tree found is kept.
-Instances of the sample size finish well before; the whole département uses it (see benchmarks)."""
-
-default_steiner: SteinerFunction = functools.partial(steiner_tree, time_limit=STEINER_TIME_LIMIT)
+default_steiner: SteinerFunction = steiner_tree
+"""Deterministic: its local search is bounded by work, not by the clock (see planning.steiner)."""
 
 ROOT = ("__vigie_root__",)  # the virtual root, a tuple so it never collides with a real node
 MAX_ROUNDS = 20

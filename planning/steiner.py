@@ -19,8 +19,8 @@ from numbers import Real
 
 import networkx as nx
 import numpy as np
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse import coo_array, csr_array
+from scipy.sparse.csgraph import connected_components, dijkstra, minimum_spanning_tree
 
 from planning._steiner_improve import (
     Edges,
@@ -36,6 +36,9 @@ __all__ = ["SteinerError", "steiner_tree", "tree_cost"]
 
 # Up to this many terminals the exact dynamic programme (2^(k-1) Dijkstras) is cheap.
 _EXACT_TERMINALS = 9
+# Graphs with more nodes than this (road networks; SteinLib B-D have at most 1,000) start from
+# one Mehlhorn construction instead of many shortest-path ones.
+_LARGE_GRAPH = 5_000
 # Construction budget: about _ROOT_WORK / |T| roots (one root costs |T| vector steps), at most
 # _MAX_ROOTS; the _POLISHED * _KEEP cheapest are polished and the _KEEP best get the local search.
 # Tuned on SteinLib B, C, D (benchmarks/planning/README.md): more keeps buy little for the time.
@@ -221,6 +224,16 @@ def _solve(problem: Problem, *, seed: int, keep: int = _KEEP) -> Edges:
     """
     if len(problem.terminals) <= _EXACT_TERMINALS and problem.rows_pred is not None:
         return _dreyfus_wagner(problem)
+    if problem.rows_dist is None or problem.n > _LARGE_GRAPH:
+        # A large network (road graphs of a département): one Voronoi-based construction, as
+        # fast as a few Dijkstra passes, then the local search within its work budget. Many
+        # shortest-path constructions would cost minutes here for a fraction of a percent.
+        return local_search(problem, problem.polish(_mehlhorn(problem))).edges
+    return _solve_small(problem, seed=seed, keep=keep)
+
+
+def _solve_small(problem: Problem, *, seed: int, keep: int) -> Edges:
+    """Several shortest-path starts, the best ones polished and improved, restarts if time."""
     rng = np.random.default_rng(seed)
     terms = problem.terminals
     roots = int(np.clip(_ROOT_WORK // len(terms), 6, _MAX_ROOTS))
@@ -264,6 +277,46 @@ def _solve(problem: Problem, *, seed: int, keep: int = _KEEP) -> Edges:
         if tree.cost < best.cost:
             best = tree
     return best.edges
+
+
+def _mehlhorn(problem: Problem) -> Edges:
+    """Mehlhorn's construction, vectorised: the MST of the terminals' Voronoi boundary graph.
+
+    One multi-source Dijkstra gives each node its nearest terminal; every edge joining two
+    Voronoi regions offers a terminal-to-terminal path; their MST, expanded back into paths,
+    is the same 2-approximation networkx computes, in compiled code.
+    """
+    csr, terms = problem.csr, problem.terminals
+    dist, pred, source = dijkstra(csr, indices=terms, min_only=True, return_predecessors=True)
+    rows = np.repeat(np.arange(problem.n, dtype=np.int64), np.diff(csr.indptr))
+    cols = csr.indices.astype(np.int64)
+    across = (rows < cols) & (source[rows] != source[cols])
+    u, v = rows[across], cols[across]
+    length = dist[u] + csr.data[across] + dist[v]
+    a, b = problem.term_pos[source[u]], problem.term_pos[source[v]]
+    # The cheapest bridge between each pair of regions.
+    order = np.lexsort((length, np.maximum(a, b), np.minimum(a, b)))
+    pair = np.minimum(a, b)[order] * len(terms) + np.maximum(a, b)[order]
+    first = order[np.r_[True, pair[1:] != pair[:-1]]]
+    k = len(terms)
+    bridges = csr_array(
+        (length[first] + 1e-12, (np.minimum(a, b)[first], np.maximum(a, b)[first])), shape=(k, k)
+    )
+    mst = coo_array(minimum_spanning_tree(bridges))
+    chosen = {(int(i), int(j)) for i, j in zip(mst.row, mst.col, strict=True)}
+    pieces = []
+    for e in first.tolist():
+        key = (int(min(a[e], b[e])), int(max(a[e], b[e])))
+        if key not in chosen:
+            continue
+        chosen.discard(key)
+        pieces.append(np.array([[u[e], v[e]]], dtype=np.int64))
+        for end in (int(u[e]), int(v[e])):
+            path = trace(pred, end, problem.is_term)
+            if len(path) > 1:
+                pieces.append(path_edges(path))
+    edges = np.unique(np.sort(np.concatenate(pieces), axis=1), axis=0)
+    return problem.prune(edges)
 
 
 def _perturbed_start(problem: Problem, rng: np.random.Generator) -> Edges:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import networkx as nx
@@ -232,3 +233,18 @@ def test_graphs_too_big_for_distance_rows_use_incremental_dijkstra(
     tree = steiner_tree(graph, terminals)
     assert_valid(tree, graph, terminals)
     assert tree_cost(tree) <= nx_cost(graph, terminals, "mehlhorn")
+
+
+def test_large_grid_takes_the_voronoi_path_and_beats_networkx() -> None:
+    """Road-network sizes (here 6,400 nodes) start from one vectorised Mehlhorn construction."""
+    grid = nx.grid_2d_graph(80, 80)
+    rng = random.Random(7)
+    for u, v in grid.edges:
+        grid.edges[u, v]["weight"] = rng.randint(1, 20)
+    terminals = rng.sample(sorted(grid.nodes), 60)
+    tree = steiner_tree(grid, terminals)
+    assert nx.is_tree(tree)
+    assert set(terminals) <= set(tree.nodes)
+    assert all(grid.edges[u, v]["weight"] == d["weight"] for u, v, d in tree.edges(data=True))
+    reference = nx_steiner_tree(grid, terminals, weight="weight")
+    assert tree_cost(tree) <= tree_cost(reference)

@@ -227,12 +227,14 @@ def test_sample_eure_unknown_epci_is_a_clear_error(tmp_path: Path) -> None:
     assert not (tmp_path / "x.gpkg").exists()
 
 
-def test_demo_validates_and_summarises_the_sample() -> None:
-    result = run("demo")
+def test_demo_validates_summarises_and_plans_the_sample(tmp_path: Path) -> None:
+    result = run("demo", "--out", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "eure.gpkg: usable — 0 error(s), 0 warning(s)." in result.stdout
     assert "74 (113,337 inhabitants)" in result.stdout
     assert "110 (" in result.stdout  # masts
+    assert "110 / 110" in result.stdout  # masts connected by the plan
+    assert (tmp_path / "demo" / "map.html").is_file()
 
 
 def test_plan_the_sample_exits_0_and_writes_the_three_outputs(tmp_path: Path) -> None:
