@@ -6,8 +6,11 @@ Errors a user can fix (``USER_ERRORS``) print as one line on stderr and exit 1; 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -168,7 +171,8 @@ def plan(
                 tasks[step] = progress.add_task(step, total=total)
             progress.update(tasks[step], completed=done, total=total)
 
-        result, _ = plan_layers(report.layers, params, progress=advance, bound=bound)
+        with _stdout_to_stderr():
+            result, _ = plan_layers(report.layers, params, progress=advance, bound=bound)
         paths = write_plan(
             result,
             out_dir,
@@ -257,6 +261,20 @@ def sample_eure(
         err.print(f"note: {note}", highlight=False)
     counts = ", ".join(f"{len(gdf)} {name}" for name, gdf in sample.layers.items())
     err.print(f"wrote {out_file}: {counts} ({time.perf_counter() - started:.1f} s)")
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Keep stdout for results: HiGHS prints its banner there from C++ (HiGHS issue #1932)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _progress() -> Progress:
@@ -400,7 +418,8 @@ def demo(
                 tasks[step] = progress.add_task(step, total=total)
             progress.update(tasks[step], completed=done, total=total)
 
-        result, _ = plan_layers(report.layers, PlanParameters(), progress=advance)
+        with _stdout_to_stderr():
+            result, _ = plan_layers(report.layers, PlanParameters(), progress=advance)
         paths = write_plan(
             result,
             out_dir,

@@ -281,3 +281,31 @@ def test_plan_parameters_file_is_applied_and_checked(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "cost.trench.lokal" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_plan_stdout_holds_only_results_even_when_the_lp_bound_runs(tmp_path: Path) -> None:
+    """A small plan computes the HiGHS bound; HiGHS's banner must not reach stdout."""
+    import geopandas as gpd
+    import pyogrio
+
+    keep = None
+
+    def edit(name, frame):
+        nonlocal keep
+        if name == "masts":  # two masts only, and only the roads around them
+            frame = frame.iloc[:2]
+            keep = frame.geometry.buffer(400).union_all()
+        return frame
+
+    folder = _sample_folder(tmp_path / "layers", edit)
+    for name in ("roads", "ftth_routes", "ftth_nodes", "power_points"):
+        path = folder / f"{name}.geojson"
+        frame = gpd.read_file(path, engine="pyogrio")
+        frame[frame.intersects(keep)].to_file(path, engine="pyogrio")
+    assert [n for n, _ in pyogrio.list_layers(folder / "masts.geojson")] == ["masts"]
+    result = run("plan", str(folder), "--out", str(tmp_path / "plan"))
+    assert result.returncode in (0, 3), result.stderr
+    assert "HiGHS" not in result.stdout
+    summary = json.loads((tmp_path / "plan" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["bound"]["computed"] is True, summary["bound"]
+    assert "gap to the lower bound" in result.stdout
