@@ -61,6 +61,19 @@ class _State:
     built: dict[Edge, list[tuple[str, RouteRole]]]  # edge -> routes laid along it
 
 
+def _fresh_state(net: RoutableNetwork, params: PlanParameters) -> _State:
+    """Nothing built yet; each FttH node serves as many masts as it has free fibres for."""
+    fibres = params.network.fibres_per_mast
+    return _State(
+        capacity={
+            node: int(net.graph.nodes[node].get("free_fibres", 0)) // fibres
+            for node in net.ftth_nodes.values()
+        },
+        routes={},
+        built=defaultdict(list),
+    )
+
+
 def route_masts(
     net: RoutableNetwork,
     params: PlanParameters,
@@ -84,15 +97,7 @@ def route_masts(
     """
     report = progress or _silent
     graph = net.graph
-    fibres = params.network.fibres_per_mast
-    state = _State(
-        capacity={
-            node: int(graph.nodes[node].get("free_fibres", 0)) // fibres
-            for node in net.ftth_nodes.values()
-        },
-        routes={},
-        built=defaultdict(list),
-    )
+    state = _fresh_state(net, params)
     failures: dict[str, str] = {u.feature_id: u.reason for u in net.unsnapped if _is_mast(u)}
     pending = _reachable_masts(net, state, failures)
 
@@ -132,15 +137,7 @@ def steiner_instance(net: RoutableNetwork, params: PlanParameters) -> tuple[nx.G
     every mast of the root's part of the network. Its optimum is a lower bound on the primary
     routing of the plan (capacities dropped), and benchmarks compare Steiner solvers on it.
     """
-    fibres = params.network.fibres_per_mast
-    state = _State(
-        capacity={
-            node: int(net.graph.nodes[node].get("free_fibres", 0)) // fibres
-            for node in net.ftth_nodes.values()
-        },
-        routes={},
-        built=defaultdict(list),
-    )
+    state = _fresh_state(net, params)
     routing = _routing_graph(net, params, state)
     if ROOT not in routing:
         return routing, []
@@ -302,14 +299,10 @@ class _DisjointRouter:
         return None
 
 
-def _assemble(
-    net: RoutableNetwork,
-    params: PlanParameters,
-    state: _State,
-    failures: dict[str, str],
-    secondary_issues: dict[str, str],
-) -> Plan:
-    """Turn the recorded routes into trenches, splices, per-mast results and costs."""
+def _trenches(
+    net: RoutableNetwork, params: PlanParameters, state: _State
+) -> tuple[list[Trench], dict[Edge, float]]:
+    """One trench per edge in the plan: how the cables are laid there, and what it costs."""
     graph = net.graph
     fibres_per_mast = params.network.fibres_per_mast
     costs = params.cost
@@ -341,9 +334,25 @@ def _assemble(
             )
         )
         edge_cost[key] = civil + cable_cost
+    return trenches, edge_cost
+
+
+def _assemble(
+    net: RoutableNetwork,
+    params: PlanParameters,
+    state: _State,
+    failures: dict[str, str],
+    secondary_issues: dict[str, str],
+) -> Plan:
+    """Turn the recorded routes into trenches, splices, per-mast results and costs."""
+    graph = net.graph
+    fibres_per_mast = params.network.fibres_per_mast
+    costs = params.cost
+    trenches, edge_cost = _trenches(net, params, state)
 
     branch_degree = _primary_degree(state)
     splices, closure_cost, share = _splices(net, params, state, branch_degree)
+    ftth_ids = {node: fid for fid, node in net.ftth_nodes.items()}
     for key, users in state.built.items():
         masts = {m for m, _ in users}
         for mast in masts:
@@ -363,10 +372,20 @@ def _assemble(
         if mast in failures:
             results.append(MastResult(**base, status=MastStatus.UNREACHABLE, reason=failures[mast]))
             continue
-        primary = _route(net, params, state, mast, RouteRole.PRIMARY, degree=branch_degree)
+        primary = _route(
+            net, params, state, mast, RouteRole.PRIMARY, degree=branch_degree, ftth_ids=ftth_ids
+        )
         secondary = None
         if (mast, RouteRole.SECONDARY) in state.routes:
-            secondary = _route(net, params, state, mast, RouteRole.SECONDARY, degree=branch_degree)
+            secondary = _route(
+                net,
+                params,
+                state,
+                mast,
+                RouteRole.SECONDARY,
+                degree=branch_degree,
+                ftth_ids=ftth_ids,
+            )
         over = [r for r in (primary, secondary) if r is not None and r.margin_db < 0]
         status = MastStatus.OVER_BUDGET if over else MastStatus.CONNECTED
         reason = None
@@ -505,6 +524,7 @@ def _route(
     role: RouteRole,
     *,
     degree: dict[Node, int],
+    ftth_ids: dict[Node, str],
 ) -> Route:
     node, path = state.routes[(mast, role)]
     graph = net.graph
@@ -518,10 +538,9 @@ def _route(
     splices = 1 + branches
     budget = params.link
     loss = budget.loss_db(length, splices)
-    ftth = {n: fid for fid, n in net.ftth_nodes.items()}
     return Route(
         mast_id=mast,
-        node_id=ftth[node],
+        node_id=ftth_ids[node],
         node_kind=str(graph.nodes[node].get("kind", "")),
         role=role,
         geometry=geometry,
