@@ -22,7 +22,7 @@ from shapely.geometry import LineString
 
 from planning.errors import PlanningError
 from planning.mapview import render_map
-from planning.plan import MastStatus, Plan, Route
+from planning.plan import MastResult, MastStatus, Plan, Route
 from planning.qgis_styles import LAYER_STYLES
 from planning.schema import WORK_CRS
 
@@ -189,7 +189,7 @@ def _route_entry(route: Route | None) -> dict[str, Any] | None:
     }
 
 
-def _mast_entry(mast: Any) -> dict[str, Any]:
+def _mast_entry(mast: MastResult) -> dict[str, Any]:
     return {
         "mast_id": mast.mast_id,
         "commune": mast.commune,
