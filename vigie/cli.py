@@ -9,11 +9,11 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,11 @@ from rich.table import Table
 
 from vigie import __version__
 from vigie.errors import USER_ERRORS
+
+if TYPE_CHECKING:  # the commands import planning lazily, so that `vigie --help` starts fast
+    from planning.parameters import PlanParameters
+    from planning.plan import Plan
+    from planning.validate import Report
 
 app = typer.Typer(
     name="vigie",
@@ -132,9 +137,7 @@ def plan(
     Exit 0 when every mast is connected, 3 when the plan was written but some masts are
     unreachable or over the optical budget, 1 on invalid input.
     """
-    from planning.export import write_plan
     from planning.parameters import PlanParameters
-    from planning.pipeline import plan_layers
     from planning.validate import validate_path
     from vigie.errors import ConfigurationError
 
@@ -163,23 +166,7 @@ def plan(
             highlight=False,
         )
         raise typer.Exit(1)
-    with _progress() as progress:
-        tasks: dict[str, int] = {}
-
-        def advance(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = progress.add_task(step, total=total)
-            progress.update(tasks[step], completed=done, total=total)
-
-        with _stdout_to_stderr():
-            result, _ = plan_layers(report.layers, params, progress=advance, bound=bound)
-        paths = write_plan(
-            result,
-            out_dir,
-            ftth_nodes=report.layers.get("ftth_nodes"),
-            communes=report.layers.get("communes"),
-            source=str(layers),
-        )
+    result, paths = _plan_and_write(report, params, out_dir, source=layers, bound=bound)
     out.print(_plan_table(result))
     for mast in result.failed:
         sys.stdout.write(f"masts:{mast.mast_id}: {mast.status}: {mast.reason}\n")
@@ -241,13 +228,7 @@ def sample_eure(
 
     started = time.perf_counter()
     with _progress() as progress:
-        tasks: dict[str, int] = {}
-
-        def report(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = progress.add_task(step, total=total)
-            progress.update(tasks[step], completed=done, total=total)
-
+        report = _reporter(progress)
         sample = generate_sample(
             data_path("sources", "communes-27-eure.geojson"),
             data_path("sources", "communes-27-admin.json"),
@@ -261,6 +242,45 @@ def sample_eure(
         err.print(f"note: {note}", highlight=False)
     counts = ", ".join(f"{len(gdf)} {name}" for name, gdf in sample.layers.items())
     err.print(f"wrote {out_file}: {counts} ({time.perf_counter() - started:.1f} s)")
+
+
+def _reporter(progress: Progress) -> Callable[[str, int, int], None]:
+    """A ``progress(step, done, total)`` callback drawing one bar per step."""
+    tasks: dict[str, int] = {}
+
+    def report(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = progress.add_task(step, total=total)
+        progress.update(tasks[step], completed=done, total=total)
+
+    return report
+
+
+def _plan_and_write(
+    report: Report,
+    params: PlanParameters,
+    out_dir: Path,
+    *,
+    source: Path,
+    bound: bool = True,
+) -> tuple[Plan, dict[str, Path]]:
+    """Plan validated layers with progress bars, and write the three outputs."""
+    from planning.export import write_plan
+    from planning.pipeline import plan_layers
+
+    with _progress() as progress:
+        with _stdout_to_stderr():
+            result, _ = plan_layers(
+                report.layers, params, progress=_reporter(progress), bound=bound
+            )
+        paths = write_plan(
+            result,
+            out_dir,
+            ftth_nodes=report.layers.get("ftth_nodes"),
+            communes=report.layers.get("communes"),
+            source=str(source),
+        )
+    return result, paths
 
 
 @contextmanager
@@ -390,9 +410,7 @@ def demo(
 ) -> None:
     """Run the main job on the embedded defaults: check, summarise and plan the Eure sample."""
     from gis_data import data_path
-    from planning.export import write_plan
     from planning.parameters import PlanParameters
-    from planning.pipeline import plan_layers
     from planning.summary import summarize
     from planning.validate import validate_path
 
@@ -410,23 +428,7 @@ def demo(
     )
     if not report.ok:
         raise typer.Exit(1)
-    with _progress() as progress:
-        tasks: dict[str, int] = {}
-
-        def advance(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = progress.add_task(step, total=total)
-            progress.update(tasks[step], completed=done, total=total)
-
-        with _stdout_to_stderr():
-            result, _ = plan_layers(report.layers, PlanParameters(), progress=advance)
-        paths = write_plan(
-            result,
-            out_dir,
-            ftth_nodes=report.layers["ftth_nodes"],
-            communes=report.layers["communes"],
-            source=str(sample),
-        )
+    result, paths = _plan_and_write(report, PlanParameters(), out_dir, source=sample)
     out.print(_plan_table(result))
     out.print(
         f"plan written to {paths['plan'].parent}/ — open {paths['map']} in a browser, "
