@@ -61,12 +61,14 @@ def _root(
 
 # --- planning ------------------------------------------------------------------------------------
 
+LayersArg = Annotated[
+    Path, typer.Argument(help="A GeoPackage, a folder of GeoJSON/Shapefile files, or a .zip.")
+]
+
 
 @app.command()
 def validate(
-    layers: Annotated[
-        Path, typer.Argument(help="A GeoPackage, a folder of GeoJSON/Shapefile files, or a .zip.")
-    ],
+    layers: LayersArg,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON report instead of one line per problem.")
     ] = False,
@@ -115,9 +117,7 @@ PLAN_EXIT_INCOMPLETE = 3
 
 @app.command()
 def plan(
-    layers: Annotated[
-        Path, typer.Argument(help="A GeoPackage, a folder of GeoJSON/Shapefile files, or a .zip.")
-    ],
+    layers: LayersArg,
     out_dir: Annotated[
         Path, typer.Option("--out", help="Folder for plan.gpkg, summary.json, map.html.")
     ],

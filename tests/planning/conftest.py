@@ -11,6 +11,7 @@ Lambert-93 coordinates (EPSG:2154). The main network:
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -139,3 +140,19 @@ def gpkg_writer():
 @pytest.fixture
 def folder_writer():
     return write_folder
+
+
+def steinlib_dir() -> Path:
+    """The SteinLib copy: $VIGIE_STEINLIB, else ../shared/data/steinlib beside the repository."""
+    configured = os.environ.get("VIGIE_STEINLIB")
+    folder = (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[3] / "shared" / "data" / "steinlib"
+    )
+    if not (folder / "B").is_dir():
+        pytest.fail(
+            f"SteinLib series B not found in {folder}: put the instances there "
+            "or point VIGIE_STEINLIB at a folder holding B/"
+        )
+    return folder

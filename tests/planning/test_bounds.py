@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -17,6 +16,7 @@ from scipy.optimize import linprog
 from planning.bounds import Bound, BoundError, steiner_lower_bound
 from planning.errors import PlanningError
 from planning.steinlib import read_stp
+from tests.planning.conftest import steinlib_dir
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -78,21 +78,6 @@ def dcut_by_enumeration(graph: nx.Graph, terminals: list, root) -> float:
     )
     assert result.status == 0
     return result.fun
-
-
-def steinlib_dir() -> Path:
-    configured = os.environ.get("VIGIE_STEINLIB")
-    path = (
-        Path(configured)
-        if configured
-        else Path(__file__).resolve().parents[3] / "shared" / "data" / "steinlib"
-    )
-    if not (path / "B").is_dir():
-        pytest.fail(
-            f"SteinLib instances not found in {path}/B: put the series B .stp files there "
-            "or point VIGIE_STEINLIB at a folder holding B/"
-        )
-    return path
 
 
 def fano_instance() -> tuple[nx.Graph, list]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import networkx as nx
 import pytest
@@ -12,10 +10,10 @@ from shapely.geometry import LineString, Point
 from planning.network import RoutableNetwork, build_network
 from planning.parameters import ParameterError, PlanParameters
 from planning.validate import DEFAULT_FAR_FROM_ROAD_ERROR_M, validate_path
+from tests.conftest import SAMPLE
 
 CRS = "EPSG:2154"
 X, Y = 560_000.0, 6_880_000.0
-SAMPLE = Path(__file__).resolve().parents[2] / "gis_data" / "eure" / "eure.gpkg"
 PARAMS = PlanParameters()
 LOCAL = PARAMS.cost.trench.local
 CABLE = PARAMS.cost.cable_eur_per_m

@@ -17,12 +17,12 @@ from planning.parameters import PlanParameters
 from planning.pipeline import plan_layers
 from planning.plan import MastStatus
 from planning.validate import validate_path
+from tests.conftest import SAMPLE
 
 CRS = "EPSG:2154"
 X, Y = 560_000.0, 6_880_000.0
 PARAMS = PlanParameters()
 COST = PARAMS.cost
-SAMPLE = Path(__file__).resolve().parents[2] / "gis_data" / "eure" / "eure.gpkg"
 
 
 def at(dx: float, dy: float) -> tuple[float, float]:

@@ -21,6 +21,7 @@ from planning.errors import SampleError
 from planning.sample import Sample, generate_sample, write_sample
 from planning.sample.masts import CAMERA_MODELS
 from planning.schema import LAYER_NAMES, LAYERS, WORK_CRS, FieldType
+from tests.conftest import SAMPLE
 
 SOURCES = Path(__file__).resolve().parents[2] / "gis_data" / "sources"
 GEOJSON = SOURCES / "communes-27-eure.geojson"
@@ -250,9 +251,8 @@ def test_departement_scope_is_large_enough() -> None:
 
 def test_committed_sample_is_what_the_generator_makes(sample: Sample) -> None:
     """Changing the generator without `make sample` would leave a stale gis_data/eure/eure.gpkg."""
-    committed = Path(__file__).resolve().parents[2] / "gis_data" / "eure" / "eure.gpkg"
     for name, frame in sample.layers.items():
-        stored = gpd.read_file(committed, layer=name, engine="pyogrio")
+        stored = gpd.read_file(SAMPLE, layer=name, engine="pyogrio")
         assert len(stored) == len(frame), name
         columns = [c for c in frame.columns if c != "geometry"]
         assert stored[columns].astype(str).equals(frame[columns].astype(str)), name

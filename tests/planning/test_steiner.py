@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -15,6 +13,7 @@ from networkx.algorithms.approximation import steiner_tree as nx_steiner_tree
 from planning.errors import PlanningError
 from planning.steiner import SteinerError, steiner_tree, tree_cost
 from planning.steinlib import read_stp
+from tests.planning.conftest import steinlib_dir
 
 
 def assert_valid(tree: nx.Graph, graph: nx.Graph, terminals: list, weight: str = "weight") -> None:
@@ -185,22 +184,6 @@ def test_random_graphs_valid_and_never_costlier_than_networkx(
 
 
 # -- SteinLib ------------------------------------------------------------------------------------
-
-
-def steinlib_dir() -> Path:
-    """The SteinLib copy: $VIGIE_STEINLIB, else ../shared/data/steinlib beside the repository."""
-    configured = os.environ.get("VIGIE_STEINLIB")
-    folder = (
-        Path(configured)
-        if configured
-        else Path(__file__).resolve().parents[3] / "shared" / "data" / "steinlib"
-    )
-    if not (folder / "B").is_dir():
-        pytest.fail(
-            f"SteinLib series B not found in {folder}: put the instances there "
-            "or point VIGIE_STEINLIB at a folder holding B/"
-        )
-    return folder
 
 
 # Optimum reached on all four (b18 was 220 for 218 before the average distance start); the

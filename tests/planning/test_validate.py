@@ -17,9 +17,9 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from planning.layers import LayerSet, read_layers
 from planning.schema import LAYERS
 from planning.validate import Problem, Report, Severity, validate, validate_path
+from tests.conftest import SAMPLE
 
 X, Y = 560_000, 6_880_000  # as in conftest.py: Évreux, Lambert-93
-SAMPLE = Path(__file__).resolve().parents[2] / "gis_data" / "eure" / "eure.gpkg"
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SAMPLE
+
 VIGIE = str(Path(sys.executable).with_name("vigie"))
 
 COMMANDS = [
@@ -129,8 +131,6 @@ def test_serve_migrates_and_answers_healthz_over_http(sqlite_url: str) -> None:
 
 
 # --- planning commands, on the real Eure sample ---------------------------------------------------
-
-SAMPLE = Path(__file__).resolve().parents[2] / "gis_data" / "eure" / "eure.gpkg"
 
 
 def _sample_folder(folder: Path, edit=None) -> Path:
