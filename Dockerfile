@@ -19,7 +19,8 @@ COPY planning ./planning
 COPY cameras ./cameras
 COPY supervision ./supervision
 COPY gis_data ./gis_data
-RUN pip install . && rm -rf /opt/vigie/build
+RUN pip install . && rm -rf /opt/vigie/build \
+    && python -c 'from planning.steiner import warm_up; warm_up()'
 
 USER vigie
 WORKDIR /var/lib/vigie

@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "compiling the Steiner kernels (numba, once per install)"
+	$(BIN)/python -c 'from planning.steiner import warm_up; warm_up()'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -1,14 +1,19 @@
 """Minimum Steiner trees: connect every mast to the network through the cheapest set of edges.
 
 A drop-in replacement for `networkx.algorithms.approximation.steiner_tree`, built to be much
-cheaper: the graph is copied once into a CSR matrix (scipy's compiled Dijkstra does the shortest
-paths), hanging non-terminal trees are cut off, then
+cheaper: the graph is copied once into CSR arrays, hanging non-terminal trees and edges that a
+two-edge path beats are cut off, then
 
-- up to 9 terminals: the exact Dreyfus-Wagner programme;
+- up to 9 terminals (fewer on large graphs): the exact Dreyfus-Wagner programme;
 - beyond: starting trees from the average distance heuristic and from the shortest-path
   heuristic at several roots, each polished (MST of the induced subgraph, pruning), the best
   improved by local search (key-path exchange, key-vertex elimination) in
-  `planning._steiner_improve`.
+  `planning._steiner_improve`;
+- on graphs of more than 5,000 nodes (road networks): one vectorised Mehlhorn construction,
+  then the same local search.
+
+The steps run as compiled kernels (`planning._steiner_jit`, numba): numba compiles them on the
+first call of an installation (about 30 s, cached on disk; `warm_up` does it ahead).
 """
 
 from __future__ import annotations
@@ -22,20 +27,19 @@ import numpy as np
 from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import connected_components, dijkstra, minimum_spanning_tree
 
-from planning._steiner_improve import (
-    Edges,
-    Problem,
-    Tree,
-    local_search,
-    path_edges,
-    trace,
-)
+from planning import _steiner_jit as jit
+from planning._steiner_improve import Edges, Problem, local_search, path_edges, trace
 from planning.errors import PlanningError
 
 __all__ = ["SteinerError", "steiner_tree", "tree_cost"]
 
-# Up to this many terminals the exact dynamic programme (2^(k-1) Dijkstras) is cheap.
+# Up to this many terminals the exact dynamic programme (2^(k-1) Dijkstras and 3^(k-1) x n
+# steps) is cheap, as long as 3^(k-1) x n stays under _EXACT_WORK (so 9 terminals for 150 nodes,
+# 8 for 1,000).
 _EXACT_TERMINALS = 9
+_EXACT_WORK = 3_000_000
+# The long-edge test costs the sum of squared degrees; beyond this it is skipped.
+_LONG_EDGE_WORK = 50_000_000
 # Graphs with more nodes than this (road networks; SteinLib B-D have at most 1,000) start from
 # one Mehlhorn construction instead of many shortest-path ones.
 _LARGE_GRAPH = 5_000
@@ -75,9 +79,9 @@ def steiner_tree(
 
     Same meaning as `networkx.algorithms.approximation.steiner_tree`, and never costlier than
     either of its methods on SteinLib B, C and D, where it is within 0.3 % of the optimum on
-    average against 3-7 % for networkx. It is faster than networkx's Kou method on graphs of
-    a few hundred nodes and more, but slower than its default (Mehlhorn), a single pass:
-    ``time_limit`` bounds the search (see ``benchmarks/planning/README.md``).
+    average against 3-7 % for networkx, in about the time of networkx's default (Mehlhorn)
+    there and far less on road networks (``benchmarks/planning/README.md``). ``time_limit``
+    bounds the search.
 
     Parameters
     ----------
@@ -125,14 +129,16 @@ def steiner_tree(
     index = {v: i for i, v in enumerate(nodes)}
     csr = _to_csr(G, index, weight)
     term_idx = np.array([index[t] for t in terms], dtype=np.int64)
-    _check_connected(csr, term_idx, terms)
+    _, label = connected_components(csr, directed=False)
+    _check_connected(label, term_idx, terms)
 
-    keep = _reduce(csr, term_idx)
-    sub = csr[keep][:, keep]
+    keep = _reduce(csr, label, term_idx)
+    sub = _drop_long_edges(csr if len(keep) == len(nodes) else csr[keep][:, keep])
     local = np.full(len(nodes), -1, dtype=np.int64)
     local[keep] = np.arange(len(keep))
     deadline = None if time_limit is None else start + time_limit
-    problem = Problem(csr_array(sub), local[term_idx], deadline)
+    # Large networks take the Voronoi path, which needs no distance rows.
+    problem = Problem(sub, local[term_idx], deadline, rows=sub.shape[0] <= _LARGE_GRAPH)
     edges = keep[_solve(problem, seed=seed)]
 
     for u, v in edges.tolist():
@@ -149,40 +155,44 @@ def tree_cost(tree: nx.Graph, weight: str = "weight") -> float:
 
 
 def _to_csr(graph: nx.Graph, index: dict[Hashable, int], weight: str) -> csr_array:
-    """Symmetric CSR matrix of positive weights, validated once here rather than in the search."""
-    triples = [(index[u], index[v], w) for u, v, w in graph.edges(data=weight, default=1) if u != v]
-    us = np.array([t[0] for t in triples], dtype=np.int64)
-    vs = np.array([t[1] for t in triples], dtype=np.int64)
-    try:
-        ws = np.array([t[2] for t in triples], dtype=np.float64)
-    except (TypeError, ValueError):
-        ws = np.full(len(triples), np.nan)  # find the culprit below
-    bad = np.flatnonzero(~(ws >= 0) | np.isinf(ws))
-    if len(bad):
-        u, v, w = triples[int(bad[0])]
-        for i in bad.tolist():  # name the first edge whose weight is not a number >= 0
-            u, v, w = triples[i]
-            if not isinstance(w, Real) or not w >= 0 or np.isinf(w):
-                break
-        nodes = list(index)
-        msg = (
-            f"edge ({nodes[u]!r}, {nodes[v]!r}) has {weight}={w!r}; "
-            "a Steiner tree needs finite weights >= 0"
-        )
-        raise SteinerError(msg)
-    ws[ws == 0] = _ZERO_WEIGHT
+    """Symmetric CSR matrix of positive weights, validated once here rather than in the search.
+
+    Read straight from the adjacency dicts (each edge seen from both ends), as networkx's own
+    algorithms do: three times quicker than its edge view on dense graphs, where the views'
+    wrappers cost more than the search.
+    """
+    adj = graph._adj
     n = len(index)
-    rows = np.concatenate([us, vs])
-    cols = np.concatenate([vs, us])
-    data = np.concatenate([ws, ws])
-    csr = csr_array((data, (rows, cols)), shape=(n, n))
-    csr.sort_indices()
-    return csr
+    counts = np.fromiter((len(nbrs) for nbrs in adj.values()), dtype=np.int64, count=n)
+    total = int(counts.sum())
+    rows = np.repeat(np.arange(n, dtype=np.int64), counts)
+    cols = np.fromiter((index[v] for nbrs in adj.values() for v in nbrs), np.int64, count=total)
+    raw = [d.get(weight, 1) for nbrs in adj.values() for d in nbrs.values()]
+    try:
+        ws = np.array(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        ws = np.full(total, np.nan)  # find the culprit below
+    bad = np.flatnonzero(~(ws >= 0) | np.isinf(ws))
+    for i in bad.tolist():  # name the first edge whose weight is not a number >= 0
+        w = raw[i]
+        if not isinstance(w, Real) or not w >= 0 or np.isinf(w):
+            nodes = list(index)
+            msg = (
+                f"edge ({nodes[rows[i]]!r}, {nodes[cols[i]]!r}) has {weight}={w!r}; "
+                "a Steiner tree needs finite weights >= 0"
+            )
+            raise SteinerError(msg)
+    ws[ws == 0] = _ZERO_WEIGHT
+    loop = rows != cols
+    rows, cols, ws = rows[loop], cols[loop], ws[loop]
+    order = np.lexsort((cols, rows))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return csr_array((ws[order], cols[order], indptr), shape=(n, n))
 
 
-def _check_connected(csr: csr_array, term_idx: np.ndarray, terms: list[Hashable]) -> None:
+def _check_connected(label: np.ndarray, term_idx: np.ndarray, terms: list[Hashable]) -> None:
     """Raise naming the first terminal outside the first terminal's connected component."""
-    _, label = connected_components(csr, directed=False)
     apart = np.flatnonzero(label[term_idx] != label[term_idx[0]])
     if len(apart):
         msg = (
@@ -192,12 +202,11 @@ def _check_connected(csr: csr_array, term_idx: np.ndarray, terms: list[Hashable]
         raise SteinerError(msg)
 
 
-def _reduce(csr: csr_array, term_idx: np.ndarray) -> np.ndarray:
+def _reduce(csr: csr_array, label: np.ndarray, term_idx: np.ndarray) -> np.ndarray:
     """Nodes worth searching: the terminals' component without hanging non-terminal trees.
 
     A non-terminal of degree 1 is never in an optimal tree, and removing it may expose another.
     """
-    _, label = connected_components(csr, directed=False)
     alive = label == label[term_idx[0]]
     is_term = np.zeros(csr.shape[0], dtype=bool)
     is_term[term_idx] = True
@@ -212,6 +221,21 @@ def _reduce(csr: csr_array, term_idx: np.ndarray) -> np.ndarray:
     return np.flatnonzero(alive)
 
 
+def _drop_long_edges(csr: csr_array) -> csr_array:
+    """The graph without edges that a two-edge path beats (`_steiner_jit.long_edges`)."""
+    deg = np.diff(csr.indptr).astype(np.int64)
+    if int(deg @ deg) > _LONG_EDGE_WORK:
+        return csr
+    indptr, indices = csr.indptr.astype(np.int64), csr.indices.astype(np.int64)
+    long = jit.long_edges(indptr, indices, csr.data)
+    if not long.any():
+        return csr
+    rows = np.repeat(np.arange(csr.shape[0]), deg)[~long]
+    kept = np.zeros_like(indptr)
+    np.cumsum(np.bincount(rows, minlength=csr.shape[0]), out=kept[1:])
+    return csr_array((csr.data[~long], indices[~long], kept), shape=csr.shape)
+
+
 # --- construction and search ------------------------------------------------------------------
 
 
@@ -222,13 +246,15 @@ def _solve(problem: Problem, *, seed: int, keep: int = _KEEP) -> Edges:
     shrinks as the terminals grow; with few terminals, non-terminal roots are cheap and reach
     other Steiner hubs. The average distance heuristic gives one more start.
     """
-    if len(problem.terminals) <= _EXACT_TERMINALS and problem.rows_pred is not None:
+    k = len(problem.terminals)
+    exact = k <= _EXACT_TERMINALS and 3 ** (k - 1) * problem.n <= _EXACT_WORK
+    if exact and problem.rows_pred is not None:
         return _dreyfus_wagner(problem)
     if problem.rows_dist is None or problem.n > _LARGE_GRAPH:
         # A large network (road graphs of a département): one Voronoi-based construction, as
         # fast as a few Dijkstra passes, then the local search within its work budget. Many
         # shortest-path constructions would cost minutes here for a fraction of a percent.
-        return local_search(problem, problem.polish(_mehlhorn(problem))).edges
+        return local_search(problem, _mehlhorn(problem))[1]
     return _solve_small(problem, seed=seed, keep=keep)
 
 
@@ -262,10 +288,10 @@ def _solve_small(problem: Problem, *, seed: int, keep: int) -> Edges:
     if cells <= _ADH_CELLS and problem.rows_dist is not None and not problem.expired():
         # Its start goes first: on dense graphs it beats every shortest-path start.
         starts.insert(0, (0.0, problem.polish(_average_distance_heuristic(problem))))
-    best: Tree | None = None
+    best: tuple[float, Edges] | None = None
     for _, edges in starts[:keep]:
         tree = local_search(problem, edges)
-        if best is None or tree.cost < best.cost:
+        if best is None or tree[0] < best[0]:
             best = tree
         if problem.expired():
             break
@@ -274,9 +300,9 @@ def _solve_small(problem: Problem, *, seed: int, keep: int) -> Edges:
         if problem.expired():
             break
         tree = local_search(problem, _perturbed_start(problem, rng))
-        if tree.cost < best.cost:
+        if tree[0] < best[0]:
             best = tree
-    return best.edges
+    return best[1]
 
 
 def _mehlhorn(problem: Problem) -> Edges:
@@ -329,7 +355,7 @@ def _perturbed_start(problem: Problem, rng: np.random.Generator) -> Edges:
     # The noise needs no symmetry: the heuristic only reads distances from the terminals.
     dist, pred = dijkstra(noisy, indices=problem.terminals, return_predecessors=True)
     root = int(rng.choice(problem.terminals))
-    rows = (np.ascontiguousarray(dist.T), pred)
+    rows = (np.ascontiguousarray(dist.T), pred.astype(np.int64))
     return problem.polish(_shortest_path_heuristic(problem, root, rows))
 
 
@@ -340,236 +366,44 @@ def _shortest_path_heuristic(
 
     ``rows`` replaces the problem's terminal distance rows, e.g. by rows on perturbed weights.
     """
-    if problem.rows_dist is None:
-        return _sph_incremental(problem, root)
     dist_t, pred_t = rows or (problem.rows_dist, problem.rows_pred)
-    terms = problem.terminals
-    in_tree = np.zeros(problem.n, dtype=bool)
-    in_tree[root] = True
-    done = np.zeros(len(terms), dtype=bool)
-    if problem.is_term[root]:
-        done[problem.term_pos[root]] = True
-    near = dist_t[root].copy()  # distance from each terminal to the tree
-    near_node = np.full(len(terms), root, dtype=np.int64)
-    near[done] = np.inf
-    pieces: list[Edges] = []
-    cols = np.arange(len(terms))
-    never = np.zeros(problem.n, dtype=bool)
-    while True:
-        k = int(np.argmin(near))
-        if not np.isfinite(near[k]):
-            break
-        # Walk from the tree node to the terminal (its predecessor -9999 ends the walk), then
-        # keep the part after the last tree node, in case ties made the path touch the tree twice.
-        path = np.asarray(trace(pred_t[k], int(near_node[k]), never), dtype=np.int64)
-        last = np.flatnonzero(in_tree[path])[-1]
-        path = path[last:]
-        pieces.append(path)
-        new = path[1:]
-        in_tree[new] = True
-        block = dist_t[new]  # (len(new), |T|)
-        best = block.argmin(axis=0)
-        cand = block[best, cols]
-        closer = cand < near
-        near[closer] = cand[closer]
-        near_node[closer] = new[best[closer]]
-        done[problem.term_pos[new[problem.is_term[new]]]] = True
-        near[done] = np.inf
-    if not pieces:
-        return np.empty((0, 2), np.int64)
-    return np.column_stack(
-        [np.concatenate([p[:-1] for p in pieces]), np.concatenate([p[1:] for p in pieces])]
-    )
+    return jit.shortest_path_heuristic(dist_t, pred_t, problem.term_pos, root)
 
 
 def _average_distance_heuristic(problem: Problem) -> Edges:
-    """Rayward-Smith's heuristic: join the two nearest subtrees through the best-placed node.
-
-    A node is placed well when its distances to its nearest subtrees, averaged, are small
-    (min of d1 + d2 and (d1 + d2 + d3) / _HUB_SHARE). It builds around good Steiner hubs, where the
-    shortest-path heuristic goes terminal by terminal; it starts the search on dense graphs.
-    Each node keeps its few nearest subtrees, of which a prefix is known exact: a merge
-    updates the nodes it touches in place, and only those left with fewer than three known
-    are recomputed from the full distance table.
-    """
-    csr, n = problem.csr, problem.n
-    dist = problem.rows_dist.copy()  # (n, |T|): node to subtree; a vanished subtree is inf
-    pred = problem.rows_pred.copy()
-    owner = np.full(n, -1, dtype=np.int64)
-    owner[problem.terminals] = np.arange(len(problem.terminals))
-    top = _Nearest(n)
-    alive = np.ones(len(problem.terminals), dtype=bool)
-    top.recompute(dist, np.arange(n))
-    pieces: list[Edges] = []
-    for _ in range(len(problem.terminals) - 1):
-        two = top.val[:, 0] + top.val[:, 1]
-        v = int(np.argmin(np.minimum(two, (two + top.val[:, 2]) / _HUB_SHARE)))
-        a, b = int(top.id[v, 0]), int(top.id[v, 1])
-        added = []
-        for c in (a, b):
-            path = trace(pred[c], v, owner == c)
-            pieces.append(path_edges(path))
-            added += path
-        new = np.unique(np.asarray(added, dtype=np.int64))
-        new = new[(owner[new] != a) & (owner[new] != b)]
-        # Merge b into a: its distances are the smaller of both and of the new nodes'.
-        before = dist[:, a].copy()
-        merged, merged_pred = np.minimum(before, dist[:, b]), pred[a].copy()
-        closer = dist[:, b] < before
-        merged_pred[closer] = pred[b, closer]
-        if len(new):
-            d2, p2, _ = dijkstra(csr, indices=new, min_only=True, return_predecessors=True)
-            closer = d2 < merged
-            merged[closer], merged_pred[closer] = d2[closer], p2[closer]
-        dist[:, a], pred[a] = merged, merged_pred
-        dist[:, b] = np.inf
-        owner[owner == b] = a
-        owner[new] = a
-        alive[b] = False
-        if 2 * alive.sum() <= len(alive):  # drop the dead columns, so late steps stay cheap
-            keep = np.flatnonzero(alive)
-            renumber = np.full(len(alive), -1, dtype=np.int64)
-            renumber[keep] = np.arange(len(keep))
-            dist, pred, alive = dist[:, keep], pred[keep], alive[keep]
-            owner = np.where(owner >= 0, renumber[owner], -1)
-            top.id, a, b = renumber[top.id], int(renumber[a]), -1
-        top.merge(dist, a, b, merged)
-    return np.concatenate(pieces) if pieces else np.empty((0, 2), np.int64)
-
-
-class _Nearest:
-    """Per node, its nearest subtrees in order; the first ``known`` entries are exact."""
-
-    KEPT = 6
-
-    def __init__(self, n: int) -> None:
-        self.id = np.zeros((n, self.KEPT), dtype=np.int64)
-        self.val = np.full((n, self.KEPT), np.inf)
-        self.known = np.zeros(n, dtype=np.int64)
-
-    def recompute(self, dist: np.ndarray, rows: np.ndarray) -> None:
-        """Exact nearest subtrees of the nodes ``rows`` from the full table."""
-        if not len(rows):
-            return
-        block = dist[rows]
-        k = min(self.KEPT, block.shape[1])
-        if block.shape[1] > k:
-            ids = np.argpartition(block, k - 1, axis=1)[:, :k]
-        else:
-            ids = np.broadcast_to(np.arange(k), (len(rows), k))
-        vals = np.take_along_axis(block, ids, axis=1)
-        order = np.argsort(vals, axis=1, kind="stable")
-        self.id[rows, :k] = np.take_along_axis(ids, order, axis=1)
-        self.val[rows, :k] = np.take_along_axis(vals, order, axis=1)
-        self.val[rows, k:] = np.inf
-        self.known[rows] = k
-
-    def merge(self, dist: np.ndarray, a: int, b: int, merged: np.ndarray) -> None:
-        """Subtree ``b`` (gone, or -1) joined ``a``, whose distances are now ``merged``.
-
-        Dropping a and b from an exact prefix leaves it exact for the other subtrees; a goes
-        back in when it is no farther than the old last known entry, beyond which every
-        untracked subtree lies.
-        """
-        n = len(self.known)
-        old_last = self.val[np.arange(n), self.known - 1]
-        inside = np.arange(self.KEPT) < self.known[:, None]
-        hit = ((self.id == a) | (self.id == b)) & inside
-        rows = np.flatnonzero(hit.any(axis=1) | (merged < old_last))
-        if not len(rows):
-            return
-        back = merged[rows] <= old_last[rows]
-        vals = np.column_stack(
-            [np.where(hit[rows], np.inf, self.val[rows]), np.where(back, merged[rows], np.inf)]
-        )
-        ids = np.column_stack([self.id[rows], np.full(len(rows), a)])
-        order = np.argsort(vals, axis=1, kind="stable")[:, : self.KEPT]
-        known = np.minimum(self.known[rows] - hit[rows].sum(axis=1) + back, self.KEPT)
-        vals = np.take_along_axis(vals, order, axis=1)
-        vals[np.arange(self.KEPT) >= known[:, None]] = np.inf
-        self.val[rows], self.id[rows] = vals, np.take_along_axis(ids, order, axis=1)
-        self.known[rows] = known
-        self.recompute(dist, rows[known < min(3, dist.shape[1])])
-
-
-def _sph_incremental(problem: Problem, root: int) -> Edges:
-    """The same heuristic, one multi-source Dijkstra per added path: for graphs too big for rows."""
-    dist, pred = dijkstra(problem.csr, indices=root, return_predecessors=True)
-    in_tree = np.zeros(problem.n, dtype=bool)
-    in_tree[root] = True
-    left = problem.is_term.copy()
-    left[root] = False
-    pieces: list[Edges] = []
-    while left.any():
-        cand = np.where(left, dist, np.inf)
-        t = int(np.argmin(cand))
-        path = trace(pred, t, in_tree)[::-1]
-        pieces.append(path_edges(path))
-        new = np.asarray(path[1:], dtype=np.int64)
-        in_tree[new] = True
-        left[new] = False
-        d2, p2, _ = dijkstra(problem.csr, indices=new, min_only=True, return_predecessors=True)
-        closer = d2 < dist
-        dist[closer] = d2[closer]
-        pred[closer] = p2[closer]
-    return np.concatenate(pieces) if pieces else np.empty((0, 2), np.int64)
+    """Rayward-Smith's heuristic (compiled): it builds around good Steiner hubs, where the
+    shortest-path heuristic goes terminal by terminal; it starts the search on dense graphs."""
+    return jit.average_distance_heuristic(
+        *problem.graph,
+        problem.rows_dist,
+        problem.cols_dist,
+        problem.rows_pred,
+        problem.terminals,
+        _HUB_SHARE,
+    )
 
 
 def _dreyfus_wagner(problem: Problem) -> Edges:
-    """Exact tree for few terminals (Dreyfus-Wagner), one Dijkstra per terminal subset.
+    """Exact tree for few terminals (Dreyfus-Wagner), one Dijkstra per terminal subset."""
+    edges = jit.dreyfus_wagner(
+        *problem.graph, problem.cols_dist, problem.rows_pred, problem.terminals
+    )
+    return problem.polish(edges)
 
-    The relaxation step of the dynamic programme starts from arbitrary node values, which scipy's
-    Dijkstra takes as a super source joined to every node by an edge of that value (+1, as
-    scipy's sparse graphs drop zero weights; the shift is removed afterwards).
+
+def warm_up() -> None:
+    """Compile the kernels (or load them from numba's cache) ahead of the first real call.
+
+    A fresh installation compiles them on first use, which takes about 30 s: `make install`
+    and the Docker image call this once, so that no user or timed run pays for it.
     """
-    csr, n = problem.csr, problem.n
-    rest, root = problem.terminals[1:], int(problem.terminals[0])
-    k = len(rest)
-    full = (1 << k) - 1
-    value = np.full((full + 1, n), np.inf)
-    came = np.full((full + 1, n), -9999, dtype=np.int64)  # predecessor, or -9999 at a split node
-    split = np.zeros((full + 1, n), dtype=np.int64)
-    for i in range(k):
-        value[1 << i] = problem.rows_dist[:, i + 1]
-    for subset in sorted(range(1, full + 1), key=int.bit_count):
-        if subset.bit_count() < 2:
-            continue
-        low = subset & -subset
-        best = np.full(n, np.inf)
-        arg = np.zeros(n, dtype=np.int64)
-        part = (subset - 1) & subset
-        while part:  # proper non-empty parts holding the lowest bit: each split counted once
-            if part & low:
-                joined = value[part] + value[subset ^ part]
-                closer = joined < best
-                best[closer] = joined[closer]
-                arg[closer] = part
-            part = (part - 1) & subset
-        split[subset] = arg
-        seeds = np.flatnonzero(np.isfinite(best))
-        graph = csr_array(
-            (
-                np.concatenate([csr.data, best[seeds] + 1.0]),
-                np.concatenate([csr.indices, seeds]),
-                np.append(csr.indptr, csr.indptr[-1] + len(seeds)),
-            ),
-            shape=(n + 1, n + 1),
-        )
-        dist, pred = dijkstra(graph, indices=n, return_predecessors=True)
-        value[subset] = dist[:n] - 1.0
-        came[subset] = np.where(pred[:n] == n, -9999, pred[:n])
-    pieces: list[Edges] = []
-    stack = [(full, root)]
-    never = np.zeros(n, dtype=bool)
-    while stack:
-        subset, v = stack.pop()
-        if subset.bit_count() == 1:
-            i = subset.bit_length()  # rows of rest[i - 1] are row i of the terminal rows
-            pieces.append(path_edges(trace(problem.rows_pred[i], v, never)))
-            continue
-        path = trace(came[subset], v, never)
-        pieces.append(path_edges(path))
-        x = path[-1]
-        part = int(split[subset, x])
-        stack += [(part, x), (subset ^ part, x)]
-    return problem.polish(np.concatenate(pieces))
+    small = nx.grid_2d_graph(8, 8)
+    for i, (u, v) in enumerate(small.edges):
+        small.edges[u, v]["weight"] = 1 + i % 3
+    small.add_edge((0, 0), (1, 1), weight=10)  # beaten by a two-edge path: the long-edge test
+    nodes = sorted(small)
+    steiner_tree(small, nodes[::16])  # few terminals: exact
+    steiner_tree(small, nodes[::3])  # constructions and local search
+    steiner_tree(small, nodes[::3], time_limit=0.01)  # restarts on perturbed weights
+    large = nx.grid_2d_graph(75, 75)  # past _LARGE_GRAPH: the Voronoi path
+    steiner_tree(large, [(i, (7 * i) % 75) for i in range(0, 75, 5)])

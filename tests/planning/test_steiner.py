@@ -203,7 +203,7 @@ def test_steinlib_b_instances(name: str, exact: bool) -> None:
         assert instance.optimum <= cost <= 1.01 * instance.optimum
 
 
-def test_graphs_too_big_for_distance_rows_use_incremental_dijkstra(
+def test_graphs_too_big_for_distance_rows_take_the_voronoi_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import planning._steiner_improve as improve
