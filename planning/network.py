@@ -12,7 +12,8 @@ the lines that must be cut and over the points to attach.
    multi-vertex line between two nodes stays one edge with its full geometry.
 4. Lines joining the same two nodes become one edge (see "Parallel lines" below).
 5. Masts and FttH nodes are attached to the nearest edge (STRtree ``query_nearest``), splitting
-   it at the projected point, with an access trench when the point stands off the line.
+   it at the projected point, with an access trench when the point stands off the line
+   (`planning.snapping`; the edge table both share is `planning._edge_table`).
 
 Graph contract (read by `planning.steiner` and the router)
 -----------------------------------------------------------
@@ -49,7 +50,6 @@ them).
 from __future__ import annotations
 
 import gc
-import itertools
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,31 +67,19 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 from shapely.ops import substring
 
+from planning._edge_table import cut_edges, edge_pieces, empty_lines, objects
 from planning.parameters import CostParameters, PlanParameters
 from planning.schema import WORK_CRS
+from planning.snapping import MAST_FIELDS, Unsnapped, attach_points
 
 __all__ = ["RoutableNetwork", "Unsnapped", "build_network"]
 
-_COSTS = ["trench_road", "trench_other", "duct", "aerial"]
-"""Cost columns while building: € along the row (NaN when not possible). ``trench_other`` is the
-``local``-price trench of rows that follow no road (FttH routes, access edges)."""
 _ROAD = ["road_id", "road_kind", "trench_road"]
 _ROUTE = ["route_id", "route_kind", "spare", "duct", "aerial"]
 _EPS = 1e-6  # metres: positions this close to a line's end are its end
 _SAME_CORRIDOR_M = 5.0
 """Lines joining the same two nodes within this Hausdorff distance follow one corridor (a road
 and the FttH route along it, digitised apart); farther apart they are distinct ways."""
-_MAST_FIELDS = ("commune", "cameras", "critical", "camera_model")
-
-
-@dataclass(frozen=True)
-class Unsnapped:
-    """A mast or FttH node left out of the graph, and why."""
-
-    layer: str
-    feature_id: Any
-    distance_m: float
-    reason: str
 
 
 @dataclass
@@ -133,7 +121,7 @@ class RoutableNetwork:
             pd.DataFrame(edge_rows, columns=edge_columns), geometry="geometry", crs=self.crs
         )
         node_rows = [{"node": n, **data} for n, data in self.graph.nodes(data=True)]
-        node_columns = ["node", "x", "y", "kind", "feature_id", "free_fibres", *_MAST_FIELDS]
+        node_columns = ["node", "x", "y", "kind", "feature_id", "free_fibres", *MAST_FIELDS]
         frame = pd.DataFrame(node_rows, columns=node_columns)
         points = shapely.points(frame["x"].to_numpy(float), frame["y"].to_numpy(float))
         nodes = gpd.GeoDataFrame(frame, geometry=points, crs=self.crs)
@@ -171,7 +159,7 @@ def build_network(
     cuts = _nodes_on_lines(node_xy, seg, tree, u=u, v=v, tol=tol)
     edges, node_xy = _separate_corridors(_cut_lines(lines, u, v, cuts, node_xy), node_xy)
     edges = _merge_parallel(edges)
-    attached = _attach_points(edges, node_xy, layers, params)
+    attached = attach_points(edges, node_xy, layers, params)
     edges, node_xy = _separate_corridors(attached.edges, attached.node_xy)
     edges = _merge_parallel(edges)
     edges = edges[edges["u"].to_numpy() != edges["v"].to_numpy()]
@@ -191,8 +179,8 @@ def _source_lines(layers: dict[str, gpd.GeoDataFrame], cost: CostParameters) -> 
         geoms, rows = _line_parts(roads)
         kinds = roads["kind"].to_numpy(dtype=object)[rows]
         prices = {kind: cost.trench.for_kind(kind) for kind in set(kinds.tolist())}
-        frame = _empty_lines(geoms)
-        frame["road_id"] = _objects(roads["id"])[rows]
+        frame = empty_lines(geoms)
+        frame["road_id"] = objects(roads["id"])[rows]
         frame["road_kind"] = kinds
         frame["trench_road"] = [prices[kind] for kind in kinds.tolist()]
         frames.append(frame)
@@ -202,8 +190,8 @@ def _source_lines(layers: dict[str, gpd.GeoDataFrame], cost: CostParameters) -> 
         kinds = routes["kind"].to_numpy(dtype=object)[rows]
         spare = pd.to_numeric(routes["spare"], errors="coerce").fillna(0).clip(lower=0)
         spare = spare.to_numpy().astype(int)[rows]
-        frame = _empty_lines(geoms)
-        frame["route_id"] = _objects(routes["id"])[rows]
+        frame = empty_lines(geoms)
+        frame["route_id"] = objects(routes["id"])[rows]
         frame["route_kind"] = kinds
         frame["spare"] = spare
         frame["duct"] = np.where((kinds == "duct") & (spare >= 1), cost.duct_eur_per_m, np.nan)
@@ -213,26 +201,8 @@ def _source_lines(layers: dict[str, gpd.GeoDataFrame], cost: CostParameters) -> 
         frame["trench_other"] = cost.trench.local
         frames.append(frame)
     if not frames:
-        return _empty_lines(np.empty(0, dtype=object))
+        return empty_lines(np.empty(0, dtype=object))
     return pd.concat(frames, ignore_index=True)
-
-
-def _empty_lines(geoms: np.ndarray) -> pd.DataFrame:
-    n = len(geoms)
-    none = np.full(n, None, dtype=object)
-    nan = np.full(n, np.nan)
-    return pd.DataFrame(
-        {
-            "geometry": geoms,
-            "access": np.zeros(n, bool),
-            "road_id": none,
-            "road_kind": none,
-            "route_id": none,
-            "route_kind": none,
-            "spare": np.zeros(n, int),
-            **dict.fromkeys(_COSTS, nan),
-        }
-    )
 
 
 def _line_parts(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -243,13 +213,6 @@ def _line_parts(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     parts, index = shapely.get_parts(geoms[usable], return_index=True)
     keep = shapely.get_num_coordinates(parts) >= 2
     return parts[keep], usable[index[keep]]
-
-
-def _objects(values: pd.Series) -> np.ndarray:
-    """Python objects (not numpy scalars), so ids print and compare as users wrote them."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values.tolist()
-    return out
 
 
 @dataclass
@@ -411,7 +374,7 @@ def _cut_lines(
     pieces.append(np.asarray([*extra_geom, None], dtype=object)[:-1])
     pu.append(np.asarray(extra_u, dtype=int))
     pv.append(np.asarray(extra_v, dtype=int))
-    return _pieces(
+    return edge_pieces(
         lines,
         np.concatenate(src),
         geoms=np.concatenate(pieces),
@@ -420,42 +383,6 @@ def _cut_lines(
         node_xy=node_xy,
         fraction=None,
     )
-
-
-def _pieces(
-    rows: pd.DataFrame,
-    src: np.ndarray,
-    *,
-    geoms: np.ndarray,
-    pu: list[np.ndarray],
-    pv: list[np.ndarray],
-    node_xy: np.ndarray,
-    fraction: np.ndarray | None,
-) -> pd.DataFrame:
-    """New rows copied from ``rows[src]``: pinned geometry, and costs either €/m x length
-    (``fraction`` None, from source lines) or € x ``fraction`` (cutting an edge)."""
-    u, v = np.concatenate(pu), np.concatenate(pv)
-    geoms = _pin_ends(geoms, node_xy[u], node_xy[v])
-    out = rows.iloc[src].reset_index(drop=True)
-    out["u"], out["v"], out["geometry"] = u, v, geoms
-    out["length"] = shapely.length(geoms)
-    scale = out["length"].to_numpy() if fraction is None else fraction
-    out[_COSTS] = out[_COSTS].to_numpy() * scale[:, None]
-    return out
-
-
-def _pin_ends(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Lines with their first and last points moved onto their nodes."""
-    bad = (shapely.get_type_id(geoms) != 1) | (shapely.get_num_coordinates(geoms) < 2)
-    geoms = geoms.copy()
-    geoms[bad] = shapely.linestrings(np.stack([start[bad], end[bad]], axis=1))
-    if len(geoms) == 0:
-        return geoms
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
-    n = np.arange(len(geoms))
-    coords[np.searchsorted(index, n)] = start
-    coords[np.searchsorted(index, n, side="right") - 1] = end
-    return shapely.linestrings(coords, indices=index)
 
 
 def _pair_keys(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -508,7 +435,7 @@ def _separate_corridors(
         return edges, node_xy
     node_xy = np.vstack([node_xy, np.asarray(new_xy).reshape(-1, 2)])
     order = np.argsort(cut_rows, kind="stable")
-    edges = _cut_edges(
+    edges = cut_edges(
         edges,
         np.asarray(cut_rows)[order],
         np.asarray(cut_pos)[order],
@@ -543,249 +470,6 @@ def _merge_parallel(edges: pd.DataFrame) -> pd.DataFrame:
     merged["trench_other"] = other_min.where(merged["trench_road"].isna())
     merged = merged.drop(columns=["_best", "_ftth", "_no_route"]).reset_index(drop=True)
     return pd.concat([edges[~dup], merged], ignore_index=True)
-
-
-# --- 4. masts and FttH nodes -----------------------------------------------------------------
-
-
-@dataclass
-class _Attached:
-    edges: pd.DataFrame
-    node_xy: np.ndarray
-    features: dict[int, dict[str, Any]]
-    mast_nodes: dict[Any, int]
-    ftth_nodes: dict[Any, int]
-    unsnapped: list[Unsnapped]
-
-
-def _point_features(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
-    """FttH nodes then masts: ``layer``, ``feature_id``, ``point``, ``attrs`` (node attributes)."""
-    frames = []
-    for name in ("ftth_nodes", "masts"):
-        gdf = layers.get(name)
-        if gdf is None or not len(gdf):
-            continue
-        ids = _objects(gdf["id"])
-        if name == "masts":
-            values = {f: gdf[f].tolist() if f in gdf else [None] * len(gdf) for f in _MAST_FIELDS}
-            attrs = [
-                {
-                    "kind": "mast",
-                    "feature_id": ids[i],
-                    "commune": _text(values["commune"][i]),
-                    "cameras": _integer(values["cameras"][i]),
-                    "critical": _flag(values["critical"][i]),
-                    "camera_model": _text(values["camera_model"][i]),
-                }
-                for i in range(len(gdf))
-            ]
-        else:
-            kinds, free = gdf["kind"].tolist(), gdf["free_fibres"].tolist()
-            attrs = [
-                {
-                    "kind": _text(kinds[i]),
-                    "feature_id": ids[i],
-                    "free_fibres": _integer(free[i]),
-                }
-                for i in range(len(gdf))
-            ]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "layer": name,
-                    "feature_id": ids,
-                    "point": np.asarray(gdf.geometry.array, dtype=object),
-                    "attrs": attrs,
-                }
-            )
-        )
-    if not frames:
-        return pd.DataFrame(columns=["layer", "feature_id", "point", "attrs"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _text(value: Any) -> str | None:
-    return None if _missing(value) else str(value)
-
-
-def _integer(value: Any) -> int | None:
-    return None if _missing(value) else int(value)
-
-
-def _flag(value: Any) -> bool | None:
-    return None if _missing(value) else bool(value)
-
-
-def _attach_points(
-    edges: pd.DataFrame,
-    node_xy: np.ndarray,
-    layers: dict[str, gpd.GeoDataFrame],
-    params: PlanParameters,
-) -> _Attached:
-    """Snap FttH nodes and masts onto the nearest edge, cutting it; add access edges."""
-    tol, limit = params.network.merge_tolerance_m, params.network.max_snap_distance_m
-    feats = _point_features(layers)
-    points = feats["point"].to_numpy()
-    usable = np.flatnonzero(
-        (shapely.get_type_id(points) == 0) & ~shapely.is_empty(points)
-        if len(points)
-        else np.zeros(0, bool)
-    )
-    geoms = edges["geometry"].to_numpy()
-    tree = shapely.STRtree(geoms)
-    unsnapped: list[Unsnapped] = []
-    for i in np.setdiff1d(np.arange(len(feats)), usable):
-        row = feats.iloc[i]
-        unsnapped.append(Unsnapped(row.layer, row.feature_id, math.nan, "has no point geometry"))
-    if len(geoms) and len(usable):
-        (qi, ei), dist = tree.query_nearest(
-            points[usable], max_distance=limit, return_distance=True, all_matches=False
-        )
-    else:
-        qi, ei, dist = (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
-    far = usable[np.setdiff1d(np.arange(len(usable)), qi)]
-    unsnapped.extend(_too_far(feats, far, tree, limit))
-    fi = usable[qi]  # snapped features, in feature order (FttH nodes, then masts)
-
-    # Where on its edge each point falls: a node at either end, or a new node that cuts it.
-    line = geoms[ei]
-    pos = shapely.line_locate_point(line, points[fi])
-    length = shapely.length(line)
-    u, v = edges["u"].to_numpy()[ei], edges["v"].to_numpy()[ei]
-    snap = np.where(pos <= np.minimum(tol, length / 2), u, np.where(pos >= length - tol, v, -1))
-    inner = np.flatnonzero(snap < 0)
-    order = inner[np.lexsort((pos[inner], ei[inner]))]
-    new_cluster = np.ones(len(order), bool)
-    new_cluster[1:] = (ei[order][1:] != ei[order][:-1]) | (np.diff(pos[order]) > tol)
-    cluster = np.cumsum(new_cluster) - 1
-    heads = order[new_cluster]
-    new_ids = len(node_xy) + np.arange(len(heads))
-    snap[order] = new_ids[cluster]
-    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(line[heads], pos[heads]))
-    node_xy = np.vstack([node_xy, new_xy])
-    edges = _cut_edges(edges, ei[heads], pos[heads], new_ids, node_xy)
-
-    every = feats["attrs"].tolist()
-    attrs = [every[i] for i in fi.tolist()]
-    point_xy = shapely.get_coordinates(points[fi]) if len(fi) else np.empty((0, 2))
-    features, node_xy, access = _feature_nodes(
-        attrs, point_xy, snap=snap, dist=dist, node_xy=node_xy, params=params
-    )
-    edges = pd.concat([edges, access], ignore_index=True)
-    mast_nodes, ftth_nodes = {}, {}
-    for node, data in features.items():
-        target = mast_nodes if data["kind"] == "mast" else ftth_nodes
-        target[data["feature_id"]] = node
-    return _Attached(edges, node_xy, features, mast_nodes, ftth_nodes, unsnapped)
-
-
-def _feature_nodes(
-    attrs: list[dict[str, Any]],
-    point_xy: np.ndarray,
-    *,
-    snap: np.ndarray,
-    dist: np.ndarray,
-    node_xy: np.ndarray,
-    params: PlanParameters,
-) -> tuple[dict[int, dict[str, Any]], np.ndarray, pd.DataFrame]:
-    """The node of each feature: its snapping node, or a node of its own and an access edge.
-
-    Returns the feature attributes by node, the grown node coordinates and the access edges.
-    """
-    tol = params.network.merge_tolerance_m
-    features: dict[int, dict[str, Any]] = {}
-    access_from, access_to, extra_xy = [], [], []
-    next_id = len(node_xy)
-    for k, target in enumerate(snap.tolist()):
-        if dist[k] <= tol and target not in features:
-            node = target
-        else:  # off the line, or sharing its spot with another feature
-            node, next_id = next_id, next_id + 1
-            extra_xy.append(point_xy[k])
-            access_from.append(node)
-            access_to.append(target)
-        features[node] = attrs[k]
-    node_xy = np.vstack([node_xy, np.asarray(extra_xy).reshape(-1, 2)])
-    return features, node_xy, _access_edges(access_from, access_to, node_xy, params)
-
-
-def _too_far(
-    feats: pd.DataFrame, rows: np.ndarray, tree: shapely.STRtree, limit: float
-) -> list[Unsnapped]:
-    if not len(rows):
-        return []
-    distance = np.full(len(rows), np.inf)
-    if len(tree.geometries):
-        (qi, _), d = tree.query_nearest(
-            feats["point"].to_numpy()[rows], return_distance=True, all_matches=False
-        )
-        distance[qi] = d
-    out = []
-    for row, d in zip(rows.tolist(), distance.tolist(), strict=True):
-        if math.isinf(d):
-            reason = "no road or FttH route to snap to"
-        else:
-            reason = (
-                f"{d:,.0f} m from the nearest road or FttH route, "
-                f"beyond the {limit:,.0f} m snapping limit"
-            )
-        out.append(Unsnapped(feats["layer"].iat[row], feats["feature_id"].iat[row], d, reason))
-    return out
-
-
-def _cut_edges(
-    edges: pd.DataFrame, ei: np.ndarray, pos: np.ndarray, new_ids: np.ndarray, node_xy: np.ndarray
-) -> pd.DataFrame:
-    """Edges cut at the given positions (``ei`` sorted, ``pos`` sorted per edge)."""
-    if not len(ei):
-        return edges
-    geoms = edges["geometry"].to_numpy()
-    eu, ev = edges["u"].to_numpy(), edges["v"].to_numpy()
-    src, pieces, pu, pv, fraction = [], [], [], [], []
-    bounds = np.flatnonzero(np.r_[True, ei[1:] != ei[:-1], True])
-    for a, b in itertools.pairwise(bounds.tolist()):
-        e = int(ei[a])
-        total = float(shapely.length(geoms[e]))
-        where = [0.0, *pos[a:b].tolist(), total]
-        nodes = [int(eu[e]), *new_ids[a:b].tolist(), int(ev[e])]
-        for k in range(len(nodes) - 1):
-            src.append(e)
-            pieces.append(substring(geoms[e], where[k], where[k + 1]))
-            pu.append(nodes[k])
-            pv.append(nodes[k + 1])
-            fraction.append((where[k + 1] - where[k]) / total)
-    geoms_out = np.empty(len(pieces), dtype=object)
-    geoms_out[:] = pieces
-    cut = _pieces(
-        edges,
-        np.asarray(src),
-        geoms=geoms_out,
-        pu=[np.asarray(pu)],
-        pv=[np.asarray(pv)],
-        node_xy=node_xy,
-        fraction=np.asarray(fraction),
-    )
-    keep = np.ones(len(edges), bool)
-    keep[np.unique(ei)] = False
-    return pd.concat([edges[keep], cut], ignore_index=True)
-
-
-def _access_edges(
-    source: list[int], target: list[int], node_xy: np.ndarray, params: PlanParameters
-) -> pd.DataFrame:
-    """Straight trenches from off-line points to their snapping nodes, at the local price."""
-    u, v = np.asarray(source, dtype=int), np.asarray(target, dtype=int)
-    geoms = shapely.linestrings(np.stack([node_xy[u], node_xy[v]], axis=1)) if len(u) else []
-    frame = _empty_lines(np.asarray(geoms, dtype=object))
-    frame["u"], frame["v"] = u, v
-    frame["length"] = shapely.length(frame["geometry"].to_numpy()) if len(u) else []
-    frame["access"] = True
-    frame["trench_other"] = params.cost.trench.local * frame["length"]
-    return frame
 
 
 # --- 5. graph --------------------------------------------------------------------------------
