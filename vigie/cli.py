@@ -278,6 +278,8 @@ def _plan_and_write(
             out_dir,
             ftth_nodes=report.layers.get("ftth_nodes"),
             communes=report.layers.get("communes"),
+            masts=report.layers.get("masts"),
+            power_points=report.layers.get("power_points"),
             source=str(source),
         )
     return result, paths
