@@ -54,7 +54,13 @@ def load_catalogues(prices_file: Path | None) -> tuple[PriceCatalogue, Catalogue
     import yaml
 
     from cameras.catalogue import SECTIONS, CatalogueError, default_catalogue_data, load_catalogue
-    from planning.prices import PRICE_SECTIONS, default_price_data, load_prices, merge_prices
+    from planning.prices import (
+        PRICE_SECTIONS,
+        PriceError,
+        default_price_data,
+        load_prices,
+        merge_prices,
+    )
     from vigie.errors import ConfigurationError
 
     overrides: dict[str, Any] = {}
@@ -75,13 +81,17 @@ def load_catalogues(prices_file: Path | None) -> tuple[PriceCatalogue, Catalogue
     where = f"{prices_file}: " if prices_file else ""
     planning_part = {k: v for k, v in overrides.items() if k not in SECTIONS}
     camera_part = {k: v for k, v in overrides.items() if k in SECTIONS}
+    problems = []  # both catalogues are checked, so one run names every problem
     try:
         prices = load_prices(merge_prices(default_price_data(), planning_part))
+    except PriceError as error:
+        problems.append(str(error))
+    try:
         catalogue = load_catalogue(merge_prices(default_catalogue_data(), camera_part))
-    except CatalogueError as error:
-        raise ConfigurationError(f"{where}{error}") from error
-    except ValueError as error:  # PriceError is a PlanningError and a ValueError
-        raise ConfigurationError(f"{where}{error}") from error
+    except (CatalogueError, PriceError) as error:
+        problems.append(str(error).replace("price override", "catalogue override"))
+    if problems:
+        raise ConfigurationError(where + "; ".join(problems))
     return prices, catalogue
 
 
