@@ -171,7 +171,8 @@ def build_estimate(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalo
     lots = []
     for number, title, prefixes in LOTS:
         mine = sorted(
-            (q for q in quantities if q.key.startswith(prefixes)), key=lambda q: order[q.key]
+            (q for q in quantities if q.key.startswith(prefixes)),
+            key=lambda q, prefixes=prefixes: (_rank(q.key, prefixes), order[q.key]),
         )
         lines = [_line(f"{number}.{rank:02d}", q, entries[q.key]) for rank, q in enumerate(mine, 1)]
         lots.append(Lot(number, title, lines))
@@ -202,6 +203,11 @@ def build_estimate(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalo
         figures=_figures(folder, quantities),
     )
     return _with_communes(estimate, folder)
+
+
+def _rank(key: str, prefixes: tuple[str, ...]) -> int:
+    """Lines follow the order of their lot's prefixes, then the catalogue's order."""
+    return next(i for i, prefix in enumerate(prefixes) if key.startswith(prefix))
 
 
 def _entries(prices: PriceCatalogue, catalogue: Catalogue) -> dict[str, PriceItem | PricedItem]:

@@ -103,7 +103,8 @@ def test_an_edited_quantity_carries_through_every_total(estimate, tmp_path: Path
     build_workbook([estimate]).save(path)
     book = openpyxl.load_workbook(path)
     sheet = book["DQE"]
-    row = next(r for r in sheet.iter_rows(min_row=6) if r[0].value == "2.04")  # first mast line
+    number = next(line.number for line in estimate.lines if line.key == "masts.6")
+    row = next(r for r in sheet.iter_rows(min_row=6) if r[0].value == number)
     price = row[4].value
     row[3].value += 10  # ten more masts of that height
     book.save(path)
