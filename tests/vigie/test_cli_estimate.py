@@ -133,3 +133,21 @@ def test_several_plans_give_a_comparison(sample_plan: Path, tmp_path: Path) -> N
     assert "comparaison" in openpyxl.load_workbook(tmp_path / "c.xlsx").sheetnames
     run("estimate", str(sample_plan), str(sample_plan), "--out", str(tmp_path / "c.json"))
     assert len(json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))["estimates"]) == 2
+
+
+def test_the_readme_prices_example_works(sample_plan: Path, tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## `vigie estimate`", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(example, encoding="utf-8")
+    out = tmp_path / "dqe.json"
+    result = run("estimate", str(sample_plan), "--out", str(out), "--prices", str(prices))
+    assert result.returncode == 0, result.stderr
+    estimate = json.loads(out.read_text(encoding="utf-8"))["estimates"][0]
+    assert estimate["rates"]["fipd_percent"] == 40
+    lines = {line["key"]: line for line in estimate["lines"]}
+    assert lines["trench.local"]["unit_price_ht"] == 65
+    assert lines["electricity.link"]["fipd_eligible"] is False
