@@ -8,6 +8,7 @@ problem is reported at once, naming the entry (``cameras.ptz_2mp_30x.price``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -60,6 +61,12 @@ class CameraModel(PricedItem):
     """Power draw in watts (PoE budget of the mast's switch, heaters off)."""
     mast_height_m: int
     """The mast height this model usually needs (PTZ and multi-sensor see farther from higher)."""
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """Width and height in pixels of one sensor's main stream, for expected-profile checks."""
+        width, height = self.resolution.split()[-1].lower().split("x")
+        return int(width), int(height)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,8 +218,11 @@ def _number_or_text(
         problems.append(f"{where}.{name}: missing")
         return None
     if kind is str:
+        if name == "resolution" and not re.fullmatch(r"(\d+x )?\d+x\d+", str(value)):
+            problems.append(f"{where}.resolution: {value!r} is not WIDTHxHEIGHT (or Nx WxH)")
+            return None
         return str(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        problems.append(f"{where}.{name}: {value!r} is not a positive number")
+        problems.append(f"{where}.{name}: {value!r} is not a number >= 0")
         return None
     return kind(value)

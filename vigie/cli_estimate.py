@@ -12,6 +12,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from cameras.catalogue import Catalogue
+    from planning.plan_folder import PlanFolder
     from planning.prices import PriceCatalogue
     from vigie.dqe import Estimate
 
@@ -95,7 +96,7 @@ def load_catalogues(prices_file: Path | None) -> tuple[PriceCatalogue, Catalogue
     return prices, catalogue
 
 
-def price_plan(folder: Any, prices: PriceCatalogue, catalogue: Catalogue) -> Estimate:
+def price_plan(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalogue) -> Estimate:
     """`vigie.dqe.build_estimate`, with a missing camera model reported as a user error."""
     from cameras.catalogue import CatalogueError
     from vigie.dqe import build_estimate

@@ -11,6 +11,7 @@ away from zero), so the JSON and the recalculated workbook agree to the cent.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -327,7 +328,7 @@ def _with_communes(estimate: Estimate, folder: PlanFolder) -> Estimate:
                 commune_part=money(rest - epci_part),
             )
         )
-    return Estimate(**{**estimate.__dict__, "communes": shares})
+    return dataclasses.replace(estimate, communes=shares)
 
 
 def _catalogue_row(key: str, item: Any, *, amount: str = "price") -> dict[str, Any]:

@@ -7,6 +7,7 @@ final name then renamed into place, so a failure never leaves a half-written est
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -127,7 +128,7 @@ def estimate_document(estimates: list[Estimate]) -> dict[str, Any]:
                     "epci_share_percent": e.epci_share,
                 },
                 "totals": e.totals(),
-                "communes": [c.__dict__ for c in e.communes],
+                "communes": [dataclasses.asdict(c) for c in e.communes],
                 "notes": e.notes,
                 "catalogue": e.catalogue,
             }

@@ -75,3 +75,13 @@ def test_a_new_model_needs_its_technical_fields() -> None:
     }
     with pytest.raises(CatalogueError, match=r"cameras\.thermal\.resolution: missing"):
         load_catalogue(data)
+
+
+def test_frame_size_reads_the_resolution_of_one_sensor() -> None:
+    catalogue = load_catalogue()
+    assert catalogue.camera("fixed_4mp").frame_size == (2688, 1520)
+    assert catalogue.camera("multi_4x5mp").frame_size == (2592, 1944)
+    data = copy.deepcopy(default_catalogue_data())
+    data["cameras"]["dome_4mp"]["resolution"] = "4MP"
+    with pytest.raises(CatalogueError, match=r"cameras\.dome_4mp\.resolution: '4MP'"):
+        load_catalogue(data)
