@@ -26,7 +26,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from vigie.dqe import AMO_LOT, Estimate
 
 MONEY = "#,##0.00"
-QUANTITY = "#,##0.0##"
+QUANTITY = "#,##0.0"
+COUNT = "#,##0"
 SHARE = "0.00%"
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
@@ -93,6 +94,12 @@ def build_workbook(estimates: list[Estimate]) -> Workbook:
     }
     for name, ref in names.items():
         book.defined_names[name] = DefinedName(name, attr_text=ref)
+    for sheet in book.worksheets:  # printed as AMOs file them: landscape, one page wide
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
     return book
 
 
@@ -172,7 +179,7 @@ def _line_row(ws: Worksheet, row: int, number: str, label: str, *, unit: str, qt
     ws.cell(row, 1, number)
     ws.cell(row, 2, label).alignment = Alignment(wrap_text=True)
     ws.cell(row, 3, unit)
-    ws.cell(row, 4, qty).number_format = QUANTITY
+    ws.cell(row, 4, qty).number_format = QUANTITY if unit == "m" else COUNT
 
 
 def _total_row(ws: Worksheet, row: int, label: str, formula: str) -> None:
@@ -258,10 +265,15 @@ def _finance_sheet(
 def _breakdown_chart(ws: Worksheet, *, first_row: int, last_row: int) -> PieChart:
     chart = PieChart()
     chart.title = "Répartition du coût HT"
-    chart.add_data(Reference(ws, min_col=2, min_row=first_row, max_row=last_row))
+    # the header row above the data names the series
+    chart.add_data(
+        Reference(ws, min_col=2, min_row=first_row - 1, max_row=last_row), titles_from_data=True
+    )
     chart.set_categories(Reference(ws, min_col=1, min_row=first_row, max_row=last_row))
     chart.dataLabels = DataLabelList()
     chart.dataLabels.showPercent = True
+    for flag in ("showVal", "showCatName", "showSerName", "showLegendKey"):
+        setattr(chart.dataLabels, flag, False)
     chart.height, chart.width = 9, 16
     return chart
 
@@ -299,7 +311,9 @@ def _communes_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells, rates: _R
     ws["A1"].font = TITLE
     ws["A2"] = (
         "Clé des travaux : part de chaque commune dans les lignes du DQE (équipements de ses "
-        "mâts, part de ses mâts dans les tranchées et câbles partagés). L'AMO suit la même clé."
+        "mâts, part de ses mâts dans les tranchées et câbles partagés). L'AMO suit la même clé. "
+        "Chaque montant est arrondi au centime : les sommes peuvent différer de quelques "
+        "centimes des totaux de la feuille financement."
     )
     headers = (
         "Code INSEE",
