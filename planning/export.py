@@ -113,6 +113,9 @@ def plan_frames(
     )
     if masts is not None:
         supply = mast_supply(masts, power_points).reindex([str(m.mast_id) for m in plan.masts])
+        if "cameras" in masts:  # the router knows nothing of a mast it could not snap
+            given = dict(zip(masts["id"].astype(str), masts["cameras"], strict=True))
+            mast_layer["cameras"] = [int(given.get(str(m.mast_id), m.cameras)) for m in plan.masts]
         for column in SUPPLY_COLUMNS:
             values = supply[column]
             mast_layer[column] = (

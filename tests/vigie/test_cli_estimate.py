@@ -151,3 +151,23 @@ def test_the_readme_prices_example_works(sample_plan: Path, tmp_path: Path) -> N
     lines = {line["key"]: line for line in estimate["lines"]}
     assert lines["trench.local"]["unit_price_ht"] == 65
     assert lines["electricity.link"]["fipd_eligible"] is False
+
+
+def test_a_plan_with_an_unreachable_mast_is_priced_and_says_so(tmp_path: Path) -> None:
+    from tests.vigie.test_cli import _sample_folder
+
+    def edit(name, frame):
+        if name == "masts":  # 60 km north, beyond the sample's last road
+            point = frame.loc[0, "geometry"]
+            frame.loc[0, "geometry"] = type(point)(point.x, point.y + 60_000)
+        return frame
+
+    layers = _sample_folder(tmp_path / "layers", edit)
+    assert run("plan", str(layers), "--out", str(tmp_path / "plan"), "--no-bound").returncode == 3
+    result = run("estimate", str(tmp_path / "plan"), "--out", str(tmp_path / "dqe.json"))
+    assert result.returncode == 0, result.stderr
+    estimate = json.loads((tmp_path / "dqe.json").read_text(encoding="utf-8"))["estimates"][0]
+    assert estimate["figures"]["masts"] == 110
+    assert estimate["figures"]["masts_connected"] == 109
+    assert estimate["figures"]["cameras"] == 253  # the lost mast's camera is still bought
+    assert any("sans liaison fibre" in note and "M-27017-001" in note for note in estimate["notes"])
