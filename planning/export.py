@@ -25,16 +25,31 @@ from planning.mapview import render_map
 from planning.plan import MastResult, MastStatus, Plan, Route
 from planning.qgis_styles import LAYER_STYLES
 from planning.schema import WORK_CRS
+from planning.supply import SUPPLY_COLUMNS, mast_supply
 
 PLAN_LAYERS = ("trenches", "cables", "connections", "masts", "splices")
+
+PLAN_FORMAT = {"name": "vigie-plan", "version": 2}
+"""Written to ``summary.json``; readers refuse older folders. Version 2 added, per mast, the
+camera model and the nearest power point (``planning.supply``), and per commune its name and
+intercommunality: what `vigie estimate` needs."""
 
 
 class ExportError(PlanningError):
     """The plan cannot be written where asked: fix the output folder named in the message."""
 
 
-def plan_frames(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
-    """The five layers of ``plan.gpkg``, in Lambert-93."""
+def plan_frames(
+    plan: Plan,
+    *,
+    masts: gpd.GeoDataFrame | None = None,
+    power_points: gpd.GeoDataFrame | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """The five layers of ``plan.gpkg``, in Lambert-93.
+
+    With the input ``masts`` (and ``power_points``) layers, the masts layer also carries each
+    mast's camera model and nearest power point (`planning.supply.mast_supply`).
+    """
     trenches = gpd.GeoDataFrame(
         {
             "mode": [t.mode for t in plan.trenches],
@@ -79,7 +94,7 @@ def plan_frames(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
         geometry=[_straight(r) for r in routes],
         crs=WORK_CRS,
     )
-    masts = gpd.GeoDataFrame(
+    mast_layer = gpd.GeoDataFrame(
         {
             "mast_id": [m.mast_id for m in plan.masts],
             "commune": [m.commune for m in plan.masts],
@@ -96,6 +111,18 @@ def plan_frames(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
         geometry=[m.geometry for m in plan.masts],
         crs=WORK_CRS,
     )
+    if masts is not None:
+        supply = mast_supply(masts, power_points).reindex([str(m.mast_id) for m in plan.masts])
+        if "cameras" in masts:  # the router knows nothing of a mast it could not snap
+            given = dict(zip(masts["id"].astype(str), masts["cameras"], strict=True))
+            mast_layer["cameras"] = [int(given.get(str(m.mast_id), m.cameras)) for m in plan.masts]
+        for column in SUPPLY_COLUMNS:
+            values = supply[column]
+            mast_layer[column] = (
+                values.to_numpy()
+                if column == "power_distance_m"
+                else (values.fillna("").to_numpy())
+            )
     splices = gpd.GeoDataFrame(
         {
             "kind": [s.kind for s in plan.splices],
@@ -109,7 +136,7 @@ def plan_frames(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
         "trenches": trenches,
         "cables": cables,
         "connections": connections,
-        "masts": masts,
+        "masts": mast_layer,
         "splices": splices,
     }
 
@@ -119,8 +146,14 @@ def _straight(route: Route) -> LineString:
     return LineString([coords[0], coords[-1]])
 
 
-def summarize_plan(plan: Plan, *, source: str | None = None) -> dict[str, Any]:
-    """The content of ``summary.json``: totals, per mast, per commune, failures, parameters."""
+def summarize_plan(
+    plan: Plan, *, source: str | None = None, commune_layer: gpd.GeoDataFrame | None = None
+) -> dict[str, Any]:
+    """The content of ``summary.json``: totals, per mast, per commune, failures, parameters.
+
+    With the ``communes`` layer (``commune_layer``), each commune entry also has its ``nom``
+    and ``epci``.
+    """
     by_mode_m: dict[str, float] = defaultdict(float)
     by_mode_eur: dict[str, float] = defaultdict(float)
     for t in plan.trenches:
@@ -135,10 +168,18 @@ def summarize_plan(plan: Plan, *, source: str | None = None) -> dict[str, Any]:
         entry["cameras"] += m.cameras
         entry["connected"] += m.status is MastStatus.CONNECTED
         entry["cost_eur"] = round(entry["cost_eur"] + m.cost, 2)
+    if commune_layer is not None:
+        codes = commune_layer["code"].astype(str)
+        names = dict(zip(codes, commune_layer["nom"].astype(str), strict=True))
+        epcis = dict(zip(codes, commune_layer["epci"].astype(str), strict=True))
+        for code, entry in communes.items():
+            entry["nom"] = names.get(code, "")
+            entry["epci"] = epcis.get(code, "")
     civil = sum(t.civil_cost for t in plan.trenches)
     cable = sum(t.cable_cost for t in plan.trenches)
     critical = [m for m in plan.masts if m.critical and m.status is not MastStatus.UNREACHABLE]
     return {
+        "format": PLAN_FORMAT,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": source,
         "crs": WORK_CRS,
@@ -210,16 +251,22 @@ def write_plan(
     *,
     ftth_nodes: gpd.GeoDataFrame | None = None,
     communes: gpd.GeoDataFrame | None = None,
+    masts: gpd.GeoDataFrame | None = None,
+    power_points: gpd.GeoDataFrame | None = None,
     source: str | None = None,
 ) -> dict[str, Path]:
-    """Write ``plan.gpkg``, ``summary.json`` and ``map.html`` into ``out_dir``."""
+    """Write ``plan.gpkg``, ``summary.json`` and ``map.html`` into ``out_dir``.
+
+    The input ``masts``, ``power_points`` and ``communes`` layers add what the estimate needs
+    (camera models, nearest power point, commune names and intercommunalities).
+    """
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ExportError(f"{out_dir}: cannot create the output folder ({err.strerror})") from err
-    frames = plan_frames(plan)
-    summary = summarize_plan(plan, source=source)
+    frames = plan_frames(plan, masts=masts, power_points=power_points)
+    summary = summarize_plan(plan, source=source, commune_layer=communes)
     paths = {
         "plan": out_dir / "plan.gpkg",
         "summary": out_dir / "summary.json",

@@ -58,3 +58,25 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = db.make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sample_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Eure sample planned once per session (a few seconds); copy it before editing it."""
+    from planning.export import write_plan
+    from planning.parameters import PlanParameters
+    from planning.pipeline import plan_layers
+    from planning.validate import validate_path
+
+    report = validate_path(SAMPLE)
+    plan, _ = plan_layers(report.layers, PlanParameters(), bound=False)
+    out = tmp_path_factory.mktemp("sample-plan")
+    write_plan(
+        plan,
+        out,
+        communes=report.layers["communes"],
+        masts=report.layers["masts"],
+        power_points=report.layers["power_points"],
+        source=str(SAMPLE),
+    )
+    return out

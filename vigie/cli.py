@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vigie import __version__
+from vigie.cli_estimate import estimate
 from vigie.errors import USER_ERRORS
 
 if TYPE_CHECKING:  # the commands import planning lazily, so that `vigie --help` starts fast
@@ -39,6 +40,7 @@ db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help
 sample_app = typer.Typer(help="Generate sample planning layers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
+app.command()(estimate)
 
 out = Console()
 err = Console(stderr=True)
@@ -278,6 +280,8 @@ def _plan_and_write(
             out_dir,
             ftth_nodes=report.layers.get("ftth_nodes"),
             communes=report.layers.get("communes"),
+            masts=report.layers.get("masts"),
+            power_points=report.layers.get("power_points"),
             source=str(source),
         )
     return result, paths
@@ -435,6 +439,7 @@ def demo(
         f"{paths['plan'].name} in QGIS",
         highlight=False,
     )
+    estimate(plan_dirs=[paths["plan"].parent], out_file=paths["plan"].parent / "dqe.xlsx")
 
 
 def _summary_table(summary, title: str) -> Table:

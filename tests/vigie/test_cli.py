@@ -26,6 +26,7 @@ COMMANDS = [
     ["sample", "eure"],
     ["serve"],
     ["plan"],
+    ["estimate"],
 ]
 
 
@@ -235,6 +236,8 @@ def test_demo_validates_summarises_and_plans_the_sample(tmp_path: Path) -> None:
     assert "110 (" in result.stdout  # masts
     assert "110 / 110" in result.stdout  # masts connected by the plan
     assert (tmp_path / "demo" / "map.html").is_file()
+    assert "Estimate of" in result.stdout and "FIPD subsidy" in result.stdout
+    assert (tmp_path / "demo" / "dqe.xlsx").is_file()
 
 
 def test_plan_the_sample_exits_0_and_writes_the_three_outputs(tmp_path: Path) -> None:

@@ -1,0 +1,287 @@
+"""Quantities of a plan: what the works measure, before any price is applied.
+
+Pure: a `PlanFolder` and the quantity rules of a `PriceCatalogue` in, `Quantity` lines out. Each
+line is keyed by the price it is paid at (``trench.local``, ``cable.fo12``…) and carries its
+split between the communes where the masts stand, so financing can follow the works:
+
+- trenches, laying in ducts and on poles: metres of each plan edge, split equally between the
+  masts whose fibre runs along it (the planner's own sharing);
+- cable: per route, length plus a slack allowance (a share, plus a loop at each end), in the
+  smallest catalogue cable holding the route's fibres;
+- splice closures, fusion splices, connections at FttH nodes: from the plan's splices and routes;
+  chambers: one every ``chamber_spacing_m`` of new trench, plus one per branch closure;
+- electricity, per mast: an Enedis connection (the cheap one when the point is at hand) or a
+  public-lighting adaptation, and the metres of low-voltage link to the nearest power point.
+
+Masts, cameras and per-mast equipment come from the camera catalogue, which the planner does not
+import: `mast_inventory` hands them over as plain rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from planning.plan_folder import PlanFolder
+from planning.prices import PriceCatalogue
+
+OFF_ROAD = "off_road"
+"""Price key of trenches along no road (access to a mast, FttH routes off the road network)."""
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A measured quantity, keyed by its price, with its split per commune (same unit)."""
+
+    key: str
+    quantity: float
+    unit: str
+    basis: str
+    """How it was measured, in French (the assumptions sheet shows it)."""
+    by_commune: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MastRow:
+    """One mast as the equipment lines need it."""
+
+    mast_id: str
+    commune: str
+    status: str
+    cameras: int
+    camera_model: str
+
+
+def mast_inventory(folder: PlanFolder) -> list[MastRow]:
+    """Every mast of the plan, connected or not (each still needs its equipment)."""
+    masts = folder.layers["masts"]
+    return [
+        MastRow(str(m), str(c), str(s), int(n), str(model or ""))
+        for m, c, s, n, model in zip(
+            masts["mast_id"],
+            masts["commune"],
+            masts["status"],
+            masts["cameras"],
+            masts["camera_model"],
+            strict=True,
+        )
+    ]
+
+
+def plan_quantities(folder: PlanFolder, prices: PriceCatalogue) -> list[Quantity]:
+    """The civil works, fibre and electricity quantities of a plan (zero lines left out)."""
+    commune_of = dict(
+        zip(
+            folder.layers["masts"]["mast_id"].astype(str),
+            folder.layers["masts"]["commune"].astype(str),
+            strict=True,
+        )
+    )
+    lines = [
+        *_laying(folder, commune_of),
+        *_cables(folder, prices, commune_of),
+        *_splicing(folder, prices, commune_of),
+        *_electricity(folder, prices),
+    ]
+    return [q for q in lines if q.quantity > 0]
+
+
+def _split(amount: float, communes: list[str]) -> dict[str, float]:
+    share = amount / len(communes)
+    split: dict[str, float] = defaultdict(float)
+    for code in communes:
+        split[code] += share
+    return split
+
+
+def _add(total: dict[str, float], part: dict[str, float]) -> None:
+    for code, value in part.items():
+        total[code] += value
+
+
+def _laying(folder: PlanFolder, commune_of: dict[str, str]) -> list[Quantity]:
+    metres: dict[str, float] = defaultdict(float)
+    split: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    trenches = folder.layers["trenches"]
+    for mode, kind, length, masts in zip(
+        trenches["mode"],
+        trenches["road_kind"],
+        trenches["length_m"],
+        trenches["masts"],
+        strict=True,
+    ):
+        key = f"trench.{kind or OFF_ROAD}" if mode == "trench" else f"laying.{mode}"
+        metres[key] += float(length)
+        communes = [commune_of.get(m, "") for m in str(masts or "").split(",") if m]
+        _add(split[key], _split(float(length), communes or [""]))
+    basis = {
+        "trench": "longueur des tronçons du plan posés en tranchée neuve, par type de voie",
+        "laying.duct": "longueur des tronçons du plan tirés en fourreau FttH existant",
+        "laying.aerial": "longueur des tronçons du plan posés sur appuis aériens existants",
+    }
+    return [
+        Quantity(
+            key,
+            round(metres[key], 1),
+            "m",
+            basis.get(key, basis["trench"]),
+            _nonzero(split[key], round(metres[key], 1)),
+        )
+        for key in sorted(metres)
+    ]
+
+
+def _cables(
+    folder: PlanFolder, prices: PriceCatalogue, commune_of: dict[str, str]
+) -> list[Quantity]:
+    slack = prices.rules["cable_slack"].fraction
+    loop = prices.rules["cable_loop_m"].value
+    metres: dict[str, float] = defaultdict(float)
+    split: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    cables = folder.layers["cables"]
+    for mast, fibres, length in zip(
+        cables["mast_id"], cables["fibres"], cables["length_m"], strict=True
+    ):
+        key = prices.cable_for(int(fibres)).key
+        laid = float(length) * (1.0 + slack) + 2.0 * loop
+        metres[key] += laid
+        split[key][commune_of.get(str(mast), "")] += laid
+    basis = (
+        f"longueur de chaque liaison du plan + {prices.rules['cable_slack'].value:g} % "
+        f"+ {loop:g} m de lovage à chaque extrémité; plus petit câble contenant les fibres"
+    )
+    return [
+        Quantity(
+            key, round(metres[key], 1), "m", basis, _nonzero(split[key], round(metres[key], 1))
+        )
+        for key in sorted(metres)
+    ]
+
+
+def _splicing(
+    folder: PlanFolder, prices: PriceCatalogue, commune_of: dict[str, str]
+) -> list[Quantity]:
+    connections = folder.layers["connections"]
+    splices = folder.layers["splices"]
+    masts = folder.layers["masts"]
+    route_communes = [commune_of.get(str(m), "") for m in connections["mast_id"]]
+
+    # A closure at an FttH node serves the masts connected there; a branch closure, the commune
+    # of the nearest mast (the plan does not say which masts branch there).
+    closures: dict[str, float] = defaultdict(float)
+    by_node: dict[str, list[str]] = defaultdict(list)
+    for node, commune in zip(connections["node_id"].astype(str), route_communes, strict=True):
+        by_node[node].append(commune)
+    branch_communes: list[str] = []
+    for kind, node, point in zip(
+        splices["kind"], splices["node_id"].astype(str), splices.geometry, strict=True
+    ):
+        if kind == "ftth_node" and by_node.get(node):
+            _add(closures, _split(1.0, by_node[node]))
+        else:
+            nearest = int(np.argmin(masts.geometry.distance(point).to_numpy()))
+            commune = str(masts["commune"].iloc[nearest])
+            closures[commune] += 1.0
+            branch_communes.append(commune)
+
+    fibres = folder.fibres_per_mast
+    fusion: dict[str, float] = defaultdict(float)
+    links: dict[str, float] = defaultdict(float)
+    for n, commune in zip(connections["splices"], route_communes, strict=True):
+        fusion[commune] += int(n) * fibres
+        links[commune] += 1.0
+
+    spacing = prices.rules["chamber_spacing_m"].value
+    trench_by_commune: dict[str, float] = defaultdict(float)
+    trenches = folder.layers["trenches"]
+    for mode, length, mast_list in zip(
+        trenches["mode"], trenches["length_m"], trenches["masts"], strict=True
+    ):
+        if mode == "trench":
+            communes = [commune_of.get(m, "") for m in str(mast_list or "").split(",") if m]
+            _add(trench_by_commune, _split(float(length), communes or [""]))
+    trench_m = sum(trench_by_commune.values())
+    pulling = math.ceil(trench_m / spacing) if spacing > 0 and trench_m > 0 else 0
+    chambers: dict[str, float] = defaultdict(float)
+    if pulling:
+        _add(chambers, {c: pulling * m / trench_m for c, m in trench_by_commune.items()})
+    for commune in branch_communes:
+        chambers[commune] += 1.0
+    n_chambers = pulling + len(branch_communes)
+    return [
+        Quantity(
+            "splicing.chamber",
+            n_chambers,
+            "u",
+            f"une chambre tous les {spacing:g} m de tranchée neuve ({trench_m:,.0f} m), "
+            "plus une par boîtier de dérivation",
+            _nonzero(chambers, n_chambers),
+        ),
+        Quantity(
+            "splicing.closure",
+            len(splices),
+            "u",
+            "boîtiers du plan: un au nœud FttH de chaque raccordement, un par dérivation",
+            _nonzero(closures, len(splices)),
+        ),
+        Quantity(
+            "splicing.fibre_splice",
+            int(connections["splices"].sum()) * fibres,
+            "u",
+            f"soudures de chaque liaison du plan, pour {fibres} fibres par mât",
+            _nonzero(fusion, int(connections["splices"].sum()) * fibres),
+        ),
+        Quantity(
+            "splicing.ftth_connection",
+            len(connections),
+            "u",
+            "une par liaison du plan (principale et, pour les mâts critiques, secours)",
+            _nonzero(links, len(connections)),
+        ),
+    ]
+
+
+def _electricity(folder: PlanFolder, prices: PriceCatalogue) -> list[Quantity]:
+    at_hand_m = prices.rules["enedis_at_hand_m"].value
+    counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    masts = folder.layers["masts"]
+    distances = pd.to_numeric(masts["power_distance_m"], errors="coerce").fillna(0.0)
+    for commune, kind, distance in zip(
+        masts["commune"].astype(str), masts["power_kind"].astype(str), distances, strict=True
+    ):
+        if kind == "public_lighting":
+            key = "electricity.public_lighting"
+        elif kind == "enedis" and distance <= at_hand_m:
+            key = "electricity.enedis_at_hand"
+        else:
+            key = "electricity.enedis_branch"
+        counts[key][commune] += 1.0
+        counts["electricity.link"][commune] += float(distance)
+    basis = {
+        "electricity.enedis_at_hand": f"mâts à moins de {at_hand_m:g} m d'un point Enedis",
+        "electricity.enedis_branch": (
+            f"mâts à plus de {at_hand_m:g} m de tout point Enedis (ou sans point connu), "
+            "le point le plus proche étant Enedis"
+        ),
+        "electricity.public_lighting": "mâts dont le point le plus proche est une armoire "
+        "d'éclairage public",
+        "electricity.link": "distance à vol d'oiseau de chaque mât à son point d'alimentation "
+        "le plus proche",
+    }
+    lines = []
+    for key in sorted(counts):
+        total = sum(counts[key].values())
+        unit = "m" if key == "electricity.link" else "u"
+        quantity = round(total, 1) if unit == "m" else round(total)
+        lines.append(Quantity(key, quantity, unit, basis[key], _nonzero(counts[key], quantity)))
+    return lines
+
+
+def _nonzero(split: dict[str, float], total: float) -> dict[str, float]:
+    """The split without empty communes, sorted by code; it sums to ``total`` (to rounding)."""
+    assert math.isclose(sum(split.values()), total, rel_tol=1e-6, abs_tol=0.1), (split, total)
+    return {code: value for code, value in sorted(split.items()) if value}

@@ -1,0 +1,154 @@
+"""The DQE workbook recalculated by a real spreadsheet engine (LibreOffice, headless).
+
+The workbook holds formulas only; LibreOffice computes them on opening and saves the values, which
+are then compared with the JSON of the same estimate. `.ci/run` installs LibreOffice.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from cameras.catalogue import load_catalogue
+from planning.plan_folder import read_plan_folder
+from planning.prices import default_price_data, load_prices, merge_prices
+from vigie.dqe import build_estimate
+from vigie.dqe_xlsx import build_workbook
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def recalculate(workbook: Path, tmp_path: Path) -> openpyxl.Workbook:
+    """Open ``workbook`` in LibreOffice, save it again as XLSX, and read the computed values."""
+    assert SOFFICE, "LibreOffice is missing: .ci/run installs libreoffice-calc-nogui"
+    out = tmp_path / "recalculated"
+    profile = tmp_path / "lo-profile"
+    result = subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--calc",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(workbook),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    converted = out / workbook.name
+    assert converted.is_file(), result.stdout + result.stderr
+    return openpyxl.load_workbook(converted, data_only=True)
+
+
+def named(book: openpyxl.Workbook, name: str):
+    sheet, ref = next(iter(book.defined_names[name].destinations))
+    return book[sheet][ref.replace("$", "")].value
+
+
+@pytest.fixture(scope="module")
+def folder(sample_plan: Path):
+    return read_plan_folder(sample_plan)
+
+
+@pytest.fixture(scope="module")
+def estimate(folder):
+    return build_estimate(folder, load_prices(), load_catalogue())
+
+
+NAMES = {
+    "lot_1_ht": "lot_1_ht",
+    "lot_2_ht": "lot_2_ht",
+    "lot_3_ht": "lot_3_ht",
+    "works_ht": "works_ht",
+    "amo_ht": "amo_ht",
+    "total_ht": "total_ht",
+    "tva": "vat",
+    "total_ttc": "total_ttc",
+    "eligible_ht": "eligible_ht",
+    "fipd": "fipd",
+    "rest_ht": "rest_ht",
+    "epci_part": "epci_part",
+    "commune_part": "commune_part",
+}
+
+
+def test_libreoffice_totals_equal_the_json(estimate, tmp_path: Path) -> None:
+    path = tmp_path / "dqe.xlsx"
+    build_workbook([estimate]).save(path)
+    book = recalculate(path, tmp_path)
+    totals = estimate.totals()
+    for name, key in NAMES.items():
+        assert named(book, name) == pytest.approx(totals[key], abs=0.005), name
+    communes = book["par commune"]
+    rows = {row[0].value: row for row in communes.iter_rows(min_row=4) if row[0].value}
+    for share in estimate.communes:
+        row = rows[share.code]
+        assert row[7].value == pytest.approx(share.amount_ht, abs=0.005), share.code
+        assert row[8].value == pytest.approx(share.fipd, abs=0.005), share.code
+        assert row[10].value == pytest.approx(share.epci_part, abs=0.005), share.code
+        assert row[11].value == pytest.approx(share.commune_part, abs=0.005), share.code
+
+
+def test_an_edited_quantity_carries_through_every_total(estimate, tmp_path: Path) -> None:
+    path = tmp_path / "dqe.xlsx"
+    build_workbook([estimate]).save(path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["DQE"]
+    number = next(line.number for line in estimate.lines if line.key == "masts.6")
+    row = next(r for r in sheet.iter_rows(min_row=6) if r[0].value == number)
+    price = row[4].value
+    row[3].value += 10  # ten more masts of that height
+    book.save(path)
+    values = recalculate(path, tmp_path)
+    delta = 10 * price
+    amo = estimate.amo.quantity / 100
+    assert named(values, "lot_2_ht") == pytest.approx(estimate.lots[1].subtotal + delta, abs=0.01)
+    assert named(values, "total_ht") == pytest.approx(
+        estimate.total_ht + delta * (1 + amo), abs=0.02
+    )
+    assert named(values, "fipd") == pytest.approx(
+        estimate.fipd + delta * (1 + amo) * estimate.fipd_rate / 100, abs=0.02
+    )
+    total = values["par commune"].cell(4 + len(estimate.communes), 8).value
+    assert total == pytest.approx(estimate.total_ht + delta * (1 + amo), abs=0.01 * 60)
+
+
+def test_sheets_are_french_and_the_chart_is_there(estimate, tmp_path: Path) -> None:
+    path = tmp_path / "dqe.xlsx"
+    build_workbook([estimate]).save(path)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["DQE", "financement", "par commune", "hypothèses et sources"]
+    assert book["DQE"]["F7"].value.startswith("=ROUND(")  # amounts are formulas
+    with zipfile.ZipFile(path) as archive:
+        assert any(n.startswith("xl/charts/chart") for n in archive.namelist())
+    sources = [c.value for c in book["hypothèses et sources"]["F"] if c.value]
+    assert any("CETE de l'Ouest" in s for s in sources)
+    assert any("Enedis" in s for s in sources)
+
+
+def test_several_plans_compare_side_by_side(folder, estimate, tmp_path: Path) -> None:
+    dearer = merge_prices(
+        default_price_data(),
+        {"trench": {"local": {"price": 120, "year": 2025, "source": "centre-bourg"}}},
+    )
+    other = build_estimate(folder, load_prices(dearer), load_catalogue())
+    path = tmp_path / "dqe.xlsx"
+    build_workbook([estimate, other]).save(path)
+    book = recalculate(path, tmp_path)
+    assert "comparaison" in book.sheetnames and "DQE 2" in book.sheetnames
+    sheet = book["comparaison"]
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=5) if r[0].value}
+    for column, expected in ((1, estimate), (2, other)):
+        assert rows["Total HT"][column].value == pytest.approx(expected.total_ht, abs=0.005)
+        assert rows["Total TTC"][column].value == pytest.approx(expected.total_ttc, abs=0.005)
+        assert rows["Subvention FIPD"][column].value == pytest.approx(expected.fipd, abs=0.005)
+    assert rows["Total HT"][2].value > rows["Total HT"][1].value

@@ -1,0 +1,457 @@
+"""The DQE workbook an AMO puts in a tender file: French labels, amounts as formulas.
+
+Sheets: ``DQE`` (lines in lots, subtotals, AMO, total HT, TVA, TTC), ``financement`` (summary by
+lot with a chart, FIPD subsidy, the rest split between intercommunalities and communes, per
+intercommunality), ``par commune``, ``hypothèses et sources`` (how each quantity was measured, the
+price schedule with years and sources, notes) and, with several plans, ``comparaison`` with one
+``DQE n`` sheet per plan. Every amount is a formula over the quantities and unit prices, so an
+edited quantity, price or rate carries through to every total; the cached values are left to the
+spreadsheet (LibreOffice and Excel compute them on opening).
+
+Workbook-level names point at the totals of the first plan (``total_ht``, ``tva``, ``total_ttc``,
+``fipd``…), for readers and tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from openpyxl import Workbook
+from openpyxl.chart import PieChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.worksheet import Worksheet
+
+from vigie.dqe import AMO_LOT, Estimate
+
+MONEY = "#,##0.00"
+QUANTITY = "#,##0.0"
+COUNT = "#,##0"
+SHARE = "0.00%"
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=14)
+LOT_FILL = PatternFill("solid", fgColor="DDE7F0")
+TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+HEADERS = (
+    "N° prix",
+    "Désignation",
+    "Unité",
+    "Quantité",
+    "Prix unitaire HT (€)",
+    "Montant HT (€)",
+    "Éligible FIPD",
+)
+FIRST_LINE_ROW = 6
+
+
+@dataclass
+class _DqeCells:
+    """Where a DQE sheet put its totals (absolute references, sheet included)."""
+
+    sheet: str
+    last_row: int = 0
+    lots: dict[str, str] = field(default_factory=dict)
+    works: str = ""
+    amo: str = ""
+    total_ht: str = ""
+    vat: str = ""
+    total_ttc: str = ""
+
+    def eligible_formula(self) -> str:
+        rows = f"{FIRST_LINE_ROW}:$G${self.last_row}"
+        return (
+            f'SUMIF({self.sheet}!$G${rows},"oui",'
+            f"{self.sheet}!$F${FIRST_LINE_ROW}:$F${self.last_row})"
+        )
+
+
+def build_workbook(estimates: list[Estimate]) -> Workbook:
+    """The workbook of one plan, or of several side by side (the first one is financed)."""
+    book = Workbook()
+    book.remove(book.active)
+    several = len(estimates) > 1
+    cells = []
+    for i, estimate in enumerate(estimates, 1):
+        sheet = book.create_sheet(f"DQE {i}" if several else "DQE")
+        cells.append(_dqe_sheet(sheet, estimate, title_suffix=f" — plan {i}" if several else ""))
+    first = estimates[0]
+    finance = book.create_sheet("financement")
+    communes = book.create_sheet("par commune")
+    rates = _finance_sheet(finance, first, cells[0], communes_sheet="'par commune'")
+    _communes_sheet(communes, first, cells[0], rates)
+    if several:
+        _comparison_sheet(book.create_sheet("comparaison"), estimates, cells, rates)
+    _assumptions_sheet(book.create_sheet("hypothèses et sources"), estimates)
+    names = {
+        **{f"lot_{n}_ht": ref for n, ref in cells[0].lots.items()},
+        "works_ht": cells[0].works,
+        "amo_ht": cells[0].amo,
+        "total_ht": cells[0].total_ht,
+        "tva": cells[0].vat,
+        "total_ttc": cells[0].total_ttc,
+        **rates.names,
+    }
+    for name, ref in names.items():
+        book.defined_names[name] = DefinedName(name, attr_text=ref)
+    for sheet in book.worksheets:  # printed as AMOs file them: landscape, one page wide
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    return book
+
+
+def _ref(sheet: str, column: str, row: int) -> str:
+    return f"{sheet}!${column}${row}"
+
+
+def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeCells:
+    cells = _DqeCells(sheet=ws.title if " " not in ws.title else f"'{ws.title}'")
+    ws["A1"] = f"Détail quantitatif estimatif (DQE){title_suffix}"
+    ws["A1"].font = TITLE
+    ws["A2"] = f"Plan : {estimate.source}"
+    ws["A3"] = (
+        "Montants en euros hors taxes. Les montants sont des formules : modifier une quantité, "
+        "un prix ou un taux met à jour les totaux, le financement et la répartition par commune."
+    )
+    for col, header in enumerate(HEADERS, 1):
+        ws.cell(5, col, header).font = BOLD
+    row = FIRST_LINE_ROW
+    subtotals = []
+    for lot in estimate.lots:
+        _lot_row(ws, row, lot.title)
+        row += 1
+        first = row
+        for line in lot.lines:
+            _line_row(ws, row, line.number, line.designation, unit=line.unit, qty=line.quantity)
+            ws.cell(row, 5, line.unit_price).number_format = MONEY
+            ws.cell(row, 6, f"=ROUND(D{row}*E{row},2)").number_format = MONEY
+            ws.cell(row, 7, "oui" if line.fipd_eligible else "non")
+            row += 1
+        _total_row(ws, row, f"Sous-total {lot.title}", f"=SUM(F{first}:F{max(first, row - 1)})")
+        cells.lots[lot.number] = _ref(cells.sheet, "F", row)
+        subtotals.append(row)
+        row += 2
+    _total_row(
+        ws, row, "Total des travaux HT (lots 1 à 3)", "=" + "+".join(f"F{r}" for r in subtotals)
+    )
+    works_row = row
+    cells.works = _ref(cells.sheet, "F", row)
+    row += 2
+    _lot_row(ws, row, AMO_LOT[1])
+    row += 1
+    amo = estimate.amo
+    _line_row(ws, row, amo.number, amo.designation, unit="%", qty=amo.quantity)
+    ws.cell(row, 5, f"=F{works_row}").number_format = MONEY
+    ws.cell(row, 6, f"=ROUND(D{row}*E{row}/100,2)").number_format = MONEY
+    ws.cell(row, 7, "oui" if amo.fipd_eligible else "non")
+    amo_row = row
+    cells.amo = _ref(cells.sheet, "F", row)
+    cells.last_row = row
+    row += 2
+    _total_row(ws, row, "Total HT", f"=F{works_row}+F{amo_row}")
+    ht_row = row
+    cells.total_ht = _ref(cells.sheet, "F", row)
+    row += 1
+    ws.cell(row, 2, "TVA")
+    ws.cell(row, 3, "%")
+    ws.cell(row, 4, estimate.vat_rate)
+    ws.cell(row, 5, f"=F{ht_row}").number_format = MONEY
+    ws.cell(row, 6, f"=ROUND(D{row}*E{row}/100,2)").number_format = MONEY
+    cells.vat = _ref(cells.sheet, "F", row)
+    row += 1
+    _total_row(ws, row, "Total TTC", f"=F{ht_row}+F{row - 1}")
+    cells.total_ttc = _ref(cells.sheet, "F", row)
+    _widths(ws, {"A": 9, "B": 78, "C": 7, "D": 13, "E": 20, "F": 18, "G": 13})
+    ws.freeze_panes = "A6"
+    return cells
+
+
+def _lot_row(ws: Worksheet, row: int, title: str) -> None:
+    ws.cell(row, 1, title).font = BOLD
+    for col in range(1, 8):
+        ws.cell(row, col).fill = LOT_FILL
+
+
+def _line_row(ws: Worksheet, row: int, number: str, label: str, *, unit: str, qty: float) -> None:
+    ws.cell(row, 1, number)
+    ws.cell(row, 2, label).alignment = Alignment(wrap_text=True)
+    ws.cell(row, 3, unit)
+    ws.cell(row, 4, qty).number_format = QUANTITY if unit == "m" else COUNT
+
+
+def _total_row(ws: Worksheet, row: int, label: str, formula: str) -> None:
+    ws.cell(row, 2, label).font = BOLD
+    cell = ws.cell(row, 6, formula)
+    cell.font = BOLD
+    cell.number_format = MONEY
+    for col in range(1, 8):
+        ws.cell(row, col).fill = TOTAL_FILL
+
+
+def _widths(ws: Worksheet, widths: dict[str, float]) -> None:
+    for column, width in widths.items():
+        ws.column_dimensions[column].width = width
+
+
+@dataclass
+class _Rates:
+    """Cells of the financing sheet other sheets refer to."""
+
+    fipd_rate: str
+    epci_share: str
+    fipd: str
+    names: dict[str, str]
+
+
+def _finance_sheet(
+    ws: Worksheet, estimate: Estimate, dqe: _DqeCells, *, communes_sheet: str
+) -> _Rates:
+    ws["A1"] = "Plan de financement (montants HT)"
+    ws["A1"].font = TITLE
+    ws["A2"] = f"Plan : {estimate.source}"
+    for col, header in enumerate(("Poste", "Montant HT (€)", "Part du total HT"), 1):
+        ws.cell(4, col, header).font = BOLD
+    posts = [(lot.title, dqe.lots[lot.number]) for lot in estimate.lots]
+    posts.append((AMO_LOT[1], dqe.amo))
+    for i, (title, ref) in enumerate(posts):
+        row = 5 + i
+        ws.cell(row, 1, title)
+        ws.cell(row, 2, f"={ref}").number_format = MONEY
+        ws.cell(row, 3, f"=IF($B${5 + len(posts)}=0,0,B{row}/$B${5 + len(posts)})")
+        ws.cell(row, 3).number_format = SHARE
+    total_row = 5 + len(posts)
+    ws.cell(total_row, 1, "Total HT").font = BOLD
+    ws.cell(total_row, 2, f"={dqe.total_ht}").number_format = MONEY
+
+    ws.add_chart(_breakdown_chart(ws, first_row=5, last_row=total_row - 1), "E4")
+
+    row = total_row + 2
+    ws.cell(row, 1, "Paramètres (modifiables)").font = BOLD
+    ws.cell(row + 1, 1, "Taux de subvention FIPD sur les dépenses éligibles (%)")
+    ws.cell(row + 1, 2, estimate.fipd_rate)
+    ws.cell(row + 2, 1, "Part du reste à charge portée par l'intercommunalité (%)")
+    ws.cell(row + 2, 2, estimate.epci_share)
+    fipd_rate, epci_share = f"financement!$B${row + 1}", f"financement!$B${row + 2}"
+
+    row += 4
+    ws.cell(row, 1, "Financement").font = BOLD
+    lines = [
+        ("Dépenses éligibles au FIPD HT", f"={dqe.eligible_formula()}", "eligible_ht"),
+        ("Subvention FIPD (État)", f"=ROUND(B{row + 1}*{fipd_rate}/100,2)", "fipd"),
+        ("Reste à charge HT", f"=B{total_row}-B{row + 2}", "rest_ht"),
+        ("dont intercommunalités", f"=ROUND(B{row + 3}*{epci_share}/100,2)", "epci_part"),
+        ("dont communes", f"=B{row + 3}-B{row + 4}", "commune_part"),
+        ("TVA (avancée par les acheteurs, FCTVA)", f"={dqe.vat}", None),
+        ("Total TTC", f"={dqe.total_ttc}", None),
+    ]
+    names = {}
+    for i, (label, formula, name) in enumerate(lines, 1):
+        ws.cell(row + i, 1, label)
+        ws.cell(row + i, 2, formula).number_format = MONEY
+        ws.cell(row + i, 3, f"=IF($B${total_row}=0,0,B{row + i}/$B${total_row})")
+        ws.cell(row + i, 3).number_format = SHARE
+        if name:
+            names[name] = f"financement!$B${row + i}"
+    fipd = names["fipd"]
+
+    _epci_table(ws, estimate, row + len(lines) + 2, communes_sheet=communes_sheet)
+    _widths(ws, {"A": 58, "B": 18, "C": 18, "D": 20, "E": 20, "F": 22, "G": 18})
+    return _Rates(fipd_rate=fipd_rate, epci_share=epci_share, fipd=fipd, names=names)
+
+
+def _breakdown_chart(ws: Worksheet, *, first_row: int, last_row: int) -> PieChart:
+    chart = PieChart()
+    chart.title = "Répartition du coût HT"
+    # the header row above the data names the series
+    chart.add_data(
+        Reference(ws, min_col=2, min_row=first_row - 1, max_row=last_row), titles_from_data=True
+    )
+    chart.set_categories(Reference(ws, min_col=1, min_row=first_row, max_row=last_row))
+    chart.dataLabels = DataLabelList()
+    chart.dataLabels.showPercent = True
+    for flag in ("showVal", "showCatName", "showSerName", "showLegendKey"):
+        setattr(chart.dataLabels, flag, False)
+    chart.height, chart.width = 9, 16
+    return chart
+
+
+def _epci_table(ws: Worksheet, estimate: Estimate, row: int, *, communes_sheet: str) -> None:
+    """Per intercommunality: sums of the per-commune sheet (formulas, so edits carry)."""
+    ws.cell(row, 1, "Par intercommunalité").font = BOLD
+    headers = (
+        "EPCI (SIREN)",
+        "Communes",
+        "Montant HT (€)",
+        "Subvention FIPD (€)",
+        "Reste à charge HT (€)",
+        "Part intercommunalité (€)",
+        "Part communes (€)",
+    )
+    for col, header in enumerate(headers, 1):
+        ws.cell(row + 1, col, header).font = BOLD
+    epcis = sorted({c.epci for c in estimate.communes})
+    n = len(estimate.communes)
+    first, last = 4, 3 + n
+    for i, epci in enumerate(epcis, row + 2):
+        ws.cell(i, 1, epci)
+        ws.cell(i, 2, f"=COUNTIF({communes_sheet}!$C${first}:$C${last},A{i})")
+        for col, source in zip("CDEFG", "HIJKL", strict=True):
+            ws[f"{col}{i}"] = (
+                f"=SUMIF({communes_sheet}!$C${first}:$C${last},$A{i},"
+                f"{communes_sheet}!${source}${first}:${source}${last})"
+            )
+            ws[f"{col}{i}"].number_format = MONEY
+
+
+def _communes_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells, rates: _Rates) -> None:
+    ws["A1"] = "Répartition par commune (là où les mâts sont implantés)"
+    ws["A1"].font = TITLE
+    ws["A2"] = (
+        "Clé des travaux : part de chaque commune dans les lignes du DQE (équipements de ses "
+        "mâts, part de ses mâts dans les tranchées et câbles partagés). L'AMO suit la même clé. "
+        "Chaque montant est arrondi au centime : les sommes peuvent différer de quelques "
+        "centimes des totaux de la feuille financement."
+    )
+    headers = (
+        "Code INSEE",
+        "Commune",
+        "EPCI (SIREN)",
+        "Mâts",
+        "Caméras",
+        "Clé travaux",
+        "Clé FIPD",
+        "Montant HT (€)",
+        "Subvention FIPD (€)",
+        "Reste à charge HT (€)",
+        "Part intercommunalité (€)",
+        "Part commune (€)",
+    )
+    for col, header in enumerate(headers, 1):
+        ws.cell(3, col, header).font = BOLD
+    row = 4
+    for share in estimate.communes:
+        values = (share.code, share.nom, share.epci, share.masts, share.cameras)
+        for col, value in enumerate(values, 1):
+            ws.cell(row, col, value)
+        ws.cell(row, 6, share.works_key).number_format = SHARE
+        ws.cell(row, 7, share.eligible_key).number_format = SHARE
+        ws.cell(row, 8, f"=ROUND(F{row}*{dqe.total_ht},2)")
+        ws.cell(row, 9, f"=ROUND(G{row}*{rates.fipd},2)")
+        ws.cell(row, 10, f"=H{row}-I{row}")
+        ws.cell(row, 11, f"=ROUND(J{row}*{rates.epci_share}/100,2)")
+        ws.cell(row, 12, f"=J{row}-K{row}")
+        for col in range(8, 13):
+            ws.cell(row, col).number_format = MONEY
+        row += 1
+    ws.cell(row, 2, "Total").font = BOLD
+    for col in "DEFGHIJKL":
+        ws[f"{col}{row}"] = f"=SUM({col}4:{col}{row - 1})"
+        ws[f"{col}{row}"].font = BOLD
+        ws[f"{col}{row}"].number_format = SHARE if col in "FG" else MONEY
+    ws.freeze_panes = "A4"
+    _widths(
+        ws, dict(zip("ABCDEFGHIJKL", (11, 30, 13, 7, 9, 12, 12, 16, 18, 18, 20, 16), strict=True))
+    )
+
+
+def _comparison_sheet(
+    ws: Worksheet, estimates: list[Estimate], cells: list[_DqeCells], rates: _Rates
+) -> None:
+    ws["A1"] = "Comparaison des plans"
+    ws["A1"].font = TITLE
+    ws["A2"] = "Montants HT; la subvention FIPD applique le taux de la feuille financement."
+    ws.cell(4, 1, "Poste").font = BOLD
+    for col, estimate in enumerate(estimates, 2):
+        ws.cell(4, col, f"Plan {col - 1} : {estimate.source}").font = BOLD
+        ws.cell(4, col).alignment = Alignment(wrap_text=True)
+    rows: list[tuple[str, list[str]]] = [
+        (lot.title, [f"={c.lots[lot.number]}" for c in cells]) for lot in estimates[0].lots
+    ]
+    rows += [
+        (AMO_LOT[1], [f"={c.amo}" for c in cells]),
+        ("Total HT", [f"={c.total_ht}" for c in cells]),
+        ("TVA", [f"={c.vat}" for c in cells]),
+        ("Total TTC", [f"={c.total_ttc}" for c in cells]),
+        (
+            "Subvention FIPD",
+            [f"=ROUND({c.eligible_formula()}*{rates.fipd_rate}/100,2)" for c in cells],
+        ),
+    ]
+    for i, (label, formulas) in enumerate(rows, 5):
+        ws.cell(i, 1, label)
+        for col, formula in enumerate(formulas, 2):
+            ws.cell(i, col, formula).number_format = MONEY
+    row = 5 + len(rows) + 1
+    labels = {
+        "masts": "Mâts",
+        "masts_connected": "Mâts raccordés en fibre",
+        "cameras": "Caméras",
+        "new_trench_m": "Tranchée neuve (m)",
+        "duct_m": "Tirage en fourreau existant (m)",
+        "aerial_m": "Pose aérienne (m)",
+        "cable_m": "Câble optique (m)",
+    }
+    for i, (key, label) in enumerate(labels.items(), row):
+        ws.cell(i, 1, label)
+        for col, estimate in enumerate(estimates, 2):
+            ws.cell(i, col, estimate.figures.get(key, 0)).number_format = QUANTITY
+    _widths(ws, {"A": 52, **{chr(ord("B") + i): 28 for i in range(len(estimates))}})
+
+
+def _assumptions_sheet(ws: Worksheet, estimates: list[Estimate]) -> None:
+    ws["A1"] = "Hypothèses et sources"
+    ws["A1"].font = TITLE
+    ws["A2"] = (
+        "Prix en euros HT. « Estimation » : aucun chiffre public trouvé, valeur retenue par "
+        "Vigie. Plusieurs chiffres publics datent d'environ 2010 : à remplacer par les prix des "
+        "marchés en cours (vigie estimate --prices FICHIER)."
+    )
+    row = 4
+    ws.cell(row, 1, "Quantités : mode de calcul").font = BOLD
+    row += 1
+    for estimate in estimates:
+        ws.cell(row, 1, f"Plan : {estimate.source}").font = BOLD
+        row += 1
+        for line in estimate.lines:
+            ws.cell(row, 1, line.number)
+            ws.cell(row, 2, line.designation)
+            ws.cell(row, 3, line.basis)
+            row += 1
+        for note in estimate.notes:
+            ws.cell(row, 2, note)
+            row += 1
+        row += 1
+    ws.cell(row, 1, "Bordereau des prix unitaires et règles").font = BOLD
+    row += 1
+    headers = (
+        "Clé",
+        "Désignation",
+        "Unité",
+        "Prix HT (€) ou valeur",
+        "Année",
+        "Source",
+        "Estimation",
+        "Note",
+        "Éligible FIPD",
+    )
+    for col, header in enumerate(headers, 1):
+        ws.cell(row, col, header).font = BOLD
+    for entry in estimates[0].catalogue:
+        row += 1
+        values = (
+            entry["key"],
+            entry["label"],
+            entry["unit"],
+            entry["price"],
+            entry["year"],
+            entry["source"],
+            "oui" if entry["estimate"] else "non",
+            entry["note"],
+            "oui" if entry["fipd_eligible"] else "non",
+        )
+        for col, value in enumerate(values, 1):
+            ws.cell(row, col, value)
+    _widths(ws, dict(zip("ABCDEFGHI", (30, 70, 60, 14, 8, 70, 11, 60, 12), strict=True)))
