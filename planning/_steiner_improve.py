@@ -29,16 +29,20 @@ class Problem:
     """A reduced Steiner instance: the graph, its terminals and the shared helpers."""
 
     def __init__(
-        self, csr: csr_array, terminals: np.ndarray, deadline: float | None, *, rows: bool = True
+        self,
+        graph: tuple[np.ndarray, np.ndarray, np.ndarray],
+        terminals: np.ndarray,
+        deadline: float | None,
+        *,
+        rows: bool = True,
     ) -> None:
-        self.csr = csr
-        self.n = csr.shape[0]
-        # The kernels take one dtype, so that numba compiles (and caches) one version of each.
+        # CSR arrays (indptr, indices, data) in the one dtype the kernels are compiled for.
         self.graph = (
-            csr.indptr.astype(np.int64),
-            csr.indices.astype(np.int64),
-            csr.data.astype(np.float64),
+            np.ascontiguousarray(graph[0], dtype=np.int64),
+            np.ascontiguousarray(graph[1], dtype=np.int64),
+            np.ascontiguousarray(graph[2], dtype=np.float64),
         )
+        self.n = len(self.graph[0]) - 1
         self.terminals = np.asarray(terminals, dtype=np.int64)
         self.deadline = deadline
         self.work = 0
@@ -52,6 +56,12 @@ class Problem:
         if rows and len(terminals) * self.n <= _MAX_ROW_CELLS:
             self.cols_dist, self.rows_pred = jit.terminal_rows(*self.graph, self.terminals)
             self.rows_dist = np.ascontiguousarray(self.cols_dist.T)
+
+    @property
+    def csr(self) -> csr_array:
+        """The graph as a scipy matrix, for the steps that use scipy (Mehlhorn, restarts)."""
+        indptr, indices, data = self.graph
+        return csr_array((data, indices, indptr), shape=(self.n, self.n))
 
     def expired(self) -> bool:
         """Whether the caller's time limit, or the search's work budget, is spent."""

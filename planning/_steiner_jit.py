@@ -177,6 +177,120 @@ def improve_from(indptr, indices, data, dist, pred, sources):
 
 
 @njit(cache=True)
+def reduce_graph(indptr, indices, data, terminals, drop_long):
+    """The part of the graph worth searching, renumbered: ``(apart, keep, indptr, indices, data)``.
+
+    Keeps the first terminal's connected component (``apart`` is the position of the first
+    terminal outside it, or -1), cuts non-terminals of degree 1 repeatedly (never in an optimal
+    tree; removing one may expose another) and, when ``drop_long``, edges a two-edge path beats.
+    ``keep`` lists the original ids of the nodes kept, in order.
+    """
+    n = indptr.shape[0] - 1
+    alive = np.zeros(n, dtype=np.bool_)
+    stack = np.empty(n, dtype=np.int64)
+    alive[terminals[0]] = True
+    stack[0] = terminals[0]
+    top = 1
+    while top > 0:
+        top -= 1
+        x = stack[top]
+        for e in range(indptr[x], indptr[x + 1]):
+            y = indices[e]
+            if not alive[y]:
+                alive[y] = True
+                stack[top] = y
+                top += 1
+    for i in range(terminals.shape[0]):
+        if not alive[terminals[i]]:
+            return i, np.empty(0, np.int64), indptr, indices, data
+    is_term = np.zeros(n, dtype=np.bool_)
+    is_term[terminals] = True
+    deg = np.zeros(n, dtype=np.int64)
+    for x in range(n):
+        if alive[x]:
+            deg[x] = indptr[x + 1] - indptr[x]
+            if deg[x] <= 1 and not is_term[x]:
+                stack[top] = x
+                top += 1
+    while top > 0:
+        top -= 1
+        x = stack[top]
+        if not alive[x]:
+            continue
+        alive[x] = False
+        for e in range(indptr[x], indptr[x + 1]):
+            y = indices[e]
+            if alive[y]:
+                deg[y] -= 1
+                if deg[y] <= 1 and not is_term[y]:
+                    stack[top] = y
+                    top += 1
+    keep = np.flatnonzero(alive)
+    sub_indptr, sub_indices, sub_data = _subgraph(indptr, indices, data, alive)
+    if drop_long:
+        long = long_edges(sub_indptr, sub_indices, sub_data)
+        if long.any():
+            sub_indptr, sub_indices, sub_data = _without_arcs(
+                sub_indptr, sub_indices, sub_data, long
+            )
+    return -1, keep, sub_indptr, sub_indices, sub_data
+
+
+@njit(cache=True)
+def _subgraph(indptr, indices, data, alive):
+    """The CSR arrays of the subgraph induced by ``alive``, nodes renumbered in order."""
+    n = indptr.shape[0] - 1
+    new_id = np.full(n, -1, dtype=np.int64)
+    count = 0
+    for x in range(n):
+        if alive[x]:
+            new_id[x] = count
+            count += 1
+    sub_indptr = np.zeros(count + 1, dtype=np.int64)
+    sub_indices = np.empty(indices.shape[0], dtype=np.int64)
+    sub_data = np.empty(indices.shape[0], dtype=np.float64)
+    k = 0
+    for x in range(n):
+        if not alive[x]:
+            continue
+        for e in range(indptr[x], indptr[x + 1]):
+            if alive[indices[e]]:
+                sub_indices[k] = new_id[indices[e]]
+                sub_data[k] = data[e]
+                k += 1
+        sub_indptr[new_id[x] + 1] = k
+    return sub_indptr, sub_indices[:k].copy(), sub_data[:k].copy()
+
+
+@njit(cache=True)
+def _without_arcs(indptr, indices, data, drop):
+    """The CSR arrays without the arcs where ``drop`` is True."""
+    n = indptr.shape[0] - 1
+    new_indptr = np.zeros(n + 1, dtype=np.int64)
+    new_indices = np.empty(indices.shape[0], dtype=np.int64)
+    new_data = np.empty(indices.shape[0], dtype=np.float64)
+    k = 0
+    for x in range(n):
+        for e in range(indptr[x], indptr[x + 1]):
+            if not drop[e]:
+                new_indices[k] = indices[e]
+                new_data[k] = data[e]
+                k += 1
+        new_indptr[x + 1] = k
+    return new_indptr, new_indices[:k].copy(), new_data[:k].copy()
+
+
+@njit(cache=True)
+def sph_costs(indptr, indices, data, rows_dist, rows_pred, term_pos, roots):
+    """Cost of the shortest-path heuristic's tree from each root, in one call."""
+    out = np.empty(roots.shape[0])
+    for i in range(roots.shape[0]):
+        edges = shortest_path_heuristic(rows_dist, rows_pred, term_pos, roots[i])
+        out[i] = cost(indptr, indices, data, edges)
+    return out
+
+
+@njit(cache=True)
 def long_edges(indptr, indices, data):
     """Mask of the arcs (u, v) for which a path u-x-v is strictly shorter than the edge.
 

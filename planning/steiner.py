@@ -25,7 +25,7 @@ from numbers import Real
 import networkx as nx
 import numpy as np
 from scipy.sparse import coo_array, csr_array
-from scipy.sparse.csgraph import connected_components, dijkstra, minimum_spanning_tree
+from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 
 from planning import _steiner_jit as jit
 from planning._steiner_improve import Edges, Problem, local_search, path_edges, trace
@@ -127,18 +127,22 @@ def steiner_tree(
 
     nodes = list(G)
     index = {v: i for i, v in enumerate(nodes)}
-    csr = _to_csr(G, index, weight)
+    indptr, indices, data = _to_csr(G, index, weight)
     term_idx = np.array([index[t] for t in terms], dtype=np.int64)
-    _, label = connected_components(csr, directed=False)
-    _check_connected(label, term_idx, terms)
-
-    keep = _reduce(csr, label, term_idx)
-    sub = _drop_long_edges(csr if len(keep) == len(nodes) else csr[keep][:, keep])
+    deg = np.diff(indptr)
+    drop_long = int(deg @ deg) <= _LONG_EDGE_WORK
+    apart, keep, *graph = jit.reduce_graph(indptr, indices, data, term_idx, drop_long)
+    if apart >= 0:
+        msg = (
+            f"terminal {terms[apart]!r} cannot be reached from terminal {terms[0]!r}: "
+            "they lie in different connected components of the graph"
+        )
+        raise SteinerError(msg)
     local = np.full(len(nodes), -1, dtype=np.int64)
     local[keep] = np.arange(len(keep))
     deadline = None if time_limit is None else start + time_limit
     # Large networks take the Voronoi path, which needs no distance rows.
-    problem = Problem(sub, local[term_idx], deadline, rows=sub.shape[0] <= _LARGE_GRAPH)
+    problem = Problem(tuple(graph), local[term_idx], deadline, rows=len(keep) <= _LARGE_GRAPH)
     edges = keep[_solve(problem, seed=seed)]
 
     for u, v in edges.tolist():
@@ -154,8 +158,11 @@ def tree_cost(tree: nx.Graph, weight: str = "weight") -> float:
     return float(sum(w for _, _, w in tree.edges(data=weight, default=1)))
 
 
-def _to_csr(graph: nx.Graph, index: dict[Hashable, int], weight: str) -> csr_array:
-    """Symmetric CSR matrix of positive weights, validated once here rather than in the search.
+def _to_csr(
+    graph: nx.Graph, index: dict[Hashable, int], weight: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Symmetric CSR arrays (indptr, indices, data) of positive weights, sorted within each row,
+    validated once here rather than in the search.
 
     Read straight from the adjacency dicts (each edge seen from both ends), as networkx's own
     algorithms do: three times quicker than its edge view on dense graphs, where the views'
@@ -188,52 +195,7 @@ def _to_csr(graph: nx.Graph, index: dict[Hashable, int], weight: str) -> csr_arr
     order = np.lexsort((cols, rows))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return csr_array((ws[order], cols[order], indptr), shape=(n, n))
-
-
-def _check_connected(label: np.ndarray, term_idx: np.ndarray, terms: list[Hashable]) -> None:
-    """Raise naming the first terminal outside the first terminal's connected component."""
-    apart = np.flatnonzero(label[term_idx] != label[term_idx[0]])
-    if len(apart):
-        msg = (
-            f"terminal {terms[int(apart[0])]!r} cannot be reached from terminal {terms[0]!r}: "
-            "they lie in different connected components of the graph"
-        )
-        raise SteinerError(msg)
-
-
-def _reduce(csr: csr_array, label: np.ndarray, term_idx: np.ndarray) -> np.ndarray:
-    """Nodes worth searching: the terminals' component without hanging non-terminal trees.
-
-    A non-terminal of degree 1 is never in an optimal tree, and removing it may expose another.
-    """
-    alive = label == label[term_idx[0]]
-    is_term = np.zeros(csr.shape[0], dtype=bool)
-    is_term[term_idx] = True
-    binary = csr_array((np.ones_like(csr.data), csr.indices, csr.indptr), shape=csr.shape)
-    deg = binary @ alive.astype(np.float64)
-    while True:
-        drop = alive & ~is_term & (deg <= 1)
-        if not drop.any():
-            break
-        alive &= ~drop
-        deg -= binary @ drop.astype(np.float64)
-    return np.flatnonzero(alive)
-
-
-def _drop_long_edges(csr: csr_array) -> csr_array:
-    """The graph without edges that a two-edge path beats (`_steiner_jit.long_edges`)."""
-    deg = np.diff(csr.indptr).astype(np.int64)
-    if int(deg @ deg) > _LONG_EDGE_WORK:
-        return csr
-    indptr, indices = csr.indptr.astype(np.int64), csr.indices.astype(np.int64)
-    long = jit.long_edges(indptr, indices, csr.data)
-    if not long.any():
-        return csr
-    rows = np.repeat(np.arange(csr.shape[0]), deg)[~long]
-    kept = np.zeros_like(indptr)
-    np.cumsum(np.bincount(rows, minlength=csr.shape[0]), out=kept[1:])
-    return csr_array((csr.data[~long], indices[~long], kept), shape=csr.shape)
+    return indptr, cols[order], ws[order]
 
 
 # --- construction and search ------------------------------------------------------------------
@@ -267,18 +229,14 @@ def _solve_small(problem: Problem, *, seed: int, keep: int) -> Edges:
     chosen = np.concatenate(
         [rng.permutation(terms), rng.permutation(others)[: max(0, roots - len(terms))]]
     )[:roots]
-    raw: list[tuple[float, int, Edges]] = []
-    for i, root in enumerate(chosen.tolist()):
-        edges = _shortest_path_heuristic(problem, root)
-        raw.append((problem.cost(edges), i, edges))
-        if problem.expired():
-            break
+    costs = jit.sph_costs(
+        *problem.graph, problem.rows_dist, problem.rows_pred, problem.term_pos, chosen
+    )
     # Polishing costs more than a construction: only the cheapest constructions get it.
-    raw.sort(key=lambda s: s[:2])
     starts: list[tuple[float, Edges]] = []
     seen: set[float] = set()
-    for _, _, built in raw[: _POLISHED * keep]:
-        edges = problem.polish(built)
+    for i in np.argsort(costs, kind="stable")[: _POLISHED * keep].tolist():
+        edges = problem.polish(_shortest_path_heuristic(problem, int(chosen[i])))
         cost = problem.cost(edges)
         if round(cost, 9) not in seen:
             seen.add(round(cost, 9))

@@ -18,9 +18,13 @@ def _graph(seed: int, n: int = 60, m: int = 180) -> tuple[csr_array, tuple[np.nd
     rng = np.random.default_rng(seed)
     for u, v in g.edges:
         g.edges[u, v]["weight"] = float(rng.integers(1, 20))
-    csr = _to_csr(g, {v: i for i, v in enumerate(g)}, "weight")
-    arrays = (csr.indptr.astype(np.int64), csr.indices.astype(np.int64), csr.data)
-    return csr, arrays
+    return _csr(g)
+
+
+def _csr(g: nx.Graph) -> tuple[csr_array, tuple[np.ndarray, ...]]:
+    indptr, indices, data = _to_csr(g, {v: i for i, v in enumerate(g)}, "weight")
+    n = len(indptr) - 1
+    return csr_array((data, indices, indptr), shape=(n, n)), (indptr, indices, data)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -90,8 +94,7 @@ def test_prune_drops_hanging_steiner_paths_only() -> None:
 def test_long_edges_are_those_a_two_edge_path_beats() -> None:
     g = nx.Graph()
     g.add_weighted_edges_from([(0, 1, 10), (0, 2, 4), (2, 1, 5), (1, 3, 2), (3, 4, 1), (1, 4, 3)])
-    csr = _to_csr(g, {v: i for i, v in enumerate(g)}, "weight")
-    arrays = (csr.indptr.astype(np.int64), csr.indices.astype(np.int64), csr.data)
+    csr, arrays = _csr(g)
     long = jit.long_edges(*arrays)
     rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
     nodes = list(g)
@@ -101,6 +104,28 @@ def test_long_edges_are_those_a_two_edge_path_beats() -> None:
     }
     # 0-1 (10) loses to 0-2-1 (9); 1-4 (3) ties with 1-3-4 (3) and stays.
     assert flagged == {(0, 1)}
+
+
+def test_reduce_graph_cuts_hanging_steiner_paths_and_long_edges() -> None:
+    g = nx.Graph()
+    # terminals 0, 1, 2; a hanging Steiner path 2-5-6; a long edge 0-1 beaten by 0-3-1.
+    g.add_weighted_edges_from(
+        [(0, 1, 10), (0, 3, 4), (3, 1, 5), (1, 2, 2), (2, 5, 1), (5, 6, 1), (7, 8, 1)]
+    )
+    _, (indptr, indices, data) = _csr(g)
+    nodes = list(g)
+    terminals = np.array([nodes.index(t) for t in (0, 1, 2)], dtype=np.int64)
+    apart, keep, sub_ptr, sub_idx, sub_data = jit.reduce_graph(
+        indptr, indices, data, terminals, True
+    )
+    assert apart == -1
+    assert sorted(nodes[i] for i in keep) == [0, 1, 2, 3]
+    assert len(sub_idx) == sub_ptr[-1] == 2 * 3  # 0-3, 3-1, 1-2 both ways; 0-1 dropped
+    assert sorted(sub_data.tolist()) == [2, 2, 4, 4, 5, 5]
+    apart, *_ = jit.reduce_graph(
+        indptr, indices, data, np.array([0, nodes.index(8)], dtype=np.int64), True
+    )
+    assert apart == 1  # the second terminal lies in another component
 
 
 def test_the_tree_never_uses_a_long_edge() -> None:
