@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vigie import __version__
+from vigie.cli_simulate import simulate
 from vigie.errors import USER_ERRORS
 
 if TYPE_CHECKING:  # the commands import planning lazily, so that `vigie --help` starts fast
@@ -39,6 +40,7 @@ db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help
 sample_app = typer.Typer(help="Generate sample planning layers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
+app.command()(simulate)
 
 out = Console()
 err = Console(stderr=True)
