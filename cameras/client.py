@@ -248,8 +248,6 @@ class Camera:
 
         async def call() -> Capabilities:
             reply = await (await self._authed("devicemgmt")).GetCapabilities(Category="All")
-            extension = reply.Extension
-            device_io = getattr(extension, "DeviceIO", None) if extension is not None else None
             caps = Capabilities(
                 device=_xaddr(reply.Device),
                 media=_xaddr(reply.Media),
@@ -257,7 +255,7 @@ class Camera:
                 events=_xaddr(reply.Events),
                 ptz=_xaddr(reply.PTZ),
                 analytics=_xaddr(reply.Analytics),
-                video_sources=getattr(device_io, "VideoSources", None),
+                video_sources=_video_sources(reply.Extension),
             )
             for service, xaddr in (("media", caps.media), ("imaging", caps.imaging)):
                 if xaddr:
@@ -389,6 +387,25 @@ def _text(value: Any) -> str:
 
 def _xaddr(section: Any) -> str | None:
     return _text(section.XAddr) or None if section is not None else None
+
+
+def _video_sources(extension: Any) -> int | None:
+    """VideoSources of the DeviceIO capability.
+
+    zeep leaves it as a raw element in ``_value_1`` when the camera puts Extension children in
+    an order the schema's xs:any soaks up (the recorded Bosch does).
+    """
+    if extension is None:
+        return None
+    device_io = getattr(extension, "DeviceIO", None)
+    if device_io is not None:
+        return device_io.VideoSources
+    for element in getattr(extension, "_value_1", None) or []:
+        if isinstance(element, etree._Element) and etree.QName(element).localname == "DeviceIO":
+            for child in element:
+                if etree.QName(child).localname == "VideoSources" and child.text:
+                    return int(child.text)
+    return None
 
 
 def _clock_reading(reply: Any, sent: float, received: float) -> ClockReading:
