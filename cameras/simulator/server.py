@@ -29,9 +29,8 @@ from aiohttp import web
 
 from cameras.errors import ScenarioError, SimulatorError
 from cameras.picture_faults import PictureFault, PictureRenderer
-from cameras.simulator import httpauth, soap
+from cameras.simulator import httpauth, scenes, soap
 from cameras.simulator.scenario import Fault, FaultKind, Scenario, parse_fault
-from cameras.simulator.scenes import render_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +162,7 @@ class Simulator:
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Open every camera's port (except those down at start) and the control API."""
         raise_open_file_limit(len(self.cameras))
+        await asyncio.get_running_loop().run_in_executor(None, scenes.warm_up)
         app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES)
         app.router.add_post("/onvif/{service}", self._soap)
         app.router.add_get(SNAPSHOT_PATH, self._snapshot)
@@ -333,7 +333,7 @@ class Simulator:
         camera.sequence += 1
         jpeg = await asyncio.get_running_loop().run_in_executor(
             None,
-            lambda: render_snapshot(
+            lambda: scenes.render_snapshot(
                 camera.index, camera.picture_faults(), camera.renderer, sequence=camera.sequence
             ),
         )

@@ -86,7 +86,9 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSimul
     scenario = folder / "scenario.yaml"
     scenario.write_text(_scenario_yaml(), encoding="utf-8")
     token_file = folder / "token"
-    base = 31000 + (os.getpid() % 150) * 100  # apart from other test runs on the machine
+    # below the ephemeral range (32768+), where outgoing connections could hold a port; apart
+    # from other test runs on the machine
+    base = 21000 + (os.getpid() % 110) * 100
     vigie = Path(sys.executable).with_name("vigie")
     process = subprocess.Popen(
         [

@@ -148,10 +148,10 @@ def test_too_many_cameras_for_the_file_limit_is_a_clear_error() -> None:
 
 def test_start_and_stop_in_process_release_the_ports() -> None:
     async def scenario() -> None:
-        async with Simulator(3, 47100, control_port=47099):
-            _, writer = await asyncio.open_connection("127.0.0.1", 47101)
+        async with Simulator(3, 29900, control_port=29899):
+            _, writer = await asyncio.open_connection("127.0.0.1", 29901)
             writer.close()
-        await asyncio.open_connection("127.0.0.1", 47101)
+        await asyncio.open_connection("127.0.0.1", 29901)
 
     with pytest.raises(OSError, match="Connect call failed"):
         run(scenario())
