@@ -266,7 +266,7 @@ async def measure_baseline(addresses: list[CameraAddress], concurrency: int) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cameras", type=int, default=5000, help="virtual cameras (5000)")
-    parser.add_argument("--port", type=int, default=24000, help="port of camera 0 (24000)")
+    parser.add_argument("--port", type=int, default=26000, help="port of camera 0 (26000)")
     parser.add_argument("--probes", type=int, default=300, help="cameras probed by each client")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each load test")
     parser.add_argument("--concurrency", type=int, default=64)

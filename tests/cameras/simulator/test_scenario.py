@@ -9,6 +9,7 @@ import pytest
 
 from cameras.errors import ScenarioError
 from cameras.simulator.scenario import FaultKind, HostileVariant, load_scenario, parse_selector
+from tests.conftest import REPO
 
 EXAMPLE = """\
 username: admin
@@ -78,3 +79,14 @@ def test_selectors() -> None:
     assert parse_selector(" 10-19 ") == (10, 19)
     with pytest.raises(ValueError, match="negative"):
         parse_selector(-1)
+
+
+def test_the_readme_example_and_fault_table_match_the_code(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Cameras and the ONVIF simulator", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "readme.yaml"
+    path.write_text(example)
+    assert len(load_scenario(path).faults_by_camera(100)) > 5
+    for kind in FaultKind:
+        assert f"`{kind}`" in section, f"fault {kind} is not in the README table"
