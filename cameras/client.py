@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
 import httpx
 import zeep.exceptions
 from lxml import etree
@@ -53,13 +54,20 @@ WSDL_DIR = Path(onvif_client.__file__).parent / "wsdl"
 DEVICE_PATH = "/onvif/device_service"
 """Where ONVIF Core (5.1.1) puts the device service on every conformant camera."""
 
-UNREACHABLE = (httpx.TransportError, OSError, TimeoutError)
+UNREACHABLE = (
+    httpx.TransportError,
+    aiohttp.ClientConnectionError,
+    aiohttp.ClientPayloadError,
+    OSError,
+    TimeoutError,
+)
 """Failures that mean "no usable answer came back": refused, reset, timed out, DNS."""
 
 PROTOCOL = (
     zeep.exceptions.Error,
     etree.XMLSyntaxError,
     httpx.HTTPError,
+    aiohttp.ClientError,
     ValueError,
     AttributeError,
     TypeError,
@@ -124,24 +132,23 @@ class OnvifClient:
         max_snapshot_bytes: int = MAX_SNAPSHOT_BYTES,
         max_keepalive: int = 16,
     ) -> None:
-        # No total connection limit: a pool limit would let hung cameras queue the healthy ones
-        # behind them. Callers bound concurrency themselves (supervision's scheduler does).
-        # Few idle connections: httpcore scans its whole pool on every request, so keeping one
-        # per camera made a probe cost 78 ms of CPU with 300 cameras instead of 16 ms (see
-        # benchmarks/cameras); a camera is polled every few seconds at most, so an idle
-        # connection to it is rarely reused anyway, except within one probe.
+        # SOAP goes through one aiohttp session (cameras.transport); snapshots through httpx,
+        # whose digest and basic auth flows are the reference ones. No total connection limit:
+        # it would let hung cameras queue the healthy ones behind them; callers bound
+        # concurrency themselves (supervision's scheduler does). Few idle connections: httpcore
+        # scans its whole pool on every request.
         self.http = httpx.AsyncClient(
             limits=httpx.Limits(
                 max_connections=None,
                 max_keepalive_connections=max_keepalive,
-                keepalive_expiry=30.0,
+                keepalive_expiry=10.0,
             ),
             timeout=httpx.Timeout(30.0),  # a backstop: each call runs under its camera's timeout
             follow_redirects=False,
             trust_env=False,  # never send camera credentials through a proxy from the environment
             headers={"User-Agent": "Vigie ONVIF client"},
         )
-        self.transport = CappedTransport(self.http, max_bytes=max_soap_bytes)
+        self.transport = CappedTransport(max_bytes=max_soap_bytes)
         self.max_snapshot_bytes = max_snapshot_bytes
         self._authless: dict[str, onvif_client.ZeepAsyncClient] = {}
 
@@ -152,7 +159,8 @@ class OnvifClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
+        await self.transport.aclose()
         await self.http.aclose()
 
     def camera(self, address: CameraAddress) -> Camera:
@@ -344,6 +352,9 @@ class Camera:
             raise CameraProtocolError(
                 f"{where}: {operation}: HTTP {error.status_code} without a SOAP reply"
             ) from error
+        except aiohttp.ClientConnectorError as error:
+            reason = error.os_error.strerror or str(error.os_error)
+            raise CameraUnreachable(f"{where}: {operation}: cannot connect: {reason}") from error
         except UNREACHABLE as error:
             raise CameraUnreachable(
                 f"{where}: {operation}: {type(error).__name__}: {error or 'connection failed'}"

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from cameras.models import CameraAddress, Snapshot
-from cameras.transport import ReplyRefusedError, read_capped
+from cameras.transport import ReplyRefusedError, check_length, over_cap
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -58,6 +58,20 @@ async def fetch_snapshot(
         auth_scheme=scheme,
         fetched_at=datetime.now(UTC),
     )
+
+
+async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    """The body of a streamed response, refused once it exceeds ``max_bytes``."""
+    declared = response.headers.get("content-length")
+    check_length(int(declared) if declared and declared.isdigit() else None, max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise over_cap(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def _get(

@@ -117,7 +117,7 @@ def test_wrong_password_on_the_snapshot_is_auth_failed(simulator: RunningSimulat
 @pytest.mark.parametrize(
     ("index", "error", "fragment"),
     [
-        (2, CameraUnreachable, "GetSystemDateAndTime: ConnectError"),
+        (2, CameraUnreachable, "GetSystemDateAndTime: cannot connect: Connect call failed"),
         (3, CameraUnreachable, "no answer within 1 s"),
         (5, CameraAuthFailed, "SOAP fault Sender/NotAuthorized"),
         (6, CameraProtocolError, "SOAP fault Receiver/Action: internal error"),
