@@ -202,3 +202,29 @@ def test_a_hanging_camera_never_blocks_the_others(simulator: RunningSimulator) -
     infos, still_waiting = run(scenario())
     assert len({info.serial_number for info in infos}) == 40
     assert still_waiting == 10
+
+
+def test_another_onvif_client_can_query_the_simulator(simulator: RunningSimulator) -> None:
+    """onvif-zeep-async's own ONVIFCamera, used as its README says, against a drifting camera."""
+    from onvif import ONVIFCamera
+
+    from tests.cameras.conftest import PASSWORD, USERNAME
+
+    async def scenario():
+        camera = ONVIFCamera(
+            "127.0.0.1", simulator.base_port + 1, USERNAME, PASSWORD, adjust_time=True
+        )
+        try:
+            await camera.update_xaddrs()
+            info = await (await camera.create_devicemgmt_service()).GetDeviceInformation()
+            media = await camera.create_media_service()
+            profiles = await media.GetProfiles()
+            uri = await media.GetSnapshotUri({"ProfileToken": profiles[0].token})
+            return info, profiles, uri
+        finally:
+            await camera.close()
+
+    info, profiles, uri = run(scenario())
+    assert info.SerialNumber == "SIM000000000000001"
+    assert len(profiles) == 4
+    assert uri.Uri.endswith("/snap.jpg?JpegCam=1")
