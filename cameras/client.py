@@ -1,9 +1,10 @@
-"""Asynchronous ONVIF client: WSDLs parsed once per process, one connection pool, typed results.
+"""Asynchronous ONVIF client: WSDLs parsed once per process, shared connection pools, typed results.
 
 Built on onvif-zeep-async's WSDLs, document cache and clock-adjusted UsernameToken, but not on
 its ``ONVIFCamera``: that class opens an aiohttp session per service and per camera, and
-parses replies in recover mode with huge trees allowed. Here an :class:`OnvifClient` owns one
-httpx pool and the hardened transport; a :class:`Camera` is a few small objects bound to it.
+parses replies in recover mode with huge trees allowed. Here an :class:`OnvifClient` owns the
+hardened SOAP transport (one aiohttp session) and one httpx client for snapshots; a
+:class:`Camera` is a few small objects bound to it.
 Every failure is translated at this boundary into :class:`CameraUnreachable`,
 :class:`CameraAuthFailed` or :class:`CameraProtocolError`, the message starting ``host:port``.
 """
@@ -72,7 +73,8 @@ PROTOCOL = (
     AttributeError,
     TypeError,
 )
-"""Failures that mean "an answer came, but it is not the ONVIF we asked for"."""
+"""Failures that mean "an answer came, but it is not the ONVIF we asked for" (a reply missing
+an element the code reads surfaces as AttributeError or TypeError on zeep's objects)."""
 
 AUTH_SUBCODES = frozenset({"NotAuthorized", "FailedAuthentication", "InvalidSecurityToken"})
 """SOAP fault subcodes (ONVIF ter: and WS-Security wsse:) that mean "wrong credentials"."""
