@@ -268,7 +268,7 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, default=5000, help="virtual cameras (5000)")
     parser.add_argument("--port", type=int, default=26000, help="port of camera 0 (26000)")
     parser.add_argument("--probes", type=int, default=300, help="cameras probed by each client")
-    parser.add_argument("--seconds", type=float, default=8.0, help="length of each load test")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each load test")
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args()
 
