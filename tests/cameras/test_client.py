@@ -228,3 +228,31 @@ def test_another_onvif_client_can_query_the_simulator(simulator: RunningSimulato
     assert info.SerialNumber == "SIM000000000000001"
     assert len(profiles) == 4
     assert uri.Uri.endswith("/snap.jpg?JpegCam=1")
+
+
+def test_a_garbage_snapshot_is_a_protocol_error(simulator: RunningSimulator) -> None:
+    async def scenario():
+        async with OnvifClient() as onvif:
+            camera = onvif.camera(simulator.address(7))
+            await camera.get_snapshot(f"http://127.0.0.1:{simulator.base_port + 7}/snap.jpg")
+
+    with pytest.raises(CameraProtocolError, match="bytes that are not a JPEG"):
+        run(scenario())
+
+
+def test_a_camera_going_offline_drops_open_connections(simulator: RunningSimulator) -> None:
+    """A kept-alive connection opened while the camera was up gets no answer once it is down."""
+    index = 52
+
+    async def scenario():
+        async with OnvifClient() as onvif:
+            camera = onvif.camera(simulator.address(index))
+            await camera.get_system_date_and_time()  # opens the connection, kept alive
+            simulator.control("PUT", f"/cameras/{index}/faults", json={"kind": "offline"})
+            try:
+                await camera.get_system_date_and_time()
+            finally:
+                simulator.control("DELETE", f"/cameras/{index}/faults")
+
+    with pytest.raises(CameraUnreachable, match="GetSystemDateAndTime"):
+        run(scenario())
