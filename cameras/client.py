@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,21 +81,21 @@ AUTH_SUBCODES = frozenset({"NotAuthorized", "FailedAuthentication", "InvalidSecu
 """SOAP fault subcodes (ONVIF ter: and WS-Security wsse:) that mean "wrong credentials"."""
 
 _documents: dict[str, Document] = {}
-_documents_lock: asyncio.Lock | None = None
+_document_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def shared_document(service: str) -> Document:
     """The parsed WSDL of an ONVIF service (``devicemgmt``, ``media``...), once per process.
 
     onvif-zeep-async caches the parse by path and fixes zeep's date/time types on it; the lock
-    makes concurrent first calls wait for one parse instead of starting several.
+    (one per event loop, as asyncio locks are) makes concurrent first calls wait for one parse.
     """
-    global _documents_lock  # noqa: PLW0603 -- created lazily: no event loop at import time
     if service in _documents:
         return _documents[service]
-    if _documents_lock is None:
-        _documents_lock = asyncio.Lock()
-    async with _documents_lock:
+    lock = _document_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock:
         if service not in _documents:
             path = str(WSDL_DIR / SERVICES[service]["wsdl"])
             _documents[service] = await onvif_client._cached_document(path)
