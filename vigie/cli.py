@@ -22,6 +22,7 @@ from rich.table import Table
 
 from vigie import __version__
 from vigie.cli_estimate import estimate
+from vigie.cli_simulate import simulate
 from vigie.errors import USER_ERRORS
 
 if TYPE_CHECKING:  # the commands import planning lazily, so that `vigie --help` starts fast
@@ -41,6 +42,7 @@ sample_app = typer.Typer(help="Generate sample planning layers.", no_args_is_hel
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
 app.command()(estimate)
+app.command()(simulate)
 
 out = Console()
 err = Console(stderr=True)

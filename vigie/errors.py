@@ -5,6 +5,7 @@ must not import ``vigie``; :data:`USER_ERRORS` gathers the roots the CLI and the
 a traceback.
 """
 
+from cameras.errors import CameraError
 from planning.errors import PlanningError
 
 
@@ -20,4 +21,4 @@ class DatabaseError(VigieError):
     """The database cannot be reached or is not at the expected schema revision."""
 
 
-USER_ERRORS: tuple[type[Exception], ...] = (VigieError, PlanningError)
+USER_ERRORS: tuple[type[Exception], ...] = (VigieError, PlanningError, CameraError)

@@ -1,0 +1,483 @@
+"""Asynchronous ONVIF client: WSDLs parsed once per process, shared connection pools, typed results.
+
+Built on onvif-zeep-async's WSDLs, document cache and clock-adjusted UsernameToken, but not on
+its ``ONVIFCamera``: that class opens an aiohttp session per service and per camera, and
+parses replies in recover mode with huge trees allowed. Here an :class:`OnvifClient` owns the
+hardened SOAP transport (one aiohttp session) and one httpx client for snapshots; a
+:class:`Camera` is a few small objects bound to it.
+Every failure is translated at this boundary into :class:`CameraUnreachable`,
+:class:`CameraAuthFailed` or :class:`CameraProtocolError`, the message starting ``host:port``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import httpx
+import zeep.exceptions
+from lxml import etree
+from onvif import client as onvif_client
+from onvif.definition import SERVICES
+from zeep.proxy import AsyncServiceProxy
+from zeep.wsdl import Document
+
+from cameras.errors import CameraAuthFailed, CameraProtocolError, CameraUnreachable
+from cameras.models import (
+    CameraAddress,
+    Capabilities,
+    ClockReading,
+    DeviceInformation,
+    MediaUri,
+    Profile,
+    Service,
+    Snapshot,
+)
+from cameras.safexml import HARDENED_SETTINGS, MAX_SNAPSHOT_BYTES, MAX_SOAP_BYTES
+from cameras.snapshot import CredentialsRefusedError, fetch_snapshot
+from cameras.transport import CappedTransport, ReplyRefusedError
+
+log = logging.getLogger(__name__)
+# onvif-zeep-async calls logging.basicConfig(level=INFO) when imported, and httpx logs every
+# request at INFO: at thousands of probes a minute that would bury the service's own logs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+T = TypeVar("T")
+
+WSDL_DIR = Path(onvif_client.__file__).parent / "wsdl"
+DEVICE_PATH = "/onvif/device_service"
+"""Where ONVIF Core (5.1.1) puts the device service on every conformant camera."""
+
+UNREACHABLE = (
+    httpx.TransportError,
+    aiohttp.ClientConnectionError,
+    aiohttp.ClientPayloadError,
+    OSError,
+    TimeoutError,
+)
+"""Failures that mean "no usable answer came back": refused, reset, timed out, DNS."""
+
+PROTOCOL = (
+    zeep.exceptions.Error,
+    etree.XMLSyntaxError,
+    httpx.HTTPError,
+    aiohttp.ClientError,
+    ValueError,
+    AttributeError,
+    TypeError,
+)
+"""Failures that mean "an answer came, but it is not the ONVIF we asked for" (a reply missing
+an element the code reads surfaces as AttributeError or TypeError on zeep's objects)."""
+
+AUTH_SUBCODES = frozenset({"NotAuthorized", "FailedAuthentication", "InvalidSecurityToken"})
+"""SOAP fault subcodes (ONVIF ter: and WS-Security wsse:) that mean "wrong credentials"."""
+
+_documents: dict[str, Document] = {}
+_document_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def shared_document(service: str) -> Document:
+    """The parsed WSDL of an ONVIF service (``devicemgmt``, ``media``...), once per process.
+
+    onvif-zeep-async caches the parse by path and fixes zeep's date/time types on it; the lock
+    (one per event loop, as asyncio locks are) makes concurrent first calls wait for one parse.
+    """
+    if service in _documents:
+        return _documents[service]
+    lock = _document_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock:
+        if service not in _documents:
+            path = str(WSDL_DIR / SERVICES[service]["wsdl"])
+            _documents[service] = await onvif_client._cached_document(path)
+    return _documents[service]
+
+
+def binding_name(service: str) -> str:
+    """The zeep QName of a service's SOAP binding."""
+    return "{{{}}}{}".format(SERVICES[service]["ns"], SERVICES[service]["binding"])
+
+
+def describe_fault(fault: zeep.exceptions.Fault) -> str:
+    """``Code/Subcode: reason`` of a SOAP fault, as the camera sent it."""
+    parts = [_local_name(fault.code)] + [_local_name(code) for code in fault.subcodes or []]
+    codes = "/".join(p for p in parts if p)
+    reason = (fault.message or "").strip() or "no reason given"
+    return f"SOAP fault {codes}: {reason}" if codes else f"SOAP fault: {reason}"
+
+
+def _local_name(code: Any) -> str:
+    if code is None:
+        return ""
+    text = getattr(code, "localname", None) or str(code)
+    return text.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+
+
+class OnvifClient:
+    """Process-wide ONVIF client: one connection pool and the shared WSDLs, for many cameras.
+
+    Use as ``async with OnvifClient() as onvif: camera = onvif.camera(address)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_soap_bytes: int = MAX_SOAP_BYTES,
+        max_snapshot_bytes: int = MAX_SNAPSHOT_BYTES,
+        max_keepalive: int = 16,
+    ) -> None:
+        # SOAP goes through one aiohttp session (cameras.transport); snapshots through httpx,
+        # whose digest and basic auth flows are the reference ones. No total connection limit:
+        # it would let hung cameras queue the healthy ones behind them; callers bound
+        # concurrency themselves (supervision's scheduler does). Few idle connections: httpcore
+        # scans its whole pool on every request.
+        self.http = httpx.AsyncClient(
+            limits=httpx.Limits(
+                max_connections=None,
+                max_keepalive_connections=max_keepalive,
+                keepalive_expiry=10.0,
+            ),
+            timeout=httpx.Timeout(30.0),  # a backstop: each call runs under its camera's timeout
+            follow_redirects=False,
+            trust_env=False,  # never send camera credentials through a proxy from the environment
+            headers={"User-Agent": "Vigie ONVIF client"},
+        )
+        self.transport = CappedTransport(max_bytes=max_soap_bytes)
+        self.max_snapshot_bytes = max_snapshot_bytes
+        self._authless: dict[str, onvif_client.ZeepAsyncClient] = {}
+
+    async def __aenter__(self) -> OnvifClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pools."""
+        await self.transport.aclose()
+        await self.http.aclose()
+
+    def camera(self, address: CameraAddress) -> Camera:
+        """A handle on one camera; cheap, holds no connection of its own."""
+        return Camera(self, address)
+
+    async def zeep_client(
+        self, service: str, wsse: onvif_client.UsernameDigestTokenDtDiff | None
+    ) -> onvif_client.ZeepAsyncClient:
+        """A zeep client on the shared WSDL and transport; the unauthenticated ones are shared."""
+        if wsse is None and service in self._authless:
+            return self._authless[service]
+        zeep_client = onvif_client.ZeepAsyncClient(
+            wsdl=await shared_document(service),
+            wsse=wsse,
+            transport=self.transport,
+            settings=HARDENED_SETTINGS,
+        )
+        if wsse is None:
+            self._authless[service] = zeep_client
+        return zeep_client
+
+
+class Camera:
+    """One camera: the operations supervision needs, each bounded by ``address.timeout_s``.
+
+    The UsernameToken is signed with the camera's clock (as ONVIF Device Manager does): the
+    first authenticated call reads the camera's time if no :meth:`get_system_date_and_time` was
+    made, so a camera whose clock is off by hours still accepts the digest.
+    """
+
+    __slots__ = ("_proxies", "_wsse", "_xaddrs", "address", "clock", "onvif")
+
+    def __init__(self, onvif: OnvifClient, address: CameraAddress) -> None:
+        self.onvif = onvif
+        self.address = address
+        self.clock: ClockReading | None = None
+        self._wsse = onvif_client.UsernameDigestTokenDtDiff(
+            address.username, address.password, dt_diff=None, use_digest=True
+        )
+        self._proxies: dict[tuple[str, bool], AsyncServiceProxy] = {}
+        self._xaddrs: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"Camera({self.address.where})"
+
+    # --- operations ------------------------------------------------------------------------
+
+    async def get_system_date_and_time(self) -> ClockReading:
+        """The camera's clock (unauthenticated): proves it answers, and sets the token's offset."""
+
+        async def call() -> ClockReading:
+            proxy = await self._proxy("devicemgmt", authenticated=False)
+            sent = time.time()
+            reply = await proxy.GetSystemDateAndTime()
+            received = time.time()
+            return _clock_reading(reply, sent, received)
+
+        reading = await self._run("GetSystemDateAndTime", call)
+        self.clock = reading
+        self._wsse.dt_diff = timedelta(seconds=round(reading.offset_s))
+        return reading
+
+    async def get_device_information(self) -> DeviceInformation:
+        """Make, model, firmware and serial number (authenticated)."""
+
+        async def call() -> DeviceInformation:
+            reply = await (await self._authed("devicemgmt")).GetDeviceInformation()
+            return DeviceInformation(
+                manufacturer=_text(reply.Manufacturer),
+                model=_text(reply.Model),
+                firmware_version=_text(reply.FirmwareVersion),
+                serial_number=_text(reply.SerialNumber),
+                hardware_id=_text(reply.HardwareId),
+            )
+
+        return await self._run("GetDeviceInformation", call)
+
+    async def get_services(self) -> list[Service]:
+        """The services the camera offers and their addresses (GetServices)."""
+
+        async def call() -> list[Service]:
+            reply = await (await self._authed("devicemgmt")).GetServices(IncludeCapability=False)
+            services = []
+            for item in reply or []:
+                version = item.Version
+                services.append(
+                    Service(
+                        namespace=_text(item.Namespace),
+                        xaddr=_text(item.XAddr),
+                        version=f"{version.Major}.{version.Minor}" if version else "",
+                    )
+                )
+            return services
+
+        return await self._run("GetServices", call)
+
+    async def get_capabilities(self) -> Capabilities:
+        """Service addresses from GetCapabilities (category All); remembered for later calls."""
+
+        async def call() -> Capabilities:
+            reply = await (await self._authed("devicemgmt")).GetCapabilities(Category="All")
+            caps = Capabilities(
+                device=_xaddr(reply.Device),
+                media=_xaddr(reply.Media),
+                imaging=_xaddr(reply.Imaging),
+                events=_xaddr(reply.Events),
+                ptz=_xaddr(reply.PTZ),
+                analytics=_xaddr(reply.Analytics),
+                video_sources=_video_sources(reply.Extension),
+            )
+            for service, xaddr in (("media", caps.media), ("imaging", caps.imaging)):
+                if xaddr:
+                    self._xaddrs[service] = xaddr
+            return caps
+
+        return await self._run("GetCapabilities", call)
+
+    async def get_profiles(self) -> list[Profile]:
+        """The media profiles (Media service GetProfiles)."""
+
+        async def call() -> list[Profile]:
+            reply = await (await self._authed("media")).GetProfiles()
+            return [_profile(item) for item in reply or []]
+
+        return await self._run("GetProfiles", call)
+
+    async def get_stream_uri(self, profile_token: str) -> MediaUri:
+        """The RTSP URI of a profile (RTP unicast over RTSP)."""
+
+        async def call() -> MediaUri:
+            reply = await (await self._authed("media")).GetStreamUri(
+                StreamSetup={"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
+                ProfileToken=profile_token,
+            )
+            return _media_uri(reply)
+
+        return await self._run("GetStreamUri", call)
+
+    async def get_snapshot_uri(self, profile_token: str) -> MediaUri:
+        """The HTTP URI of a profile's JPEG snapshot."""
+
+        async def call() -> MediaUri:
+            reply = await (await self._authed("media")).GetSnapshotUri(ProfileToken=profile_token)
+            return _media_uri(reply)
+
+        return await self._run("GetSnapshotUri", call)
+
+    async def get_snapshot(self, uri: str) -> Snapshot:
+        """Fetch a JPEG from ``uri`` (HTTP digest, falling back to basic), capped in size.
+
+        The URI must point at the camera's own host: credentials are never sent elsewhere.
+        """
+
+        async def call() -> Snapshot:
+            return await fetch_snapshot(
+                self.onvif.http,
+                self.address,
+                uri,
+                max_bytes=self.onvif.max_snapshot_bytes,
+            )
+
+        return await self._run("snapshot", call)
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    async def _run(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run one operation under the camera's timeout; translate every failure."""
+        where = self.address.where
+        try:
+            async with asyncio.timeout(self.address.timeout_s):
+                return await call()
+        except CredentialsRefusedError as error:
+            raise CameraAuthFailed(f"{where}: {operation}: {error}") from error
+        except ReplyRefusedError as error:
+            raise CameraProtocolError(f"{where}: {operation}: {error}") from error
+        except TimeoutError as error:
+            raise CameraUnreachable(
+                f"{where}: {operation}: no answer within {self.address.timeout_s:g} s"
+            ) from error
+        except zeep.exceptions.Fault as fault:
+            detail = describe_fault(fault)
+            if {_local_name(code) for code in fault.subcodes or []} & AUTH_SUBCODES:
+                raise CameraAuthFailed(f"{where}: {operation}: {detail}") from fault
+            raise CameraProtocolError(f"{where}: {operation}: {detail}") from fault
+        except zeep.exceptions.TransportError as error:
+            if error.status_code == 401:
+                raise CameraAuthFailed(f"{where}: {operation}: HTTP 401") from error
+            raise CameraProtocolError(
+                f"{where}: {operation}: HTTP {error.status_code} without a SOAP reply"
+            ) from error
+        except aiohttp.ClientConnectorError as error:
+            reason = error.os_error.strerror or str(error.os_error)
+            raise CameraUnreachable(f"{where}: {operation}: cannot connect: {reason}") from error
+        except UNREACHABLE as error:
+            raise CameraUnreachable(
+                f"{where}: {operation}: {type(error).__name__}: {error or 'connection failed'}"
+            ) from error
+        except PROTOCOL as error:
+            raise CameraProtocolError(
+                f"{where}: {operation}: unusable reply ({type(error).__name__}: {str(error)[:200]})"
+            ) from error
+
+    async def _authed(self, service: str) -> AsyncServiceProxy:
+        if self.clock is None:
+            # Sign with the camera's time: a drifting camera refuses tokens from "the future".
+            await self.get_system_date_and_time()
+        if service != "devicemgmt" and service not in self._xaddrs:
+            await self.get_capabilities()
+        return await self._proxy(service, authenticated=True)
+
+    async def _proxy(self, service: str, *, authenticated: bool) -> AsyncServiceProxy:
+        key = (service, authenticated)
+        proxy = self._proxies.get(key)
+        if proxy is None:
+            zeep_client = await self.onvif.zeep_client(
+                service, self._wsse if authenticated else None
+            )
+            proxy = zeep_client.create_service(binding_name(service), self._address_of(service))
+            self._proxies[key] = proxy
+        return proxy
+
+    def _address_of(self, service: str) -> str:
+        """The service URL: the path the camera advertises, on the host:port we were given.
+
+        Cameras behind NAT advertise LAN addresses, and a hostile one could point elsewhere:
+        keeping our host:port sends requests (and credentials) only to the camera itself.
+        """
+        path = DEVICE_PATH
+        advertised = self._xaddrs.get(service)
+        if advertised:
+            path = urlsplit(advertised).path or DEVICE_PATH
+        return urlunsplit(("http", self.address.where, path, "", ""))
+
+
+# --- zeep objects to dataclasses -------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _xaddr(section: Any) -> str | None:
+    return _text(section.XAddr) or None if section is not None else None
+
+
+def _video_sources(extension: Any) -> int | None:
+    """VideoSources of the DeviceIO capability.
+
+    zeep leaves it as a raw element in ``_value_1`` when the camera puts Extension children in
+    an order the schema's xs:any soaks up (the recorded Bosch does).
+    """
+    if extension is None:
+        return None
+    device_io = getattr(extension, "DeviceIO", None)
+    if device_io is not None:
+        return device_io.VideoSources
+    for element in getattr(extension, "_value_1", None) or []:
+        if isinstance(element, etree._Element) and etree.QName(element).localname == "DeviceIO":
+            for child in element:
+                if etree.QName(child).localname == "VideoSources" and child.text:
+                    return int(child.text)
+    return None
+
+
+def _clock_reading(reply: Any, sent: float, received: float) -> ClockReading:
+    utc = reply.UTCDateTime
+    if utc is None:
+        raise ValueError("the reply has no UTCDateTime")
+    camera_utc = datetime(
+        utc.Date.Year,
+        utc.Date.Month,
+        utc.Date.Day,
+        utc.Time.Hour,
+        utc.Time.Minute,
+        utc.Time.Second,
+        tzinfo=UTC,
+    )
+    midpoint = (sent + received) / 2
+    time_zone = reply.TimeZone.TZ if reply.TimeZone is not None else None
+    return ClockReading(
+        camera_utc=camera_utc,
+        offset_s=camera_utc.timestamp() - midpoint,
+        date_time_type=_text(reply.DateTimeType) or None,
+        time_zone=time_zone,
+        round_trip_s=received - sent,
+    )
+
+
+def _profile(item: Any) -> Profile:
+    encoder = item.VideoEncoderConfiguration
+    source = item.VideoSourceConfiguration
+    resolution = encoder.Resolution if encoder is not None else None
+    rate = encoder.RateControl if encoder is not None else None
+    return Profile(
+        token=_text(item.token),
+        name=_text(item.Name),
+        encoding=_text(encoder.Encoding) or None if encoder is not None else None,
+        width=resolution.Width if resolution is not None else None,
+        height=resolution.Height if resolution is not None else None,
+        frame_rate=rate.FrameRateLimit if rate is not None else None,
+        bitrate_kbps=rate.BitrateLimit if rate is not None else None,
+        video_source_token=_text(source.SourceToken) or None if source is not None else None,
+    )
+
+
+def _media_uri(reply: Any) -> MediaUri:
+    uri = _text(reply.Uri)
+    if not uri:
+        raise ValueError("the reply has no Uri")
+    timeout = reply.Timeout
+    return MediaUri(
+        uri=uri,
+        invalid_after_connect=bool(reply.InvalidAfterConnect),
+        invalid_after_reboot=bool(reply.InvalidAfterReboot),
+        timeout=None if timeout is None else str(timeout),
+    )

@@ -1,0 +1,100 @@
+"""Typed results of the ONVIF operations supervision needs (plain dataclasses, no zeep objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CameraAddress:
+    """Where a camera answers and how to log in; ``timeout_s`` bounds every call to it."""
+
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    timeout_s: float = 5.0
+
+    @property
+    def where(self) -> str:
+        """``host:port``, the prefix of every message about this camera."""
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClockReading:
+    """The camera's clock against ours: ``offset_s`` = camera UTC minus local UTC."""
+
+    camera_utc: datetime
+    offset_s: float
+    date_time_type: str | None
+    time_zone: str | None
+    round_trip_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInformation:
+    """Make, model, firmware and serial number, as the camera states them."""
+
+    manufacturer: str
+    model: str
+    firmware_version: str
+    serial_number: str
+    hardware_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """One ONVIF service the camera offers (GetServices)."""
+
+    namespace: str
+    xaddr: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """The service addresses GetCapabilities gives (``None`` for a service the camera lacks)."""
+
+    device: str | None
+    media: str | None
+    imaging: str | None
+    events: str | None
+    ptz: str | None
+    analytics: str | None
+    video_sources: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A media profile: what the camera streams (encoder settings; ``None`` when not set)."""
+
+    token: str
+    name: str
+    encoding: str | None
+    width: int | None
+    height: int | None
+    frame_rate: int | None
+    bitrate_kbps: int | None
+    video_source_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaUri:
+    """A stream or snapshot URI as the camera gives it."""
+
+    uri: str
+    invalid_after_connect: bool
+    invalid_after_reboot: bool
+    timeout: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A JPEG picture fetched over HTTP."""
+
+    content: bytes = field(repr=False)
+    content_type: str
+    auth_scheme: str
+    fetched_at: datetime

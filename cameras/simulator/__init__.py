@@ -1,0 +1,1 @@
+"""An ONVIF device simulator: many virtual cameras, one port each, with faults on demand."""

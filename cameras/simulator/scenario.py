@@ -1,0 +1,195 @@
+"""Faults of the virtual cameras: the scenario file read at start, and one fault's parameters.
+
+A scenario is YAML (and so JSON too, which is YAML): credentials, then a list of rules, each
+naming the cameras it applies to (an index, ``"10-19"``, or a list of both) and one fault::
+
+    username: admin
+    password: vigie-sim
+    faults:
+      - {cameras: 0, kind: offline}
+      - {cameras: "10-19", kind: slow, delay_s: 2.5}
+      - {cameras: [3, 7], kind: clock_drift, seconds: 3600}
+      - {cameras: 42, kind: flapping, period_s: 20}
+
+The control API takes the same fault objects (without ``cameras``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cameras.errors import ScenarioError
+from cameras.picture_faults import PictureFault
+
+DEFAULT_USERNAME = "admin"
+DEFAULT_PASSWORD = "vigie-sim"  # noqa: S105 -- the simulator's documented demo credential
+
+
+class FaultKind(StrEnum):
+    """Everything that can go wrong with a virtual camera."""
+
+    offline = "offline"  # port closed: connection refused
+    hang = "hang"  # accepts, reads the request, never answers
+    slow = "slow"  # answers after delay_s
+    auth_failure = "auth_failure"  # refuses every credential (NotAuthorized, HTTP 401)
+    soap_fault = "soap_fault"  # answers every SOAP request with a Receiver fault
+    garbage = "garbage"  # answers random bytes with HTTP 200
+    hostile_xml = "hostile_xml"  # answers an XML attack (variant)
+    clock_drift = "clock_drift"  # its clock is off by `seconds`
+    basic_auth = "basic_auth"  # old firmware: snapshot behind HTTP basic, not digest
+    flapping = "flapping"  # up period_s, down period_s, and so on
+    video_loss = "video_loss"
+    frozen = "frozen"
+    blurred = "blurred"
+    covered = "covered"
+    displaced = "displaced"
+    glare = "glare"
+
+    @property
+    def picture(self) -> PictureFault | None:
+        """The picture fault this is, if it is one."""
+        return PictureFault(self.value) if self.value in PictureFault.__members__ else None
+
+
+class HostileVariant(StrEnum):
+    """The XML attacks a hostile camera answers with."""
+
+    billion_laughs = "billion_laughs"
+    xxe = "xxe"
+    deep_nesting = "deep_nesting"
+    huge_text = "huge_text"
+
+
+class Fault(BaseModel):
+    """One fault and its parameters (each parameter matters only for its kind)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: FaultKind
+    delay_s: Annotated[
+        float, Field(gt=0, le=3600, description="slow: seconds before answering")
+    ] = 3.0
+    seconds: Annotated[float, Field(ge=-10 * 365 * 86400, le=10 * 365 * 86400)] = 0.0
+    period_s: Annotated[float, Field(gt=0, le=86400, description="flapping: half-period")] = 10.0
+    variant: HostileVariant = HostileVariant.billion_laughs
+
+    def describe(self) -> str:
+        """Short text for the console and the control API."""
+        extra = {
+            FaultKind.slow: f" {self.delay_s:g} s",
+            FaultKind.clock_drift: f" {self.seconds:+g} s",
+            FaultKind.flapping: f" every {self.period_s:g} s",
+            FaultKind.hostile_xml: f" {self.variant}",
+        }.get(self.kind, "")
+        return f"{self.kind}{extra}"
+
+
+class FaultRule(Fault):
+    """A fault and the cameras it applies to."""
+
+    cameras: int | str | list[int | str]
+
+    @field_validator("cameras")
+    @classmethod
+    def _selector(cls, value: Any) -> Any:
+        for item in value if isinstance(value, list) else [value]:
+            parse_selector(item)
+        return value
+
+    def indices(self) -> list[int]:
+        """The camera indices the rule names."""
+        items = self.cameras if isinstance(self.cameras, list) else [self.cameras]
+        out: list[int] = []
+        for item in items:
+            first, last = parse_selector(item)
+            out.extend(range(first, last + 1))
+        return out
+
+
+def parse_selector(item: int | str) -> tuple[int, int]:
+    """``5`` or ``"5"`` -> (5, 5); ``"10-19"`` -> (10, 19)."""
+    if isinstance(item, int):
+        if item < 0:
+            raise ValueError(f"camera index {item} is negative")
+        return item, item
+    text = item.strip()
+    first, sep, last = text.partition("-")
+    try:
+        low, high = int(first), int(last) if sep else int(first)
+    except ValueError:
+        raise ValueError(f"{item!r} is not a camera index or a range like '10-19'") from None
+    if low < 0 or high < low:
+        raise ValueError(f"{item!r} is not a range of camera indices (first <= last, >= 0)")
+    return low, high
+
+
+class Scenario(BaseModel):
+    """Credentials of every virtual camera, and the faults at start."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(DEFAULT_USERNAME, min_length=1, max_length=64)
+    password: str = Field(DEFAULT_PASSWORD, min_length=1, max_length=128)
+    faults: list[FaultRule] = Field(default_factory=list)
+
+    def faults_by_camera(self, cameras: int, *, source: str = "scenario") -> dict[int, list[Fault]]:
+        """Each camera's faults; every rule naming a camera beyond ``cameras`` is an error."""
+        out: dict[int, list[Fault]] = defaultdict(list)
+        problems = []
+        for number, rule in enumerate(self.faults):
+            indices = rule.indices()
+            beyond = [i for i in indices if i >= cameras]
+            if beyond:
+                problems.append(
+                    f"{source}: faults[{number}] ({rule.kind}): camera {beyond[0]} does not "
+                    f"exist (cameras are 0-{cameras - 1})"
+                )
+                continue
+            fault = Fault(**rule.model_dump(exclude={"cameras"}))
+            for index in indices:
+                out[index].append(fault)
+        if problems:
+            raise ScenarioError("; ".join(problems))
+        return dict(out)
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and check a scenario file; every problem is reported with the file and the rule."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read the scenario: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"{path}: not YAML or JSON: {error}") from error
+    return parse_scenario(data or {}, source=str(path))
+
+
+def parse_scenario(data: Any, *, source: str) -> Scenario:
+    """A scenario from already-parsed data (``source`` names it in errors)."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(f"{source}: {validation_message(error)}") from error
+
+
+def parse_fault(data: Any, *, source: str) -> Fault:
+    """One fault from the control API's JSON."""
+    try:
+        return Fault.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(f"{source}: {validation_message(error)}") from error
+
+
+def validation_message(error: ValidationError) -> str:
+    """Every problem of a pydantic error on one line: ``faults.2.kind: Input should be ...``."""
+    parts = []
+    for problem in error.errors():
+        location = ".".join(str(p) for p in problem["loc"]) or "document"
+        parts.append(f"{location}: {problem['msg']}")
+    return "; ".join(parts)

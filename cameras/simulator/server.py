@@ -1,0 +1,402 @@
+"""The simulator: N virtual ONVIF cameras on N ports of one asyncio process, and its control API.
+
+One aiohttp application serves every camera; each camera is one listening socket (an asyncio
+server, a few KB), so one process holds 5,000 of them where one uvicorn per port could not. The
+handler finds the camera from the port the request came in on. ``offline`` and ``flapping``
+close and reopen the camera's listening socket, so a client really gets "connection refused".
+
+The control API listens on 127.0.0.1 only *and* wants the bearer token printed at start: the
+loopback binding keeps other machines out, the token keeps out other users and processes of the
+machine (a browser page could otherwise reach a loopback port).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+import resource
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from cameras.errors import ScenarioError, SimulatorError
+from cameras.picture_faults import PictureFault, PictureRenderer
+from cameras.simulator import httpauth, scenes, soap
+from cameras.simulator.scenario import Fault, FaultKind, Scenario, parse_fault
+
+log = logging.getLogger(__name__)
+
+FD_MARGIN = 256
+"""File descriptors kept for client connections, the control API and the interpreter."""
+
+RECONCILE_EVERY_S = 0.25
+"""How often flapping cameras are switched (their period is seconds or more)."""
+
+SNAPSHOT_PATH = "/snap.jpg"
+
+
+@dataclass(slots=True, eq=False)
+class VirtualCamera:
+    """One simulated camera: its port, its faults, and its picture state."""
+
+    index: int
+    port: int
+    faults: dict[FaultKind, Fault] = field(default_factory=dict)
+    renderer: PictureRenderer = field(default_factory=PictureRenderer)
+    sequence: int = 0
+    fault_since: float = field(default_factory=time.monotonic)
+    site: web.TCPSite | None = None
+
+    @property
+    def serial(self) -> str:
+        """A serial number in the recorded camera's format, marked as simulated."""
+        return f"SIM{self.index:015d}"
+
+    def fault(self, kind: FaultKind) -> Fault | None:
+        """The camera's fault of this kind, if it has one."""
+        return self.faults.get(kind)
+
+    def is_up(self, now: float) -> bool:
+        """Whether the camera answers at monotonic time ``now``."""
+        if FaultKind.offline in self.faults:
+            return False
+        flapping = self.faults.get(FaultKind.flapping)
+        if flapping is None:
+            return True
+        return int((now - self.fault_since) / flapping.period_s) % 2 == 0
+
+    def clock(self) -> datetime:
+        """The camera's own clock (UTC), drifted if it has a clock_drift fault."""
+        drift = self.faults.get(FaultKind.clock_drift)
+        now = datetime.now(UTC)
+        return now + timedelta(seconds=drift.seconds) if drift else now
+
+    def picture_faults(self) -> frozenset[PictureFault]:
+        """The picture faults among its faults."""
+        return frozenset(k.picture for k in self.faults if k.picture is not None)
+
+    def status(self, now: float) -> dict[str, Any]:
+        """What the control API reports."""
+        return {
+            "index": self.index,
+            "port": self.port,
+            "up": self.is_up(now),
+            "faults": [f.model_dump(mode="json") for f in self.faults.values()],
+        }
+
+
+def raise_open_file_limit(cameras: int) -> tuple[int, int]:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; fail clearly if that is still too low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = cameras + FD_MARGIN
+    if soft < hard and soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    if soft < needed:
+        raise SimulatorError(
+            f"{cameras} cameras need about {needed} open files (one listening socket each, plus "
+            f"connections) but the limit is {soft} (hard limit {hard}): raise the hard limit "
+            "(`ulimit -Hn`, or LimitNOFILE= in a systemd unit) or simulate fewer cameras"
+        )
+    return soft, hard
+
+
+class Simulator:
+    """N virtual cameras on ports ``port`` .. ``port + N - 1`` of ``host``, with a control API.
+
+    Lifecycle: ``await start()``, then ``await stop()`` (or ``async with``).
+    """
+
+    def __init__(
+        self,
+        cameras: int,
+        port: int,
+        *,
+        host: str = "127.0.0.1",
+        scenario: Scenario | None = None,
+        control_port: int | None = None,
+        control_token: str | None = None,
+        scenario_source: str = "scenario",
+    ) -> None:
+        if cameras < 1:
+            raise SimulatorError("--cameras must be at least 1")
+        if not 1 <= port <= 65535 - cameras + 1:
+            raise SimulatorError(f"ports {port}-{port + cameras - 1} are not all valid TCP ports")
+        self.host = host
+        self.scenario = scenario or Scenario()
+        faults = self.scenario.faults_by_camera(cameras, source=scenario_source)
+        self.cameras = [VirtualCamera(index=i, port=port + i) for i in range(cameras)]
+        for index, items in faults.items():
+            self.cameras[index].faults = {f.kind: f for f in items}
+        self._by_port = {camera.port: camera for camera in self.cameras}
+        self.control_port = port + cameras if control_port is None else control_port
+        self.control_token = control_token or secrets.token_urlsafe(24)
+        self._stopping = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._control: web.AppRunner | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self.requests = 0
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def control_url(self) -> str:
+        """Base URL of the control API."""
+        return f"http://127.0.0.1:{self.control_port}"
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Open every camera's port (except those down at start) and the control API."""
+        raise_open_file_limit(len(self.cameras))
+        await asyncio.get_running_loop().run_in_executor(None, scenes.warm_up)
+        app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES)
+        app.router.add_post("/onvif/{service}", self._soap)
+        app.router.add_get(SNAPSHOT_PATH, self._snapshot)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        now = time.monotonic()
+        for done, camera in enumerate(self.cameras, start=1):
+            if camera.is_up(now):
+                await self._open(camera)
+            if progress is not None and (done % 250 == 0 or done == len(self.cameras)):
+                progress(done, len(self.cameras))
+        control = web.Application(middlewares=[self._authenticate], client_max_size=64 * 1024)
+        control.router.add_get("/cameras", self._list)
+        control.router.add_get("/cameras/{index}", self._show)
+        control.router.add_put("/cameras/{index}/faults", self._replace_faults)
+        control.router.add_post("/cameras/{index}/faults", self._add_fault)
+        control.router.add_delete("/cameras/{index}/faults", self._clear_faults)
+        self._control = web.AppRunner(control, access_log=None, handle_signals=False)
+        await self._control.setup()
+        try:
+            await web.TCPSite(self._control, "127.0.0.1", self.control_port).start()
+        except OSError as error:
+            await self.stop()
+            raise SimulatorError(
+                f"control API: cannot listen on 127.0.0.1:{self.control_port}: {error.strerror}"
+                " (choose another --control-port)"
+            ) from error
+        self._ticker = asyncio.create_task(self._reconcile_forever())
+
+    async def stop(self) -> None:
+        """Release hung requests, close every port; safe to call twice."""
+        self._stopping.set()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        for runner in (self._control, self._runner):
+            if runner is not None:
+                await runner.cleanup()
+        self._control = self._runner = None
+        for camera in self.cameras:
+            camera.site = None
+
+    async def _open(self, camera: VirtualCamera) -> None:
+        assert self._runner is not None
+        site = web.TCPSite(self._runner, self.host, camera.port, reuse_address=True, backlog=128)
+        try:
+            await site.start()
+        except OSError as error:
+            await self.stop()
+            raise SimulatorError(
+                f"camera {camera.index}: cannot listen on {self.host}:{camera.port}: "
+                f"{error.strerror} (choose another --port, or fewer cameras)"
+            ) from error
+        camera.site = site
+
+    async def _close(self, camera: VirtualCamera) -> None:
+        if camera.site is not None:
+            await camera.site.stop()
+            camera.site = None
+
+    async def _reconcile(self, cameras: Iterable[VirtualCamera]) -> None:
+        now = time.monotonic()
+        for camera in cameras:
+            up = camera.is_up(now)
+            if up and camera.site is None and not self._stopping.is_set():
+                await self._open(camera)
+            elif not up and camera.site is not None:
+                await self._close(camera)
+
+    async def _reconcile_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RECONCILE_EVERY_S)
+            await self._reconcile(c for c in self.cameras if FaultKind.flapping in c.faults)
+
+    async def set_faults(self, index: int, faults: Iterable[Fault]) -> VirtualCamera:
+        """Replace a camera's faults now (the control API's entry point, usable in tests)."""
+        camera = self.cameras[index]
+        camera.faults = {fault.kind: fault for fault in faults}
+        camera.fault_since = time.monotonic()
+        await self._reconcile([camera])
+        return camera
+
+    # --- the cameras -----------------------------------------------------------------------
+
+    def _camera_of(self, request: web.Request) -> VirtualCamera | None:
+        transport = request.transport
+        sockname = transport.get_extra_info("sockname") if transport is not None else None
+        return self._by_port.get(sockname[1]) if sockname else None
+
+    async def _misbehave(self, camera: VirtualCamera, request: web.Request) -> bool:
+        """Apply down/hang/slow; True when the request must get no answer at all."""
+        if not camera.is_up(time.monotonic()):
+            return True  # a keep-alive connection opened before the camera went down
+        if FaultKind.hang in camera.faults:
+            await self._stopping.wait()
+            return True
+        slow = camera.faults.get(FaultKind.slow)
+        if slow is not None:
+            await asyncio.sleep(slow.delay_s)
+        return False
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.Response:
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=503)
+
+    async def _soap(self, request: web.Request) -> web.StreamResponse:
+        camera = self._camera_of(request)
+        if camera is None:
+            return web.Response(status=404)
+        self.requests += 1
+        if await self._misbehave(camera, request):
+            return self._drop(request)
+        reply = self.soap_reply(camera, await request.read())
+        return web.Response(
+            status=reply.status, body=reply.body, headers={"Content-Type": reply.content_type}
+        )
+
+    def soap_reply(self, camera: VirtualCamera, body: bytes) -> soap.Reply:
+        """What ``camera`` answers to a SOAP request, given its faults (no I/O)."""
+        if FaultKind.garbage in camera.faults:
+            return soap.Reply(200, os.urandom(1500))
+        hostile = camera.faults.get(FaultKind.hostile_xml)
+        if hostile is not None:
+            return soap.Reply(200, soap.hostile(hostile.variant))
+        try:
+            envelope = soap.parse_request(body)
+            operation = soap.request_operation(envelope)
+        except ValueError as error:
+            return soap.fault("Sender", "ter:WellFormed", f"bad request: {error}", 400)
+        name = operation.tag.rsplit("}", 1)[-1]
+        camera_now = camera.clock()
+        if name not in soap.UNAUTHENTICATED:
+            refusal = soap.check_username_token(
+                envelope, self.scenario.username, self.scenario.password, camera_now
+            )
+            if FaultKind.auth_failure in camera.faults:
+                refusal = "this camera refuses every credential (auth_failure)"
+            if refusal is not None:
+                log.debug("camera %d: %s refused: %s", camera.index, name, refusal)
+                return soap.not_authorized()
+        if FaultKind.soap_fault in camera.faults:
+            return soap.fault("Receiver", "ter:Action", "internal error (simulated fault)", 500)
+        device = soap.Device(self.host, camera.port, camera.serial)
+        return soap.answer(name, soap.token_of(operation), device, camera_now)
+
+    async def _snapshot(self, request: web.Request) -> web.StreamResponse:
+        camera = self._camera_of(request)
+        if camera is None:
+            return web.Response(status=404)
+        self.requests += 1
+        if await self._misbehave(camera, request):
+            return self._drop(request)
+        header = request.headers.get("Authorization", "")
+        user, password = self.scenario.username, self.scenario.password
+        if FaultKind.basic_auth in camera.faults:
+            authorised = httpauth.check_basic(header, user, password)
+            challenge = httpauth.basic_challenge()
+        else:
+            uri = request.path_qs
+            authorised = httpauth.check_digest(header, request.method, uri, user, password)
+            challenge = httpauth.digest_challenge()
+        if not authorised or FaultKind.auth_failure in camera.faults:
+            return web.Response(status=401, headers={"WWW-Authenticate": challenge})
+        if FaultKind.garbage in camera.faults:
+            return web.Response(body=os.urandom(2000), content_type="image/jpeg")
+        camera.sequence += 1
+        jpeg = await asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: scenes.render_snapshot(
+                camera.index, camera.picture_faults(), camera.renderer, sequence=camera.sequence
+            ),
+        )
+        return web.Response(body=jpeg, content_type="image/jpeg")
+
+    # --- the control API -------------------------------------------------------------------
+
+    @web.middleware
+    async def _authenticate(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "")
+        expected = f"Bearer {self.control_token}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return web.json_response(
+                {"title": "give the token printed at start as 'Authorization: Bearer TOKEN'"},
+                status=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        try:
+            return await handler(request)
+        except ScenarioError as error:
+            return web.json_response({"title": str(error)}, status=400)
+
+    def _camera_at(self, request: web.Request) -> VirtualCamera:
+        text = request.match_info["index"]
+        if not text.isdigit() or int(text) >= len(self.cameras):
+            title = f"no camera {text[:20]!r}: cameras are 0-{len(self.cameras) - 1}"
+            raise web.HTTPNotFound(
+                text=json.dumps({"title": title}), content_type="application/json"
+            )
+        return self.cameras[int(text)]
+
+    async def _list(self, request: web.Request) -> web.Response:
+        now = time.monotonic()
+        return web.json_response({"cameras": [c.status(now) for c in self.cameras]})
+
+    async def _show(self, request: web.Request) -> web.Response:
+        return web.json_response(self._camera_at(request).status(time.monotonic()))
+
+    async def _faults_in(self, request: web.Request) -> list[Fault]:
+        try:
+            data = await request.json()
+        except ValueError as error:
+            raise ScenarioError(f"{request.path}: the body is not JSON") from error
+        items = data.get("faults") if isinstance(data, dict) and "faults" in data else [data]
+        if not isinstance(items, list):
+            raise ScenarioError(f"{request.path}: 'faults' must be a list")
+        return [
+            parse_fault(item, source=f"{request.path} faults[{i}]") for i, item in enumerate(items)
+        ]
+
+    async def _replace_faults(self, request: web.Request) -> web.Response:
+        camera = self._camera_at(request)
+        faults = await self._faults_in(request)
+        await self.set_faults(camera.index, faults)
+        return web.json_response(camera.status(time.monotonic()))
+
+    async def _add_fault(self, request: web.Request) -> web.Response:
+        camera = self._camera_at(request)
+        faults = [*camera.faults.values(), *(await self._faults_in(request))]
+        await self.set_faults(camera.index, faults)
+        return web.json_response(camera.status(time.monotonic()))
+
+    async def _clear_faults(self, request: web.Request) -> web.Response:
+        camera = self._camera_at(request)
+        await self.set_faults(camera.index, [])
+        return web.json_response(camera.status(time.monotonic()))

@@ -1,0 +1,115 @@
+"""A real simulator (`vigie simulate` in a subprocess) with one camera per fault, for every test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from cameras.models import CameraAddress
+
+T = TypeVar("T")
+
+USERNAME = "operator"
+PASSWORD = "s3cret-Test"
+
+# camera index -> fault rule (the other cameras are healthy)
+FAULTS: dict[int, dict[str, Any]] = {
+    1: {"kind": "clock_drift", "seconds": 3600},
+    2: {"kind": "offline"},
+    3: {"kind": "hang"},
+    4: {"kind": "slow", "delay_s": 0.3},
+    5: {"kind": "auth_failure"},
+    6: {"kind": "soap_fault"},
+    7: {"kind": "garbage"},
+    8: {"kind": "hostile_xml", "variant": "billion_laughs"},
+    9: {"kind": "hostile_xml", "variant": "xxe"},
+    10: {"kind": "hostile_xml", "variant": "deep_nesting"},
+    11: {"kind": "hostile_xml", "variant": "huge_text"},
+    12: {"kind": "basic_auth"},
+    13: {"kind": "flapping", "period_s": 1.0},
+    14: {"kind": "video_loss"},
+    15: {"kind": "frozen"},
+    16: {"kind": "blurred"},
+    17: {"kind": "covered"},
+    18: {"kind": "displaced"},
+    19: {"kind": "glare"},
+}
+CAMERAS = 60  # 20 with faults, 40 healthy (20-59), the last ones left to tests that change faults
+
+
+@dataclass(frozen=True)
+class RunningSimulator:
+    """The simulator under test: ports, credentials and its control API."""
+
+    base_port: int
+    control_port: int
+    token: str
+
+    def address(
+        self, index: int, *, password: str = PASSWORD, timeout_s: float = 3.0
+    ) -> CameraAddress:
+        return CameraAddress("127.0.0.1", self.base_port + index, USERNAME, password, timeout_s)
+
+    def control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return httpx.request(
+            method, f"http://127.0.0.1:{self.control_port}{path}", headers=headers, **kwargs
+        )
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine in a fresh event loop (the tests are plain functions)."""
+    return asyncio.run(coroutine)
+
+
+def _scenario_yaml() -> str:
+    lines = [f"username: {USERNAME}", f"password: {PASSWORD}", "faults:"]
+    for index, rule in FAULTS.items():
+        params = ", ".join(f"{k}: {v}" for k, v in rule.items())
+        lines.append(f"  - {{cameras: {index}, {params}}}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="session")
+def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSimulator]:
+    folder = tmp_path_factory.mktemp("simulator")
+    scenario = folder / "scenario.yaml"
+    scenario.write_text(_scenario_yaml(), encoding="utf-8")
+    token_file = folder / "token"
+    # below the ephemeral range (32768+), where outgoing connections could hold a port; apart
+    # from other test runs on the machine
+    base = 21000 + (os.getpid() % 110) * 100
+    vigie = Path(sys.executable).with_name("vigie")
+    process = subprocess.Popen(
+        [
+            *(str(vigie), "simulate", "--cameras", str(CAMERAS), "--port", str(base)),
+            *("--scenario", str(scenario), "--token-file", str(token_file)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not token_file.exists() or not token_file.read_text().strip():
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"the simulator did not start:\n{output}")
+            time.sleep(0.1)
+        yield RunningSimulator(base, base + CAMERAS, token_file.read_text().strip())
+    finally:
+        process.send_signal(2)  # Ctrl-C: it must stop cleanly
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()

@@ -1,0 +1,102 @@
+"""``vigie simulate``: run N virtual ONVIF cameras until Ctrl-C (registered in :mod:`vigie.cli`)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+console = Console(stderr=True)
+
+
+def simulate(
+    *,
+    cameras: Annotated[
+        int, typer.Option(min=1, max=30000, help="Number of virtual cameras.")
+    ] = 100,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port of camera 0; camera i listens on P+i.")
+    ] = 20000,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="YAML or JSON file: credentials and faults at start (see README)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address the cameras listen on.")] = "127.0.0.1",
+    control_port: Annotated[
+        int | None, typer.Option(help="Port of the control API on 127.0.0.1 (default P+N).")
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help="Also write the control API's token to this file (mode 0600)."),
+    ] = None,
+) -> None:
+    """Run N virtual ONVIF cameras, one port each, with faults from a scenario or the control API.
+
+    Stop with Ctrl-C.
+    """
+    from cameras.simulator.scenario import Scenario, load_scenario
+    from cameras.simulator.server import Simulator
+
+    loaded = load_scenario(scenario) if scenario is not None else Scenario()
+    simulator = Simulator(
+        cameras,
+        port,
+        host=host,
+        scenario=loaded,
+        control_port=control_port,
+        scenario_source=str(scenario or "scenario"),
+    )
+    asyncio.run(_run(simulator, token_file))
+
+
+async def _run(simulator, token_file: Path | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    n = len(simulator.cameras)
+    with Progress(
+        TextColumn("opening camera ports"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("open", total=n)
+        await simulator.start(lambda done, total: progress.update(task, completed=done))
+    if token_file is not None:
+        descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(simulator.control_token + "\n")
+    console.print(_summary(simulator))
+    console.print("Ctrl-C to stop.", style="dim")
+    try:
+        await stop.wait()
+    finally:
+        await simulator.stop()
+        console.print(f"stopped: {simulator.requests:,} requests served")
+
+
+def _summary(simulator) -> Table:
+    first, last = simulator.cameras[0].port, simulator.cameras[-1].port
+    scenario = simulator.scenario
+    table = Table(title="ONVIF simulator", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("cameras", f"{len(simulator.cameras):,}")
+    table.add_row("device service", f"http://{simulator.host}:{first}..{last}/onvif/device_service")
+    table.add_row("snapshot", f"http://{simulator.host}:PORT/snap.jpg (HTTP digest)")
+    table.add_row("username", scenario.username)
+    table.add_row(
+        "password",
+        "as in the scenario file" if "password" in scenario.model_fields_set else scenario.password,
+    )
+    faults = Counter(f.describe() for c in simulator.cameras for f in c.faults.values())
+    table.add_row("faults", ", ".join(f"{k} x{v}" for k, v in sorted(faults.items())) or "none")
+    table.add_row("control API", f"{simulator.control_url}/cameras (127.0.0.1 only)")
+    table.add_row("control token", f"Authorization: Bearer {simulator.control_token}")
+    return table
