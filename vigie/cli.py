@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vigie import __version__
+from vigie import __version__, security_cli
 from vigie.errors import USER_ERRORS
 
 if TYPE_CHECKING:  # the commands import planning lazily, so that `vigie --help` starts fast
@@ -39,6 +39,8 @@ db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help
 sample_app = typer.Typer(help="Generate sample planning layers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
+for _name, _typer in security_cli.APPS.items():  # users, tokens, audit, keys
+    app.add_typer(_typer, name=_name)
 
 out = Console()
 err = Console(stderr=True)
@@ -381,9 +383,11 @@ def serve(
     from vigie.errors import ConfigurationError
     from vigie.settings import load_settings
 
+    settings = load_settings()
+    settings.require_service_secrets()
+    tls_cert, tls_key = tls_cert or settings.tls_cert, tls_key or settings.tls_key
     if (tls_cert is None) != (tls_key is None):
         raise ConfigurationError("give both --tls-cert and --tls-key, or neither")
-    settings = load_settings()
     engine = db.make_engine(settings.db_url)
     if migrate:
         db.upgrade(engine)

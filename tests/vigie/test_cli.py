@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLE
+from vigie import db
 
 VIGIE = str(Path(sys.executable).with_name("vigie"))
 
@@ -65,12 +66,13 @@ def test_db_upgrade_then_load_communes(database_url: str, tmp_path: Path) -> Non
     assert "Traceback" not in before.stderr
     upgraded = run("db", "upgrade", env=env)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "empty -> 0001" in upgraded.stderr
+    assert f"empty -> {db.head_revision()}" in upgraded.stderr
     loaded = run("db", "load-communes", env=env)
     assert loaded.returncode == 0, loaded.stderr
     assert "585 communes and 15 intercommunalities" in loaded.stderr
     current = run("db", "current", env=env)
-    assert current.stdout.strip() == "0001 (code: 0001)"
+    head = db.head_revision()
+    assert current.stdout.strip() == f"{head} (code: {head})"
 
 
 def test_default_database_lands_in_the_data_dir(tmp_path: Path) -> None:
@@ -100,8 +102,9 @@ def test_serve_migrates_and_answers_healthz_over_http(sqlite_url: str) -> None:
     import time
     import urllib.request
 
-    env = {**os.environ, "VIGIE_DATABASE_URL": sqlite_url}
-    refused = run("serve", env={"VIGIE_DATABASE_URL": sqlite_url})
+    secret = {"VIGIE_DATABASE_URL": sqlite_url, "VIGIE_SECRET_KEY": "k7Fq2-" + "x9Z" * 10 + "Lp"}
+    env = {**os.environ, **secret}
+    refused = run("serve", env=secret)
     assert refused.returncode == 1
     assert "run `vigie db upgrade`" in refused.stderr
     port = _free_port()

@@ -1,0 +1,57 @@
+"""Who is calling: a user or an API token, with a role and a scope, and the scope as SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from sqlalchemy import ColumnElement, Select, false, or_, select
+
+from vigie.auth.roles import SCOPED_ROLES, Role
+from vigie.models import Commune
+
+S = TypeVar("S", bound=Select)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a request; ``communes``/``epcis`` empty means no restriction
+    (except for scoped roles, which then see nothing)."""
+
+    kind: Literal["user", "token"]
+    id: int
+    name: str
+    role: Role
+    communes: frozenset[str] = frozenset()
+    epcis: frozenset[str] = frozenset()
+    ip: str = ""
+
+    @property
+    def restricted(self) -> bool:
+        return self.role in SCOPED_ROLES or bool(self.communes or self.epcis)
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names the caller."""
+        return self.name if self.kind == "user" else f"token:{self.name}"
+
+
+def scope_condition(principal: Principal, commune_code: ColumnElement[str]) -> ColumnElement[bool]:
+    """A SQL condition true for rows whose commune is inside the principal's scope."""
+    conditions: list[ColumnElement[bool]] = []
+    if principal.communes:
+        conditions.append(commune_code.in_(sorted(principal.communes)))
+    if principal.epcis:
+        in_epcis = select(Commune.code).where(Commune.epci_siren.in_(sorted(principal.epcis)))
+        conditions.append(commune_code.in_(in_epcis))
+    return or_(*conditions) if conditions else false()
+
+
+def apply_scope(statement: S, principal: Principal, commune_code: ColumnElement[str]) -> S:
+    """Restrict ``statement`` to the principal's communes: scoping happens in the database.
+
+    ``commune_code`` is the column holding the row's INSEE code (e.g. ``Camera.commune_code``).
+    """
+    if not principal.restricted:
+        return statement
+    return statement.where(scope_condition(principal, commune_code))
