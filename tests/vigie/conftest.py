@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,11 +14,12 @@ from sqlalchemy.engine import Engine
 
 from vigie import db
 from vigie.api import create_app
+from vigie.auth.passwords import hash_password
 from vigie.auth.roles import Role
+from vigie.clock import utcnow
 from vigie.credentials import generate_key
-from vigie.models import Commune, Epci
+from vigie.models import Commune, Epci, User
 from vigie.settings import Settings, load_settings
-from vigie.users import create_user
 
 PASSWORD = "correct horse battery staple"
 
@@ -56,6 +58,12 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return load_settings(**values)
 
 
+@functools.cache
+def password_hash() -> str:
+    """One real argon2id hash of PASSWORD, shared by the seeded users (hashing costs ~0.1 s)."""
+    return hash_password(PASSWORD)
+
+
 def seed(engine: Engine) -> None:
     """Schema at head, three communes in two EPCIs, one user per entry of USERS."""
     db.upgrade(engine)
@@ -68,15 +76,16 @@ def seed(engine: Engine) -> None:
             )
         session.flush()
         for username, (role, communes, epcis) in USERS.items():
-            create_user(
-                session,
-                username=username,
-                password=PASSWORD,
-                role=role,
-                communes=communes,
-                epcis=epcis,
-                habilitation_until=date(2099, 12, 31),
-                actor="test",
+            session.add(
+                User(
+                    username=username,
+                    role=role.value,
+                    password_hash=password_hash(),
+                    scope_communes=communes,
+                    scope_epcis=epcis,
+                    habilitation_until=date(2099, 12, 31),
+                    created_at=utcnow(),
+                )
             )
 
 
