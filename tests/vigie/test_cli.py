@@ -30,10 +30,18 @@ COMMANDS = [
 ]
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, input: str | None = None
+):
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
-        [VIGIE, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300
+        [VIGIE, *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
+        input=input,
     )
 
 
@@ -312,3 +320,110 @@ def test_plan_stdout_holds_only_results_even_when_the_lp_bound_runs(tmp_path: Pa
     summary = json.loads((tmp_path / "plan" / "summary.json").read_text(encoding="utf-8"))
     assert summary["bound"]["computed"] is True, summary["bound"]
     assert "gap to the lower bound" in result.stdout
+
+
+def test_serve_refuses_to_start_in_production_without_a_secret_key(sqlite_url: str) -> None:
+    env = {**os.environ, "VIGIE_DATABASE_URL": sqlite_url}
+    env.pop("VIGIE_SECRET_KEY", None)
+    env.pop("VIGIE_ENVIRONMENT", None)
+    refused = subprocess.run([VIGIE, "serve"], env=env, capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: VIGIE_SECRET_KEY is not set")
+    placeholder = run(
+        "serve",
+        env={
+            "VIGIE_DATABASE_URL": sqlite_url,
+            "VIGIE_SECRET_KEY": "change-me-change-me-change-me-change-me",
+        },
+    )
+    assert placeholder.returncode == 1
+    assert "VIGIE_SECRET_KEY: Value error, looks like a placeholder" in placeholder.stderr
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_serve_over_tls(sqlite_url: str, tmp_path: Path) -> None:
+    import ssl
+    import time
+    import urllib.request
+
+    cert, key = _self_signed(tmp_path)
+    env = {
+        **os.environ,
+        "VIGIE_DATABASE_URL": sqlite_url,
+        "VIGIE_SECRET_KEY": "k7Fq2-" + "x9Z" * 10 + "Lp",
+    }
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            VIGIE,
+            "serve",
+            "--port",
+            str(port),
+            "--migrate",
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(key),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    context = ssl.create_default_context(cafile=str(cert))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                url = f"https://127.0.0.1:{port}/healthz"
+                with urllib.request.urlopen(url, timeout=2, context=context) as response:
+                    assert response.status == 200
+                    assert response.headers["strict-transport-security"] == "max-age=31536000"
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "vigie serve did not answer within 30 s"
+                time.sleep(0.2)
+        with pytest.raises(OSError):  # plain HTTP is not served on the TLS port
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -15,7 +15,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigie.auth.principal import Principal
+from vigie.auth.principal import Principal, user_principal, user_refusal
 from vigie.auth.roles import Role
 from vigie.auth.tokens import API_TOKEN_PREFIX, read_access_token, token_digest
 from vigie.clock import as_utc, utcnow
@@ -39,27 +39,6 @@ def public(endpoint: F) -> F:
 def unauthorized(detail: str = "authentication required") -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
-    )
-
-
-def user_refusal(user: User) -> str | None:
-    """Why this user may not use the service now, or None."""
-    if user.disabled:
-        return "account disabled"
-    if user.habilitation_until is not None and user.habilitation_until < utcnow().date():
-        return f"habilitation ended on {user.habilitation_until.isoformat()}"
-    return None
-
-
-def user_principal(user: User, ip: str) -> Principal:
-    return Principal(
-        kind="user",
-        id=user.id,
-        name=user.username,
-        role=Role(user.role),
-        communes=frozenset(user.scope_communes or ()),
-        epcis=frozenset(user.scope_epcis or ()),
-        ip=ip,
     )
 
 

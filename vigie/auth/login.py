@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from vigie import audit
-from vigie.auth.guards import user_refusal
 from vigie.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
+from vigie.auth.principal import user_refusal
 from vigie.auth.tokens import issue_access_token, new_opaque_token, token_digest
 from vigie.clock import as_utc, utcnow
 from vigie.errors import VigieError

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -10,7 +13,6 @@ from vigie.errors import VigieError
 # RFC 9106's second recommended profile (64 MiB, 3 passes): about 50 ms a hash on one core,
 # slow enough against offline guessing, fast enough for a login form.
 _HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1, type=Type.ID)
-_DUMMY_HASH = _HASHER.hash("vigie-dummy-password-for-equal-timing")
 
 MIN_LENGTH = 12
 
@@ -47,4 +49,9 @@ def needs_rehash(password_hash: str) -> bool:
 
 def burn_time(password: str) -> None:
     """Spend a verification's time on an unknown user, so timing does not reveal who exists."""
-    verify_password(_DUMMY_HASH, password)
+    verify_password(_dummy_hash(), password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash(secrets.token_hex(16))

@@ -8,7 +8,8 @@ from typing import Literal, TypeVar
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from vigie.auth.roles import SCOPED_ROLES, Role
-from vigie.models import Commune
+from vigie.clock import utcnow
+from vigie.models import Commune, User
 
 S = TypeVar("S", bound=Select)
 
@@ -34,6 +35,27 @@ class Principal:
     def actor(self) -> str:
         """How the audit trail names the caller."""
         return self.name if self.kind == "user" else f"token:{self.name}"
+
+
+def user_refusal(user: User) -> str | None:
+    """Why this user may not use the service now, or None."""
+    if user.disabled:
+        return "account disabled"
+    if user.habilitation_until is not None and user.habilitation_until < utcnow().date():
+        return f"habilitation ended on {user.habilitation_until.isoformat()}"
+    return None
+
+
+def user_principal(user: User, ip: str) -> Principal:
+    return Principal(
+        kind="user",
+        id=user.id,
+        name=user.username,
+        role=Role(user.role),
+        communes=frozenset(user.scope_communes or ()),
+        epcis=frozenset(user.scope_epcis or ()),
+        ip=ip,
+    )
 
 
 def scope_condition(principal: Principal, commune_code: ColumnElement[str]) -> ColumnElement[bool]:
