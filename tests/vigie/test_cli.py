@@ -27,6 +27,10 @@ COMMANDS = [
     ["sample", "eure"],
     ["serve"],
     ["plan"],
+    *[["users", c] for c in ("create", "list", "disable", "enable", "set-role", "set-password")],
+    *[["tokens", c] for c in ("create", "list", "revoke")],
+    *[["audit", c] for c in ("verify", "export", "purge")],
+    *[["keys", c] for c in ("generate", "rotate")],
 ]
 
 

@@ -19,7 +19,10 @@ arguments, and ``vigie.api.create_app`` passes them::
         scope=scope_condition,      # (principal, commune column) -> SQL condition
     )
 
-or ``app.include_router(router, dependencies=[Depends(require_roles(...))])`` for one role set
+A router factory's module must not use ``from __future__ import annotations``: FastAPI resolves
+string annotations in module globals, where a guard received as an argument does not live.
+
+Or ``app.include_router(router, dependencies=[Depends(require_roles(...))])`` for one role set
 on a whole router. A route open to anonymous callers must be wrapped in :func:`public`; the
 route-table test (``tests/vigie/test_routes.py``) fails on any other route a stranger can call.
 """
