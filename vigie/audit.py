@@ -1,11 +1,11 @@
 """The audit trail: append-only rows, each chained to the previous one by SHA-256.
 
 A row's hash covers its own fields and the previous row's hash, so editing, deleting or
-reordering any row breaks the chain from there on, and :func:`verify` names the first row
-where it breaks. Appends are serialised by updating the single ``audit_head`` row first (a
-row lock on PostgreSQL, the write lock on SQLite), so two processes never fork the chain; the
-unique ``prev_hash`` is a second guard. A purge deletes only a prefix and records the last
-purged hash as the new anchor, so what remains still verifies.
+reordering any row breaks the chain from there on, and :func:`verify` names the rows where it
+breaks. Appends are serialised by updating the single ``audit_head`` row first (a row lock on
+PostgreSQL, the write lock on SQLite; ``UPDATE ... RETURNING`` needs SQLite >= 3.35), so two
+processes never fork the chain; the unique ``prev_hash`` is a second guard. A purge deletes
+only a prefix and records the last purged hash as the new anchor, so what remains verifies.
 """
 
 from __future__ import annotations
@@ -84,12 +84,15 @@ def record(
 ) -> AuditEvent:
     """Append one event in the session's transaction: it commits or rolls back with the change
     it records. Never put a secret in ``detail``."""
-    # Take the lock first: a no-op UPDATE of the head row makes later appends wait for us.
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id))
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    session.refresh(head)
+    # Reserve the next id and take the lock in one statement: later appends wait for our commit.
+    new_id, prev_hash = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_id=AuditHead.last_id + 1)
+        .returning(AuditHead.last_id, AuditHead.last_hash)
+    ).one()
     event = AuditEvent(
-        id=head.last_id + 1,
+        id=new_id,
         at=utcnow(),
         actor=actor[:120],
         role=role[:16],
@@ -99,15 +102,12 @@ def record(
         object_id=object_id[:200],
         reason=reason,
         detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
-        prev_hash=head.last_hash,
+        prev_hash=prev_hash,
     )
     event.hash = row_hash(event)
     session.add(event)
     session.flush()
-    session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_id=event.id, last_hash=event.hash)
-    )
-    session.expire(head)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=event.hash))
     return event
 
 
