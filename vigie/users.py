@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from vigie import audit
 from vigie.auth.login import revoke_sessions
 from vigie.auth.passwords import check_policy, hash_password
+from vigie.auth.principal import unknown_scope
 from vigie.auth.roles import SCOPED_ROLES, Role
 from vigie.clock import utcnow
 from vigie.errors import VigieError
-from vigie.models import Commune, Epci, User
+from vigie.models import User
 
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-@")
 
@@ -26,10 +27,7 @@ class UserError(VigieError):
 def _check_scope(session: Session, role: Role, communes: list[str], epcis: list[str]) -> None:
     if role in SCOPED_ROLES and not (communes or epcis):
         raise UserError(f"a {role} user needs a scope: give --commune or --epci")
-    known_communes = set(session.scalars(select(Commune.code).where(Commune.code.in_(communes))))
-    known_epcis = set(session.scalars(select(Epci.siren).where(Epci.siren.in_(epcis))))
-    unknown = [c for c in communes if c not in known_communes]
-    unknown += [e for e in epcis if e not in known_epcis]
+    unknown = unknown_scope(session, communes, epcis)
     if unknown:
         raise UserError(
             f"unknown communes or EPCIs: {', '.join(unknown)} (run `vigie db load-communes`?)"

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigie import audit
+from vigie.auth.principal import unknown_scope
 from vigie.auth.roles import SCOPED_ROLES, Role
 from vigie.auth.tokens import API_TOKEN_PREFIX, new_opaque_token, token_digest
 from vigie.clock import utcnow
@@ -42,6 +43,9 @@ def create_api_token(
     communes, epcis = sorted(set(communes)), sorted(set(epcis))
     if role in SCOPED_ROLES and not (communes or epcis):
         raise TokenError(f"a {role} token needs a scope (communes or EPCIs)")
+    unknown = unknown_scope(session, communes, epcis)
+    if unknown:
+        raise TokenError(f"unknown communes or EPCIs: {', '.join(unknown)}")
     token = new_opaque_token(API_TOKEN_PREFIX)
     now = utcnow()
     row = ApiToken(

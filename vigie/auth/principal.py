@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy.orm import Session
 
 from vigie.auth.roles import SCOPED_ROLES, Role
 from vigie.clock import utcnow
-from vigie.models import Commune, User
+from vigie.models import Commune, Epci, User
 
 S = TypeVar("S", bound=Select)
 
@@ -77,3 +78,10 @@ def apply_scope(statement: S, principal: Principal, commune_code: ColumnElement[
     if not principal.restricted:
         return statement
     return statement.where(scope_condition(principal, commune_code))
+
+
+def unknown_scope(session: Session, communes: list[str], epcis: list[str]) -> list[str]:
+    """The INSEE codes and SIRENs of a scope that the referential does not know."""
+    known = set(session.scalars(select(Commune.code).where(Commune.code.in_(communes))))
+    known |= set(session.scalars(select(Epci.siren).where(Epci.siren.in_(epcis))))
+    return [code for code in [*communes, *epcis] if code not in known]

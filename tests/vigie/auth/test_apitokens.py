@@ -73,6 +73,21 @@ def test_tokens_cannot_be_admin_and_scoped_roles_need_a_scope(service: Service) 
     )
     assert unscoped.status_code == 400
     assert "needs a scope" in unscoped.json()["detail"]
+    unknown = service.client.post(
+        "/api/v1/tokens",
+        headers=admin,
+        json={"name": "mairie", "role": "commune", "communes": ["27999"]},
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()["detail"] == "unknown communes or EPCIs: 27999"
+    scoped = service.client.post(
+        "/api/v1/tokens",
+        headers=admin,
+        json={"name": "mairie", "role": "commune", "communes": ["27229"]},
+    )
+    assert scoped.status_code == 201
+    me = service.client.get("/api/v1/auth/me", headers=bearer(scoped.json()["token"])).json()
+    assert me["communes"] == ["27229"]
     too_long = service.client.post(
         "/api/v1/tokens", headers=admin, json={"name": "x", "role": "operator", "days": 400}
     )
