@@ -383,9 +383,11 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def test_serve_over_tls(sqlite_url: str, tmp_path: Path) -> None:
+def test_serve_over_tls_and_log_in(sqlite_url: str, tmp_path: Path) -> None:
+    """The first admin, created by the CLI, logs in over real HTTPS; its password is in no log."""
     import ssl
     import time
+    import urllib.parse
     import urllib.request
 
     cert, key = _self_signed(tmp_path)
@@ -394,6 +396,19 @@ def test_serve_over_tls(sqlite_url: str, tmp_path: Path) -> None:
         "VIGIE_DATABASE_URL": sqlite_url,
         "VIGIE_SECRET_KEY": "k7Fq2-" + "x9Z" * 10 + "Lp",
     }
+    password = "first admin pass phrase"
+    assert run("db", "upgrade", env=env).returncode == 0
+    created = run(
+        "users",
+        "create",
+        "root",
+        "--role",
+        "admin",
+        "--password-stdin",
+        env=env,
+        input=password + "\n",
+    )
+    assert created.returncode == 0, created.stderr
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -408,7 +423,7 @@ def test_serve_over_tls(sqlite_url: str, tmp_path: Path) -> None:
             str(key),
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -428,6 +443,23 @@ def test_serve_over_tls(sqlite_url: str, tmp_path: Path) -> None:
                 time.sleep(0.2)
         with pytest.raises(OSError):  # plain HTTP is not served on the TLS port
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        form = urllib.parse.urlencode(
+            {"grant_type": "password", "username": "root", "password": password}
+        ).encode()
+        login = urllib.request.Request(f"https://127.0.0.1:{port}/api/v1/auth/token", data=form)
+        with urllib.request.urlopen(login, timeout=10, context=context) as response:
+            token = json.loads(response.read())["access_token"]
+        cameras = urllib.request.Request(
+            f"https://127.0.0.1:{port}/api/v1/cameras",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(cameras, timeout=10, context=context) as response:
+            assert json.loads(response.read()) == []
     finally:
         server.terminate()
         server.wait(timeout=10)
+    logs = (server.stdout.read() if server.stdout else "") + (
+        server.stderr.read() if server.stderr else ""
+    )
+    assert "POST /api/v1/auth/token" in logs  # the access log is there...
+    assert password not in logs and token not in logs  # ...without secrets
