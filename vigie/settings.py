@@ -98,12 +98,20 @@ class Settings(BaseSettings):
         return value
 
     def require_service_secrets(self) -> None:
-        """Refuse to serve outside development without a real secret key: say what to set."""
-        if self.environment != "development" and self.secret_key is None:
+        """Refuse to serve outside development without its keys: say what to set."""
+        if self.environment == "development":
+            return
+        if self.secret_key is None:
             raise ConfigurationError(
                 "VIGIE_SECRET_KEY is not set: the service refuses to start in production without "
                 "it; set it to the output of `vigie keys generate --secret` "
                 "(or VIGIE_ENVIRONMENT=development on a developer's machine)"
+            )
+        if self.credentials_keys is None:
+            raise ConfigurationError(
+                "VIGIE_CREDENTIALS_KEYS is not set: the service refuses to start in production "
+                "without it (camera passwords could be neither stored nor read); set it to the "
+                "output of `vigie keys generate`"
             )
 
     @field_validator("database_url")

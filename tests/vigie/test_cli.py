@@ -15,6 +15,11 @@ from vigie import db
 
 VIGIE = str(Path(sys.executable).with_name("vigie"))
 
+SERVICE_KEYS = {  # what `vigie serve` needs in production (made by `vigie keys generate`)
+    "VIGIE_SECRET_KEY": "k7Fq2-" + "x9Z" * 10 + "Lp",
+    "VIGIE_CREDENTIALS_KEYS": "k1:" + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+}
+
 COMMANDS = [
     [],
     ["validate"],
@@ -114,7 +119,7 @@ def test_serve_migrates_and_answers_healthz_over_http(sqlite_url: str) -> None:
     import time
     import urllib.request
 
-    secret = {"VIGIE_DATABASE_URL": sqlite_url, "VIGIE_SECRET_KEY": "k7Fq2-" + "x9Z" * 10 + "Lp"}
+    secret = {"VIGIE_DATABASE_URL": sqlite_url, **SERVICE_KEYS}
     env = {**os.environ, **secret}
     refused = run("serve", env=secret)
     assert refused.returncode == 1
@@ -394,7 +399,7 @@ def test_serve_over_tls_and_log_in(sqlite_url: str, tmp_path: Path) -> None:
     env = {
         **os.environ,
         "VIGIE_DATABASE_URL": sqlite_url,
-        "VIGIE_SECRET_KEY": "k7Fq2-" + "x9Z" * 10 + "Lp",
+        **SERVICE_KEYS,
     }
     password = "first admin pass phrase"
     assert run("db", "upgrade", env=env).returncode == 0

@@ -67,3 +67,10 @@ def test_the_default_environment_is_production(monkeypatch) -> None:
     assert settings.environment == "production"
     with pytest.raises(ConfigurationError, match="VIGIE_SECRET_KEY is not set"):
         settings.require_service_secrets()
+
+
+def test_production_also_needs_the_credentials_keys() -> None:
+    settings = load_settings(secret_key="Q8v-3kzP_fW1mX7rT0yB5nJ2cL9hD4sG6aE")
+    with pytest.raises(ConfigurationError, match="VIGIE_CREDENTIALS_KEYS is not set"):
+        settings.require_service_secrets()
+    load_settings(environment="development").require_service_secrets()  # no keys needed
