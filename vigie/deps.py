@@ -16,7 +16,11 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, committed when the route returns, rolled back on an error."""
+    """One session per request, committed when the route returns, rolled back on an error.
+
+    Used with ``scope="function"``: the commit happens before the response is sent, so a failed
+    commit is an error answer, never a success whose change (and audit row) was lost.
+    """
     session = request.app.state.sessions()
     try:
         yield session
@@ -34,5 +38,5 @@ def client_ip(request: Request) -> str:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClientIp = Annotated[str, Depends(client_ip)]
