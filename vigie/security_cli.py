@@ -135,7 +135,18 @@ def users_list() -> None:
         for user in list_users(session):
             scope = ", ".join([*user.scope_communes, *user.scope_epcis]) or "département"
             locked = user.locked_until is not None and as_utc(user.locked_until) > utcnow()
-            state = "disabled" if user.disabled else "locked" if locked else "active"
+            expired = user.habilitation_until is not None and (
+                user.habilitation_until < utcnow().date()
+            )
+            state = (
+                "disabled"
+                if user.disabled
+                else "habilitation ended"
+                if expired
+                else "locked"
+                if locked
+                else "active"
+            )
             until = user.habilitation_until.isoformat() if user.habilitation_until else "-"
             table.add_row(user.username, user.role, scope, until, state)
     out.print(table)

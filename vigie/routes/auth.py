@@ -16,7 +16,7 @@ from vigie.auth.roles import Role
 from vigie.auth.tokens import token_digest
 from vigie.clock import utcnow
 from vigie.deps import ClientIp, SessionDep, SettingsDep
-from vigie.models import RefreshToken
+from vigie.models import RefreshToken, User
 from vigie.problems import problem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -98,7 +98,10 @@ class LogoutRequest(BaseModel):
 def logout(principal: AnyRole, session: SessionDep, body: LogoutRequest) -> None:
     if principal.kind != "user":
         return
-    if body.everywhere:
+    if body.everywhere:  # access tokens too: they carry the version this bump retires
+        user = session.get(User, principal.id)
+        if user is not None:
+            user.token_version += 1
         revoke_sessions(session, principal.id)
         return
     if body.refresh_token:

@@ -150,3 +150,17 @@ def test_logout_revokes_the_refresh_token(service: Service) -> None:
     assert response.status_code == 204
     refresh = {"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]}
     assert service.client.post("/api/v1/auth/token", data=refresh).status_code == 400
+
+
+def test_logout_everywhere_ends_every_session(service: Service) -> None:
+    grants = [service.login("admin").json() for _ in range(2)]
+    headers = {"Authorization": f"Bearer {grants[0]['access_token']}"}
+    response = service.client.post(
+        "/api/v1/auth/logout", headers=headers, json={"everywhere": True}
+    )
+    assert response.status_code == 204
+    for grant in grants:
+        refresh = {"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]}
+        assert service.client.post("/api/v1/auth/token", data=refresh).status_code == 400
+        access = {"Authorization": f"Bearer {grant['access_token']}"}
+        assert service.client.get("/api/v1/auth/me", headers=access).status_code == 401
