@@ -113,6 +113,7 @@ def refresh_login(
     user = session.get(User, row.user_id)
     assert user is not None  # the foreign key cascades
     if row.revoked_at is not None:
+        user.token_version += 1  # the thief's access token dies with the refresh tokens
         revoke_sessions(session, user.id)
         audit.record(
             session,

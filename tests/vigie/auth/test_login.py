@@ -97,6 +97,8 @@ def test_refresh_rotates_and_a_reused_refresh_token_ends_the_session(service: Se
     # The stolen-token alarm also killed the legitimate successor.
     successor = {"grant_type": "refresh_token", "refresh_token": second.json()["refresh_token"]}
     assert service.client.post("/api/v1/auth/token", data=successor).status_code == 400
+    access = {"Authorization": f"Bearer {second.json()['access_token']}"}
+    assert service.client.get("/api/v1/auth/me", headers=access).status_code == 401
     assert ("token.refresh_reuse", "engineer") in actions(service)
 
 
