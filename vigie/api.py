@@ -1,23 +1,35 @@
 """The HTTP application: ``create_app(settings)`` composes one router per package.
 
-Today it serves ``/healthz`` only; the supervision and planning routers join it with their
-issues. ``/healthz`` is the one unauthenticated route, for load balancers and container health
-checks, and it says nothing but whether the service and its database work.
+Deny by default: every route declares its roles with ``vigie.auth.require_roles``. Public are
+only ``/healthz`` (for load balancers and container health checks; it says nothing but whether the
+service and its database work), the OAuth2 token endpoint, and the OpenAPI description: it
+describes the interface, holds no data, and is what the centre's integrators generate clients
+from; hiding it would protect nothing that authentication does not.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from vigie import __version__, db
+from vigie import __version__, db, problems, redaction
+from vigie.auth.guards import public
+from vigie.auth.ratelimit import RateLimiter
 from vigie.errors import DatabaseError
+from vigie.routes import auth as auth_routes
+from vigie.routes import cameras as camera_routes
+from vigie.routes import tokens as token_routes
 from vigie.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def get_engine(request: Request) -> Engine:
@@ -28,11 +40,18 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Build the application on ``settings``; the engine lives as long as the app."""
+    """Build the application on ``settings``; the engine lives as long as the app.
+
+    Raises ConfigurationError outside development when the secret key is missing.
+    """
+    settings.require_service_secrets()
+    signing_key = _signing_key(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        redaction.install()
         app.state.engine = db.make_engine(settings.db_url, echo=settings.database_echo)
+        app.state.sessions = db.session_factory(app.state.engine)
         try:
             yield
         finally:
@@ -42,13 +61,28 @@ def create_app(settings: Settings) -> FastAPI:
         title="Vigie",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url="/api/v1/docs" if settings.environment == "development" else None,
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url="/api/v1/docs/oauth2-redirect",
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.signing_key = signing_key
+    app.state.login_limiter = RateLimiter(settings.login_rate_per_minute)
+    problems.install(app)
+    app.include_router(auth_routes.router)
+    app.include_router(token_routes.router)
+    app.include_router(camera_routes.router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database check")
+    @public
     def healthz(engine: EngineDep) -> JSONResponse:
         try:
             with engine.connect() as connection:
@@ -66,6 +100,26 @@ def create_app(settings: Settings) -> FastAPI:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cache-Control", "no-store")
+        if not request.url.path.startswith("/api/v1/docs"):
+            response.headers.setdefault(
+                "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+            )
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
     return app
+
+
+def _signing_key(settings: Settings) -> str:
+    """The access tokens' key: the configured one, or in development a random one per process."""
+    if settings.secret_key is not None:
+        key = settings.secret_key.get_secret_value()
+    else:
+        key = secrets.token_urlsafe(48)
+        log.warning("VIGIE_SECRET_KEY unset (development): tokens die with this process")
+    redaction.SECRETS.add(key)
+    if settings.credentials_keys is not None:
+        for entry in settings.credentials_keys.get_secret_value().split(","):
+            redaction.SECRETS.add(entry.strip())
+    return key

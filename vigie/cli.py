@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vigie import __version__
+from vigie import __version__, security_cli
 from vigie.cli_estimate import estimate
 from vigie.cli_simulate import simulate
 from vigie.errors import USER_ERRORS
@@ -43,6 +43,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
 app.command()(estimate)
 app.command()(simulate)
+for _name, _typer in security_cli.APPS.items():  # users, tokens, audit, keys
+    app.add_typer(_typer, name=_name)
 
 out = Console()
 err = Console(stderr=True)
@@ -387,9 +389,11 @@ def serve(
     from vigie.errors import ConfigurationError
     from vigie.settings import load_settings
 
+    settings = load_settings()
+    settings.require_service_secrets()
+    tls_cert, tls_key = tls_cert or settings.tls_cert, tls_key or settings.tls_key
     if (tls_cert is None) != (tls_key is None):
         raise ConfigurationError("give both --tls-cert and --tls-key, or neither")
-    settings = load_settings()
     engine = db.make_engine(settings.db_url)
     if migrate:
         db.upgrade(engine)

@@ -5,10 +5,13 @@ Nothing here runs at import time; call :func:`load_settings`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vigie.errors import ConfigurationError
@@ -40,6 +43,77 @@ class Settings(BaseSettings):
     )
     database_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
 
+    # --- security (README: Security) ---
+    environment: Literal["development", "production"] = Field(
+        default="production",
+        description=(
+            "production refuses to start without a proper secret key; development runs with a "
+            "random per-process key (tokens die with the process)."
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs access tokens: at least 32 random characters (`vigie keys generate`).",
+    )
+    credentials_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Keys encrypting camera credentials, comma-separated ID:BASE64 (32 bytes each); "
+            "the first encrypts, all decrypt (`vigie keys generate`, `vigie keys rotate`)."
+        ),
+    )
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_hours: int = Field(default=12, ge=1, le=24 * 30)
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins in a row that lock an account."
+    )
+    lockout_minutes: int = Field(default=15, ge=1, description="How long a locked account waits.")
+    login_rate_per_minute: int = Field(
+        default=20, ge=1, description="Login attempts per minute and client address."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (JSON list); none by default.",
+    )
+    audit_retention_days: int = Field(
+        default=3 * 365, ge=30, description="Audit rows older than this are purged."
+    )
+    tls_cert: Path | None = Field(default=None, description="TLS certificate (PEM) for serve.")
+    tls_key: Path | None = Field(default=None, description="TLS private key (PEM) for serve.")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            problem = weak_secret(value.get_secret_value())
+            if problem:
+                raise ValueError(f"{problem}; generate one with `vigie keys generate`")
+        return value
+
+    @field_validator("credentials_keys")
+    @classmethod
+    def _valid_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_key_ring(value.get_secret_value())
+        return value
+
+    def require_service_secrets(self) -> None:
+        """Refuse to serve outside development without its keys: say what to set."""
+        if self.environment == "development":
+            return
+        if self.secret_key is None:
+            raise ConfigurationError(
+                "VIGIE_SECRET_KEY is not set: the service refuses to start in production without "
+                "it; set it to the output of `vigie keys generate --secret` "
+                "(or VIGIE_ENVIRONMENT=development on a developer's machine)"
+            )
+        if self.credentials_keys is None:
+            raise ConfigurationError(
+                "VIGIE_CREDENTIALS_KEYS is not set: the service refuses to start in production "
+                "without it (camera passwords could be neither stored nor read); set it to the "
+                "output of `vigie keys generate`"
+            )
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str | None) -> str | None:
@@ -58,6 +132,42 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'vigie.db'}"
+
+
+PLACEHOLDERS = ("change", "secret", "password", "example", "default", "xxxx", "todo", "dummy")
+
+
+def weak_secret(value: str) -> str | None:
+    """Why ``value`` is not a usable secret key, or None when it is."""
+    if len(value) < 32:
+        return "must be at least 32 characters"
+    lowered = value.lower()
+    if any(word in lowered for word in PLACEHOLDERS):
+        return "looks like a placeholder"
+    if len(set(value)) < 10:
+        return "is not random enough"
+    return None
+
+
+def parse_key_ring(text: str) -> list[tuple[str, bytes]]:
+    """``ID:BASE64,ID:BASE64`` -> [(id, 32-byte key)], first one current; ValueError otherwise."""
+    ring: list[tuple[str, bytes]] = []
+    for index, item in enumerate(filter(None, (p.strip() for p in text.split(","))), start=1):
+        key_id, sep, encoded = item.partition(":")
+        if not sep or not key_id.isalnum() or len(key_id) > 16:
+            raise ValueError(f"key #{index}: expected ID:BASE64 with an alphanumeric ID")
+        try:
+            key = base64.urlsafe_b64decode(encoded.encode("ascii") + b"==")
+        except (binascii.Error, ValueError) as err:
+            raise ValueError(f"key {key_id}: not base64") from err
+        if len(key) != 32:
+            raise ValueError(f"key {key_id}: must be 32 bytes, got {len(key)}")
+        if any(key_id == known for known, _ in ring):
+            raise ValueError(f"key {key_id}: ID used twice")
+        ring.append((key_id, key))
+    if not ring:
+        raise ValueError("no key given")
+    return ring
 
 
 def load_settings(**overrides: object) -> Settings:

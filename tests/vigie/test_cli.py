@@ -11,8 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLE
+from vigie import db
 
 VIGIE = str(Path(sys.executable).with_name("vigie"))
+
+SERVICE_KEYS = {  # what `vigie serve` needs in production (made by `vigie keys generate`)
+    "VIGIE_SECRET_KEY": "k7Fq2-" + "x9Z" * 10 + "Lp",
+    "VIGIE_CREDENTIALS_KEYS": "k1:" + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+}
 
 COMMANDS = [
     [],
@@ -27,13 +33,26 @@ COMMANDS = [
     ["serve"],
     ["plan"],
     ["estimate"],
+    ["simulate"],
+    *[["users", c] for c in ("create", "list", "disable", "enable", "set-role", "set-password")],
+    *[["tokens", c] for c in ("create", "list", "revoke")],
+    *[["audit", c] for c in ("verify", "export", "purge")],
+    *[["keys", c] for c in ("generate", "rotate")],
 ]
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, input: str | None = None
+):
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
-        [VIGIE, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300
+        [VIGIE, *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
+        input=input,
     )
 
 
@@ -66,12 +85,13 @@ def test_db_upgrade_then_load_communes(database_url: str, tmp_path: Path) -> Non
     assert "Traceback" not in before.stderr
     upgraded = run("db", "upgrade", env=env)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "empty -> 0001" in upgraded.stderr
+    assert f"empty -> {db.head_revision()}" in upgraded.stderr
     loaded = run("db", "load-communes", env=env)
     assert loaded.returncode == 0, loaded.stderr
     assert "585 communes and 15 intercommunalities" in loaded.stderr
     current = run("db", "current", env=env)
-    assert current.stdout.strip() == "0001 (code: 0001)"
+    head = db.head_revision()
+    assert current.stdout.strip() == f"{head} (code: {head})"
 
 
 def test_default_database_lands_in_the_data_dir(tmp_path: Path) -> None:
@@ -101,8 +121,9 @@ def test_serve_migrates_and_answers_healthz_over_http(sqlite_url: str) -> None:
     import time
     import urllib.request
 
-    env = {**os.environ, "VIGIE_DATABASE_URL": sqlite_url}
-    refused = run("serve", env={"VIGIE_DATABASE_URL": sqlite_url})
+    secret = {"VIGIE_DATABASE_URL": sqlite_url, **SERVICE_KEYS}
+    env = {**os.environ, **secret}
+    refused = run("serve", env=secret)
     assert refused.returncode == 1
     assert "run `vigie db upgrade`" in refused.stderr
     port = _free_port()
@@ -312,3 +333,142 @@ def test_plan_stdout_holds_only_results_even_when_the_lp_bound_runs(tmp_path: Pa
     summary = json.loads((tmp_path / "plan" / "summary.json").read_text(encoding="utf-8"))
     assert summary["bound"]["computed"] is True, summary["bound"]
     assert "gap to the lower bound" in result.stdout
+
+
+def test_serve_refuses_to_start_in_production_without_a_secret_key(sqlite_url: str) -> None:
+    env = {**os.environ, "VIGIE_DATABASE_URL": sqlite_url}
+    env.pop("VIGIE_SECRET_KEY", None)
+    env.pop("VIGIE_ENVIRONMENT", None)
+    refused = subprocess.run([VIGIE, "serve"], env=env, capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: VIGIE_SECRET_KEY is not set")
+    placeholder = run(
+        "serve",
+        env={
+            "VIGIE_DATABASE_URL": sqlite_url,
+            "VIGIE_SECRET_KEY": "change-me-change-me-change-me-change-me",
+        },
+    )
+    assert placeholder.returncode == 1
+    assert "VIGIE_SECRET_KEY: Value error, looks like a placeholder" in placeholder.stderr
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_serve_over_tls_and_log_in(sqlite_url: str, tmp_path: Path) -> None:
+    """The first admin, created by the CLI, logs in over real HTTPS; its password is in no log."""
+    import ssl
+    import time
+    import urllib.parse
+    import urllib.request
+
+    cert, key = _self_signed(tmp_path)
+    env = {
+        **os.environ,
+        "VIGIE_DATABASE_URL": sqlite_url,
+        **SERVICE_KEYS,
+    }
+    password = "first admin pass phrase"
+    assert run("db", "upgrade", env=env).returncode == 0
+    created = run(
+        "users",
+        "create",
+        "root",
+        "--role",
+        "admin",
+        "--password-stdin",
+        env=env,
+        input=password + "\n",
+    )
+    assert created.returncode == 0, created.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            VIGIE,
+            "serve",
+            "--port",
+            str(port),
+            "--migrate",
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(key),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    context = ssl.create_default_context(cafile=str(cert))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                url = f"https://127.0.0.1:{port}/healthz"
+                with urllib.request.urlopen(url, timeout=2, context=context) as response:
+                    assert response.status == 200
+                    assert response.headers["strict-transport-security"] == "max-age=31536000"
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "vigie serve did not answer within 30 s"
+                time.sleep(0.2)
+        with pytest.raises(OSError):  # plain HTTP is not served on the TLS port
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        form = urllib.parse.urlencode(
+            {"grant_type": "password", "username": "root", "password": password}
+        ).encode()
+        login = urllib.request.Request(f"https://127.0.0.1:{port}/api/v1/auth/token", data=form)
+        with urllib.request.urlopen(login, timeout=10, context=context) as response:
+            token = json.loads(response.read())["access_token"]
+        cameras = urllib.request.Request(
+            f"https://127.0.0.1:{port}/api/v1/cameras",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(cameras, timeout=10, context=context) as response:
+            assert json.loads(response.read()) == []
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    logs = (server.stdout.read() if server.stdout else "") + (
+        server.stderr.read() if server.stderr else ""
+    )
+    assert "POST /api/v1/auth/token" in logs  # the access log is there...
+    assert password not in logs and token not in logs  # ...without secrets

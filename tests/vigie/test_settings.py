@@ -29,3 +29,48 @@ def test_unsupported_database_is_refused_with_the_variable_named(monkeypatch) ->
 def test_unknown_settings_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="VIGIE_DATABSE_URL"):
         load_settings(databse_url="sqlite://")
+
+
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        ("short", "at least 32 characters"),
+        ("changeme-changeme-changeme-changeme-1234", "placeholder"),
+        ("a" * 40, "not random enough"),
+    ],
+)
+def test_weak_or_placeholder_secret_keys_are_refused(secret: str, why: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"VIGIE_SECRET_KEY: .*{why}"):
+        load_settings(secret_key=secret)
+
+
+def test_secrets_do_not_show_in_the_settings_repr() -> None:
+    secret = "Q8v-3kzP_fW1mX7rT0yB5nJ2cL9hD4sG6aE"
+    settings = load_settings(secret_key=secret)
+    assert secret not in repr(settings)
+    assert settings.secret_key is not None
+    assert settings.secret_key.get_secret_value() == secret
+
+
+def test_credentials_keys_must_be_32_bytes_with_distinct_ids() -> None:
+    with pytest.raises(ConfigurationError, match="must be 32 bytes"):
+        load_settings(credentials_keys="k1:c2hvcnQ")
+    key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+    with pytest.raises(ConfigurationError, match="ID used twice"):
+        load_settings(credentials_keys=f"k1:{key},k1:{key}")
+    assert load_settings(credentials_keys=f"k2:{key}, k1:{key}").credentials_keys is not None
+
+
+def test_the_default_environment_is_production(monkeypatch) -> None:
+    monkeypatch.delenv("VIGIE_ENVIRONMENT", raising=False)
+    settings = load_settings()
+    assert settings.environment == "production"
+    with pytest.raises(ConfigurationError, match="VIGIE_SECRET_KEY is not set"):
+        settings.require_service_secrets()
+
+
+def test_production_also_needs_the_credentials_keys() -> None:
+    settings = load_settings(secret_key="Q8v-3kzP_fW1mX7rT0yB5nJ2cL9hD4sG6aE")
+    with pytest.raises(ConfigurationError, match="VIGIE_CREDENTIALS_KEYS is not set"):
+        settings.require_service_secrets()
+    load_settings(environment="development").require_service_secrets()  # no keys needed

@@ -1,0 +1,84 @@
+"""AES-GCM camera credentials: authenticated, bound to their camera, rotatable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+
+from vigie import db
+from vigie.credentials import CredentialsError, KeyRing, camera_context, generate_key, rotate
+from vigie.models import Camera, Commune
+from vigie.settings import load_settings, parse_key_ring
+
+
+def ring(*entries: str) -> KeyRing:
+    return KeyRing(parse_key_ring(",".join(entries)))
+
+
+def test_round_trip_and_fresh_nonce_every_time() -> None:
+    keys = ring(generate_key())
+    first = keys.encrypt("Onvif!Pass", context="camera:A")
+    second = keys.encrypt("Onvif!Pass", context="camera:A")
+    assert first != second
+    assert first.startswith(f"v1:{keys.current_id}:")
+    assert "Onvif!Pass" not in first
+    assert keys.decrypt(first, context="camera:A") == "Onvif!Pass"
+
+
+def test_a_ciphertext_moved_to_another_camera_or_altered_does_not_decrypt() -> None:
+    keys = ring(generate_key())
+    sealed = keys.encrypt("Onvif!Pass", context="camera:A")
+    with pytest.raises(CredentialsError, match=r"camera:B: .*do not authenticate"):
+        keys.decrypt(sealed, context="camera:B")
+    flipped = sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:]
+    with pytest.raises(CredentialsError, match="do not authenticate"):
+        keys.decrypt(flipped, context="camera:A")
+
+
+def test_a_missing_key_says_what_to_do() -> None:
+    old, new = generate_key(), generate_key()
+    sealed = ring(old).encrypt("x" * 12, context="camera:A")
+    with pytest.raises(CredentialsError, match="no longer holds: put it back"):
+        ring(new).decrypt(sealed, context="camera:A")
+    with pytest.raises(CredentialsError, match="VIGIE_CREDENTIALS_KEYS is not set"):
+        KeyRing.from_settings(load_settings())
+
+
+def test_rotation_re_encrypts_every_camera_under_the_new_key(engine: Engine) -> None:
+    db.upgrade(engine)
+    old, new = generate_key(), generate_key()
+    now = datetime.now(UTC)
+    with db.session_scope(db.session_factory(engine)) as session:
+        session.add(Commune(code="27056", nom="Bernay", population=10000))
+        session.flush()
+        for n in range(3):
+            camera_id = f"CAM-{n}"
+            session.add(
+                Camera(
+                    id=camera_id,
+                    name=camera_id,
+                    commune_code="27056",
+                    latitude=49.0,
+                    longitude=1.0,
+                    host="10.0.0.1",
+                    port=80,
+                    username="u",
+                    password_encrypted=ring(old).encrypt(
+                        f"secret-{n}", context=camera_context(camera_id)
+                    ),
+                    model="",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    both = ring(new, old)
+    with db.session_scope(db.session_factory(engine)) as session:
+        assert rotate(session, both) == (3, 0)
+    with db.session_scope(db.session_factory(engine)) as session:
+        assert rotate(session, both) == (0, 3)
+        only_new = ring(new)
+        for camera in session.query(Camera).order_by(Camera.id):
+            password = only_new.decrypt(camera.password_encrypted, context=f"camera:{camera.id}")
+            assert password == f"secret-{camera.id[-1]}"

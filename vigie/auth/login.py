@@ -1,0 +1,163 @@
+"""Logins: password checks with lockout, and refresh tokens rotated at every use.
+
+Every outcome lands in the audit trail, failures included; the caller only ever learns
+"invalid credentials", so the answer does not reveal which accounts exist or are locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from vigie import audit
+from vigie.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
+from vigie.auth.principal import user_refusal
+from vigie.auth.tokens import issue_access_token, new_opaque_token, token_digest
+from vigie.clock import as_utc, utcnow
+from vigie.errors import VigieError
+from vigie.models import RefreshToken, User
+from vigie.settings import Settings
+
+
+class LoginError(VigieError):
+    """The credentials are not accepted (the audit trail holds the precise reason)."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    user: User
+
+
+def _fail(session: Session, username: str, role: str, ip: str, why: str) -> LoginError:
+    audit.record(
+        session,
+        actor=username,
+        role=role,
+        ip=ip,
+        action="login.failure",
+        object_type="user",
+        object_id=username,
+        detail={"why": why},
+    )
+    return LoginError("invalid credentials")
+
+
+def password_login(
+    session: Session,
+    settings: Settings,
+    signing_key: str,
+    *,
+    username: str,
+    password: str,
+    ip: str,
+) -> Grant:
+    """Check a password; lock the account after ``login_max_failures`` failures in a row."""
+    user = session.scalar(select(User).where(User.username == username))
+    now = utcnow()
+    if user is None:
+        burn_time(password)
+        raise _fail(session, username[:64], "", ip, "unknown user")
+    if user.locked_until is not None and as_utc(user.locked_until) > now:
+        raise _fail(session, username, user.role, ip, "account locked")
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= settings.login_max_failures:
+            user.failed_logins = 0
+            user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+            audit.record(
+                session,
+                actor=username,
+                role=user.role,
+                ip=ip,
+                action="login.lockout",
+                object_type="user",
+                object_id=username,
+                detail={"minutes": settings.lockout_minutes},
+            )
+        raise _fail(session, username, user.role, ip, "wrong password")
+    refusal = user_refusal(user)
+    if refusal:
+        raise _fail(session, username, user.role, ip, refusal)
+    user.failed_logins, user.locked_until = 0, None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    audit.record(
+        session,
+        actor=username,
+        role=user.role,
+        ip=ip,
+        action="login.success",
+        object_type="user",
+        object_id=username,
+    )
+    return _grant(session, settings, signing_key, user)
+
+
+def refresh_login(
+    session: Session, settings: Settings, signing_key: str, *, refresh_token: str, ip: str
+) -> Grant:
+    """Trade a refresh token for a new pair; a token used twice revokes the whole session
+    family (it was stolen, or the client is broken)."""
+    row = session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == token_digest(refresh_token))
+    )
+    now = utcnow()
+    if row is None:
+        raise LoginError("invalid refresh token")
+    user = session.get(User, row.user_id)
+    assert user is not None  # the foreign key cascades
+    if row.revoked_at is not None:
+        user.token_version += 1  # the thief's access token dies with the refresh tokens
+        revoke_sessions(session, user.id)
+        audit.record(
+            session,
+            actor=user.username,
+            role=user.role,
+            ip=ip,
+            action="token.refresh_reuse",
+            object_type="user",
+            object_id=user.username,
+        )
+        raise LoginError("invalid refresh token")
+    if as_utc(row.expires_at) <= now or row.token_version != user.token_version:
+        raise LoginError("invalid refresh token")
+    if user_refusal(user):
+        raise _fail(session, user.username, user.role, ip, user_refusal(user) or "")
+    row.revoked_at = now
+    return _grant(session, settings, signing_key, user)
+
+
+def _grant(session: Session, settings: Settings, signing_key: str, user: User) -> Grant:
+    access, expires_in = issue_access_token(
+        signing_key,
+        user_id=user.id,
+        token_version=user.token_version,
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+    )
+    refresh = new_opaque_token()
+    session.add(
+        RefreshToken(
+            token_hash=token_digest(refresh),
+            user_id=user.id,
+            token_version=user.token_version,
+            expires_at=utcnow() + timedelta(hours=settings.refresh_token_hours),
+        )
+    )
+    session.flush()
+    return Grant(access_token=access, expires_in=expires_in, refresh_token=refresh, user=user)
+
+
+def revoke_sessions(session: Session, user_id: int) -> int:
+    """Revoke every live refresh token of a user (logout everywhere, disable, reuse)."""
+    result = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount

@@ -1,0 +1,106 @@
+"""Camera credentials encrypted at rest with AES-256-GCM under a ring of keys from the settings.
+
+A stored value reads ``v1:KEY_ID:BASE64(nonce | ciphertext | tag)``. The camera id is
+authenticated with it (associated data), so a ciphertext copied onto another camera row does not
+decrypt. The first key of ``VIGIE_CREDENTIALS_KEYS`` encrypts; every key decrypts, which is what
+makes rotation possible: add a new key in front, run ``vigie keys rotate``, drop the old one.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigie.errors import VigieError
+from vigie.models import Camera
+from vigie.redaction import SECRETS
+from vigie.settings import Settings, parse_key_ring
+
+VERSION = "v1"
+
+
+class CredentialsError(VigieError):
+    """Camera credentials cannot be encrypted or decrypted: check VIGIE_CREDENTIALS_KEYS."""
+
+    http_status = 503
+
+
+def generate_key() -> str:
+    """A new ring entry ``ID:BASE64`` (32 random bytes) to put in VIGIE_CREDENTIALS_KEYS."""
+    key_id = "k" + secrets.token_hex(3)
+    return f"{key_id}:{base64.urlsafe_b64encode(os.urandom(32)).decode('ascii').rstrip('=')}"
+
+
+class KeyRing:
+    def __init__(self, keys: list[tuple[str, bytes]]) -> None:
+        if not keys:
+            raise CredentialsError("no credentials key")
+        self.current_id = keys[0][0]
+        self._ciphers = {key_id: AESGCM(key) for key_id, key in keys}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KeyRing:
+        if settings.credentials_keys is None:
+            raise CredentialsError(
+                "VIGIE_CREDENTIALS_KEYS is not set: camera passwords cannot be stored or read; "
+                "set it to the output of `vigie keys generate`"
+            )
+        return cls(parse_key_ring(settings.credentials_keys.get_secret_value()))
+
+    def encrypt(self, plaintext: str, *, context: str) -> str:
+        SECRETS.add(plaintext)
+        nonce = os.urandom(12)  # 96-bit random nonces: safe far beyond our number of writes
+        sealed = self._ciphers[self.current_id].encrypt(
+            nonce, plaintext.encode("utf-8"), context.encode("utf-8")
+        )
+        return f"{VERSION}:{self.current_id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+
+    def decrypt(self, stored: str, *, context: str) -> str:
+        key_id = key_id_of(stored)
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise CredentialsError(
+                f"{context}: encrypted with key {key_id!r}, which VIGIE_CREDENTIALS_KEYS no longer "
+                "holds: put it back, then run `vigie keys rotate`"
+            )
+        blob = base64.b64decode(stored.split(":", 2)[2])
+        try:
+            plaintext = cipher.decrypt(blob[:12], blob[12:], context.encode("utf-8")).decode()
+        except InvalidTag as err:
+            raise CredentialsError(
+                f"{context}: the stored credentials do not authenticate (altered or moved)"
+            ) from err
+        SECRETS.add(plaintext)
+        return plaintext
+
+
+def key_id_of(stored: str) -> str:
+    version, sep, rest = stored.partition(":")
+    if version != VERSION or not sep or ":" not in rest:
+        raise CredentialsError("not an encrypted credential of this version")
+    return rest.split(":", 1)[0]
+
+
+def camera_context(camera_id: str) -> str:
+    return f"camera:{camera_id}"
+
+
+def rotate(session: Session, ring: KeyRing) -> tuple[int, int]:
+    """Re-encrypt every camera password under the current key: (re-encrypted, already current)."""
+    rotated = current = 0
+    for camera in session.scalars(select(Camera).where(Camera.password_encrypted != "")):
+        if key_id_of(camera.password_encrypted) == ring.current_id:
+            current += 1
+            continue
+        context = camera_context(camera.id)
+        password = ring.decrypt(camera.password_encrypted, context=context)
+        camera.password_encrypted = ring.encrypt(password, context=context)
+        rotated += 1
+    session.flush()
+    return rotated, current

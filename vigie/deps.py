@@ -1,0 +1,42 @@
+"""Request dependencies shared by the routers: the settings, a database session, the client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from vigie.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the route returns, rolled back on an error.
+
+    Used with ``scope="function"``: the commit happens before the response is sent, so a failed
+    commit is an error answer, never a success whose change (and audit row) was lost.
+    """
+    session = request.app.state.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def client_ip(request: Request) -> str:
+    """The peer address (uvicorn's --proxy-headers makes it the real client behind a proxy)."""
+    return request.client.host if request.client else ""
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ClientIp = Annotated[str, Depends(client_ip)]

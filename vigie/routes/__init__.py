@@ -1,0 +1,1 @@
+"""The application shell's own routers: authentication, API tokens, the camera inventory."""

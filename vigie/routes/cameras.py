@@ -1,0 +1,235 @@
+"""``/api/v1/cameras``: the centre's camera inventory, scoped in SQL, credentials write-only.
+
+Who sees what: admin, engineer and operator see how a camera is reached (host, port, user
+name, whether a password is stored); gendarmerie and commune users see where it is and what it
+is; nobody ever reads a password back. A camera outside the caller's scope answers 404 like a
+camera that does not exist, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, Field, SecretStr
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigie import audit
+from vigie.auth.guards import require_roles
+from vigie.auth.principal import Principal, apply_scope, scope_condition
+from vigie.auth.roles import CONFIGURATION_READERS, Role
+from vigie.clock import as_utc, utcnow
+from vigie.credentials import KeyRing, camera_context
+from vigie.deps import SessionDep, SettingsDep
+from vigie.models import Camera, Commune
+
+router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
+
+Reader = Annotated[
+    Principal,
+    Depends(
+        require_roles(Role.ADMIN, Role.ENGINEER, Role.OPERATOR, Role.GENDARMERIE, Role.COMMUNE)
+    ),
+]
+Editor = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.OPERATOR))]
+
+CAMERA_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class Access(BaseModel):
+    """How the centre reaches the camera; the password is never returned."""
+
+    host: str
+    port: int
+    username: str
+    has_password: bool
+
+
+class CameraView(BaseModel):
+    id: str
+    name: str
+    commune: str
+    latitude: float
+    longitude: float
+    model: str
+    access: Access | None = Field(
+        default=None, description="Only for admin, engineer and operator."
+    )
+    updated_at: datetime
+
+
+class CameraCreate(BaseModel):
+    id: str = Field(pattern=CAMERA_ID)
+    name: str = Field(min_length=1, max_length=200)
+    commune: str = Field(pattern=r"^[0-9][0-9AB][0-9]{3}$", description="INSEE code")
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    host: str = Field(min_length=1, max_length=255)
+    port: int = Field(default=80, ge=1, le=65535)
+    username: str = Field(default="", max_length=100)
+    password: SecretStr | None = Field(default=None, description="Write-only; stored encrypted.")
+    model: str = Field(default="", max_length=100)
+
+
+class CameraUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    commune: str | None = Field(default=None, pattern=r"^[0-9][0-9AB][0-9]{3}$")
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    host: str | None = Field(default=None, min_length=1, max_length=255)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = Field(default=None, max_length=100)
+    password: SecretStr | None = None
+    model: str | None = Field(default=None, max_length=100)
+
+
+def _view(camera: Camera, principal: Principal) -> CameraView:
+    access = None
+    if principal.role in CONFIGURATION_READERS:
+        access = Access(
+            host=camera.host,
+            port=camera.port,
+            username=camera.username,
+            has_password=bool(camera.password_encrypted),
+        )
+    return CameraView(
+        id=camera.id,
+        name=camera.name,
+        commune=camera.commune_code,
+        latitude=camera.latitude,
+        longitude=camera.longitude,
+        model=camera.model,
+        access=access,
+        updated_at=as_utc(camera.updated_at),
+    )
+
+
+def _visible(session: Session, principal: Principal, camera_id: str) -> Camera:
+    statement = apply_scope(
+        select(Camera).where(Camera.id == camera_id), principal, Camera.commune_code
+    )
+    camera = session.scalar(statement)
+    if camera is None:
+        raise HTTPException(404, f"no camera {camera_id}")
+    return camera
+
+
+def _check_commune(session: Session, principal: Principal, code: str) -> None:
+    """The commune must exist and, for a scoped caller, be one of theirs."""
+    statement = select(Commune.code).where(Commune.code == code)
+    if principal.restricted:
+        statement = statement.where(scope_condition(principal, Commune.code))
+    if session.scalar(statement) is None:
+        raise HTTPException(
+            422, f"commune {code}: unknown or outside your scope (run `vigie db load-communes`?)"
+        )
+
+
+@router.get("", response_model=list[CameraView], response_model_exclude_none=True)
+def list_cameras(principal: Reader, session: SessionDep) -> list[CameraView]:
+    """The cameras the caller may see, by id."""
+    statement = apply_scope(select(Camera).order_by(Camera.id), principal, Camera.commune_code)
+    return [_view(camera, principal) for camera in session.scalars(statement)]
+
+
+@router.get("/{camera_id}", response_model=CameraView, response_model_exclude_none=True)
+def read_camera(principal: Reader, session: SessionDep, camera_id: str) -> CameraView:
+    return _view(_visible(session, principal, camera_id), principal)
+
+
+@router.post("", response_model=CameraView, status_code=201, response_model_exclude_none=True)
+def create_camera(
+    principal: Editor, session: SessionDep, settings: SettingsDep, body: CameraCreate
+) -> CameraView:
+    _check_commune(session, principal, body.commune)
+    if session.get(Camera, body.id) is not None:
+        raise HTTPException(409, f"camera {body.id} already exists")
+    now = utcnow()
+    camera = Camera(
+        id=body.id,
+        name=body.name,
+        commune_code=body.commune,
+        latitude=body.latitude,
+        longitude=body.longitude,
+        host=body.host,
+        port=body.port,
+        username=body.username,
+        password_encrypted="",
+        model=body.model,
+        created_at=now,
+        updated_at=now,
+    )
+    if body.password is not None:
+        camera.password_encrypted = KeyRing.from_settings(settings).encrypt(
+            body.password.get_secret_value(), context=camera_context(body.id)
+        )
+    session.add(camera)
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        role=principal.role,
+        ip=principal.ip,
+        action="camera.create",
+        object_type="camera",
+        object_id=camera.id,
+        detail={"commune": camera.commune_code, "host": camera.host},
+    )
+    return _view(camera, principal)
+
+
+@router.patch("/{camera_id}", response_model=CameraView, response_model_exclude_none=True)
+def update_camera(
+    principal: Editor,
+    session: SessionDep,
+    settings: SettingsDep,
+    camera_id: str,
+    body: CameraUpdate,
+) -> CameraView:
+    camera = _visible(session, principal, camera_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"password"})
+    if "commune" in changes:
+        _check_commune(session, principal, changes["commune"])
+        changes["commune_code"] = changes.pop("commune")
+    for name, value in changes.items():
+        if value is None:
+            raise HTTPException(422, f"{name}: cannot be null")
+        setattr(camera, name, value)
+    changed = sorted(changes)
+    if "password" in body.model_fields_set:
+        password = body.password.get_secret_value() if body.password else ""
+        camera.password_encrypted = (
+            KeyRing.from_settings(settings).encrypt(password, context=camera_context(camera.id))
+            if password
+            else ""
+        )
+        changed.append("password")
+    camera.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=principal.actor,
+        role=principal.role,
+        ip=principal.ip,
+        action="camera.update",
+        object_type="camera",
+        object_id=camera.id,
+        detail={"fields": changed},
+    )
+    return _view(camera, principal)
+
+
+@router.delete("/{camera_id}", status_code=204)
+def delete_camera(principal: Editor, session: SessionDep, camera_id: str) -> None:
+    camera = _visible(session, principal, camera_id)
+    session.delete(camera)
+    audit.record(
+        session,
+        actor=principal.actor,
+        role=principal.role,
+        ip=principal.ip,
+        action="camera.delete",
+        object_type="camera",
+        object_id=camera_id,
+    )
