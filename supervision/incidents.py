@@ -281,7 +281,10 @@ def acknowledge(incident: Incident, *, by: str, comment: str, at: datetime) -> I
         raise AcknowledgementError(f"{name}: the acknowledging operator is missing")
     if not comment.strip():
         raise AcknowledgementError(f"{name}: an acknowledgement needs a comment")
-    at = as_utc(at, f"{name}: acknowledgement time")
+    try:
+        at = as_utc(at, f"{name}: acknowledgement time")
+    except ValueError as err:
+        raise AcknowledgementError(str(err)) from err
     if at < incident.opened_at:
         raise AcknowledgementError(f"{name}: acknowledged at {to_iso(at)}, before it opened")
     return replace(
