@@ -191,7 +191,7 @@ def _one_camera(
             )
     for span in history:
         span_end = end if span.end is None else as_utc(span.end, f"camera {camera_id}: span end")
-        if span_end < span.start:
+        if span.end is not None and span_end < span.start:
             raise AvailabilityError(
                 f"camera {camera_id}: {span.state} span ends at {to_iso(span_end)}, "
                 f"before it starts at {to_iso(span.start)}"
