@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -25,6 +26,7 @@ from supervision.states import (
     StateError,
     step,
 )
+from tests.conftest import REPO
 from tests.supervision.timeline import (
     CAMERA,
     at,
@@ -587,3 +589,32 @@ def test_availability_of_any_history_is_a_ratio(scenario) -> None:
     )
     assert total == pytest.approx((end - at(0)).total_seconds())
     assert min(availability.to_dict()[k] for k in ("up_s", "down_s", "unknown_s")) >= 0
+
+
+# --- the README's example -----------------------------------------------------------------------
+
+
+def test_the_readme_timeline_is_what_the_machine_does() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Camera states and incidents", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(
+        r"^\| (\d\d:\d\d:\d\d) \| (\w+) \| (\w+) \| (\w+) \| (.*?) ?\|$", section, re.M
+    )
+    assert len(rows) == 12
+    state = CameraState(camera_id=CAMERA)
+    for clock, kind, observed, expected_state, incident in rows:
+        hours, minutes, seconds = (int(x) for x in clock.split(":"))
+        time = at(minutes=(hours - 8) * 60 + minutes, seconds=seconds)
+        if kind == "liveness":
+            result = live(time, ok=observed == "ok")
+        else:
+            result = full(time, problems=set() if observed == "clean" else {observed})
+        state, events = step(state, result, Policy())
+        assert state.state.value == expected_state, clock
+        described = [
+            f"`/{e.incident.key.rsplit('/', 1)[1]}` {e.change.value.removeprefix('incident_')}"
+            + (f", {e.incident.severity}" if e.change.value == "incident_opened" else "")
+            for e in events
+            if isinstance(e, IncidentEvent)
+        ]
+        assert "; ".join(described) == incident, clock
