@@ -19,8 +19,7 @@ October 2026 745 (daylight saving time), and their boundaries are local midnight
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -167,11 +166,9 @@ def camera_availability(
     spans of one camera are refused: the history would count some time twice.
     """
     start, end = _period(start, end)
-    per_camera: dict[str, list[StateSpan]] = defaultdict(list)
-    for camera_id in cameras:
-        per_camera[camera_id] = per_camera[camera_id]
+    per_camera: dict[str, list[StateSpan]] = {camera_id: [] for camera_id in cameras}
     for span in spans:
-        per_camera[span.camera_id].append(span)
+        per_camera.setdefault(span.camera_id, []).append(span)
     return {
         camera_id: _one_camera(camera_id, history, start, end)
         for camera_id, history in per_camera.items()
@@ -234,7 +231,9 @@ def by_epci(
 
 
 def _group(
-    per_camera: Mapping[str, Availability], places: Mapping[str, Place], key: Any
+    per_camera: Mapping[str, Availability],
+    places: Mapping[str, Place],
+    key: Callable[[Place], str],
 ) -> dict[str, Availability]:
     missing = sorted(set(per_camera) - set(places))
     if missing:
