@@ -370,23 +370,31 @@ def _append_path(buffer, count, path, length):
 
 
 @njit(cache=True)
-def prune(edges, is_term):
-    """Drop non-terminal leaves until none is left; they only add cost."""
-    n = is_term.shape[0]
+def _incidence(edges, n):
+    """Per node, the ids of its edges: ``incident[start[x]:start[x + 1]]`` (CSR layout)."""
     m = edges.shape[0]
-    deg = np.zeros(n, dtype=np.int64)
-    for i in range(m):
-        deg[edges[i, 0]] += 1
-        deg[edges[i, 1]] += 1
     start = np.zeros(n + 1, dtype=np.int64)
+    for i in range(m):
+        start[edges[i, 0] + 1] += 1
+        start[edges[i, 1] + 1] += 1
     for x in range(n):
-        start[x + 1] = start[x] + deg[x]
+        start[x + 1] += start[x]
     fill = start[:-1].copy()
     incident = np.empty(2 * m, dtype=np.int64)
     for i in range(m):
         for x in (edges[i, 0], edges[i, 1]):
             incident[fill[x]] = i
             fill[x] += 1
+    return start, incident
+
+
+@njit(cache=True)
+def prune(edges, is_term):
+    """Drop non-terminal leaves until none is left; they only add cost."""
+    n = is_term.shape[0]
+    m = edges.shape[0]
+    start, incident = _incidence(edges, n)
+    deg = np.diff(start)
     alive = np.ones(m, dtype=np.bool_)
     stack = np.empty(n, dtype=np.int64)
     top = 0
@@ -735,21 +743,12 @@ def dreyfus_wagner(indptr, indices, data, cols_dist, rows_pred, terminals):
 def _tree(edges, n, is_term):
     """Adjacency, parent and Euler-tour interval of a tree, rooted at one of its terminals."""
     m = edges.shape[0]
-    deg = np.zeros(n, dtype=np.int64)
-    for i in range(m):
-        deg[edges[i, 0]] += 1
-        deg[edges[i, 1]] += 1
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    for x in range(n):
-        ptr[x + 1] = ptr[x] + deg[x]
-    fill = ptr[:-1].copy()
+    ptr, incident = _incidence(edges, n)
     adj = np.empty(2 * m, dtype=np.int64)
-    for i in range(m):
-        u, v = edges[i, 0], edges[i, 1]
-        adj[fill[u]] = v
-        fill[u] += 1
-        adj[fill[v]] = u
-        fill[v] += 1
+    for x in range(n):  # the neighbour across each of x's edges
+        for k in range(ptr[x], ptr[x + 1]):
+            e = incident[k]
+            adj[k] = edges[e, 1] if edges[e, 0] == x else edges[e, 0]
     root = edges[0, 0]
     for i in range(m):
         if is_term[edges[i, 0]]:

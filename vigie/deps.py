@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from vigie.db import session_scope
 from vigie.settings import Settings
 
 
@@ -21,15 +22,8 @@ def get_session(request: Request) -> Iterator[Session]:
     Used with ``scope="function"``: the commit happens before the response is sent, so a failed
     commit is an error answer, never a success whose change (and audit row) was lost.
     """
-    session = request.app.state.sessions()
-    try:
+    with session_scope(request.app.state.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def client_ip(request: Request) -> str:
