@@ -52,9 +52,11 @@ preview: $(STAMP)
 sample-departement: $(STAMP)
 	$(BIN)/vigie sample eure --scope departement --out var/eure-departement.gpkg
 
+# A developer's service: development mode (a key per process; production refuses to start
+# without VIGIE_SECRET_KEY and VIGIE_CREDENTIALS_KEYS, see the README's Security section).
 serve: $(STAMP)
 	$(BIN)/vigie db upgrade
-	$(BIN)/vigie serve
+	VIGIE_ENVIRONMENT=$${VIGIE_ENVIRONMENT:-development} $(BIN)/vigie serve
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache var
