@@ -125,7 +125,9 @@ def apply_tick(session: Session, camera_id: str, policy: Policy, now: datetime) 
 def _commune(session: Session, camera_id: str) -> str:
     commune = session.scalar(select(Camera.commune_code).where(Camera.id == camera_id))
     if commune is None:
-        raise UnknownCameraError(f"camera {camera_id}: not in the inventory (`vigie cameras import`)")
+        raise UnknownCameraError(
+            f"camera {camera_id}: not in the inventory; add it first (POST /api/v1/cameras)"
+        )
     return commune
 
 
