@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from supervision.availability import camera_availability
-from supervision.conditions import State
+from supervision.conditions import Cause, State
 from supervision.incidents import IncidentEvent, record_event
 from supervision.states import CameraState, MaintenanceWindow, Policy, step, tick
 from tests.vigie.conftest import seed
@@ -236,3 +237,37 @@ def test_stored_history_gives_availability(session: Session) -> None:
     assert figures["cam-a1"].down_s == down_s
     assert figures["cam-a1"].up_s == 7200 - down_s
     assert figures["cam-a2"].unknown_s == 7200
+
+
+@pytest.mark.postgres
+def test_two_workers_on_one_camera_are_serialised(postgres_url: str) -> None:
+    """The second worker waits for the first one's commit and folds into its state, so neither
+    result is lost; event numbers are committed in order."""
+    engine = db.make_engine(postgres_url)
+    seed(engine)
+    add_cameras(engine)
+    factory = db.session_factory(engine)
+    with db.session_scope(factory) as session:
+        apply_result(session, "cam-a1", ok("cam-a1", T0), POLICY, T0)
+    first = factory()
+    apply_result(first, "cam-a1", down("cam-a1", T0 + STEP), POLICY, T0)  # holds the row lock
+    done = threading.Event()
+
+    def second_worker() -> None:
+        with db.session_scope(factory) as session:
+            result = down("cam-a1", T0 + 2 * STEP)
+            apply_result(session, "cam-a1", result, POLICY, result.time)
+        done.set()
+
+    worker = threading.Thread(target=second_worker)
+    worker.start()
+    assert not done.wait(0.5)  # blocked behind the first transaction
+    first.commit()
+    first.close()
+    worker.join(10)
+    assert done.is_set()
+    with db.session_scope(factory) as session:
+        state = load_state(session, "cam-a1")
+        assert state.pending == {Cause.UNREACHABLE: 2}  # both failures counted
+        assert count(session, Observation) == 3
+    engine.dispose()
