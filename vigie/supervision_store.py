@@ -7,8 +7,8 @@ of it commits or none of it does, so a crash between two results loses nothing a
 nothing: the next process reads the state back and the core ignores a result at or before the
 last one of its kind (a redelivery). :func:`apply_tick` does the same for the passing of time.
 
-The camera's row in ``camera_status`` is locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
-has one writer at a time) so two workers never fold two results into the same old state.
+The camera's inventory row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has one
+writer at a time) so two workers never fold two results into the same old state.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from supervision.incidents import (
 )
 from supervision.states import (
     CameraState,
+    CheckKind,
     CheckResult,
     Event,
     MaintenanceWindow,
@@ -72,12 +73,9 @@ class UnknownCameraError(VigieError):
     http_status = 404
 
 
-def load_state(session: Session, camera_id: str, *, lock: bool = False) -> CameraState:
+def load_state(session: Session, camera_id: str) -> CameraState:
     """The camera's saved state, or a fresh UNKNOWN one if it was never checked."""
-    statement = select(CameraStatus).where(CameraStatus.camera_id == camera_id)
-    if lock:
-        statement = statement.with_for_update()
-    row = session.scalar(statement)
+    row = session.get(CameraStatus, camera_id)
     return CameraState(camera_id=camera_id) if row is None else CameraState.from_dict(row.saved)
 
 
@@ -90,21 +88,23 @@ def apply_result(
     written (none for a redelivered result, which writes nothing). Does not commit: the caller's
     transaction holds the whole step.
     """
-    commune = _commune(session, camera_id)
-    state = load_state(session, camera_id, lock=True)
+    commune, state = _locked(session, camera_id)
     new_state, events = step(state, result, _with_windows(session, camera_id, policy))
     if new_state is state:
         return []
     observation = _observation_dict(result)
-    session.add(
-        Observation(
-            camera_id=camera_id,
-            kind=result.kind.value,
-            at=result.time,
-            reachable=result.reachable,
-            data=observation,
+    if result.kind is not CheckKind.LIVENESS or not result.reachable or events:
+        # A liveness check that succeeds and changes nothing (most of them: one per camera every
+        # 30 s) only updates the latest observation; history rows would be millions a day.
+        session.add(
+            Observation(
+                camera_id=camera_id,
+                kind=result.kind.value,
+                at=result.time,
+                reachable=result.reachable,
+                data=observation,
+            )
         )
-    )
     _save(session, new_state, now, last_observation=observation)
     _store_events(session, commune, events)
     return events
@@ -112,8 +112,7 @@ def apply_result(
 
 def apply_tick(session: Session, camera_id: str, policy: Policy, now: datetime) -> list[Event]:
     """Let time pass for one camera (maintenance windows, silence, quiet periods), stored."""
-    commune = _commune(session, camera_id)
-    state = load_state(session, camera_id, lock=True)
+    commune, state = _locked(session, camera_id)
     new_state, events = tick(state, now, _with_windows(session, camera_id, policy))
     if new_state == state:
         return []
@@ -122,13 +121,29 @@ def apply_tick(session: Session, camera_id: str, policy: Policy, now: datetime) 
     return events
 
 
-def _commune(session: Session, camera_id: str) -> str:
-    commune = session.scalar(select(Camera.commune_code).where(Camera.id == camera_id))
+def _locked(session: Session, camera_id: str) -> tuple[str, CameraState]:
+    """The camera's commune and saved state, its inventory row locked until the transaction ends.
+
+    The ``cameras`` row is the one locked (``camera_status`` may not exist yet). The state is read
+    by a second statement, after the lock is granted: in PostgreSQL's READ COMMITTED a joined,
+    unlocked row would come from the snapshot taken before waiting, i.e. be stale.
+    """
+    commune = session.scalar(
+        select(Camera.commune_code).where(Camera.id == camera_id).with_for_update()
+    )
     if commune is None:
         raise UnknownCameraError(
             f"camera {camera_id}: not in the inventory; add it first (POST /api/v1/cameras)"
         )
-    return commune
+    status = session.scalar(
+        select(CameraStatus)
+        .where(CameraStatus.camera_id == camera_id)
+        .execution_options(populate_existing=True)
+    )
+    state = (
+        CameraState(camera_id=camera_id) if status is None else CameraState.from_dict(status.saved)
+    )
+    return commune, state
 
 
 def _with_windows(session: Session, camera_id: str, policy: Policy) -> Policy:
@@ -203,8 +218,12 @@ def _store_events(session: Session, commune: str, events: Sequence[Event]) -> No
 
 def _fold_incident(session: Session, event: IncidentEvent) -> None:
     # Locked: an operator's acknowledgement committed meanwhile is read, not overwritten.
+    # populate_existing: sessions keep objects across commits (expire_on_commit=False).
     row = session.scalar(
-        select(IncidentRow).where(IncidentRow.key == event.incident.key).with_for_update()
+        select(IncidentRow)
+        .where(IncidentRow.key == event.incident.key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     stored = None if row is None else incident_from_row(row)
     incident = record_event(stored, event)

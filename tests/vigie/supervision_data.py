@@ -41,6 +41,18 @@ def ok(camera_id: str, at: datetime, **observed: object) -> CheckResult:
     )
 
 
+def full(camera_id: str, at: datetime, *problems: str) -> CheckResult:
+    """A full check of a reachable camera, its picture showing ``problems``."""
+    return CheckResult(
+        camera_id=camera_id,
+        kind=CheckKind.FULL,
+        time=at,
+        reachable=True,
+        auth_failed=False,
+        picture_problems=frozenset(problems),
+    )
+
+
 def down(camera_id: str, at: datetime) -> CheckResult:
     return CheckResult(
         camera_id=camera_id,
