@@ -217,9 +217,7 @@ class IncidentRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(80), unique=True)
-    camera_id: Mapped[str] = mapped_column(
-        ForeignKey("cameras.id", ondelete="CASCADE"), index=True
-    )
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
@@ -241,9 +239,7 @@ class MaintenanceWindowRow(Base):
     __tablename__ = "maintenance_windows"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    camera_id: Mapped[str] = mapped_column(
-        ForeignKey("cameras.id", ondelete="CASCADE"), index=True
-    )
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
     start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str] = mapped_column(Text, default="")
