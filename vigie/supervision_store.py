@@ -42,6 +42,7 @@ from supervision.states import (
     step,
     tick,
 )
+from vigie.auth.principal import Principal, apply_scope
 from vigie.clock import as_utc
 from vigie.errors import VigieError
 from vigie.models import (
@@ -60,6 +61,7 @@ __all__ = [
     "append_events",
     "apply_result",
     "apply_tick",
+    "events_after",
     "incident_from_row",
     "load_state",
     "purge_observations",
@@ -299,6 +301,22 @@ def append_events(
         )
     session.flush()
     return list(range(first, last + 1))
+
+
+def events_after(
+    session: Session, after: int, *, principal: Principal | None = None, limit: int = 1000
+) -> list[SupervisionEvent]:
+    """Events numbered above ``after``, in order, within the principal's scope: what a live
+    client reconnecting with its last sequence number missed."""
+    statement = (
+        select(SupervisionEvent)
+        .where(SupervisionEvent.seq > after)
+        .order_by(SupervisionEvent.seq)
+        .limit(limit)
+    )
+    if principal is not None:
+        statement = apply_scope(statement, principal, SupervisionEvent.commune_code)
+    return list(session.scalars(statement))
 
 
 def state_spans(session: Session, camera_ids: Iterable[str], *, end: datetime) -> list[StateSpan]:

@@ -18,6 +18,8 @@ from supervision.states import CameraState, MaintenanceWindow, Policy, step, tic
 from tests.vigie.conftest import seed
 from tests.vigie.supervision_data import STEP, T0, add_cameras, down, full, ok, outage
 from vigie import db
+from vigie.auth.principal import Principal
+from vigie.auth.roles import Role
 from vigie.models import (
     CameraStatus,
     IncidentRow,
@@ -30,6 +32,7 @@ from vigie.supervision_store import (
     UnknownCameraError,
     apply_result,
     apply_tick,
+    events_after,
     incident_from_row,
     load_state,
     purge_observations,
@@ -272,3 +275,24 @@ def test_two_workers_on_one_camera_are_serialised(postgres_url: str) -> None:
         assert state.pending == {Cause.UNREACHABLE: 2}  # both failures counted
         assert count(session, Observation) == 3  # the first check (camera UP), both failures
     engine.dispose()
+
+
+def test_events_after_a_sequence_number_in_scope(session: Session) -> None:
+    for camera_id in ("cam-a1", "cam-b1"):
+        for result in outage(camera_id, T0, failures=3, recoveries=0):
+            apply_result(session, camera_id, result, POLICY, result.time)
+    session.commit()
+    everything = events_after(session, 0)
+    # UNKNOWN -> DOWN: state_changed then incident_opened, for each camera in turn
+    assert [(e.seq, e.camera_id) for e in everything] == [
+        (1, "cam-a1"),
+        (2, "cam-a1"),
+        (3, "cam-b1"),
+        (4, "cam-b1"),
+    ]
+    assert [e.seq for e in events_after(session, 2)] == [3, 4]
+    assert [e.seq for e in events_after(session, 0, limit=1)] == [1]
+    mairie = Principal(
+        kind="user", id=1, name="m", role=Role.COMMUNE, communes=frozenset({"27056"})
+    )
+    assert [e.seq for e in events_after(session, 0, principal=mairie)] == [1, 2]
