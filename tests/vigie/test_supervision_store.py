@@ -296,3 +296,15 @@ def test_events_after_a_sequence_number_in_scope(session: Session) -> None:
         kind="user", id=1, name="m", role=Role.COMMUNE, communes=frozenset({"27056"})
     )
     assert [e.seq for e in events_after(session, 0, principal=mairie)] == [1, 2]
+
+
+def test_a_tick_repeated_at_the_same_time_writes_nothing(session: Session) -> None:
+    apply_result(session, "cam-a1", ok("cam-a1", T0), POLICY, T0)
+    session.commit()
+    silent = T0 + POLICY.silence + STEP  # nobody checked it: UNKNOWN, the supervisor's fault
+    events = apply_tick(session, "cam-a1", POLICY, silent)
+    assert [e.to_dict()["state"] for e in events] == ["unknown"]
+    session.commit()
+    before = count(session, SupervisionEvent)
+    assert apply_tick(session, "cam-a1", POLICY, silent) == []
+    assert count(session, SupervisionEvent) == before
