@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vigie import __version__, security_cli
+from vigie.cli_cameras import cameras_app
 from vigie.cli_estimate import estimate
 from vigie.cli_simulate import simulate
 from vigie.errors import USER_ERRORS
@@ -41,6 +42,7 @@ db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help
 sample_app = typer.Typer(help="Generate sample planning layers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
+app.add_typer(cameras_app, name="cameras")
 app.command()(estimate)
 app.command()(simulate)
 for _name, _typer in security_cli.APPS.items():  # users, tokens, audit, keys

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -158,3 +159,115 @@ class Camera(Base):
     model: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- supervision: saved states, history, incidents, maintenance, events (README: Supervision
+# data and API). Pictures are never stored here.
+
+
+class CameraStatus(Base):
+    """One camera's saved ``supervision.states.CameraState`` and its latest observation."""
+
+    __tablename__ = "camera_status"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    saved: Mapped[dict] = mapped_column(JSON)
+    """``CameraState.to_dict()``: what a restart resumes from."""
+    last_observation: Mapped[dict | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Observation(Base):
+    """One check result as received (purged after ``observation_retention_days``)."""
+
+    __tablename__ = "observations"
+    __table_args__ = (Index("ix_observations_camera_at", "camera_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    reachable: Mapped[bool] = mapped_column(Boolean)
+    data: Mapped[dict] = mapped_column(JSON)
+
+
+class StateChange(Base):
+    """The state history: one row per ``StateChanged`` event, read back for availability."""
+
+    __tablename__ = "state_changes"
+    __table_args__ = (Index("ix_state_changes_camera_at", "camera_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    previous: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    causes: Mapped[list[str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(16))
+
+
+class IncidentRow(Base):
+    """One incident, folded from its events by ``supervision.incidents.record_event``."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    close_reason: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    causes: Mapped[list[str]] = mapped_column(JSON)
+    seen_causes: Mapped[list[str]] = mapped_column(JSON)
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class MaintenanceWindowRow(Base):
+    """A scheduled intervention on one camera, ``[start, end)``: MAINTENANCE, no incident."""
+
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SupervisionEvent(Base):
+    """What the live stream replays: each state and incident change, numbered by ``seq``.
+
+    ``seq`` comes from ``event_head``, whose row lock is held until commit: numbers are gapless
+    and committed in order, so a client resuming after ``seq`` misses nothing.
+    """
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    commune_code: Mapped[str] = mapped_column(String(5))
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JSON)
+
+
+class EventHead(Base):
+    """The single row holding the last sequence number handed out."""
+
+    __tablename__ = "event_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(
         default=3 * 365, ge=30, description="Audit rows older than this are purged."
     )
+    observation_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Check results older than this are purged (states and incidents are kept).",
+    )
     tls_cert: Path | None = Field(default=None, description="TLS certificate (PEM) for serve.")
     tls_key: Path | None = Field(default=None, description="TLS private key (PEM) for serve.")
 

@@ -29,6 +29,10 @@ ALL = frozenset(Role)
 READERS = frozenset({Role.ADMIN, Role.ENGINEER, Role.OPERATOR, Role.GENDARMERIE, Role.COMMUNE})
 EDITORS = frozenset({Role.ADMIN, Role.OPERATOR})
 ADMIN = frozenset({Role.ADMIN})
+# Supervision (README: Supervision data and API): engineers read it, AMO does not.
+SUPERVISION_READERS = READERS
+REPORT_READERS = frozenset({Role.ADMIN, Role.ENGINEER, Role.OPERATOR, Role.COMMUNE})
+OPERATOR = frozenset({Role.OPERATOR})
 
 # The role-by-route matrix: every protected route must be here, with exactly these roles.
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
@@ -42,6 +46,15 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/cameras"): EDITORS,
     ("PATCH", "/api/v1/cameras/{camera_id}"): EDITORS,
     ("DELETE", "/api/v1/cameras/{camera_id}"): EDITORS,
+    ("GET", "/api/v1/status"): SUPERVISION_READERS,
+    ("GET", "/api/v1/status/{camera_id}"): SUPERVISION_READERS,
+    ("GET", "/api/v1/incidents"): SUPERVISION_READERS,
+    ("GET", "/api/v1/incidents/{incident_id}"): SUPERVISION_READERS,
+    ("POST", "/api/v1/incidents/{incident_id}/ack"): OPERATOR,
+    ("GET", "/api/v1/availability"): REPORT_READERS,
+    ("GET", "/api/v1/maintenance"): EDITORS,
+    ("POST", "/api/v1/maintenance"): EDITORS,
+    ("DELETE", "/api/v1/maintenance/{window_id}"): EDITORS,
 }
 
 

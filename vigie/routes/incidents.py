@@ -1,0 +1,190 @@
+"""``/api/v1/incidents``: incidents of the cameras the caller may see; operators acknowledge them.
+
+An acknowledgement says who took charge and what they do: it needs a comment, is refused on a
+closed or already acknowledged incident (409), is audited, and goes out as an event numbered like
+the state machine's, so the live stream shows it to the other operators.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from supervision.incidents import AcknowledgementError, acknowledge
+from vigie import audit
+from vigie.auth.guards import require_roles
+from vigie.auth.principal import Principal, apply_scope
+from vigie.auth.roles import Role
+from vigie.clock import as_utc, utcnow
+from vigie.deps import SessionDep
+from vigie.models import Camera, Commune, IncidentRow
+from vigie.routes.status import STATUS_READERS
+from vigie.supervision_store import append_events, incident_from_row
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["supervision"])
+
+Reader = Annotated[Principal, Depends(require_roles(*STATUS_READERS))]
+Acknowledger = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
+
+
+class IncidentView(BaseModel):
+    id: int
+    key: str
+    camera_id: str
+    commune: str
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+    state: str
+    severity: str
+    causes: list[str]
+    seen_causes: list[str]
+    flapping: bool
+    returns: int
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    comment: str | None
+
+
+class IncidentPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[IncidentView]
+
+
+class Acknowledgement(BaseModel):
+    comment: str = Field(min_length=1, max_length=2000, description="What is being done.")
+
+
+def _view(row: IncidentRow, commune: str) -> IncidentView:
+    return IncidentView(
+        id=row.id,
+        key=row.key,
+        camera_id=row.camera_id,
+        commune=commune,
+        opened_at=as_utc(row.opened_at),
+        updated_at=as_utc(row.updated_at),
+        closed_at=None if row.closed_at is None else as_utc(row.closed_at),
+        close_reason=row.close_reason,
+        state=row.state,
+        severity=row.severity,
+        causes=row.causes,
+        seen_causes=row.seen_causes,
+        flapping=row.flapping,
+        returns=row.returns,
+        acknowledged_at=None if row.acknowledged_at is None else as_utc(row.acknowledged_at),
+        acknowledged_by=row.acknowledged_by,
+        comment=row.comment,
+    )
+
+
+def _scoped(principal: Principal):
+    statement = select(IncidentRow, Camera.commune_code).join(
+        Camera, Camera.id == IncidentRow.camera_id
+    )
+    return apply_scope(statement, principal, Camera.commune_code)
+
+
+def _visible(session: Session, principal: Principal, incident_id: int, *, lock: bool = False):
+    statement = _scoped(principal).where(IncidentRow.id == incident_id)
+    if lock:
+        statement = statement.with_for_update(of=IncidentRow)
+    found = session.execute(statement).first()
+    if found is None:
+        raise HTTPException(404, f"no incident {incident_id}")
+    return found
+
+
+@router.get("", response_model=IncidentPage)
+def list_incidents(
+    principal: Reader,
+    session: SessionDep,
+    *,
+    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    camera: Annotated[list[str] | None, Query(description="Only these cameras.")] = None,
+    commune: Annotated[list[str] | None, Query(description="Only these INSEE codes.")] = None,
+    epci: Annotated[list[str] | None, Query(description="Only these EPCI SIRENs.")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="Open at or after this.")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Opened before this.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> IncidentPage:
+    """Incidents, newest first; ``since``/``until`` keep those that overlap the period."""
+    statement = _scoped(principal)
+    if status == "open":
+        statement = statement.where(IncidentRow.closed_at.is_(None))
+    elif status == "closed":
+        statement = statement.where(IncidentRow.closed_at.is_not(None))
+    if camera:
+        statement = statement.where(IncidentRow.camera_id.in_(camera))
+    if commune:
+        statement = statement.where(Camera.commune_code.in_(commune))
+    if epci:
+        in_epci = select(Commune.code).where(Commune.epci_siren.in_(epci))
+        statement = statement.where(Camera.commune_code.in_(in_epci))
+    if since is not None:
+        statement = statement.where(
+            or_(IncidentRow.closed_at.is_(None), IncidentRow.closed_at >= since)
+        )
+    if until is not None:
+        statement = statement.where(IncidentRow.opened_at < until)
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    page = session.execute(
+        statement.order_by(IncidentRow.opened_at.desc(), IncidentRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return IncidentPage(
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[_view(row, commune_code) for row, commune_code in page],
+    )
+
+
+@router.get("/{incident_id}", response_model=IncidentView)
+def read_incident(principal: Reader, session: SessionDep, incident_id: int) -> IncidentView:
+    row, commune = _visible(session, principal, incident_id)
+    return _view(row, commune)
+
+
+@router.post("/{incident_id}/ack", response_model=IncidentView)
+def acknowledge_incident(
+    principal: Acknowledger, session: SessionDep, incident_id: int, body: Acknowledgement
+) -> IncidentView:
+    """Take charge of an open incident: who, when and what is being done."""
+    row, commune = _visible(session, principal, incident_id, lock=True)
+    now = utcnow()
+    try:
+        acknowledged = acknowledge(
+            incident_from_row(row), by=principal.actor, comment=body.comment, at=now
+        )
+    except AcknowledgementError as err:
+        raise HTTPException(409, str(err)) from err
+    row.acknowledged_at = acknowledged.acknowledged_at
+    row.acknowledged_by = acknowledged.acknowledged_by
+    row.comment = acknowledged.comment
+    payload = {
+        "type": "incident_acknowledged",
+        "at": now.isoformat(),
+        "incident": acknowledged.to_dict(),
+    }
+    append_events(session, [(row.camera_id, commune, now, payload)])
+    audit.record(
+        session,
+        actor=principal.actor,
+        role=principal.role,
+        ip=principal.ip,
+        action="incident.ack",
+        object_type="incident",
+        object_id=row.key,
+        detail={"camera": row.camera_id, "comment": acknowledged.comment},
+    )
+    return _view(row, commune)

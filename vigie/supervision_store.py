@@ -1,0 +1,351 @@
+"""The supervision core's state in the database: apply a check result or a tick in one transaction.
+
+:func:`apply_result` loads a camera's saved :class:`~supervision.states.CameraState`, folds the
+result in with :func:`~supervision.states.step`, and writes, in the caller's transaction, the new
+state, the observation, the state changes, the incident rows and the numbered events. Either all
+of it commits or none of it does, so a crash between two results loses nothing and duplicates
+nothing: the next process reads the state back and the core ignores a result at or before the
+last one of its kind (a redelivery). :func:`apply_tick` does the same for the passing of time.
+
+The camera's inventory row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has one
+writer at a time) so two workers never fold two results into the same old state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from supervision.availability import StateSpan, spans_from_events
+from supervision.conditions import Cause, State
+from supervision.incidents import (
+    CloseReason,
+    Incident,
+    IncidentEvent,
+    Severity,
+    record_event,
+)
+from supervision.states import (
+    CameraState,
+    CheckKind,
+    CheckResult,
+    Event,
+    MaintenanceWindow,
+    Policy,
+    Reason,
+    StateChanged,
+    step,
+    tick,
+)
+from vigie.auth.principal import Principal, apply_scope
+from vigie.clock import as_utc
+from vigie.errors import VigieError
+from vigie.models import (
+    Camera,
+    CameraStatus,
+    EventHead,
+    IncidentRow,
+    MaintenanceWindowRow,
+    Observation,
+    StateChange,
+    SupervisionEvent,
+)
+
+__all__ = [
+    "UnknownCameraError",
+    "append_events",
+    "apply_result",
+    "apply_tick",
+    "events_after",
+    "incident_from_row",
+    "load_state",
+    "purge_observations",
+    "state_spans",
+]
+
+
+class UnknownCameraError(VigieError):
+    """A result or tick names a camera missing from the inventory: import it first."""
+
+    http_status = 404
+
+
+def load_state(session: Session, camera_id: str) -> CameraState:
+    """The camera's saved state, or a fresh UNKNOWN one if it was never checked."""
+    row = session.get(CameraStatus, camera_id)
+    return CameraState(camera_id=camera_id) if row is None else CameraState.from_dict(row.saved)
+
+
+def apply_result(
+    session: Session, camera_id: str, result: CheckResult, policy: Policy, now: datetime
+) -> list[Event]:
+    """Fold ``result`` into the camera's saved state and store everything it changed.
+
+    The stored maintenance windows of the camera are added to ``policy``. Returns the events
+    written (none for a redelivered result, which writes nothing). Does not commit: the caller's
+    transaction holds the whole step.
+    """
+    commune, state = _locked(session, camera_id)
+    new_state, events = step(state, result, _with_windows(session, camera_id, policy))
+    if new_state is state:
+        return []
+    observation = _observation_dict(result)
+    if result.kind is not CheckKind.LIVENESS or not result.reachable or events:
+        # A liveness check that succeeds and changes nothing (most of them: one per camera every
+        # 30 s) only updates the latest observation; history rows would be millions a day.
+        session.add(
+            Observation(
+                camera_id=camera_id,
+                kind=result.kind.value,
+                at=result.time,
+                reachable=result.reachable,
+                data=observation,
+            )
+        )
+    _save(session, new_state, now, last_observation=observation)
+    _store_events(session, commune, events)
+    return events
+
+
+def apply_tick(session: Session, camera_id: str, policy: Policy, now: datetime) -> list[Event]:
+    """Let time pass for one camera (maintenance windows, silence, quiet periods), stored."""
+    commune, state = _locked(session, camera_id)
+    new_state, events = tick(state, now, _with_windows(session, camera_id, policy))
+    if new_state == state:
+        return []
+    _save(session, new_state, now)
+    _store_events(session, commune, events)
+    return events
+
+
+def _locked(session: Session, camera_id: str) -> tuple[str, CameraState]:
+    """The camera's commune and saved state, its inventory row locked until the transaction ends.
+
+    The ``cameras`` row is the one locked (``camera_status`` may not exist yet). The state is read
+    by a second statement, after the lock is granted: in PostgreSQL's READ COMMITTED a joined,
+    unlocked row would come from the snapshot taken before waiting, i.e. be stale.
+    """
+    commune = session.scalar(
+        select(Camera.commune_code).where(Camera.id == camera_id).with_for_update()
+    )
+    if commune is None:
+        raise UnknownCameraError(
+            f"camera {camera_id}: not in the inventory; add it first (POST /api/v1/cameras)"
+        )
+    status = session.scalar(
+        select(CameraStatus)
+        .where(CameraStatus.camera_id == camera_id)
+        .execution_options(populate_existing=True)
+    )
+    state = (
+        CameraState(camera_id=camera_id) if status is None else CameraState.from_dict(status.saved)
+    )
+    return commune, state
+
+
+def _with_windows(session: Session, camera_id: str, policy: Policy) -> Policy:
+    rows = session.scalars(
+        select(MaintenanceWindowRow).where(MaintenanceWindowRow.camera_id == camera_id)
+    )
+    stored = tuple(
+        MaintenanceWindow(start=as_utc(r.start), end=as_utc(r.end), reason=r.reason) for r in rows
+    )
+    return replace(policy, maintenance=policy.maintenance + stored) if stored else policy
+
+
+def _observation_dict(result: CheckResult) -> dict[str, Any]:
+    """The result as JSON: what the camera detail shows as its latest checks."""
+    return {
+        "kind": result.kind.value,
+        "time": result.time.isoformat(),
+        "reachable": result.reachable,
+        "error": None if result.error is None else result.error.value,
+        "clock_offset_s": result.clock_offset_s,
+        "auth_failed": result.auth_failed,
+        "picture_problems": (
+            None if result.picture_problems is None else sorted(result.picture_problems)
+        ),
+        "frame_rate": result.frame_rate,
+        "resolution": None if result.resolution is None else list(result.resolution),
+        "expected_resolution": (
+            None if result.expected_resolution is None else list(result.expected_resolution)
+        ),
+    }
+
+
+def _save(
+    session: Session,
+    state: CameraState,
+    now: datetime,
+    *,
+    last_observation: dict[str, Any] | None = None,
+) -> None:
+    row = session.get(CameraStatus, state.camera_id)
+    if row is None:
+        row = CameraStatus(camera_id=state.camera_id)
+        session.add(row)
+    row.state = state.state.value
+    row.since = state.since
+    row.saved = state.to_dict()
+    row.updated_at = now
+    if last_observation is not None:
+        row.last_observation = last_observation
+
+
+def _store_events(session: Session, commune: str, events: Sequence[Event]) -> None:
+    for event in events:
+        if isinstance(event, StateChanged):
+            session.add(
+                StateChange(
+                    camera_id=event.camera_id,
+                    at=event.at,
+                    previous=event.previous.value,
+                    state=event.state.value,
+                    causes=sorted(c.value for c in event.causes),
+                    reason=event.reason.value,
+                )
+            )
+        else:
+            _fold_incident(session, event)
+    append_events(
+        session,
+        [(e.camera_id, commune, e.at, e.to_dict()) for e in events],
+    )
+
+
+def _fold_incident(session: Session, event: IncidentEvent) -> None:
+    # Locked: an operator's acknowledgement committed meanwhile is read, not overwritten.
+    # populate_existing: sessions keep objects across commits (expire_on_commit=False).
+    row = session.scalar(
+        select(IncidentRow)
+        .where(IncidentRow.key == event.incident.key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    stored = None if row is None else incident_from_row(row)
+    incident = record_event(stored, event)
+    if row is None:
+        row = IncidentRow(key=incident.key, camera_id=incident.camera_id)
+        session.add(row)
+    row.opened_at = incident.opened_at
+    row.updated_at = incident.updated_at
+    row.closed_at = incident.closed_at
+    row.close_reason = None if incident.close_reason is None else incident.close_reason.value
+    row.state = incident.state.value
+    row.severity = incident.severity.value
+    row.causes = sorted(c.value for c in incident.causes)
+    row.seen_causes = sorted(c.value for c in incident.seen_causes)
+    row.flapping = incident.flapping
+    row.returns = incident.returns
+    row.acknowledged_at = incident.acknowledged_at
+    row.acknowledged_by = incident.acknowledged_by
+    row.comment = incident.comment
+    session.flush()
+
+
+def incident_from_row(row: IncidentRow) -> Incident:
+    """The core's record of a stored incident (to fold an event or acknowledge it)."""
+    return Incident(
+        key=row.key,
+        camera_id=row.camera_id,
+        opened_at=as_utc(row.opened_at),
+        updated_at=as_utc(row.updated_at),
+        state=State(row.state),
+        causes=frozenset(Cause(c) for c in row.causes),
+        seen_causes=frozenset(Cause(c) for c in row.seen_causes),
+        severity=Severity(row.severity),
+        flapping=row.flapping,
+        returns=row.returns,
+        closed_at=None if row.closed_at is None else as_utc(row.closed_at),
+        close_reason=None if row.close_reason is None else CloseReason(row.close_reason),
+        acknowledged_at=None if row.acknowledged_at is None else as_utc(row.acknowledged_at),
+        acknowledged_by=row.acknowledged_by,
+        comment=row.comment,
+    )
+
+
+def append_events(
+    session: Session, events: Iterable[tuple[str, str, datetime, dict[str, Any]]]
+) -> list[int]:
+    """Number and store events ``(camera_id, commune, at, payload)``; returns their ``seq``.
+
+    The numbers are reserved by updating the single ``event_head`` row, whose lock is held until
+    the transaction ends: another writer waits, so sequence numbers commit in increasing order
+    without gaps, and a reader resuming after ``seq`` can never skip one committed later.
+    """
+    events = list(events)
+    if not events:
+        return []
+    last = session.execute(
+        update(EventHead)
+        .where(EventHead.id == 1)
+        .values(last_seq=EventHead.last_seq + len(events))
+        .returning(EventHead.last_seq)
+    ).scalar_one()
+    first = last - len(events) + 1
+    for seq, (camera_id, commune, at, payload) in enumerate(events, start=first):
+        session.add(
+            SupervisionEvent(
+                seq=seq,
+                at=at,
+                camera_id=camera_id,
+                commune_code=commune,
+                type=str(payload["type"]),
+                payload={"seq": seq, **payload},
+            )
+        )
+    session.flush()
+    return list(range(first, last + 1))
+
+
+def events_after(
+    session: Session, after: int, *, principal: Principal | None = None, limit: int = 1000
+) -> list[SupervisionEvent]:
+    """Events numbered above ``after``, in order, within the principal's scope: what a live
+    client reconnecting with its last sequence number missed."""
+    statement = (
+        select(SupervisionEvent)
+        .where(SupervisionEvent.seq > after)
+        .order_by(SupervisionEvent.seq)
+        .limit(limit)
+    )
+    if principal is not None:
+        statement = apply_scope(statement, principal, SupervisionEvent.commune_code)
+    return list(session.scalars(statement))
+
+
+def state_spans(session: Session, camera_ids: Iterable[str], *, end: datetime) -> list[StateSpan]:
+    """The stored state history of ``camera_ids`` up to ``end``, as availability spans."""
+    ids = sorted(set(camera_ids))
+    spans: list[StateSpan] = []
+    # Chunked: PostgreSQL and SQLite both cap the number of bound parameters.
+    for index in range(0, len(ids), 500):
+        rows = session.scalars(
+            select(StateChange)
+            .where(StateChange.camera_id.in_(ids[index : index + 500]), StateChange.at < end)
+            .order_by(StateChange.camera_id, StateChange.at, StateChange.id)
+        )
+        spans += spans_from_events(
+            StateChanged(
+                camera_id=row.camera_id,
+                at=as_utc(row.at),
+                previous=State(row.previous),
+                state=State(row.state),
+                causes=frozenset(Cause(c) for c in row.causes),
+                reason=Reason(row.reason),
+            )
+            for row in rows
+        )
+    return spans
+
+
+def purge_observations(session: Session, *, now: datetime, retention: timedelta) -> int:
+    """Delete observations older than ``retention``; the latest one per camera stays in
+    ``camera_status``. Returns how many rows went."""
+    result = session.execute(delete(Observation).where(Observation.at < now - retention))
+    return result.rowcount or 0
