@@ -275,6 +275,10 @@ class Scheduler:
 
     # --- the loop --------------------------------------------------------------------------
 
+    def reset_lag(self) -> None:
+        """Forget the lags measured so far (e.g. after start-up, or per metrics window)."""
+        self._lags.clear()
+
     def _plan_first(self, job: _Job, now: float) -> None:
         """First due time: the next instant at the job's phase (fixed rate from the origin)."""
         phase = phase_of(job.camera_id, job.kind, job.interval)
