@@ -16,7 +16,8 @@ Anything else (a ``TypeError`` in our code, a bug in ``assess``, an invalid ``Ch
 propagates: the scheduler logs it as the supervisor's own failure and hands no result, so a
 bug never shows as a camera DOWN.
 
-The RTSP stream check (frame rate, resolution measured on the stream) is not here yet.
+The RTSP stream check (frame rate, resolution read from the stream) is ``supervision.stream``'s;
+it blocks, so the scheduler runs it with ``asyncio.to_thread``.
 """
 
 from __future__ import annotations

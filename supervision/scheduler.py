@@ -63,11 +63,12 @@ Check = Callable[[], Awaitable[CheckResult]]
 Deliver = Callable[[CheckResult], Awaitable[None]]
 """Where results go: the caller applies ``step`` and stores."""
 
-DEFAULT_INTERVALS = {CheckKind.LIVENESS: 30.0, CheckKind.FULL: 300.0}
-"""Seconds between two checks of one camera (issue 7)."""
-DEFAULT_TIMEOUTS = {CheckKind.LIVENESS: 10.0, CheckKind.FULL: 60.0}
+DEFAULT_INTERVALS = {CheckKind.LIVENESS: 30.0, CheckKind.FULL: 300.0, CheckKind.STREAM: 300.0}
+"""Seconds between two checks of one camera (issue 7; the stream check's is ours)."""
+DEFAULT_TIMEOUTS = {CheckKind.LIVENESS: 10.0, CheckKind.FULL: 60.0, CheckKind.STREAM: 20.0}
 """Seconds a whole check may take. The client bounds each call (5 s by default); a full check
-makes about seven calls, so its bound is the total's backstop."""
+makes about seven calls, so its bound is the total's backstop. The stream check bounds its own
+steps (about 16 s in all) in a worker thread, which a timeout cannot stop: 20 s leaves it room."""
 
 LAG_SAMPLES = 20_000
 """Lags kept for the percentiles: several intervals of 5,000 cameras' liveness checks."""
@@ -163,8 +164,8 @@ class Scheduler:
     ) -> None:
         """Check ``camera_id`` with ``check`` every ``interval`` s (replaces the same kind)."""
         kind = CheckKind(kind)
-        interval = DEFAULT_INTERVALS.get(kind, 300.0) if interval is None else interval
-        timeout = DEFAULT_TIMEOUTS.get(kind, 60.0) if timeout is None else timeout
+        interval = DEFAULT_INTERVALS[kind] if interval is None else interval
+        timeout = DEFAULT_TIMEOUTS[kind] if timeout is None else timeout
         if not (math.isfinite(interval) and interval > 0):
             raise ValueError(f"camera {camera_id}: {kind} interval must be > 0 s (got {interval})")
         if not (math.isfinite(timeout) and timeout > 0):
