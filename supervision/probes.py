@@ -1,0 +1,260 @@
+"""Probes: one check of one camera over ONVIF, reported as a `CheckResult`.
+
+Two checks, each cheap enough for its interval:
+
+- :func:`liveness_check` (every 30 s by default): one unauthenticated GetSystemDateAndTime,
+  which proves the camera answers ONVIF and gives its clock offset.
+- :func:`full_check` (every 5 min): the clock again (it also signs the token), authentication
+  (GetDeviceInformation), the profiles, the stream and snapshot URIs of the main profile, the
+  snapshot itself, its picture health through an ``assess`` callable (the contract of
+  ``supervision.imaging.assess``) and the main profile's resolution against the catalogue's.
+
+A camera's fault never raises: :mod:`cameras.client` turns every failure of the camera into a
+:class:`~cameras.errors.CameraError`, and only those are caught here and mapped to the result
+(unreachable with its :class:`~supervision.states.ErrorKind`, or an authentication failure).
+Anything else (a ``TypeError`` in our code, a bug in ``assess``, an invalid ``CheckResult``)
+propagates: the scheduler logs it as the supervisor's own failure and hands no result, so a
+bug never shows as a camera DOWN.
+
+The RTSP stream check (frame rate, resolution read from the stream) is ``supervision.stream``'s;
+it blocks, so the scheduler runs it with ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import aiohttp
+import cv2
+import httpx
+import numpy as np
+
+from cameras.client import Camera, OnvifClient
+from cameras.errors import CameraAuthFailed, CameraError, CameraProtocolError, CameraUnreachable
+from cameras.models import CameraAddress, Profile
+from supervision.states import CheckKind, CheckResult, ErrorKind
+
+__all__ = [
+    "Assess",
+    "CameraProbe",
+    "FullCheck",
+    "ImageReportLike",
+    "error_kind",
+    "full_check",
+    "liveness_check",
+]
+
+
+class ImageReportLike(Protocol):
+    """What the probes read of ``supervision.imaging.ImageReport``."""
+
+    @property
+    def problems(self) -> frozenset[str]: ...
+
+
+Assess = Callable[..., ImageReportLike]
+"""``assess(image, reference=None, previous=None) -> ImageReport`` (ARCHITECTURE.md); the image
+is the decoded snapshot, a BGR ``uint8`` array (H x W x 3)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FullCheck:
+    """A full check's result, and the decoded snapshot for the caller to keep as ``previous``.
+
+    ``picture`` is ``None`` when no snapshot was decoded; ``healthy`` says whether ``assess``
+    found no problem in it (the caller may then learn it as the reference).
+    """
+
+    result: CheckResult
+    picture: np.ndarray | None = None
+    healthy: bool = False
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def error_kind(error: CameraUnreachable | CameraError) -> ErrorKind:
+    """Why the camera could not be used, from the library error the client chained.
+
+    :class:`CameraUnreachable` keeps the original failure as ``__cause__``: a timeout, a refused
+    connection, a TLS failure; anything else unreachable (reset, no route, DNS) is
+    ``UNREACHABLE``. Every other :class:`CameraError` but an authentication failure means the
+    camera answered, but not as an ONVIF device does: ``PROTOCOL``.
+    """
+    if not isinstance(error, CameraUnreachable):
+        return ErrorKind.PROTOCOL
+    cause: BaseException | None = error.__cause__
+    seen = 0
+    while cause is not None and seen < 8:  # walk the chain (aiohttp and httpx wrap OSError)
+        if isinstance(cause, TimeoutError | httpx.TimeoutException | aiohttp.ServerTimeoutError):
+            return ErrorKind.TIMEOUT
+        if isinstance(cause, ssl.SSLError | aiohttp.ClientSSLError):
+            return ErrorKind.TLS
+        if isinstance(cause, ConnectionRefusedError):
+            return ErrorKind.REFUSED
+        if isinstance(cause, aiohttp.ClientConnectorError) and isinstance(
+            cause.os_error, ConnectionRefusedError
+        ):
+            return ErrorKind.REFUSED
+        cause = cause.__cause__ or cause.__context__
+        seen += 1
+    return ErrorKind.UNREACHABLE
+
+
+def _unreachable(camera_id: str, kind: CheckKind, error: CameraError) -> CheckResult:
+    return CheckResult(
+        camera_id=camera_id, kind=kind, time=_now(), reachable=False, error=error_kind(error)
+    )
+
+
+async def liveness_check(camera: Camera, camera_id: str) -> CheckResult:
+    """Reachability and clock offset: one unauthenticated GetSystemDateAndTime."""
+    try:
+        clock = await camera.get_system_date_and_time()
+    except CameraError as error:
+        return _unreachable(camera_id, CheckKind.LIVENESS, error)
+    return CheckResult(
+        camera_id=camera_id,
+        kind=CheckKind.LIVENESS,
+        time=_now(),
+        reachable=True,
+        clock_offset_s=clock.offset_s,
+    )
+
+
+def decode_snapshot(content: bytes) -> np.ndarray | None:
+    """The JPEG as a BGR array, or ``None`` if it does not decode (the camera's fault)."""
+    picture = cv2.imdecode(np.frombuffer(content, dtype=np.uint8), cv2.IMREAD_COLOR)
+    return picture if picture is not None and picture.size else None
+
+
+def _main_profile(profiles: list[Profile]) -> Profile | None:
+    """The profile to judge: the first one, which ONVIF cameras make the main stream."""
+    return profiles[0] if profiles else None
+
+
+async def full_check(
+    camera: Camera,
+    camera_id: str,
+    *,
+    assess: Assess,
+    reference: np.ndarray | None = None,
+    previous: np.ndarray | None = None,
+    expected_resolution: tuple[int, int] | None = None,
+) -> FullCheck:
+    """Authentication, profiles, URIs, snapshot, picture health and resolution.
+
+    ``reference`` and ``previous`` are the camera's learned reference picture and its last
+    snapshot, kept by the caller (see :class:`CameraProbe`); ``expected_resolution`` is the
+    catalogue's ``CameraModel.frame_size``, compared with the main profile's encoder resolution.
+    """
+    kind = CheckKind.FULL
+    observed: dict[str, Any] = {"expected_resolution": expected_resolution}
+    try:
+        clock = await camera.get_system_date_and_time()
+        observed["clock_offset_s"] = clock.offset_s
+        try:
+            await camera.get_device_information()
+        except CameraAuthFailed:
+            return FullCheck(_reached(camera_id, observed, auth_failed=True))
+        profile = _main_profile(await camera.get_profiles())
+        if profile is None:
+            raise CameraProtocolError(f"{camera.address.where}: GetProfiles: no media profile")
+        if profile.width and profile.height:
+            observed["resolution"] = (profile.width, profile.height)
+        await camera.get_stream_uri(profile.token)
+        snapshot_uri = await camera.get_snapshot_uri(profile.token)
+        try:
+            snapshot = await camera.get_snapshot(snapshot_uri.uri)
+        except CameraAuthFailed:
+            # ONVIF took the credentials but the snapshot's HTTP authentication did not: the
+            # centre gets no picture, which is what an authentication failure means for it.
+            return FullCheck(_reached(camera_id, observed, auth_failed=True))
+    except CameraError as error:
+        return FullCheck(_unreachable(camera_id, kind, error))
+    picture = decode_snapshot(snapshot.content)
+    if picture is None:
+        return FullCheck(
+            CheckResult(
+                camera_id=camera_id,
+                kind=kind,
+                time=_now(),
+                reachable=False,
+                error=ErrorKind.PROTOCOL,
+            )
+        )
+    # Not guarded: an exception in assess is our bug (or imaging's), not the camera's fault.
+    report = assess(picture, reference=reference, previous=previous)
+    problems = frozenset(report.problems)
+    result = _reached(camera_id, observed, auth_failed=False, picture_problems=problems)
+    return FullCheck(result, picture=picture, healthy=not problems)
+
+
+def _reached(camera_id: str, observed: dict[str, Any], **more: Any) -> CheckResult:
+    return CheckResult(
+        camera_id=camera_id,
+        kind=CheckKind.FULL,
+        time=_now(),
+        reachable=True,
+        **observed,
+        **more,
+    )
+
+
+class CameraProbe:
+    """One camera's checks, with what they remember: the reference and the previous snapshot.
+
+    The reference is learned from the first snapshot ``assess`` finds healthy;
+    :meth:`reset_reference` forgets it (an operator re-aimed the camera). Only these two
+    pictures are kept, in memory (they are personal data).
+    """
+
+    __slots__ = ("assess", "camera", "camera_id", "expected_resolution", "previous", "reference")
+
+    def __init__(
+        self,
+        onvif: OnvifClient,
+        camera_id: str,
+        address: CameraAddress,
+        *,
+        assess: Assess,
+        expected_resolution: tuple[int, int] | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self.camera = onvif.camera(address)
+        self.assess = assess
+        self.expected_resolution = expected_resolution
+        self.reference: np.ndarray | None = None
+        self.previous: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return f"CameraProbe({self.camera_id!r}, {self.camera.address.where})"
+
+    async def liveness(self) -> CheckResult:
+        """The liveness check of this camera."""
+        return await liveness_check(self.camera, self.camera_id)
+
+    async def full(self) -> CheckResult:
+        """The full check of this camera; remembers the snapshot for the next one."""
+        outcome = await full_check(
+            self.camera,
+            self.camera_id,
+            assess=self.assess,
+            reference=self.reference,
+            previous=self.previous,
+            expected_resolution=self.expected_resolution,
+        )
+        if outcome.picture is not None:
+            self.previous = outcome.picture
+            if self.reference is None and outcome.healthy:
+                self.reference = outcome.picture
+        return outcome.result
+
+    def reset_reference(self) -> None:
+        """Forget the reference picture; the next healthy snapshot becomes it."""
+        self.reference = None

@@ -1,0 +1,232 @@
+"""Probes against the real simulator: each fault gives the right CheckResult, and states follow."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import numpy as np
+import pytest
+
+from cameras.client import OnvifClient
+from cameras.errors import CameraProtocolError, CameraUnreachable
+from supervision.probes import CameraProbe, error_kind, full_check, liveness_check
+from supervision.states import (
+    CameraState,
+    Cause,
+    CheckKind,
+    CheckResult,
+    ErrorKind,
+    Policy,
+    State,
+    step,
+)
+from tests.supervision.conftest import Sim, dark_or_frozen
+
+T = TypeVar("T")
+EXPECTED = (1920, 1080)  # the recorded Bosch's main profile, as the catalogue's ptz_2mp_30x
+
+
+def with_client(sim: Sim, body: Callable[[OnvifClient], Awaitable[T]]) -> T:
+    async def main() -> T:
+        async with OnvifClient() as onvif:
+            return await body(onvif)
+
+    return asyncio.run(main())
+
+
+def liveness(sim: Sim, index: int) -> CheckResult:
+    async def body(onvif: OnvifClient) -> CheckResult:
+        return await liveness_check(onvif.camera(sim.address(index)), f"cam-{index}")
+
+    return with_client(sim, body)
+
+
+def full(sim: Sim, index: int, *, times: int = 1, expected=EXPECTED) -> list[CheckResult]:
+    async def body(onvif: OnvifClient) -> list[CheckResult]:
+        probe = CameraProbe(
+            onvif,
+            f"cam-{index}",
+            sim.address(index),
+            assess=dark_or_frozen,
+            expected_resolution=expected,
+        )
+        return [await probe.full() for _ in range(times)]
+
+    return with_client(sim, body)
+
+
+def test_healthy_camera_liveness_observes_reachability_and_clock_only(sim: Sim) -> None:
+    result = liveness(sim, 0)
+    assert result.kind is CheckKind.LIVENESS
+    assert result.camera_id == "cam-0"
+    assert result.reachable and result.error is None
+    assert abs(result.clock_offset_s) < 2  # same machine; seconds resolution of ONVIF
+    assert result.auth_failed is None and result.picture_problems is None
+    assert result.resolution is None and result.expected_resolution is None
+
+
+def test_healthy_camera_full_check_observes_everything(sim: Sim) -> None:
+    [result] = full(sim, 0)
+    assert result.kind is CheckKind.FULL
+    assert result.reachable and result.error is None
+    assert result.auth_failed is False
+    assert result.picture_problems == frozenset()
+    assert result.resolution == (1920, 1080)
+    assert result.expected_resolution == EXPECTED
+    assert abs(result.clock_offset_s) < 2
+    assert result.frame_rate is None  # the stream check is not part of it
+    assert result.observations(Policy())[Cause.WRONG_RESOLUTION] is False
+
+
+def test_wrong_resolution_is_observed_against_the_catalogue(sim: Sim) -> None:
+    [result] = full(sim, 0, expected=(2688, 1520))  # a 4 MP model streaming 1080p
+    assert result.observations(Policy())[Cause.WRONG_RESOLUTION] is True
+
+
+def test_clock_drift_is_measured_and_does_not_break_authentication(sim: Sim) -> None:
+    assert liveness(sim, 1).clock_offset_s == pytest.approx(3600, abs=2)
+    [result] = full(sim, 1)
+    assert result.clock_offset_s == pytest.approx(3600, abs=2)
+    assert result.auth_failed is False and result.picture_problems == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("index", "error"),
+    [
+        (2, ErrorKind.REFUSED),  # offline: port closed
+        (3, ErrorKind.TIMEOUT),  # hang
+        (6, ErrorKind.PROTOCOL),  # soap_fault
+        (7, ErrorKind.PROTOCOL),  # garbage
+        (8, ErrorKind.PROTOCOL),  # billion laughs
+        (9, ErrorKind.PROTOCOL),  # xxe
+        (10, ErrorKind.PROTOCOL),  # deep nesting
+        (11, ErrorKind.PROTOCOL),  # huge text
+    ],
+)
+def test_unusable_camera_is_unreachable_with_its_reason(
+    sim: Sim, index: int, error: ErrorKind
+) -> None:
+    live = liveness(sim, index)
+    [complete] = full(sim, index)
+    for result in (live, complete):
+        assert not result.reachable
+        assert result.error is error
+        assert result.clock_offset_s is None and result.auth_failed is None
+
+
+def test_slow_camera_within_its_timeout_is_reachable(sim: Sim) -> None:
+    assert liveness(sim, 4).reachable
+    [result] = full(sim, 4)
+    assert result.reachable and result.picture_problems == frozenset()
+
+
+def test_refused_credentials_are_an_authentication_failure_not_down(sim: Sim) -> None:
+    assert liveness(sim, 5).reachable  # GetSystemDateAndTime needs no credentials
+    [result] = full(sim, 5)
+    assert result.reachable and result.error is None
+    assert result.auth_failed is True
+    assert result.clock_offset_s is not None
+    assert result.picture_problems is None  # no picture was seen
+
+
+def test_wrong_password_is_an_authentication_failure(sim: Sim) -> None:
+    async def body(onvif: OnvifClient) -> CheckResult:
+        camera = onvif.camera(sim.address(20, password="not-the-password"))
+        outcome = await full_check(camera, "cam-20", assess=dark_or_frozen)
+        return outcome.result
+
+    result = with_client(sim, body)
+    assert result.reachable and result.auth_failed is True
+
+
+def test_basic_auth_snapshot_is_healthy(sim: Sim) -> None:
+    [result] = full(sim, 12)
+    assert result.auth_failed is False and result.picture_problems == frozenset()
+
+
+def test_black_picture_is_video_loss(sim: Sim) -> None:
+    [result] = full(sim, 13)
+    assert result.reachable and result.picture_problems == frozenset({"video_loss"})
+
+
+def test_frozen_picture_is_seen_from_the_previous_snapshot(sim: Sim) -> None:
+    first, second = full(sim, 14, times=2)
+    assert first.picture_problems == frozenset()  # no previous picture yet
+    assert second.picture_problems == frozenset({"frozen"})
+    healthy = full(sim, 21, times=2)
+    assert [r.picture_problems for r in healthy] == [frozenset(), frozenset()]
+
+
+def test_probe_keeps_reference_and_previous_and_reset_forgets_the_reference(sim: Sim) -> None:
+    seen: list[tuple[bool, bool]] = []
+
+    def recording(image: np.ndarray, reference=None, previous=None):
+        seen.append((reference is not None, previous is not None))
+        return dark_or_frozen(image, reference, previous)
+
+    async def body(onvif: OnvifClient) -> None:
+        probe = CameraProbe(onvif, "cam-22", sim.address(22), assess=recording)
+        await probe.full()
+        await probe.full()
+        probe.reset_reference()
+        assert probe.reference is None and probe.previous is not None
+        await probe.full()
+        assert probe.reference is not None
+
+    with_client(sim, body)
+    assert seen == [(False, False), (True, True), (False, True)]
+
+
+def test_a_bug_in_assess_is_raised_not_blamed_on_the_camera(sim: Sim) -> None:
+    def broken(image: np.ndarray, reference=None, previous=None):
+        raise ZeroDivisionError("bug in the picture check")
+
+    async def body(onvif: OnvifClient) -> None:
+        await full_check(onvif.camera(sim.address(23)), "cam-23", assess=broken)
+
+    with pytest.raises(ZeroDivisionError):
+        with_client(sim, body)
+
+
+def test_error_kind_reads_the_chained_cause() -> None:
+    def chained(error: Exception, cause: BaseException) -> Exception:
+        error.__cause__ = cause
+        return error
+
+    assert error_kind(chained(CameraUnreachable("x"), TimeoutError())) is ErrorKind.TIMEOUT
+    assert error_kind(chained(CameraUnreachable("x"), ConnectionRefusedError())) is (
+        ErrorKind.REFUSED
+    )
+    assert error_kind(chained(CameraUnreachable("x"), ConnectionResetError())) is (
+        ErrorKind.UNREACHABLE
+    )
+    assert error_kind(CameraProtocolError("x")) is ErrorKind.PROTOCOL
+
+
+def _fold(results: list[CheckResult], policy: Policy) -> list[State]:
+    state = CameraState(camera_id=results[0].camera_id)
+    states = []
+    for result in results:
+        state, _ = step(state, result, policy)
+        states.append(state.state)
+    return states
+
+
+def test_offline_camera_goes_down_after_k_liveness_checks(sim: Sim) -> None:
+    policy = Policy()
+    up = [liveness(sim, 24) for _ in range(2)]
+    down = [liveness(sim, 2) for _ in range(policy.down_after)]
+    down = [CheckResult(**{**r.__dict__, "camera_id": "cam-24"}) for r in down]
+    assert _fold(up + down, policy) == [State.UP, State.UP, State.UP, State.UP, State.DOWN]
+
+
+def test_auth_failure_and_video_loss_degrade_after_their_checks(sim: Sim) -> None:
+    policy = Policy()
+    auth = [liveness(sim, 5), *full(sim, 5, times=policy.degrade_after)]
+    assert _fold(auth, policy)[-1] is State.DEGRADED
+    black = [liveness(sim, 13), *full(sim, 13, times=policy.degrade_after)]
+    assert _fold(black, policy) == [State.UP, State.UP, State.DEGRADED]
+    drift = [liveness(sim, 1) for _ in range(policy.degrade_after)]
+    assert _fold(drift, policy) == [State.UP, State.DEGRADED]
