@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from cameras.models import CameraAddress
+from tests.simulator import running_simulator
 
 T = TypeVar("T")
 
@@ -72,44 +69,17 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
-def _scenario_yaml() -> str:
-    lines = [f"username: {USERNAME}", f"password: {PASSWORD}", "faults:"]
-    for index, rule in FAULTS.items():
-        params = ", ".join(f"{k}: {v}" for k, v in rule.items())
-        lines.append(f"  - {{cameras: {index}, {params}}}")
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture(scope="session")
 def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSimulator]:
-    folder = tmp_path_factory.mktemp("simulator")
-    scenario = folder / "scenario.yaml"
-    scenario.write_text(_scenario_yaml(), encoding="utf-8")
-    token_file = folder / "token"
     # below the ephemeral range (32768+), where outgoing connections could hold a port; apart
     # from other test runs on the machine
     base = 21000 + (os.getpid() % 110) * 100
-    vigie = Path(sys.executable).with_name("vigie")
-    process = subprocess.Popen(
-        [
-            *(str(vigie), "simulate", "--cameras", str(CAMERAS), "--port", str(base)),
-            *("--scenario", str(scenario), "--token-file", str(token_file)),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not token_file.exists() or not token_file.read_text().strip():
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"the simulator did not start:\n{output}")
-            time.sleep(0.1)
-        yield RunningSimulator(base, base + CAMERAS, token_file.read_text().strip())
-    finally:
-        process.send_signal(2)  # Ctrl-C: it must stop cleanly
-        try:
-            process.wait(timeout=15)
-        finally:
-            if process.poll() is None:
-                process.kill()
+    with running_simulator(
+        tmp_path_factory.mktemp("simulator"),
+        cameras=CAMERAS,
+        base_port=base,
+        username=USERNAME,
+        password=PASSWORD,
+        faults=FAULTS,
+    ) as token:
+        yield RunningSimulator(base, base + CAMERAS, token)

@@ -6,12 +6,8 @@ Its own port range (below the one of ``tests/cameras``) so both can run in one s
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +15,7 @@ import numpy as np
 import pytest
 
 from cameras.models import CameraAddress
+from tests.simulator import running_simulator
 
 USERNAME = "vigie"
 PASSWORD = "Sup3rvision-test"
@@ -91,43 +88,16 @@ def dark_or_frozen(
     return Report(frozenset(problems))
 
 
-def _scenario_yaml() -> str:
-    lines = [f"username: {USERNAME}", f"password: {PASSWORD}", "faults:"]
-    for index, rule in FAULTS.items():
-        params = ", ".join(f"{k}: {v}" for k, v in rule.items())
-        lines.append(f"  - {{cameras: {index}, {params}}}")
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture(scope="session")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    folder = tmp_path_factory.mktemp("supervision-simulator")
-    scenario = folder / "scenario.yaml"
-    scenario.write_text(_scenario_yaml(), encoding="utf-8")
-    token_file = folder / "token"
     # below tests/cameras' range (21000+) and the ephemeral one (32768+)
     base = 12000 + (os.getpid() % 60) * 150
-    vigie = Path(sys.executable).with_name("vigie")
-    process = subprocess.Popen(
-        [
-            *(str(vigie), "simulate", "--cameras", str(CAMERAS), "--port", str(base)),
-            *("--scenario", str(scenario), "--token-file", str(token_file)),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not token_file.exists() or not token_file.read_text().strip():
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"the simulator did not start:\n{output}")
-            time.sleep(0.1)
-        yield Sim(base, base + CAMERAS, token_file.read_text().strip())
-    finally:
-        process.send_signal(2)
-        try:
-            process.wait(timeout=15)
-        finally:
-            if process.poll() is None:
-                process.kill()
+    with running_simulator(
+        tmp_path_factory.mktemp("supervision-simulator"),
+        cameras=CAMERAS,
+        base_port=base,
+        username=USERNAME,
+        password=PASSWORD,
+        faults=FAULTS,
+    ) as token:
+        yield Sim(base, base + CAMERAS, token)
