@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 HALF_SIZE = (960, 540)
-"""(width, height) of the grey image sharpness is measured on."""
+"""(width, height) of the first, exact halving of a 1920x1080 frame."""
 WORK_SIZE = (480, 270)
 """(width, height) of the grey image the block, frozen and glare checks use."""
 SMALL_SIZE = (240, 135)
@@ -52,16 +52,16 @@ class Features:
     flat: float
     """Share of working pixels with a gradient under ``DIGITAL_FLAT``: synthetic screens, 0-1."""
     fine: float
-    """Mean absolute Laplacian of the 960x540 grey image (fine detail)."""
+    """Mean gradient of the most detailed tenth of the blocks, working scale (fine detail)."""
     coarse: float
-    """Mean gradient magnitude of the small grey image (coarse contrast)."""
+    """The same on the small image (coarse detail, twice the scale), plus 1 against division by 0."""
     noise: float
     """Sensor noise estimate at the working scale (grey levels), from the flattest blocks."""
 
     @property
     def sharpness(self) -> float:
-        """Fine detail over coarse contrast: unchanged by gain or exposure, falls with blur."""
-        return self.fine / max(self.coarse, 1e-3)
+        """Fine detail over overall contrast: unchanged by gain or exposure, falls with blur."""
+        return self.fine / (self.std + 1.0)
 
 
 def _halve_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -85,6 +85,18 @@ def _gradient(grey: np.ndarray) -> np.ndarray:
     return cv2.addWeighted(cv2.absdiff(gx, 0), 0.5, cv2.absdiff(gy, 0), 0.5, 0.0)
 
 
+def _structure(small: np.ndarray) -> np.ndarray:
+    """Local contrast of the small image: detail over its neighbourhood's spread.
+
+    What stays of a scene when light changes (gain, gamma, day/night): phase correlation on it
+    finds a camera's move whatever the exposure.
+    """
+    local = cv2.GaussianBlur(small, (0, 0), 3.0)
+    detail = small - local
+    spread = cv2.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), 6.0)) + 2.0
+    return detail / spread
+
+
 def features(image: np.ndarray) -> Features:
     """Measure a validated uint8 image (H x W grey, or H x W x 3 BGR)."""
     half = _halve_to(image, HALF_SIZE)
@@ -94,17 +106,22 @@ def features(image: np.ndarray) -> Features:
     work = _halve_to(half_f, WORK_SIZE)
     small = _halve_to(work, SMALL_SIZE)
 
-    fine = float(cv2.mean(cv2.absdiff(cv2.Laplacian(half_f, cv2.CV_32F), 0))[0])
     work_grad = _gradient(work)
     small_grad = _gradient(small)
     columns, rows = GRID
     block_texture = cv2.resize(work_grad, GRID, interpolation=cv2.INTER_AREA)
     block_mean = cv2.resize(work, GRID, interpolation=cv2.INTER_AREA)
+    small_blocks = cv2.resize(small_grad, GRID, interpolation=cv2.INTER_AREA)
+    # Sharpness from the most detailed tenth of the blocks at two scales: blur lowers the fine
+    # scale's edges more than the coarse one's, noise barely touches either (unlike a Laplacian).
+    top = GRID[0] * GRID[1] // 10
+    fine = float(np.sort(block_texture, axis=None)[-top:].mean())
+    coarse = float(np.sort(small_blocks, axis=None)[-top:].mean()) + 1.0
     # The flattest tenth of the blocks shows mostly noise: its texture estimates the noise.
     noise = float(np.percentile(block_texture, 10))
     return Features(
         grey=work,
-        edges=small_grad,
+        edges=_structure(small),
         block_texture=block_texture.reshape(rows, columns),
         block_mean=block_mean.reshape(rows, columns),
         mean=float(cv2.mean(small)[0]),
@@ -113,6 +130,6 @@ def features(image: np.ndarray) -> Features:
         saturated=float(np.count_nonzero(work >= SATURATED)) / work.size,
         flat=float(np.count_nonzero(work_grad < DIGITAL_FLAT)) / work.size,
         fine=fine,
-        coarse=float(cv2.mean(small_grad)[0]),
+        coarse=coarse,
         noise=noise,
     )

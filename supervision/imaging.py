@@ -71,7 +71,7 @@ class Thresholds:
     between live frames)..."""
     frozen_ceiling: float = 0.3
     """...but never above this (the noise estimate counts fine texture as noise)."""
-    blurred_ratio: float = 0.55
+    blurred_ratio: float = 0.75
     """blurred when sharpness falls under this share of the reference's."""
     blurred_absolute: float = 0.35
     """blurred without a reference when sharpness (fine/coarse detail) is under this."""
@@ -81,7 +81,7 @@ class Thresholds:
     """...and covered is raised when covered blocks reach this share of the detailed picture."""
     covered_absolute: float = 0.6
     """covered without a reference when this share of the blocks is flat (detail under 0.6)."""
-    displaced_shift: float = 0.025
+    displaced_shift: float = 0.035
     """displaced when the scene moved by more than this share of the picture's width or height..."""
     displaced_response: float = 0.05
     """...or when its edges match the reference's worse than this (phase-correlation peak)."""
@@ -112,7 +112,7 @@ class Reference:
     edges: np.ndarray | None = None
     """Mean edge map (``SMALL_SIZE``): the scene's structure, compared for ``displaced``."""
     block_texture: np.ndarray | None = None
-    """Mean detail per block, each frame normalised by its own 90th percentile (``GRID``)."""
+    """Mean detail per block, each frame's over its brightness (``GRID``)."""
     sharpness: float = 0.0
     """Mean sharpness (fine over coarse detail)."""
     saturated: float = 0.0
@@ -294,21 +294,38 @@ def _video_loss_score(feats: Features, thresholds: Thresholds) -> float:
 
 
 def _normalised_texture(feats: Features) -> np.ndarray:
-    """Block detail over the frame's 90th-percentile block: the scene's pattern, not its light."""
-    top = max(float(np.percentile(feats.block_texture, 90)), 1e-3)
-    return feats.block_texture.astype(np.float64) / top
+    """Block detail over the frame's brightness: the scene's pattern, not its light."""
+    return feats.block_texture.astype(np.float64) / (feats.mean + 10.0)
 
 
 def _covered_share(feats: Features, reference: Reference, thresholds: Thresholds) -> float:
     """Share of the reference's detailed blocks that lost their detail (washed-out ones excluded)."""
     assert reference.block_texture is not None
-    detailed = reference.block_texture >= 0.2
-    if not detailed.any():
-        return 0.0
+    detailed = reference.block_texture >= 0.25 * np.percentile(reference.block_texture, 90)
     now = _normalised_texture(feats)
     lost = (now < thresholds.covered_ratio * reference.block_texture) & detailed
     lost &= feats.block_mean < SATURATED
-    return float(np.count_nonzero(lost)) / float(np.count_nonzero(detailed))
+    return float(np.count_nonzero(lost)) / max(float(np.count_nonzero(detailed)), 1.0)
+
+
+def _verdict(scores: Mapping[str, float], values: Mapping[str, float]) -> set[str]:
+    """The problems to report: crossed thresholds, less what a more severe problem explains."""
+    crossed = {name for name, score in scores.items() if score >= 1.0}
+    if "video_loss" in crossed:
+        return {"video_loss"}
+    found = crossed & {"frozen"}
+    moved = "displaced" in crossed and values.get("shift_score", 0.0) >= 1.0
+    # Trust the shift over covered, blurred and glare only on a clear phase-correlation peak.
+    if moved and values.get("response_score", 0.0) < 0.5:
+        # The scene is recognised but elsewhere: the camera turned. Its blocks no longer line up
+        # with the reference's, so covered and blurred cannot be told apart from the move.
+        return found | {"displaced"}
+    found |= crossed & {"glare", "covered"}
+    if not found & {"glare", "covered"}:
+        found |= crossed & {"blurred"}
+        if "blurred" not in crossed:
+            found |= crossed & {"displaced"}
+    return found
 
 
 def assess(
@@ -360,10 +377,10 @@ def assess(
         (dx, dy), response = cv2.phaseCorrelate(reference.edges, feats.edges, _WINDOW)
         shift = max(abs(dx) / SMALL_SIZE[0], abs(dy) / SMALL_SIZE[1])
         values.update(covered=covered, shift=shift, response=float(response))
-        scores["displaced"] = max(
-            _score(shift, thresholds.displaced_shift, above=True),
-            _score(float(response), thresholds.displaced_response, above=False),
-        )
+        shift_score = _score(shift, thresholds.displaced_shift, above=True)
+        response_score = _score(float(response), thresholds.displaced_response, above=False)
+        scores["displaced"] = max(shift_score, response_score)
+        values.update(shift_score=shift_score, response_score=response_score)
     else:
         scores["glare"] = _score(feats.saturated, thresholds.glare_absolute, above=True)
         flat_blocks = feats.block_texture < 0.6
@@ -374,15 +391,9 @@ def assess(
         scores["blurred"] = _score(feats.sharpness, thresholds.blurred_absolute, above=False)
         unjudged.add("displaced")
 
-    crossed = {name for name, score in scores.items() if score >= 1.0}
-    if "video_loss" in crossed:
-        found = {"video_loss"}
-    else:
-        found = crossed & {"frozen", "glare", "covered"}
-        if not found & {"glare", "covered"}:
-            found |= crossed & {"blurred"}
-            if "blurred" not in crossed:
-                found |= crossed & {"displaced"}
+    found = _verdict(scores, values)
+    values.pop("shift_score", None)
+    values.pop("response_score", None)
     measurements = Measurements(
         mean=feats.mean,
         std=feats.std,
