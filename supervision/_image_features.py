@@ -38,7 +38,8 @@ class Features:
     edges: np.ndarray
     """Gradient magnitude of the small grey image, float32, ``SMALL_SIZE``: structure, not light."""
     block_texture: np.ndarray
-    """Mean gradient magnitude per block (``GRID``, rows x columns), grey levels per pixel."""
+    """Mean gradient magnitude per block (``GRID``, rows x columns) of the small image: detail
+    at a scale where sensor noise is averaged away."""
     block_mean: np.ndarray
     """Mean grey level per block (``GRID``)."""
     mean: float
@@ -109,20 +110,20 @@ def features(image: np.ndarray) -> Features:
     work_grad = _gradient(work)
     small_grad = _gradient(small)
     columns, rows = GRID
-    block_texture = cv2.resize(work_grad, GRID, interpolation=cv2.INTER_AREA)
+    work_blocks = cv2.resize(work_grad, GRID, interpolation=cv2.INTER_AREA)
     block_mean = cv2.resize(work, GRID, interpolation=cv2.INTER_AREA)
     small_blocks = cv2.resize(small_grad, GRID, interpolation=cv2.INTER_AREA)
     # Sharpness from the most detailed tenth of the blocks at two scales: blur lowers the fine
     # scale's edges more than the coarse one's, noise barely touches either (unlike a Laplacian).
     top = GRID[0] * GRID[1] // 10
-    fine = float(np.sort(block_texture, axis=None)[-top:].mean())
+    fine = float(np.sort(work_blocks, axis=None)[-top:].mean())
     coarse = float(np.sort(small_blocks, axis=None)[-top:].mean()) + 1.0
     # The flattest tenth of the blocks shows mostly noise: its texture estimates the noise.
-    noise = float(np.percentile(block_texture, 10))
+    noise = float(np.percentile(work_blocks, 10))
     return Features(
         grey=work,
         edges=_structure(small),
-        block_texture=block_texture.reshape(rows, columns),
+        block_texture=small_blocks.reshape(rows, columns),
         block_mean=block_mean.reshape(rows, columns),
         mean=float(cv2.mean(small)[0]),
         std=float(np.std(small)),

@@ -41,6 +41,10 @@ MIN_SIDE = 16
 """Smallest accepted image side in pixels: below it nothing can be measured."""
 
 _SCORE_CAP = 100.0
+_KEPT_SHARP = 0.6
+"""A covered picture keeps this much of the reference's detail where it is not covered."""
+_RECOGNISABLE = 0.3
+"""Structure match to the reference above which a blurred picture still shows the scene."""
 _WINDOW = cv2.createHanningWindow(SMALL_SIZE, cv2.CV_32F)
 
 
@@ -71,20 +75,23 @@ class Thresholds:
     between live frames)..."""
     frozen_ceiling: float = 0.3
     """...but never above this (the noise estimate counts fine texture as noise)."""
-    blurred_ratio: float = 0.75
+    blurred_ratio: float = 0.8
     """blurred when sharpness falls under this share of the reference's."""
     blurred_absolute: float = 0.35
     """blurred without a reference when sharpness (fine/coarse detail) is under this."""
-    covered_ratio: float = 0.3
+    covered_ratio: float = 0.4
     """A block is covered when its detail falls under this share of the reference's..."""
-    covered_area: float = 0.4
+    covered_area: float = 0.3
     """...and covered is raised when covered blocks reach this share of the detailed picture."""
     covered_absolute: float = 0.6
     """covered without a reference when this share of the blocks is flat (detail under 0.6)."""
     displaced_shift: float = 0.035
-    """displaced when the scene moved by more than this share of the picture's width or height..."""
-    displaced_response: float = 0.05
-    """...or when its edges match the reference's worse than this (phase-correlation peak)."""
+    """displaced when the scene moved by more than this share of the picture's width or height
+    (2 degrees of pan at a 60-degree field of view)..."""
+    displaced_gain: float = 0.1
+    """...and undoing that move matches the reference better by this much (a real move)..."""
+    displaced_match: float = 0.4
+    """...or when the structure matches the reference's worse than this (another view)."""
     glare_area: float = 0.15
     """glare when the washed-out share of the picture exceeds the reference's by this."""
     glare_absolute: float = 0.3
@@ -218,8 +225,10 @@ class Measurements:
     """Share of the reference's detailed blocks that lost their detail (or flat blocks, absolute)."""
     shift: float = float("nan")
     """Scene shift against the reference, as a share of the picture's width/height (largest)."""
-    response: float = float("nan")
-    """Phase-correlation peak between edge maps (about 0.1-0.6 same scene, under 0.05 another)."""
+    match: float = float("nan")
+    """Correlation of the picture's structure with the reference's, -1 to 1 (same view: >= 0.6)."""
+    match_moved: float = float("nan")
+    """The same after undoing the shift: much higher than ``match`` when the camera turned."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -228,10 +237,14 @@ class ImageReport:
 
     ``scores`` maps each judged problem to its measurement over its threshold, oriented so that
     **a score >= 1 means the threshold is crossed** (0 = far from it; capped at 100). A problem
-    can score >= 1 without being in ``problems`` when a more severe one hides it: ``video_loss``
-    hides every other problem; ``covered`` and ``glare`` hide ``blurred`` and ``displaced``;
-    ``blurred`` hides ``displaced`` (the picture is too damaged to tell where it points).
-    ``unjudged`` lists the problems that could not be judged (no ``previous``, no reference).
+    can score >= 1 without being in ``problems`` when another explains it: ``video_loss`` hides
+    every other problem; a verified move of the scene (``displaced`` by shift) hides ``covered``,
+    ``blurred`` and ``glare`` (the blocks no longer line up with the reference's); ``covered``
+    and ``glare`` hide ``blurred`` and ``displaced``; ``blurred`` hides ``displaced``; when both
+    ``covered`` and ``blurred`` cross and the uncovered part softened too while the scene is still
+    recognisable, only ``blurred`` is reported. ``frozen`` is reported beside any of them except
+    ``video_loss``. ``unjudged`` lists the problems that could not be judged (no ``previous``,
+    no ready reference).
     """
 
     problems: frozenset[str]
@@ -298,28 +311,57 @@ def _normalised_texture(feats: Features) -> np.ndarray:
     return feats.block_texture.astype(np.float64) / (feats.mean + 10.0)
 
 
-def _covered_share(feats: Features, reference: Reference, thresholds: Thresholds) -> float:
-    """Share of the reference's detailed blocks that lost their detail (washed-out ones excluded)."""
+def _covered(feats: Features, reference: Reference, thresholds: Thresholds) -> tuple[float, float]:
+    """Share of the reference's detailed blocks that lost their detail, and how much detail the
+    other detailed blocks kept (median ratio to the reference; washed-out blocks left out)."""
     assert reference.block_texture is not None
     detailed = reference.block_texture >= 0.25 * np.percentile(reference.block_texture, 90)
-    now = _normalised_texture(feats)
-    lost = (now < thresholds.covered_ratio * reference.block_texture) & detailed
-    lost &= feats.block_mean < SATURATED
-    return float(np.count_nonzero(lost)) / max(float(np.count_nonzero(detailed)), 1.0)
+    detailed &= feats.block_mean < SATURATED
+    ratio = _normalised_texture(feats) / np.maximum(reference.block_texture, 1e-9)
+    lost = (ratio < thresholds.covered_ratio) & detailed
+    kept = ratio[detailed & ~lost]
+    share = float(np.count_nonzero(lost)) / max(float(np.count_nonzero(detailed)), 1.0)
+    return share, float(np.median(kept)) if kept.size else 0.0
 
 
-def _verdict(scores: Mapping[str, float], values: Mapping[str, float]) -> set[str]:
+def _match(a: np.ndarray, b: np.ndarray) -> float:
+    """Normalised correlation of two structure maps, -1 to 1 (1: the same structure)."""
+    denominator = float(np.sqrt(np.dot(a.ravel(), a.ravel()) * np.dot(b.ravel(), b.ravel())))
+    return float(np.dot(a.ravel(), b.ravel())) / denominator if denominator > 0 else 0.0
+
+
+def _alignment(reference: np.ndarray, current: np.ndarray) -> tuple[float, float, float]:
+    """(shift, match, match after undoing the shift) of the current structure against the
+    reference's; shift as the largest share of the width or height."""
+    # Copies: OpenCV 5.0's phaseCorrelate multiplies its inputs by the window in place.
+    (dx, dy), _response = cv2.phaseCorrelate(reference.copy(), current.copy(), _WINDOW)
+    shift = max(abs(dx) / SMALL_SIZE[0], abs(dy) / SMALL_SIZE[1])
+    match = _match(reference, current)
+    ix, iy = round(dx), round(dy)
+    height, width = reference.shape
+    if abs(ix) >= width // 2 or abs(iy) >= height // 2:
+        return shift, match, match
+    # Overlap of the reference moved by (ix, iy) with the current picture.
+    ref = reference[max(-iy, 0) : height - max(iy, 0), max(-ix, 0) : width - max(ix, 0)]
+    cur = current[max(iy, 0) : height - max(-iy, 0), max(ix, 0) : width - max(-ix, 0)]
+    return shift, match, _match(ref, cur)
+
+
+def _verdict(scores: Mapping[str, float], moved: bool, kept: float, match: float) -> set[str]:
     """The problems to report: crossed thresholds, less what a more severe problem explains."""
     crossed = {name for name, score in scores.items() if score >= 1.0}
     if "video_loss" in crossed:
         return {"video_loss"}
     found = crossed & {"frozen"}
-    moved = "displaced" in crossed and values.get("shift_score", 0.0) >= 1.0
-    # Trust the shift over covered, blurred and glare only on a clear phase-correlation peak.
-    if moved and values.get("response_score", 0.0) < 0.5:
-        # The scene is recognised but elsewhere: the camera turned. Its blocks no longer line up
-        # with the reference's, so covered and blurred cannot be told apart from the move.
+    if moved:
+        # The scene is recognised, elsewhere: the camera turned. Its blocks no longer line up
+        # with the reference's, so covered or blurred cannot be told from the move.
         return found | {"displaced"}
+    if "covered" in crossed and "blurred" in crossed and kept < _KEPT_SHARP:
+        # The blocks still detailed lost detail too and the scene is still recognisable: the
+        # whole picture softened. A picture that kept nothing of the scene is covered.
+        if match >= _RECOGNISABLE:
+            crossed.discard("covered")
     found |= crossed & {"glare", "covered"}
     if not found & {"glare", "covered"}:
         found |= crossed & {"blurred"}
@@ -348,6 +390,7 @@ def assess(
     found: set[str] = set()
     values: dict[str, float] = {}
     ready = reference is not None and reference.ready(thresholds)
+    moved, kept = False, 1.0
 
     scores["video_loss"] = _video_loss_score(feats, thresholds)
 
@@ -369,18 +412,19 @@ def assess(
         assert reference is not None
         excess = max(feats.saturated - reference.saturated, 0.0)
         scores["glare"] = _score(excess, thresholds.glare_area, above=True)
-        covered = _covered_share(feats, reference, thresholds)
+        covered, kept = _covered(feats, reference, thresholds)
         scores["covered"] = _score(covered, thresholds.covered_area, above=True)
         ratio = feats.sharpness / max(reference.sharpness, 1e-6)
         scores["blurred"] = _score(ratio, thresholds.blurred_ratio, above=False)
         assert reference.edges is not None
-        (dx, dy), response = cv2.phaseCorrelate(reference.edges, feats.edges, _WINDOW)
-        shift = max(abs(dx) / SMALL_SIZE[0], abs(dy) / SMALL_SIZE[1])
-        values.update(covered=covered, shift=shift, response=float(response))
+        shift, match, match_moved = _alignment(reference.edges, feats.edges)
         shift_score = _score(shift, thresholds.displaced_shift, above=True)
-        response_score = _score(float(response), thresholds.displaced_response, above=False)
-        scores["displaced"] = max(shift_score, response_score)
-        values.update(shift_score=shift_score, response_score=response_score)
+        moved = shift_score >= 1.0 and match_moved >= match + thresholds.displaced_gain
+        scores["displaced"] = max(
+            shift_score if moved else 0.0,
+            _score(match, thresholds.displaced_match, above=False),
+        )
+        values.update(covered=covered, shift=shift, match=match, match_moved=match_moved)
     else:
         scores["glare"] = _score(feats.saturated, thresholds.glare_absolute, above=True)
         flat_blocks = feats.block_texture < 0.6
@@ -391,9 +435,7 @@ def assess(
         scores["blurred"] = _score(feats.sharpness, thresholds.blurred_absolute, above=False)
         unjudged.add("displaced")
 
-    found = _verdict(scores, values)
-    values.pop("shift_score", None)
-    values.pop("response_score", None)
+    found = _verdict(scores, moved, kept, values.get("match", 1.0))
     measurements = Measurements(
         mean=feats.mean,
         std=feats.std,
