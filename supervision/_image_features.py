@@ -47,15 +47,13 @@ class Features:
     std: float
     """Standard deviation of the grey levels (small image), 0-255: 0 for a uniform picture."""
     p99: float
-    """99th percentile of the grey levels (working image): under ~30 the frame is black."""
+    """99th percentile of the grey levels (small image): under ~30 the frame is black."""
     saturated: float
     """Share of working pixels at or above ``SATURATED``, 0-1."""
     flat: float
     """Share of working pixels with a gradient under ``DIGITAL_FLAT``: synthetic screens, 0-1."""
     fine: float
     """Mean gradient of the most detailed tenth of the blocks, working scale (fine detail)."""
-    coarse: float
-    """The same on the small image (coarse detail, twice the scale), plus 1 against division by 0."""
     noise: float
     """Sensor noise estimate at the working scale (grey levels), from the flattest blocks."""
 
@@ -86,12 +84,20 @@ def _gradient(grey: np.ndarray) -> np.ndarray:
     return cv2.addWeighted(cv2.absdiff(gx, 0), 0.5, cv2.absdiff(gy, 0), 0.5, 0.0)
 
 
+def _block_means(image: np.ndarray) -> np.ndarray:
+    """Mean of each block of ``GRID`` (rows x columns); sizes are exact multiples of it."""
+    columns, rows = GRID
+    height, width = image.shape
+    return image.reshape(rows, height // rows, columns, width // columns).mean(axis=(1, 3))
+
+
 def _structure(small: np.ndarray) -> np.ndarray:
     """Local contrast of the small image: detail over its neighbourhood's spread.
 
     What stays of a scene when light changes (gain, gamma, day/night): phase correlation on it
     finds a camera's move whatever the exposure.
     """
+    # Gaussian, not box, filters: a box's ringing made noise look like structure in tests.
     local = cv2.GaussianBlur(small, (0, 0), 3.0)
     detail = small - local
     spread = cv2.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), 6.0)) + 2.0
@@ -109,28 +115,25 @@ def features(image: np.ndarray) -> Features:
 
     work_grad = _gradient(work)
     small_grad = _gradient(small)
-    columns, rows = GRID
-    work_blocks = cv2.resize(work_grad, GRID, interpolation=cv2.INTER_AREA)
-    block_mean = cv2.resize(work, GRID, interpolation=cv2.INTER_AREA)
-    small_blocks = cv2.resize(small_grad, GRID, interpolation=cv2.INTER_AREA)
-    # Sharpness from the most detailed tenth of the blocks at two scales: blur lowers the fine
-    # scale's edges more than the coarse one's, noise barely touches either (unlike a Laplacian).
+    work_blocks = _block_means(work_grad)
+    block_mean = _block_means(work)
+    small_blocks = _block_means(small_grad)
+    # Sharpness from the most detailed tenth of the blocks: blur flattens their edges, while the
+    # sensor noise a Laplacian of the full frame would mostly measure is averaged away here.
     top = GRID[0] * GRID[1] // 10
     fine = float(np.sort(work_blocks, axis=None)[-top:].mean())
-    coarse = float(np.sort(small_blocks, axis=None)[-top:].mean()) + 1.0
     # The flattest tenth of the blocks shows mostly noise: its texture estimates the noise.
     noise = float(np.percentile(work_blocks, 10))
     return Features(
         grey=work,
         edges=_structure(small),
-        block_texture=small_blocks.reshape(rows, columns),
-        block_mean=block_mean.reshape(rows, columns),
+        block_texture=small_blocks,
+        block_mean=block_mean,
         mean=float(cv2.mean(small)[0]),
         std=float(np.std(small)),
-        p99=float(np.percentile(work, 99)),
+        p99=float(np.percentile(small, 99)),
         saturated=float(np.count_nonzero(work >= SATURATED)) / work.size,
         flat=float(np.count_nonzero(work_grad < DIGITAL_FLAT)) / work.size,
         fine=fine,
-        coarse=coarse,
         noise=noise,
     )

@@ -25,9 +25,9 @@ alpha ignored). Pure: numpy and OpenCV, no I/O, no database.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 import cv2
 import numpy as np
@@ -77,8 +77,9 @@ class Thresholds:
     """...but never above this (the noise estimate counts fine texture as noise)."""
     blurred_ratio: float = 0.8
     """blurred when sharpness falls under this share of the reference's."""
-    blurred_absolute: float = 0.35
-    """blurred without a reference when sharpness (fine/coarse detail) is under this."""
+    blurred_absolute: float = 0.12
+    """blurred without a reference when sharpness (fine detail over contrast) is under this:
+    only severe blur, as a sharp scene can be smooth."""
     covered_ratio: float = 0.4
     """A block is covered when its detail falls under this share of the reference's..."""
     covered_area: float = 0.3
@@ -121,7 +122,7 @@ class Reference:
     block_texture: np.ndarray | None = None
     """Mean detail per block, each frame's over its brightness (``GRID``)."""
     sharpness: float = 0.0
-    """Mean sharpness (fine over coarse detail)."""
+    """Mean sharpness (fine detail over contrast)."""
     saturated: float = 0.0
     """Mean washed-out share of the picture."""
     mean: float = 0.0
@@ -146,7 +147,9 @@ class Reference:
         feats = features(_validated(image, camera))
         loss = _video_loss_score(feats, Thresholds())
         if loss >= 1.0:
-            raise ImageError(f"{_prefix(camera)}cannot learn a reference from a frame without picture")
+            raise ImageError(
+                f"{_prefix(camera)}cannot learn a reference from a frame without picture"
+            )
         n = self.count
         texture = _normalised_texture(feats)
         if n == 0:
@@ -222,7 +225,7 @@ class Measurements:
     difference: float = float("nan")
     """Mean absolute grey difference to ``previous`` (480x270 grey)."""
     covered: float = float("nan")
-    """Share of the reference's detailed blocks that lost their detail (or flat blocks, absolute)."""
+    """Share of the reference's detailed blocks that lost their detail (absolute: flat blocks)."""
     shift: float = float("nan")
     """Scene shift against the reference, as a share of the picture's width/height (largest)."""
     match: float = float("nan")
@@ -335,8 +338,10 @@ def _alignment(reference: np.ndarray, current: np.ndarray) -> tuple[float, float
     reference's; shift as the largest share of the width or height."""
     # Copies: OpenCV 5.0's phaseCorrelate multiplies its inputs by the window in place.
     (dx, dy), _response = cv2.phaseCorrelate(reference.copy(), current.copy(), _WINDOW)
-    shift = max(abs(dx) / SMALL_SIZE[0], abs(dy) / SMALL_SIZE[1])
     match = _match(reference, current)
+    if not (np.isfinite(dx) and np.isfinite(dy)):  # a structureless (uniform) picture
+        return 0.0, match, match
+    shift = max(abs(dx) / SMALL_SIZE[0], abs(dy) / SMALL_SIZE[1])
     ix, iy = round(dx), round(dy)
     height, width = reference.shape
     if abs(ix) >= width // 2 or abs(iy) >= height // 2:
@@ -357,11 +362,11 @@ def _verdict(scores: Mapping[str, float], moved: bool, kept: float, match: float
         # The scene is recognised, elsewhere: the camera turned. Its blocks no longer line up
         # with the reference's, so covered or blurred cannot be told from the move.
         return found | {"displaced"}
-    if "covered" in crossed and "blurred" in crossed and kept < _KEPT_SHARP:
+    softened = "covered" in crossed and "blurred" in crossed and kept < _KEPT_SHARP
+    if softened and match >= _RECOGNISABLE:
         # The blocks still detailed lost detail too and the scene is still recognisable: the
         # whole picture softened. A picture that kept nothing of the scene is covered.
-        if match >= _RECOGNISABLE:
-            crossed.discard("covered")
+        crossed.discard("covered")
     found |= crossed & {"glare", "covered"}
     if not found & {"glare", "covered"}:
         found |= crossed & {"blurred"}
@@ -453,4 +458,3 @@ def assess(
         measurements=measurements,
         grey=feats.grey,
     )
-

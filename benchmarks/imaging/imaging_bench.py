@@ -1,4 +1,4 @@
-"""Picture health (`supervision.imaging.assess`): precision, recall, false alarms and time per frame.
+"""Picture health (`supervision.imaging.assess`): precision, recall, false alarms, time per frame.
 
 Builds a labelled set of 1920x1080 frames from real photographs (scikit-image's sample images,
 shipped in its wheel) with `tests/supervision/picture_faults.py`: harmless variations as negatives,
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 from rich.console import Console
 from rich.table import Table
@@ -41,7 +43,7 @@ class Case:
     previous: np.ndarray
 
 
-def _cases(name: str, rng: np.random.Generator) -> tuple[Reference, list[Case]]:
+def _cases(name: str, rng: np.random.Generator) -> tuple[Reference, list[Case]]:  # noqa: PLR0912 (a flat list of cases)
     """The reference and every labelled frame of one scene."""
     canvas = pf.scene(name)
     base = pf.view(canvas)
@@ -53,8 +55,16 @@ def _cases(name: str, rng: np.random.Generator) -> tuple[Reference, list[Case]]:
 
     usual_previous = live(base, sigma=2.0, quality=80)
 
-    def add(label: str, variant: str, frame: np.ndarray, *, previous: np.ndarray | None = None,
-            sigma: float = 2.0, quality: int = 80, synthetic: bool = False) -> None:
+    def add(
+        label: str,
+        variant: str,
+        frame: np.ndarray,
+        *,
+        previous: np.ndarray | None = None,
+        sigma: float = 2.0,
+        quality: int = 80,
+        synthetic: bool = False,
+    ) -> None:
         # A recorder's own screens (no signal, colour bars) are drawn, not seen by a sensor.
         image = pf.jpeg(frame, quality) if synthetic else live(frame, sigma=sigma, quality=quality)
         before = previous if previous is not None else usual_previous
@@ -121,7 +131,7 @@ def _baseline(image: np.ndarray, reference_grey: np.ndarray, previous_grey: np.n
     cv2.phaseCorrelate(reference_grey, edges)
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 (a script: build, judge, print, time, write)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", nargs="*", default=list(pf.SCENES))
     parser.add_argument("--seed", type=int, default=7)
@@ -140,12 +150,18 @@ def main() -> None:
         reference, cases = _cases(name, rng)
         for case in cases:
             report = assess(case.image, reference, case.previous)
-            rows.append({
-                "scene": case.scene, "label": case.label or "harmless", "variant": case.variant,
-                "found": " ".join(sorted(report.problems)),
-                **{f"score_{p}": round(report.scores.get(p, float("nan")), 3) for p in PROBLEMS},
-                **{k: round(v, 3) for k, v in vars(report.measurements).items()},
-            })
+            rows.append(
+                {
+                    "scene": case.scene,
+                    "label": case.label or "harmless",
+                    "variant": case.variant,
+                    "found": " ".join(sorted(report.problems)),
+                    **{
+                        f"score_{p}": round(report.scores.get(p, float("nan")), 3) for p in PROBLEMS
+                    },
+                    **{k: round(v, 3) for k, v in vars(report.measurements).items()},
+                }
+            )
             if len(timing_pool) < 40:
                 timing_pool.append((case.image, reference, case.previous))
     build_s = time.perf_counter() - started
@@ -164,14 +180,24 @@ def main() -> None:
         precision = tp / len(flagged) if flagged else float("nan")
         recall = tp / len(positives) if positives else float("nan")
         summary[problem] = (precision, recall)
-        missed = sorted({str(r["variant"]) for r in positives if problem not in str(r["found"]).split()})
+        missed = sorted(
+            {str(r["variant"]) for r in positives if problem not in str(r["found"]).split()}
+        )
         wrong = sorted({f"{r['label']}: {r['variant']}" for r in flagged if r["label"] != problem})
-        table.add_row(problem, str(len(positives)), f"{precision:.3f}", f"{recall:.3f}",
-                      "; ".join(wrong[:4]), "; ".join(missed[:4]))
+        table.add_row(
+            problem,
+            str(len(positives)),
+            f"{precision:.3f}",
+            f"{recall:.3f}",
+            "; ".join(wrong[:4]),
+            "; ".join(missed[:4]),
+        )
     console.print(table)
     alarms = [r for r in harmless if r["found"]]
-    console.print(f"harmless frames: {len(harmless)}, false alarms: {len(alarms)} "
-                  f"({len(alarms) / len(harmless):.2%})")
+    console.print(
+        f"harmless frames: {len(harmless)}, false alarms: {len(alarms)} "
+        f"({len(alarms) / len(harmless):.2%})"
+    )
     for r in alarms[:10]:
         console.print(f"  {r['scene']}: {r['variant']} -> {r['found']}")
     mild = [r for r in rows if r["label"] == "mild_blur"]
@@ -193,11 +219,13 @@ def main() -> None:
         _baseline(image, ref_grey, ref_grey)
         base.append(time.perf_counter() - t0)
     ours_ms, base_ms = np.array(ours) * 1000, np.array(base) * 1000
-    console.print(f"assess: mean {ours_ms.mean():.2f} ms, p99 {np.percentile(ours_ms, 99):.2f} ms; "
-                  f"full-resolution baseline: mean {base_ms.mean():.2f} ms, "
-                  f"p99 {np.percentile(base_ms, 99):.2f} ms; "
-                  f"speed-up {base_ms.mean() / ours_ms.mean():.1f}x "
-                  f"(1920x1080 BGR, 1 OpenCV thread, {args.timing_frames} frames)")
+    console.print(
+        f"assess: mean {ours_ms.mean():.2f} ms, p99 {np.percentile(ours_ms, 99):.2f} ms; "
+        f"full-resolution baseline: mean {base_ms.mean():.2f} ms, "
+        f"p99 {np.percentile(base_ms, 99):.2f} ms; "
+        f"speed-up {base_ms.mean() / ours_ms.mean():.1f}x "
+        f"(1920x1080 BGR, 1 OpenCV thread, {args.timing_frames} frames)"
+    )
     console.print(f"set built and judged in {build_s:.0f} s")
 
     if args.out:
@@ -210,12 +238,8 @@ def main() -> None:
 
 
 def _chart(rows: list[dict[str, object]], path: Path) -> None:
-    """A confusion chart: for each true label (rows), the share of frames flagged with each problem."""
-    import matplotlib
-
+    """A confusion chart: per true label (rows), the share of frames flagged with each problem."""
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     labels = ["harmless", *PROBLEMS, "mild_blur"]
     columns = [*PROBLEMS, "none"]
     matrix = np.zeros((len(labels), len(columns)))
@@ -230,11 +254,20 @@ def _chart(rows: list[dict[str, object]], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 5))
     ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
-    ax.set_yticks(range(len(labels)), [f"{lab} ({sum(r['label'] == lab for r in rows)})" for lab in labels])
+    ax.set_yticks(
+        range(len(labels)), [f"{lab} ({sum(r['label'] == lab for r in rows)})" for lab in labels]
+    )
     for i in range(len(labels)):
         for j in range(len(columns)):
-            ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center",
-                    color="white" if matrix[i, j] > 0.5 else "black", fontsize=8)
+            ax.text(
+                j,
+                i,
+                f"{matrix[i, j]:.2f}",
+                ha="center",
+                va="center",
+                color="white" if matrix[i, j] > 0.5 else "black",
+                fontsize=8,
+            )
     ax.set_xlabel("flagged by assess")
     ax.set_ylabel("true label (frames)")
     ax.set_title("Picture health: share of frames flagged")

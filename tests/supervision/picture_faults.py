@@ -35,10 +35,10 @@ def scene(name: str) -> np.ndarray:
     height, width = photo.shape[:2]
     target = CANVAS[0] / CANVAS[1]
     if width / height > target:
-        keep = int(round(height * target))
+        keep = round(height * target)
         photo = photo[:, (width - keep) // 2 : (width - keep) // 2 + keep]
     else:
-        keep = int(round(width / target))
+        keep = round(width / target)
         photo = photo[(height - keep) // 2 : (height - keep) // 2 + keep]
     return cv2.resize(photo, CANVAS, interpolation=cv2.INTER_CUBIC)
 
@@ -49,7 +49,9 @@ def view(canvas: np.ndarray, *, dx: float = 0.0, dy: float = 0.0, angle: float =
     matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
     matrix[0, 2] -= cx - FRAME[0] / 2
     matrix[1, 2] -= cy - FRAME[1] / 2
-    return cv2.warpAffine(canvas, matrix, FRAME, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return cv2.warpAffine(
+        canvas, matrix, FRAME, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
 
 
 def sensor(frame: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
@@ -74,7 +76,9 @@ def jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
 
 
-def camera(frame: np.ndarray, rng: np.random.Generator, *, sigma: float = 2.0, quality: int = 80) -> np.ndarray:
+def camera(
+    frame: np.ndarray, rng: np.random.Generator, *, sigma: float = 2.0, quality: int = 80
+) -> np.ndarray:
     """What a live camera delivers of ``frame``: noise then JPEG."""
     return jpeg(sensor(frame, rng, sigma), quality)
 
@@ -115,7 +119,15 @@ def blue_screen() -> np.ndarray:
 
 def colour_bars() -> np.ndarray:
     """SMPTE-like colour bars (seven bars over a darker strip)."""
-    colours = [(192, 192, 192), (0, 192, 192), (192, 192, 0), (0, 192, 0), (192, 0, 192), (0, 0, 192), (192, 0, 0)]
+    colours = [
+        (192, 192, 192),
+        (0, 192, 192),
+        (192, 192, 0),
+        (0, 192, 0),
+        (192, 0, 192),
+        (0, 0, 192),
+        (192, 0, 0),
+    ]
     frame = np.zeros((FRAME[1], FRAME[0], 3), np.uint8)
     edges = np.linspace(0, FRAME[0], len(colours) + 1).astype(int)
     for colour, left, right in zip(colours, edges[:-1], edges[1:], strict=True):
@@ -159,13 +171,17 @@ def covered(frame: np.ndarray, rng: np.random.Generator, kind: str, area: float)
         cover = np.broadcast_to(colour, (height, width, 3)) * shade
     elif kind == "bag":
         mask = _blob_mask(rng, area, soft=40)
-        folds = cv2.resize(rng.random((6, 10)).astype(np.float32), FRAME, interpolation=cv2.INTER_CUBIC)
+        folds = cv2.resize(
+            rng.random((6, 10)).astype(np.float32), FRAME, interpolation=cv2.INTER_CUBIC
+        )
         base = rng.uniform(15, 70)
         cover = np.repeat((base * (0.7 + 0.6 * folds))[:, :, None], 3, axis=2)
     elif kind == "spray":
         mask = _blob_mask(rng, area, soft=25)
         colour = rng.integers(0, 255, 3).astype(np.float32)
-        drips = cv2.resize(rng.random((27, 48)).astype(np.float32), FRAME, interpolation=cv2.INTER_CUBIC)
+        drips = cv2.resize(
+            rng.random((27, 48)).astype(np.float32), FRAME, interpolation=cv2.INTER_CUBIC
+        )
         drips = (drips - drips.min()) / max(float(np.ptp(drips)), 1e-6)
         cover = np.broadcast_to(colour, (height, width, 3)) * (0.85 + 0.3 * drips[:, :, None])
         mask = np.clip(mask * 1.05, 0, 1)
@@ -184,4 +200,3 @@ def glare(frame: np.ndarray, rng: np.random.Generator, area: float) -> np.ndarra
     bloom = np.clip(1.6 - distance / radius * 0.9, 0, 1.5)
     lifted = frame.astype(np.float32) + bloom[:, :, None] * 330.0
     return np.clip(lifted, 0, 255).astype(np.uint8)
-

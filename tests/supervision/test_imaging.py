@@ -32,7 +32,9 @@ def previous(base: np.ndarray) -> np.ndarray:
     return pf.camera(base, np.random.default_rng(2))
 
 
-def _judge(frame: np.ndarray, reference: Reference, previous: np.ndarray, seed: int = 3) -> ImageReport:
+def _judge(
+    frame: np.ndarray, reference: Reference, previous: np.ndarray, seed: int = 3
+) -> ImageReport:
     return assess(pf.camera(frame, np.random.default_rng(seed)), reference, previous)
 
 
@@ -199,7 +201,7 @@ def test_grey_bgra_and_small_images_are_accepted(base, reference) -> None:
     ("image", "message"),
     [
         (np.zeros((0, 0, 3), np.uint8), "empty"),
-        (np.zeros((100, 100), np.float32), "dtype float32"),
+        (np.zeros((100, 100), np.float32), "dtype is float32"),
         (np.full((100, 100), np.nan), "NaN"),
         (np.zeros((100, 100, 2), np.uint8), "shape"),
         (np.zeros((2, 100, 100, 3), np.uint8), "shape"),
@@ -219,7 +221,9 @@ def test_a_bad_previous_is_reported_too(base) -> None:
         assess(pf.camera(base, np.random.default_rng(16)), previous=np.zeros((10, 10), np.int64))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(sigma=st.floats(0.5, 4.0), quality=st.integers(35, 95), seed=st.integers(0, 2**16))
 def test_small_noise_never_flags_frozen_or_blurred(base, reference, sigma, quality, seed) -> None:
     rng = np.random.default_rng(seed)
@@ -229,8 +233,33 @@ def test_small_noise_never_flags_frozen_or_blurred(base, reference, sigma, quali
     assert not problems & {"frozen", "blurred"}
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(gain=st.floats(0.5, 1.15), gamma=st.floats(0.8, 1.25))
 def test_light_changes_never_flag_anything(base, reference, previous, gain, gamma) -> None:
     frame = pf.camera(pf.light(base, gain, gamma), np.random.default_rng(17))
     assert assess(frame, reference, previous).problems == frozenset()
+
+
+def test_assess_leaves_the_reference_and_images_untouched(
+    canvas, base, reference, previous
+) -> None:
+    # OpenCV 5.0's phaseCorrelate windows its inputs in place; the reference must not drift.
+    edges, texture = reference.edges.copy(), reference.block_texture.copy()
+    frame = pf.camera(pf.view(canvas, dx=200), np.random.default_rng(18))
+    kept = frame.copy()
+    for _ in range(3):
+        assert "displaced" in assess(frame, reference, previous).problems
+    np.testing.assert_array_equal(reference.edges, edges)
+    np.testing.assert_array_equal(reference.block_texture, texture)
+    np.testing.assert_array_equal(frame, kept)
+
+
+@pytest.mark.parametrize("level", [0, 16, 128, 255])
+def test_exactly_uniform_frames_are_video_loss(level, reference) -> None:
+    # No noise at all: nothing for phase correlation to lock on (it can return NaN).
+    frame = np.full((1080, 1920, 3), level, np.uint8)
+    report = assess(frame, reference, frame.copy())
+    assert report.problems == {"video_loss"}
+    assert all(np.isfinite(score) for score in report.scores.values())
