@@ -98,9 +98,9 @@ def _structure(small: np.ndarray) -> np.ndarray:
     finds a camera's move whatever the exposure.
     """
     # Gaussian, not box, filters: a box's ringing made noise look like structure in tests.
-    local = cv2.GaussianBlur(small, (0, 0), 3.0)
+    local = cv2.GaussianBlur(small, (13, 13), 3.0)  # kernels cut at 2 sigma: half the taps
     detail = small - local
-    spread = cv2.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), 6.0)) + 2.0
+    spread = cv2.sqrt(cv2.GaussianBlur(detail * detail, (25, 25), 6.0)) + 2.0
     return detail / spread
 
 

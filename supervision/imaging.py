@@ -93,7 +93,7 @@ class Thresholds:
     """...and undoing that move matches the reference better by this much (a real move)..."""
     displaced_match: float = 0.4
     """...or when the structure matches the reference's worse than this (another view)."""
-    glare_area: float = 0.15
+    glare_area: float = 0.2
     """glare when the washed-out share of the picture exceeds the reference's by this."""
     glare_absolute: float = 0.3
     """glare without a reference when this share of the picture is washed out."""
@@ -242,10 +242,11 @@ class ImageReport:
     **a score >= 1 means the threshold is crossed** (0 = far from it; capped at 100). A problem
     can score >= 1 without being in ``problems`` when another explains it: ``video_loss`` hides
     every other problem; a verified move of the scene (``displaced`` by shift) hides ``covered``,
-    ``blurred`` and ``glare`` (the blocks no longer line up with the reference's); ``covered``
-    and ``glare`` hide ``blurred`` and ``displaced``; ``blurred`` hides ``displaced``; when both
-    ``covered`` and ``blurred`` cross and the uncovered part softened too while the scene is still
-    recognisable, only ``blurred`` is reported. ``frozen`` is reported beside any of them except
+    ``blurred`` and ``glare`` (the blocks no longer line up with the reference's); ``glare``
+    hides ``covered``; ``covered`` and ``glare`` hide ``blurred`` and ``displaced``; ``blurred``
+    hides ``displaced``; when both ``covered`` and ``blurred`` cross, the scene is still
+    recognisable and either the uncovered part softened too or the blur scores higher, only
+    ``blurred`` is reported. ``frozen`` is reported beside any of them except
     ``video_loss``. ``unjudged`` lists the problems that could not be judged (no ``previous``,
     no ready reference).
     """
@@ -362,10 +363,14 @@ def _verdict(scores: Mapping[str, float], moved: bool, kept: float, match: float
         # The scene is recognised, elsewhere: the camera turned. Its blocks no longer line up
         # with the reference's, so covered or blurred cannot be told from the move.
         return found | {"displaced"}
-    softened = "covered" in crossed and "blurred" in crossed and kept < _KEPT_SHARP
-    if softened and match >= _RECOGNISABLE:
-        # The blocks still detailed lost detail too and the scene is still recognisable: the
-        # whole picture softened. A picture that kept nothing of the scene is covered.
+    if "glare" in crossed:
+        crossed.discard("covered")  # a washed-out area has no detail either: it is the glare
+    both = "covered" in crossed and "blurred" in crossed
+    softened = kept < _KEPT_SHARP or scores["blurred"] > scores["covered"]
+    if both and softened and match >= _RECOGNISABLE:
+        # The blocks still detailed lost detail too, or the loss of detail is more even than
+        # partial, and the scene is still recognisable: the whole picture softened. A picture
+        # that kept nothing of the scene is covered.
         crossed.discard("covered")
     found |= crossed & {"glare", "covered"}
     if not found & {"glare", "covered"}:
