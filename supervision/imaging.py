@@ -41,8 +41,8 @@ MIN_SIDE = 16
 """Smallest accepted image side in pixels: below it nothing can be measured."""
 
 _SCORE_CAP = 100.0
-_KEPT_SHARP = 0.6
-"""A covered picture keeps this much of the reference's detail where it is not covered."""
+_KEPT_SHARP = 0.65
+"""A covered picture keeps this much of the reference's detail and sharpness elsewhere."""
 _RECOGNISABLE = 0.3
 """Structure match to the reference above which a blurred picture still shows the scene."""
 _WINDOW = cv2.createHanningWindow(SMALL_SIZE, cv2.CV_32F)
@@ -100,7 +100,7 @@ class Thresholds:
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
-            if not np.isfinite(value) or value < 0:
+            if not isinstance(value, int | float) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"threshold {name} must be a finite number >= 0, got {value!r}")
         if self.reference_frames < 1:
             raise ValueError("threshold reference_frames must be at least 1")
@@ -245,8 +245,8 @@ class ImageReport:
     ``blurred`` and ``glare`` (the blocks no longer line up with the reference's); ``glare``
     hides ``covered``; ``covered`` and ``glare`` hide ``blurred`` and ``displaced``; ``blurred``
     hides ``displaced``; when both ``covered`` and ``blurred`` cross, the scene is still
-    recognisable and either the uncovered part softened too or the blur scores higher, only
-    ``blurred`` is reported. ``frozen`` is reported beside any of them except
+    recognisable, and both the uncovered part and the sharpest edges softened (under 0.65 of the
+    reference), only ``blurred`` is reported. ``frozen`` is reported beside any of them except
     ``video_loss``. ``unjudged`` lists the problems that could not be judged (no ``previous``,
     no ready reference).
     """
@@ -353,8 +353,13 @@ def _alignment(reference: np.ndarray, current: np.ndarray) -> tuple[float, float
     return shift, match, _match(ref, cur)
 
 
-def _verdict(scores: Mapping[str, float], moved: bool, kept: float, match: float) -> set[str]:
-    """The problems to report: crossed thresholds, less what a more severe problem explains."""
+def _verdict(
+    scores: Mapping[str, float], *, moved: bool, kept: float, sharpness: float, match: float
+) -> set[str]:
+    """The problems to report: crossed thresholds, less what a more severe problem explains.
+
+    ``kept``: detail the uncovered blocks kept; ``sharpness``: against the reference (ratios).
+    """
     crossed = {name for name, score in scores.items() if score >= 1.0}
     if "video_loss" in crossed:
         return {"video_loss"}
@@ -366,11 +371,9 @@ def _verdict(scores: Mapping[str, float], moved: bool, kept: float, match: float
     if "glare" in crossed:
         crossed.discard("covered")  # a washed-out area has no detail either: it is the glare
     both = "covered" in crossed and "blurred" in crossed
-    softened = kept < _KEPT_SHARP or scores["blurred"] > scores["covered"]
-    if both and softened and match >= _RECOGNISABLE:
-        # The blocks still detailed lost detail too, or the loss of detail is more even than
-        # partial, and the scene is still recognisable: the whole picture softened. A picture
-        # that kept nothing of the scene is covered.
+    if both and kept < _KEPT_SHARP and sharpness < _KEPT_SHARP and match >= _RECOGNISABLE:
+        # The blocks still detailed lost detail too, the sharpest edges softened, and the scene
+        # is still recognisable: the whole picture is blurred. A cover leaves the rest sharp.
         crossed.discard("covered")
     found |= crossed & {"glare", "covered"}
     if not found & {"glare", "covered"}:
@@ -397,10 +400,9 @@ def assess(
     feats = features(_validated(image, camera))
     scores: dict[str, float] = {}
     unjudged: set[str] = set()
-    found: set[str] = set()
     values: dict[str, float] = {}
     ready = reference is not None and reference.ready(thresholds)
-    moved, kept = False, 1.0
+    moved, kept, sharpness = False, 1.0, 1.0
 
     scores["video_loss"] = _video_loss_score(feats, thresholds)
 
@@ -424,8 +426,8 @@ def assess(
         scores["glare"] = _score(excess, thresholds.glare_area, above=True)
         covered, kept = _covered(feats, reference, thresholds)
         scores["covered"] = _score(covered, thresholds.covered_area, above=True)
-        ratio = feats.sharpness / max(reference.sharpness, 1e-6)
-        scores["blurred"] = _score(ratio, thresholds.blurred_ratio, above=False)
+        sharpness = feats.sharpness / max(reference.sharpness, 1e-6)
+        scores["blurred"] = _score(sharpness, thresholds.blurred_ratio, above=False)
         assert reference.edges is not None
         shift, match, match_moved = _alignment(reference.edges, feats.edges)
         shift_score = _score(shift, thresholds.displaced_shift, above=True)
@@ -445,7 +447,9 @@ def assess(
         scores["blurred"] = _score(feats.sharpness, thresholds.blurred_absolute, above=False)
         unjudged.add("displaced")
 
-    found = _verdict(scores, moved, kept, values.get("match", 1.0))
+    found = _verdict(
+        scores, moved=moved, kept=kept, sharpness=sharpness, match=values.get("match", 1.0)
+    )
     measurements = Measurements(
         mean=feats.mean,
         std=feats.std,
