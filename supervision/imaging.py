@@ -41,8 +41,10 @@ MIN_SIDE = 16
 """Smallest accepted image side in pixels: below it nothing can be measured."""
 
 _SCORE_CAP = 100.0
-_KEPT_SHARP = 0.65
-"""A covered picture keeps this much of the reference's detail and sharpness elsewhere."""
+_KEPT_DETAIL = 0.65
+"""A covered picture keeps this much of the reference's detail where it is not covered..."""
+_SOFTENED = 0.65
+"""...and this much of its sharpness: a blurred one has less of both."""
 _RECOGNISABLE = 0.3
 """Structure match to the reference above which a blurred picture still shows the scene."""
 _WINDOW = cv2.createHanningWindow(SMALL_SIZE, cv2.CV_32F)
@@ -112,7 +114,7 @@ class Reference:
 
     Immutable: :meth:`update` returns a new reference, :meth:`reset` an empty one (an operator
     resets a camera's reference after it was moved on purpose or its lens changed). It holds no
-    picture a person could be recognised in: a 240x135 edge map and per-block statistics.
+    picture a person could be identified in: a 240x135 local-contrast map and block statistics.
     """
 
     count: int = 0
@@ -120,7 +122,7 @@ class Reference:
     edges: np.ndarray | None = None
     """Mean edge map (``SMALL_SIZE``): the scene's structure, compared for ``displaced``."""
     block_texture: np.ndarray | None = None
-    """Mean detail per block, each frame's over its brightness (``GRID``)."""
+    """Mean detail per block, each frame's above its noise floor and over its brightness."""
     sharpness: float = 0.0
     """Mean sharpness (fine detail over contrast)."""
     saturated: float = 0.0
@@ -311,8 +313,11 @@ def _video_loss_score(feats: Features, thresholds: Thresholds) -> float:
 
 
 def _normalised_texture(feats: Features) -> np.ndarray:
-    """Block detail over the frame's brightness: the scene's pattern, not its light."""
-    return feats.block_texture.astype(np.float64) / (feats.mean + 10.0)
+    """Block detail above the frame's noise floor (its flattest blocks), over its brightness: the
+    scene's pattern, not its light nor its noise (a dark cover is all noise)."""
+    texture = feats.block_texture.astype(np.float64)
+    floor = float(np.percentile(texture, 5))
+    return np.maximum(texture - floor, 0.0) / (feats.mean + 10.0)
 
 
 def _covered(feats: Features, reference: Reference, thresholds: Thresholds) -> tuple[float, float]:
@@ -371,7 +376,7 @@ def _verdict(
     if "glare" in crossed:
         crossed.discard("covered")  # a washed-out area has no detail either: it is the glare
     both = "covered" in crossed and "blurred" in crossed
-    if both and kept < _KEPT_SHARP and sharpness < _KEPT_SHARP and match >= _RECOGNISABLE:
+    if both and kept < _KEPT_DETAIL and sharpness < _SOFTENED and match >= _RECOGNISABLE:
         # The blocks still detailed lost detail too, the sharpest edges softened, and the scene
         # is still recognisable: the whole picture is blurred. A cover leaves the rest sharp.
         crossed.discard("covered")
