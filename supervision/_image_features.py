@@ -1,0 +1,139 @@
+"""What picture health measures on one frame: a few small images and numbers, computed once.
+
+Every check of :mod:`supervision.imaging` reads these features instead of the full frame, so a
+1920x1080 snapshot costs a couple of milliseconds: the frame is halved (an exact 2x area average,
+OpenCV's fast path) to 960x540, turned grey, then halved again twice. Working sizes are fixed
+whatever the camera's resolution or aspect ratio, so a camera is always compared with its own
+reference at the same scale. Pure: numpy and OpenCV, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+HALF_SIZE = (960, 540)
+"""(width, height) of the first, exact halving of a 1920x1080 frame."""
+WORK_SIZE = (480, 270)
+"""(width, height) of the grey image the block, frozen and glare checks use."""
+SMALL_SIZE = (240, 135)
+"""(width, height) of the edge template compared by phase correlation (displaced)."""
+GRID = (16, 9)
+"""(columns, rows) of the blocks of 30x30 working pixels the covered check counts."""
+
+SATURATED = 245.0
+"""Grey level (0-255, working scale) from which a pixel is washed out (glare)."""
+DIGITAL_FLAT = 0.3
+"""Gradient (grey levels per working pixel) below which a pixel is flat beyond sensor noise."""
+
+
+@dataclass(frozen=True, eq=False)
+class Features:
+    """Downscaled images and per-frame numbers of one frame (see the module docstring)."""
+
+    grey: np.ndarray
+    """Working grey image, float32, ``WORK_SIZE``."""
+    edges: np.ndarray
+    """Gradient magnitude of the small grey image, float32, ``SMALL_SIZE``: structure, not light."""
+    block_texture: np.ndarray
+    """Mean gradient magnitude per block (``GRID``, rows x columns) of the small image: detail
+    at a scale where sensor noise is averaged away."""
+    block_mean: np.ndarray
+    """Mean grey level per block (``GRID``)."""
+    mean: float
+    """Mean grey level of the frame, 0-255."""
+    std: float
+    """Standard deviation of the grey levels (small image), 0-255: 0 for a uniform picture."""
+    p99: float
+    """99th percentile of the grey levels (small image): under ~30 the frame is black."""
+    saturated: float
+    """Share of working pixels at or above ``SATURATED``, 0-1."""
+    flat: float
+    """Share of working pixels with a gradient under ``DIGITAL_FLAT``: synthetic screens, 0-1."""
+    fine: float
+    """Mean gradient of the most detailed tenth of the blocks, working scale (fine detail)."""
+    noise: float
+    """Sensor noise estimate at the working scale (grey levels), from the flattest blocks."""
+
+    @property
+    def sharpness(self) -> float:
+        """Fine detail over overall contrast: unchanged by gain or exposure, falls with blur."""
+        return self.fine / (self.std + 1.0)
+
+
+def _halve_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Area-average ``image`` down to ``size`` through exact halvings (fast) where possible."""
+    width, height = size
+    while image.shape[1] >= 2 * width and image.shape[0] >= 2 * height:
+        half = (image.shape[1] // 2, image.shape[0] // 2)
+        image = cv2.resize(image[: 2 * half[1], : 2 * half[0]], half, interpolation=cv2.INTER_AREA)
+    if image.shape[1] != width or image.shape[0] != height:
+        shrinking = image.shape[1] >= width and image.shape[0] >= height
+        image = cv2.resize(
+            image, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+        )
+    return image
+
+
+def _gradient(grey: np.ndarray) -> np.ndarray:
+    """Gradient magnitude (L1 of central differences / 2): grey levels per pixel."""
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=1)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=1)
+    return cv2.addWeighted(cv2.absdiff(gx, 0), 0.5, cv2.absdiff(gy, 0), 0.5, 0.0)
+
+
+def _block_means(image: np.ndarray) -> np.ndarray:
+    """Mean of each block of ``GRID`` (rows x columns); sizes are exact multiples of it."""
+    columns, rows = GRID
+    height, width = image.shape
+    return image.reshape(rows, height // rows, columns, width // columns).mean(axis=(1, 3))
+
+
+def _structure(small: np.ndarray) -> np.ndarray:
+    """Local contrast of the small image: detail over its neighbourhood's spread.
+
+    What stays of a scene when light changes (gain, gamma, day/night): phase correlation on it
+    finds a camera's move whatever the exposure.
+    """
+    # Gaussian, not box, filters: a box's ringing made noise look like structure in tests.
+    local = cv2.GaussianBlur(small, (13, 13), 3.0)  # kernels cut at 2 sigma: half the taps
+    detail = small - local
+    spread = cv2.sqrt(cv2.GaussianBlur(detail * detail, (25, 25), 6.0)) + 2.0
+    return detail / spread
+
+
+def features(image: np.ndarray) -> Features:
+    """Measure a validated uint8 image (H x W grey, or H x W x 3 BGR)."""
+    half = _halve_to(image, HALF_SIZE)
+    if half.ndim == 3:
+        half = cv2.cvtColor(half, cv2.COLOR_BGR2GRAY)
+    half_f = half.astype(np.float32)
+    work = _halve_to(half_f, WORK_SIZE)
+    small = _halve_to(work, SMALL_SIZE)
+
+    work_grad = _gradient(work)
+    small_grad = _gradient(small)
+    work_blocks = _block_means(work_grad)
+    block_mean = _block_means(work)
+    small_blocks = _block_means(small_grad)
+    # Sharpness from the most detailed tenth of the blocks: blur flattens their edges, while the
+    # sensor noise a Laplacian of the full frame would mostly measure is averaged away here.
+    top = GRID[0] * GRID[1] // 10
+    fine = float(np.sort(work_blocks, axis=None)[-top:].mean())
+    # The flattest tenth of the blocks shows mostly noise: its texture estimates the noise.
+    noise = float(np.percentile(work_blocks, 10))
+    return Features(
+        grey=work,
+        edges=_structure(small),
+        block_texture=small_blocks,
+        block_mean=block_mean,
+        mean=float(cv2.mean(small)[0]),
+        std=float(np.std(small)),
+        p99=float(np.percentile(small, 99)),
+        saturated=float(np.count_nonzero(work >= SATURATED)) / work.size,
+        flat=float(np.count_nonzero(work_grad < DIGITAL_FLAT)) / work.size,
+        fine=fine,
+        noise=noise,
+    )

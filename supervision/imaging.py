@@ -1,0 +1,474 @@
+"""Picture health: is a camera's snapshot usable, and if not, why.
+
+``assess(image, reference=None, previous=None)`` judges one snapshot and returns an
+:class:`ImageReport` whose ``problems`` is a frozenset of :data:`PROBLEMS`:
+
+- ``video_loss``: no picture: black, uniform (blue "no signal" screen) or a synthetic pattern
+  (colour bars);
+- ``frozen``: the same picture as ``previous``, closer than the sensor noise of a live camera allows
+  (a bit-identical or re-encoded copy);
+- ``blurred``: fine detail lost against the camera's reference (focus, dirty or fogged lens);
+- ``covered``: a large part of the picture lost its detail (sticker, bag, spray paint);
+- ``displaced``: the scene moved against the reference (camera turned or knocked);
+- ``glare``: a large washed-out area the reference did not have (sun, headlights, IR reflection).
+
+Thresholds are relative to a per-camera :class:`Reference` learned from the camera's first healthy
+snapshots, and adjustable per camera through :class:`Thresholds`. Without a (ready) reference,
+``blurred``, ``covered`` and ``glare`` fall back to conservative absolute thresholds and
+``displaced`` cannot be judged (``ImageReport.unjudged`` says so).
+
+Images are numpy ``uint8`` arrays as OpenCV decodes them: H x W (grey), H x W x 3 (**BGR**, the
+order of ``cv2.imdecode``; RGB works too since only brightness is used) or H x W x 4 (BGRA,
+alpha ignored). Pure: numpy and OpenCV, no I/O, no database.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import cv2
+import numpy as np
+
+from supervision._image_features import GRID, SATURATED, SMALL_SIZE, Features, features
+
+PROBLEMS = ("video_loss", "frozen", "blurred", "covered", "displaced", "glare")
+"""Every problem :func:`assess` can report, most severe first."""
+
+MIN_SIDE = 16
+"""Smallest accepted image side in pixels: below it nothing can be measured."""
+
+_SCORE_CAP = 100.0
+_KEPT_DETAIL = 0.65
+"""A covered picture keeps this much of the reference's detail where it is not covered..."""
+_SOFTENED = 0.65
+"""...and this much of its sharpness: a blurred one has less of both."""
+_RECOGNISABLE = 0.3
+"""Structure match to the reference above which a blurred picture still shows the scene."""
+_WINDOW = cv2.createHanningWindow(SMALL_SIZE, cv2.CV_32F)
+
+
+class ImageError(ValueError):
+    """The image cannot be assessed as given (empty, wrong type or shape): fix the caller."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When each problem is raised; one instance per camera to tune a difficult scene.
+
+    Ratios are against the camera's reference; "absolute" values are the fallbacks used before
+    the reference is ready. Grey levels are 0-255.
+    """
+
+    reference_frames: int = 3
+    """Healthy snapshots a reference must have learned before relative checks use it."""
+    black_p99: float = 28.0
+    """video_loss when 99 % of the picture is darker than this grey level."""
+    uniform_std: float = 3.0
+    """video_loss when the grey levels' standard deviation is under this (uniform screen)."""
+    synthetic_flat: float = 0.85
+    """video_loss when this share of the picture is flat beyond any sensor noise (test pattern)."""
+    frozen_floor: float = 0.15
+    """frozen when the mean difference to ``previous`` (grey levels, 480x270) is under this..."""
+    frozen_noise: float = 0.1
+    """...or under this multiple of the frame's noise estimate (a noisy night picture differs more
+    between live frames)..."""
+    frozen_ceiling: float = 0.3
+    """...but never above this (the noise estimate counts fine texture as noise)."""
+    blurred_ratio: float = 0.8
+    """blurred when sharpness falls under this share of the reference's."""
+    blurred_absolute: float = 0.12
+    """blurred without a reference when sharpness (fine detail over contrast) is under this:
+    only severe blur, as a sharp scene can be smooth."""
+    covered_ratio: float = 0.4
+    """A block is covered when its detail falls under this share of the reference's..."""
+    covered_area: float = 0.3
+    """...and covered is raised when covered blocks reach this share of the detailed picture."""
+    covered_absolute: float = 0.6
+    """covered without a reference when this share of the blocks is flat (detail under 0.6)."""
+    displaced_shift: float = 0.035
+    """displaced when the scene moved by more than this share of the picture's width or height
+    (2 degrees of pan at a 60-degree field of view)..."""
+    displaced_gain: float = 0.1
+    """...and undoing that move matches the reference better by this much (a real move)..."""
+    displaced_match: float = 0.4
+    """...or when the structure matches the reference's worse than this (another view)."""
+    glare_area: float = 0.2
+    """glare when the washed-out share of the picture exceeds the reference's by this."""
+    glare_absolute: float = 0.3
+    """glare without a reference when this share of the picture is washed out."""
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not isinstance(value, int | float) or not np.isfinite(value) or value < 0:
+                raise ValueError(f"threshold {name} must be a finite number >= 0, got {value!r}")
+        if self.reference_frames < 1:
+            raise ValueError("threshold reference_frames must be at least 1")
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """What a camera's healthy picture looks like, averaged over its first snapshots.
+
+    Immutable: :meth:`update` returns a new reference, :meth:`reset` an empty one (an operator
+    resets a camera's reference after it was moved on purpose or its lens changed). It holds no
+    picture a person could be identified in: a 240x135 local-contrast map and block statistics.
+    """
+
+    count: int = 0
+    """Snapshots learned so far."""
+    edges: np.ndarray | None = None
+    """Mean edge map (``SMALL_SIZE``): the scene's structure, compared for ``displaced``."""
+    block_texture: np.ndarray | None = None
+    """Mean detail per block, each frame's above its noise floor and over its brightness."""
+    sharpness: float = 0.0
+    """Mean sharpness (fine detail over contrast)."""
+    saturated: float = 0.0
+    """Mean washed-out share of the picture."""
+    mean: float = 0.0
+    """Mean grey level."""
+
+    @classmethod
+    def learn(cls, images: list[np.ndarray] | tuple[np.ndarray, ...]) -> Reference:
+        """A reference learned from healthy snapshots (at least one)."""
+        if not images:
+            raise ImageError("a reference needs at least one snapshot")
+        reference = cls()
+        for image in images:
+            reference = reference.update(image)
+        return reference
+
+    def update(self, image: np.ndarray, *, camera: str = "") -> Reference:
+        """This reference with one more healthy snapshot averaged in.
+
+        A frame without picture (video loss) is refused: learning it would make a dead camera
+        look healthy. The caller should feed only snapshots :func:`assess` found without problem.
+        """
+        feats = features(_validated(image, camera))
+        loss = _video_loss_score(feats, Thresholds())
+        if loss >= 1.0:
+            raise ImageError(
+                f"{_prefix(camera)}cannot learn a reference from a frame without picture"
+            )
+        n = self.count
+        texture = _normalised_texture(feats)
+        if n == 0:
+            return Reference(
+                count=1,
+                edges=feats.edges.copy(),
+                block_texture=texture,
+                sharpness=feats.sharpness,
+                saturated=feats.saturated,
+                mean=feats.mean,
+            )
+        assert self.edges is not None and self.block_texture is not None
+        weight = 1.0 / (n + 1)
+        return Reference(
+            count=n + 1,
+            edges=cv2.addWeighted(self.edges, 1.0 - weight, feats.edges, weight, 0.0),
+            block_texture=self.block_texture * (1.0 - weight) + texture * weight,
+            sharpness=self.sharpness * (1.0 - weight) + feats.sharpness * weight,
+            saturated=self.saturated * (1.0 - weight) + feats.saturated * weight,
+            mean=self.mean * (1.0 - weight) + feats.mean * weight,
+        )
+
+    def reset(self) -> Reference:
+        """A fresh, empty reference: the camera learns again from its next snapshots."""
+        return Reference()
+
+    def ready(self, thresholds: Thresholds | None = None) -> bool:
+        """Whether enough snapshots were learned for the relative checks."""
+        return self.count >= (thresholds or Thresholds()).reference_frames
+
+    def to_bytes(self) -> bytes:
+        """A compact serialisation (numpy ``.npz``, no pickle) to store in the database."""
+        buffer = io.BytesIO()
+        edges = self.edges if self.edges is not None else np.zeros((0, 0), np.float32)
+        texture = self.block_texture if self.block_texture is not None else np.zeros((0, 0))
+        np.savez_compressed(
+            buffer,
+            count=self.count,
+            edges=edges.astype(np.float32),
+            block_texture=texture.astype(np.float32),
+            scalars=np.array([self.sharpness, self.saturated, self.mean], np.float64),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Reference:
+        """The reference :meth:`to_bytes` wrote; a damaged blob raises :class:`ImageError`."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                count = int(npz["count"])
+                edges, texture, scalars = npz["edges"], npz["block_texture"], npz["scalars"]
+        except (OSError, ValueError, KeyError, EOFError) as err:
+            raise ImageError(f"stored picture reference is unreadable: {err}") from err
+        if count == 0:
+            return cls()
+        rows, columns = GRID[1], GRID[0]
+        if edges.shape != SMALL_SIZE[::-1] or texture.shape != (rows, columns) or scalars.size != 3:
+            raise ImageError("stored picture reference has the wrong shape; reset it")
+        return cls(count, edges, texture.astype(np.float64), *map(float, scalars))
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """The numbers the verdict comes from (grey levels 0-255; shares 0-1); NaN when not measured."""
+
+    mean: float
+    std: float
+    p99: float
+    saturated: float
+    flat: float
+    sharpness: float
+    noise: float
+    difference: float = float("nan")
+    """Mean absolute grey difference to ``previous`` (480x270 grey)."""
+    covered: float = float("nan")
+    """Share of the reference's detailed blocks that lost their detail (absolute: flat blocks)."""
+    shift: float = float("nan")
+    """Scene shift against the reference, as a share of the picture's width/height (largest)."""
+    match: float = float("nan")
+    """Correlation of the picture's structure with the reference's, -1 to 1 (same view: >= 0.6)."""
+    match_moved: float = float("nan")
+    """The same after undoing the shift: much higher than ``match`` when the camera turned."""
+
+
+@dataclass(frozen=True, eq=False)
+class ImageReport:
+    """The verdict on one snapshot.
+
+    ``scores`` maps each judged problem to its measurement over its threshold, oriented so that
+    **a score >= 1 means the threshold is crossed** (0 = far from it; capped at 100). A problem
+    can score >= 1 without being in ``problems`` when another explains it: ``video_loss`` hides
+    every other problem; a verified move of the scene (``displaced`` by shift) hides ``covered``,
+    ``blurred`` and ``glare`` (the blocks no longer line up with the reference's); ``glare``
+    hides ``covered``; ``covered`` and ``glare`` hide ``blurred`` and ``displaced``; ``blurred``
+    hides ``displaced``; when both ``covered`` and ``blurred`` cross, the scene is still
+    recognisable, and both the uncovered part and the sharpest edges softened (under 0.65 of the
+    reference), only ``blurred`` is reported. ``frozen`` is reported beside any of them except
+    ``video_loss``. ``unjudged`` lists the problems that could not be judged (no ``previous``,
+    no ready reference).
+    """
+
+    problems: frozenset[str]
+    scores: Mapping[str, float]
+    unjudged: frozenset[str]
+    measurements: Measurements
+    grey: np.ndarray = field(repr=False)
+    """The 480x270 grey working image; pass the report as ``previous`` to skip recomputing it."""
+
+    @property
+    def healthy(self) -> bool:
+        """No problem found (some may be unjudged)."""
+        return not self.problems
+
+
+def _prefix(camera: str) -> str:
+    return f"camera {camera}: " if camera else ""
+
+
+def _validated(image: object, camera: str = "") -> np.ndarray:
+    """The image as H x W or H x W x 3 uint8, or a clear :class:`ImageError`."""
+    where = _prefix(camera)
+    if not isinstance(image, np.ndarray):
+        raise ImageError(f"{where}expected a numpy image array, got {type(image).__name__}")
+    if image.size == 0:
+        raise ImageError(f"{where}image is empty (shape {image.shape})")
+    if image.dtype != np.uint8:
+        if np.issubdtype(image.dtype, np.floating) and np.isnan(image).any():
+            raise ImageError(f"{where}image contains NaN values; expected uint8 0-255")
+        raise ImageError(f"{where}image dtype is {image.dtype}; expected uint8 0-255")
+    if image.ndim == 3 and image.shape[2] in (1, 3, 4):
+        if image.shape[2] == 1:
+            image = image[:, :, 0]
+        elif image.shape[2] == 4:
+            image = image[:, :, :3]
+    elif image.ndim != 2:
+        raise ImageError(
+            f"{where}image shape {image.shape} is not H x W (grey), H x W x 3 (BGR) or H x W x 4"
+        )
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise ImageError(f"{where}image {image.shape[1]}x{image.shape[0]} is under {MIN_SIDE} px")
+    return np.ascontiguousarray(image)
+
+
+def _score(value: float, threshold: float, *, above: bool) -> float:
+    """``value`` over ``threshold`` (or the reverse when smaller is worse), capped."""
+    if above:
+        ratio = value / threshold if threshold > 0 else (_SCORE_CAP if value > 0 else 0.0)
+    else:
+        ratio = threshold / value if value > 0 else _SCORE_CAP
+    return float(min(max(ratio, 0.0), _SCORE_CAP))
+
+
+def _video_loss_score(feats: Features, thresholds: Thresholds) -> float:
+    return max(
+        _score(feats.p99, thresholds.black_p99, above=False),
+        _score(feats.std, thresholds.uniform_std, above=False),
+        _score(feats.flat, thresholds.synthetic_flat, above=True),
+    )
+
+
+def _normalised_texture(feats: Features) -> np.ndarray:
+    """Block detail above the frame's noise floor (its flattest blocks), over its brightness: the
+    scene's pattern, not its light nor its noise (a dark cover is all noise)."""
+    texture = feats.block_texture.astype(np.float64)
+    floor = float(np.percentile(texture, 5))
+    return np.maximum(texture - floor, 0.0) / (feats.mean + 10.0)
+
+
+def _covered(feats: Features, reference: Reference, thresholds: Thresholds) -> tuple[float, float]:
+    """Share of the reference's detailed blocks that lost their detail, and how much detail the
+    other detailed blocks kept (median ratio to the reference; washed-out blocks left out)."""
+    assert reference.block_texture is not None
+    detailed = reference.block_texture >= 0.25 * np.percentile(reference.block_texture, 90)
+    detailed &= feats.block_mean < SATURATED
+    ratio = _normalised_texture(feats) / np.maximum(reference.block_texture, 1e-9)
+    lost = (ratio < thresholds.covered_ratio) & detailed
+    kept = ratio[detailed & ~lost]
+    share = float(np.count_nonzero(lost)) / max(float(np.count_nonzero(detailed)), 1.0)
+    return share, float(np.median(kept)) if kept.size else 0.0
+
+
+def _match(a: np.ndarray, b: np.ndarray) -> float:
+    """Normalised correlation of two structure maps, -1 to 1 (1: the same structure)."""
+    denominator = float(np.sqrt(np.dot(a.ravel(), a.ravel()) * np.dot(b.ravel(), b.ravel())))
+    return float(np.dot(a.ravel(), b.ravel())) / denominator if denominator > 0 else 0.0
+
+
+def _alignment(reference: np.ndarray, current: np.ndarray) -> tuple[float, float, float]:
+    """(shift, match, match after undoing the shift) of the current structure against the
+    reference's; shift as the largest share of the width or height."""
+    # Copies: OpenCV 5.0's phaseCorrelate multiplies its inputs by the window in place.
+    (dx, dy), _response = cv2.phaseCorrelate(reference.copy(), current.copy(), _WINDOW)
+    match = _match(reference, current)
+    if not (np.isfinite(dx) and np.isfinite(dy)):  # a structureless (uniform) picture
+        return 0.0, match, match
+    shift = max(abs(dx) / SMALL_SIZE[0], abs(dy) / SMALL_SIZE[1])
+    ix, iy = round(dx), round(dy)
+    height, width = reference.shape
+    if abs(ix) >= width // 2 or abs(iy) >= height // 2:
+        return shift, match, match
+    # Overlap of the reference moved by (ix, iy) with the current picture.
+    ref = reference[max(-iy, 0) : height - max(iy, 0), max(-ix, 0) : width - max(ix, 0)]
+    cur = current[max(iy, 0) : height - max(-iy, 0), max(ix, 0) : width - max(-ix, 0)]
+    return shift, match, _match(ref, cur)
+
+
+def _verdict(
+    scores: Mapping[str, float], *, moved: bool, kept: float, sharpness: float, match: float
+) -> set[str]:
+    """The problems to report: crossed thresholds, less what a more severe problem explains.
+
+    ``kept``: detail the uncovered blocks kept; ``sharpness``: against the reference (ratios).
+    """
+    crossed = {name for name, score in scores.items() if score >= 1.0}
+    if "video_loss" in crossed:
+        return {"video_loss"}
+    found = crossed & {"frozen"}
+    if moved:
+        # The scene is recognised, elsewhere: the camera turned. Its blocks no longer line up
+        # with the reference's, so covered or blurred cannot be told from the move.
+        return found | {"displaced"}
+    if "glare" in crossed:
+        crossed.discard("covered")  # a washed-out area has no detail either: it is the glare
+    both = "covered" in crossed and "blurred" in crossed
+    if both and kept < _KEPT_DETAIL and sharpness < _SOFTENED and match >= _RECOGNISABLE:
+        # The blocks still detailed lost detail too, the sharpest edges softened, and the scene
+        # is still recognisable: the whole picture is blurred. A cover leaves the rest sharp.
+        crossed.discard("covered")
+    found |= crossed & {"glare", "covered"}
+    if not found & {"glare", "covered"}:
+        found |= crossed & {"blurred"}
+        if "blurred" not in crossed:
+            found |= crossed & {"displaced"}
+    return found
+
+
+def assess(
+    image: np.ndarray,
+    reference: Reference | None = None,
+    previous: np.ndarray | ImageReport | None = None,
+    *,
+    thresholds: Thresholds | None = None,
+    camera: str = "",
+) -> ImageReport:
+    """Judge one snapshot; see the module docstring for the problems and :class:`ImageReport`.
+
+    ``previous`` is the camera's previous snapshot, or the report :func:`assess` gave for it
+    (cheaper). ``camera`` only names the camera in error messages.
+    """
+    thresholds = thresholds or Thresholds()
+    feats = features(_validated(image, camera))
+    scores: dict[str, float] = {}
+    unjudged: set[str] = set()
+    values: dict[str, float] = {}
+    ready = reference is not None and reference.ready(thresholds)
+    moved, kept, sharpness = False, 1.0, 1.0
+
+    scores["video_loss"] = _video_loss_score(feats, thresholds)
+
+    if previous is None:
+        unjudged.add("frozen")
+    else:
+        before = previous.grey if isinstance(previous, ImageReport) else None
+        if before is None:
+            before = features(_validated(previous, camera)).grey
+        difference = float(cv2.mean(cv2.absdiff(feats.grey, before))[0])
+        limit = min(
+            max(thresholds.frozen_floor, thresholds.frozen_noise * feats.noise),
+            thresholds.frozen_ceiling,
+        )
+        values["difference"] = difference
+        scores["frozen"] = _score(difference, limit, above=False)
+
+    if ready:
+        assert reference is not None
+        excess = max(feats.saturated - reference.saturated, 0.0)
+        scores["glare"] = _score(excess, thresholds.glare_area, above=True)
+        covered, kept = _covered(feats, reference, thresholds)
+        scores["covered"] = _score(covered, thresholds.covered_area, above=True)
+        sharpness = feats.sharpness / max(reference.sharpness, 1e-6)
+        scores["blurred"] = _score(sharpness, thresholds.blurred_ratio, above=False)
+        assert reference.edges is not None
+        shift, match, match_moved = _alignment(reference.edges, feats.edges)
+        shift_score = _score(shift, thresholds.displaced_shift, above=True)
+        moved = shift_score >= 1.0 and match_moved >= match + thresholds.displaced_gain
+        scores["displaced"] = max(
+            shift_score if moved else 0.0,
+            _score(match, thresholds.displaced_match, above=False),
+        )
+        values.update(covered=covered, shift=shift, match=match, match_moved=match_moved)
+    else:
+        scores["glare"] = _score(feats.saturated, thresholds.glare_absolute, above=True)
+        flat_blocks = feats.block_texture < 0.6
+        flat_blocks &= feats.block_mean < SATURATED
+        covered = float(np.count_nonzero(flat_blocks)) / flat_blocks.size
+        values["covered"] = covered
+        scores["covered"] = _score(covered, thresholds.covered_absolute, above=True)
+        scores["blurred"] = _score(feats.sharpness, thresholds.blurred_absolute, above=False)
+        unjudged.add("displaced")
+
+    found = _verdict(
+        scores, moved=moved, kept=kept, sharpness=sharpness, match=values.get("match", 1.0)
+    )
+    measurements = Measurements(
+        mean=feats.mean,
+        std=feats.std,
+        p99=feats.p99,
+        saturated=feats.saturated,
+        flat=feats.flat,
+        sharpness=feats.sharpness,
+        noise=feats.noise,
+        **values,
+    )
+    return ImageReport(
+        problems=frozenset(found),
+        scores=MappingProxyType(scores),
+        unjudged=frozenset(unjudged),
+        measurements=measurements,
+        grey=feats.grey,
+    )

@@ -1,0 +1,265 @@
+"""Picture health on frames built from real photographs (scikit-image's sample images)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from supervision.imaging import PROBLEMS, ImageError, ImageReport, Reference, Thresholds, assess
+from tests.supervision import picture_faults as pf
+
+
+@pytest.fixture(scope="module")
+def canvas() -> np.ndarray:
+    return pf.scene("astronaut")
+
+
+@pytest.fixture(scope="module")
+def base(canvas: np.ndarray) -> np.ndarray:
+    return pf.view(canvas)
+
+
+@pytest.fixture(scope="module")
+def reference(base: np.ndarray) -> Reference:
+    rng = np.random.default_rng(1)
+    return Reference.learn([pf.camera(base, rng) for _ in range(3)])
+
+
+@pytest.fixture(scope="module")
+def previous(base: np.ndarray) -> np.ndarray:
+    return pf.camera(base, np.random.default_rng(2))
+
+
+def _judge(
+    frame: np.ndarray, reference: Reference, previous: np.ndarray, seed: int = 3
+) -> ImageReport:
+    return assess(pf.camera(frame, np.random.default_rng(seed)), reference, previous)
+
+
+def test_a_live_frame_of_the_scene_is_healthy(base, reference, previous) -> None:
+    report = _judge(base, reference, previous)
+    assert report.problems == frozenset()
+    assert report.healthy and report.unjudged == frozenset()
+    assert set(report.scores) == set(PROBLEMS)
+    assert all(0 <= score < 1 for score in report.scores.values())
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["noise", "jpeg 40", "darker", "brighter", "gamma", "jitter", "night"],
+)
+def test_harmless_variations_are_not_flagged(variant, canvas, base, reference, previous) -> None:
+    rng = np.random.default_rng(4)
+    frame = {
+        "noise": lambda: pf.camera(base, rng, sigma=4.0),
+        "jpeg 40": lambda: pf.camera(base, rng, quality=40),
+        "darker": lambda: pf.camera(pf.light(base, 0.5), rng),
+        "brighter": lambda: pf.camera(pf.light(base, 1.15), rng),
+        "gamma": lambda: pf.camera(pf.light(base, 1.0, 1.25), rng),
+        "jitter": lambda: pf.camera(pf.view(canvas, dx=1, dy=-1), rng),
+        "night": lambda: pf.camera(pf.night(base, rng), rng),
+    }[variant]()
+    assert assess(frame, reference, previous).problems == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("problem", "make"),
+    [
+        ("video_loss", lambda base, canvas, rng: pf.black(rng)),
+        ("video_loss", lambda base, canvas, rng: pf.blue_screen()),
+        ("video_loss", lambda base, canvas, rng: pf.colour_bars()),
+        ("blurred", lambda base, canvas, rng: pf.blurred(base, 10.0)),
+        ("covered", lambda base, canvas, rng: pf.covered(base, rng, "sticker", 0.7)),
+        ("displaced", lambda base, canvas, rng: pf.view(canvas, dx=8 * pf.PX_PER_DEGREE)),
+        ("glare", lambda base, canvas, rng: pf.glare(base, rng, 0.45)),
+    ],
+)
+def test_each_fault_is_reported(problem, make, canvas, base, reference, previous) -> None:
+    rng = np.random.default_rng(5)
+    frame = make(base, canvas, rng)
+    image = pf.jpeg(frame, 80) if problem == "video_loss" else pf.camera(frame, rng)
+    report = assess(image, reference, previous)
+    assert problem in report.problems
+    assert report.scores[problem] >= 1.0
+
+
+def test_video_loss_hides_every_other_problem(reference, previous) -> None:
+    report = assess(pf.black(np.random.default_rng(6)), reference, previous)
+    assert report.problems == {"video_loss"}
+    assert report.measurements.p99 < 28
+
+
+def test_a_copy_is_frozen_and_a_new_live_frame_is_not(base, reference) -> None:
+    rng = np.random.default_rng(7)
+    shot = pf.camera(base, rng)
+    assert "frozen" in assess(shot, reference, shot.copy()).problems
+    assert "frozen" in assess(pf.jpeg(shot, 80), reference, shot).problems  # re-encoded copy
+    live = assess(pf.camera(base, rng), reference, shot)
+    assert "frozen" not in live.problems
+    assert live.measurements.difference > Thresholds().frozen_ceiling
+
+
+def test_a_previous_report_replaces_the_previous_image(base, reference) -> None:
+    rng = np.random.default_rng(8)
+    shot = pf.camera(base, rng)
+    first = assess(shot, reference)
+    assert "frozen" in first.unjudged
+    again = assess(shot.copy(), reference, first)
+    assert "frozen" in again.problems
+    assert again.measurements.difference == 0.0
+
+
+def test_without_reference_displaced_is_unjudged_and_the_rest_falls_back(canvas, base) -> None:
+    rng = np.random.default_rng(9)
+    report = assess(pf.camera(base, rng))
+    assert report.unjudged == {"displaced", "frozen"}
+    assert report.problems == frozenset()
+    moved = assess(pf.camera(pf.view(canvas, dx=300), rng))
+    assert "displaced" not in moved.problems and "displaced" not in moved.scores
+    assert "video_loss" in assess(pf.black(rng)).problems
+    assert "glare" in assess(pf.camera(pf.glare(base, rng, 0.6), rng)).problems
+
+
+def test_a_reference_still_learning_is_not_used(canvas, base) -> None:
+    rng = np.random.default_rng(10)
+    learning = Reference().update(pf.camera(base, rng))
+    assert learning.count == 1 and not learning.ready()
+    assert "displaced" in assess(pf.camera(base, rng), learning).unjudged
+    assert learning.ready(Thresholds(reference_frames=1))
+    report = assess(
+        pf.camera(pf.view(canvas, dx=300), rng),
+        learning,
+        thresholds=Thresholds(reference_frames=1),
+    )
+    assert "displaced" in report.problems
+
+
+def test_reference_learns_incrementally_and_resets(base, reference) -> None:
+    rng = np.random.default_rng(11)
+    grown = reference.update(pf.camera(base, rng))
+    assert grown.count == reference.count + 1 == 4
+    assert reference.count == 3  # immutable: update returns a new reference
+    fresh = grown.reset()
+    assert fresh.count == 0 and fresh.edges is None and not fresh.ready()
+
+
+def test_reference_refuses_a_frame_without_picture() -> None:
+    with pytest.raises(ImageError, match="camera C-12: cannot learn a reference"):
+        Reference().update(pf.black(np.random.default_rng(12)), camera="C-12")
+    with pytest.raises(ImageError, match="at least one"):
+        Reference.learn([])
+
+
+def test_reference_round_trips_through_bytes(base, reference, previous) -> None:
+    restored = Reference.from_bytes(reference.to_bytes())
+    assert restored.count == reference.count
+    assert restored.sharpness == pytest.approx(reference.sharpness)
+    np.testing.assert_allclose(restored.edges, reference.edges, rtol=1e-6)
+    frame = pf.camera(pf.blurred(base, 10.0), np.random.default_rng(13))
+    assert assess(frame, restored, previous).scores == pytest.approx(
+        dict(assess(frame, reference, previous).scores)
+    )
+    assert Reference.from_bytes(Reference().to_bytes()).count == 0
+    with pytest.raises(ImageError, match="unreadable"):
+        Reference.from_bytes(b"not a reference")
+
+
+def test_per_camera_thresholds_change_the_outcome(base, reference, previous) -> None:
+    rng = np.random.default_rng(14)
+    soft = pf.camera(pf.blurred(base, 10.0), rng)
+    assert "blurred" in assess(soft, reference, previous).problems
+    tolerant = Thresholds(blurred_ratio=0.1)
+    assert "blurred" not in assess(soft, reference, previous, thresholds=tolerant).problems
+    plain = pf.camera(base, rng)
+    strict = Thresholds(blurred_ratio=2.0)
+    assert "blurred" in assess(plain, reference, previous, thresholds=strict).problems
+
+
+def test_thresholds_refuse_nonsense() -> None:
+    with pytest.raises(ValueError, match="covered_area"):
+        Thresholds(covered_area=-0.1)
+    with pytest.raises(ValueError, match="glare_area"):
+        Thresholds(glare_area=float("nan"))
+    with pytest.raises(ValueError, match="reference_frames"):
+        Thresholds(reference_frames=0)
+
+
+def test_grey_bgra_and_small_images_are_accepted(base, reference) -> None:
+    rng = np.random.default_rng(15)
+    frame = pf.camera(base, rng)
+    grey = frame.mean(axis=2).astype(np.uint8)
+    assert assess(grey, reference).problems == frozenset()
+    bgra = np.dstack([frame, np.full(frame.shape[:2], 255, np.uint8)])
+    assert assess(bgra, reference).problems == frozenset()
+    cif = frame[::3, ::5]  # 384x360, upscaled inside
+    assert "video_loss" not in assess(cif).problems
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (np.zeros((0, 0, 3), np.uint8), "empty"),
+        (np.zeros((100, 100), np.float32), "dtype is float32"),
+        (np.full((100, 100), np.nan), "NaN"),
+        (np.zeros((100, 100, 2), np.uint8), "shape"),
+        (np.zeros((2, 100, 100, 3), np.uint8), "shape"),
+        (np.zeros((8, 100), np.uint8), "under 16 px"),
+        ([[0, 1], [2, 3]], "numpy image array"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(image, message) -> None:
+    with pytest.raises(ImageError, match=message):
+        assess(image, camera="C-7")
+    with pytest.raises(ValueError, match="camera C-7"):
+        assess(image, camera="C-7")
+
+
+def test_a_bad_previous_is_reported_too(base) -> None:
+    with pytest.raises(ImageError, match="dtype"):
+        assess(pf.camera(base, np.random.default_rng(16)), previous=np.zeros((10, 10), np.int64))
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(sigma=st.floats(0.5, 4.0), quality=st.integers(35, 95), seed=st.integers(0, 2**16))
+def test_small_noise_never_flags_frozen_or_blurred(base, reference, sigma, quality, seed) -> None:
+    rng = np.random.default_rng(seed)
+    before = pf.camera(base, rng, sigma=sigma, quality=quality)
+    frame = pf.camera(base, rng, sigma=sigma, quality=quality)
+    problems = assess(frame, reference, before).problems
+    assert not problems & {"frozen", "blurred"}
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(gain=st.floats(0.5, 1.15), gamma=st.floats(0.8, 1.25))
+def test_light_changes_never_flag_anything(base, reference, previous, gain, gamma) -> None:
+    frame = pf.camera(pf.light(base, gain, gamma), np.random.default_rng(17))
+    assert assess(frame, reference, previous).problems == frozenset()
+
+
+def test_assess_leaves_the_reference_and_images_untouched(
+    canvas, base, reference, previous
+) -> None:
+    # OpenCV 5.0's phaseCorrelate windows its inputs in place; the reference must not drift.
+    edges, texture = reference.edges.copy(), reference.block_texture.copy()
+    frame = pf.camera(pf.view(canvas, dx=200), np.random.default_rng(18))
+    kept = frame.copy()
+    for _ in range(3):
+        assert "displaced" in assess(frame, reference, previous).problems
+    np.testing.assert_array_equal(reference.edges, edges)
+    np.testing.assert_array_equal(reference.block_texture, texture)
+    np.testing.assert_array_equal(frame, kept)
+
+
+@pytest.mark.parametrize("level", [0, 16, 128, 255])
+def test_exactly_uniform_frames_are_video_loss(level, reference) -> None:
+    # No noise at all: nothing for phase correlation to lock on (it can return NaN).
+    frame = np.full((1080, 1920, 3), level, np.uint8)
+    report = assess(frame, reference, frame.copy())
+    assert report.problems == {"video_loss"}
+    assert all(np.isfinite(score) for score in report.scores.values())
