@@ -113,13 +113,19 @@ def _path_cost(indptr, indices, data, path):
 
 
 @njit(cache=True)
+def _edge_key(u, v, n):
+    """One key per undirected edge: ``min * n + max``."""
+    return min(u, v) * n + max(u, v)
+
+
+@njit(cache=True)
 def _replace(edges, drop_keys, n, add, add_count):
     """The edges not in ``drop_keys`` (min * n + max), followed by ``add[:add_count]``."""
     out = np.empty((edges.shape[0] + add_count, 2), dtype=np.int64)
     k = 0
     for i in range(edges.shape[0]):
         u, v = edges[i, 0], edges[i, 1]
-        if min(u, v) * n + max(u, v) in drop_keys:
+        if _edge_key(u, v, n) in drop_keys:
             continue
         out[k, 0] = u
         out[k, 1] = v
@@ -128,6 +134,14 @@ def _replace(edges, drop_keys, n, add, add_count):
         out[k] = add[i]
         k += 1
     return out[:k]
+
+
+@njit(cache=True)
+def _swap(indptr, indices, data, is_term, edges, drop, add, count):
+    """The tree with the ``drop`` edges (keys) replaced by ``add[:count]``, polished; its cost."""
+    n = is_term.shape[0]
+    candidate = polish(indptr, indices, data, _replace(edges, drop, n, add, count), is_term)
+    return candidate, cost(indptr, indices, data, candidate)
 
 
 @njit(cache=True)
@@ -184,9 +198,8 @@ def key_path_exchange(indptr, indices, data, is_term, edges, work, budget):
             add, count = append_path(add, 0, path, length)
             drop = {np.int64(-1)}
             for i in range(last):
-                drop.add(min(kp[i], kp[i + 1]) * n + max(kp[i], kp[i + 1]))
-            candidate = polish(indptr, indices, data, _replace(edges, drop, n, add, count), is_term)
-            new_cost = cost(indptr, indices, data, candidate)
+                drop.add(_edge_key(kp[i], kp[i + 1], n))
+            candidate, new_cost = _swap(indptr, indices, data, is_term, edges, drop, add, count)
             if new_cost < current - tolerance(current):
                 edges, current, improved = candidate, new_cost, True
                 break
@@ -319,9 +332,8 @@ def key_vertex_elimination(indptr, indices, data, is_term, edges, work, budget):
             for i in range(k):
                 p = mine[i]
                 for q in range(offsets[p], offsets[p + 1] - 1):
-                    drop.add(min(flat[q], flat[q + 1]) * n + max(flat[q], flat[q + 1]))
-            candidate = polish(indptr, indices, data, _replace(edges, drop, n, add, count), is_term)
-            new_cost = cost(indptr, indices, data, candidate)
+                    drop.add(_edge_key(flat[q], flat[q + 1], n))
+            candidate, new_cost = _swap(indptr, indices, data, is_term, edges, drop, add, count)
             if new_cost < current - tolerance(current):
                 edges, current, improved = candidate, new_cost, True
                 break
