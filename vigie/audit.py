@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session
 from vigie.clock import as_utc, utcnow
 from vigie.errors import VigieError
 from vigie.models import AuditEvent, AuditHead
+
+if TYPE_CHECKING:
+    from vigie.auth.principal import Principal
 
 GENESIS = "0" * 64
 
@@ -120,6 +123,20 @@ class Verification:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def record_by(session: Session, principal: Principal, *, action: str, **what: Any) -> AuditEvent:
+    """`record` for an API caller: who, with which role and from where come from ``principal``;
+    ``what`` takes `record`'s other fields (``object_type``, ``object_id``, ``reason``,
+    ``detail``)."""
+    return record(
+        session,
+        actor=principal.actor,
+        role=principal.role,
+        ip=principal.ip,
+        action=action,
+        **what,
+    )
 
 
 def verify(session: Session, *, max_problems: int = 50) -> Verification:

@@ -167,11 +167,9 @@ def create_camera(
         )
     session.add(camera)
     session.flush()
-    audit.record(
+    audit.record_by(
         session,
-        actor=principal.actor,
-        role=principal.role,
-        ip=principal.ip,
+        principal,
         action="camera.create",
         object_type="camera",
         object_id=camera.id,
@@ -207,11 +205,9 @@ def update_camera(
         )
         changed.append("password")
     camera.updated_at = utcnow()
-    audit.record(
+    audit.record_by(
         session,
-        actor=principal.actor,
-        role=principal.role,
-        ip=principal.ip,
+        principal,
         action="camera.update",
         object_type="camera",
         object_id=camera.id,
@@ -224,11 +220,9 @@ def update_camera(
 def delete_camera(principal: Editor, session: SessionDep, camera_id: str) -> None:
     camera = _visible(session, principal, camera_id)
     session.delete(camera)
-    audit.record(
+    audit.record_by(
         session,
-        actor=principal.actor,
-        role=principal.role,
-        ip=principal.ip,
+        principal,
         action="camera.delete",
         object_type="camera",
         object_id=camera_id,

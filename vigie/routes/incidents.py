@@ -177,11 +177,9 @@ def acknowledge_incident(
         "incident": acknowledged.to_dict(),
     }
     append_events(session, [(row.camera_id, commune, now, payload)])
-    audit.record(
+    audit.record_by(
         session,
-        actor=principal.actor,
-        role=principal.role,
-        ip=principal.ip,
+        principal,
         action="incident.ack",
         object_type="incident",
         object_id=row.key,

@@ -96,11 +96,9 @@ def create_window(principal: Planner, session: SessionDep, body: WindowCreate) -
     )
     session.add(row)
     session.flush()
-    audit.record(
+    audit.record_by(
         session,
-        actor=principal.actor,
-        role=principal.role,
-        ip=principal.ip,
+        principal,
         action="maintenance.create",
         object_type="camera",
         object_id=body.camera_id,
@@ -122,11 +120,9 @@ def delete_window(principal: Planner, session: SessionDep, window_id: int) -> No
     if row is None:
         raise HTTPException(404, f"no maintenance window {window_id}")
     session.delete(row)
-    audit.record(
+    audit.record_by(
         session,
-        actor=principal.actor,
-        role=principal.role,
-        ip=principal.ip,
+        principal,
         action="maintenance.delete",
         object_type="camera",
         object_id=row.camera_id,
