@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from vigie.db import session_scope
@@ -34,3 +34,7 @@ def client_ip(request: Request) -> str:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClientIp = Annotated[str, Depends(client_ip)]
+
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="A row's number.")]
+"""An integer id in a path: bounded to the database's INTEGER, so an absurd number is a 422
+instead of an overflow in the driver (found by the API fuzzing)."""

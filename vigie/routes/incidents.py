@@ -21,7 +21,7 @@ from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal, apply_scope
 from vigie.auth.roles import Role
 from vigie.clock import as_utc, utcnow
-from vigie.deps import SessionDep
+from vigie.deps import RowId, SessionDep
 from vigie.models import Camera, Commune, IncidentRow
 from vigie.routes.status import STATUS_READERS
 from vigie.supervision_store import append_events, incident_from_row
@@ -150,14 +150,14 @@ def list_incidents(
 
 
 @router.get("/{incident_id}", response_model=IncidentView)
-def read_incident(principal: Reader, session: SessionDep, incident_id: int) -> IncidentView:
+def read_incident(principal: Reader, session: SessionDep, incident_id: RowId) -> IncidentView:
     row, commune = _visible(session, principal, incident_id)
     return _view(row, commune)
 
 
 @router.post("/{incident_id}/ack", response_model=IncidentView)
 def acknowledge_incident(
-    principal: Acknowledger, session: SessionDep, incident_id: int, body: Acknowledgement
+    principal: Acknowledger, session: SessionDep, incident_id: RowId, body: Acknowledgement
 ) -> IncidentView:
     """Take charge of an open incident: who, when and what is being done."""
     row, commune = _visible(session, principal, incident_id, lock=True)

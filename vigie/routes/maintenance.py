@@ -19,7 +19,7 @@ from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal, apply_scope
 from vigie.auth.roles import Role
 from vigie.clock import as_utc, utcnow
-from vigie.deps import SessionDep
+from vigie.deps import RowId, SessionDep
 from vigie.models import Camera, MaintenanceWindowRow
 from vigie.routes.status import visible_camera
 
@@ -108,7 +108,7 @@ def create_window(principal: Planner, session: SessionDep, body: WindowCreate) -
 
 
 @router.delete("/{window_id}", status_code=204)
-def delete_window(principal: Planner, session: SessionDep, window_id: int) -> None:
+def delete_window(principal: Planner, session: SessionDep, window_id: RowId) -> None:
     statement = apply_scope(
         select(MaintenanceWindowRow)
         .join(Camera, Camera.id == MaintenanceWindowRow.camera_id)

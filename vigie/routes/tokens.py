@@ -13,7 +13,7 @@ from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal
 from vigie.auth.roles import Role
 from vigie.clock import as_utc
-from vigie.deps import SessionDep
+from vigie.deps import RowId, SessionDep
 from vigie.models import ApiToken
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
@@ -83,7 +83,7 @@ def list_(principal: Admin, session: SessionDep) -> list[TokenInfo]:
 
 
 @router.delete("/{token_id}", status_code=204, summary="Revoke an API token")
-def revoke(principal: Admin, session: SessionDep, token_id: int) -> None:
+def revoke(principal: Admin, session: SessionDep, token_id: RowId) -> None:
     row = revoke_api_token(
         session, token_id, actor=principal.actor, actor_role=principal.role, ip=principal.ip
     )
