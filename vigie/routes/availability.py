@@ -85,7 +85,10 @@ def availability(
     session: SessionDep,
     request: Request,
     *,
-    month: Annotated[str | None, Query(description="A local month, YYYY-MM.")] = None,
+    month: Annotated[
+        str | None,
+        Query(description="A local month, YYYY-MM.", pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
+    ] = None,
     start: Annotated[datetime | None, Query(description="Period start (with offset).")] = None,
     end: Annotated[datetime | None, Query(description="Period end, excluded.")] = None,
     level: Annotated[
