@@ -294,3 +294,48 @@ def test_bad_intervals_are_refused() -> None:
         scheduler.add("cam-1", "liveness", never, interval=0)
     with pytest.raises(ValueError, match="concurrency"):
         Scheduler(Recorder(), concurrency=0)
+
+
+def test_a_failure_is_confirmed_by_quick_rechecks_not_a_whole_interval_each(sim: Sim) -> None:
+    """With ``retry``, an unreachable camera is checked again soon, until it answers: the K
+    failures the state machine wants arrive within one interval; a healthy one gets none."""
+    recorder = Recorder()
+    policy = Policy()
+
+    async def main() -> tuple[Scheduler, int, int]:
+        async with OnvifClient() as onvif:
+            scheduler = Scheduler(recorder, concurrency=4)
+            for index in (2, 15):  # offline, healthy
+                p = probe(onvif, sim, index)
+                scheduler.add(
+                    p.camera_id, "liveness", p.liveness, interval=4.0, timeout=2.0, retry=0.1
+                )
+            async with scheduler:
+                await wait_until(
+                    lambda: (
+                        len(recorder.of("cam-2")) >= policy.down_after
+                        and len(recorder.of("cam-15")) >= 1
+                    ),
+                    limit=30,
+                )
+                healthy_runs = len(recorder.of("cam-15"))
+                retries = scheduler.stats.retries
+        return scheduler, healthy_runs, retries
+
+    _, healthy_runs, retries = asyncio.run(main())
+    assert [r.reachable for r in recorder.of("cam-2")][: policy.down_after] == [False] * 3
+    # The offline camera's failures were re-checked; the healthy camera never was: all its
+    # results came from its schedule (and the retries are all the offline camera's).
+    assert retries >= policy.down_after - 1
+    assert all(r.reachable for r in recorder.of("cam-15"))
+    assert healthy_runs >= 1
+
+
+def test_retry_must_be_shorter_than_the_interval() -> None:
+    async def check() -> CheckResult:
+        raise AssertionError("never run")
+
+    scheduler = Scheduler(Recorder())
+    for retry in (0.0, -1.0, 30.0, float("nan")):
+        with pytest.raises(ValueError, match="retry"):
+            scheduler.add("x", "liveness", check, interval=30.0, retry=retry)
