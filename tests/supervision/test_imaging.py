@@ -248,6 +248,13 @@ def test_reference_reads_format_1_blobs_and_refuses_unknown_ones(base, reference
     np.testing.assert_allclose(restored.edges, edges, atol=reference.scale)
     frame = pf.camera(pf.view(pf.scene("astronaut"), dx=250), np.random.default_rng(23))
     assert assess(frame, restored, previous).problems == {"displaced"}
+    empty_v1 = _stored(
+        count=0,
+        edges=np.zeros((0, 0), np.float32),
+        block_texture=np.zeros((0, 0)),
+        scalars=np.zeros(3),
+    )
+    assert Reference.from_bytes(empty_v1).count == 0
     future = _stored(version=3, count=3)
     with pytest.raises(ImageError, match=r"format 3.*reset the reference"):
         Reference.from_bytes(future)
