@@ -477,7 +477,7 @@ class Supervisor:
 
     async def _keep_house(self) -> None:
         """Ticks and inventory reloads, on their own schedule."""
-        period = min(self.config.liveness_interval_s, 5.0)
+        period = min(self.config.liveness_interval_s, 1.0)  # window edges within a second
         next_reload = time.monotonic() + self.config.inventory_reload_s
         while True:
             await asyncio.sleep(period)

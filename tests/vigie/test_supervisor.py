@@ -7,14 +7,18 @@ its incident; a restart resumes without duplicates; a hanging camera does not de
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from supervision.conditions import State
-from tests.vigie.supervisor_harness import World, until, world
-from vigie.models import CameraPicture, Observation
+from tests.vigie.supervisor_harness import FAST, World, until, world
+from vigie import db
+from vigie.clock import utcnow
+from vigie.models import CameraPicture, MaintenanceWindowRow, Observation, StateChange
 from vigie.pictures import last_snapshot, load_memory
 
 FAULTS = {
@@ -175,3 +179,57 @@ def test_a_restart_resumes_without_duplicate_incidents(tmp_path: Path, database_
         assert after == before  # same incidents, still open, none added
         assert {c: s[0] for c, s in w.states().items()} == {c: s[0] for c, s in states.items()}
         assert w.states()["cam-0"][0] == State.UP.value
+
+
+SLOW = replace(FAST, liveness_interval_s=60.0, full_interval_s=600.0, inventory_reload_s=0.5)
+"""Checks too rare to matter within the test: what moves the camera is the tick."""
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_maintenance_windows_start_and_end_on_time(tmp_path: Path, database_url: str) -> None:
+    with world(tmp_path, database_url, cameras=1, faults={}) as w:
+
+        async def scenario() -> None:
+            async with w.supervisor(SLOW):
+                start = utcnow() + timedelta(seconds=1.5)
+                with db.session_scope(w.sessions) as session:
+                    session.add(
+                        MaintenanceWindowRow(
+                            camera_id="cam-0",
+                            start=start,
+                            end=start + timedelta(seconds=2),
+                            reason="lens cleaning",
+                            created_by="operator",
+                            created_at=utcnow(),
+                        )
+                    )
+                await until(lambda: _state_is(w, "cam-0", "maintenance"), timeout=10)
+                await until(lambda: not _state_is(w, "cam-0", "maintenance"), timeout=10)
+
+        asyncio.run(scenario())
+        with w.sessions() as session:
+            changes = session.scalars(
+                select(StateChange).where(StateChange.camera_id == "cam-0").order_by(StateChange.at)
+            ).all()
+        assert [(c.state, c.reason) for c in changes][-2:] == [
+            ("maintenance", "maintenance"),
+            (changes[-1].state, "maintenance"),
+        ]
+        assert changes[-1].state != "maintenance"
+        assert w.incidents() == []  # a window raises no incident
+
+
+def test_only_silent_cameras_are_ticked(tmp_path: Path, sqlite_url: str) -> None:
+    with world(tmp_path, sqlite_url, cameras=2, faults={}) as w:
+
+        async def scenario() -> list[list[str]]:
+            async with w.supervisor(SLOW) as supervisor:
+                quiet = supervisor.tick_due()
+                supervisor._watched["cam-1"].last_result -= 3600  # no result for an hour
+                return [quiet, supervisor.tick_due(), supervisor.tick_due()]
+
+        assert asyncio.run(scenario()) == [[], ["cam-1"], []]  # once per silence period
