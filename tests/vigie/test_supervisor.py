@@ -7,6 +7,8 @@ its incident; a restart resumes without duplicates; a hanging camera does not de
 from __future__ import annotations
 
 import asyncio
+import subprocess
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -14,12 +16,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from cameras.models import CameraAddress
 from supervision.conditions import State
 from tests.vigie.supervisor_harness import FAST, World, until, world
 from vigie import db
 from vigie.clock import utcnow
-from vigie.models import CameraPicture, MaintenanceWindowRow, Observation, StateChange
+from vigie.models import Camera, CameraPicture, MaintenanceWindowRow, Observation, StateChange
 from vigie.pictures import last_snapshot, load_memory
+from vigie.supervisor import _with_credentials
+
+RTSP_SERVER = Path(__file__).parents[1] / "supervision" / "rtsp_server.py"
 
 FAULTS = {
     1: {"kind": "offline"},
@@ -233,3 +239,84 @@ def test_only_silent_cameras_are_ticked(tmp_path: Path, sqlite_url: str) -> None
                 return [quiet, supervisor.tick_due(), supervisor.tick_due()]
 
         assert asyncio.run(scenario()) == [[], ["cam-1"], []]  # once per silence period
+
+
+RTSP_PORT = 30990 - 1  # in this suite's port range
+
+
+@pytest.fixture(scope="module")
+def rtsp() -> Iterator[str]:
+    """GStreamer's RTSP server (tests/supervision/rtsp_server.py): /good 10 fps, /slow 2 fps."""
+    server = subprocess.Popen(
+        ["/usr/bin/python3", str(RTSP_SERVER), str(RTSP_PORT)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = server.stdout.readline() if server.stdout else ""
+        assert line.strip() == "ready", f"the RTSP server did not start: {server.stderr.read()}"
+        yield f"rtsp://127.0.0.1:{RTSP_PORT}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _stream_observation(w: World) -> Observation | None:
+    with w.sessions() as session:
+        return session.scalars(
+            select(Observation).where(Observation.kind == "stream").limit(1)
+        ).first()
+
+
+def test_the_stream_check_runs_once_a_stream_uri_is_known(
+    tmp_path: Path, sqlite_url: str, rtsp: str
+) -> None:
+    config = replace(SLOW, stream_interval_s=1.0)
+    with world(tmp_path, sqlite_url, cameras=1, faults={}) as w:
+
+        async def scenario() -> Observation:
+            async with w.supervisor(config) as supervisor:
+                assert supervisor.scheduler.in_flight() == 0 and len(supervisor.scheduler) == 2
+                # What a full check does on GetStreamUri (its first is minutes away here).
+                supervisor._learn_stream(supervisor._watched["cam-0"], f"{rtsp}/slow")
+                assert len(supervisor.scheduler) == 3
+                return await until(lambda: _stream_observation(w), timeout=40)
+
+        observation = asyncio.run(scenario())
+    assert observation.reachable
+    assert observation.data["frame_rate"] == pytest.approx(2.0, rel=0.25)
+    assert observation.data["resolution"] == [640, 360]
+
+
+def test_stream_urls_get_the_camera_credentials_quoted() -> None:
+    address = CameraAddress("10.0.0.1", 80, "op@centre", "p:a/ss word")
+    url = _with_credentials("rtsp://10.0.0.1:554/stream1?profile=0", address)
+    assert url == "rtsp://op%40centre:p%3Aa%2Fss%20word@10.0.0.1:554/stream1?profile=0"
+    given = "rtsp://viewer:x@10.0.0.1/s"
+    assert _with_credentials(given, address) == given  # the camera's own are kept
+
+
+def test_inventory_changes_are_picked_up(tmp_path: Path, database_url: str) -> None:
+    with world(tmp_path, database_url, cameras=3, faults={}) as w:
+
+        async def scenario() -> None:
+            async with w.supervisor(SLOW) as supervisor:
+                assert {"cam-0", "cam-1", "cam-2"} == {
+                    c for c in ("cam-0", "cam-1", "cam-2") if c in supervisor
+                }
+                before = supervisor._watched["cam-1"].camera
+                assert not supervisor.policy_of("cam-0").critical
+                with db.session_scope(w.sessions) as session:
+                    session.delete(session.get(Camera, "cam-2"))
+                    session.get(Camera, "cam-0").critical = True
+                    session.get(Camera, "cam-1").port = w.base_port + 2
+                await until(
+                    lambda: "cam-2" not in supervisor and supervisor.policy_of("cam-0").critical,
+                    timeout=10,
+                )
+                assert len(supervisor) == 2 and len(supervisor.scheduler) == 4
+                assert supervisor._watched["cam-1"].camera is not before
+                assert supervisor._watched["cam-1"].camera.address.port == w.base_port + 2
+
+        asyncio.run(scenario())
