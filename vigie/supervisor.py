@@ -193,6 +193,12 @@ class Supervisor:
     def __len__(self) -> int:
         return len(self._watched)
 
+    @property
+    def failures(self) -> int:
+        """The supervisor's own failures so far: checks or deliveries that raised, results the
+        writer could not store, housekeeping errors. Each was logged with its traceback."""
+        return self.exceptions + self.scheduler.stats.errors + self.writer.stats.errors
+
     def __contains__(self, camera_id: object) -> bool:
         return camera_id in self._watched
 

@@ -94,7 +94,7 @@ class _Scraped(Collector):
                 lag.add_metric([name], seconds)
             skipped.add_metric([], supervisor.scheduler.stats.skipped)
             queue.add_metric([], len(supervisor.writer))
-            exceptions.add_metric([], supervisor.exceptions)
+            exceptions.add_metric([], supervisor.failures)
             supervised.add_metric([], len(supervisor))
         yield from (lag, skipped, queue, exceptions, supervised)
 
