@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from supervision.states import CheckResult, Event, Policy
 from vigie.clock import utcnow
 from vigie.db import session_scope
-from vigie.supervision_store import apply_result, apply_tick
+from vigie.supervision_store import UnknownCameraError, apply_result, apply_tick
 
 __all__ = ["ResultWriter", "Tick", "WriterStats", "store_batch"]
 
@@ -148,6 +148,8 @@ class ResultWriter:
             for item in batch:
                 try:
                     await asyncio.to_thread(self._write_sync, [item])
+                except UnknownCameraError:  # deleted while being checked: nothing to store
+                    log.info("writer: %s dropped: the camera left the inventory", _describe(item))
                 except Exception:
                     self.stats.errors += 1
                     log.exception("writer: cannot store %r", _describe(item))

@@ -64,6 +64,14 @@ def test_metrics_need_a_monitoring_token_and_parse(tmp_path: Path, database_url:
                 time.sleep(0.5)
             # A monitoring token reads nothing else.
             assert client.get("/api/v1/status", headers=monitoring).status_code == 403
+            # A fresh snapshot goes through the running supervisor's client.
+            fresh = client.post(
+                "/api/v1/cameras/cam-0/snapshot",
+                headers=operator,
+                json={"reason": "contrôle après intervention", "fresh": True},
+            )
+            assert fresh.status_code == 200, fresh.text
+            assert fresh.content[:2] == b"\xff\xd8" and fresh.headers["x-snapshot-time"]
         assert states == {"up": 1, "down": 1, "degraded": 0, "maintenance": 0, "unknown": 0}
         kinds = {
             s.labels["kind"]
