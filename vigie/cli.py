@@ -383,7 +383,7 @@ def serve(
         bool, typer.Option("--migrate", help="Run `vigie db upgrade` before serving.")
     ] = False,
 ) -> None:
-    """Run the service (API; the dashboard and supervision join it in later versions)."""
+    """Run the service: the API, and the supervisor polling the cameras (VIGIE_SUPERVISE)."""
     import uvicorn
 
     from vigie import db

@@ -13,9 +13,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -159,6 +161,8 @@ class Camera(Base):
     model: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The mast's flag: a critical camera DOWN opens a critical incident (migration 0004).
+    critical: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # --- supervision: saved states, history, incidents, maintenance, events (README: Supervision
@@ -271,3 +275,27 @@ class EventHead(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CameraPicture(Base):
+    """What the supervisor keeps of a camera's pictures between two full checks, nothing more.
+
+    ``reference`` is ``supervision.imaging.Reference.to_bytes()`` (no identifiable picture);
+    ``previous`` the last snapshot's 480x270 grey working image (``.npz``, for ``frozen``);
+    ``snapshot`` the last JPEG as received, AES-GCM encrypted with the credentials key ring and
+    bound to the camera id (pictures are personal data). Written by ``vigie.pictures``.
+    """
+
+    __tablename__ = "camera_pictures"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    reference: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reference_frames: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    previous: Mapped[bytes | None] = mapped_column(LargeBinary)
+    snapshot: Mapped[str | None] = mapped_column(Text)
+    snapshot_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    problems: Mapped[list[str] | None] = mapped_column(JSON)
+    scores: Mapped[dict | None] = mapped_column(JSON)
