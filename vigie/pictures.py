@@ -6,8 +6,8 @@ check, so that 5,000 cameras cost no memory between their checks:
 - the picture **reference** (``supervision.imaging.Reference.to_bytes``): a contrast map and
   block statistics learned from the first healthy snapshots; no one can be recognised in it;
 - the **previous** snapshot in the smallest form ``assess`` accepts for ``frozen``: the
-  report's 480x270 grey working image (float32, compressed ``.npz``; exact, as ``frozen``
-  compares mean differences of a tenth of a grey level);
+  report's ``fingerprint`` (21.6 KB: one pixel in six of the 480x270 grey working image, the
+  same ``frozen`` verdict as the whole picture; nobody can be recognised in it);
 - the **last snapshot**, the JPEG as the camera sent it, AES-256-GCM encrypted with the
   credentials key ring and bound to the camera id (a ciphertext moved to another camera does not
   decrypt): pictures of the public way are personal data, shown only with an audited reason.
@@ -15,22 +15,19 @@ check, so that 5,000 cameras cost no memory between their checks:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 from sqlalchemy.orm import Session
 
-from supervision.imaging import ImageReport, Reference
+from supervision.imaging import FINGERPRINT_BYTES, ImageReport, Reference
 from vigie.clock import as_utc
 from vigie.credentials import KeyRing
 from vigie.models import CameraPicture
 
 __all__ = [
     "PictureMemory",
-    "as_previous",
     "last_snapshot",
     "load_memory",
     "reset_reference",
@@ -51,22 +48,9 @@ class PictureMemory:
 
     reference: Reference | None
     reference_frames: int
-    previous: np.ndarray | None
-    """The previous snapshot's grey working image, or ``None``."""
-
-
-def _grey_to_bytes(grey: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, grey=grey.astype(np.float32, copy=False))
-    return buffer.getvalue()
-
-
-def _grey_from_bytes(data: bytes) -> np.ndarray | None:
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return npz["grey"]
-    except (OSError, ValueError, KeyError, EOFError):
-        return None  # unreadable: the next check judges frozen from its own snapshot on
+    previous: bytes | None
+    """The previous snapshot's :attr:`~supervision.imaging.ImageReport.fingerprint`, or
+    ``None`` (never checked, or stored by another version: frozen is judged from the next)."""
 
 
 def load_memory(session: Session, camera_id: str) -> PictureMemory:
@@ -75,21 +59,8 @@ def load_memory(session: Session, camera_id: str) -> PictureMemory:
     if row is None:
         return PictureMemory(None, 0, None)
     reference = Reference.from_bytes(row.reference) if row.reference else None
-    previous = _grey_from_bytes(row.previous) if row.previous else None
+    previous = row.previous if row.previous and len(row.previous) == FINGERPRINT_BYTES else None
     return PictureMemory(reference, row.reference_frames, previous)
-
-
-def as_previous(grey: np.ndarray | None) -> ImageReport | None:
-    """A report carrying only ``grey``: what ``assess(previous=...)`` reads of the last one."""
-    if grey is None:
-        return None
-    return ImageReport(
-        problems=frozenset(),
-        scores={},
-        unjudged=frozenset(),
-        measurements=None,  # type: ignore[arg-type]  # assess reads only .grey of previous
-        grey=grey,
-    )
 
 
 def _row(session: Session, camera_id: str) -> CameraPicture:
@@ -121,7 +92,7 @@ def save_check(
     if reference is not None and row.reference_frames == loaded_frames:
         row.reference = reference.to_bytes()
         row.reference_frames = reference.count
-    row.previous = _grey_to_bytes(report.grey)
+    row.previous = report.fingerprint
     row.assessed_at = at
     row.problems = sorted(report.problems)
     row.scores = _scores(report.scores)

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     supervise_max_clock_offset_s: float = Field(default=5.0, ge=0)
     supervise_min_frame_rate: float = Field(default=10.0, ge=0)
     supervise_silent_after: int = Field(default=5, ge=1)
+    supervise_retry_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="Re-check an unreachable camera after this long, until it answers "
+        "(confirms DOWN within one interval; 0 turns it off).",
+    )
     supervise_batch_size: int = Field(default=200, ge=1, description="Results per transaction.")
     supervise_flush_s: float = Field(default=0.25, gt=0, description="Longest wait to write.")
     tls_cert: Path | None = Field(default=None, description="TLS certificate (PEM) for serve.")

@@ -72,6 +72,8 @@ class SupervisorConfig:
     camera_timeout_s: float = 5.0
     concurrency: int = 64
     inventory_reload_s: float = 60.0
+    retry_s: float = 10.0
+    """Re-check an unreachable camera this soon (0: only at its interval)."""
     batch_size: int = 200
     flush_s: float = 0.25
     stop_grace_s: float = 5.0
@@ -87,6 +89,7 @@ class SupervisorConfig:
             camera_timeout_s=settings.supervise_camera_timeout_s,
             concurrency=settings.supervise_concurrency,
             inventory_reload_s=settings.supervise_inventory_reload_s,
+            retry_s=settings.supervise_retry_s,
             batch_size=settings.supervise_batch_size,
             flush_s=settings.supervise_flush_s,
             policy=Policy(
@@ -328,6 +331,9 @@ class Supervisor:
             self._timed(CheckKind.LIVENESS, lambda: liveness_check(watched.camera, camera_id)),
             interval=self.config.liveness_interval_s,
             timeout=self.config.liveness_timeout_s,
+            retry=self.config.retry_s
+            if 0 < self.config.retry_s < self.config.liveness_interval_s
+            else None,
         )
         self.scheduler.add(
             camera_id,
@@ -376,7 +382,7 @@ class Supervisor:
             camera_id,
             assess=assess,
             reference=memory.reference,  # type: ignore[arg-type]  # assess's Reference
-            previous=pictures.as_previous(memory.previous),  # type: ignore[arg-type]
+            previous=memory.previous,  # type: ignore[arg-type]  # a fingerprint
             expected_resolution=watched.expected_resolution,
         )
         if recording.stream_uri is not None:
@@ -407,7 +413,7 @@ class Supervisor:
         """The reference with this snapshot learned in, if it is healthy and one is still
         being learned; ``None`` when the stored one stays as it is."""
         current = reference or imaging.Reference()
-        if report.problems or current.ready(self.config.thresholds):
+        if current.ready(self.config.thresholds) or not _learnable(report):
             return None
         try:
             return current.update(picture, camera=camera_id)
@@ -545,3 +551,23 @@ def _with_credentials(uri: str, address: CameraAddress) -> str:
         host = f"{host}:{parts.port}"
     login = f"{quote(address.username, safe='')}:{quote(address.password, safe='')}"
     return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
+
+
+_MARGINAL = 1.25
+"""Score under which a problem judged without a reference is taken for the scene's nature."""
+
+
+def _learnable(report: imaging.ImageReport) -> bool:
+    """Whether a snapshot may be learned into a reference still being learned.
+
+    A healthy one may. So may one whose only problems were judged by the absolute fallbacks
+    (``blurred``, ``covered``, ``glare`` without a reference) and only just cross them: a
+    smooth scene (a wall, a field) looks "blurred" to a threshold that knows no scene, and
+    would otherwise never learn the reference that judges it properly. Never a frame without
+    picture, frozen or moved.
+    """
+    if not report.problems:
+        return True
+    if not report.problems <= {"blurred", "covered", "glare"}:
+        return False
+    return all(report.scores.get(problem, _MARGINAL) < _MARGINAL for problem in report.problems)
