@@ -31,7 +31,9 @@ from vigie.routes import incidents as incident_routes
 from vigie.routes import maintenance as maintenance_routes
 from vigie.routes import status as status_routes
 from vigie.routes import tokens as token_routes
+from vigie.routes import webhooks as webhook_routes
 from vigie.settings import Settings
+from vigie.webhooks.dispatcher import start_dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +58,12 @@ def create_app(settings: Settings) -> FastAPI:
         redaction.install()
         app.state.engine = db.make_engine(settings.db_url, echo=settings.database_echo)
         app.state.sessions = db.session_factory(app.state.engine)
+        app.state.webhooks = await start_dispatcher(app.state.sessions, settings)
         try:
             yield
         finally:
+            if app.state.webhooks is not None:
+                await app.state.webhooks.stop()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -76,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     app.include_router(auth_routes.router)
     app.include_router(token_routes.router)
+    app.include_router(webhook_routes.router)
     app.include_router(camera_routes.router)
     for router in (status_routes, incident_routes, availability_routes, maintenance_routes):
         app.include_router(router.router)

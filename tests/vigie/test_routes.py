@@ -55,6 +55,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/maintenance"): EDITORS,
     ("POST", "/api/v1/maintenance"): EDITORS,
     ("DELETE", "/api/v1/maintenance/{window_id}"): EDITORS,
+    ("POST", "/api/v1/webhooks"): ADMIN,
+    ("GET", "/api/v1/webhooks"): ADMIN,
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): ADMIN,
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): ADMIN,
 }
 
 

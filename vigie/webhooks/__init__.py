@@ -1,0 +1,9 @@
+"""Outbound webhooks: the centre's other systems receive every event by signed HTTP POST.
+
+- :mod:`.signing`: the request format and its HMAC signature (pure; receivers can copy ``verify``);
+- :mod:`.subscriptions`: create, list and remove subscriptions (secret shown once, audited);
+- :mod:`.outbox`: events copied into the outbox with the cursor moved in the same transaction,
+  then delivered rows, failures and backoff recorded;
+- :mod:`.dispatcher`: the asyncio task that POSTs, in order per subscription, with retries;
+- :mod:`.metrics`: counts for ``/metrics``.
+"""
