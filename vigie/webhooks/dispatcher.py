@@ -199,21 +199,22 @@ class Dispatcher:
         async with self._limit:
             try:
                 while True:
-                    job = await self._in_thread(self._next_job, webhook_id)
-                    if job is None:
+                    jobs = await self._in_thread(self._next_jobs, webhook_id)
+                    if not jobs:
                         return
-                    outcome = await self._post(job)
-                    await self._in_thread(self._record, job, outcome)
-                    if outcome.kind != "delivered":
-                        return
+                    for job in jobs:
+                        outcome = await self._post(job)
+                        kept = await self._in_thread(self._record, job, outcome)
+                        if not kept:
+                            return
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("webhook %d: delivery failed unexpectedly", webhook_id)
 
-    def _next_job(self, webhook_id: int) -> Job | None:
+    def _next_jobs(self, webhook_id: int) -> list[Job]:
         with session_scope(self.sessions) as session:
-            job = outbox.next_job(
+            jobs = outbox.next_jobs(
                 session,
                 self.ring,
                 webhook_id,
@@ -221,9 +222,9 @@ class Dispatcher:
                 now=self.clock(),
                 lease=self.lease,
             )
-            if job is None:
+            if not jobs:
                 outbox.release(session, webhook_id, self.owner)
-            return job
+            return jobs
 
     async def _post(self, job: Job) -> Outcome:
         assert self._client is not None, "start() the dispatcher first"
@@ -247,7 +248,13 @@ class Dispatcher:
             )
         return outcome
 
-    def _record(self, job: Job, outcome: Outcome) -> None:
+    def _record(self, job: Job, outcome: Outcome) -> bool:
+        """Store the outcome; True when the drain may go on with the next row."""
+        if outcome.kind == "delivered":
+            with session_scope(self.sessions) as session:
+                return outbox.record_delivered(
+                    session, job, self.clock(), owner=self.owner, lease=self.lease
+                )
         retry_in = backoff(
             job.attempts + 1,
             base=self.settings.webhook_backoff_base_seconds,
@@ -257,6 +264,7 @@ class Dispatcher:
             outbox.record(session, job, outcome, self.clock(), retry_in=retry_in)
         if outcome.kind == "gone":
             log.warning("webhook %s (%d): 410 Gone, disabled", job.webhook_name, job.webhook_id)
+        return False
 
     def _release_all(self) -> None:
         with session_scope(self.sessions) as session:

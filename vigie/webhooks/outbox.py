@@ -148,7 +148,7 @@ def release(session: Session, webhook_id: int, owner: str) -> None:
     )
 
 
-def next_job(
+def next_jobs(
     session: Session,
     ring: KeyRing,
     webhook_id: int,
@@ -156,31 +156,59 @@ def next_job(
     owner: str,
     now: datetime,
     lease: timedelta,
-) -> Job | None:
-    """The subscription's oldest undelivered row if it is due and the lease is ours, else None."""
+    limit: int = 100,
+) -> list[Job]:
+    """The subscription's oldest undelivered rows, in order, if the oldest is due and the lease
+    is ours; else none. The rows behind the oldest wait only for it, so they are due with it;
+    they are attempted one by one and the batch stops at the first failure."""
     if not claim(session, webhook_id, owner, now, lease):
-        return None
-    row = session.scalar(
+        return []
+    rows = session.scalars(
         select(WebhookDelivery)
         .where(WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.delivered_at.is_(None))
         .order_by(WebhookDelivery.id)
-        .limit(1)
-    )
-    if row is None or as_utc(row.next_attempt_at) > now:
-        return None
+        .limit(limit)
+    ).all()
+    if not rows or as_utc(rows[0].next_attempt_at) > now:
+        return []
     webhook = session.get(Webhook, webhook_id)
     assert webhook is not None  # the lease update matched it
-    return Job(
-        delivery_id=row.id,
-        webhook_id=webhook_id,
-        webhook_name=webhook.name,
-        url=webhook.url,
-        secret=webhook_secret(ring, webhook),
-        seq=row.seq,
-        type=row.type,
-        payload=dict(row.payload),
-        attempts=row.attempts,
+    secret = webhook_secret(ring, webhook)
+    return [
+        Job(
+            delivery_id=row.id,
+            webhook_id=webhook_id,
+            webhook_name=webhook.name,
+            url=webhook.url,
+            secret=secret,
+            seq=row.seq,
+            type=row.type,
+            payload=dict(row.payload),
+            attempts=row.attempts,
+        )
+        for row in rows
+    ]
+
+
+def record_delivered(
+    session: Session, job: Job, now: datetime, *, owner: str, lease: timedelta
+) -> bool:
+    """Mark a row delivered and renew the lease, in two UPDATEs (the common path: cheap).
+
+    False when the lease was lost meanwhile (another dispatcher took over after it ran out):
+    the caller stops its batch. The row is marked anyway, since it was delivered.
+    """
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == job.delivery_id)
+        .values(delivered_at=now, attempts=WebhookDelivery.attempts + 1, last_error=None)
     )
+    renewed = session.execute(
+        update(Webhook)
+        .where(Webhook.id == job.webhook_id, Webhook.lease_owner == owner)
+        .values(consecutive_failures=0, last_success_at=now, lease_until=now + lease)
+    )
+    return renewed.rowcount == 1
 
 
 def record(
@@ -191,7 +219,8 @@ def record(
     *,
     retry_in: float,
 ) -> None:
-    """Store an attempt's outcome on the row and its subscription.
+    """Store an attempt's outcome on the row and its subscription (:func:`record_delivered` is
+    the faster path for a success).
 
     Delivered: the row is done and the failure count resets. Gone (410): the receiver asked to
     stop; the subscription is disabled and the row stays undelivered. Failed: the row waits

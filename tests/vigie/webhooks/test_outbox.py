@@ -36,7 +36,9 @@ def rows(sessions: sessionmaker[Session], webhook_id: int) -> list[WebhookDelive
 
 
 def take(session: Session, ring: KeyRing, webhook_id: int, owner: str, now):
-    return outbox.next_job(session, ring, webhook_id, owner=owner, now=now, lease=LEASE)
+    """The first job of the batch the dispatcher would get, or None."""
+    jobs = outbox.next_jobs(session, ring, webhook_id, owner=owner, now=now, lease=LEASE)
+    return jobs[0] if jobs else None
 
 
 def enqueue(sessions: sessionmaker[Session]) -> int:
@@ -221,3 +223,24 @@ def test_key_rotation_re_encrypts_secrets_and_a_moved_ciphertext_does_not_decryp
     moved.secret_encrypted = row.secret_encrypted
     with pytest.raises(CredentialsError, match="do not authenticate"):
         webhook_secret(both, moved)
+
+
+def test_a_batch_comes_in_order_and_a_lost_lease_stops_it(
+    sessions: sessionmaker[Session], ring: KeyRing
+) -> None:
+    webhook_id, _ = subscribe(sessions, ring, "centre", URL)
+    seqs = write_outage(sessions)
+    enqueue(sessions)
+    with db.session_scope(sessions) as session:
+        jobs = outbox.next_jobs(session, ring, webhook_id, owner="me", now=T0, lease=LEASE)
+    assert [job.seq for job in jobs] == seqs
+    with db.session_scope(sessions) as session:
+        assert outbox.record_delivered(session, jobs[0], T0, owner="me", lease=LEASE)
+    later = T0 + LEASE + timedelta(seconds=1)  # "me" stalled: "other" takes over
+    with db.session_scope(sessions) as session:
+        assert take(session, ring, webhook_id, "other", later).seq == seqs[1]
+    with db.session_scope(sessions) as session:
+        assert not outbox.record_delivered(session, jobs[1], later, owner="me", lease=LEASE)
+    delivered = [r.seq for r in rows(sessions, webhook_id) if r.delivered_at is not None]
+    assert delivered == seqs[:2]
+    assert webhook(sessions, webhook_id).lease_owner == "other"
