@@ -261,7 +261,17 @@ class Dispatcher:
             cap=self.settings.webhook_backoff_cap_seconds,
         )
         with session_scope(self.sessions) as session:
-            outbox.record(session, job, outcome, self.clock(), retry_in=retry_in)
+            failures = outbox.record(session, job, outcome, self.clock(), retry_in=retry_in)
+        if outcome.kind == "failed" and failures == self.settings.webhook_unhealthy_after:
+            log.error(
+                "webhook %s (%d): unhealthy, %d failures in a row (last: %s); retrying every %.0f s"
+                " at most",
+                job.webhook_name,
+                job.webhook_id,
+                failures,
+                outcome.error,
+                self.settings.webhook_backoff_cap_seconds,
+            )
         if outcome.kind == "gone":
             log.warning("webhook %s (%d): 410 Gone, disabled", job.webhook_name, job.webhook_id)
         return False

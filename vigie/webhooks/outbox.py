@@ -218,25 +218,26 @@ def record(
     now: datetime,
     *,
     retry_in: float,
-) -> None:
+) -> int:
     """Store an attempt's outcome on the row and its subscription (:func:`record_delivered` is
     the faster path for a success).
 
     Delivered: the row is done and the failure count resets. Gone (410): the receiver asked to
     stop; the subscription is disabled and the row stays undelivered. Failed: the row waits
-    ``retry_in`` seconds, holding the rows after it.
+    ``retry_in`` seconds, holding the rows after it. Returns the subscription's failures in a
+    row.
     """
     row = session.get(WebhookDelivery, job.delivery_id)
     webhook = session.get(Webhook, job.webhook_id)
     if row is None or webhook is None:  # removed while the request was in flight
-        return
+        return 0
     row.attempts += 1
     if outcome.kind == "delivered":
         row.delivered_at = now
         row.last_error = None
         webhook.consecutive_failures = 0
         webhook.last_success_at = now
-        return
+        return 0
     error = (outcome.error or "failed")[:MAX_ERROR]
     row.last_error = error
     webhook.last_failure_at = now
@@ -245,9 +246,10 @@ def record(
         webhook.active = False
         webhook.disabled_reason = f"the receiver answered 410 Gone at {now.isoformat()}"
         webhook.lease_owner = webhook.lease_until = None
-        return
+        return webhook.consecutive_failures
     webhook.consecutive_failures += 1
     row.next_attempt_at = now + timedelta(seconds=retry_in)
+    return webhook.consecutive_failures
 
 
 def purge_delivered(session: Session, *, now: datetime, retention: timedelta) -> int:
