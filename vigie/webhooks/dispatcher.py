@@ -44,6 +44,7 @@ T = TypeVar("T")
 
 USER_AGENT = f"Vigie-Webhooks/{__version__}"
 PURGE_EVERY = 300.0  # seconds between two purges of delivered rows
+FIRST_PURGE = 60.0  # seconds after start: a short-lived app (a test, a CLI) never writes for it
 
 
 def post_outcome(response: httpx.Response) -> Outcome:
@@ -105,6 +106,7 @@ class Dispatcher:
         self._client: httpx.AsyncClient | None = None
         self._last_purge = 0.0
         self._failing = False
+        self._claimed = False
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(
@@ -112,6 +114,7 @@ class Dispatcher:
             follow_redirects=False,
             trust_env=False,  # no proxy or netrc credentials picked up from the environment
         )
+        self._last_purge = time.monotonic() - PURGE_EVERY + FIRST_PURGE
         self._task = asyncio.create_task(self._run(), name="webhook-dispatcher")
 
     async def stop(self) -> None:
@@ -130,6 +133,8 @@ class Dispatcher:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if not self._claimed:  # nothing to release: no write on an idle database
+            return
         try:
             await asyncio.to_thread(self._release_all)
         except SQLAlchemyError as error:  # the leases then run out by themselves
@@ -213,6 +218,7 @@ class Dispatcher:
                 log.exception("webhook %d: delivery failed unexpectedly", webhook_id)
 
     def _next_jobs(self, webhook_id: int) -> list[Job]:
+        self._claimed = True
         with session_scope(self.sessions) as session:
             jobs = outbox.next_jobs(
                 session,

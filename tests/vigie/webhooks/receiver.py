@@ -41,6 +41,7 @@ class Received:
     valid: bool
     status: int
     at: float
+    """When it arrived (time.monotonic)."""
 
     @property
     def json(self) -> dict:
@@ -65,6 +66,8 @@ class Receiver:
         self.port = port or free_port()
         self.behaviour: Behaviour = always(200)
         self.requests: list[Received] = []
+        self.arrived: list[dict] = []
+        """Every body as it arrives, answered yet or not (a hanging request is here only)."""
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -77,6 +80,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                arrived = time.monotonic()
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 headers = dict(self.headers.items())
                 try:
@@ -86,14 +90,13 @@ class Receiver:
                     valid = False
                 with receiver._lock:
                     number = len(receiver.requests)
+                    receiver.arrived.append(json.loads(body))
                 answer = receiver.behaviour(number, json.loads(body))
                 if isinstance(answer, float):
                     time.sleep(answer)
                     answer = 200
                 with receiver._lock:
-                    receiver.requests.append(
-                        Received(headers, body, valid, answer, time.monotonic())
-                    )
+                    receiver.requests.append(Received(headers, body, valid, answer, arrived))
                 self.send_response(answer)
                 if 300 <= answer < 400:
                     self.send_header("Location", "http://127.0.0.1:1/elsewhere")
@@ -116,9 +119,10 @@ class Receiver:
 
     def accepted(self) -> list[int | None]:
         """The seqs answered 2xx, in the order they arrived."""
-        with self._lock:
-            return [r.seq for r in self.requests if 200 <= r.status < 300]
+        return [r.seq for r in self.snapshot() if 200 <= r.status < 300]
 
     def snapshot(self) -> list[Received]:
+        """Every request answered so far, in the order they arrived (a slow answer is recorded
+        when it is sent, possibly after later requests)."""
         with self._lock:
-            return list(self.requests)
+            return sorted(self.requests, key=lambda r: r.at)
