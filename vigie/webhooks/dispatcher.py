@@ -181,11 +181,6 @@ class Dispatcher:
             started.append(webhook_id)
         return started
 
-    async def idle(self) -> None:
-        """Wait until no drain is running (tests and benchmarks)."""
-        while self._draining:
-            await asyncio.gather(*list(self._draining.values()), return_exceptions=True)
-
     def _enqueue_and_find_due(self) -> list[int]:
         now = self.clock()
         with session_scope(self.sessions) as session:
