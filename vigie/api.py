@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -34,9 +35,11 @@ from vigie.routes import metrics as metrics_routes
 from vigie.routes import pictures as picture_routes
 from vigie.routes import status as status_routes
 from vigie.routes import tokens as token_routes
+from vigie.routes import webhooks as webhook_routes
 from vigie.settings import Settings
 from vigie.supervisor import Supervisor, SupervisorConfig
 from vigie.supervisor_metrics import SupervisorMetrics
+from vigie.webhooks.dispatcher import start_dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +64,10 @@ def create_app(settings: Settings) -> FastAPI:
         redaction.install()
         app.state.engine = db.make_engine(settings.db_url, echo=settings.database_echo)
         app.state.sessions = db.session_factory(app.state.engine)
-        supervisor = await _start_supervisor(app, settings)
         try:
-            yield
+            async with _background(app, settings):
+                yield
         finally:
-            if supervisor is not None:
-                await supervisor.stop()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     app.include_router(auth_routes.router)
     app.include_router(token_routes.router)
+    app.include_router(webhook_routes.router)
     app.include_router(camera_routes.router)
     for router in (status_routes, incident_routes, availability_routes, maintenance_routes):
         app.include_router(router.router)
@@ -127,6 +129,22 @@ def create_app(settings: Settings) -> FastAPI:
         return response
 
     return app
+
+
+@asynccontextmanager
+async def _background(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """The service's own tasks, started after the database and stopped in reverse order:
+    the supervisor (writes events), the webhook dispatcher (sends them)."""
+    async with AsyncExitStack() as stack:
+        supervisor = await _start_supervisor(app, settings)
+        if supervisor is not None:
+            stack.push_async_callback(supervisor.stop)
+        app.state.webhooks = await start_dispatcher(app.state.sessions, settings)
+        app.state.metrics.webhooks = app.state.webhooks
+        app.state.metrics.webhook_unhealthy_after = settings.webhook_unhealthy_after
+        if app.state.webhooks is not None:
+            stack.push_async_callback(app.state.webhooks.stop)
+        yield
 
 
 async def _start_supervisor(app: FastAPI, settings: Settings):

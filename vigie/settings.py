@@ -114,6 +114,28 @@ class Settings(BaseSettings):
     )
     supervise_batch_size: int = Field(default=200, ge=1, description="Results per transaction.")
     supervise_flush_s: float = Field(default=0.25, gt=0, description="Longest wait to write.")
+    # --- webhooks (README: Webhooks) ---
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Per-request timeout of a webhook delivery."
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often new events are copied to the outbox."
+    )
+    webhook_backoff_base_seconds: float = Field(
+        default=1.0, gt=0, description="First retry delay; doubles at each failure (jittered)."
+    )
+    webhook_backoff_cap_seconds: float = Field(
+        default=600.0, gt=0, description="Longest delay between two attempts (never gives up)."
+    )
+    webhook_unhealthy_after: int = Field(
+        default=5, ge=1, description="Failures in a row after which a subscription is unhealthy."
+    )
+    webhook_retention_days: int = Field(
+        default=7, ge=1, description="Delivered outbox rows older than this are purged."
+    )
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Subscriptions delivered to at the same time."
+    )
     tls_cert: Path | None = Field(default=None, description="TLS certificate (PEM) for serve.")
     tls_key: Path | None = Field(default=None, description="TLS private key (PEM) for serve.")
 

@@ -9,7 +9,7 @@ supervisor exceptions (from the running supervisor).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -18,7 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from supervision.conditions import State
+from vigie.clock import utcnow
 from vigie.models import Camera, CameraStatus
+from vigie.webhooks import metrics as webhook_metrics
 
 if TYPE_CHECKING:
     from vigie.supervisor import Supervisor
@@ -53,6 +55,9 @@ class SupervisorMetrics:
             registry=self.registry,
         )
         self.supervisor: Supervisor | None = None
+        self.webhooks: Any = None
+        """The running webhook dispatcher (``vigie.webhooks.dispatcher``), for its outcomes."""
+        self.webhook_unhealthy_after = 5
         self.registry.register(_Scraped(self, sessions))
 
 
@@ -97,6 +102,32 @@ class _Scraped(Collector):
             exceptions.add_metric([], supervisor.failures)
             supervised.add_metric([], len(supervisor))
         yield from (lag, skipped, queue, exceptions, supervised)
+        yield from self._webhooks()
+
+    def _webhooks(self) -> Iterator:
+        """The outbox's series (README: Webhooks), read from the database at scrape time."""
+        factory = self.sessions()
+        if factory is None:
+            return
+        dispatcher = self.metrics.webhooks
+        with factory() as session:
+            stats = webhook_metrics.collect(
+                session,
+                utcnow(),
+                unhealthy_after=self.metrics.webhook_unhealthy_after,
+                outcomes=dispatcher.outcomes if dispatcher is not None else None,
+            )
+        families: dict[str, Any] = {}
+        for name, labels, value in stats.samples():
+            if name not in families:
+                kind = CounterMetricFamily if name.endswith("_total") else GaugeMetricFamily
+                families[name] = kind(
+                    name.removesuffix("_total"),
+                    webhook_metrics.HELP[name],
+                    labels=sorted(labels),
+                )
+            families[name].add_metric([labels[k] for k in sorted(labels)], value)
+        yield from families.values()
 
     def _states(self) -> dict[str, int]:
         counts = {state.value: 0 for state in State}
