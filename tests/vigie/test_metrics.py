@@ -92,3 +92,7 @@ def test_metrics_need_a_monitoring_token_and_parse(tmp_path: Path, database_url:
             assert name in samples
         assert any(s.value > 0 for s in samples["vigie_writer_batch_duration_seconds"])
         assert samples["vigie_supervised_cameras"][0].value == 2
+        # The webhook outbox's series (no subscription here: nothing pending, none unhealthy).
+        assert samples["vigie_webhook_pending"][0].value == 0
+        health = {s.labels["health"]: s.value for s in samples["vigie_webhook_subscriptions"]}
+        assert health == {"healthy": 0, "unhealthy": 0, "disabled": 0}
