@@ -123,15 +123,12 @@ def _qname(value: etree._Element) -> etree.QName:
 
 
 def _local(element: etree._Element) -> str:
-    return element.tag.rpartition("}")[2] if isinstance(element.tag, str) else ""
+    return etree.QName(element).localname
 
 
 def _optional(parent: etree._Element, name: str) -> etree._Element | None:
     """The first child called ``name`` in any namespace (firmwares vary in prefixes)."""
-    for child in parent:
-        if _local(child) == name:
-            return child
-    return None
+    return parent.find("{*}" + name)
 
 
 def _child(parent: etree._Element, name: str, tag: str | None = None) -> etree._Element:
