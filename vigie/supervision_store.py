@@ -97,18 +97,8 @@ def apply_result(
     if new_state is state:
         return []
     observation = _observation_dict(result)
-    if result.kind is not CheckKind.LIVENESS or not result.reachable or events:
-        # A liveness check that succeeds and changes nothing (most of them: one per camera every
-        # 30 s) only updates the latest observation; history rows would be millions a day.
-        session.add(
-            Observation(
-                camera_id=camera_id,
-                kind=result.kind.value,
-                at=result.time,
-                reachable=result.reachable,
-                data=observation,
-            )
-        )
+    if _worth_keeping(result, events):
+        session.add(Observation(**_observation_row(result, observation)))
     _save(session, new_state, now, last_observation=observation)
     _store_events(session, commune, events)
     return events
@@ -171,16 +161,8 @@ def apply_results(
             continue  # a redelivery: apply_result writes nothing either
         states[camera_id] = new_state
         observation = _observation_dict(result)
-        if result.kind is not CheckKind.LIVENESS or not result.reachable or new_events:
-            observations.append(
-                {
-                    "camera_id": camera_id,
-                    "kind": result.kind.value,
-                    "at": result.time,
-                    "reachable": result.reachable,
-                    "data": observation,
-                }
-            )
+        if _worth_keeping(result, new_events):
+            observations.append(_observation_row(result, observation))
         latest[camera_id] = observation
         events += new_events
     if not latest:
@@ -364,6 +346,25 @@ def _with_windows(session: Session, camera_id: str, policy: Policy) -> Policy:
         MaintenanceWindow(start=as_utc(r.start), end=as_utc(r.end), reason=r.reason) for r in rows
     )
     return replace(policy, maintenance=policy.maintenance + stored) if stored else policy
+
+
+def _worth_keeping(result: CheckResult, events: Sequence[Event]) -> bool:
+    """Whether the result gets an ``observations`` row.
+
+    A liveness check that succeeds and changes nothing (most of them: one per camera every
+    30 s) only updates the latest observation; history rows would be millions a day.
+    """
+    return result.kind is not CheckKind.LIVENESS or not result.reachable or bool(events)
+
+
+def _observation_row(result: CheckResult, observation: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "camera_id": result.camera_id,
+        "kind": result.kind.value,
+        "at": result.time,
+        "reachable": result.reachable,
+        "data": observation,
+    }
 
 
 def _observation_dict(result: CheckResult) -> dict[str, Any]:
