@@ -13,7 +13,7 @@ writer at a time) so two workers never fold two results into the same old state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,7 +116,12 @@ def apply_tick(session: Session, camera_id: str, policy: Policy, now: datetime) 
 
 
 def apply_results(
-    session: Session, results: Iterable[CheckResult], policy: Policy, now: datetime
+    session: Session,
+    results: Iterable[CheckResult],
+    policy: Policy,
+    now: datetime,
+    *,
+    policies: Mapping[str, Policy] | None = None,
 ) -> list[Event]:
     """Fold many results (several cameras, several results of one camera, in order) at once.
 
@@ -128,6 +133,7 @@ def apply_results(
     maintenance windows read in one query each, stepped in memory, and the rows written by
     executemany. Returns the events written, in order. Does not commit. A camera missing from
     the inventory refuses the whole batch before anything is written, naming every such camera.
+    ``policies`` gives cameras of their own thresholds; the others use ``policy``.
     """
     results = list(results)
     if not results:
@@ -146,17 +152,15 @@ def apply_results(
         i: CameraState(camera_id=i) if i not in saved else CameraState.from_dict(saved[i])
         for i in ids
     }
-    policies = {
-        i: replace(policy, maintenance=policy.maintenance + windows[i]) if i in windows else policy
-        for i in ids
-    }
+    own = policies or {}
+    chosen = {i: _with(own.get(i, policy), windows.get(i, ())) for i in ids}
     observations: list[dict[str, Any]] = []
     latest: dict[str, dict[str, Any]] = {}
     events: list[Event] = []
     for result in results:
         camera_id = result.camera_id
         state = states[camera_id]
-        new_state, new_events = step(state, result, policies[camera_id])
+        new_state, new_events = step(state, result, chosen[camera_id])
         if new_state is state:
             continue  # a redelivery: apply_result writes nothing either
         states[camera_id] = new_state
@@ -172,6 +176,11 @@ def apply_results(
     _save_many(session, [states[i] for i in latest], saved, latest, now)
     _store_events_many(session, communes, events)
     return events
+
+
+def _with(policy: Policy, windows: tuple[MaintenanceWindow, ...]) -> Policy:
+    """``policy`` with a camera's stored maintenance windows added (as _with_windows does)."""
+    return replace(policy, maintenance=policy.maintenance + windows) if windows else policy
 
 
 def _lock_cameras(session: Session, ids: Sequence[str]) -> dict[str, str]:

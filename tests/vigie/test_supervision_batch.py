@@ -8,6 +8,7 @@ transaction each, every supervision table is read back and compared, then rolled
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -141,18 +142,21 @@ def results(draw: st.DrawFn, at: datetime) -> CheckResult:
 
 
 def run(session: Session, steps: list[tuple[str, Any]], *, batched: bool, policy: Policy) -> list:
+    # cam-a2 has thresholds of its own: DOWN at the first failure, UP at the first success.
+    own = {"cam-a2": replace(policy, down_after=1, up_after=1)}
     events: list = []
     for kind, item in steps:
         if kind == "tick":
             camera_id, now = item
-            events += apply_tick(session, camera_id, policy, now)
+            events += apply_tick(session, camera_id, own.get(camera_id, policy), now)
         elif batched:
             now = item[-1].time if item else T0
-            events += apply_results(session, item, policy, now)
+            events += apply_results(session, item, policy, now, policies=own)
         else:
             now = item[-1].time if item else T0
             for result in item:
-                events += apply_result(session, result.camera_id, result, policy, now)
+                camera_policy = own.get(result.camera_id, policy)
+                events += apply_result(session, result.camera_id, result, camera_policy, now)
     session.flush()
     return [e.to_dict() for e in events]
 
