@@ -1,7 +1,9 @@
-"""apply_results (the writer's batch) leaves exactly the database apply_result leaves, one by one.
+"""apply_results and apply_ticks (the writer's batches) leave exactly the database apply_result
+and apply_tick leave, one by one.
 
 Random result sequences over three cameras (outages, picture problems, redeliveries, results of
-two kinds out of order, maintenance windows, ticks between batches) are stored both ways in one
+two kinds out of order, maintenance windows, ticks of several cameras between batches, one
+camera with thresholds of its own) are stored both ways in one
 transaction each, every supervision table is read back and compared, then rolled back.
 """
 
@@ -37,6 +39,7 @@ from vigie.supervision_store import (
     apply_result,
     apply_results,
     apply_tick,
+    apply_ticks,
     load_state,
 )
 
@@ -90,7 +93,8 @@ def scenarios(draw: st.DrawFn) -> tuple[list[tuple[str, Any]], list[tuple[str, i
     for _ in range(draw(st.integers(1, 8))):
         if draw(st.integers(0, 5)) == 0:
             clock += draw(st.integers(1, 40))
-            steps.append(("tick", (draw(camera_ids), T0 + clock * STEP)))
+            ticked = draw(st.lists(camera_ids, min_size=1, max_size=3, unique=True))
+            steps.append(("tick", (ticked, T0 + clock * STEP)))
             continue
         batch: list[CheckResult] = []
         for _ in range(draw(st.integers(0, 30))):
@@ -146,9 +150,13 @@ def run(session: Session, steps: list[tuple[str, Any]], *, batched: bool, policy
     own = {"cam-a2": replace(policy, down_after=1, up_after=1)}
     events: list = []
     for kind, item in steps:
-        if kind == "tick":
-            camera_id, now = item
-            events += apply_tick(session, camera_id, own.get(camera_id, policy), now)
+        if kind == "tick" and batched:
+            ticked, now = item
+            events += apply_ticks(session, ticked, policy, now, policies=own)
+        elif kind == "tick":
+            ticked, now = item
+            for camera_id in ticked:
+                events += apply_tick(session, camera_id, own.get(camera_id, policy), now)
         elif batched:
             now = item[-1].time if item else T0
             events += apply_results(session, item, policy, now, policies=own)
@@ -193,7 +201,7 @@ def both_ways(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(scenario=scenarios())
-def test_a_batch_stores_exactly_what_one_result_at_a_time_does(
+def test_batches_store_exactly_what_one_result_or_tick_at_a_time_does(
     session: Session, scenario: tuple
 ) -> None:
     steps, windows = scenario
@@ -261,3 +269,24 @@ def test_an_empty_or_redelivered_batch_writes_nothing(session: Session) -> None:
     assert apply_results(session, batch, POLICY, T0 + timedelta(hours=1)) == []
     session.commit()
     assert snapshot(session) == before
+
+
+def test_ticks_of_silent_cameras_in_one_batch(session: Session) -> None:
+    """Cameras nobody checked for longer than the silence limit turn UNKNOWN, in one batch;
+    a camera never checked and a repeated id change nothing."""
+    for camera_id in ("cam-a1", "cam-b1"):
+        apply_results(session, outage(camera_id, T0, 0, 2), POLICY, T0)
+    session.commit()
+    silent = T0 + POLICY.silence + 3 * STEP
+    events = apply_ticks(session, ["cam-b1", "cam-a2", "cam-a1", "cam-b1"], POLICY, silent)
+    assert [(e.camera_id, e.to_dict()["state"]) for e in events] == [
+        ("cam-b1", "unknown"),
+        ("cam-a1", "unknown"),
+    ]
+    session.commit()
+    assert load_state(session, "cam-a1").state.value == "unknown"
+    assert session.get(CameraStatus, "cam-a2") is None
+    assert session.get(CameraStatus, "cam-a1").last_observation["reachable"] is True
+    assert apply_ticks(session, ["cam-a1", "cam-b1"], POLICY, silent) == []
+    with pytest.raises(UnknownCameraError, match="camera gone: not in the inventory"):
+        apply_ticks(session, ["cam-a1", "gone"], POLICY, silent)
