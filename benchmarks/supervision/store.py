@@ -8,7 +8,10 @@ observation row) and measures, per way of storing, results per second and CPU pe
 
 - ``one_by_one_commit_each``: ``apply_result`` then ``commit`` for every result;
 - ``one_by_one_commit_per_200``: ``apply_result`` for each, one commit per 200 results;
-- ``batch_N``: ``apply_results`` on batches of N (1, 50, 200), one commit per batch.
+- ``batch_N``: ``apply_results`` on batches of N (1, 50, 200), one commit per batch;
+- then ticks (the supervisor ticks every camera about once per interval, 167 a second at 5,000
+  cameras; most change nothing): ``apply_tick`` and a commit per camera, against
+  ``apply_ticks`` on 200 cameras per commit.
 
 CPU is this process's (``time.process_time``) and, on PostgreSQL, the server backend's as well
 (``/proc`` of ``pg_backend_pid()``; the server runs on this machine). Every way stores the same
@@ -40,7 +43,7 @@ from sqlalchemy.orm import Session
 from supervision.states import CheckKind, CheckResult, ErrorKind, Policy
 from vigie import db
 from vigie.models import Camera, Commune, Epci
-from vigie.supervision_store import apply_result, apply_results
+from vigie.supervision_store import apply_result, apply_results, apply_tick, apply_ticks
 
 HERE = Path(__file__).resolve().parent
 POLICY = Policy()
@@ -163,6 +166,32 @@ def measure(
             "core_share_at_184_per_s": round(
                 (cpu + (server or 0.0)) / count * RATE, 3
             ),  # the fraction of a core storing 5,000 cameras' results takes
+        }
+        print(way, figures[way], flush=True)
+    # Ticks: every camera once per interval (167 a second at 5,000), most changing nothing.
+    now = chunk[-1].time
+    for way in ("ticks_one_by_one_commit_each", "ticks_batch_200"):
+        cameras_ticked = [f"cam-{i:05d}" for i in range(min(count, cameras))]
+        now += timedelta(seconds=1)
+        with factory() as session:
+            server0 = backend_cpu(session) if backend_cpu else 0.0
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            if way == "ticks_batch_200":
+                for index in range(0, len(cameras_ticked), 200):
+                    apply_ticks(session, cameras_ticked[index : index + 200], POLICY, now)
+                    session.commit()
+            else:
+                for camera_id in cameras_ticked:
+                    apply_tick(session, camera_id, POLICY, now)
+                    session.commit()
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+            server = (backend_cpu(session) - server0) if backend_cpu else None
+        n = len(cameras_ticked)
+        figures[way] = {
+            "ticks_per_s": round(n / wall, 1),
+            "client_cpu_ms_per_tick": round(cpu / n * 1000, 3),
+            "server_cpu_ms_per_tick": None if server is None else round(server / n * 1000, 3),
+            "core_share_at_167_per_s": round((cpu + (server or 0.0)) / n * 167, 3),
         }
         print(way, figures[way], flush=True)
     return figures
