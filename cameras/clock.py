@@ -40,7 +40,6 @@ HEADERS = {
 
 _ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
 _BODY = f"{{{SOAP_ENV}}}Body"
-_FAULT = f"{{{SOAP_ENV}}}Fault"
 _NS = {"soap-env": SOAP_ENV}
 
 
