@@ -16,7 +16,7 @@ import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -30,6 +30,7 @@ from onvif.definition import SERVICES
 from zeep.proxy import AsyncServiceProxy
 from zeep.wsdl import Document
 
+from cameras import clock
 from cameras.errors import CameraAuthFailed, CameraProtocolError, CameraUnreachable
 from cameras.models import (
     CameraAddress,
@@ -216,11 +217,13 @@ class Camera:
         """The camera's clock (unauthenticated): proves it answers, and sets the token's offset."""
 
         async def call() -> ClockReading:
-            proxy = await self._proxy("devicemgmt", authenticated=False)
+            # No zeep: the request is constant and the reply small (cameras.clock says why).
             sent = time.time()
-            reply = await proxy.GetSystemDateAndTime()
+            status, _, _, root = await self.onvif.transport.exchange(
+                self._address_of("devicemgmt"), clock.REQUEST, clock.HEADERS
+            )
             received = time.time()
-            return _clock_reading(reply, sent, received)
+            return clock.read_reply(status, root, sent, received)
 
         reading = await self._run("GetSystemDateAndTime", call)
         self.clock = reading
@@ -427,30 +430,6 @@ def _video_sources(extension: Any) -> int | None:
                 if etree.QName(child).localname == "VideoSources" and child.text:
                     return int(child.text)
     return None
-
-
-def _clock_reading(reply: Any, sent: float, received: float) -> ClockReading:
-    utc = reply.UTCDateTime
-    if utc is None:
-        raise ValueError("the reply has no UTCDateTime")
-    camera_utc = datetime(
-        utc.Date.Year,
-        utc.Date.Month,
-        utc.Date.Day,
-        utc.Time.Hour,
-        utc.Time.Minute,
-        utc.Time.Second,
-        tzinfo=UTC,
-    )
-    midpoint = (sent + received) / 2
-    time_zone = reply.TimeZone.TZ if reply.TimeZone is not None else None
-    return ClockReading(
-        camera_utc=camera_utc,
-        offset_s=camera_utc.timestamp() - midpoint,
-        date_time_type=_text(reply.DateTimeType) or None,
-        time_zone=time_zone,
-        round_trip_s=received - sent,
-    )
 
 
 def _profile(item: Any) -> Profile:

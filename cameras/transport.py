@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from lxml import etree
 from requests import Response
 from requests.structures import CaseInsensitiveDict
 from zeep.transports import AsyncTransport
@@ -70,8 +71,11 @@ class CappedTransport(AsyncTransport):
             )
         return self._session
 
-    async def post(self, address: str, message: Any, headers: dict[str, str]) -> Response:
-        """POST a SOAP envelope and return the capped, checked reply."""
+    async def exchange(
+        self, address: str, message: Any, headers: dict[str, str]
+    ) -> tuple[int, CaseInsensitiveDict, bytes, etree._Element | None]:
+        """POST ``message``; the status, headers, capped body, and its strict parse (``None``
+        for an empty body). Used directly by calls that need no zeep (cameras.clock)."""
         async with self.session.post(
             address, data=message, headers=headers, allow_redirects=False
         ) as response:
@@ -85,11 +89,17 @@ class CappedTransport(AsyncTransport):
                 chunks.append(chunk)
             body = b"".join(chunks)
             status, reply_headers = response.status, CaseInsensitiveDict(response.headers)
+        root = None
         if body.strip():
             try:
-                parse_strict(body)
+                root = parse_strict(body)
             except UnsafeXmlError as error:
                 raise ReplyRefusedError(f"HTTP {status} reply refused: {error}") from error
+        return status, reply_headers, body, root
+
+    async def post(self, address: str, message: Any, headers: dict[str, str]) -> Response:
+        """POST a SOAP envelope and return the capped, checked reply."""
+        status, reply_headers, body, _ = await self.exchange(address, message, headers)
         reply = Response()
         reply._content = body
         reply.status_code = status

@@ -1,0 +1,174 @@
+"""Where a full check's CPU goes: the ONVIF calls, the snapshot, its decoding and ``assess``.
+
+A full check every 5 min for 5,000 cameras is 17 a second, so its CPU matters as much as the
+liveness check's. This fetches snapshots and replies from ``vigie simulate`` (another process,
+real HTTP), then times, in this process, each part alone (median of repeated runs, CPU time):
+
+- each ONVIF call of the full check on a camera already probed once (keep-alive connections);
+- ``cv2.imdecode`` of the 1920x1080 snapshot at full size, and at half size
+  (``IMREAD_REDUCED_COLOR_2``, decoded at half resolution by the JPEG library);
+- ``supervision.imaging.assess`` with ``previous`` given as the previous *picture* (what
+  ``CameraProbe`` passes: its features are computed again) and as the previous *report*;
+- how far the half-size decoding moves ``assess``'s scores (it is only usable if it does not
+  change what imaging measures).
+
+Usage: ``.venv/bin/python benchmarks/supervision/full_check_cost.py --port 40000 --host 127.0.0.3``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from skimage import data
+
+from cameras.client import OnvifClient, shared_document
+from cameras.models import CameraAddress
+from supervision.imaging import assess
+
+HERE = Path(__file__).resolve().parent
+VIGIE = str(Path(sys.executable).with_name("vigie"))
+
+
+def cpu_ms(action: Callable[[], Any], repeat: int = 15) -> float:
+    """Median CPU time of ``action``, in ms."""
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        action()
+        times.append(time.process_time() - start)
+    return round(statistics.median(times) * 1000, 2)
+
+
+async def onvif_costs(host: str, port: int, cameras: int) -> tuple[dict[str, float], list[bytes]]:
+    """CPU per call (ms, median over cameras) on cameras already probed once, and snapshots."""
+    costs: dict[str, list[float]] = {}
+    jpegs: list[bytes] = []
+    async with OnvifClient() as onvif:
+        for service in ("devicemgmt", "media"):
+            await shared_document(service)
+        handles = [
+            onvif.camera(CameraAddress(host, port + i, "u", "p", timeout_s=5))
+            for i in range(cameras)
+        ]
+        for round_ in range(2):  # the first round builds proxies and reads capabilities
+            for camera in handles:
+                steps: list[tuple[str, Callable[[], Any]]] = [
+                    ("GetSystemDateAndTime", camera.get_system_date_and_time),
+                    ("GetDeviceInformation", camera.get_device_information),
+                    ("GetProfiles", camera.get_profiles),
+                ]
+                token = None
+                for name, call in steps:
+                    start = time.process_time()
+                    reply = await call()
+                    if round_:
+                        costs.setdefault(name, []).append(time.process_time() - start)
+                    if name == "GetProfiles":
+                        token = reply[0].token
+                for name, method in (
+                    ("GetStreamUri", camera.get_stream_uri),
+                    ("GetSnapshotUri", camera.get_snapshot_uri),
+                ):
+                    start = time.process_time()
+                    uri = await method(token)
+                    if round_:
+                        costs.setdefault(name, []).append(time.process_time() - start)
+                start = time.process_time()
+                snapshot = await camera.get_snapshot(uri.uri)
+                if round_:
+                    costs.setdefault("snapshot (HTTP digest)", []).append(
+                        time.process_time() - start
+                    )
+                    jpegs.append(snapshot.content)
+    return {k: round(statistics.median(v) * 1000, 2) for k, v in costs.items()}, jpegs
+
+
+def full_hd_jpegs() -> list[bytes]:
+    """Two 1920x1080 frames of one scene (a real photograph, upscaled) with fresh sensor noise,
+    as JPEG quality 85: the simulator's snapshots are only 640x360."""
+    scene = cv2.resize(data.coffee()[:, :, ::-1], (1920, 1080), interpolation=cv2.INTER_CUBIC)
+    rng = np.random.default_rng(7)
+    frames = []
+    for _ in range(2):
+        noisy = np.clip(scene + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8)
+        frames.append(cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
+    return frames
+
+
+def image_costs(jpegs: list[bytes]) -> dict[str, Any]:
+    buffers = [np.frombuffer(j, np.uint8) for j in jpegs]
+    full = [cv2.imdecode(b, cv2.IMREAD_COLOR) for b in buffers]
+    half = [cv2.imdecode(b, cv2.IMREAD_REDUCED_COLOR_2) for b in buffers]
+    a, b = full[0], full[1]
+    report_b, report_half = assess(b), assess(half[1])
+    figures: dict[str, Any] = {
+        "snapshot": f"{a.shape[1]}x{a.shape[0]}, {len(jpegs[0]) // 1024} KiB JPEG",
+        "imdecode_full_ms": cpu_ms(lambda: cv2.imdecode(buffers[0], cv2.IMREAD_COLOR)),
+        "imdecode_half_ms": cpu_ms(lambda: cv2.imdecode(buffers[0], cv2.IMREAD_REDUCED_COLOR_2)),
+        "assess_previous_picture_ms": cpu_ms(lambda: assess(a, previous=b)),
+        "assess_previous_report_ms": cpu_ms(lambda: assess(a, previous=report_b)),
+        "assess_half_size_previous_report_ms": cpu_ms(
+            lambda: assess(half[0], previous=report_half)
+        ),
+    }
+    # Does decoding at half size change what imaging measures? Scores of the same snapshots.
+    moved = []
+    for index in range(1, len(full)):
+        whole = assess(full[index], previous=full[index - 1]).scores
+        halved = assess(half[index], previous=half[index - 1]).scores
+        moved += [abs(whole[k] - halved[k]) for k in whole if k in halved]
+    figures["half_size_score_change_max"] = round(max(moved), 4) if moved else None
+    figures["half_size_score_change_median"] = round(statistics.median(moved), 4) if moved else None
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cameras", type=int, default=20)
+    parser.add_argument("--port", type=int, default=40000)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        token = Path(folder) / "token"
+        scenario = Path(folder) / "scenario.yaml"
+        scenario.write_text("username: u\npassword: p\nfaults: []\n")
+        process = subprocess.Popen(
+            [
+                *(VIGIE, "simulate", "--cameras", str(args.cameras), "--port", str(args.port)),
+                *("--host", args.host, "--scenario", str(scenario), "--token-file", str(token)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            while not (token.exists() and token.read_text().strip()):
+                if process.poll() is not None:
+                    raise SystemExit(process.stderr.read().decode())
+                time.sleep(0.1)
+            calls, jpegs = asyncio.run(onvif_costs(args.host, args.port, args.cameras))
+        finally:
+            process.send_signal(2)
+            process.wait(30)
+    record = {
+        "onvif_call_cpu_ms": calls,
+        "simulator_snapshots": image_costs(jpegs),
+        "full_hd_frames": image_costs(full_hd_jpegs()),
+    }
+    print(json.dumps(record, indent=2))
+    (HERE / "full_check_cost.json").write_text(json.dumps(record, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
