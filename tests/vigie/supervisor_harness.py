@@ -31,8 +31,9 @@ USERNAME = "vigie"
 PASSWORD = "Sup3rvision-runtime"
 COMMUNE = "27056"
 
-_PORTS = itertools.count(30000, 40)
-"""Each simulator of the session gets its own 40 ports of the 30000-30999 range."""
+_PORTS = itertools.cycle(range(30000, 31000, 40))
+"""Each simulator gets 40 ports of the 30000-30999 range, reused in turn after the 25th (one
+simulator at a time runs; other tests' servers have ranges of their own)."""
 
 FAST = SupervisorConfig(
     liveness_interval_s=0.5,
