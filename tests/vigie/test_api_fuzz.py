@@ -108,7 +108,9 @@ def base_url(database: str) -> Iterator[str]:
     engine.dispose()
     port = _free_port()
     server = _Server(
-        uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port, log_level="error")
+        # log_config=None: uvicorn would otherwise reconfigure logging for the whole test
+        # session (its loggers stop propagating, and later tests capture nothing).
+        uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port, log_config=None)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -12,7 +12,7 @@ from vigie.auth.principal import Principal
 from vigie.auth.roles import Role
 from vigie.clock import as_utc, utcnow
 from vigie.credentials import KeyRing
-from vigie.deps import SessionDep, SettingsDep
+from vigie.deps import RowId, SessionDep, SettingsDep
 from vigie.models import Webhook
 from vigie.webhooks.ping import ping
 from vigie.webhooks.subscriptions import (
@@ -124,7 +124,7 @@ def list_(principal: Admin, session: SessionDep, settings: SettingsDep) -> list[
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Remove a subscription and its outbox")
-def remove(principal: Admin, session: SessionDep, webhook_id: int) -> None:
+def remove(principal: Admin, session: SessionDep, webhook_id: RowId) -> None:
     row = remove_webhook(
         session, webhook_id, actor=principal.actor, actor_role=principal.role, ip=principal.ip
     )
@@ -134,7 +134,7 @@ def remove(principal: Admin, session: SessionDep, webhook_id: int) -> None:
 
 @router.post("/{webhook_id}/test", response_model=PingResult, summary="Send a signed ping now")
 def test(
-    principal: Admin, session: SessionDep, settings: SettingsDep, webhook_id: int
+    principal: Admin, session: SessionDep, settings: SettingsDep, webhook_id: RowId
 ) -> PingResult:
     row = session.get(Webhook, webhook_id)
     if row is None:

@@ -23,7 +23,7 @@ FAST = {
     "webhook_poll_seconds": 0.05,
     "webhook_backoff_base_seconds": 0.05,
     "webhook_backoff_cap_seconds": 0.4,
-    "webhook_timeout_seconds": 0.5,
+    "webhook_timeout_seconds": 2.0,  # short, yet above a loaded machine's answer time
 }
 
 

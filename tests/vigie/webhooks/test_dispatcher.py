@@ -248,7 +248,7 @@ def test_a_hanging_receiver_times_out_and_holds_only_its_own_events(
             ring,
             lambda: webhook(sessions, hanging_id).consecutive_failures >= 2,
         )
-        assert time.monotonic() - started < 20  # timeouts of 0.5 s, not the receiver's 60 s
+        assert time.monotonic() - started < 20  # timeouts of 2 s, not the receiver's 60 s
         assert receiver.accepted() == seqs
         row = webhook(sessions, hanging_id)
         assert (row.last_error or "").startswith("timeout")
