@@ -27,10 +27,13 @@ from vigie.errors import DatabaseError
 from vigie.routes import auth as auth_routes
 from vigie.routes import availability as availability_routes
 from vigie.routes import cameras as camera_routes
+from vigie.routes import communes as commune_routes
 from vigie.routes import incidents as incident_routes
 from vigie.routes import maintenance as maintenance_routes
+from vigie.routes import plans as plan_routes
 from vigie.routes import status as status_routes
 from vigie.routes import tokens as token_routes
+from vigie.routes import web as web_routes
 from vigie.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(token_routes.router)
     app.include_router(camera_routes.router)
     for router in (status_routes, incident_routes, availability_routes, maintenance_routes):
+        app.include_router(router.router)
+    for router in (commune_routes, plan_routes, web_routes):  # the dashboard (README: Dashboard)
         app.include_router(router.router)
     if settings.cors_origins:
         app.add_middleware(
