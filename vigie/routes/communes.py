@@ -33,7 +33,8 @@ TOLERANCE_M = 20.0
 
 @router.get("", summary="Commune boundaries (GeoJSON, WGS84)")
 def communes(principal: AnyRole, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
-    """A FeatureCollection: ``code``, ``nom``, ``epci`` (SIREN) and ``epci_nom`` per commune."""
+    """A FeatureCollection: ``code``, ``nom``, ``epci`` (SIREN) and ``epci_nom`` per commune;
+    communes of the referential without a boundary in the layer come with a null geometry."""
     path = settings.communes_geometry or SAMPLE
     try:
         document = layer_geojson(path, "communes", ("code", "nom", "epci"), tolerance_m=TOLERANCE_M)
@@ -57,20 +58,22 @@ def communes(principal: AnyRole, session: SessionDep, settings: SettingsDep) -> 
     for feature in document["features"]:
         props = feature["properties"]
         code = str(props["code"])
-        known = referential.get(code)
+        known = referential.pop(code, None)
         if principal.restricted and known is None:
             continue
         nom, siren, epci_nom = known if known else (props["nom"], props["epci"], None)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": feature["geometry"],
-                "properties": {
-                    "code": code,
-                    "nom": nom,
-                    "epci": siren or None,
-                    "epci_nom": epci_nom,
-                },
-            }
-        )
+        features.append(_feature(code, nom, siren, epci_nom, feature["geometry"]))
+    # Communes of the referential the layer does not draw: named for the filters, no geometry.
+    for code, (nom, siren, epci_nom) in sorted(referential.items()):
+        features.append(_feature(code, nom, siren, epci_nom, None))
     return {"type": "FeatureCollection", "features": features}
+
+
+def _feature(
+    code: str, nom: str, siren: str | None, epci_nom: str | None, geometry: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {"code": code, "nom": nom, "epci": siren or None, "epci_nom": epci_nom},
+    }

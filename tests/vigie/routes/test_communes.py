@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.vigie.conftest import Service, make_settings, password_hash, seed
+from tests.vigie.conftest import EPCI_B, Service, make_settings, password_hash, seed
 from vigie import db
 from vigie.api import create_app
 from vigie.clock import utcnow
@@ -18,8 +18,16 @@ def test_every_role_gets_the_boundaries_in_wgs84(service: Service) -> None:
     assert response.status_code == 200
     collection = response.json()
     assert collection["type"] == "FeatureCollection"
-    codes = {f["properties"]["code"] for f in collection["features"]}
-    assert len(codes) == 74  # the Eure sample's communes layer
+    drawn = {f["properties"]["code"] for f in collection["features"] if f["geometry"]}
+    assert len(drawn) == 74  # the Eure sample's communes layer
+    # The referential's communes outside the layer are named, without a geometry.
+    bare = {
+        f["properties"]["code"]: f["properties"]
+        for f in collection["features"]
+        if f["geometry"] is None
+    }
+    assert set(bare) == {"27056", "27681"}
+    assert bare["27681"]["epci"] == EPCI_B
     evreux = next(f for f in collection["features"] if f["properties"]["code"] == "27229")
     # The referential of the database names it (tests.vigie.conftest.seed), not the sample.
     assert evreux["properties"]["nom"] == "Commune 27229"
@@ -45,9 +53,10 @@ def test_a_commune_user_gets_only_its_communes(service: Service) -> None:
     response = service.client.get("/api/v1/communes", headers=service.headers("mairie-evreux"))
     assert response.status_code == 200
     assert [f["properties"]["code"] for f in response.json()["features"]] == ["27229"]
-    # Scoped to an EPCI whose communes the sample does not draw: nothing, not everything.
+    # Scoped to an EPCI whose communes the sample does not draw: named, nothing drawn.
     response = service.client.get("/api/v1/communes", headers=service.headers("epci-b"))
-    assert response.json()["features"] == []
+    features = response.json()["features"]
+    assert [(f["properties"]["code"], f["geometry"]) for f in features] == [("27681", None)]
 
 
 def test_an_unreadable_layer_is_a_clear_503_without_the_path(
