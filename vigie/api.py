@@ -4,7 +4,8 @@ Deny by default: every route declares its roles with ``vigie.auth.require_roles`
 only ``/healthz`` (for load balancers and container health checks; it says nothing but whether the
 service and its database work), the OAuth2 token endpoint, and the OpenAPI description: it
 describes the interface, holds no data, and is what the centre's integrators generate clients
-from; hiding it would protect nothing that authentication does not.
+from; hiding it would protect nothing that authentication does not. The dashboard's page shell and
+static files (``vigie.routes.web``) are public too: they hold no data.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ MEDIA_TYPES = {
 
 def page_policy(tile_url: str) -> str:
     """The page's CSP: self only, plus the tile server's origin for pictures when configured."""
-    images = "'self'"
+    images = "'self' blob:"  # blob: the camera snapshot, fetched with the token, then shown
     if tile_url:
         parts = urlsplit(tile_url)  # {s} (Leaflet's subdomains) becomes a CSP wildcard
         images += f" {parts.scheme}://{parts.netloc.replace('{s}', '*')}"

@@ -54,7 +54,7 @@ def test_nothing_but_page_assets_leaves_the_web_folder(service: Service, path: s
 
 def test_a_tile_server_is_allowed_for_pictures_only() -> None:
     policy = page_policy("https://{s}.tiles.example.org/{z}/{x}/{y}.png")
-    assert "img-src 'self' https://*.tiles.example.org;" in policy
+    assert "img-src 'self' blob: https://*.tiles.example.org;" in policy
     assert "connect-src 'self';" in policy
 
 
@@ -66,7 +66,7 @@ def test_the_configured_tile_url_reaches_the_page_escaped(database_url: str) -> 
         response = client.get("/")
     engine.dispose()
     assert 'content="https://t.example/{z}/{x}/{y}.png?a=&quot;b&quot;"' in response.text
-    assert "img-src 'self' https://t.example;" in response.headers["content-security-policy"]
+    assert "img-src 'self' blob: https://t.example;" in response.headers["content-security-policy"]
 
 
 def test_a_tile_url_without_its_placeholders_is_refused(tmp_path: Path) -> None:
