@@ -13,6 +13,7 @@ import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 from playwright.sync_api import WebSocketRoute, expect
 
 from tests.vigie.web.conftest import Server, Watched, login
@@ -32,7 +33,11 @@ SPY = """
 def test_live_updates_resume_refresh_and_resync(watched: Watched, dashboard: Server) -> None:
     page = watched.page
     sockets: list[WebSocketRoute] = []
-    page.route_web_socket(re.compile(r".*/api/v1/live.*"), lambda ws: sockets.append(ws))
+
+    def accept(socket: WebSocketRoute) -> None:  # Playwright needs a Python function here
+        sockets.append(socket)
+
+    page.route_web_socket(re.compile(r".*/api/v1/live.*"), accept)
     page.add_init_script(SPY)
     login(page, dashboard, "operateur")
     page.wait_for_function("() => window.vigieMap && window.vigieMap.cameras.size > 0")
@@ -113,7 +118,8 @@ def test_the_session_is_refreshed_before_expiry_and_ended_by_logout(
     before = page.evaluate("JSON.parse(sessionStorage.getItem('vigie.session'))")
     # Pretend the token expires in 7 s: the page refreshes it at 80 % of that (at least 5 s).
     page.evaluate(
-        "s => sessionStorage.setItem('vigie.session', JSON.stringify({...s, expiresAt: Date.now() + 7000}))",
+        "s => sessionStorage.setItem('vigie.session',"
+        " JSON.stringify({...s, expiresAt: Date.now() + 7000}))",
         before,
     )
     with page.expect_response(
@@ -127,8 +133,6 @@ def test_the_session_is_refreshed_before_expiry_and_ended_by_logout(
     expect(page.locator("#username")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('vigie.session')") is None
     # The refresh token is revoked on the server, not only forgotten by the page.
-    import httpx
-
     answer = httpx.post(
         f"{dashboard.url}/api/v1/auth/token",
         data={"grant_type": "refresh_token", "refresh_token": after["refresh"]},
