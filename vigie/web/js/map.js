@@ -137,6 +137,24 @@ export async function renderMap(main, { wall = false } = {}) {
     updateCounts();
   }
 
+  // One camera changed: move only its marker (a full redraw of 5,000 markers per event would
+  // not keep up with a burst of events).
+  function update(item) {
+    const layer = filters.cluster ? group : plain;
+    const old = markers.get(item.camera_id);
+    if (old) {
+      layer.removeLayer(old);
+      markers.delete(item.camera_id);
+    }
+    if (visible(item)) {
+      const m = makeMarker(item);
+      markers.set(item.camera_id, m);
+      layer.addLayer(m);
+    }
+    shown.textContent = `${markers.size} caméra(s) affichée(s) sur ${cameras.size}`;
+    updateCounts();
+  }
+
   function updateCounts() {
     const totals = Object.fromEntries(STATES.map((s) => [s, 0]));
     for (const item of cameras.values()) totals[item.state] += 1;
@@ -177,7 +195,7 @@ export async function renderMap(main, { wall = false } = {}) {
         const item = cameras.get(event.camera_id);
         if (!item) return;
         Object.assign(item, { state: event.state, causes: event.causes || [], since: event.at });
-        redraw();
+        update(item);
       } else if (String(event.type).startsWith("incident_")) {
         soon(loadIncidents);
       }
@@ -231,7 +249,7 @@ export async function renderMap(main, { wall = false } = {}) {
   }
 
   live.start();
-  window.vigieMap = { map, group, plain, markers, cameras, filters, redraw };
+  window.vigieMap = { map, group, plain, markers, cameras, filters, redraw, update };
   return () => {
     live.stop();
     clearTimeout(pending);
