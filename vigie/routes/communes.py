@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1/communes", tags=["referential"])
 AnyRole = Annotated[Principal, Depends(require_roles(*Role))]
 
 SAMPLE = Path(gis_data.__file__).parent / "eure" / "eure.gpkg"
-# About a pixel at the département's scale on a large screen: 74 communes weigh ~100 kB.
+# About a pixel at the département's scale on a large screen.
 TOLERANCE_M = 20.0
 
 
