@@ -52,7 +52,10 @@ def dashboard(sample_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     plans = work / "plans"
     plans.mkdir()
     copy_plan(sample_plan, plans, PLAN_NAME)
-    settings = make_settings(f"sqlite:///{work / 'vigie.db'}", plans_dir=plans)
+    # Every test logs in from 127.0.0.1: the per-address login limit would throttle the suite.
+    settings = make_settings(
+        f"sqlite:///{work / 'vigie.db'}", plans_dir=plans, login_rate_per_minute=10_000
+    )
     engine = db.make_engine(settings.db_url)
     # The commune user sees the commune with the most cameras but not all of them.
     from tests.vigie.web.seeding import plan_cameras

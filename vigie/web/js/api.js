@@ -13,7 +13,13 @@ export async function request(path, { method = "GET", body, accept = "applicatio
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (response.status === 401 && attempt === 0) {
-      try { await auth.refresh(); continue; } catch { await auth.logout(); }
+      try {
+        await auth.refresh();
+        continue;
+      } catch (error) {
+        if (error.status === 400 || !auth.current()) await auth.logout();  // refused: log in again
+        throw new ApiError(error.status || 0, error.message);
+      }
     }
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));

@@ -35,7 +35,18 @@ function schedule() {
   if (!session) return;
   // Refresh at 80 % of the lifetime, at least 5 s from now.
   const delay = Math.max(5000, (session.expiresAt - Date.now()) * 0.8);
-  timer = setTimeout(() => refresh().catch(() => logout()), delay);
+  timer = setTimeout(() => refresh().catch(retryOrLogout), delay);
+}
+
+// A refused refresh token ends the session; a busy or unreachable server is tried again in
+// 30 s (the wall must not log itself out because the network hiccuped).
+function retryOrLogout(error) {
+  if (error.status === 400 || error.status === 401 || !session || Date.now() > session.expiresAt) {
+    logout();
+    return;
+  }
+  clearTimeout(timer);
+  timer = setTimeout(() => refresh().catch(retryOrLogout), 30000);
 }
 
 async function grant(form) {
@@ -85,6 +96,6 @@ export async function logout() {
 }
 
 if (session) {
-  if (session.expiresAt - Date.now() < 5000) refresh().catch(() => logout());
+  if (session.expiresAt - Date.now() < 5000) refresh().catch(retryOrLogout);
   else schedule();
 }
