@@ -40,6 +40,8 @@ def test_static_files_are_served_and_the_api_keeps_its_strict_policy(service: Se
         "/static/../api.py",
         "/static/%2E%2E/api.py",
         "/static/..%2F..%2Fsettings.py",
+        "/static//etc/passwd",
+        "/static/%2Fetc%2Fpasswd",
         "/static/vendor/README.md",
         "/static/index.html",
         "/static/nope.js",
@@ -49,7 +51,7 @@ def test_static_files_are_served_and_the_api_keeps_its_strict_policy(service: Se
 def test_nothing_but_page_assets_leaves_the_web_folder(service: Service, path: str) -> None:
     response = service.client.get(path)
     assert response.status_code == 404, path
-    assert "import" not in response.text
+    assert "import" not in response.text and "root:" not in response.text
 
 
 def test_a_tile_server_is_allowed_for_pictures_only() -> None:
