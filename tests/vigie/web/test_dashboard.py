@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -238,6 +239,10 @@ def test_the_availability_report_exports_csv(watched: Watched, dashboard: Server
     login(page, dashboard, "ingenieur")
     page.click("nav >> text=Disponibilité")
     page.wait_for_selector("#availability tbody tr")
+    camera = sorted(dashboard.seeded.cameras)[0]
+    expect(page.locator(f"#availability td[data-key='{camera}']")).to_have_text(
+        re.compile(rf"^Mât .* \({re.escape(camera)}\)$")
+    )
     with page.expect_download() as info:
         page.click("#av-csv")
     download = info.value

@@ -1,6 +1,7 @@
 // The availability report: a local month, per camera, commune, intercommunality and in all;
 // the same figures as CSV for a spreadsheet.
 import * as api from "./api.js";
+import { communes } from "./map.js";
 import { el, number, download, toast } from "./util.js";
 
 const LEVELS = { all: "Ensemble", epci: "Intercommunalité", commune: "Commune", camera: "Caméra" };
@@ -41,11 +42,26 @@ export async function renderAvailability(main) {
     return `/api/v1/availability?${q}`;
   }
 
+  // Names for the keys: cameras from the status, communes and intercommunalities from the map's
+  // referential; a key without a name is shown as is.
+  const labels = { camera: new Map(), commune: new Map(), epci: new Map(), all: new Map([["all", "Toutes les caméras"]]) };
+  await Promise.all([
+    api.json("/api/v1/status").then((items) => items.forEach((c) => labels.camera.set(c.camera_id, c.name))),
+    communes().then((collection) => collection.features.forEach((f) => {
+      labels.commune.set(f.properties.code, f.properties.nom);
+      if (f.properties.epci_nom) labels.epci.set(f.properties.epci, f.properties.epci_nom);
+    })),
+  ].map((p) => p.catch(() => {})));
+  const label = (r) => {
+    const name = labels[r.level] && labels[r.level].get(r.key);
+    return name && name !== r.key ? `${name} (${r.key})` : r.key;
+  };
+
   async function show() {
     try {
       const report = await api.json(query());
       body.replaceChildren(...report.rows.map((r) => el("tr", {},
-        el("td", {}, LEVELS[r.level] || r.level), el("td", {}, r.key),
+        el("td", {}, LEVELS[r.level] || r.level), el("td", { "data-key": r.key }, label(r)),
         el("td", { class: "num" }, r.ratio === null ? "non observée" : `${number(r.ratio * 100, 2)} %`),
         ["up_s", "degraded_s", "down_s", "maintenance_s", "unknown_s"].map((k) => el("td", { class: "num" }, hours(r[k]))))));
     } catch (error) {
