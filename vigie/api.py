@@ -4,7 +4,8 @@ Deny by default: every route declares its roles with ``vigie.auth.require_roles`
 only ``/healthz`` (for load balancers and container health checks; it says nothing but whether the
 service and its database work), the OAuth2 token endpoint, and the OpenAPI description: it
 describes the interface, holds no data, and is what the centre's integrators generate clients
-from; hiding it would protect nothing that authentication does not.
+from; hiding it would protect nothing that authentication does not. The dashboard's page shell and
+static files (``vigie.routes.web``) are public too: they hold no data.
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ from vigie.errors import DatabaseError
 from vigie.routes import auth as auth_routes
 from vigie.routes import availability as availability_routes
 from vigie.routes import cameras as camera_routes
+from vigie.routes import communes as commune_routes
 from vigie.routes import incidents as incident_routes
 from vigie.routes import maintenance as maintenance_routes
 from vigie.routes import metrics as metrics_routes
 from vigie.routes import pictures as picture_routes
+from vigie.routes import plans as plan_routes
 from vigie.routes import status as status_routes
 from vigie.routes import tokens as token_routes
+from vigie.routes import web as web_routes
 from vigie.routes import webhooks as webhook_routes
 from vigie.settings import Settings
 from vigie.supervisor import Supervisor, SupervisorConfig
@@ -93,6 +97,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router.router)
     app.include_router(picture_routes.router)
     app.include_router(metrics_routes.router)
+    for router in (commune_routes, plan_routes, web_routes):  # the dashboard (README: Dashboard)
+        app.include_router(router.router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -136,6 +136,25 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(
         default=8, ge=1, le=256, description="Subscriptions delivered to at the same time."
     )
+    # --- dashboard and plans (README: Dashboard) ---
+    plans_dir: Path | None = Field(
+        default=None,
+        description="Folder of plan folders written by `vigie plan`. Default: data_dir/plans.",
+    )
+    communes_geometry: Path | None = Field(
+        default=None,
+        description=(
+            "GeoPackage whose `communes` layer (code, nom, epci) draws the map's boundaries. "
+            "Default: the Eure sample shipped with Vigie."
+        ),
+    )
+    map_tile_url: str = Field(
+        default="",
+        description=(
+            "Background tiles for the dashboard map, e.g. https://tiles.example/{z}/{x}/{y}.png; "
+            "empty (default): no background, the map works on a closed network."
+        ),
+    )
     tls_cert: Path | None = Field(default=None, description="TLS certificate (PEM) for serve.")
     tls_key: Path | None = Field(default=None, description="TLS private key (PEM) for serve.")
 
@@ -172,6 +191,16 @@ class Settings(BaseSettings):
                 "output of `vigie keys generate`"
             )
 
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        if value and (
+            not value.startswith(("https://", "http://"))
+            or not all(part in value for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError("expected an http(s) URL with {z}, {x} and {y}, or nothing")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str | None) -> str | None:
@@ -183,6 +212,11 @@ class Settings(BaseSettings):
                 "are supported"
             )
         return value
+
+    @property
+    def plans_path(self) -> Path:
+        """The effective plans folder."""
+        return self.plans_dir if self.plans_dir is not None else self.data_dir / "plans"
 
     @property
     def db_url(self) -> str:

@@ -23,6 +23,8 @@ PUBLIC = {
     ("GET", "/healthz"),  # load balancers and container health checks; says ok or not, nothing else
     ("POST", "/api/v1/auth/token"),  # one cannot need a token to get one
     ("GET", "/api/v1/openapi.json"),  # the interface description, no data (see vigie.api)
+    ("GET", "/"),  # the dashboard's page shell: no data, every figure comes from the API
+    ("GET", "/static/{path:path}"),  # its scripts, styles and vendored libraries
 }
 
 ALL = frozenset(Role)
@@ -33,6 +35,8 @@ ADMIN = frozenset({Role.ADMIN})
 SUPERVISION_READERS = READERS
 REPORT_READERS = frozenset({Role.ADMIN, Role.ENGINEER, Role.OPERATOR, Role.COMMUNE})
 OPERATOR = frozenset({Role.OPERATOR})
+# Plans are for those who build the network (README: Dashboard).
+PLANNERS = frozenset({Role.ADMIN, Role.ENGINEER, Role.AMO})
 
 # The role-by-route matrix: every protected route must be here, with exactly these roles.
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
@@ -63,6 +67,11 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/webhooks"): ADMIN,
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): ADMIN,
     ("POST", "/api/v1/webhooks/{webhook_id}/test"): ADMIN,
+    ("GET", "/api/v1/communes"): ALL,
+    ("GET", "/api/v1/plans"): PLANNERS,
+    ("GET", "/api/v1/plans/{name}"): PLANNERS,
+    ("GET", "/api/v1/plans/{name}/geojson"): PLANNERS,
+    ("GET", "/api/v1/plans/{name}/dqe.xlsx"): PLANNERS,
 }
 
 

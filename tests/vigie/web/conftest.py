@@ -1,0 +1,163 @@
+"""A real service for the dashboard tests: uvicorn on a port of 33000-33999 serving the app over
+a seeded SQLite database and a plans folder holding the sample plan; Debian's chromium."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.planning.test_map_browser import ARTIFACTS, CHROMIUM, FLAGS
+from tests.vigie.conftest import PASSWORD, make_settings
+from tests.vigie.web.seeding import Seeded, copy_plan, seed_dashboard
+from vigie import db
+from vigie.api import create_app
+from vigie.settings import Settings
+
+PLAN_NAME = "eure-2026"
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def free_port() -> int:
+    """A free port in the range the dashboard tests may use."""
+    for port in random.sample(range(33000, 34000), 1000):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 33000-33999")
+
+
+@dataclass
+class Server:
+    url: str
+    settings: Settings
+    seeded: Seeded
+    users: dict[str, tuple[str, list[str]]]
+
+
+@pytest.fixture(scope="session")
+def dashboard(sample_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    work = tmp_path_factory.mktemp("dashboard")
+    plans = work / "plans"
+    plans.mkdir()
+    copy_plan(sample_plan, plans, PLAN_NAME)
+    # Every test logs in from 127.0.0.1: the per-address login limit would throttle the suite.
+    settings = make_settings(
+        f"sqlite:///{work / 'vigie.db'}", plans_dir=plans, login_rate_per_minute=10_000
+    )
+    engine = db.make_engine(settings.db_url)
+    # The commune user sees the commune with the most cameras but not all of them.
+    from tests.vigie.web.seeding import plan_cameras
+
+    communes = plan_cameras(sample_plan, work / "probe.csv")
+    counts: dict[str, int] = {}
+    for code in communes.values():
+        counts[code] = counts.get(code, 0) + 1
+    scoped = max(counts, key=lambda code: (counts[code], code))
+    users = {
+        "admin": ("admin", []),
+        "operateur": ("operator", []),
+        "ingenieur": ("engineer", []),
+        "amo": ("amo", []),
+        "gendarme": ("gendarmerie", []),
+        "mairie": ("commune", [scoped]),
+    }
+    seeded = seed_dashboard(engine, sample_plan, work, users)
+    seeded = Seeded(cameras=seeded.cameras, communes=seeded.communes, scoped_commune=scoped)
+    engine.dispose()
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the service did not start"
+        time.sleep(0.05)
+    yield Server(url=f"http://127.0.0.1:{port}", settings=settings, seeded=seeded, users=users)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "chromium is missing: .ci/run installs Debian's package"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+# Until the `live` branch is merged this branch has no /api/v1/live: the page falls back to
+# reading /api/v1/status every 30 s, and chromium reports the refused socket on the console.
+LIVE_MISSING = "/api/v1/live"
+
+
+@dataclass
+class Watched:
+    page: Page
+    errors: list[str]
+    requests: list[str]
+    allowed_errors: list[str]
+
+
+@pytest.fixture
+def watched(browser: Browser, dashboard: Server) -> Iterator[Watched]:
+    """A page whose console errors and requests are recorded and checked after the test."""
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 900},
+        accept_downloads=True,
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc} {exc.stack}"))
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(f"{msg.text} @ {msg.location.get('url', '')}")
+            if msg.type == "error"
+            else None
+        ),
+    )
+    page.on("request", lambda req: requests.append(req.url))
+    result = Watched(page=page, errors=errors, requests=requests, allowed_errors=[LIVE_MISSING])
+    yield result
+    unexpected = [e for e in errors if not any(a in e for a in result.allowed_errors)]
+    assert unexpected == [], f"console errors: {unexpected}"
+    outside = [
+        u
+        for u in requests
+        if not u.startswith((dashboard.url + "/", "blob:" + dashboard.url, "data:"))
+    ]
+    assert outside == [], f"requests left 127.0.0.1: {outside}"
+    context.close()
+
+
+def login(page: Page, server: Server, username: str, path: str = "/") -> None:
+    page.goto(server.url + path)
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#top:not([hidden])" if "mur" not in path else ".wall")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / name
+    page.screenshot(path=str(shot))
+    return shot

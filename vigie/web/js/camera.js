@@ -1,0 +1,144 @@
+// A camera's page: state, latest checks and picture problems, availability over 30 days, and
+// the last snapshot on demand, after the viewer gives a reason (kept in the audit trail).
+import * as api from "./api.js";
+import * as auth from "./auth.js";
+import { el, causes, when, stateBadge, day, number, toast, CAUSE_LABELS } from "./util.js";
+
+const DAYS = 30;
+const SNAPSHOT_ROLES = ["admin", "operator", "gendarmerie"];
+
+const YMD = new Intl.DateTimeFormat("en-CA", {
+  timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
+});
+const OFFSET = new Intl.DateTimeFormat("en-US", { timeZone: "Europe/Paris", timeZoneName: "longOffset" });
+
+function parisMidnight(date) {
+  // The start of ``date``'s calendar day in Paris, as an instant.
+  const utc = Date.parse(`${YMD.format(date)}T00:00:00Z`);
+  const name = OFFSET.formatToParts(new Date(utc)).find((p) => p.type === "timeZoneName").value;
+  const m = /GMT([+-])(\d\d):(\d\d)/.exec(name);
+  const minutes = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  return new Date(utc - minutes * 60000);
+}
+
+async function availabilityDays(camera) {
+  const now = new Date();
+  const days = [];
+  for (let i = DAYS - 1; i >= 0; i -= 1) {
+    const start = parisMidnight(new Date(now.getTime() - i * 86400000));
+    const end = i === 0 ? now : parisMidnight(new Date(start.getTime() + 36 * 3600000));
+    days.push([start, end]);
+  }
+  const rows = await Promise.all(days.map(([start, end]) => {
+    const query = new URLSearchParams({
+      start: start.toISOString(), end: end.toISOString(), level: "camera", commune: camera.commune,
+    });
+    return api.json(`/api/v1/availability?${query}`)
+      .then((body) => body.rows.find((r) => r.key === camera.camera_id) || null);
+  }));
+  return { days: days.map(([start]) => start), rows };
+}
+
+function chart(box, { days, rows }) {
+  const xs = days.map((d) => d.getTime() / 1000);
+  const ratio = rows.map((r) => (r && r.observed && r.ratio !== null ? Math.round(r.ratio * 1000) / 10 : null));
+  const width = Math.max(600, Math.min(900, box.clientWidth || 800));
+  // uPlot draws on a canvas: the same figures are given as a table for screen readers.
+  new uPlot({
+    width, height: 260,
+    scales: { x: { time: true }, y: { range: [0, 100] } },
+    axes: [{ values: (u, ticks) => ticks.map((t) => day(new Date(t * 1000))) },
+      { label: "Disponibilité (%)" }],
+    series: [{}, { label: "Disponibilité (%)", stroke: "#1b7a3a", fill: "rgba(27,122,58,0.15)", width: 2, spanGaps: false }],
+  }, [xs, ratio], box);
+  const table = el("table", { class: "sr-table" },
+    el("caption", {}, "Disponibilité par jour"),
+    el("tr", {}, el("th", {}, "Jour"), el("th", { class: "num" }, "Disponibilité")),
+    days.map((d, i) => el("tr", {}, el("td", {}, day(d)),
+      el("td", { class: "num" }, ratio[i] === null ? "non observée" : `${number(ratio[i], 1)} %`))));
+  box.append(el("details", {}, el("summary", {}, "Voir les valeurs"), table));
+  return ratio;
+}
+
+function snapshotPanel(camera) {
+  const box = el("section", { class: "snapshot", "aria-label": "Dernière image" }, el("h2", {}, "Dernière image"));
+  if (!SNAPSHOT_ROLES.includes(auth.role())) return null;
+  const reason = el("input", { id: "snap-reason", name: "reason", minlength: 5, maxlength: 500, required: true, size: 40 });
+  const message = el("p", { role: "status" });
+  const form = el("form", {},
+    el("label", { for: "snap-reason" }, "Motif de la consultation (obligatoire, tracé) "), reason, " ",
+    el("button", { type: "submit" }, "Voir la dernière image"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (reason.value.trim().length < 5) { message.textContent = "Indiquez un motif d'au moins 5 caractères."; return; }
+    message.textContent = "Demande en cours…";
+    try {
+      const response = await api.request(`/api/v1/cameras/${encodeURIComponent(camera.camera_id)}/snapshot`,
+        { method: "POST", body: { reason: reason.value.trim() }, accept: "image/jpeg, image/*" });
+      const url = URL.createObjectURL(await response.blob());
+      box.querySelector("img")?.remove();
+      box.append(el("img", { src: url, alt: `Dernière image de ${camera.name}` }));
+      message.textContent = `Image obtenue le ${when(new Date().toISOString())}.`;
+    } catch (error) {
+      message.textContent = error.status === 404 || error.status === 405
+        ? "La consultation des images n'est pas disponible sur ce serveur."
+        : `Image indisponible : ${error.message}`;
+    }
+  });
+  box.append(form, message);
+  return box;
+}
+
+export async function renderCamera(main, cameraId) {
+  const page = el("div", { class: "page" });
+  main.append(page);
+  let camera;
+  try {
+    camera = await api.json(`/api/v1/status/${encodeURIComponent(cameraId)}`);
+  } catch (error) {
+    page.append(el("p", { class: "error" }, error.status === 404 ? "Caméra inconnue ou hors de votre périmètre." : error.message));
+    return () => {};
+  }
+  const last = camera.checks.find((c) => c.observed && c.observed.picture_problems);
+  const problems = last ? last.observed.picture_problems : [];
+  page.append(
+    el("p", {}, el("a", { href: "#/carte" }, "← Retour à la carte")),
+    el("h1", {}, `${camera.name} (${camera.camera_id})`),
+    el("p", {}, "État : ", stateBadge(camera.state), ` depuis ${when(camera.since)}`,
+      camera.causes.length ? ` — ${causes(camera.causes)}` : ""),
+    camera.incident ? el("p", {}, `Incident ouvert le ${when(camera.incident.opened_at)}`
+      + (camera.incident.acknowledged ? " (pris en charge)" : "")) : null,
+    el("section", { "aria-label": "Problèmes d'image" }, el("h2", {}, "Problèmes d'image"),
+      el("p", { id: "picture-problems" }, last
+        ? (problems.length ? problems.map((p) => CAUSE_LABELS[p] || p).join(", ") : "Aucun")
+        + ` (contrôle du ${when(last.at)})` : "Aucun contrôle d'image enregistré")),
+  );
+  const chartBox = el("section", { class: "chart", id: "availability-chart", "aria-label": "Disponibilité sur 30 jours" },
+    el("h2", {}, `Disponibilité sur ${DAYS} jours`));
+  page.append(chartBox);
+  const checks = el("table", { id: "checks" },
+    el("caption", {}, "Derniers contrôles"),
+    el("tr", {}, el("th", {}, "Date"), el("th", {}, "Contrôle"), el("th", {}, "Joignable"), el("th", {}, "Observations")),
+    camera.checks.map((c) => el("tr", {},
+      el("td", {}, when(c.at)),
+      el("td", {}, c.kind === "full" ? "complet" : c.kind === "liveness" ? "présence" : c.kind),
+      el("td", {}, c.reachable ? "oui" : "non"),
+      el("td", {}, [
+        c.observed.error ? `erreur : ${c.observed.error}` : null,
+        c.observed.picture_problems?.length ? `image : ${c.observed.picture_problems.map((p) => CAUSE_LABELS[p] || p).join(", ")}` : null,
+        c.observed.frame_rate ? `${number(c.observed.frame_rate, 1)} img/s` : null,
+      ].filter(Boolean).join(" ; ") || "—"))));
+  page.append(el("h2", {}, "Derniers contrôles"), checks);
+  const snapshot = snapshotPanel(camera);
+  if (snapshot) page.append(snapshot);
+  try {
+    chart(chartBox, await availabilityDays(camera));
+  } catch (error) {
+    chartBox.append(el("p", {}, error.status === 403
+      ? "Les rapports de disponibilité ne sont pas ouverts à votre rôle."
+      : `Disponibilité indisponible : ${error.message}`));
+  }
+  return () => {};
+}
+
+export { toast };

@@ -1,0 +1,86 @@
+// Small helpers: DOM building (text only, never HTML strings), French labels, Paris times.
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export const STATES = ["up", "degraded", "down", "maintenance", "unknown"];
+export const STATE_LABELS = {
+  up: "En service", degraded: "Dégradée", down: "Hors service",
+  maintenance: "En maintenance", unknown: "Inconnu",
+};
+// A letter per state: the state is never told by colour alone.
+export const STATE_LETTERS = { up: "S", degraded: "D", down: "H", maintenance: "M", unknown: "?" };
+export const STATE_RANK = { up: 0, unknown: 1, maintenance: 2, degraded: 3, down: 4 };
+export const SEVERITY_LABELS = { critical: "Critique", major: "Majeur", minor: "Mineur" };
+export const SEVERITY_RANK = { critical: 3, major: 2, minor: 1 };
+export const CAUSE_LABELS = {
+  unreachable: "injoignable", clock_offset: "horloge décalée", auth_failed: "authentification refusée",
+  low_frame_rate: "cadence trop faible", wrong_resolution: "mauvaise résolution",
+  video_loss: "perte vidéo", frozen: "image figée", blurred: "image floue", covered: "caméra masquée",
+  displaced: "caméra déplacée", glare: "éblouissement", silent: "sans nouvelles",
+};
+
+export function causes(list) {
+  return (list || []).map((c) => CAUSE_LABELS[c] || c).join(", ");
+}
+
+const PARIS = new Intl.DateTimeFormat("fr-FR", {
+  timeZone: "Europe/Paris", dateStyle: "short", timeStyle: "medium",
+});
+const PARIS_DAY = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", day: "2-digit", month: "2-digit" });
+
+export function when(iso) {
+  return iso ? PARIS.format(new Date(iso)) : "—";
+}
+
+export function day(date) {
+  return PARIS_DAY.format(date);
+}
+
+const EUROS = new Intl.NumberFormat("fr-FR", { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
+export function euros(value) {
+  return value === null || value === undefined ? "—" : EUROS.format(value);
+}
+
+export function number(value, digits = 0) {
+  return value === null || value === undefined ? "—"
+    : new Intl.NumberFormat("fr-FR", { maximumFractionDigits: digits }).format(value);
+}
+
+export function stateBadge(state) {
+  return el("span", { class: `state state-${state}` }, STATE_LABELS[state] || state);
+}
+
+export function marker(state, extraClass = "") {
+  return el("span", { class: `cam cam-${state} ${extraClass}`.trim(), "aria-hidden": "true" },
+    el("span", {}, STATE_LETTERS[state] || "?"));
+}
+
+export function toast(message) {
+  const box = document.getElementById("toast");
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+export function download(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
