@@ -20,14 +20,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from supervision.live import LiveHub
 from vigie import __version__, db, problems, redaction
 from vigie.auth.guards import public
 from vigie.auth.ratelimit import RateLimiter
 from vigie.errors import DatabaseError
+from vigie.live_feed import LiveFeed
 from vigie.routes import auth as auth_routes
 from vigie.routes import availability as availability_routes
 from vigie.routes import cameras as camera_routes
 from vigie.routes import incidents as incident_routes
+from vigie.routes import live as live_routes
 from vigie.routes import maintenance as maintenance_routes
 from vigie.routes import status as status_routes
 from vigie.routes import tokens as token_routes
@@ -56,9 +59,15 @@ def create_app(settings: Settings) -> FastAPI:
         redaction.install()
         app.state.engine = db.make_engine(settings.db_url, echo=settings.database_echo)
         app.state.sessions = db.session_factory(app.state.engine)
+        app.state.live_hub = LiveHub(settings.live_queue_size)
+        app.state.live_feed = LiveFeed(
+            app.state.sessions, app.state.live_hub, interval=settings.live_poll_ms / 1000
+        )
+        await app.state.live_feed.start()
         try:
             yield
         finally:
+            await app.state.live_feed.stop()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -77,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(token_routes.router)
     app.include_router(camera_routes.router)
+    app.include_router(live_routes.router)
     for router in (status_routes, incident_routes, availability_routes, maintenance_routes):
         app.include_router(router.router)
     if settings.cors_origins:
