@@ -1,13 +1,14 @@
 """The one task per app that tails the ``events`` table into the live hub.
 
 Events are written by whichever process folds a check result (the scheduler, a worker, the
-API acknowledging an incident); this task reads ``seq > last`` every ``live_poll_ms`` in a thread
-and publishes them in order, so every client of this process sees every event, whoever wrote
-it. Sequence numbers commit in order without gaps (``vigie.supervision_store.append_events``),
-so reading ``seq > last`` never skips one committed later.
+API acknowledging an incident); this task reads ``seq > last`` every ``live_poll_ms`` (100 ms)
+in a thread and publishes them in order, so every client of this process sees every event,
+whoever wrote it. Sequence numbers commit in order without gaps
+(``vigie.supervision_store.append_events``), so reading ``seq > last`` never skips one
+committed later.
 
 With several service processes on PostgreSQL, LISTEN/NOTIFY could wake the readers instead of
-polling; one indexed query every 150 ms per process is cheap enough not to need it yet.
+polling; one indexed query every 100 ms per process is cheap enough not to need it yet.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class LiveFeed:
     the app (``vigie.api`` lifespan)."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], hub: LiveHub, *, interval: float = 0.15
+        self, sessions: sessionmaker[Session], hub: LiveHub, *, interval: float = 0.1
     ) -> None:
         self.sessions = sessions
         self.hub = hub

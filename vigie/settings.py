@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         description="Messages a live client may fall behind before it is dropped (code 4008).",
     )
     live_poll_ms: int = Field(
-        default=150,
+        default=100,
         ge=10,
         le=5000,
         description="How often the live feed reads new events from the database.",
