@@ -207,19 +207,21 @@ class LiveSession:
             if expires_in <= 0:
                 self.end(UNAUTHORIZED, "token expired")
                 return
+            now = loop.time()
+            if now >= next_beat:  # also under a steady flow: the credential check must run
+                next_beat = now + self.heartbeat
+                if await self._credential_refused():
+                    return
+                yield self._heartbeat()
+                continue
             try:
                 if self.subscriber.queue.empty():
                     item = await asyncio.wait_for(
-                        self.subscriber.get(), max(0.0, min(next_beat - loop.time(), expires_in))
+                        self.subscriber.get(), min(next_beat - now, expires_in)
                     )
                 else:  # the fast path under load: no timer, no task per message
                     item = self.subscriber.queue.get_nowait()
             except TimeoutError:
-                if loop.time() >= next_beat:
-                    next_beat += self.heartbeat
-                    if await self._credential_refused():
-                        return
-                    yield self._heartbeat()
                 continue
             if isinstance(item, Resync):
                 yield self.resync()
@@ -231,8 +233,13 @@ class LiveSession:
             yield Outgoing(item.type, item.seq, item.text)
 
     def _heartbeat(self) -> Outgoing:
+        """The seq a client may resume from: with nothing queued, every event the hub has
+        published was sent or is outside the scope, so the hub's last seq; else the last sent."""
         self.sent += 1
-        seq = max(self.last_sent, self.hub.last_seq)
+        assert self.subscriber is not None
+        seq = self.last_sent
+        if self.subscriber.queue.empty():
+            seq = max(seq, self.hub.last_seq)
         return Outgoing(
             "heartbeat", seq, _text({"type": "heartbeat", "seq": seq, "at": _iso(utcnow())})
         )

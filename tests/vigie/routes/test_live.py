@@ -545,14 +545,30 @@ def test_a_revoked_api_token_is_closed_at_the_next_heartbeat(live_factory) -> No
         )
         token_id = row.id
 
+    stop = threading.Event()
+
+    def steady_flow() -> None:  # the queue is seldom empty: the check must run all the same
+        while not stop.is_set():
+            _append(server.engine, 1, "")
+            time.sleep(0.02)
+
     async def scenario() -> None:
         async with await open_socket(server, token) as socket:
             assert (await receive(socket))["type"] == "snapshot"
-            with db.session_scope(db.session_factory(server.engine)) as session:
-                revoke_api_token(session, token_id, actor="admin", actor_role="admin")
-            assert await close_code(socket) == 4401
+            flow = threading.Thread(target=steady_flow)
+            flow.start()
+            try:
+                assert (await receive(socket))["type"] == "state_changed"
+                with db.session_scope(db.session_factory(server.engine)) as session:
+                    revoke_api_token(session, token_id, actor="admin", actor_role="admin")
+                assert await asyncio.wait_for(close_code(socket), 5) == 4401
+            finally:
+                stop.set()
+                await in_thread(flow.join)
 
     asyncio.run(scenario())
+    detail = wait_for_rows(server.engine, "live.disconnect", 1)[0][1]
+    assert detail["reason"] == "credential no longer valid"
 
 
 # --- audit ------------------------------------------------------------------------------------
