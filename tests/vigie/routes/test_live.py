@@ -402,6 +402,11 @@ def test_a_slow_client_is_dropped_while_a_fast_one_keeps_receiving(live_factory)
             assert messages[-1] == {"type": "resync", "reason": "slow consumer"}
             seqs = [m["seq"] for m in messages[:-1] if m["type"] != "heartbeat"]
             assert seqs == list(range(start_seq + 1, start_seq + 1 + len(seqs)))
+        # Both gone from the hub once the server has seen the fast one close.
+        for _ in range(100):
+            if server.app.state.live_hub.stats().clients == 0:
+                break
+            await asyncio.sleep(0.05)
         assert server.app.state.live_hub.stats().clients == 0
         ends = await in_thread(wait_for_rows, server.engine, "live.disconnect", 2)
         reasons = [detail["reason"] for _actor, detail in ends]
