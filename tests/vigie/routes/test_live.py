@@ -607,3 +607,23 @@ def test_every_connection_and_disconnection_is_audited(live: LiveServer) -> None
     with db.session_scope(db.session_factory(live.engine)) as session:
         row = session.scalar(select(AuditEvent).where(AuditEvent.action == "live.connect"))
         assert row.ip == "127.0.0.1" and row.role == "commune"
+
+
+def test_until_the_feed_knows_where_events_end_clients_are_told_to_retry(
+    live: LiveServer, monkeypatch
+) -> None:
+    """A snapshot read before the feed's starting point could miss the events in between."""
+    # As when the database could not be read at start-up (the feed keeps trying meanwhile).
+    monkeypatch.setattr(type(live.app.state.live_feed), "ready", property(lambda _: False))
+    token = live.token("operator")
+
+    async def scenario() -> int:
+        async with await open_socket(live, token) as socket:
+            return await close_code(socket)
+
+    assert asyncio.run(scenario()) == 1013
+    response = httpx.get(
+        f"{live.http_url}/api/v1/live/sse", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 503
+    assert response.json()["detail"] == "live feed not ready, try again"
