@@ -15,7 +15,7 @@ For each database (SQLite file, PostgreSQL database created for the run):
    every (client, event); p50 / p99 / max. The server's CPU comes from ``/proc/PID/stat``.
 
 Usage: ``.venv/bin/python benchmarks/supervision/live_fanout.py [--clients 100] [--cameras 100]``
-Writes ``benchmarks/supervision/live_results.json``.
+Appends its figures to the runs of ``benchmarks/supervision/live_results.json``.
 """
 
 from __future__ import annotations
@@ -130,12 +130,15 @@ def prepare(url: str, cameras: int) -> None:
     engine.dispose()
 
 
-def write_burst(url: str, cameras: int, start: datetime, fail: bool) -> list[tuple[int, float]]:
-    """One transaction per camera: three failed (or good) checks. Returns (last seq, commit
-    time) for each transaction."""
+Commit = tuple[int, float, str, bool]
+"""(last seq covered, commit time, camera, whether it went down) of one writer transaction."""
+
+
+def write_burst(url: str, cameras: int, start: datetime, fail: bool) -> list[Commit]:
+    """One transaction per camera: three failed (or good) checks."""
     engine = db.make_engine(url)
     factory = db.session_factory(engine)
-    commits: list[tuple[int, float]] = []
+    commits: list[Commit] = []
     for camera in camera_ids(cameras):
         with factory() as session:
             for k in range(3):
@@ -156,7 +159,7 @@ def write_burst(url: str, cameras: int, start: datetime, fail: bool) -> list[tup
                 apply_result(session, camera, result, Policy(), at)
             last = session.scalar(select(EventHead.last_seq).where(EventHead.id == 1))
             session.commit()
-            commits.append((last, time.time()))
+            commits.append((last, time.time(), camera, fail))
     engine.dispose()
     return commits
 
@@ -165,7 +168,7 @@ def writer(url: str, cameras: int, rounds: int, start: int, out) -> None:
     """The writer process: DOWN then UP bursts, ``rounds`` times, a second apart, from
     ``start`` hours after T0 (each run later than the last: older results are ignored as
     redeliveries); sends the commit times."""
-    commits: list[tuple[int, float]] = []
+    commits: list[Commit] = []
     moment = T0 + timedelta(hours=start)
     for _ in range(rounds):
         for fail in (True, False):
@@ -198,9 +201,11 @@ class Client:
             ready.set()
             async for frame in socket:
                 now = time.time()
-                message = json.loads(frame)
-                if "seq" in message and message.get("type") not in ("heartbeat", "snapshot"):
-                    self.received[message["seq"]] = now
+                # Events start with their seq (the stored payload); heartbeats with their type.
+                # Reading it without parsing the JSON keeps this process's CPU, which competes
+                # with the server's on the same machine, as low as it goes.
+                if frame.startswith('{"seq":'):
+                    self.received[int(frame[7 : frame.index(",", 7)])] = now
 
 
 async def measure(
@@ -253,7 +258,7 @@ async def measure(
     # seq -> commit time of the transaction that holds it
     committed: dict[int, float] = {}
     previous = min(c.snapshot_seq for c in people)
-    for seq_hi, moment in commits:
+    for seq_hi, moment, _camera, _fail in commits:
         for seq in range(previous + 1, seq_hi + 1):
             committed[seq] = moment
         previous = seq_hi
@@ -278,6 +283,86 @@ async def measure(
         "server_cpu_cores": round(cpu / wall, 3),
         "server_cpu_us_per_delivery": round(cpu / max(1, len(latencies)) * 1e6, 1),
         "clients_process_cpu_s": round(own, 2),
+        "seconds": round(wall, 1),
+    }
+
+
+async def measure_polling(
+    port: int, server_pid: int, *, clients: int, url: str, cameras: int, rounds: int, start: int
+) -> dict[str, Any]:
+    """The naive alternative: each client polls ``GET /api/v1/status`` every second and notices
+    a camera's change when a response shows it. Latency = that response's arrival - the commit
+    of the change."""
+    token = httpx.post(
+        f"http://127.0.0.1:{port}/api/v1/auth/token",
+        data={"grant_type": "password", "username": USERNAME, "password": PASSWORD},
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    seen: list[list[tuple[str, str, float]]] = [[] for _ in range(clients)]
+    stop = asyncio.Event()
+    requests = [0]
+
+    async def poll(index: int) -> None:
+        last: dict[str, str] = {}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            await asyncio.sleep(index / clients)  # spread over the period
+            while not stop.is_set():
+                began = time.monotonic()
+                response = await http.get("/api/v1/status", headers=headers)
+                now = time.time()
+                requests[0] += 1
+                for camera in response.json():
+                    state = camera["state"]
+                    if camera["camera_id"] in last and last[camera["camera_id"]] != state:
+                        seen[index].append((camera["camera_id"], state, now))
+                    last[camera["camera_id"]] = state
+                await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
+
+    tasks = [asyncio.create_task(poll(i)) for i in range(clients)]
+    await asyncio.sleep(1.5)  # every client has its first picture
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+    cpu_before, wall_before = cpu_seconds(server_pid), time.monotonic()
+    requests[0] = 0
+    process = multiprocessing.get_context("spawn").Process(
+        target=writer, args=(url, cameras, rounds, start, sending)
+    )
+    process.start()
+    while not receiving.poll():
+        await asyncio.sleep(0.1)
+    commits = receiving.recv()
+    process.join()
+    await asyncio.sleep(2.5)  # the last change shows in the next poll of each client
+    wall = time.monotonic() - wall_before
+    cpu = cpu_seconds(server_pid) - cpu_before
+    stop.set()
+    failures = [r for r in await asyncio.gather(*tasks, return_exceptions=True) if r is not None]
+    if failures:
+        raise RuntimeError(f"{len(failures)} polling clients failed: {failures[0]!r}")
+    changes: dict[str, list[tuple[str, float]]] = {}
+    for _seq, moment, camera, fail in commits:
+        changes.setdefault(camera, []).append(("down" if fail else "up", moment))
+    latencies: list[float] = []
+    for observed in seen:
+        position: dict[str, int] = {}
+        for camera, state, at in observed:
+            # The first commit of this camera, not yet matched, that gave this state.
+            for k in range(position.get(camera, 0), len(changes.get(camera, []))):
+                if changes[camera][k][0] == state:
+                    latencies.append((at - changes[camera][k][1]) * 1000)
+                    position[camera] = k + 1
+                    break
+    expected = len(commits) * clients
+    return {
+        "clients": clients,
+        "changes": len(commits),
+        "noticed": len(latencies),
+        "missed": expected - len(latencies),
+        "latency_p50_ms": round(quantile(latencies, 0.5), 1),
+        "latency_p99_ms": round(quantile(latencies, 0.99), 1),
+        "latency_max_ms": round(max(latencies), 1) if latencies else math.nan,
+        "requests_per_s": round(requests[0] / wall, 1),
+        "server_cpu_s": round(cpu, 2),
+        "server_cpu_cores": round(cpu / wall, 3),
         "seconds": round(wall, 1),
     }
 
@@ -324,6 +409,19 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
                 )
             )
             print(name, json.dumps(runs[str(clients)]), flush=True)
+        if args.polling_clients:
+            runs[f"polling_{args.polling_clients}"] = asyncio.run(
+                measure_polling(
+                    port,
+                    server.pid,
+                    clients=args.polling_clients,
+                    url=url,
+                    cameras=args.cameras,
+                    rounds=args.rounds,
+                    start=3,
+                )
+            )
+            print(name, json.dumps(runs[f"polling_{args.polling_clients}"]), flush=True)
         return runs
     finally:
         server.terminate()
@@ -336,6 +434,16 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--polling-clients",
+        type=int,
+        default=30,
+        help=(
+            "Clients of the naive baseline, each polling GET /api/v1/status every second "
+            "(0: skip it). Beyond about 40 concurrent requests the service's request path "
+            "exhausts its database pool (see README)."
+        ),
+    )
     parser.add_argument(
         "--no-deflate",
         dest="deflate",
@@ -370,7 +478,9 @@ def main() -> None:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
     results["load_average_after"] = round(os.getloadavg()[0], 2)
-    (HERE / "live_results.json").write_text(json.dumps(results, indent=2) + "\n")
+    path = HERE / "live_results.json"
+    runs = json.loads(path.read_text())["runs"] if path.exists() else []
+    path.write_text(json.dumps({"runs": [*runs, results]}, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 
