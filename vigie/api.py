@@ -22,16 +22,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from supervision.live import LiveHub
 from vigie import __version__, db, problems, redaction
 from vigie.auth.guards import public
 from vigie.auth.ratelimit import RateLimiter
 from vigie.credentials import KeyRing
 from vigie.errors import DatabaseError
+from vigie.live_feed import LiveFeed
 from vigie.routes import auth as auth_routes
 from vigie.routes import availability as availability_routes
 from vigie.routes import cameras as camera_routes
 from vigie.routes import communes as commune_routes
 from vigie.routes import incidents as incident_routes
+from vigie.routes import live as live_routes
 from vigie.routes import maintenance as maintenance_routes
 from vigie.routes import metrics as metrics_routes
 from vigie.routes import pictures as picture_routes
@@ -93,6 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(token_routes.router)
     app.include_router(webhook_routes.router)
     app.include_router(camera_routes.router)
+    app.include_router(live_routes.router)
     for router in (status_routes, incident_routes, availability_routes, maintenance_routes):
         app.include_router(router.router)
     app.include_router(picture_routes.router)
@@ -140,8 +144,16 @@ def create_app(settings: Settings) -> FastAPI:
 @asynccontextmanager
 async def _background(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """The service's own tasks, started after the database and stopped in reverse order:
-    the supervisor (writes events), the webhook dispatcher (sends them)."""
+    the live feed (streams events), the supervisor (writes them), the webhook dispatcher
+    (sends them)."""
     async with AsyncExitStack() as stack:
+        app.state.live_hub = LiveHub(settings.live_queue_size)
+        app.state.metrics.live_hub = app.state.live_hub
+        app.state.live_feed = LiveFeed(
+            app.state.sessions, app.state.live_hub, interval=settings.live_poll_ms / 1000
+        )
+        await app.state.live_feed.start()
+        stack.push_async_callback(app.state.live_feed.stop)
         supervisor = await _start_supervisor(app, settings)
         if supervisor is not None:
             stack.push_async_callback(supervisor.stop)

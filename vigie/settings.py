@@ -158,6 +158,23 @@ class Settings(BaseSettings):
     tls_cert: Path | None = Field(default=None, description="TLS certificate (PEM) for serve.")
     tls_key: Path | None = Field(default=None, description="TLS private key (PEM) for serve.")
 
+    # --- live status stream (README: Live status) ---
+    live_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="Seconds between heartbeats on a quiet stream."
+    )
+    live_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Messages a live client may fall behind before it is dropped (code 4008).",
+    )
+    live_poll_ms: int = Field(
+        default=100,
+        ge=10,
+        le=5000,
+        description="How often the live feed reads new events from the database.",
+    )
+
     @field_validator("secret_key")
     @classmethod
     def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:

@@ -55,6 +55,8 @@ class SupervisorMetrics:
             registry=self.registry,
         )
         self.supervisor: Supervisor | None = None
+        self.live_hub: Any = None
+        """The live stream's hub (``supervision.live``), for its client counts."""
         self.webhooks: Any = None
         """The running webhook dispatcher (``vigie.webhooks.dispatcher``), for its outcomes."""
         self.webhook_unhealthy_after = 5
@@ -102,7 +104,23 @@ class _Scraped(Collector):
             exceptions.add_metric([], supervisor.failures)
             supervised.add_metric([], len(supervisor))
         yield from (lag, skipped, queue, exceptions, supervised)
+        yield from self._live()
         yield from self._webhooks()
+
+    def _live(self) -> Iterator:
+        hub = self.metrics.live_hub
+        if hub is None:
+            return
+        stats = hub.stats()
+        yield GaugeMetricFamily(
+            "vigie_live_clients", "Live stream clients connected (WebSocket and SSE).",
+            value=stats.clients,
+        )  # fmt: skip
+        for name, value, text in (
+            ("vigie_live_delivered", stats.delivered, "Messages handed to live clients."),
+            ("vigie_live_dropped", stats.dropped, "Slow live clients dropped (they resync)."),
+        ):
+            yield CounterMetricFamily(name, text, value=value)
 
     def _webhooks(self) -> Iterator:
         """The outbox's series (README: Webhooks), read from the database at scrape time."""

@@ -96,3 +96,6 @@ def test_metrics_need_a_monitoring_token_and_parse(tmp_path: Path, database_url:
         assert samples["vigie_webhook_pending"][0].value == 0
         health = {s.labels["health"]: s.value for s in samples["vigie_webhook_subscriptions"]}
         assert health == {"healthy": 0, "unhealthy": 0, "disabled": 0}
+        # The live stream's counts (no client in this test).
+        assert samples["vigie_live_clients"][0].value == 0
+        assert "vigie_live_dropped" in samples

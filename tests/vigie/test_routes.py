@@ -72,7 +72,11 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/plans/{name}"): PLANNERS,
     ("GET", "/api/v1/plans/{name}/geojson"): PLANNERS,
     ("GET", "/api/v1/plans/{name}/dqe.xlsx"): PLANNERS,
+    ("WS", "/api/v1/live"): SUPERVISION_READERS,
+    ("GET", "/api/v1/live/sse"): SUPERVISION_READERS,
 }
+# Endless streams: a permitted caller is checked on a real server (tests/vigie/routes/test_live.py).
+STREAMS = {("GET", "/api/v1/live/sse")}
 
 
 def routes(app: FastAPI) -> Iterator:
@@ -142,10 +146,12 @@ def test_every_protected_route_rejects_anonymous_callers(service: Service) -> No
             continue
         if method == "WS":
             with (
-                pytest.raises(WebSocketDisconnect),
+                pytest.raises(WebSocketDisconnect) as refused,
                 service.client.websocket_connect(concrete(path)) as socket,
             ):
                 socket.receive_text()
+            assert refused.value.code == 4401, f"WS {path}"
+            checked += 1
             continue
         for headers in (
             {},
@@ -188,6 +194,17 @@ def test_role_matrix(service: Service) -> None:
     headers = {role: service.headers(username) for role, username in ROLE_USER.items()}
     for (method, path), allowed in MATRIX.items():
         for role in Role:
+            if method == "WS":
+                with service.client.websocket_connect(path, headers=headers[role]) as socket:
+                    if role in allowed:
+                        assert socket.receive_json()["type"] == "snapshot", f"{role} {path}"
+                    else:
+                        with pytest.raises(WebSocketDisconnect) as refused:
+                            socket.receive_text()
+                        assert refused.value.code == 4403, f"{role} {path}"
+                continue
+            if (method, path) in STREAMS and role in allowed:
+                continue
             response = service.client.request(
                 method, concrete(path), headers=headers[role], json={}
             )

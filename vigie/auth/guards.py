@@ -7,7 +7,8 @@ route-table test, and a caller without a valid bearer token gets 401 before any 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request, status
@@ -42,14 +43,23 @@ def unauthorized(detail: str = "authentication required") -> HTTPException:
     )
 
 
-def _from_api_token(session: Session, token: str, ip: str) -> Principal | None:
+@dataclass(frozen=True)
+class Authenticated:
+    """A valid credential: who it names, and until when it is valid (long connections close
+    then)."""
+
+    principal: Principal
+    expires_at: datetime
+
+
+def _from_api_token(session: Session, token: str, ip: str) -> Authenticated | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     now = utcnow()
     if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= now:
         return None
     if row.last_used_at is None or as_utc(row.last_used_at) < now - timedelta(minutes=1):
         row.last_used_at = now  # at most one write a minute per token
-    return Principal(
+    principal = Principal(
         kind="token",
         id=row.id,
         name=row.name,
@@ -58,17 +68,28 @@ def _from_api_token(session: Session, token: str, ip: str) -> Principal | None:
         epcis=frozenset(row.scope_epcis or ()),
         ip=ip,
     )
+    return Authenticated(principal, as_utc(row.expires_at))
 
 
-def _from_access_token(request: Request, session: Session, token: str, ip: str):
-    claims = read_access_token(request.app.state.signing_key, token)
+def _from_access_token(
+    signing_key: str, session: Session, token: str, ip: str
+) -> Authenticated | None:
+    claims = read_access_token(signing_key, token)
     if claims is None:
         return None
     user = session.get(User, claims.user_id)
     # The role and scope come from the database, not the token: a change applies at once.
     if user is None or user.token_version != claims.token_version or user_refusal(user):
         return None
-    return user_principal(user, ip)
+    return Authenticated(user_principal(user, ip), claims.expires_at)
+
+
+def authenticate(signing_key: str, session: Session, token: str, ip: str) -> Authenticated | None:
+    """Check a bearer token (access or API token) outside a route's dependencies (the live
+    stream checks it again while a connection lasts); None when it is not valid now."""
+    if token.startswith(API_TOKEN_PREFIX):
+        return _from_api_token(session, token, ip)
+    return _from_access_token(signing_key, session, token, ip)
 
 
 def current_principal(
@@ -80,13 +101,10 @@ def current_principal(
     """The authenticated caller; 401 for a missing, invalid, expired or revoked credential."""
     if not token:
         raise unauthorized()
-    if token.startswith(API_TOKEN_PREFIX):
-        principal = _from_api_token(session, token, ip)
-    else:
-        principal = _from_access_token(request, session, token, ip)
-    if principal is None:
+    found = authenticate(request.app.state.signing_key, session, token, ip)
+    if found is None:
         raise unauthorized("invalid, expired or revoked token")
-    return principal
+    return found.principal
 
 
 def require_roles(*roles: Role) -> Callable[..., Principal]:

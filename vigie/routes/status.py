@@ -135,6 +135,12 @@ def _views(session: Session, rows: list) -> list[CameraStatusView]:
     ]
 
 
+def status_views(session: Session, principal: Principal) -> list[CameraStatusView]:
+    """Every camera the caller may see, as ``GET /api/v1/status`` lists them (the live
+    stream's snapshot is this list)."""
+    return _views(session, list(session.execute(_statement(principal))))
+
+
 def _view(
     camera: Camera, status: CameraStatus | None, epci: str | None, incident: IncidentRow | None
 ) -> CameraStatusView:

@@ -1,0 +1,78 @@
+"""A real uvicorn server (in a thread) over a seeded database, for the live stream tests."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from tests.vigie.conftest import PASSWORD
+from vigie.api import create_app
+from vigie.settings import Settings
+
+PORTS = range(31000, 32000)  # this test family's range (see the helpers' port plan)
+
+
+def free_port() -> int:
+    for port in random.sample(PORTS, len(PORTS)):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
+
+
+@dataclass
+class LiveServer:
+    app: FastAPI
+    settings: Settings
+    engine: Engine
+    port: int
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/live"
+
+    def token(self, username: str) -> str:
+        response = httpx.post(
+            f"{self.http_url}/api/v1/auth/token",
+            data={"grant_type": "password", "username": username, "password": PASSWORD},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+def start(settings: Settings, engine: Engine) -> LiveServer:
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the test server on port {port} did not start")
+        time.sleep(0.02)
+    return LiveServer(app, settings, engine, port, server, thread)
