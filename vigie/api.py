@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from supervision.live import LiveHub
 from vigie import __version__, db, problems, redaction
+from vigie.admission import AdmissionControl
 from vigie.auth.guards import public
 from vigie.auth.ratelimit import RateLimiter
 from vigie.credentials import KeyRing
@@ -122,6 +123,9 @@ def create_app(settings: Settings) -> FastAPI:
             # The reason goes to the logs, never to an anonymous caller.
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
+
+    # Outermost: a request waits for its turn before anything else runs (vigie.admission).
+    app.add_middleware(AdmissionControl, limit=settings.max_concurrent_requests)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

@@ -24,6 +24,14 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+POOL_SIZE, POOL_OVERFLOW = 20, 20
+"""Connections kept, and opened beyond them at peaks: 40 in all, the size of the thread pool
+FastAPI runs blocking routes and dependencies in. With fewer, 40 requests waiting for a
+connection hold every thread, and the requests holding the connections cannot get a thread to
+commit and give them back: the service hangs until the pool's timeout (seen at 100 concurrent
+``GET /status``)."""
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``; for SQLite, creates the folder and turns foreign keys on."""
     try:
@@ -34,10 +42,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo)
+        pool = {}
+        if database and database != ":memory:":
+            pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+        engine = create_engine(url, echo=echo, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

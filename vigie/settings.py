@@ -168,6 +168,13 @@ class Settings(BaseSettings):
         le=100_000,
         description="Messages a live client may fall behind before it is dropped (code 4008).",
     )
+    max_concurrent_requests: int = Field(
+        default=30,
+        ge=1,
+        le=40,
+        description="HTTP requests processed at once (the others wait): under the 40 worker "
+        "threads and the 40 database connections, so that they can never starve each other.",
+    )
     live_poll_ms: int = Field(
         default=100,
         ge=10,
