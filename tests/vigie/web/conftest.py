@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import pytest
+import skimage.data
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -20,6 +22,9 @@ from tests.vigie.conftest import PASSWORD, make_settings
 from tests.vigie.web.seeding import Seeded, copy_plan, seed_dashboard
 from vigie import db
 from vigie.api import create_app
+from vigie.clock import utcnow
+from vigie.credentials import KeyRing
+from vigie.pictures import store_snapshot
 from vigie.settings import Settings
 
 PLAN_NAME = "eure-2026"
@@ -75,6 +80,16 @@ def dashboard(sample_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     }
     seeded = seed_dashboard(engine, sample_plan, work, users)
     seeded = Seeded(cameras=seeded.cameras, communes=seeded.communes, scoped_commune=scoped)
+    # A real JPEG as the first degraded camera's last snapshot, encrypted as the supervisor
+    # keeps it: what the camera page shows after a reason.
+    degraded = sorted(c for c, s in seeded.cameras.items() if s == "degraded")[0]
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR))
+    assert ok
+    with db.session_scope(db.session_factory(engine)) as session:
+        store_snapshot(
+            session, degraded, keys=KeyRing.from_settings(settings), jpeg=jpeg.tobytes(),
+            at=utcnow(),
+        )  # fmt: skip
     engine.dispose()
     port = free_port()
     server = uvicorn.Server(
@@ -98,11 +113,6 @@ def browser() -> Iterator[Browser]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         yield browser
         browser.close()
-
-
-# Until the `live` branch is merged this branch has no /api/v1/live: the page falls back to
-# reading /api/v1/status every 30 s, and chromium reports the refused socket on the console.
-LIVE_MISSING = "/api/v1/live"
 
 
 @dataclass
@@ -135,7 +145,7 @@ def watched(browser: Browser, dashboard: Server) -> Iterator[Watched]:
         ),
     )
     page.on("request", lambda req: requests.append(req.url))
-    result = Watched(page=page, errors=errors, requests=requests, allowed_errors=[LIVE_MISSING])
+    result = Watched(page=page, errors=errors, requests=requests, allowed_errors=[])
     yield result
     unexpected = [e for e in errors if not any(a in e for a in result.allowed_errors)]
     assert unexpected == [], f"console errors: {unexpected}"

@@ -5,7 +5,9 @@ import * as auth from "./auth.js";
 import { el, causes, when, stateBadge, day, number, toast, CAUSE_LABELS } from "./util.js";
 
 const DAYS = 30;
-const SNAPSHOT_ROLES = ["admin", "operator", "gendarmerie"];
+// The route admits the two services that watch the public way (README: How vigie serve supervises).
+const SNAPSHOT_ROLES = ["operator", "gendarmerie"];
+const REASON_MIN = 10;  // the server refuses shorter reasons
 
 const YMD = new Intl.DateTimeFormat("en-CA", {
   timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
@@ -63,26 +65,34 @@ function chart(box, { days, rows }) {
 function snapshotPanel(camera) {
   const box = el("section", { class: "snapshot", "aria-label": "Dernière image" }, el("h2", {}, "Dernière image"));
   if (!SNAPSHOT_ROLES.includes(auth.role())) return null;
-  const reason = el("input", { id: "snap-reason", name: "reason", minlength: 5, maxlength: 500, required: true, size: 40 });
+  const reason = el("input", { id: "snap-reason", name: "reason", minlength: REASON_MIN, maxlength: 500, required: true, size: 40 });
+  const fresh = el("input", { id: "snap-fresh", name: "fresh", type: "checkbox" });
   const message = el("p", { role: "status" });
   const form = el("form", {},
     el("label", { for: "snap-reason" }, "Motif de la consultation (obligatoire, tracé) "), reason, " ",
+    fresh, el("label", { for: "snap-fresh" }, " demander une image maintenant"), " ",
     el("button", { type: "submit" }, "Voir la dernière image"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (reason.value.trim().length < 5) { message.textContent = "Indiquez un motif d'au moins 5 caractères."; return; }
+    if (reason.value.trim().length < REASON_MIN) {
+      message.textContent = `Indiquez un motif d'au moins ${REASON_MIN} caractères.`;
+      return;
+    }
     message.textContent = "Demande en cours…";
     try {
       const response = await api.request(`/api/v1/cameras/${encodeURIComponent(camera.camera_id)}/snapshot`,
-        { method: "POST", body: { reason: reason.value.trim() }, accept: "image/jpeg, image/*" });
+        { method: "POST", body: { reason: reason.value.trim(), fresh: fresh.checked }, accept: "image/jpeg, image/*" });
+      const taken = response.headers.get("X-Snapshot-Time");
       const url = URL.createObjectURL(await response.blob());
       box.querySelector("img")?.remove();
       box.append(el("img", { src: url, alt: `Dernière image de ${camera.name}` }));
-      message.textContent = `Image obtenue le ${when(new Date().toISOString())}.`;
+      message.textContent = `Image prise le ${when(taken || new Date().toISOString())}.`;
     } catch (error) {
-      message.textContent = error.status === 404 || error.status === 405
-        ? "La consultation des images n'est pas disponible sur ce serveur."
-        : `Image indisponible : ${error.message}`;
+      message.textContent = {
+        404: "Aucune image n'a encore été prise pour cette caméra.",
+        502: "La caméra ne répond pas : pas d'image fraîche.",
+        422: `Motif refusé : ${error.message}`,
+      }[error.status] || `Image indisponible : ${error.message}`;
     }
   });
   box.append(form, message);
