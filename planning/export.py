@@ -116,6 +116,9 @@ def plan_frames(
         if "cameras" in masts:  # the router knows nothing of a mast it could not snap
             given = dict(zip(masts["id"].astype(str), masts["cameras"], strict=True))
             mast_layer["cameras"] = [int(given.get(str(m.mast_id), m.cameras)) for m in plan.masts]
+        if "camera_model" in masts:  # what `vigie cameras import PLAN` gives each camera
+            models = dict(zip(masts["id"].astype(str), masts["camera_model"], strict=True))
+            mast_layer["camera_model"] = [str(models.get(str(m.mast_id), "")) for m in plan.masts]
         for column in SUPPLY_COLUMNS:
             values = supply[column]
             mast_layer[column] = (

@@ -63,6 +63,17 @@ class Features:
         return self.fine / (self.std + 1.0)
 
 
+def quantile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, 100 * q)`` (linear interpolation), by partition: the same value,
+    ten times faster on these small arrays (numpy's percentile costs 0.1-0.5 ms a call)."""
+    flat = values.ravel()
+    position = q * (flat.size - 1)
+    low = int(position)
+    high = min(low + 1, flat.size - 1)
+    parted = np.partition(flat, (low, high))
+    return float(parted[low] + (parted[high] - parted[low]) * (position - low))
+
+
 def _halve_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Area-average ``image`` down to ``size`` through exact halvings (fast) where possible."""
     width, height = size
@@ -77,18 +88,31 @@ def _halve_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return image
 
 
+_HALF_DIFFERENCE = np.array([[-0.5, 0.0, 0.5]], np.float32)
+
+
 def _gradient(grey: np.ndarray) -> np.ndarray:
-    """Gradient magnitude (L1 of central differences / 2): grey levels per pixel."""
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=1)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=1)
-    return cv2.addWeighted(cv2.absdiff(gx, 0), 0.5, cv2.absdiff(gy, 0), 0.5, 0.0)
+    """Gradient magnitude (L1 of central differences / 2): grey levels per pixel.
+
+    The same values as two 1-pixel Sobels, halved and summed, in half the time (fewer passes).
+    """
+    gx = cv2.filter2D(grey, cv2.CV_32F, _HALF_DIFFERENCE, borderType=cv2.BORDER_REFLECT_101)
+    gy = cv2.filter2D(grey, cv2.CV_32F, _HALF_DIFFERENCE.T, borderType=cv2.BORDER_REFLECT_101)
+    return cv2.add(np.abs(gx, out=gx), np.abs(gy, out=gy))
 
 
 def _block_means(image: np.ndarray) -> np.ndarray:
-    """Mean of each block of ``GRID`` (rows x columns); sizes are exact multiples of it."""
+    """Mean of each block of ``GRID`` (rows x columns); sizes are exact multiples of it, so
+    OpenCV's area resize is an exact block average (and several times faster than numpy's)."""
+    return cv2.resize(image, GRID, interpolation=cv2.INTER_AREA)
+
+
+def block_view(image: np.ndarray) -> np.ndarray:
+    """``image`` (a size multiple of ``GRID``) as rows x columns x pixels of each block."""
     columns, rows = GRID
     height, width = image.shape
-    return image.reshape(rows, height // rows, columns, width // columns).mean(axis=(1, 3))
+    blocks = image.reshape(rows, height // rows, columns, width // columns).transpose(0, 2, 1, 3)
+    return blocks.reshape(rows, columns, -1)
 
 
 def _structure(small: np.ndarray) -> np.ndarray:
@@ -121,17 +145,18 @@ def features(image: np.ndarray) -> Features:
     # Sharpness from the most detailed tenth of the blocks: blur flattens their edges, while the
     # sensor noise a Laplacian of the full frame would mostly measure is averaged away here.
     top = GRID[0] * GRID[1] // 10
-    fine = float(np.sort(work_blocks, axis=None)[-top:].mean())
+    fine = float(np.partition(work_blocks.ravel(), -top)[-top:].mean())
     # The flattest tenth of the blocks shows mostly noise: its texture estimates the noise.
-    noise = float(np.percentile(work_blocks, 10))
+    noise = quantile(work_blocks, 0.1)
+    mean, std = cv2.meanStdDev(small)
     return Features(
         grey=work,
         edges=_structure(small),
         block_texture=small_blocks,
         block_mean=block_mean,
-        mean=float(cv2.mean(small)[0]),
-        std=float(np.std(small)),
-        p99=float(np.percentile(small, 99)),
+        mean=float(mean[0, 0]),
+        std=float(std[0, 0]),
+        p99=quantile(small, 0.99),
         saturated=float(np.count_nonzero(work >= SATURATED)) / work.size,
         flat=float(np.count_nonzero(work_grad < DIGITAL_FLAT)) / work.size,
         fine=fine,

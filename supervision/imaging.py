@@ -17,6 +17,9 @@ snapshots, and adjustable per camera through :class:`Thresholds`. Without a (rea
 ``blurred``, ``covered`` and ``glare`` fall back to conservative absolute thresholds and
 ``displaced`` cannot be judged (``ImageReport.unjudged`` says so).
 
+Per camera, a supervisor keeps the :class:`Reference` (33 KB in memory) and the last report's
+:attr:`ImageReport.fingerprint` (21.6 KB), passed as ``previous`` next time: 55 KB a camera.
+
 Images are numpy ``uint8`` arrays as OpenCV decodes them: H x W (grey), H x W x 3 (**BGR**, the
 order of ``cv2.imdecode``; RGB works too since only brightness is used) or H x W x 4 (BGRA,
 alpha ignored). Pure: numpy and OpenCV, no I/O, no database.
@@ -32,7 +35,16 @@ from types import MappingProxyType
 import cv2
 import numpy as np
 
-from supervision._image_features import GRID, SATURATED, SMALL_SIZE, Features, features
+from supervision._image_features import (
+    GRID,
+    SATURATED,
+    SMALL_SIZE,
+    WORK_SIZE,
+    Features,
+    block_view,
+    features,
+    quantile,
+)
 
 PROBLEMS = ("video_loss", "frozen", "blurred", "covered", "displaced", "glare")
 """Every problem :func:`assess` can report, most severe first."""
@@ -41,13 +53,27 @@ MIN_SIDE = 16
 """Smallest accepted image side in pixels: below it nothing can be measured."""
 
 _SCORE_CAP = 100.0
-_KEPT_DETAIL = 0.65
-"""A covered picture keeps this much of the reference's detail where it is not covered..."""
-_SOFTENED = 0.65
-"""...and this much of its sharpness: a blurred one has less of both."""
-_RECOGNISABLE = 0.3
-"""Structure match to the reference above which a blurred picture still shows the scene."""
+_BLOCK_MATCH = 0.25
+"""A block's structure still matches the reference's above this correlation (smoothed maps)..."""
+_BLOCKS_LOST = 0.1
+"""...and a picture whose blocks lost theirs on under this share of the detailed blocks still
+shows the whole scene: blurred, not covered (a cover erases the structure under it)."""
+_BLOCK_SMOOTHING = 1.5
+"""Gaussian sigma (small-image pixels) applied to both structure maps before the per-block
+match: a blur keeps the coarse structure the smoothing leaves, a cover does not."""
 _WINDOW = cv2.createHanningWindow(SMALL_SIZE, cv2.CV_32F)
+
+REFERENCE_FORMAT = 2
+"""Version of :meth:`Reference.to_bytes`'s format; 1 (float32 edges, no version) is still read."""
+FINGERPRINT_STEP = (2, 3)
+"""(rows, columns) step of the working grey's pixels a :attr:`ImageReport.fingerprint` keeps."""
+_FINGERPRINT_MAGIC = b"VGF1"
+_FINGERPRINT_SHAPE = (
+    -(-WORK_SIZE[1] // FINGERPRINT_STEP[0]),
+    -(-WORK_SIZE[0] // FINGERPRINT_STEP[1]),
+)
+FINGERPRINT_BYTES = len(_FINGERPRINT_MAGIC) + _FINGERPRINT_SHAPE[0] * _FINGERPRINT_SHAPE[1]
+"""Size of a fingerprint: what a supervisor keeps per camera to judge ``frozen`` next time."""
 
 
 class ImageError(ValueError):
@@ -108,19 +134,30 @@ class Thresholds:
             raise ValueError("threshold reference_frames must be at least 1")
 
 
+def _quantised(edges: np.ndarray) -> tuple[np.ndarray, float]:
+    """A structure map as int8 and its scale (value = int8 x scale): a quarter of float32's
+    size; the step (1/254 of the range) is far under the map's own noise between frames."""
+    peak = float(np.max(np.abs(edges))) if edges.size else 0.0
+    scale = peak / 127.0 if peak > 0 else 1.0
+    return np.rint(edges / scale).astype(np.int8), scale
+
+
 @dataclass(frozen=True, eq=False)
 class Reference:
     """What a camera's healthy picture looks like, averaged over its first snapshots.
 
     Immutable: :meth:`update` returns a new reference, :meth:`reset` an empty one (an operator
     resets a camera's reference after it was moved on purpose or its lens changed). It holds no
-    picture a person could be identified in: a 240x135 local-contrast map and block statistics.
+    picture a person could be identified in: a 240x135 local-contrast map (int8, 32 KB) and
+    block statistics; :meth:`to_bytes` stores it in 22-30 KB.
     """
 
     count: int = 0
     """Snapshots learned so far."""
-    edges: np.ndarray | None = None
-    """Mean edge map (``SMALL_SIZE``): the scene's structure, compared for ``displaced``."""
+    structure: np.ndarray | None = None
+    """Mean structure map (``SMALL_SIZE``), quantised to int8: see :attr:`edges`."""
+    scale: float = 1.0
+    """Grey-independent units of one step of :attr:`structure`."""
     block_texture: np.ndarray | None = None
     """Mean detail per block, each frame's above its noise floor and over its brightness."""
     sharpness: float = 0.0
@@ -129,6 +166,20 @@ class Reference:
     """Mean washed-out share of the picture."""
     mean: float = 0.0
     """Mean grey level."""
+
+    @property
+    def edges(self) -> np.ndarray | None:
+        """The mean structure map as float32 (``SMALL_SIZE``): the scene's structure, compared
+        for ``displaced``; a fresh array on each access."""
+        if self.structure is None:
+            return None
+        return self.structure.astype(np.float32) * np.float32(self.scale)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of array data this reference holds in memory."""
+        arrays = (self.structure, self.block_texture)
+        return sum(a.nbytes for a in arrays if a is not None)
 
     @classmethod
     def learn(cls, images: list[np.ndarray] | tuple[np.ndarray, ...]) -> Reference:
@@ -153,25 +204,21 @@ class Reference:
                 f"{_prefix(camera)}cannot learn a reference from a frame without picture"
             )
         n = self.count
-        texture = _normalised_texture(feats)
+        texture = _normalised_texture(feats).astype(np.float32)
         if n == 0:
             return Reference(
-                count=1,
-                edges=feats.edges.copy(),
-                block_texture=texture,
-                sharpness=feats.sharpness,
-                saturated=feats.saturated,
-                mean=feats.mean,
+                1, *_quantised(feats.edges), texture, feats.sharpness, feats.saturated, feats.mean
             )
-        assert self.edges is not None and self.block_texture is not None
+        edges = self.edges
+        assert edges is not None and self.block_texture is not None
         weight = 1.0 / (n + 1)
         return Reference(
-            count=n + 1,
-            edges=cv2.addWeighted(self.edges, 1.0 - weight, feats.edges, weight, 0.0),
-            block_texture=self.block_texture * (1.0 - weight) + texture * weight,
-            sharpness=self.sharpness * (1.0 - weight) + feats.sharpness * weight,
-            saturated=self.saturated * (1.0 - weight) + feats.saturated * weight,
-            mean=self.mean * (1.0 - weight) + feats.mean * weight,
+            n + 1,
+            *_quantised(cv2.addWeighted(edges, 1.0 - weight, feats.edges, weight, 0.0)),
+            (self.block_texture * (1.0 - weight) + texture * weight).astype(np.float32),
+            self.sharpness * (1.0 - weight) + feats.sharpness * weight,
+            self.saturated * (1.0 - weight) + feats.saturated * weight,
+            self.mean * (1.0 - weight) + feats.mean * weight,
         )
 
     def reset(self) -> Reference:
@@ -183,34 +230,58 @@ class Reference:
         return self.count >= (thresholds or Thresholds()).reference_frames
 
     def to_bytes(self) -> bytes:
-        """A compact serialisation (numpy ``.npz``, no pickle) to store in the database."""
+        """A compact serialisation (numpy ``.npz``, no pickle, format :data:`REFERENCE_FORMAT`)
+        to store in the database: 22-30 KB for a learned reference."""
         buffer = io.BytesIO()
-        edges = self.edges if self.edges is not None else np.zeros((0, 0), np.float32)
+        structure = self.structure if self.structure is not None else np.zeros((0, 0), np.int8)
         texture = self.block_texture if self.block_texture is not None else np.zeros((0, 0))
         np.savez_compressed(
             buffer,
+            version=REFERENCE_FORMAT,
             count=self.count,
-            edges=edges.astype(np.float32),
+            structure=structure.astype(np.int8),
             block_texture=texture.astype(np.float32),
-            scalars=np.array([self.sharpness, self.saturated, self.mean], np.float64),
+            scalars=np.array([self.scale, self.sharpness, self.saturated, self.mean], np.float64),
         )
         return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Reference:
-        """The reference :meth:`to_bytes` wrote; a damaged blob raises :class:`ImageError`."""
+        """The reference :meth:`to_bytes` wrote, in this format or format 1 (float32 edges);
+        a damaged blob or an unknown format raises :class:`ImageError` (reset the reference)."""
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                count = int(npz["count"])
-                edges, texture, scalars = npz["edges"], npz["block_texture"], npz["scalars"]
-        except (OSError, ValueError, KeyError, EOFError) as err:
-            raise ImageError(f"stored picture reference is unreadable: {err}") from err
+                stored = {name: npz[name] for name in npz.files}
+        except (OSError, ValueError, EOFError) as err:
+            raise ImageError(f"stored picture reference is unreadable ({err}): reset it") from err
+        version = int(stored["version"]) if "version" in stored else 1
+        if version not in (1, REFERENCE_FORMAT):
+            raise ImageError(
+                f"stored picture reference has format {version}; this version reads 1 and "
+                f"{REFERENCE_FORMAT}: reset the reference"
+            )
+        try:
+            count = int(stored["count"])
+            texture, scalars = stored["block_texture"], stored["scalars"]
+            if version == 1:  # float32 edges, scalars without the scale
+                structure, scale = _quantised(stored["edges"].astype(np.float32))
+                scalars = np.concatenate([[scale], scalars])
+            else:
+                structure = stored["structure"]
+        except (KeyError, ValueError, TypeError) as err:
+            raise ImageError(f"stored picture reference is unreadable ({err}): reset it") from err
         if count == 0:
             return cls()
         rows, columns = GRID[1], GRID[0]
-        if edges.shape != SMALL_SIZE[::-1] or texture.shape != (rows, columns) or scalars.size != 3:
-            raise ImageError("stored picture reference has the wrong shape; reset it")
-        return cls(count, edges, texture.astype(np.float64), *map(float, scalars))
+        if (
+            structure.shape != SMALL_SIZE[::-1]
+            or structure.dtype != np.int8
+            or texture.shape != (rows, columns)
+            or scalars.size != 4
+        ):
+            raise ImageError("stored picture reference has the wrong shape: reset the reference")
+        texture = texture.astype(np.float32)
+        return cls(count, structure, float(scalars[0]), texture, *map(float, scalars[1:]))
 
 
 @dataclass(frozen=True)
@@ -225,7 +296,8 @@ class Measurements:
     sharpness: float
     noise: float
     difference: float = float("nan")
-    """Mean absolute grey difference to ``previous`` (480x270 grey)."""
+    """Mean absolute grey difference to ``previous`` (fingerprints: 480x270 grey, rounded, one
+    pixel in six)."""
     covered: float = float("nan")
     """Share of the reference's detailed blocks that lost their detail (absolute: flat blocks)."""
     shift: float = float("nan")
@@ -234,6 +306,9 @@ class Measurements:
     """Correlation of the picture's structure with the reference's, -1 to 1 (same view: >= 0.6)."""
     match_moved: float = float("nan")
     """The same after undoing the shift: much higher than ``match`` when the camera turned."""
+    structure_lost: float = float("nan")
+    """Share of the reference's detailed blocks whose structure no longer matches it (a cover
+    erases it; a blur keeps it): tells a strong blur from a cover."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,7 +333,12 @@ class ImageReport:
     unjudged: frozenset[str]
     measurements: Measurements
     grey: np.ndarray = field(repr=False)
-    """The 480x270 grey working image; pass the report as ``previous`` to skip recomputing it."""
+    """The 480x270 grey working image, uint8 (127 KB)."""
+    fingerprint: bytes = field(repr=False)
+    """What judging ``frozen`` on the next snapshot needs, :data:`FINGERPRINT_BYTES` (21.6 KB):
+    pass it (or the report) as ``previous``. One working-grey pixel in six, rounded: a coarse
+    160x135 sampling of the snapshot, personal data like it; keep this (the last one only),
+    not the report or the snapshot."""
 
     @property
     def healthy(self) -> bool:
@@ -316,21 +396,38 @@ def _normalised_texture(feats: Features) -> np.ndarray:
     """Block detail above the frame's noise floor (its flattest blocks), over its brightness: the
     scene's pattern, not its light nor its noise (a dark cover is all noise)."""
     texture = feats.block_texture.astype(np.float64)
-    floor = float(np.percentile(texture, 5))
+    floor = quantile(texture, 0.05)
     return np.maximum(texture - floor, 0.0) / (feats.mean + 10.0)
 
 
-def _covered(feats: Features, reference: Reference, thresholds: Thresholds) -> tuple[float, float]:
-    """Share of the reference's detailed blocks that lost their detail, and how much detail the
-    other detailed blocks kept (median ratio to the reference; washed-out blocks left out)."""
+def _detailed(reference: Reference) -> np.ndarray:
+    """The reference's blocks with enough detail to judge (a quarter of its most detailed)."""
     assert reference.block_texture is not None
-    detailed = reference.block_texture >= 0.25 * np.percentile(reference.block_texture, 90)
-    detailed &= feats.block_mean < SATURATED
+    return reference.block_texture >= 0.25 * quantile(reference.block_texture, 0.9)
+
+
+def _covered(
+    feats: Features, reference: Reference, detailed: np.ndarray, thresholds: Thresholds
+) -> float:
+    """Share of the reference's detailed blocks that lost their detail (washed-out blocks left
+    out: that is glare)."""
+    assert reference.block_texture is not None
+    detailed = detailed & (feats.block_mean < SATURATED)
     ratio = _normalised_texture(feats) / np.maximum(reference.block_texture, 1e-9)
     lost = (ratio < thresholds.covered_ratio) & detailed
-    kept = ratio[detailed & ~lost]
-    share = float(np.count_nonzero(lost)) / max(float(np.count_nonzero(detailed)), 1.0)
-    return share, float(np.median(kept)) if kept.size else 0.0
+    return float(np.count_nonzero(lost)) / max(float(np.count_nonzero(detailed)), 1.0)
+
+
+def _structure_lost(reference: np.ndarray, current: np.ndarray, detailed: np.ndarray) -> float:
+    """Share of the detailed blocks whose (smoothed) structure no longer correlates with the
+    reference's: a blur softens every block but keeps its coarse pattern, a cover erases it."""
+    ref = block_view(cv2.GaussianBlur(reference, (0, 0), _BLOCK_SMOOTHING))
+    cur = block_view(cv2.GaussianBlur(current, (0, 0), _BLOCK_SMOOTHING))
+    products = (ref * cur).sum(axis=2)
+    norms = np.sqrt((ref * ref).sum(axis=2) * (cur * cur).sum(axis=2))
+    correlation = products / np.maximum(norms, 1e-9)
+    lost = (correlation < _BLOCK_MATCH) & detailed
+    return float(np.count_nonzero(lost)) / max(float(np.count_nonzero(detailed)), 1.0)
 
 
 def _match(a: np.ndarray, b: np.ndarray) -> float:
@@ -358,12 +455,10 @@ def _alignment(reference: np.ndarray, current: np.ndarray) -> tuple[float, float
     return shift, match, _match(ref, cur)
 
 
-def _verdict(
-    scores: Mapping[str, float], *, moved: bool, kept: float, sharpness: float, match: float
-) -> set[str]:
+def _verdict(scores: Mapping[str, float], *, moved: bool, structure_lost: float) -> set[str]:
     """The problems to report: crossed thresholds, less what a more severe problem explains.
 
-    ``kept``: detail the uncovered blocks kept; ``sharpness``: against the reference (ratios).
+    ``structure_lost``: share of the detailed blocks whose structure no longer matches.
     """
     crossed = {name for name, score in scores.items() if score >= 1.0}
     if "video_loss" in crossed:
@@ -375,10 +470,9 @@ def _verdict(
         return found | {"displaced"}
     if "glare" in crossed:
         crossed.discard("covered")  # a washed-out area has no detail either: it is the glare
-    both = "covered" in crossed and "blurred" in crossed
-    if both and kept < _KEPT_DETAIL and sharpness < _SOFTENED and match >= _RECOGNISABLE:
-        # The blocks still detailed lost detail too, the sharpest edges softened, and the scene
-        # is still recognisable: the whole picture is blurred. A cover leaves the rest sharp.
+    if "covered" in crossed and "blurred" in crossed and structure_lost < _BLOCKS_LOST:
+        # Blocks lost their detail but hardly any lost its structure: the whole scene is still
+        # there, softened. A cover erases the structure of the blocks under it.
         crossed.discard("covered")
     found |= crossed & {"glare", "covered"}
     if not found & {"glare", "covered"}:
@@ -388,18 +482,46 @@ def _verdict(
     return found
 
 
+def _sampled(grey: np.ndarray) -> np.ndarray:
+    """The working grey's pixels a fingerprint keeps, rounded to uint8."""
+    rows, columns = FINGERPRINT_STEP
+    return cv2.convertScaleAbs(grey[::rows, ::columns])
+
+
+def _fingerprint(sampled: np.ndarray) -> bytes:
+    return _FINGERPRINT_MAGIC + sampled.tobytes()
+
+
+def _previous_sample(previous: object, camera: str) -> np.ndarray:
+    """The fingerprint sample of ``previous``: a report, a fingerprint or an image."""
+    if isinstance(previous, ImageReport):
+        previous = previous.fingerprint
+    if isinstance(previous, bytes | bytearray | memoryview):
+        data = bytes(previous)
+        if len(data) != FINGERPRINT_BYTES or not data.startswith(_FINGERPRINT_MAGIC):
+            raise ImageError(
+                f"{_prefix(camera)}previous is {len(data)} bytes, not a fingerprint of this "
+                f"version ({FINGERPRINT_BYTES} bytes from ImageReport.fingerprint): pass the "
+                "previous snapshot or report instead"
+            )
+        flat = np.frombuffer(data, np.uint8, offset=len(_FINGERPRINT_MAGIC))
+        return flat.reshape(_FINGERPRINT_SHAPE)
+    return _sampled(features(_validated(previous, camera)).grey)
+
+
 def assess(
     image: np.ndarray,
     reference: Reference | None = None,
-    previous: np.ndarray | ImageReport | None = None,
+    previous: np.ndarray | ImageReport | bytes | None = None,
     *,
     thresholds: Thresholds | None = None,
     camera: str = "",
 ) -> ImageReport:
     """Judge one snapshot; see the module docstring for the problems and :class:`ImageReport`.
 
-    ``previous`` is the camera's previous snapshot, or the report :func:`assess` gave for it
-    (cheaper). ``camera`` only names the camera in error messages.
+    ``previous`` is the camera's previous snapshot, the report :func:`assess` gave for it or
+    that report's :attr:`~ImageReport.fingerprint` (the same verdict; the last two are cheaper,
+    the fingerprint is what to keep). ``camera`` only names the camera in error messages.
     """
     thresholds = thresholds or Thresholds()
     feats = features(_validated(image, camera))
@@ -407,17 +529,15 @@ def assess(
     unjudged: set[str] = set()
     values: dict[str, float] = {}
     ready = reference is not None and reference.ready(thresholds)
-    moved, kept, sharpness = False, 1.0, 1.0
+    moved = False
+    sample = _sampled(feats.grey)
 
     scores["video_loss"] = _video_loss_score(feats, thresholds)
 
     if previous is None:
         unjudged.add("frozen")
     else:
-        before = previous.grey if isinstance(previous, ImageReport) else None
-        if before is None:
-            before = features(_validated(previous, camera)).grey
-        difference = float(cv2.mean(cv2.absdiff(feats.grey, before))[0])
+        difference = float(cv2.mean(cv2.absdiff(sample, _previous_sample(previous, camera)))[0])
         limit = min(
             max(thresholds.frozen_floor, thresholds.frozen_noise * feats.noise),
             thresholds.frozen_ceiling,
@@ -429,12 +549,14 @@ def assess(
         assert reference is not None
         excess = max(feats.saturated - reference.saturated, 0.0)
         scores["glare"] = _score(excess, thresholds.glare_area, above=True)
-        covered, kept = _covered(feats, reference, thresholds)
+        detailed = _detailed(reference)
+        covered = _covered(feats, reference, detailed, thresholds)
         scores["covered"] = _score(covered, thresholds.covered_area, above=True)
         sharpness = feats.sharpness / max(reference.sharpness, 1e-6)
         scores["blurred"] = _score(sharpness, thresholds.blurred_ratio, above=False)
-        assert reference.edges is not None
-        shift, match, match_moved = _alignment(reference.edges, feats.edges)
+        edges = reference.edges
+        assert edges is not None
+        shift, match, match_moved = _alignment(edges, feats.edges)
         shift_score = _score(shift, thresholds.displaced_shift, above=True)
         moved = shift_score >= 1.0 and match_moved >= match + thresholds.displaced_gain
         scores["displaced"] = max(
@@ -442,6 +564,8 @@ def assess(
             _score(match, thresholds.displaced_match, above=False),
         )
         values.update(covered=covered, shift=shift, match=match, match_moved=match_moved)
+        if min(scores["covered"], scores["blurred"]) >= 1.0:  # only then is it needed
+            values["structure_lost"] = _structure_lost(edges, feats.edges, detailed)
     else:
         scores["glare"] = _score(feats.saturated, thresholds.glare_absolute, above=True)
         flat_blocks = feats.block_texture < 0.6
@@ -452,9 +576,7 @@ def assess(
         scores["blurred"] = _score(feats.sharpness, thresholds.blurred_absolute, above=False)
         unjudged.add("displaced")
 
-    found = _verdict(
-        scores, moved=moved, kept=kept, sharpness=sharpness, match=values.get("match", 1.0)
-    )
+    found = _verdict(scores, moved=moved, structure_lost=values.get("structure_lost", 1.0))
     measurements = Measurements(
         mean=feats.mean,
         std=feats.std,
@@ -470,5 +592,6 @@ def assess(
         scores=MappingProxyType(scores),
         unjudged=frozenset(unjudged),
         measurements=measurements,
-        grey=feats.grey,
+        grey=cv2.convertScaleAbs(feats.grey),
+        fingerprint=_fingerprint(sample),
     )

@@ -22,6 +22,7 @@ it blocks, so the scheduler runs it with ``asyncio.to_thread``.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -177,7 +178,9 @@ async def full_check(
             return FullCheck(_reached(camera_id, observed, auth_failed=True))
     except CameraError as error:
         return FullCheck(_unreachable(camera_id, kind, error))
-    picture = decode_snapshot(snapshot.content)
+    # Decoding and judging a picture take milliseconds of CPU each: in a worker thread, so the
+    # event loop keeps dispatching the other cameras' checks meanwhile.
+    picture = await asyncio.to_thread(decode_snapshot, snapshot.content)
     if picture is None:
         return FullCheck(
             CheckResult(
@@ -189,7 +192,7 @@ async def full_check(
             )
         )
     # Not guarded: an exception in assess is our bug (or imaging's), not the camera's fault.
-    report = assess(picture, reference=reference, previous=previous)
+    report = await asyncio.to_thread(assess, picture, reference=reference, previous=previous)
     problems = frozenset(report.problems)
     result = _reached(camera_id, observed, auth_failed=False, picture_problems=problems)
     return FullCheck(result, picture=picture, healthy=not problems)

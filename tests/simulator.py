@@ -17,7 +17,11 @@ from typing import Any
 
 def scenario_yaml(username: str, password: str, faults: dict[int, dict[str, Any]]) -> str:
     """A scenario file giving each camera index its fault (the others are healthy)."""
-    lines = [f"username: {username}", f"password: {password}", "faults:"]
+    lines = [
+        f"username: {username}",
+        f"password: {password}",
+        "faults:" if faults else "faults: []",
+    ]
     for index, rule in faults.items():
         params = ", ".join(f"{k}: {v}" for k, v in rule.items())
         lines.append(f"  - {{cameras: {index}, {params}}}")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -23,15 +24,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from vigie import __version__, db, problems, redaction
 from vigie.auth.guards import public
 from vigie.auth.ratelimit import RateLimiter
+from vigie.credentials import KeyRing
 from vigie.errors import DatabaseError
 from vigie.routes import auth as auth_routes
 from vigie.routes import availability as availability_routes
 from vigie.routes import cameras as camera_routes
 from vigie.routes import incidents as incident_routes
 from vigie.routes import maintenance as maintenance_routes
+from vigie.routes import metrics as metrics_routes
+from vigie.routes import pictures as picture_routes
 from vigie.routes import status as status_routes
 from vigie.routes import tokens as token_routes
+from vigie.routes import webhooks as webhook_routes
 from vigie.settings import Settings
+from vigie.supervisor import Supervisor, SupervisorConfig
+from vigie.supervisor_metrics import SupervisorMetrics
+from vigie.webhooks.dispatcher import start_dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +65,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.engine = db.make_engine(settings.db_url, echo=settings.database_echo)
         app.state.sessions = db.session_factory(app.state.engine)
         try:
-            yield
+            async with _background(app, settings):
+                yield
         finally:
             app.state.engine.dispose()
 
@@ -71,14 +80,19 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.supervisor = None
+    app.state.metrics = SupervisorMetrics(lambda: getattr(app.state, "sessions", None))
     app.state.signing_key = signing_key
     app.state.login_limiter = RateLimiter(settings.login_rate_per_minute)
     problems.install(app)
     app.include_router(auth_routes.router)
     app.include_router(token_routes.router)
+    app.include_router(webhook_routes.router)
     app.include_router(camera_routes.router)
     for router in (status_routes, incident_routes, availability_routes, maintenance_routes):
         app.include_router(router.router)
+    app.include_router(picture_routes.router)
+    app.include_router(metrics_routes.router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -115,6 +129,39 @@ def create_app(settings: Settings) -> FastAPI:
         return response
 
     return app
+
+
+@asynccontextmanager
+async def _background(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """The service's own tasks, started after the database and stopped in reverse order:
+    the supervisor (writes events), the webhook dispatcher (sends them)."""
+    async with AsyncExitStack() as stack:
+        supervisor = await _start_supervisor(app, settings)
+        if supervisor is not None:
+            stack.push_async_callback(supervisor.stop)
+        app.state.webhooks = await start_dispatcher(app.state.sessions, settings)
+        app.state.metrics.webhooks = app.state.webhooks
+        app.state.metrics.webhook_unhealthy_after = settings.webhook_unhealthy_after
+        if app.state.webhooks is not None:
+            stack.push_async_callback(app.state.webhooks.stop)
+        yield
+
+
+async def _start_supervisor(app: FastAPI, settings: Settings):
+    """The supervisor polling the inventory (setting ``supervise``), or None."""
+    if not settings.supervise:
+        return None
+    keys = KeyRing.from_settings(settings) if settings.credentials_keys is not None else None
+    supervisor = Supervisor(
+        app.state.sessions,
+        keys=keys,
+        config=SupervisorConfig.from_settings(settings),
+        metrics=app.state.metrics,
+    )
+    await supervisor.start()
+    app.state.supervisor = supervisor
+    app.state.metrics.supervisor = supervisor
+    return supervisor
 
 
 def _signing_key(settings: Settings) -> str:

@@ -1,10 +1,11 @@
 """Import the camera inventory from a CSV or GeoJSON file, all rows or none.
 
 CSV: a header with ``id, name, commune, latitude, longitude, host, port, username, password,
-model`` (``port``, ``username``, ``password``, ``model`` optional). GeoJSON: a FeatureCollection
-of Points (WGS84 longitude, latitude) whose properties carry the same fields. Every problem is
-reported with its line (CSV) or feature (GeoJSON) number, and nothing is written unless every row
-is good; a camera already in the inventory is updated. Passwords are stored encrypted only.
+model, critical`` (``port``, ``username``, ``password``, ``model``, ``critical`` optional).
+GeoJSON: a FeatureCollection of Points (WGS84 longitude, latitude) whose properties carry the
+same fields. Every problem is reported with its line (CSV) or feature (GeoJSON) number, and
+nothing is written unless every row is good; a camera already in the inventory is updated.
+Passwords are stored encrypted only.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ __all__ = ["CameraImportError", "ImportSummary", "InventoryRow", "import_cameras
 CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 REQUIRED = ("id", "name", "commune", "host")
-KNOWN = {*REQUIRED, "latitude", "longitude", "port", "username", "password", "model"}
+KNOWN = {*REQUIRED, "latitude", "longitude", "port", "username", "password", "model", "critical"}
+TRUE, FALSE = {"1", "true", "yes", "oui", "vrai"}, {"", "0", "false", "no", "non", "faux"}
 
 
 class CameraImportError(VigieError):
@@ -57,6 +59,8 @@ class InventoryRow:
     username: str
     password: str
     model: str
+    critical: bool = False
+    """The mast's flag: a critical camera DOWN opens a critical incident."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,9 @@ def _row(where: str, record: dict[str, Any], problems: list[str]) -> InventoryRo
     model = text("model")
     if model and model not in load_catalogue().cameras:
         found.append(f"model {model!r} is not in the camera catalogue")
+    critical = text("critical").lower()
+    if critical not in TRUE | FALSE:
+        found.append(f"critical {text('critical')!r} is not true or false")
     if found:
         name = f" (camera {camera_id})" if camera_id else ""
         problems.extend(f"{where}{name}: {problem}" for problem in found)
@@ -185,6 +192,7 @@ def _row(where: str, record: dict[str, Any], problems: list[str]) -> InventoryRo
         username=text("username"),
         password=str(record.get("password") or ""),
         model=model,
+        critical=critical in TRUE,
     )
 
 
@@ -224,6 +232,7 @@ def import_cameras(
         camera.port = row.port
         camera.username = row.username
         camera.model = row.model
+        camera.critical = row.critical
         camera.updated_at = now
         if row.password and keys is not None:
             camera.password_encrypted = keys.encrypt(row.password, context=camera_context(row.id))

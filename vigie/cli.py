@@ -24,6 +24,7 @@ from vigie import __version__, security_cli
 from vigie.cli_cameras import cameras_app
 from vigie.cli_estimate import estimate
 from vigie.cli_simulate import simulate
+from vigie.cli_webhooks import webhooks_app
 from vigie.errors import USER_ERRORS
 
 if TYPE_CHECKING:  # the commands import planning lazily, so that `vigie --help` starts fast
@@ -43,6 +44,7 @@ sample_app = typer.Typer(help="Generate sample planning layers.", no_args_is_hel
 app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
 app.add_typer(cameras_app, name="cameras")
+app.add_typer(webhooks_app, name="webhooks")
 app.command()(estimate)
 app.command()(simulate)
 for _name, _typer in security_cli.APPS.items():  # users, tokens, audit, keys
@@ -383,7 +385,7 @@ def serve(
         bool, typer.Option("--migrate", help="Run `vigie db upgrade` before serving.")
     ] = False,
 ) -> None:
-    """Run the service (API; the dashboard and supervision join it in later versions)."""
+    """Run the service: the API, and the supervisor polling the cameras (VIGIE_SUPERVISE)."""
     import uvicorn
 
     from vigie import db

@@ -22,16 +22,56 @@ out = Console()
 
 @cameras_app.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(help="Inventory: .csv or .geojson (README).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Inventory (.csv or .geojson), or a plan: its folder or a .gpkg with masts."
+        ),
+    ],
+    host: Annotated[
+        str | None, typer.Option(help="Plan: the address of every camera (e.g. the simulator).")
+    ] = None,
+    first_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Plan: port of the first camera; then +1 each.")
+    ] = 8080,
+    username: Annotated[str, typer.Option(help="Plan: the cameras' ONVIF user name.")] = "",
+    password_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Plan: a file holding the cameras' password (never on the command line)."
+        ),
+    ] = None,
 ) -> None:
-    """Create or update the cameras of FILE; any bad row is reported and nothing is imported."""
+    """Create or update the cameras of FILE; any bad row or mast is reported and nothing is
+    imported. A plan gives one camera per camera of each mast (README: Cameras from a plan)."""
     from vigie import audit
     from vigie.camera_import import import_cameras, read_inventory
     from vigie.clock import utcnow
     from vigie.credentials import KeyRing
+    from vigie.errors import ConfigurationError
+    from vigie.plan_import import plan_inventory
     from vigie.security_cli import _actor, _session
 
-    rows = read_inventory(file)
+    from_plan = file.is_dir() or file.suffix.lower() == ".gpkg"
+    if from_plan:
+        if not host:
+            raise ConfigurationError(f"{file}: a plan needs --host (where its cameras answer)")
+        password = ""
+        if password_file is not None:
+            try:
+                password = password_file.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as err:
+                raise ConfigurationError(f"--password-file {password_file}: {err}") from err
+        rows = plan_inventory(
+            file, host=host, first_port=first_port, username=username, password=password
+        )
+    elif host or password_file or username:
+        raise ConfigurationError(
+            f"{file}: --host, --username and --password-file apply to a plan only; "
+            "an inventory file carries its own addresses"
+        )
+    else:
+        rows = read_inventory(file)
     with _session() as (session, settings):
         keys = KeyRing.from_settings(settings) if settings.credentials_keys else None
         summary = import_cameras(session, file, rows, keys=keys, now=utcnow())
@@ -40,7 +80,7 @@ def import_file(
             actor=_actor(),
             role="system",
             action="camera.import",
-            object_type="file",
+            object_type="plan" if from_plan else "file",
             object_id=file.name,
             detail={"created": summary.created, "updated": summary.updated},
         )

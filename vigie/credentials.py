@@ -61,6 +61,33 @@ class KeyRing:
         )
         return f"{VERSION}:{self.current_id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
+    def encrypt_bytes(self, data: bytes, *, context: str) -> str:
+        """Like :meth:`encrypt` for binary data (a snapshot): not a secret to redact from logs."""
+        nonce = os.urandom(12)
+        sealed = self._ciphers[self.current_id].encrypt(nonce, data, context.encode("utf-8"))
+        return f"{VERSION}:{self.current_id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+
+    def decrypt_bytes(self, stored: str, *, context: str) -> bytes:
+        """What :meth:`encrypt_bytes` sealed under ``context``; CredentialsError otherwise."""
+        cipher = self._cipher_of(stored, context)
+        blob = base64.b64decode(stored.split(":", 2)[2])
+        try:
+            return cipher.decrypt(blob[:12], blob[12:], context.encode("utf-8"))
+        except InvalidTag as err:
+            raise CredentialsError(
+                f"{context}: the stored data do not authenticate (altered or moved)"
+            ) from err
+
+    def _cipher_of(self, stored: str, context: str) -> AESGCM:
+        key_id = key_id_of(stored)
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise CredentialsError(
+                f"{context}: encrypted with key {key_id!r}, which VIGIE_CREDENTIALS_KEYS no longer "
+                "holds: put it back, then run `vigie keys rotate`"
+            )
+        return cipher
+
     def decrypt(self, stored: str, *, context: str) -> str:
         key_id = key_id_of(stored)
         cipher = self._ciphers.get(key_id)

@@ -13,9 +13,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -159,6 +162,8 @@ class Camera(Base):
     model: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The mast's flag: a critical camera DOWN opens a critical incident (migration 0004).
+    critical: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # --- supervision: saved states, history, incidents, maintenance, events (README: Supervision
@@ -271,3 +276,82 @@ class EventHead(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CameraPicture(Base):
+    """What the supervisor keeps of a camera's pictures between two full checks, nothing more.
+
+    ``reference`` is ``supervision.imaging.Reference.to_bytes()`` (no identifiable picture);
+    ``previous`` the last snapshot's 480x270 grey working image (``.npz``, for ``frozen``);
+    ``snapshot`` the last JPEG as received, AES-GCM encrypted with the credentials key ring and
+    bound to the camera id (pictures are personal data). Written by ``vigie.pictures``.
+    """
+
+    __tablename__ = "camera_pictures"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    reference: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reference_frames: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    previous: Mapped[bytes | None] = mapped_column(LargeBinary)
+    snapshot: Mapped[str | None] = mapped_column(Text)
+    snapshot_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    problems: Mapped[list[str] | None] = mapped_column(JSON)
+    scores: Mapped[dict | None] = mapped_column(JSON)
+
+
+# --- webhooks: the centre's subscriptions and the outbox of deliveries (README: Webhooks) -------
+
+
+class Webhook(Base):
+    """A system of the centre that receives events by signed HTTP POST.
+
+    ``cursor`` is the last event ``seq`` copied into the outbox: it moves in the transaction that
+    copies, so a restart neither skips nor repeats an event. The HMAC secret is stored encrypted
+    (``vigie.credentials``), since signing needs it back in clear.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope_communes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope_epcis: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Which dispatcher delivers this subscription now: one at a time keeps the order.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookDelivery(Base):
+    """One event to deliver to one subscription; kept until delivered, then for the retention."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "seq"),
+        Index("ix_webhook_outbox_pending", "webhook_id", "delivered_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -23,6 +23,7 @@ PATTERNS = [  # each: (what comes before, the secret, what comes after)
     re.compile(r"(?i)(\b(?:bearer|basic|digest)\s+)([A-Za-z0-9._~+/=-]{8,})()"),
     re.compile(r"(://[^/\s:@]+:)([^@\s/]+)(@)"),
     re.compile(r"()(vigie_[A-Za-z0-9_-]{20,})()"),
+    re.compile(r"()(whsec_[A-Za-z0-9_-]{20,})()"),  # webhook signing secrets
 ]
 
 

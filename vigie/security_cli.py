@@ -363,17 +363,20 @@ def keys_rotate() -> None:
     """Re-encrypt every camera password under the first key of VIGIE_CREDENTIALS_KEYS."""
     from vigie import audit
     from vigie.credentials import KeyRing, rotate
+    from vigie.webhooks.subscriptions import rotate_secrets
 
     with _session() as (session, settings):
         ring = KeyRing.from_settings(settings)
         rotated, current = rotate(session, ring)
+        hooks = rotate_secrets(session, ring)  # webhook signing secrets use the same ring
         audit.record(
             session,
             actor=_actor(),
             role="system",
             action="keys.rotate",
-            detail={"key": ring.current_id, "rotated": rotated},
+            detail={"key": ring.current_id, "rotated": rotated, "webhooks": hooks},
         )
+    err.print(f"{hooks} webhook secret(s) re-encrypted under key {ring.current_id}")
     err.print(
         f"{rotated} camera credential(s) re-encrypted under key {ring.current_id} "
         f"({current} already were); older keys may now leave VIGIE_CREDENTIALS_KEYS"

@@ -83,6 +83,59 @@ class Settings(BaseSettings):
         ge=1,
         description="Check results older than this are purged (states and incidents are kept).",
     )
+    # --- supervision by `vigie serve` (README: How vigie serve supervises) ---
+    supervise: bool = Field(
+        default=True, description="`vigie serve` polls the cameras of the inventory."
+    )
+    supervise_liveness_interval_s: float = Field(default=30.0, gt=0)
+    supervise_full_interval_s: float = Field(default=300.0, gt=0)
+    supervise_stream_interval_s: float = Field(
+        default=300.0, ge=0, description="RTSP stream check interval; 0 turns it off."
+    )
+    supervise_camera_timeout_s: float = Field(
+        default=5.0, gt=0, description="Bound of each ONVIF call to a camera."
+    )
+    supervise_concurrency: int = Field(default=64, ge=1, description="Checks running at once.")
+    supervise_inventory_reload_s: float = Field(
+        default=60.0, gt=0, description="How often the inventory is re-read for changes."
+    )
+    supervise_down_after: int = Field(default=3, ge=1, description="K: failures before DOWN.")
+    supervise_up_after: int = Field(default=2, ge=1, description="J: successes before back.")
+    supervise_degrade_after: int = Field(default=2, ge=1)
+    supervise_restore_after: int = Field(default=2, ge=1)
+    supervise_max_clock_offset_s: float = Field(default=5.0, ge=0)
+    supervise_min_frame_rate: float = Field(default=10.0, ge=0)
+    supervise_silent_after: int = Field(default=5, ge=1)
+    supervise_retry_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="Re-check an unreachable camera after this long, until it answers "
+        "(confirms DOWN within one interval; 0 turns it off).",
+    )
+    supervise_batch_size: int = Field(default=200, ge=1, description="Results per transaction.")
+    supervise_flush_s: float = Field(default=0.25, gt=0, description="Longest wait to write.")
+    # --- webhooks (README: Webhooks) ---
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Per-request timeout of a webhook delivery."
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often new events are copied to the outbox."
+    )
+    webhook_backoff_base_seconds: float = Field(
+        default=1.0, gt=0, description="First retry delay; doubles at each failure (jittered)."
+    )
+    webhook_backoff_cap_seconds: float = Field(
+        default=600.0, gt=0, description="Longest delay between two attempts (never gives up)."
+    )
+    webhook_unhealthy_after: int = Field(
+        default=5, ge=1, description="Failures in a row after which a subscription is unhealthy."
+    )
+    webhook_retention_days: int = Field(
+        default=7, ge=1, description="Delivered outbox rows older than this are purged."
+    )
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Subscriptions delivered to at the same time."
+    )
     tls_cert: Path | None = Field(default=None, description="TLS certificate (PEM) for serve.")
     tls_key: Path | None = Field(default=None, description="TLS private key (PEM) for serve.")
 

@@ -90,8 +90,10 @@ class Fault(BaseModel):
         return f"{self.kind}{extra}"
 
 
-class FaultRule(Fault):
-    """A fault and the cameras it applies to."""
+class CameraRule(BaseModel):
+    """The cameras a rule of the scenario applies to: an index, a range or a list of both."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     cameras: int | str | list[int | str]
 
@@ -110,6 +112,21 @@ class FaultRule(Fault):
             first, last = parse_selector(item)
             out.extend(range(first, last + 1))
         return out
+
+
+class FaultRule(Fault, CameraRule):
+    """A fault and the cameras it applies to."""
+
+
+class ResolutionRule(CameraRule):
+    """The main profile's picture size the cameras named report (default: the recorded
+    camera's 1920x1080), so that a simulated inventory matches its catalogue models."""
+
+    resolution: Annotated[str, Field(pattern=r"^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$")]
+
+    def size(self) -> tuple[int, int]:
+        width, height = self.resolution.split("x")
+        return int(width), int(height)
 
 
 def parse_selector(item: int | str) -> tuple[int, int]:
@@ -137,6 +154,22 @@ class Scenario(BaseModel):
     username: str = Field(DEFAULT_USERNAME, min_length=1, max_length=64)
     password: str = Field(DEFAULT_PASSWORD, min_length=1, max_length=128)
     faults: list[FaultRule] = Field(default_factory=list)
+    resolutions: list[ResolutionRule] = Field(default_factory=list)
+
+    def resolution_by_camera(
+        self, cameras: int, *, source: str = "scenario"
+    ) -> dict[int, tuple[int, int]]:
+        """Each named camera's main-profile size; a camera beyond ``cameras`` is an error."""
+        out: dict[int, tuple[int, int]] = {}
+        for number, rule in enumerate(self.resolutions):
+            for index in rule.indices():
+                if index >= cameras:
+                    raise ScenarioError(
+                        f"{source}: resolutions[{number}]: camera {index} does not exist "
+                        f"(cameras are 0-{cameras - 1})"
+                    )
+                out[index] = rule.size()
+        return out
 
     def faults_by_camera(self, cameras: int, *, source: str = "scenario") -> dict[int, list[Fault]]:
         """Each camera's faults; every rule naming a camera beyond ``cameras`` is an error."""

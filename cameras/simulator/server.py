@@ -52,6 +52,8 @@ class VirtualCamera:
     faults: dict[FaultKind, Fault] = field(default_factory=dict)
     renderer: PictureRenderer = field(default_factory=PictureRenderer)
     sequence: int = 0
+    resolution: tuple[int, int] | None = None
+    """The main profile's size it reports (None: the recorded camera's)."""
     fault_since: float = field(default_factory=time.monotonic)
     site: web.TCPSite | None = None
 
@@ -136,6 +138,9 @@ class Simulator:
         self.cameras = [VirtualCamera(index=i, port=port + i) for i in range(cameras)]
         for index, items in faults.items():
             self.cameras[index].faults = {f.kind: f for f in items}
+        sizes = self.scenario.resolution_by_camera(cameras, source=scenario_source)
+        for index, size in sizes.items():
+            self.cameras[index].resolution = size
         self._by_port = {camera.port: camera for camera in self.cameras}
         self.control_port = port + cameras if control_port is None else control_port
         self.control_token = control_token or secrets.token_urlsafe(24)
@@ -307,7 +312,7 @@ class Simulator:
                 return soap.not_authorized()
         if FaultKind.soap_fault in camera.faults:
             return soap.fault("Receiver", "ter:Action", "internal error (simulated fault)", 500)
-        device = soap.Device(self.host, camera.port, camera.serial)
+        device = soap.Device(self.host, camera.port, camera.serial, camera.resolution)
         return soap.answer(name, soap.token_of(operation), device, camera_now)
 
     async def _snapshot(self, request: web.Request) -> web.StreamResponse:

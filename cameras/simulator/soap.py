@@ -164,6 +164,12 @@ class Device:
     host: str
     port: int
     serial: str
+    resolution: tuple[int, int] | None = None
+    """The main profile's size to report instead of the recorded camera's."""
+
+
+RECORDED_MAIN_SIZE = "<tt:Width>1920</tt:Width><tt:Height>1080</tt:Height>"
+"""The recorded camera's main stream size, as its replies write it."""
 
 
 def answer(operation: str, token: str, device: Device, camera_now: datetime) -> Reply:
@@ -180,6 +186,11 @@ def answer(operation: str, token: str, device: Device, camera_now: datetime) -> 
         return fault("Sender", "ter:InvalidArgVal", f"no such token {token!r}", 400)
     text = template.replace(f"http://{RECORDED_HOST}/", f"http://{device.host}:{device.port}/")
     text = text.replace(f"rtsp://{RECORDED_HOST}/", f"rtsp://{device.host}/")
+    if device.resolution is not None and RECORDED_MAIN_SIZE in text:
+        width, height = device.resolution
+        text = text.replace(
+            RECORDED_MAIN_SIZE, f"<tt:Width>{width}</tt:Width><tt:Height>{height}</tt:Height>"
+        )
     if operation == "GetDeviceInformation":
         text = re.sub(
             r"<tds:SerialNumber>[^<]*</tds:SerialNumber>",

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from supervision.imaging import PROBLEMS, ImageError, ImageReport, Reference, Thresholds, assess
+from supervision.imaging import (
+    FINGERPRINT_BYTES,
+    PROBLEMS,
+    ImageError,
+    ImageReport,
+    Reference,
+    Thresholds,
+    assess,
+)
 from tests.supervision import picture_faults as pf
 
 
@@ -111,6 +121,58 @@ def test_a_previous_report_replaces_the_previous_image(base, reference) -> None:
     assert again.measurements.difference == 0.0
 
 
+def test_a_fingerprint_replaces_the_previous_image_with_the_same_verdict(base, reference) -> None:
+    rng = np.random.default_rng(19)
+    shot = pf.camera(base, rng)
+    first = assess(shot, reference)
+    assert isinstance(first.fingerprint, bytes) and len(first.fingerprint) == FINGERPRINT_BYTES
+    for frame, frozen in (
+        (shot.copy(), True),
+        (pf.jpeg(shot, 80), True),
+        (pf.camera(base, rng), False),
+    ):
+        from_image = assess(frame, reference, shot)
+        from_report = assess(frame, reference, first)
+        from_fingerprint = assess(frame, reference, first.fingerprint)
+        assert ("frozen" in from_fingerprint.problems) is frozen
+        assert from_fingerprint.problems == from_image.problems == from_report.problems
+        difference = from_fingerprint.measurements.difference
+        assert (
+            difference == from_image.measurements.difference == from_report.measurements.difference
+        )
+
+
+def test_a_foreign_fingerprint_is_refused_clearly(base, reference) -> None:
+    frame = pf.camera(base, np.random.default_rng(20))
+    with pytest.raises(ImageError, match="camera C-3: previous is 12 bytes, not a fingerprint"):
+        assess(frame, reference, b"not a print!", camera="C-3")
+    truncated = assess(frame, reference).fingerprint[:-1]
+    with pytest.raises(ImageError, match="pass the previous snapshot or report"):
+        assess(frame, reference, truncated)
+
+
+def test_what_a_camera_keeps_fits_in_64_kb(base, reference) -> None:
+    report = assess(pf.camera(base, np.random.default_rng(21)), reference)
+    assert reference.structure.dtype == np.int8
+    assert reference.nbytes + len(report.fingerprint) <= 64_000
+    assert len(reference.to_bytes()) <= 40_000
+    assert report.grey.dtype == np.uint8 and report.grey.shape == (270, 480)
+
+
+def test_a_strong_blur_that_empties_blocks_is_blurred_not_covered() -> None:
+    # A strong blur leaves whole blocks without detail, as a cover does; but every block keeps
+    # its coarse structure, which a cover erases.
+    rng = np.random.default_rng(22)
+    base = pf.view(pf.scene("coffee"))
+    reference = Reference.learn([pf.camera(base, rng) for _ in range(3)])
+    blurred = assess(pf.camera(pf.blurred(base, 24.0), rng), reference)
+    assert blurred.scores["covered"] >= 1.0 and blurred.scores["blurred"] >= 1.0
+    assert blurred.measurements.structure_lost < 0.1
+    assert blurred.problems == {"blurred"}
+    covered = assess(pf.camera(pf.covered(base, rng, "bag", 0.7), rng), reference)
+    assert covered.problems == {"covered"}
+
+
 def test_without_reference_displaced_is_unjudged_and_the_rest_falls_back(canvas, base) -> None:
     rng = np.random.default_rng(9)
     report = assess(pf.camera(base, rng))
@@ -164,6 +226,49 @@ def test_reference_round_trips_through_bytes(base, reference, previous) -> None:
     assert Reference.from_bytes(Reference().to_bytes()).count == 0
     with pytest.raises(ImageError, match="unreadable"):
         Reference.from_bytes(b"not a reference")
+
+
+def _stored(**arrays: object) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def test_reference_reads_format_1_blobs_and_refuses_unknown_ones(base, reference, previous) -> None:
+    # Format 1 (before int8 structure): float32 edges, no version, three scalars.
+    edges = reference.edges
+    old = _stored(
+        count=reference.count,
+        edges=edges,
+        block_texture=reference.block_texture,
+        scalars=np.array([reference.sharpness, reference.saturated, reference.mean]),
+    )
+    restored = Reference.from_bytes(old)
+    assert restored.count == reference.count and restored.mean == reference.mean
+    np.testing.assert_allclose(restored.edges, edges, atol=reference.scale)
+    frame = pf.camera(pf.view(pf.scene("astronaut"), dx=250), np.random.default_rng(23))
+    assert assess(frame, restored, previous).problems == {"displaced"}
+    empty_v1 = _stored(
+        count=0,
+        edges=np.zeros((0, 0), np.float32),
+        block_texture=np.zeros((0, 0)),
+        scalars=np.zeros(3),
+    )
+    assert Reference.from_bytes(empty_v1).count == 0
+    future = _stored(version=3, count=3)
+    with pytest.raises(ImageError, match=r"format 3.*reset the reference"):
+        Reference.from_bytes(future)
+    wrong = _stored(
+        version=2,
+        count=3,
+        structure=np.zeros((10, 10), np.int8),
+        block_texture=np.zeros((9, 16)),
+        scalars=np.zeros(4),
+    )
+    with pytest.raises(ImageError, match="wrong shape: reset the reference"):
+        Reference.from_bytes(wrong)
+    with pytest.raises(ImageError, match="unreadable"):
+        Reference.from_bytes(_stored(version=2, count=3))
 
 
 def test_per_camera_thresholds_change_the_outcome(base, reference, previous) -> None:

@@ -36,6 +36,7 @@ USERS: dict[str, tuple[Role, list[str], list[str]]] = {
     "gendarme": (Role.GENDARMERIE, [], []),
     "mairie-27056": (Role.COMMUNE, ["27056"], []),
     "epci-b": (Role.COMMUNE, [], [EPCI_B]),
+    "prometheus": (Role.MONITORING, [], []),
 }
 ROLE_USER = {
     Role.ADMIN: "admin",
@@ -44,6 +45,7 @@ ROLE_USER = {
     Role.OPERATOR: "operator",
     Role.GENDARMERIE: "gendarme",
     Role.COMMUNE: "mairie-27056",
+    Role.MONITORING: "prometheus",
 }
 
 
@@ -53,6 +55,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "environment": "production",
         "secret_key": secrets.token_urlsafe(48),
         "credentials_keys": generate_key(),
+        "supervise": False,  # the API tests seed their own supervision data
     }
     values.update(overrides)
     return load_settings(**values)

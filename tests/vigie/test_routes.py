@@ -55,6 +55,14 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/maintenance"): EDITORS,
     ("POST", "/api/v1/maintenance"): EDITORS,
     ("DELETE", "/api/v1/maintenance/{window_id}"): EDITORS,
+    # Pictures: the two services that watch the public way (vigie.routes.pictures).
+    ("POST", "/api/v1/cameras/{camera_id}/snapshot"): frozenset({Role.OPERATOR, Role.GENDARMERIE}),
+    ("POST", "/api/v1/cameras/{camera_id}/reference/reset"): EDITORS,
+    ("GET", "/metrics"): frozenset({Role.MONITORING, Role.ADMIN}),
+    ("POST", "/api/v1/webhooks"): ADMIN,
+    ("GET", "/api/v1/webhooks"): ADMIN,
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): ADMIN,
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): ADMIN,
 }
 
 

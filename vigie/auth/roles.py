@@ -12,6 +12,7 @@ class Role(StrEnum):
     OPERATOR = "operator"  # the supervision centre: cameras, incidents, live status
     GENDARMERIE = "gendarmerie"  # read-only: status, incidents, positions; never configuration
     COMMUNE = "commune"  # read-only, only the cameras of its own communes
+    MONITORING = "monitoring"  # the centre's Prometheus: reads /metrics only (API token)
 
 
 SCOPED_ROLES = frozenset({Role.COMMUNE})

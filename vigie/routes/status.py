@@ -23,6 +23,7 @@ from vigie.clock import as_utc, utcnow
 from vigie.deps import SessionDep
 from vigie.models import (
     Camera,
+    CameraPicture,
     CameraStatus,
     Commune,
     IncidentRow,
@@ -74,9 +75,24 @@ class Window(BaseModel):
     reason: str
 
 
+class PictureHealth(BaseModel):
+    """The last snapshot's verdict (``supervision.imaging``): no picture, only numbers."""
+
+    assessed_at: datetime
+    problems: list[str]
+    scores: dict[str, float] = Field(
+        description="Per problem judged, measurement over threshold: >= 1 means crossed."
+    )
+    reference_frames: int = Field(description="Healthy snapshots the reference has learned.")
+    snapshot_at: datetime | None = Field(description="When the last snapshot was taken.")
+
+
 class CameraDetail(CameraStatusView):
     checks: list[Check] = Field(description="The latest checks, newest first.")
     maintenance: list[Window] = Field(description="Current and future maintenance windows.")
+    picture: PictureHealth | None = Field(
+        default=None, description="The last full check's picture verdict (null: none yet)."
+    )
 
 
 def visible_camera(session: Session, principal: Principal, camera_id: str) -> Camera:
@@ -208,4 +224,17 @@ def camera_detail(
             Window(id=w.id, start=as_utc(w.start), end=as_utc(w.end), reason=w.reason)
             for w in windows
         ],
+        picture=_picture(session.get(CameraPicture, camera_id)),
+    )
+
+
+def _picture(row: CameraPicture | None) -> PictureHealth | None:
+    if row is None or row.assessed_at is None:
+        return None
+    return PictureHealth(
+        assessed_at=as_utc(row.assessed_at),
+        problems=list(row.problems or []),
+        scores=dict(row.scores or {}),
+        reference_frames=row.reference_frames,
+        snapshot_at=as_utc(row.snapshot_at) if row.snapshot_at else None,
     )

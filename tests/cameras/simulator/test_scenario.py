@@ -50,6 +50,8 @@ def test_json_is_accepted_too(tmp_path: Path) -> None:
         ("faults: [{kind: hang}]", "faults.0.cameras: Field required"),
         ("passwd: x", "passwd: Extra inputs are not permitted"),
         ("faults: [{cameras: 0, kind: hang}", "not YAML or JSON"),
+        ("resolutions: [{cameras: 0, resolution: 4k}]", "resolutions.0.resolution: String"),
+        ("resolutions: [{resolution: 640x480}]", "resolutions.0.cameras: Field required"),
     ],
 )
 def test_errors_name_the_file_and_the_rule(tmp_path: Path, text: str, message: str) -> None:
@@ -66,6 +68,19 @@ def test_a_camera_beyond_the_count_is_an_error(tmp_path: Path) -> None:
     path.write_text("faults: [{cameras: '8-12', kind: offline}]")
     with pytest.raises(ScenarioError, match=r"faults\[0\] \(offline\): camera 10 does not exist"):
         load_scenario(path).faults_by_camera(10, source=str(path))
+
+
+def test_resolutions_per_camera(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "resolutions:\n"
+        "  - {cameras: [0, '3-4'], resolution: 2688x1520}\n"
+        "  - {cameras: 4, resolution: 1280x720}\n"
+    )
+    scenario = load_scenario(path)
+    assert scenario.resolution_by_camera(5) == {0: (2688, 1520), 3: (2688, 1520), 4: (1280, 720)}
+    with pytest.raises(ScenarioError, match=r"resolutions\[0\]: camera 3 does not exist"):
+        scenario.resolution_by_camera(3, source=str(path))
 
 
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:

@@ -88,3 +88,17 @@ def test_http_digest_nonces_cannot_be_forged_or_reused_forever() -> None:
     old = httpauth.make_nonce(now=1_000_000)
     assert not httpauth.nonce_is_fresh(old)
     assert not httpauth.nonce_is_fresh("not base64!")
+
+
+def test_a_camera_reports_the_resolution_its_scenario_gives() -> None:
+    """The recorded camera's main profile is 1920x1080; a camera given another size by the
+    scenario reports it in its profiles (the sub-streams keep theirs)."""
+    plain = soap.Device("127.0.0.1", 20000, "SIM1")
+    sized = soap.Device("127.0.0.1", 20001, "SIM2", resolution=(2688, 1520))
+    for operation in ("GetProfiles", "GetVideoEncoderConfiguration"):
+        before = soap.answer(operation, "", plain, NOW).body.decode()
+        after = soap.answer(operation, "", sized, NOW).body.decode()
+        assert soap.RECORDED_MAIN_SIZE in before
+        assert soap.RECORDED_MAIN_SIZE not in after
+        assert "<tt:Width>2688</tt:Width><tt:Height>1520</tt:Height>" in after
+        assert before.count("<tt:Width>") == after.count("<tt:Width>")

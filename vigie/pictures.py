@@ -1,0 +1,138 @@
+"""The pictures the supervisor keeps per camera, in the database and nowhere else.
+
+Three things per camera (table ``camera_pictures``), read before and written after each full
+check, so that 5,000 cameras cost no memory between their checks:
+
+- the picture **reference** (``supervision.imaging.Reference.to_bytes``): a contrast map and
+  block statistics learned from the first healthy snapshots; no one can be recognised in it;
+- the **previous** snapshot in the smallest form ``assess`` accepts for ``frozen``: the
+  report's ``fingerprint`` (21.6 KB: one pixel in six of the 480x270 grey working image, the
+  same ``frozen`` verdict as the whole picture; nobody can be recognised in it);
+- the **last snapshot**, the JPEG as the camera sent it, AES-256-GCM encrypted with the
+  credentials key ring and bound to the camera id (a ciphertext moved to another camera does not
+  decrypt): pictures of the public way are personal data, shown only with an audited reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from supervision.imaging import FINGERPRINT_BYTES, ImageReport, Reference
+from vigie.clock import as_utc
+from vigie.credentials import KeyRing
+from vigie.models import CameraPicture
+
+__all__ = [
+    "PictureMemory",
+    "last_snapshot",
+    "load_memory",
+    "reset_reference",
+    "save_check",
+    "snapshot_context",
+    "store_snapshot",
+]
+
+
+def snapshot_context(camera_id: str) -> str:
+    """The associated data binding a snapshot's ciphertext to its camera."""
+    return f"snapshot:{camera_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PictureMemory:
+    """What one full check needs of the camera's past pictures."""
+
+    reference: Reference | None
+    reference_frames: int
+    previous: bytes | None
+    """The previous snapshot's :attr:`~supervision.imaging.ImageReport.fingerprint`, or
+    ``None`` (never checked, or stored by another version: frozen is judged from the next)."""
+
+
+def load_memory(session: Session, camera_id: str) -> PictureMemory:
+    """The camera's reference and previous picture (empty for a camera never checked)."""
+    row = session.get(CameraPicture, camera_id)
+    if row is None:
+        return PictureMemory(None, 0, None)
+    reference = Reference.from_bytes(row.reference) if row.reference else None
+    previous = row.previous if row.previous and len(row.previous) == FINGERPRINT_BYTES else None
+    return PictureMemory(reference, row.reference_frames, previous)
+
+
+def _row(session: Session, camera_id: str) -> CameraPicture:
+    row = session.get(CameraPicture, camera_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        row = CameraPicture(camera_id=camera_id, reference_frames=0)
+        session.add(row)
+    return row
+
+
+def save_check(
+    session: Session,
+    camera_id: str,
+    *,
+    keys: KeyRing | None,
+    loaded_frames: int,
+    reference: Reference | None,
+    report: ImageReport,
+    jpeg: bytes,
+    at: datetime,
+) -> None:
+    """Store one full check's pictures: the new previous, the last snapshot, the verdict's
+    scores, and ``reference`` if it was learned further.
+
+    ``loaded_frames`` is the reference's count when the check read it: if an operator reset the
+    reference meanwhile, the stale one is not written back.
+    """
+    row = _row(session, camera_id)
+    if reference is not None and row.reference_frames == loaded_frames:
+        row.reference = reference.to_bytes()
+        row.reference_frames = reference.count
+    row.previous = report.fingerprint
+    row.assessed_at = at
+    row.problems = sorted(report.problems)
+    row.scores = _scores(report.scores)
+    if keys is not None:
+        row.snapshot = keys.encrypt_bytes(jpeg, context=snapshot_context(camera_id))
+        row.snapshot_at = at
+    session.flush()
+
+
+def _scores(scores: Mapping[str, float]) -> dict[str, float]:
+    return {name: round(float(value), 3) for name, value in sorted(scores.items())}
+
+
+def store_snapshot(
+    session: Session, camera_id: str, *, keys: KeyRing, jpeg: bytes, at: datetime
+) -> None:
+    """Keep ``jpeg`` as the camera's last snapshot (a fresh one fetched on demand)."""
+    row = _row(session, camera_id)
+    row.snapshot = keys.encrypt_bytes(jpeg, context=snapshot_context(camera_id))
+    row.snapshot_at = at
+    session.flush()
+
+
+def last_snapshot(
+    session: Session, camera_id: str, *, keys: KeyRing
+) -> tuple[bytes, datetime] | None:
+    """The camera's last snapshot (decrypted JPEG) and when it was taken, or ``None``."""
+    row = session.get(CameraPicture, camera_id)
+    if row is None or not row.snapshot or row.snapshot_at is None:
+        return None
+    jpeg = keys.decrypt_bytes(row.snapshot, context=snapshot_context(camera_id))
+    return jpeg, as_utc(row.snapshot_at)
+
+
+def reset_reference(session: Session, camera_id: str) -> int:
+    """Forget the camera's reference: its next healthy snapshots become it. Returns how many
+    snapshots the forgotten one had learned."""
+    row = _row(session, camera_id)
+    forgotten = row.reference_frames
+    row.reference = None
+    row.reference_frames = 0
+    session.flush()
+    return forgotten

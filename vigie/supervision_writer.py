@@ -1,0 +1,175 @@
+"""The supervisor's writer: check results queued, then written in batches off the event loop.
+
+The scheduler's checks hand their results to :meth:`ResultWriter.put`, which never waits. One task
+drains the queue: it takes what arrived within ``flush_s`` (or ``batch_size`` items), and writes
+them in **one transaction** in a worker thread (``asyncio.to_thread``), so the event loop never
+blocks on the database and 5,000 cameras cost a few commits a second, not hundreds.
+
+If a batch fails (a camera deleted meanwhile, a database hiccup), its items are retried one
+transaction each, so one bad item loses only itself; it is logged and counted.
+:meth:`ResultWriter.close` writes what is queued before returning (graceful stop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from supervision.states import CheckResult, Event, Policy
+from vigie.clock import utcnow
+from vigie.db import session_scope
+from vigie.supervision_store import UnknownCameraError, apply_result, apply_tick
+
+__all__ = ["ResultWriter", "Tick", "WriterStats", "store_batch"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Let time pass for one camera (silence, a maintenance window starting or ending)."""
+
+    camera_id: str
+
+
+Item = CheckResult | Tick
+
+
+def store_batch(
+    session: Session,
+    items: Sequence[CheckResult],
+    policies: Mapping[str, Policy],
+    now: datetime,
+) -> list[Event]:
+    """Fold a batch of results into the stored states, in the caller's transaction.
+
+    The one place results reach the database: a faster batch version
+    (``supervision_store.apply_results``) replaces this loop without touching the writer.
+    """
+    events: list[Event] = []
+    for result in items:
+        events += apply_result(session, result.camera_id, result, policies[result.camera_id], now)
+    return events
+
+
+@dataclass(slots=True)
+class WriterStats:
+    batches: int = 0
+    written: int = 0
+    errors: int = 0
+    """Items that could not be written even alone (logged)."""
+
+
+class ResultWriter:
+    """Queue of results and ticks, written in batches by one task (see the module docstring)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        policy_of: Callable[[str], Policy],
+        *,
+        batch_size: int = 200,
+        flush_s: float = 0.25,
+        on_batch: Callable[[float, int], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.policy_of = policy_of
+        self.batch_size = batch_size
+        self.flush_s = flush_s
+        self.on_batch = on_batch
+        self.clock = clock
+        self.stats = WriterStats()
+        self._queue: asyncio.Queue[Item] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._writing: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="vigie-writer")
+
+    def put(self, item: Item) -> None:
+        """Queue a result or a tick; never waits."""
+        self._queue.put_nowait(item)
+
+    def __len__(self) -> int:
+        return self._queue.qsize()
+
+    async def close(self) -> None:
+        """Write everything queued, then stop."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if self._writing is not None:  # the batch being written when the stop came: in order
+            await asyncio.gather(self._writing, return_exceptions=True)
+        while not self._queue.empty():
+            await self._write(self._take_ready())
+
+    def _take_ready(self) -> list[Item]:
+        batch: list[Item] = []
+        while len(batch) < self.batch_size and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        return batch
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            deadline = loop.time() + self.flush_s
+            while len(batch) < self.batch_size:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    async with asyncio.timeout(remaining):
+                        batch.append(await self._queue.get())
+                except TimeoutError:
+                    break
+            batch += self._take_ready()[: self.batch_size - len(batch)]
+            # Shielded: a stop during the write lets the transaction finish (no half batch).
+            self._writing = asyncio.ensure_future(self._write(batch))
+            await asyncio.shield(self._writing)
+            self._writing = None
+
+    async def _write(self, batch: list[Item]) -> None:
+        if not batch:
+            return
+        started = time.perf_counter()
+        try:
+            await asyncio.to_thread(self._write_sync, batch)
+        except Exception:
+            log.warning("writer: a batch of %d failed; writing its items one by one", len(batch))
+            for item in batch:
+                try:
+                    await asyncio.to_thread(self._write_sync, [item])
+                except UnknownCameraError:  # deleted while being checked: nothing to store
+                    log.info("writer: %s dropped: the camera left the inventory", _describe(item))
+                except Exception:
+                    self.stats.errors += 1
+                    log.exception("writer: cannot store %r", _describe(item))
+        self.stats.batches += 1
+        self.stats.written += len(batch)
+        if self.on_batch is not None:
+            self.on_batch(time.perf_counter() - started, len(batch))
+
+    def _write_sync(self, batch: list[Item]) -> None:
+        now = self.clock()
+        results = [item for item in batch if isinstance(item, CheckResult)]
+        ticks = [item for item in batch if isinstance(item, Tick)]
+        with session_scope(self.sessions) as session:
+            policies = {r.camera_id: self.policy_of(r.camera_id) for r in results}
+            store_batch(session, results, policies, now)
+            for tick in ticks:
+                apply_tick(session, tick.camera_id, self.policy_of(tick.camera_id), now)
+
+
+def _describe(item: Item) -> str:
+    if isinstance(item, Tick):
+        return f"tick of camera {item.camera_id}"
+    return f"{item.kind} result of camera {item.camera_id} at {item.time.isoformat()}"

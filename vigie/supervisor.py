@@ -1,0 +1,573 @@
+"""The supervisor `vigie serve` runs: the inventory's cameras polled, results stored, time ticked.
+
+Started and stopped by the app's lifespan (setting ``supervise``). It:
+
+- loads the inventory (credentials decrypted with the key ring, never logged) and schedules each
+  camera's liveness, full and stream checks on :class:`supervision.scheduler.Scheduler`;
+  re-reads it every ``supervise_inventory_reload_s`` and adds, removes or re-creates the checks of
+  the cameras that changed;
+- runs the full check with the camera's picture memory read from the database just before and
+  written just after (``vigie.pictures``): nothing of a camera's pictures stays in memory between
+  its checks;
+- starts a camera's stream check once a full check learned its stream URI (GetStreamUri), in a
+  worker thread (it blocks);
+- hands every result to the :class:`~vigie.supervision_writer.ResultWriter` (batches, one
+  transaction each, off the event loop);
+- ticks a camera only when it needs it: no result for ``silent_after`` intervals, or a
+  maintenance window of it starting or ending;
+- stops gracefully: checks in flight get a grace period, then the writer drains its queue. A
+  new supervisor on the same database resumes from the stored states (a redelivered result is
+  ignored by ``apply_result``).
+
+In memory per camera: its address (credentials included, needed to log in), policy, stream URI,
+maintenance window bounds and the time of its last result. Nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cameras.catalogue import load_catalogue
+from cameras.client import Camera as OnvifCamera
+from cameras.client import OnvifClient
+from cameras.errors import CameraError
+from cameras.models import CameraAddress, MediaUri, Snapshot
+from supervision import imaging
+from supervision.probes import full_check, liveness_check
+from supervision.scheduler import Scheduler
+from supervision.states import CheckKind, CheckResult, Policy
+from supervision.stream import stream_check
+from vigie import pictures
+from vigie.clock import as_utc, utcnow
+from vigie.credentials import CredentialsError, KeyRing, camera_context
+from vigie.db import session_scope
+from vigie.models import Camera, MaintenanceWindowRow
+from vigie.settings import Settings
+from vigie.supervision_writer import ResultWriter, Tick
+from vigie.supervisor_metrics import SupervisorMetrics
+
+__all__ = ["Supervisor", "SupervisorConfig"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupervisorConfig:
+    """The supervisor's settings (``VIGIE_SUPERVISE_*``; README: How vigie serve supervises)."""
+
+    liveness_interval_s: float = 30.0
+    full_interval_s: float = 300.0
+    stream_interval_s: float = 300.0
+    camera_timeout_s: float = 5.0
+    concurrency: int = 64
+    inventory_reload_s: float = 60.0
+    retry_s: float = 10.0
+    """Re-check an unreachable camera this soon (0: only at its interval)."""
+    batch_size: int = 200
+    flush_s: float = 0.25
+    stop_grace_s: float = 5.0
+    policy: Policy = field(default_factory=Policy)
+    thresholds: imaging.Thresholds = field(default_factory=imaging.Thresholds)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SupervisorConfig:
+        return cls(
+            liveness_interval_s=settings.supervise_liveness_interval_s,
+            full_interval_s=settings.supervise_full_interval_s,
+            stream_interval_s=settings.supervise_stream_interval_s,
+            camera_timeout_s=settings.supervise_camera_timeout_s,
+            concurrency=settings.supervise_concurrency,
+            inventory_reload_s=settings.supervise_inventory_reload_s,
+            retry_s=settings.supervise_retry_s,
+            batch_size=settings.supervise_batch_size,
+            flush_s=settings.supervise_flush_s,
+            policy=Policy(
+                down_after=settings.supervise_down_after,
+                up_after=settings.supervise_up_after,
+                degrade_after=settings.supervise_degrade_after,
+                restore_after=settings.supervise_restore_after,
+                max_clock_offset_s=settings.supervise_max_clock_offset_s,
+                min_frame_rate=settings.supervise_min_frame_rate,
+                silent_after=settings.supervise_silent_after,
+                check_interval=timedelta(seconds=settings.supervise_liveness_interval_s),
+            ),
+        )
+
+    @property
+    def liveness_timeout_s(self) -> float:
+        """A liveness check makes one call (two with a retry of the connection)."""
+        return 2 * self.camera_timeout_s
+
+    @property
+    def full_timeout_s(self) -> float:
+        """A full check makes about seven calls, each bounded by the camera timeout."""
+        return 12 * self.camera_timeout_s
+
+
+@dataclass(frozen=True, slots=True)
+class _Inventoried:
+    """One camera as the inventory describes it; a change of any field re-creates its checks."""
+
+    camera_id: str
+    address: CameraAddress
+    model: str
+    critical: bool
+    windows: tuple[tuple[datetime, datetime], ...]
+
+
+@dataclass(slots=True)
+class _Watched:
+    """What the supervisor remembers of a camera it polls (no picture)."""
+
+    spec: _Inventoried
+    camera: OnvifCamera
+    policy: Policy
+    expected_resolution: tuple[int, int] | None
+    last_result: float
+    """Monotonic time of the last result delivered (or of the start)."""
+    stream_uri: str | None = None
+
+
+class _Recording:
+    """The camera as ``full_check`` sees it, keeping the stream URI and the snapshot's bytes."""
+
+    def __init__(self, camera: OnvifCamera) -> None:
+        self._camera = camera
+        self.stream_uri: MediaUri | None = None
+        self.snapshot: Snapshot | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._camera, name)
+
+    async def get_stream_uri(self, profile_token: str) -> MediaUri:
+        self.stream_uri = await self._camera.get_stream_uri(profile_token)
+        return self.stream_uri
+
+    async def get_snapshot(self, uri: str) -> Snapshot:
+        self.snapshot = await self._camera.get_snapshot(uri)
+        return self.snapshot
+
+
+class Supervisor:
+    """Polls the inventory's cameras; see the module docstring."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        keys: KeyRing | None,
+        config: SupervisorConfig | None = None,
+        metrics: SupervisorMetrics | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.keys = keys
+        self.config = config or SupervisorConfig()
+        self.metrics = metrics
+        self.clock = clock
+        self.exceptions = 0
+        """The supervisor's own failures outside the scheduler's and writer's (logged)."""
+        self.scheduler = Scheduler(self._deliver, concurrency=self.config.concurrency, clock=clock)
+        self.writer = ResultWriter(
+            sessions,
+            self.policy_of,
+            batch_size=self.config.batch_size,
+            flush_s=self.config.flush_s,
+            on_batch=self._on_batch,
+            clock=clock,
+        )
+        self._watched: dict[str, _Watched] = {}
+        self._onvif: OnvifClient | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
+        self._last_tick_run: datetime | None = None
+        self._catalogue = load_catalogue()
+
+    def __len__(self) -> int:
+        return len(self._watched)
+
+    @property
+    def failures(self) -> int:
+        """The supervisor's own failures so far: checks or deliveries that raised, results the
+        writer could not store, housekeeping errors. Each was logged with its traceback."""
+        return self.exceptions + self.scheduler.stats.errors + self.writer.stats.errors
+
+    def __contains__(self, camera_id: object) -> bool:
+        return camera_id in self._watched
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the inventory and start polling."""
+        self._onvif = OnvifClient()
+        self.writer.start()
+        try:
+            await self.reload()
+        except Exception:  # the database may come back: housekeeping reloads again
+            self.exceptions += 1
+            log.exception("supervisor: cannot read the inventory (will retry)")
+        await self.scheduler.start()
+        self._last_tick_run = self.clock()
+        self._housekeeping = asyncio.get_running_loop().create_task(
+            self._keep_house(), name="vigie-supervisor-housekeeping"
+        )
+        log.info("supervisor: %d camera(s) supervised", len(self._watched))
+
+    async def stop(self) -> None:
+        """Stop polling (checks in flight get the grace period), write what is queued."""
+        task, self._housekeeping = self._housekeeping, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self.scheduler.stop(grace=self.config.stop_grace_s)
+        await self.writer.close()
+        if self._onvif is not None:
+            await self._onvif.aclose()
+            self._onvif = None
+        log.info("supervisor stopped")
+
+    async def __aenter__(self) -> Supervisor:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    def policy_of(self, camera_id: str) -> Policy:
+        """The camera's policy (the settings' one for a camera no longer watched)."""
+        watched = self._watched.get(camera_id)
+        return watched.policy if watched is not None else self.config.policy
+
+    # --- inventory -------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        """Re-read the inventory; add, drop or re-create the checks of changed cameras."""
+        inventory = await asyncio.to_thread(self._read_inventory)
+        for camera_id in set(self._watched) - set(inventory):
+            self.scheduler.remove(camera_id)
+            del self._watched[camera_id]
+            log.info("supervisor: camera %s left the inventory", camera_id)
+        for camera_id, spec in inventory.items():
+            watched = self._watched.get(camera_id)
+            if watched is not None and watched.spec == spec:
+                continue
+            if watched is not None and replace(watched.spec, windows=spec.windows) == spec:
+                watched.spec = spec  # only its maintenance changed: its checks stay as they are
+                continue
+            self._watch(spec)
+
+    def _read_inventory(self) -> dict[str, _Inventoried]:
+        now = self.clock()
+        with self.sessions() as session:
+            windows: dict[str, list[tuple[datetime, datetime]]] = {}
+            for row in session.scalars(
+                select(MaintenanceWindowRow).where(MaintenanceWindowRow.end > now)
+            ):
+                windows.setdefault(row.camera_id, []).append((as_utc(row.start), as_utc(row.end)))
+            found: dict[str, _Inventoried] = {}
+            for camera in session.scalars(select(Camera).order_by(Camera.id)):
+                password = self._password(camera)
+                if password is None:
+                    continue
+                found[camera.id] = _Inventoried(
+                    camera_id=camera.id,
+                    address=CameraAddress(
+                        host=camera.host,
+                        port=camera.port,
+                        username=camera.username,
+                        password=password,
+                        timeout_s=self.config.camera_timeout_s,
+                    ),
+                    model=camera.model,
+                    critical=bool(camera.critical),
+                    windows=tuple(sorted(windows.get(camera.id, ()))),
+                )
+        return found
+
+    def _password(self, camera: Camera) -> str | None:
+        if not camera.password_encrypted:
+            return ""
+        if self.keys is None:
+            self.exceptions += 1
+            log.error(
+                "camera %s: its password is stored encrypted but VIGIE_CREDENTIALS_KEYS is not "
+                "set: not supervised",
+                camera.id,
+            )
+            return None
+        try:
+            return self.keys.decrypt(camera.password_encrypted, context=camera_context(camera.id))
+        except CredentialsError as err:
+            self.exceptions += 1
+            log.error("camera %s: not supervised: %s", camera.id, err)
+            return None
+
+    def _watch(self, spec: _Inventoried) -> None:
+        assert self._onvif is not None
+        model = self._catalogue.cameras.get(spec.model) if spec.model else None
+        watched = _Watched(
+            spec=spec,
+            camera=self._onvif.camera(spec.address),
+            policy=replace(self.config.policy, critical=spec.critical),
+            expected_resolution=model.frame_size if model is not None else None,
+            last_result=time.monotonic(),
+        )
+        self.scheduler.remove(spec.camera_id)
+        self._watched[spec.camera_id] = watched
+        camera_id = spec.camera_id
+        self.scheduler.add(
+            camera_id,
+            CheckKind.LIVENESS,
+            self._timed(CheckKind.LIVENESS, lambda: liveness_check(watched.camera, camera_id)),
+            interval=self.config.liveness_interval_s,
+            timeout=self.config.liveness_timeout_s,
+            retry=self.config.retry_s
+            if 0 < self.config.retry_s < self.config.liveness_interval_s
+            else None,
+        )
+        self.scheduler.add(
+            camera_id,
+            CheckKind.FULL,
+            self._timed(CheckKind.FULL, lambda: self._full(watched)),
+            interval=self.config.full_interval_s,
+            timeout=self.config.full_timeout_s,
+        )
+
+    # --- checks ----------------------------------------------------------------------------
+
+    def _timed(
+        self, kind: CheckKind, check: Callable[[], Awaitable[CheckResult]]
+    ) -> Callable[[], Awaitable[CheckResult]]:
+        async def timed() -> CheckResult:
+            started = time.perf_counter()
+            try:
+                return await check()
+            finally:
+                if self.metrics is not None:
+                    self.metrics.check_latency.labels(kind.value).observe(
+                        time.perf_counter() - started
+                    )
+
+        return timed
+
+    async def _full(self, watched: _Watched) -> CheckResult:
+        camera_id = watched.spec.camera_id
+        memory = await asyncio.to_thread(self._load_memory, camera_id)
+        recording = _Recording(watched.camera)
+        reports: list[imaging.ImageReport] = []
+
+        def assess(image: Any, reference: Any = None, previous: Any = None) -> Any:
+            report = imaging.assess(
+                image,
+                reference=reference,
+                previous=previous,
+                thresholds=self.config.thresholds,
+                camera=camera_id,
+            )
+            reports.append(report)
+            return report
+
+        outcome = await full_check(
+            recording,  # type: ignore[arg-type]  # a Camera with its answers recorded
+            camera_id,
+            assess=assess,
+            reference=memory.reference,  # type: ignore[arg-type]  # assess's Reference
+            previous=memory.previous,  # type: ignore[arg-type]  # a fingerprint
+            expected_resolution=watched.expected_resolution,
+        )
+        if recording.stream_uri is not None:
+            self._learn_stream(watched, recording.stream_uri.uri)
+        if reports and recording.snapshot is not None and outcome.picture is not None:
+            report = reports[-1]
+            reference = self._learned(memory.reference, outcome.picture, report, camera_id)
+            await asyncio.to_thread(
+                functools.partial(
+                    self._save_pictures,
+                    camera_id,
+                    loaded_frames=memory.reference_frames,
+                    reference=reference,
+                    report=report,
+                    jpeg=recording.snapshot.content,
+                    at=outcome.result.time,
+                )
+            )
+        return outcome.result
+
+    def _learned(
+        self,
+        reference: imaging.Reference | None,
+        picture: Any,
+        report: imaging.ImageReport,
+        camera_id: str,
+    ) -> imaging.Reference | None:
+        """The reference with this snapshot learned in, if it is healthy and one is still
+        being learned; ``None`` when the stored one stays as it is."""
+        current = reference or imaging.Reference()
+        if current.ready(self.config.thresholds) or not _learnable(report):
+            return None
+        try:
+            return current.update(picture, camera=camera_id)
+        except imaging.ImageError as err:
+            log.info("camera %s: snapshot not learned as reference: %s", camera_id, err)
+            return None
+
+    def _load_memory(self, camera_id: str) -> pictures.PictureMemory:
+        with self.sessions() as session:
+            try:
+                return pictures.load_memory(session, camera_id)
+            except imaging.ImageError as err:
+                log.warning("camera %s: %s; learning it again", camera_id, err)
+                return pictures.PictureMemory(None, 0, None)
+
+    def _save_pictures(
+        self,
+        camera_id: str,
+        *,
+        loaded_frames: int,
+        reference: imaging.Reference | None,
+        report: imaging.ImageReport,
+        jpeg: bytes,
+        at: datetime,
+    ) -> None:
+        with session_scope(self.sessions) as session:
+            if session.get(Camera, camera_id) is None:
+                return  # deleted while being checked
+            pictures.save_check(
+                session,
+                camera_id,
+                keys=self.keys,
+                loaded_frames=loaded_frames,
+                reference=reference,
+                report=report,
+                jpeg=jpeg,
+                at=at,
+            )
+
+    def _learn_stream(self, watched: _Watched, uri: str) -> None:
+        if self.config.stream_interval_s <= 0:
+            return
+        url = _with_credentials(uri, watched.spec.address)
+        if url == watched.stream_uri:
+            return
+        watched.stream_uri = url
+        camera_id = watched.spec.camera_id
+
+        async def check() -> CheckResult:
+            return await asyncio.to_thread(stream_check, camera_id, url, now=self.clock)
+
+        self.scheduler.add(
+            camera_id,
+            CheckKind.STREAM,
+            self._timed(CheckKind.STREAM, check),
+            interval=self.config.stream_interval_s,
+        )
+
+    async def _deliver(self, result: CheckResult) -> None:
+        watched = self._watched.get(result.camera_id)
+        if watched is not None:
+            watched.last_result = time.monotonic()
+        if self.metrics is not None and not result.reachable:
+            error = result.error.value if result.error is not None else "unreachable"
+            self.metrics.check_errors.labels(result.kind.value, error).inc()
+        self.writer.put(result)
+
+    def _on_batch(self, seconds: float, _size: int) -> None:
+        if self.metrics is not None:
+            self.metrics.batch_latency.observe(seconds)
+
+    # --- time --------------------------------------------------------------------------------
+
+    async def _keep_house(self) -> None:
+        """Ticks and inventory reloads, on their own schedule."""
+        period = min(self.config.liveness_interval_s, 1.0)  # window edges within a second
+        next_reload = time.monotonic() + self.config.inventory_reload_s
+        while True:
+            await asyncio.sleep(period)
+            try:
+                self.tick_due()
+                if time.monotonic() >= next_reload:
+                    next_reload = time.monotonic() + self.config.inventory_reload_s
+                    await self.reload()
+            except Exception:
+                self.exceptions += 1
+                log.exception("supervisor: housekeeping failed (will retry)")
+
+    def tick_due(self) -> list[str]:
+        """Queue a tick for each camera silent too long or whose maintenance window started or
+        ended since the last run; returns their ids."""
+        now = self.clock()
+        since = self._last_tick_run or now
+        self._last_tick_run = now
+        monotonic = time.monotonic()
+        due = []
+        for camera_id, watched in self._watched.items():
+            silence = watched.policy.silence.total_seconds()
+            boundary = any(
+                since < edge <= now for window in watched.spec.windows for edge in window
+            )
+            if boundary or monotonic - watched.last_result > silence:
+                if not boundary:
+                    watched.last_result = monotonic  # one tick per silence period
+                due.append(camera_id)
+                self.writer.put(Tick(camera_id))
+        return due
+
+    # --- on demand ---------------------------------------------------------------------------
+
+    async def fresh_snapshot(self, camera_id: str) -> tuple[bytes, datetime]:
+        """Fetch a snapshot from the camera now (main profile); CameraError if it fails."""
+        watched = self._watched.get(camera_id)
+        if watched is None or self._onvif is None:
+            raise CameraError(f"camera {camera_id}: not supervised by this process")
+        return await fetch_snapshot(watched.camera), self.clock()
+
+
+async def fetch_snapshot(camera: OnvifCamera) -> bytes:
+    """One JPEG from ``camera``'s main profile (GetProfiles, GetSnapshotUri, HTTP GET)."""
+    profiles = await camera.get_profiles()
+    if not profiles:
+        raise CameraError(f"{camera.address.where}: GetProfiles: no media profile")
+    uri = await camera.get_snapshot_uri(profiles[0].token)
+    return (await camera.get_snapshot(uri.uri)).content
+
+
+def _with_credentials(uri: str, address: CameraAddress) -> str:
+    """The stream URI with the camera's credentials (RTSP asks for them too)."""
+    parts = urlsplit(uri)
+    if not address.username or parts.username:
+        return uri
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    login = f"{quote(address.username, safe='')}:{quote(address.password, safe='')}"
+    return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
+
+
+_MARGINAL = 1.25
+"""Score under which a problem judged without a reference is taken for the scene's nature."""
+
+
+def _learnable(report: imaging.ImageReport) -> bool:
+    """Whether a snapshot may be learned into a reference still being learned.
+
+    A healthy one may. So may one whose only problems were judged by the absolute fallbacks
+    (``blurred``, ``covered``, ``glare`` without a reference) and only just cross them: a
+    smooth scene (a wall, a field) looks "blurred" to a threshold that knows no scene, and
+    would otherwise never learn the reference that judges it properly. Never a frame without
+    picture, frozen or moved.
+    """
+    if not report.problems:
+        return True
+    if not report.problems <= {"blurred", "covered", "glare"}:
+        return False
+    return all(report.scores.get(problem, _MARGINAL) < _MARGINAL for problem in report.problems)

@@ -1,0 +1,146 @@
+"""Prometheus series of the supervisor, in a registry of the app's own (never the global one).
+
+Live series (observed as they happen): check latency by kind, check errors by kind and error,
+writer batch latency. Read at scrape time: cameras by state (from the database, so every
+worker's view agrees), scheduler lag p50/p99/max, skipped checks, writer queue length and
+supervisor exceptions (from the running supervisor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from supervision.conditions import State
+from vigie.clock import utcnow
+from vigie.models import Camera, CameraStatus
+from vigie.webhooks import metrics as webhook_metrics
+
+if TYPE_CHECKING:
+    from vigie.supervisor import Supervisor
+
+__all__ = ["SupervisorMetrics"]
+
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class SupervisorMetrics:
+    """The app's registry and the series the supervisor feeds."""
+
+    def __init__(self, sessions: Callable[[], sessionmaker[Session] | None]) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.check_latency = Histogram(
+            "vigie_check_duration_seconds",
+            "Duration of one camera check, by kind.",
+            ["kind"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.check_errors = Counter(
+            "vigie_check_errors",
+            "Checks that found the camera unreachable, by check kind and error.",
+            ["kind", "error"],
+            registry=self.registry,
+        )
+        self.batch_latency = Histogram(
+            "vigie_writer_batch_duration_seconds",
+            "Time to write one batch of results (one transaction).",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.supervisor: Supervisor | None = None
+        self.webhooks: Any = None
+        """The running webhook dispatcher (``vigie.webhooks.dispatcher``), for its outcomes."""
+        self.webhook_unhealthy_after = 5
+        self.registry.register(_Scraped(self, sessions))
+
+
+class _Scraped(Collector):
+    def __init__(
+        self, metrics: SupervisorMetrics, sessions: Callable[[], sessionmaker[Session] | None]
+    ) -> None:
+        self.metrics = metrics
+        self.sessions = sessions
+
+    def describe(self) -> Iterator:
+        return iter(())  # computed at scrape time; nothing to check at registration
+
+    def collect(self) -> Iterator:
+        cameras = GaugeMetricFamily(
+            "vigie_cameras", "Cameras of the inventory by supervision state.", labels=["state"]
+        )
+        for state, count in self._states().items():
+            cameras.add_metric([state], count)
+        yield cameras
+        supervisor = self.metrics.supervisor
+        lag = GaugeMetricFamily(
+            "vigie_scheduler_lag_seconds",
+            "Scheduler lag (due to started) over the latest checks.",
+            labels=["quantile"],
+        )
+        skipped = CounterMetricFamily(
+            "vigie_checks_skipped", "Checks not run: the previous one of the job still ran."
+        )
+        queue = GaugeMetricFamily("vigie_writer_queue", "Results waiting to be written.")
+        exceptions = CounterMetricFamily(
+            "vigie_supervisor_exceptions",
+            "The supervisor's own failures (bugs, database errors), logged with a traceback.",
+        )
+        supervised = GaugeMetricFamily("vigie_supervised_cameras", "Cameras being polled.")
+        if supervisor is not None:
+            value = supervisor.scheduler.lag()
+            for name, seconds in (("0.5", value.p50), ("0.99", value.p99), ("1", value.max)):
+                lag.add_metric([name], seconds)
+            skipped.add_metric([], supervisor.scheduler.stats.skipped)
+            queue.add_metric([], len(supervisor.writer))
+            exceptions.add_metric([], supervisor.failures)
+            supervised.add_metric([], len(supervisor))
+        yield from (lag, skipped, queue, exceptions, supervised)
+        yield from self._webhooks()
+
+    def _webhooks(self) -> Iterator:
+        """The outbox's series (README: Webhooks), read from the database at scrape time."""
+        factory = self.sessions()
+        if factory is None:
+            return
+        dispatcher = self.metrics.webhooks
+        with factory() as session:
+            stats = webhook_metrics.collect(
+                session,
+                utcnow(),
+                unhealthy_after=self.metrics.webhook_unhealthy_after,
+                outcomes=dispatcher.outcomes if dispatcher is not None else None,
+            )
+        families: dict[str, Any] = {}
+        for name, labels, value in stats.samples():
+            if name not in families:
+                kind = CounterMetricFamily if name.endswith("_total") else GaugeMetricFamily
+                families[name] = kind(
+                    name.removesuffix("_total"),
+                    webhook_metrics.HELP[name],
+                    labels=sorted(labels),
+                )
+            families[name].add_metric([labels[k] for k in sorted(labels)], value)
+        yield from families.values()
+
+    def _states(self) -> dict[str, int]:
+        counts = {state.value: 0 for state in State}
+        factory = self.sessions()
+        if factory is None:
+            return counts
+        with factory() as session:
+            rows = session.execute(
+                select(CameraStatus.state, func.count())
+                .select_from(Camera)
+                .outerjoin(CameraStatus, CameraStatus.camera_id == Camera.id)
+                .group_by(CameraStatus.state)
+            )
+            for state, count in rows:  # never checked: no status row, UNKNOWN
+                counts[state or State.UNKNOWN.value] += count
+        return counts

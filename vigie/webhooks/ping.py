@@ -1,0 +1,35 @@
+"""``ping``: one signed request sent now, outside the outbox, so an administrator sees at once
+whether the receiver answers and accepts the signature."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime
+
+import httpx
+
+from vigie.webhooks import signing
+from vigie.webhooks.dispatcher import USER_AGENT, error_outcome, post_outcome
+from vigie.webhooks.outbox import Outcome
+
+
+def ping(name: str, url: str, secret: str, *, now: datetime, timeout: float) -> Outcome:
+    """POST a ``ping`` event (no ``seq``: it is not in the event log) and say what came back."""
+    payload = {"seq": None, "type": "ping", "at": now.isoformat(), "webhook": name}
+    body = signing.body_of(payload)
+    headers = signing.headers(
+        secret,
+        body,
+        timestamp=int(time.time()),
+        delivery="ping-" + secrets.token_hex(8),
+        event_type="ping",
+        seq=None,
+        user_agent=USER_AGENT,
+    )
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            response = client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as error:
+        return error_outcome(error)
+    return post_outcome(response)
