@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 import signal
 import subprocess
@@ -28,11 +29,12 @@ from typing import Any
 import httpx
 import uvicorn
 
+from cameras.catalogue import load_catalogue
 from gis_data import data_path
 from vigie import db
 from vigie.api import create_app
 from vigie.auth.roles import Role
-from vigie.camera_import import import_cameras
+from vigie.camera_import import InventoryRow, import_cameras
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing, generate_key
 from vigie.plan_import import plan_inventory
@@ -99,7 +101,7 @@ def plan_folder(out_dir: Path) -> Path:
     return out_dir / "plans" / "eure-echantillon"
 
 
-def prepare(out_dir: Path, *, sim_port: int) -> tuple[Any, dict[str, str], int]:
+def prepare(out_dir: Path, *, sim_port: int) -> tuple[Any, dict[str, str], list[InventoryRow]]:
     """The demo database beside the plan; returns (settings, passwords, cameras)."""
     plan_dir = plan_folder(out_dir)
     data = out_dir / "data"
@@ -136,16 +138,38 @@ def prepare(out_dir: Path, *, sim_port: int) -> tuple[Any, dict[str, str], int]:
             )
         import_cameras(session, plan_dir, rows, keys=KeyRing.from_settings(settings), now=utcnow())
     engine.dispose()
-    return settings, passwords, len(rows)
+    return settings, passwords, rows
 
 
-def start_simulator(cameras: int, port: int, folder: Path) -> tuple[subprocess.Popen, str]:
+def scenario_for(rows: list[InventoryRow]) -> dict[str, Any]:
+    """The simulator's scenario: its credentials, and each camera's main-profile size from its
+    catalogue model (so the full check finds the resolution it expects)."""
+    catalogue = load_catalogue()
+    by_size: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        if row.model in catalogue.cameras:
+            width, height = catalogue.cameras[row.model].frame_size
+            by_size.setdefault(f"{width}x{height}", []).append(index)
+    return {
+        "username": SIM_USER,
+        "password": SIM_PASSWORD,
+        "resolutions": [
+            {"cameras": indices, "resolution": size} for size, indices in sorted(by_size.items())
+        ],
+    }
+
+
+def start_simulator(
+    cameras: int, port: int, folder: Path, scenario: dict[str, Any]
+) -> tuple[subprocess.Popen, str]:
     """``vigie simulate`` in another process; returns it and its control token."""
+    scenario_file = folder / "simulator-scenario.json"
+    scenario_file.write_text(json.dumps(scenario), encoding="utf-8")
     token_file = folder / "simulator-token"
     token_file.unlink(missing_ok=True)
     vigie = str(Path(sys.executable).with_name("vigie"))
     command = [vigie, "simulate", "--cameras", str(cameras), "--port", str(port)]
-    command += ["--token-file", str(token_file)]
+    command += ["--token-file", str(token_file), "--scenario", str(scenario_file)]
     # Our own console script, with integers and our own path: nothing from outside.
     process = subprocess.Popen(  # noqa: S603
         command,
@@ -214,10 +238,11 @@ def run_demo(
     out_dir: Path, *, host: str, port: int, sim_port: int, say: Callable[[str], None]
 ) -> None:
     """Everything but the planning (done first by the CLI), until Ctrl-C."""
-    settings, passwords, cameras = prepare(out_dir, sim_port=sim_port)
+    settings, passwords, rows = prepare(out_dir, sim_port=sim_port)
+    cameras = len(rows)
     plan_dir = plan_folder(out_dir)
     say(f"{cameras} cameras imported from the plan's masts; starting the simulator…")
-    simulator, token = start_simulator(cameras, sim_port, out_dir / "data")
+    simulator, token = start_simulator(cameras, sim_port, out_dir / "data", scenario_for(rows))
     try:
         schedule = fault_schedule(cameras)
         say("")

@@ -105,3 +105,21 @@ def _login(base: str, username: str, lines: list[str]) -> dict:
     )
     assert token.status_code == 200, token.text
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def test_the_simulator_scenario_gives_each_camera_its_model_s_resolution(sample_plan: Path) -> None:
+    from cameras.catalogue import load_catalogue
+    from cameras.simulator.scenario import parse_scenario
+    from vigie.demo import SIM_PASSWORD, scenario_for
+    from vigie.plan_import import plan_inventory
+
+    rows = plan_inventory(
+        sample_plan, host="127.0.0.1", first_port=20000, username="admin", password=SIM_PASSWORD
+    )
+    scenario = parse_scenario(scenario_for(rows), source="demo")
+    sizes = scenario.resolution_by_camera(len(rows))
+    catalogue = load_catalogue()
+    assert len(sizes) == len(rows)  # every camera of the sample has a catalogue model
+    for index, row in enumerate(rows):
+        assert sizes[index] == catalogue.cameras[row.model].frame_size, row.id
+    assert len(set(sizes.values())) > 1  # the sample mixes models
