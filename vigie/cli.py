@@ -419,14 +419,25 @@ def serve(
 @app.command()
 def demo(
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder for the plan of the sample.")
+        Path, typer.Option("--out", help="Folder for the demo: plan, database, simulator token.")
     ] = Path("out/demo"),
+    plan_only: Annotated[
+        bool,
+        typer.Option("--plan-only", help="Only check, plan and price the sample; serve nothing."),
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address the service listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the service and dashboard.")] = 8000,
+    sim_port: Annotated[
+        int, typer.Option(help="Port of the first simulated camera (one port per camera).")
+    ] = 20000,
 ) -> None:
-    """Run the main job on the embedded defaults: check, summarise and plan the Eure sample."""
+    """The whole product on the embedded defaults: plan and price the Eure sample, then supervise
+    its cameras (simulated, with faults over the first minutes) with the dashboard, until Ctrl-C."""
     from gis_data import data_path
     from planning.parameters import PlanParameters
     from planning.summary import summarize
     from planning.validate import validate_path
+    from vigie.demo import plan_folder, run_demo
 
     sample = data_path("eure", "eure.gpkg")
     with err.status(f"Validating {sample.name}…"):
@@ -442,7 +453,8 @@ def demo(
     )
     if not report.ok:
         raise typer.Exit(1)
-    result, paths = _plan_and_write(report, PlanParameters(), out_dir, source=sample)
+    plan_dir = plan_folder(out_dir)
+    result, paths = _plan_and_write(report, PlanParameters(), plan_dir, source=sample)
     out.print(_plan_table(result))
     out.print(
         f"plan written to {paths['plan'].parent}/ — open {paths['map']} in a browser, "
@@ -450,6 +462,9 @@ def demo(
         highlight=False,
     )
     estimate(plan_dirs=[paths["plan"].parent], out_file=paths["plan"].parent / "dqe.xlsx")
+    if plan_only:
+        return
+    run_demo(out_dir, host=host, port=port, sim_port=sim_port, say=out.print)
 
 
 def _summary_table(summary, title: str) -> Table:

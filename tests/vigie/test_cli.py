@@ -250,15 +250,15 @@ def test_sample_eure_unknown_epci_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_demo_validates_summarises_and_plans_the_sample(tmp_path: Path) -> None:
-    result = run("demo", "--out", str(tmp_path / "demo"))
+    result = run("demo", "--plan-only", "--out", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "eure.gpkg: usable — 0 error(s), 0 warning(s)." in result.stdout
     assert "74 (113,337 inhabitants)" in result.stdout
     assert "110 (" in result.stdout  # masts
     assert "110 / 110" in result.stdout  # masts connected by the plan
-    assert (tmp_path / "demo" / "map.html").is_file()
+    assert (tmp_path / "demo" / "plans" / "eure-echantillon" / "map.html").is_file()
     assert "Estimate of" in result.stdout and "FIPD subsidy" in result.stdout
-    assert (tmp_path / "demo" / "dqe.xlsx").is_file()
+    assert (tmp_path / "demo" / "plans" / "eure-echantillon" / "dqe.xlsx").is_file()
 
 
 def test_plan_the_sample_exits_0_and_writes_the_three_outputs(tmp_path: Path) -> None:

@@ -1,0 +1,267 @@
+"""``vigie demo``: the whole product on the embedded defaults, in one command.
+
+It plans the Eure sample, creates a fresh SQLite database beside the plan with the communes, the
+demo users and one camera per camera of the plan's masts, starts the ONVIF simulator for those
+cameras (another process), schedules a few faults over the first minutes through the
+simulator's control API, and serves the API, the supervision and the dashboard until Ctrl-C,
+which stops everything.
+
+The demo uses shorter intervals than production (they are printed) so that a fault shows within
+seconds rather than minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from cameras.catalogue import load_catalogue
+from gis_data import data_path
+from vigie import db
+from vigie.api import create_app
+from vigie.auth.roles import Role
+from vigie.camera_import import InventoryRow, import_cameras
+from vigie.clock import utcnow
+from vigie.credentials import KeyRing, generate_key
+from vigie.plan_import import plan_inventory
+from vigie.referential import load_referential, read_referential
+from vigie.settings import load_settings
+from vigie.users import create_user
+
+SIM_USER, SIM_PASSWORD = "admin", "vigie-sim"
+
+DEMO_INTERVALS = {
+    "supervise_liveness_interval_s": 10.0,
+    "supervise_full_interval_s": 60.0,
+    "supervise_retry_s": 3.0,
+    "supervise_stream_interval_s": 0.0,  # the simulator serves no RTSP
+    "supervise_inventory_reload_s": 15.0,
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    communes: tuple[str, ...] = ()
+    what: str = ""
+
+
+DEMO_USERS = (
+    DemoUser("operateur", "operator", what="opérateur du centre (acquitte les incidents)"),
+    DemoUser("gendarme", "gendarmerie", what="gendarmerie (lecture seule)"),
+    DemoUser("ingenieur", "engineer", what="ingénieur réseau (plans)"),
+    DemoUser("amo", "amo", what="AMO (plans et estimations)"),
+    DemoUser("admin", "admin", what="administrateur"),
+)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """At ``after`` seconds, camera ``index`` of the simulator gets ``fault`` (None: healed)."""
+
+    after: float
+    index: int
+    fault: dict[str, Any] | None
+    what: str
+
+
+def fault_schedule(cameras: int) -> list[Fault]:
+    """A few faults over the first minutes, spread over the inventory."""
+    if cameras < 8:
+        return []
+    pick = [cameras // 7 * k for k in range(1, 7)]
+    return [
+        Fault(40, pick[0], {"kind": "offline"}, "camera éteinte (DOWN)"),
+        Fault(70, pick[1], {"kind": "blurred"}, "image floue (DEGRADED)"),
+        Fault(100, pick[2], {"kind": "covered"}, "caméra masquée (DEGRADED)"),
+        Fault(130, pick[3], {"kind": "clock_drift", "seconds": 600}, "horloge décalée"),
+        Fault(160, pick[4], {"kind": "hang"}, "caméra qui ne répond plus (DOWN)"),
+        Fault(220, pick[0], None, "la caméra éteinte revient (incident clos après 5 min)"),
+        Fault(250, pick[5], {"kind": "frozen"}, "image figée (DEGRADED)"),
+    ]
+
+
+def plan_folder(out_dir: Path) -> Path:
+    """Where the demo writes the sample's plan: a plans folder the dashboard lists."""
+    return out_dir / "plans" / "eure-echantillon"
+
+
+def prepare(out_dir: Path, *, sim_port: int) -> tuple[Any, dict[str, str], list[InventoryRow]]:
+    """The demo database beside the plan; returns (settings, passwords, cameras)."""
+    plan_dir = plan_folder(out_dir)
+    data = out_dir / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    database = data / "vigie-demo.db"
+    for stale in data.glob("vigie-demo.db*"):  # every demo starts from a clean database
+        stale.unlink()
+    settings = load_settings(
+        data_dir=data,
+        database_url=f"sqlite:///{database}",
+        environment="development",
+        secret_key=secrets.token_urlsafe(48),
+        credentials_keys=generate_key(),
+        plans_dir=plan_dir.parent,
+        **DEMO_INTERVALS,
+    )
+    engine = db.make_engine(settings.db_url)
+    db.upgrade(engine)
+    passwords = {user.username: "demo-" + secrets.token_urlsafe(9) for user in DEMO_USERS}
+    rows = plan_inventory(
+        plan_dir, host="127.0.0.1", first_port=sim_port, username=SIM_USER, password=SIM_PASSWORD
+    )
+    with db.session_scope(db.session_factory(engine)) as session:
+        load_referential(session, read_referential(data_path("sources", "communes-27-admin.json")))
+        for user in DEMO_USERS:
+            create_user(
+                session,
+                username=user.username,
+                password=passwords[user.username],
+                role=Role(user.role),
+                communes=user.communes,
+                habilitation_until=date.today() + timedelta(days=1),
+                actor="demo",
+            )
+        import_cameras(session, plan_dir, rows, keys=KeyRing.from_settings(settings), now=utcnow())
+    engine.dispose()
+    return settings, passwords, rows
+
+
+def scenario_for(rows: list[InventoryRow]) -> dict[str, Any]:
+    """The simulator's scenario: its credentials, and each camera's main-profile size from its
+    catalogue model (so the full check finds the resolution it expects)."""
+    catalogue = load_catalogue()
+    by_size: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        if row.model in catalogue.cameras:
+            width, height = catalogue.cameras[row.model].frame_size
+            by_size.setdefault(f"{width}x{height}", []).append(index)
+    return {
+        "username": SIM_USER,
+        "password": SIM_PASSWORD,
+        "resolutions": [
+            {"cameras": indices, "resolution": size} for size, indices in sorted(by_size.items())
+        ],
+    }
+
+
+def start_simulator(
+    cameras: int, port: int, folder: Path, scenario: dict[str, Any]
+) -> tuple[subprocess.Popen, str]:
+    """``vigie simulate`` in another process; returns it and its control token."""
+    scenario_file = folder / "simulator-scenario.json"
+    scenario_file.write_text(json.dumps(scenario), encoding="utf-8")
+    token_file = folder / "simulator-token"
+    token_file.unlink(missing_ok=True)
+    vigie = str(Path(sys.executable).with_name("vigie"))
+    command = [vigie, "simulate", "--cameras", str(cameras), "--port", str(port)]
+    command += ["--token-file", str(token_file), "--scenario", str(scenario_file)]
+    # Our own console script, with integers and our own path: nothing from outside.
+    process = subprocess.Popen(  # noqa: S603
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # Ctrl-C reaches the demo only; it stops the simulator itself
+    )
+    deadline = time.monotonic() + 120
+    while not (token_file.exists() and token_file.read_text().strip()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            process.kill()
+            raise RuntimeError(f"the simulator did not start: {stderr.strip()}")
+        time.sleep(0.1)
+    return process, token_file.read_text().strip()
+
+
+async def play_faults(
+    schedule: list[Fault], control_url: str, token: str, say: Callable[[str], None]
+) -> None:
+    """Switch the scheduled faults on and off through the simulator's control API."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=control_url, headers=headers, timeout=5.0) as client:
+        for fault in schedule:
+            await asyncio.sleep(max(0.0, start + fault.after - loop.time()))
+            path = f"/cameras/{fault.index}/faults"
+            response = await (
+                client.delete(path) if fault.fault is None else client.put(path, json=fault.fault)
+            )
+            if response.status_code >= 400:
+                say(f"simulator refused a fault for camera {fault.index}: {response.text}")
+                continue
+            say(f"t+{fault.after:.0f}s: simulated camera {fault.index}: {fault.what}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+async def serve(settings: Any, host: str, port: int, play: Any) -> None:
+    """The service in this process, the fault schedule beside it, until Ctrl-C."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host=host, port=port, log_level="warning", server_header=False
+        )
+    )
+    player = asyncio.create_task(play)
+    try:
+        await server.serve()
+    finally:
+        player.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await player
+
+
+def run_demo(
+    out_dir: Path, *, host: str, port: int, sim_port: int, say: Callable[[str], None]
+) -> None:
+    """Everything but the planning (done first by the CLI), until Ctrl-C."""
+    settings, passwords, rows = prepare(out_dir, sim_port=sim_port)
+    cameras = len(rows)
+    plan_dir = plan_folder(out_dir)
+    say(f"{cameras} cameras imported from the plan's masts; starting the simulator…")
+    simulator, token = start_simulator(cameras, sim_port, out_dir / "data", scenario_for(rows))
+    try:
+        schedule = fault_schedule(cameras)
+        say("")
+        say(f"Vigie demo: http://{host}:{port}/   (Ctrl-C stops everything)")
+        for user in DEMO_USERS:
+            say(f"  login {user.username:<10} password {passwords[user.username]}   {user.what}")
+        say(
+            f"  plan: {plan_dir}   simulator: ports {sim_port}..{sim_port + cameras - 1}, "
+            f"control API http://127.0.0.1:{sim_port + cameras}"
+        )
+        say(
+            "  intervals shortened for the demo: liveness "
+            f"{DEMO_INTERVALS['supervise_liveness_interval_s']:.0f} s, full check "
+            f"{DEMO_INTERVALS['supervise_full_interval_s']:.0f} s"
+        )
+        say("  scheduled faults: " + "; ".join(f"t+{f.after:.0f}s {f.what}" for f in schedule))
+        say("")
+        control = f"http://127.0.0.1:{sim_port + cameras}"
+        asyncio.run(serve(settings, host, port, play_faults(schedule, control, token, say)))
+    finally:
+        stop(simulator)
+        say("demo stopped: service and simulator")
