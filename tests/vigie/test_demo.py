@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import SAMPLE
 
 VIGIE = str(Path(sys.executable).with_name("vigie"))
-PORT, SIM_PORT = 36100, 36200  # the demo's ports in this test (cameras: 36200..)
+PORT, SIM_PORT = 24100, 24200  # below 32768 (Linux hands out outgoing ports above)
 
 
 def _read_until(process: subprocess.Popen, pattern: str, limit: float, lines: list[str]) -> str:
@@ -50,8 +50,8 @@ def test_demo_serves_the_sample_cameras_and_stops_everything_on_ctrl_c(tmp_path:
     lines: list[str] = []
     try:
         _read_until(process, rf"http://127\.0\.0\.1:{PORT}/", 240, lines)
-        login = _read_until(process, r"login operateur ", 10, lines)
-        password = re.search(r"password (\S+)", login).group(1)
+        _read_until(process, r"login admin ", 10, lines)  # the last of the demo logins
+        password = re.search(r"login operateur\s+password (\S+)", "".join(lines)).group(1)
         base = f"http://127.0.0.1:{PORT}"
         deadline = time.monotonic() + 60
         while True:  # the service starts after the banner
