@@ -43,9 +43,10 @@ from typing import Any
 import aiohttp
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, make_url, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scheduler_bench import (  # noqa: E402  (a sibling script, not a package)
+from scheduler_bench import (  # a sibling script, not a package
     PASSWORD,
     USER,
     cpu_seconds,
@@ -54,10 +55,11 @@ from scheduler_bench import (  # noqa: E402  (a sibling script, not a package)
     start_simulator,
 )
 
-from cameras.models import CameraAddress  # noqa: E402
-from vigie.credentials import generate_key  # noqa: E402
+from cameras.models import CameraAddress
+from vigie.credentials import generate_key
 
 HERE = Path(__file__).resolve().parent
+LAG = "vigie_scheduler_lag_seconds"
 VIGIE = str(Path(sys.executable).with_name("vigie"))
 POSTGRES_ADMIN_URL = os.environ.get(
     "VIGIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -84,8 +86,6 @@ def make_database(kind: str, folder: Path) -> tuple[str, Any]:
     """The database URL, and what to call to drop it."""
     if kind == "sqlite":
         return f"sqlite:///{folder / 'vigie.db'}", lambda: None
-    from sqlalchemy import create_engine, make_url, text
-
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"vigie_bench_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
@@ -155,8 +155,13 @@ async def control(sim_control: str, token: str, camera: int, fault: dict[str, An
         response.raise_for_status()
 
 
-async def serve_phase(args: argparse.Namespace, env: dict[str, str], folder: Path,
-                      tokens: dict[str, str], faults: dict[int, str]) -> dict[str, Any]:  # fmt: skip
+async def serve_phase(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    folder: Path,
+    tokens: dict[str, str],
+    faults: dict[int, str],
+) -> dict[str, Any]:
     base = f"http://127.0.0.1:{args.serve_port}"
     log = (folder / "serve.log").open("w")
     serve = subprocess.Popen(
@@ -216,9 +221,10 @@ async def serve_phase(args: argparse.Namespace, env: dict[str, str], folder: Pat
             "cpu_share_second_half": round(steady_cpu, 3),
             "rss_mib_max": round(max(s[2] for s in samples) / 1024, 1),
             "rss_mib_end": round(samples[-1][2] / 1024, 1),
-            "lag_p50_ms": round(metrics.get('vigie_scheduler_lag_seconds{quantile=0.5}', -1) * 1000, 1),
-            "lag_p99_ms": round(metrics.get('vigie_scheduler_lag_seconds{quantile=0.99}', -1) * 1000, 1),
-            "lag_max_ms": round(metrics.get('vigie_scheduler_lag_seconds{quantile=1}', -1) * 1000, 1),
+            **{
+                f"lag_{name}_ms": round(metrics.get(f"{LAG}{{quantile={q}}}", -1) * 1000, 1)
+                for name, q in (("p50", "0.5"), ("p99", "0.99"), ("max", "1"))
+            },
             "cameras_by_state": {
                 key.split("=")[1].rstrip("}"): int(value)
                 for key, value in metrics.items()
@@ -228,9 +234,10 @@ async def serve_phase(args: argparse.Namespace, env: dict[str, str], folder: Pat
             "supervisor_exceptions": metrics.get("vigie_supervisor_exceptions_total{}", 0),
             "live_events": len(events),
             "switched_off": victim_id,
-            "down_seen_after_s": None if down_at is None or switched_at is None
+            "down_seen_after_s": None
+            if down_at is None or switched_at is None
             else round(down_at - switched_at, 1),
-        }  # fmt: skip
+        }
     finally:
         serve.send_signal(2)
         try:
