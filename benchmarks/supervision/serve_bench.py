@@ -291,6 +291,7 @@ def main() -> None:
                 for i in range(args.cameras)
             ]
             args.interval = 30.0
+            args.via = "clock"  # the same liveness check as the service (scheduler_bench)
             naive = asyncio.run(naive_phase(addresses, args, args.naive_seconds))
         finally:
             simulator.send_signal(2)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import REPO
 from tests.vigie.conftest import PASSWORD
 from tests.vigie.web.conftest import AXE, PLAN_NAME, Server, Watched, login, screenshot
 
@@ -103,8 +101,6 @@ def test_every_camera_is_on_the_map_in_the_colour_of_its_state(
     )
     assert len(set(letters.values())) == 5
     shot = screenshot(page, "dashboard-map.png")
-    (REPO / "docs").mkdir(exist_ok=True)
-    shutil.copyfile(shot, REPO / "docs" / "dashboard.png")
     assert shot.stat().st_size > 20_000
 
 
