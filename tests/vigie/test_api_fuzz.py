@@ -157,6 +157,9 @@ def _description() -> dict:
 
 
 SCHEMA = schemathesis.openapi.from_dict(_description())
+STREAMS = {("GET", "/api/v1/live/sse")}
+"""Endless event streams: schemathesis reads a whole body, which never comes. Their parameters,
+refusals and resume are tested by tests/vigie/routes/test_live.py against a real server."""
 OPERATIONS = {
     (op.method.upper(), op.path): op for op in (r.ok() for r in SCHEMA.get_all_operations())
 }
@@ -171,7 +174,7 @@ def _role(key: tuple[str, str]) -> Role:
     return next(role for role in PREFERENCE if role in admitted)
 
 
-@pytest.mark.parametrize("key", sorted(OPERATIONS), ids=" ".join)
+@pytest.mark.parametrize("key", sorted(set(OPERATIONS) - STREAMS), ids=" ".join)
 def test_api_fuzz(key: tuple[str, str], tokens: dict[Role, str], base_url: str) -> None:
     headers = {"Authorization": f"Bearer {tokens[_role(key)]}"}
     calls = []
