@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,9 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'vigie.db'}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A throw-away database on the PostgreSQL server, dropped after the test."""
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A throw-away database on the PostgreSQL server (its URL), dropped at the end."""
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"vigie_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
@@ -41,6 +42,13 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A throw-away database on the PostgreSQL server, dropped after the test."""
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import random
-import socket
 import threading
-import time
 from dataclasses import dataclass
 
 import httpx
@@ -13,22 +10,12 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from tests.http_server import serve_in_thread
 from tests.vigie.conftest import PASSWORD
 from vigie.api import create_app
 from vigie.settings import Settings
 
 PORTS = range(31000, 32000)  # this test family's range (see the helpers' port plan)
-
-
-def free_port() -> int:
-    for port in random.sample(PORTS, len(PORTS)):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 @dataclass
@@ -63,16 +50,5 @@ class LiveServer:
 
 def start(settings: Settings, engine: Engine) -> LiveServer:
     app = create_app(settings)
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the test server on port {port} did not start")
-        time.sleep(0.02)
-    return LiveServer(app, settings, engine, port, server, thread)
+    running = serve_in_thread(app, ports=PORTS, ws="websockets-sansio")
+    return LiveServer(app, settings, engine, running.port, running.server, running.thread)

@@ -10,17 +10,12 @@ must cope with it like the service does in production.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -29,9 +24,9 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import create_engine, make_url, text
 
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import postgres_database
+from tests.http_server import serve_in_thread
 from tests.vigie.conftest import PASSWORD, make_settings, seed
 from tests.vigie.supervision_data import CAMERAS, STEP, T0, add_cameras, down, full, ok
 from tests.vigie.test_routes import MATRIX, endpoints
@@ -47,12 +42,6 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _seed_supervision(engine) -> None:
@@ -74,11 +63,6 @@ def _seed_supervision(engine) -> None:
         apply_result(session, "cam-a2", ok("cam-a2", later), policy, later)
 
 
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # the test's thread owns no signals
-        pass
-
-
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
@@ -87,16 +71,8 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'vigie.db'}"
         return
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"vigie_fuzz_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -106,21 +82,9 @@ def base_url(database: str) -> Iterator[str]:
     seed(engine)
     _seed_supervision(engine)
     engine.dispose()
-    port = _free_port()
-    server = _Server(
-        # log_config=None: uvicorn would otherwise reconfigure logging for the whole test
-        # session (its loggers stop propagating, and later tests capture nothing).
-        uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port, log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    running = serve_in_thread(create_app(app_settings))
+    yield running.url
+    running.stop()
 
 
 @pytest.fixture(scope="module")

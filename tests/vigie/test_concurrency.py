@@ -8,24 +8,16 @@ requests held every thread, and those holding connections could not get one to c
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
+from tests.http_server import serve_in_thread
 from tests.vigie.conftest import PASSWORD, make_settings, seed
 from tests.vigie.supervision_data import add_cameras
 from vigie import db
 from vigie.api import create_app
-
-
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:
-        pass
 
 
 @pytest.fixture
@@ -35,21 +27,9 @@ def base_url(database_url: str) -> Iterator[str]:
     seed(engine)
     add_cameras(engine)
     engine.dispose()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = _Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    running = serve_in_thread(create_app(settings))
+    yield running.url
+    running.stop()
 
 
 def test_a_hundred_concurrent_requests_are_all_answered(base_url: str) -> None:

@@ -3,10 +3,6 @@ a seeded SQLite database and a plans folder holding the sample plan; Debian's ch
 
 from __future__ import annotations
 
-import random
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +10,9 @@ from pathlib import Path
 import cv2
 import pytest
 import skimage.data
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.http_server import serve_in_thread
 from tests.planning.test_map_browser import ARTIFACTS, CHROMIUM, FLAGS
 from tests.vigie.conftest import PASSWORD, make_settings
 from tests.vigie.web.seeding import Seeded, copy_plan, seed_dashboard
@@ -31,16 +27,7 @@ PLAN_NAME = "eure-2026"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
-def free_port() -> int:
-    """A free port in the range the dashboard tests may use."""
-    for port in random.sample(range(33000, 34000), 1000):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 33000-33999")
+PORTS = range(33000, 34000)  # the dashboard tests' range
 
 
 @dataclass
@@ -91,19 +78,9 @@ def dashboard(sample_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             at=utcnow(),
         )  # fmt: skip
     engine.dispose()
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield Server(url=f"http://127.0.0.1:{port}", settings=settings, seeded=seeded, users=users)
-    server.should_exit = True
-    thread.join(timeout=10)
+    running = serve_in_thread(create_app(settings), ports=PORTS)
+    yield Server(url=running.url, settings=settings, seeded=seeded, users=users)
+    running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,63 @@
+"""The app served by a real uvicorn in a thread, for tests that talk HTTP or WebSocket to it."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+
+def free_port(ports: range | None = None) -> int:
+    """A port nobody listens on: in ``ports`` (a test family's range), or any the system gives."""
+    candidates = random.sample(ports, len(ports)) if ports is not None else [0]
+    for port in candidates:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError(f"no free port in {ports}")
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the test's thread owns no signals
+        pass
+
+
+@dataclass
+class ThreadServer:
+    port: int
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+def serve_in_thread(app: Any, *, ports: range | None = None, **config: Any) -> ThreadServer:
+    """Start ``app`` on 127.0.0.1 and return once it accepts connections.
+
+    ``log_config=None``: uvicorn would otherwise reconfigure logging for the whole test session
+    (its loggers stop propagating, and later tests capture nothing).
+    """
+    port = free_port(ports)
+    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, **config))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the test server on port {port} did not start")
+        time.sleep(0.02)
+    return ThreadServer(port, server, thread)
