@@ -23,6 +23,7 @@ it blocks, so the scheduler runs it with ``asyncio.to_thread``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ import numpy as np
 from cameras.client import Camera, OnvifClient
 from cameras.errors import CameraAuthFailed, CameraError, CameraProtocolError, CameraUnreachable
 from cameras.models import CameraAddress, Profile
+from supervision.imaging import ImageError, Reference
 from supervision.states import CheckKind, CheckResult, ErrorKind
 
 __all__ = [
@@ -212,9 +214,11 @@ def _reached(camera_id: str, observed: dict[str, Any], **more: Any) -> CheckResu
 class CameraProbe:
     """One camera's checks, with what they remember: the reference and the previous snapshot.
 
-    The reference is learned from the first snapshot ``assess`` finds healthy;
-    :meth:`reset_reference` forgets it (an operator re-aimed the camera). Only these two
-    pictures are kept, in memory (they are personal data).
+    The reference (a :class:`supervision.imaging.Reference`, what ``assess`` compares with)
+    is learned from the first snapshots ``assess`` finds healthy, until it is ready;
+    :meth:`reset_reference` forgets it (an operator re-aimed the camera). Only it and the
+    previous snapshot are kept, in memory (they are personal data). ``vigie serve`` does not use
+    this class: it keeps them in the database between checks (``vigie.supervisor``).
     """
 
     __slots__ = ("assess", "camera", "camera_id", "expected_resolution", "previous", "reference")
@@ -232,7 +236,7 @@ class CameraProbe:
         self.camera = onvif.camera(address)
         self.assess = assess
         self.expected_resolution = expected_resolution
-        self.reference: np.ndarray | None = None
+        self.reference: Reference | None = None
         self.previous: np.ndarray | None = None
 
     def __repr__(self) -> str:
@@ -254,8 +258,10 @@ class CameraProbe:
         )
         if outcome.picture is not None:
             self.previous = outcome.picture
-            if self.reference is None and outcome.healthy:
-                self.reference = outcome.picture
+            current = self.reference or Reference()
+            if outcome.healthy and not current.ready():
+                with contextlib.suppress(ImageError):  # a frame without picture is never learned
+                    self.reference = current.update(outcome.picture, camera=self.camera_id)
         return outcome.result
 
     def reset_reference(self) -> None:

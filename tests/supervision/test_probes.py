@@ -230,3 +230,28 @@ def test_auth_failure_and_video_loss_degrade_after_their_checks(sim: Sim) -> Non
     assert _fold(black, policy) == [State.UP, State.UP, State.DEGRADED]
     drift = [liveness(sim, 1) for _ in range(policy.degrade_after)]
     assert _fold(drift, policy) == [State.UP, State.DEGRADED]
+
+
+def test_the_probe_learns_a_reference_the_real_assess_reads(sim: Sim) -> None:
+    """With ``supervision.imaging.assess`` itself: the reference is a ``Reference`` learned
+    from the healthy snapshots, and the later checks judge against it."""
+    from supervision.imaging import Reference, assess
+
+    reports = []
+
+    def real(image: np.ndarray, reference=None, previous=None):
+        reports.append(assess(image, reference, previous))
+        return reports[-1]
+
+    async def body(onvif: OnvifClient) -> CameraProbe:
+        probe = CameraProbe(onvif, "cam-24", sim.address(24), assess=real)
+        for _ in range(4):
+            result = await probe.full()
+            assert result.reachable and result.auth_failed is False
+        return probe
+
+    probe = with_client(sim, body)
+    assert isinstance(probe.reference, Reference) and probe.reference.ready()
+    assert "displaced" in reports[0].unjudged  # no reference yet
+    assert "displaced" not in reports[-1].unjudged  # judged against the learned one
+    assert "frozen" not in reports[-1].unjudged
