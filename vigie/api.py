@@ -124,7 +124,7 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    # Outermost: a request waits for its turn before anything else runs (vigie.admission).
+    # A request waits for its turn before any route or dependency runs (vigie.admission).
     app.add_middleware(AdmissionControl, limit=settings.max_concurrent_requests)
 
     @app.middleware("http")
