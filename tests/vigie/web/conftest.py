@@ -83,8 +83,10 @@ def dashboard(sample_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One chromium per module: Playwright's sync API runs an event loop in this thread while
+    it lives, and later tests calling ``asyncio.run`` would find it running."""
     assert Path(CHROMIUM).exists(), "chromium is missing: .ci/run installs Debian's package"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
