@@ -139,22 +139,9 @@ def apply_results(
     results = list(results)
     if not results:
         return []
-    ids = sorted({r.camera_id for r in results})
-    communes = _lock_cameras(session, ids)
-    missing = [i for i in ids if i not in communes]
-    if missing:
-        raise UnknownCameraError(
-            f"camera {', '.join(missing)}: not in the inventory; add it first "
-            "(POST /api/v1/cameras)"
-        )
-    saved = _saved_states(session, ids)
-    windows = _windows_of(session, ids)
-    states = {
-        i: CameraState(camera_id=i) if i not in saved else CameraState.from_dict(saved[i])
-        for i in ids
-    }
-    own = policies or {}
-    chosen = {i: _with(own.get(i, policy), windows.get(i, ())) for i in ids}
+    communes, saved, states, chosen = _batch_of(
+        session, sorted({r.camera_id for r in results}), policy, policies
+    )
     observations: list[dict[str, Any]] = []
     latest: dict[str, dict[str, Any]] = {}
     events: list[Event] = []
@@ -198,28 +185,12 @@ def apply_ticks(
     order = list(dict.fromkeys(camera_ids))
     if not order:
         return []
-    ids = sorted(order)
-    communes = _lock_cameras(session, ids)
-    missing = [i for i in ids if i not in communes]
-    if missing:
-        raise UnknownCameraError(
-            f"camera {', '.join(missing)}: not in the inventory; add it first "
-            "(POST /api/v1/cameras)"
-        )
-    saved = _saved_states(session, ids)
-    windows = _windows_of(session, ids)
-    own = policies or {}
+    communes, saved, states, chosen = _batch_of(session, sorted(order), policy, policies)
     changed: list[CameraState] = []
     events: list[Event] = []
     for camera_id in order:
-        state = (
-            CameraState(camera_id=camera_id)
-            if camera_id not in saved
-            else CameraState.from_dict(saved[camera_id])
-        )
-        new_state, new_events = tick(
-            state, now, _with(own.get(camera_id, policy), windows.get(camera_id, ()))
-        )
+        state = states[camera_id]
+        new_state, new_events = tick(state, now, chosen[camera_id])
         if new_state == state:
             continue
         changed.append(new_state)
@@ -234,6 +205,33 @@ def apply_ticks(
 def _with(policy: Policy, windows: tuple[MaintenanceWindow, ...]) -> Policy:
     """``policy`` with a camera's stored maintenance windows added (as _with_windows does)."""
     return replace(policy, maintenance=policy.maintenance + windows) if windows else policy
+
+
+def _batch_of(
+    session: Session,
+    ids: Sequence[str],
+    policy: Policy,
+    policies: Mapping[str, Policy] | None,
+) -> tuple[dict[str, str], dict[str, dict[str, Any]], dict[str, CameraState], dict[str, Policy]]:
+    """What a batch folds into, for cameras ``ids`` (sorted): their communes (rows locked),
+    saved state rows, current states, and policies with their maintenance windows. A camera
+    missing from the inventory refuses the whole batch, naming every such camera."""
+    communes = _lock_cameras(session, ids)
+    missing = [i for i in ids if i not in communes]
+    if missing:
+        raise UnknownCameraError(
+            f"camera {', '.join(missing)}: not in the inventory; add it first "
+            "(POST /api/v1/cameras)"
+        )
+    saved = _saved_states(session, ids)
+    windows = _windows_of(session, ids)
+    states = {
+        i: CameraState(camera_id=i) if i not in saved else CameraState.from_dict(saved[i])
+        for i in ids
+    }
+    own = policies or {}
+    chosen = {i: _with(own.get(i, policy), windows.get(i, ())) for i in ids}
+    return communes, saved, states, chosen
 
 
 def _lock_cameras(session: Session, ids: Sequence[str]) -> dict[str, str]:
