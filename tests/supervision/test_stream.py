@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from supervision.conditions import Cause, State
 from supervision.states import CameraState, CheckKind, ErrorKind, Policy, step
 from supervision.stream import StreamSettings, read_stream, redact, stream_check
+from tests.supervision.rtsp import serving_rtsp
 
-SERVER = Path(__file__).with_name("rtsp_server.py")
 FAST = StreamSettings(frames=8, warmup_frames=2, max_seconds=6.0, open_timeout_s=4.0)
 
 
@@ -28,20 +26,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def rtsp() -> Iterator[str]:
     """``rtsp://127.0.0.1:PORT``, serving /good (10 frames/s) and /slow (2 frames/s)."""
-    port = _free_port()
-    server = subprocess.Popen(
-        ["/usr/bin/python3", str(SERVER), str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = server.stdout.readline() if server.stdout else ""
-        assert line.strip() == "ready", f"the RTSP server did not start: {server.stderr.read()}"
-        yield f"rtsp://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serving_rtsp(_free_port()) as url:
+        yield url
 
 
 def test_a_flowing_stream_gives_its_frame_rate_and_size(rtsp: str) -> None:

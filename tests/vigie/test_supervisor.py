@@ -7,7 +7,6 @@ its incident; a restart resumes without duplicates; a hanging camera does not de
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -19,14 +18,13 @@ from sqlalchemy import select
 from cameras.models import CameraAddress
 from supervision.conditions import State
 from supervision.imaging import FINGERPRINT_BYTES
+from tests.supervision.rtsp import serving_rtsp
 from tests.vigie.supervisor_harness import FAST, World, until, world
 from vigie import db
 from vigie.clock import utcnow
 from vigie.models import Camera, CameraPicture, MaintenanceWindowRow, Observation, StateChange
 from vigie.pictures import last_snapshot, load_memory
 from vigie.supervisor import _with_credentials
-
-RTSP_SERVER = Path(__file__).parents[1] / "supervision" / "rtsp_server.py"
 
 FAULTS = {
     1: {"kind": "offline"},
@@ -248,19 +246,8 @@ RTSP_PORT = 30990 - 1  # in this suite's port range
 @pytest.fixture(scope="module")
 def rtsp() -> Iterator[str]:
     """GStreamer's RTSP server (tests/supervision/rtsp_server.py): /good 10 fps, /slow 2 fps."""
-    server = subprocess.Popen(
-        ["/usr/bin/python3", str(RTSP_SERVER), str(RTSP_PORT)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = server.stdout.readline() if server.stdout else ""
-        assert line.strip() == "ready", f"the RTSP server did not start: {server.stderr.read()}"
-        yield f"rtsp://127.0.0.1:{RTSP_PORT}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serving_rtsp(RTSP_PORT) as url:
+        yield url
 
 
 def _stream_observation(w: World) -> Observation | None:
