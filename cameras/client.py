@@ -30,7 +30,7 @@ from onvif.definition import SERVICES
 from zeep.proxy import AsyncServiceProxy
 from zeep.wsdl import Document
 
-from cameras import clock
+from cameras import calls, clock, soap
 from cameras.errors import CameraAuthFailed, CameraProtocolError, CameraUnreachable
 from cameras.models import (
     CameraAddress,
@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 T = TypeVar("T")
+
+_NAMESPACES = {"devicemgmt": soap.DEVICE, "media": soap.MEDIA}
+"""The services whose calls :meth:`Camera._call` makes without zeep."""
 
 WSDL_DIR = Path(onvif_client.__file__).parent / "wsdl"
 DEVICE_PATH = "/onvif/device_service"
@@ -232,18 +235,10 @@ class Camera:
 
     async def get_device_information(self) -> DeviceInformation:
         """Make, model, firmware and serial number (authenticated)."""
-
-        async def call() -> DeviceInformation:
-            reply = await (await self._authed("devicemgmt")).GetDeviceInformation()
-            return DeviceInformation(
-                manufacturer=_text(reply.Manufacturer),
-                model=_text(reply.Model),
-                firmware_version=_text(reply.FirmwareVersion),
-                serial_number=_text(reply.SerialNumber),
-                hardware_id=_text(reply.HardwareId),
-            )
-
-        return await self._run("GetDeviceInformation", call)
+        return await self._run(
+            "GetDeviceInformation",
+            lambda: self._call("devicemgmt", "GetDeviceInformation", calls.device_information),
+        )
 
     async def get_services(self) -> list[Service]:
         """The services the camera offers and their addresses (GetServices)."""
@@ -287,33 +282,23 @@ class Camera:
 
     async def get_profiles(self) -> list[Profile]:
         """The media profiles (Media service GetProfiles)."""
-
-        async def call() -> list[Profile]:
-            reply = await (await self._authed("media")).GetProfiles()
-            return [_profile(item) for item in reply or []]
-
-        return await self._run("GetProfiles", call)
+        return await self._run(
+            "GetProfiles", lambda: self._call("media", "GetProfiles", calls.profiles)
+        )
 
     async def get_stream_uri(self, profile_token: str) -> MediaUri:
         """The RTSP URI of a profile (RTP unicast over RTSP)."""
-
-        async def call() -> MediaUri:
-            reply = await (await self._authed("media")).GetStreamUri(
-                StreamSetup={"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
-                ProfileToken=profile_token,
-            )
-            return _media_uri(reply)
-
-        return await self._run("GetStreamUri", call)
+        body = calls.stream_uri_body(profile_token)
+        return await self._run(
+            "GetStreamUri", lambda: self._call("media", "GetStreamUri", calls.media_uri, body)
+        )
 
     async def get_snapshot_uri(self, profile_token: str) -> MediaUri:
         """The HTTP URI of a profile's JPEG snapshot."""
-
-        async def call() -> MediaUri:
-            reply = await (await self._authed("media")).GetSnapshotUri(ProfileToken=profile_token)
-            return _media_uri(reply)
-
-        return await self._run("GetSnapshotUri", call)
+        body = calls.snapshot_uri_body(profile_token)
+        return await self._run(
+            "GetSnapshotUri", lambda: self._call("media", "GetSnapshotUri", calls.media_uri, body)
+        )
 
     async def get_snapshot(self, uri: str) -> Snapshot:
         """Fetch a JPEG from ``uri`` (HTTP digest, falling back to basic), capped in size.
@@ -370,12 +355,32 @@ class Camera:
                 f"{where}: {operation}: unusable reply ({type(error).__name__}: {str(error)[:200]})"
             ) from error
 
-    async def _authed(self, service: str) -> AsyncServiceProxy:
+    async def _call(
+        self, service: str, operation: str, read: Callable[[etree._Element], T], body: str = ""
+    ) -> T:
+        """One authenticated call without zeep (:mod:`cameras.calls` says why)."""
+        await self._ready_for(service)
+        namespace = _NAMESPACES[service]
+        token = soap.username_token(
+            self.address.username, self.address.password, self._wsse.dt_diff
+        )
+        status, _, _, root = await self.onvif.transport.exchange(
+            self._address_of(service),
+            soap.request(namespace, operation, body, security=token),
+            soap.headers(namespace, operation),
+        )
+        return read(soap.response(status, root, operation))
+
+    async def _ready_for(self, service: str) -> None:
+        """What an authenticated call needs first: the camera's clock, the service's address."""
         if self.clock is None:
             # Sign with the camera's time: a drifting camera refuses tokens from "the future".
             await self.get_system_date_and_time()
         if service != "devicemgmt" and service not in self._xaddrs:
             await self.get_capabilities()
+
+    async def _authed(self, service: str) -> AsyncServiceProxy:
+        await self._ready_for(service)
         return await self._proxy(service, authenticated=True)
 
     async def _proxy(self, service: str, *, authenticated: bool) -> AsyncServiceProxy:
@@ -430,33 +435,3 @@ def _video_sources(extension: Any) -> int | None:
                 if etree.QName(child).localname == "VideoSources" and child.text:
                     return int(child.text)
     return None
-
-
-def _profile(item: Any) -> Profile:
-    encoder = item.VideoEncoderConfiguration
-    source = item.VideoSourceConfiguration
-    resolution = encoder.Resolution if encoder is not None else None
-    rate = encoder.RateControl if encoder is not None else None
-    return Profile(
-        token=_text(item.token),
-        name=_text(item.Name),
-        encoding=_text(encoder.Encoding) or None if encoder is not None else None,
-        width=resolution.Width if resolution is not None else None,
-        height=resolution.Height if resolution is not None else None,
-        frame_rate=rate.FrameRateLimit if rate is not None else None,
-        bitrate_kbps=rate.BitrateLimit if rate is not None else None,
-        video_source_token=_text(source.SourceToken) or None if source is not None else None,
-    )
-
-
-def _media_uri(reply: Any) -> MediaUri:
-    uri = _text(reply.Uri)
-    if not uri:
-        raise ValueError("the reply has no Uri")
-    timeout = reply.Timeout
-    return MediaUri(
-        uri=uri,
-        invalid_after_connect=bool(reply.InvalidAfterConnect),
-        invalid_after_reboot=bool(reply.InvalidAfterReboot),
-        timeout=None if timeout is None else str(timeout),
-    )

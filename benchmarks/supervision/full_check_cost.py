@@ -4,7 +4,9 @@ A full check every 5 min for 5,000 cameras is 17 a second, so its CPU matters as
 liveness check's. This fetches snapshots and replies from ``vigie simulate`` (another process,
 real HTTP), then times, in this process, each part alone (median of repeated runs, CPU time):
 
-- each ONVIF call of the full check on a camera already probed once (keep-alive connections);
+- each ONVIF call of the full check on a camera already probed once (keep-alive connections),
+  and, as the baseline, the authenticated ones through zeep's proxies (what the client used
+  before ``cameras.calls``) on the same cameras in the same run;
 - ``cv2.imdecode`` of the 1920x1080 snapshot at full size, and at half size
   (``IMREAD_REDUCED_COLOR_2``, decoded at half resolution by the JPEG library);
 - ``supervision.imaging.assess`` with ``previous`` given as the previous *picture* (what
@@ -85,6 +87,8 @@ async def onvif_costs(host: str, port: int, cameras: int) -> tuple[dict[str, flo
                     uri = await method(token)
                     if round_:
                         costs.setdefault(name, []).append(time.process_time() - start)
+                if round_:  # the baseline: the same calls through zeep's proxies
+                    await zeep_costs(camera, token, costs)
                 start = time.process_time()
                 snapshot = await camera.get_snapshot(uri.uri)
                 if round_:
@@ -93,6 +97,23 @@ async def onvif_costs(host: str, port: int, cameras: int) -> tuple[dict[str, flo
                     )
                     jpegs.append(snapshot.content)
     return {k: round(statistics.median(v) * 1000, 2) for k, v in costs.items()}, jpegs
+
+
+async def zeep_costs(camera: Any, token: str | None, costs: dict[str, list[float]]) -> None:
+    """CPU of the full check's authenticated calls through zeep, as the client made them
+    before ``cameras.calls`` (same camera, same connection pool)."""
+    device = await camera._authed("devicemgmt")
+    media = await camera._authed("media")
+    stream_setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+    for name, call in (
+        ("GetDeviceInformation", device.GetDeviceInformation),
+        ("GetProfiles", media.GetProfiles),
+        ("GetStreamUri", lambda: media.GetStreamUri(StreamSetup=stream_setup, ProfileToken=token)),
+        ("GetSnapshotUri", lambda: media.GetSnapshotUri(ProfileToken=token)),
+    ):
+        start = time.process_time()
+        await call()
+        costs.setdefault(f"zeep {name}", []).append(time.process_time() - start)
 
 
 def full_hd_jpegs() -> list[bytes]:
@@ -161,8 +182,11 @@ def main() -> None:
         finally:
             process.send_signal(2)
             process.wait(30)
+    zeep = {name[5:]: calls.pop(name) for name in list(calls) if name.startswith("zeep ")}
     record = {
         "onvif_call_cpu_ms": calls,
+        "zeep_baseline_cpu_ms": zeep,
+        "zeep_over_direct": {name: round(zeep[name] / calls[name], 1) for name in zeep},
         "simulator_snapshots": image_costs(jpegs),
         "full_hd_frames": image_costs(full_hd_jpegs()),
     }

@@ -1,0 +1,380 @@
+"""The full check's calls without zeep (cameras.calls, cameras.soap): zeep's requests and answers.
+
+Real HTTP both ways: the simulator's genuine replies, read both by these readers and by zeep's
+proxies on the same camera; a small aiohttp server for crafted replies (faults, broken values)
+and to see the exact request bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from lxml import etree
+from onvif.client import UsernameDigestTokenDtDiff
+
+from cameras import calls, soap
+from cameras.client import OnvifClient, binding_name
+from cameras.errors import CameraAuthFailed, CameraProtocolError
+from cameras.models import CameraAddress
+from tests.cameras.conftest import RunningSimulator, run
+from tests.cameras.test_clock import answer, envelope, fault
+
+WSSE = soap.WSSE
+
+OPERATIONS = [
+    ("devicemgmt", "GetDeviceInformation", {}, ""),
+    ("media", "GetProfiles", {}, ""),
+    (
+        "media",
+        "GetStreamUri",
+        {
+            "StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
+            "ProfileToken": "0&<1>",
+        },
+        calls.stream_uri_body("0&<1>"),
+    ),
+    ("media", "GetSnapshotUri", {"ProfileToken": "0"}, calls.snapshot_uri_body("0")),
+]
+
+
+def _shape(root: etree._Element) -> list[tuple[str, str, dict[str, str]]]:
+    return [(e.tag, (e.text or "").strip(), dict(e.attrib)) for e in root.iter()]
+
+
+@pytest.mark.parametrize(("service", "operation", "kwargs", "body"), OPERATIONS)
+def test_the_requests_are_the_envelopes_zeep_builds(
+    service: str, operation: str, kwargs: dict[str, Any], body: str
+) -> None:
+    async def zeep_message() -> bytes:
+        async with OnvifClient() as onvif:
+            client = await onvif.zeep_client(service, None)
+            proxy = client.create_service(binding_name(service), "http://127.0.0.1:1/")
+            return etree.tostring(client.create_message(proxy, operation, **kwargs))
+
+    theirs = etree.fromstring(run(zeep_message()))
+    namespace = soap.DEVICE if service == "devicemgmt" else soap.MEDIA
+    ours = etree.fromstring(soap.request(namespace, operation, body))
+    # Same elements, texts and attributes in the same order (zeep only adds unused xmlns).
+    assert _shape(ours) == _shape(theirs)
+
+
+def test_the_token_is_zeeps_for_the_same_nonce_time_and_offset() -> None:
+    created = datetime(2026, 3, 2, 8, 0, 5)
+    offset = timedelta(hours=-2, seconds=7)
+    zeep_token = UsernameDigestTokenDtDiff(
+        "op&<er>", "pä$$", dt_diff=offset, use_digest=True, nonce="0123456789abcdef"
+    )
+    zeep_token.created = created
+    header = etree.Element("{http://www.w3.org/2003/05/soap-envelope}Header")
+    zeep_envelope = etree.Element("{http://www.w3.org/2003/05/soap-envelope}Envelope")
+    zeep_envelope.append(header)
+    zeep_token.apply(zeep_envelope, {})
+    theirs = zeep_envelope.find(f".//{{{WSSE}}}Security")
+
+    ours = etree.fromstring(
+        soap.username_token(
+            "op&<er>", "pä$$", offset, now=created.replace(tzinfo=UTC), nonce=b"0123456789abcdef"
+        )
+    )
+    assert theirs is not None
+    assert _shape(ours) == _shape(theirs)
+    # and the digest is the protocol's: SHA-1(nonce + Created + password)
+    created_text = ours.findtext(f".//{{{soap.WSU}}}Created")
+    assert created_text == "2026-03-02T06:00:12Z"
+    expected = hashlib.sha1(b"0123456789abcdef" + created_text.encode() + "pä$$".encode())
+    digest = ours.findtext(f".//{{{WSSE}}}Password")
+    assert digest == base64.b64encode(expected.digest()).decode()
+
+
+def test_each_token_has_a_fresh_nonce() -> None:
+    first, second = (soap.username_token("u", "p") for _ in range(2))
+    nonce = f"{{{WSSE}}}Nonce"
+    assert etree.fromstring(first).findtext(f".//{nonce}") != etree.fromstring(second).findtext(
+        f".//{nonce}"
+    )
+    assert "<wsse:Password" in first and ">p<" not in first  # the password is never sent
+
+
+@pytest.mark.parametrize("index", [0, 1, 20])  # healthy, clock 1 h ahead, healthy
+def test_the_answers_are_zeeps_answers_from_the_same_camera(
+    simulator: RunningSimulator, index: int
+) -> None:
+    async def both() -> tuple[Any, ...]:
+        async with OnvifClient() as onvif:
+            camera = onvif.camera(simulator.address(index))
+            ours = (
+                await camera.get_device_information(),
+                await camera.get_profiles(),
+                await camera.get_stream_uri("1"),
+                await camera.get_snapshot_uri("1"),
+            )
+            device = await camera._authed("devicemgmt")
+            media = await camera._authed("media")
+            theirs = (
+                await device.GetDeviceInformation(),
+                await media.GetProfiles(),
+                await media.GetStreamUri(
+                    StreamSetup={"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
+                    ProfileToken="1",
+                ),
+                await media.GetSnapshotUri(ProfileToken="1"),
+            )
+            return ours, theirs
+
+    (info, profiles, stream, snap), (zinfo, zprofiles, zstream, zsnap) = run(both())
+    assert (info.manufacturer, info.model, info.firmware_version) == (
+        zinfo.Manufacturer,
+        zinfo.Model,
+        zinfo.FirmwareVersion,
+    )
+    assert (info.serial_number, info.hardware_id) == (zinfo.SerialNumber, zinfo.HardwareId)
+    assert len(profiles) == len(zprofiles) == 4
+    for profile, zprofile in zip(profiles, zprofiles, strict=True):
+        encoder = zprofile.VideoEncoderConfiguration
+        assert (profile.token, profile.name, profile.encoding) == (
+            zprofile.token,
+            zprofile.Name,
+            encoder.Encoding,
+        )
+        assert (profile.width, profile.height) == (
+            encoder.Resolution.Width,
+            encoder.Resolution.Height,
+        )
+        assert (profile.frame_rate, profile.bitrate_kbps) == (
+            encoder.RateControl.FrameRateLimit,
+            encoder.RateControl.BitrateLimit,
+        )
+        assert profile.video_source_token == zprofile.VideoSourceConfiguration.SourceToken
+    for uri, zuri in ((stream, zstream), (snap, zsnap)):
+        assert uri.uri == zuri.Uri
+        assert (uri.invalid_after_connect, uri.invalid_after_reboot) == (
+            zuri.InvalidAfterConnect,
+            zuri.InvalidAfterReboot,
+        )
+        assert uri.timeout == str(zuri.Timeout)
+
+
+# --- crafted replies over real HTTP --------------------------------------------------------------
+
+CAPABILITIES = (
+    "<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media>"
+    "<tt:XAddr>http://10.0.0.9/onvif/Media</tt:XAddr></tt:Media>"
+    "</tds:Capabilities></tds:GetCapabilitiesResponse>"
+)
+
+
+@asynccontextmanager
+async def camera_answering(
+    status: int, body: bytes, seen: list[tuple[str, bytes]]
+) -> AsyncIterator[int]:
+    """A camera that tells its time and capabilities, then answers every other call with
+    ``status`` and ``body``; ``seen`` gets each (path, request body)."""
+
+    async def handle(request: web.Request) -> web.Response:
+        raw = await request.read()
+        seen.append((request.path, raw))
+        if b"GetSystemDateAndTime" in raw:
+            return web.Response(body=envelope(answer()), content_type="application/soap+xml")
+        if b"GetCapabilities" in raw:
+            return web.Response(body=envelope(CAPABILITIES), content_type="application/soap+xml")
+        return web.Response(status=status, body=body, content_type="application/soap+xml")
+
+    app = web.Application()
+    app.router.add_post("/{path:.*}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield site._server.sockets[0].getsockname()[1]
+    finally:
+        await runner.cleanup()
+
+
+def call(
+    status: int,
+    body: bytes,
+    operation: Callable[[Any], Any],
+    seen: list[tuple[str, bytes]] | None = None,
+    username: str = "u",
+) -> Any:
+    async def go() -> Any:
+        async with (
+            camera_answering(status, body, [] if seen is None else seen) as port,
+            OnvifClient() as onvif,
+        ):
+            address = CameraAddress("127.0.0.1", port, username, "pw", timeout_s=2.0)
+            return await operation(onvif.camera(address))
+
+    return run(go())
+
+
+def profiles_reply(profile: str) -> bytes:
+    return envelope(
+        '<trt:GetProfilesResponse xmlns:trt="http://www.onvif.org/ver10/media/wsdl">'
+        f"{profile}</trt:GetProfilesResponse>"
+    )
+
+
+def uri_reply(media: str) -> bytes:
+    return envelope(
+        '<trt:GetSnapshotUriResponse xmlns:trt="http://www.onvif.org/ver10/media/wsdl">'
+        f"<trt:MediaUri>{media}</trt:MediaUri></trt:GetSnapshotUriResponse>"
+    )
+
+
+def test_a_profile_without_encoder_has_no_resolution_and_media_goes_to_its_advertised_path() -> (
+    None
+):
+    seen: list[tuple[str, bytes]] = []
+    reply = profiles_reply(
+        '<trt:Profiles token="main" fixed="true"><tt:Name>Main</tt:Name></trt:Profiles>'
+        '<trt:Profiles token="sub"><tt:Name>Sub</tt:Name><tt:VideoEncoderConfiguration>'
+        "<tt:Encoding>JPEG</tt:Encoding><tt:Resolution><tt:Width>640</tt:Width>"
+        "<tt:Height>480</tt:Height></tt:Resolution></tt:VideoEncoderConfiguration></trt:Profiles>"
+    )
+    profiles = call(200, reply, lambda camera: camera.get_profiles(), seen)
+    assert [(p.token, p.name, p.encoding, p.width, p.height) for p in profiles] == [
+        ("main", "Main", None, None, None),
+        ("sub", "Sub", "JPEG", 640, 480),
+    ]
+    assert profiles[1].frame_rate is None and profiles[1].video_source_token is None
+    # time first (the token is signed with it), capabilities for the media path, then the call:
+    # at the advertised path, on the address we were given
+    paths = [path for path, _ in seen]
+    assert paths == ["/onvif/device_service", "/onvif/device_service", "/onvif/Media"]
+
+
+def test_the_username_is_escaped_and_the_token_verifies() -> None:
+    seen: list[tuple[str, bytes]] = []
+    call(
+        200,
+        envelope("<tds:GetDeviceInformationResponse/>"),
+        lambda camera: camera.get_device_information(),
+        seen,
+        username='o<p&"r>',
+    )
+    request = etree.fromstring(seen[-1][1])
+    token = request.find(f".//{{{WSSE}}}UsernameToken")
+    assert token is not None
+    assert token.findtext(f"{{{WSSE}}}Username") == 'o<p&"r>'
+    nonce = base64.b64decode(token.findtext(f"{{{WSSE}}}Nonce") or "")
+    created = token.findtext(f"{{{soap.WSU}}}Created") or ""
+    digest = hashlib.sha1(nonce + created.encode() + b"pw").digest()
+    assert token.findtext(f"{{{WSSE}}}Password") == base64.b64encode(digest).decode()
+    # signed with the camera's clock (2026-03-02 08:00:05 in answer()), not ours
+    assert created.startswith("2026-03-02T08:00:0")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "operation", "error", "fragment"),
+    [
+        (
+            400,
+            envelope(fault("Sender", "ter:NotAuthorized", "Sender not Authorized")),
+            "profiles",
+            CameraAuthFailed,
+            "GetProfiles: SOAP fault Sender/NotAuthorized",
+        ),
+        (
+            400,
+            envelope(fault("Sender", "ter:InvalidArgVal", "no such profile")),
+            "snapshot_uri",
+            CameraProtocolError,
+            "GetSnapshotUri: SOAP fault Sender/InvalidArgVal: no such profile",
+        ),
+        (401, b"", "device", CameraAuthFailed, "GetDeviceInformation: HTTP 401"),
+        (500, b"", "profiles", CameraProtocolError, "HTTP 500 without a SOAP reply"),
+        (
+            200,
+            envelope("<tds:GetSystemDateAndTimeResponse/>"),
+            "device",
+            CameraProtocolError,
+            "no GetDeviceInformationResponse",
+        ),
+        (
+            200,
+            profiles_reply(
+                '<trt:Profiles token="0"><tt:VideoEncoderConfiguration><tt:Resolution>'
+                "<tt:Width>wide</tt:Width></tt:Resolution></tt:VideoEncoderConfiguration>"
+                "</trt:Profiles>"
+            ),
+            "profiles",
+            CameraProtocolError,
+            "Width is 'wide', not a number",
+        ),
+        (200, uri_reply(""), "snapshot_uri", CameraProtocolError, "the reply has no Uri"),
+        (
+            200,
+            uri_reply("<tt:Uri>http://x/snap.jpg</tt:Uri><tt:InvalidAfterConnect>maybe"),
+            "snapshot_uri",
+            CameraProtocolError,
+            "not well-formed",
+        ),
+        (
+            200,
+            uri_reply(
+                "<tt:Uri>http://x/snap.jpg</tt:Uri>"
+                "<tt:InvalidAfterConnect>maybe</tt:InvalidAfterConnect>"
+            ),
+            "snapshot_uri",
+            CameraProtocolError,
+            "InvalidAfterConnect is 'maybe', not a boolean",
+        ),
+        (
+            200,
+            uri_reply("<tt:Uri>http://x/snap.jpg</tt:Uri><tt:Timeout>soon</tt:Timeout>"),
+            "snapshot_uri",
+            CameraProtocolError,
+            "unusable reply",
+        ),
+    ],
+    ids=[
+        "auth-fault",
+        "other-fault",
+        "401",
+        "500-empty",
+        "other-answer",
+        "bad-width",
+        "no-uri",
+        "broken-xml",
+        "bad-boolean",
+        "bad-duration",
+    ],
+)
+def test_bad_replies_are_the_errors_the_zeep_path_gave(
+    status: int, body: bytes, operation: str, error: type[Exception], fragment: str
+) -> None:
+    operations = {
+        "device": lambda camera: camera.get_device_information(),
+        "profiles": lambda camera: camera.get_profiles(),
+        "snapshot_uri": lambda camera: camera.get_snapshot_uri("0"),
+    }
+    with pytest.raises(error) as caught:
+        call(status, body, operations[operation])
+    assert str(caught.value).startswith("127.0.0.1:")
+    assert fragment in str(caught.value)
+
+
+def test_a_good_media_uri_reads_its_flags_and_timeout() -> None:
+    uri = call(
+        200,
+        uri_reply(
+            "<tt:Uri>http://x/snap.jpg</tt:Uri><tt:InvalidAfterConnect>1</tt:InvalidAfterConnect>"
+            "<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT60S</tt:Timeout>"
+        ),
+        lambda camera: camera.get_snapshot_uri("0"),
+    )
+    assert (uri.uri, uri.invalid_after_connect, uri.invalid_after_reboot) == (
+        "http://x/snap.jpg",
+        True,
+        False,
+    )
+    assert uri.timeout == "0:01:00"
