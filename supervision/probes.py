@@ -46,6 +46,7 @@ __all__ = [
     "CameraProbe",
     "FullCheck",
     "ImageReportLike",
+    "decode_snapshot",
     "error_kind",
     "full_check",
     "liveness_check",
@@ -131,8 +132,19 @@ async def liveness_check(camera: Camera, camera_id: str) -> CheckResult:
 
 
 def decode_snapshot(content: bytes) -> np.ndarray | None:
-    """The JPEG as a BGR array, or ``None`` if it does not decode (the camera's fault)."""
-    picture = cv2.imdecode(np.frombuffer(content, dtype=np.uint8), cv2.IMREAD_COLOR)
+    """The JPEG's brightness as a grey array, or ``None`` if it does not decode (the camera's
+    fault).
+
+    ``assess`` measures brightness only, and the JPEG library gives it directly (the Y plane,
+    the same weights as OpenCV's BGR-to-grey) without the colour conversion: a 1920x1080
+    snapshot decodes in 70 % of the time and ``assess`` skips its own conversion, 4.9 ms for
+    both against 10 ms in colour. Decoding at reduced size would save a little more, but the
+    JPEG library's scaled decoding differs from an exact area average enough to hide a
+    re-encoded frozen frame (``benchmarks/imaging``).
+    """
+    if not content:
+        return None
+    picture = cv2.imdecode(np.frombuffer(content, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
     return picture if picture is not None and picture.size else None
 
 

@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from supervision.imaging import FINGERPRINT_BYTES, PROBLEMS, Reference, assess  # noqa: E402
+from supervision.probes import decode_snapshot  # noqa: E402
 from tests.supervision import picture_faults as pf  # noqa: E402
 
 
@@ -120,9 +121,16 @@ def _cases(name: str, rng: np.random.Generator) -> tuple[Reference, list[Case]]:
     return reference, cases
 
 
+def _grey(image: np.ndarray) -> np.ndarray:
+    """The frame as float32 grey (``--decode supervisor`` frames are grey already)."""
+    return (image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)).astype(
+        np.float32
+    )
+
+
 def _baseline(image: np.ndarray, reference_grey: np.ndarray, previous_grey: np.ndarray) -> None:
     """The obvious baseline: the same measurements on the full-resolution grey frame."""
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    grey = _grey(image)
     cv2.Laplacian(grey, cv2.CV_32F)
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=1)
     gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=1)
@@ -141,7 +149,16 @@ def main() -> None:  # noqa: PLR0915 (a script: build, judge, print, time, write
     parser.add_argument("--out", type=Path, help="CSV of every frame's verdict")
     parser.add_argument("--chart", type=Path, help="PNG confusion chart")
     parser.add_argument("--timing-frames", type=int, default=200)
+    parser.add_argument(
+        "--decode",
+        choices=("full", "supervisor"),
+        default="full",
+        help="decode each frame's JPEG at full size, or as the supervisor decodes snapshots "
+        "(supervision.probes.decode_snapshot: 1920x1080 at half size)",
+    )
     args = parser.parse_args()
+    if args.decode == "supervisor":
+        pf.decode = decode_snapshot
     console = Console()
     rng = np.random.default_rng(args.seed)
     cv2.setNumThreads(1)  # one core per camera check: the service runs many checks side by side
@@ -246,7 +263,7 @@ def main() -> None:  # noqa: PLR0915 (a script: build, judge, print, time, write
         assess(image, reference, prev_report)
         ours.append(time.perf_counter() - t0)
         ours_cpu.append(time.thread_time() - c0)
-        ref_grey = cv2.cvtColor(previous, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        ref_grey = _grey(previous)
         t0 = time.perf_counter()
         _baseline(image, ref_grey, ref_grey)
         base.append(time.perf_counter() - t0)
@@ -259,7 +276,9 @@ def main() -> None:  # noqa: PLR0915 (a script: build, judge, print, time, write
         f"full-resolution baseline: mean {base_ms.mean():.2f} ms, "
         f"p99 {np.percentile(base_ms, 99):.2f} ms; "
         f"speed-up {base_ms.mean() / ours_ms.mean():.1f}x "
-        f"(1920x1080 BGR, 1 OpenCV thread, {args.timing_frames} frames)"
+        f"({timing_pool[0][0].shape[1]}x{timing_pool[0][0].shape[0]} "
+        f"{'grey' if timing_pool[0][0].ndim == 2 else 'BGR'}, 1 OpenCV thread, "
+        f"{args.timing_frames} frames)"
     )
     console.print(
         f"assess CPU time: mean {cpu_ms.mean():.2f} ms, p50 {np.percentile(cpu_ms, 50):.2f} ms, "

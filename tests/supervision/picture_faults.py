@@ -10,6 +10,8 @@ Independent of the camera simulator's fault renderer (``cameras/``) on purpose.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -72,11 +74,23 @@ def sensor(frame: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndar
     return np.clip(level + unit * spread + 0.5, 0, 255).astype(np.uint8)
 
 
+def decode_full(content: bytes) -> np.ndarray:
+    """A JPEG decoded at its full size."""
+    return cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_UNCHANGED)
+
+
+decode: Callable[[bytes], np.ndarray | None] = decode_full
+"""How :func:`jpeg` decodes; ``benchmarks/imaging`` can set the supervisor's
+(``supervision.probes.decode_snapshot``, which decodes large frames at reduced size)."""
+
+
 def jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
     """The frame after a round trip through JPEG at ``quality`` (what a snapshot URI serves)."""
     ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     assert ok
-    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    decoded = decode(data.tobytes())
+    assert decoded is not None
+    return decoded
 
 
 def camera(

@@ -6,12 +6,20 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import cv2
 import numpy as np
 import pytest
 
 from cameras.client import OnvifClient
 from cameras.errors import CameraProtocolError, CameraUnreachable
-from supervision.probes import CameraProbe, error_kind, full_check, liveness_check
+from supervision.imaging import Reference, assess
+from supervision.probes import (
+    CameraProbe,
+    decode_snapshot,
+    error_kind,
+    full_check,
+    liveness_check,
+)
 from supervision.states import (
     CameraState,
     Cause,
@@ -255,3 +263,68 @@ def test_the_probe_learns_a_reference_the_real_assess_reads(sim: Sim) -> None:
     assert "displaced" in reports[0].unjudged  # no reference yet
     assert "displaced" not in reports[-1].unjudged  # judged against the learned one
     assert "frozen" not in reports[-1].unjudged
+
+
+# --- decoding snapshots --------------------------------------------------------------------------
+
+
+def _jpeg(width: int, height: int, **params: int) -> bytes:
+    """A real photograph at ``width`` x ``height`` with sensor noise, as a camera's JPEG."""
+    from skimage import data
+
+    frame = cv2.resize(cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR), (width, height))
+    noisy = np.clip(frame + np.random.default_rng(3).normal(0, 2, frame.shape), 0, 255)
+    flags = [cv2.IMWRITE_JPEG_QUALITY, 85]
+    for key, value in params.items():
+        flags += [getattr(cv2, key), value]
+    ok, content = cv2.imencode(".jpg", noisy.astype(np.uint8), flags)
+    assert ok
+    return content.tobytes()
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1920, 1080), (2560, 1440)])
+def test_snapshots_decode_to_their_brightness_at_full_size(size: tuple[int, int]) -> None:
+    content = _jpeg(*size)
+    picture = decode_snapshot(content)
+    colour = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_COLOR)
+    assert picture is not None and picture.dtype == np.uint8
+    assert picture.shape == (size[1], size[0])
+    # the JPEG's own luma: OpenCV's grey of the colour decoding, give or take rounding
+    difference = cv2.absdiff(picture, cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY))
+    assert float(difference.mean()) < 1.0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"\xff\xd8", b"GIF89a....", b"\xff\xd8\xff\xe0\x00"],
+    ids=["empty", "only-start", "not-jpeg", "cut-segment"],
+)
+def test_broken_jpegs_do_not_decode(content: bytes) -> None:
+    assert decode_snapshot(content) is None
+
+
+def test_grey_decoding_gives_the_colour_decodings_verdicts_and_scores() -> None:
+    base = cv2.imdecode(np.frombuffer(_jpeg(1920, 1080), np.uint8), cv2.IMREAD_COLOR)
+
+    def snapshot(seed: int, frame: np.ndarray = base) -> bytes:
+        noise = np.random.default_rng(seed).normal(0, 2, frame.shape)
+        noisy = np.clip(frame + noise, 0, 255).astype(np.uint8)
+        return cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+
+    def colour(content: bytes) -> np.ndarray:
+        return cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_COLOR)
+
+    live = [snapshot(seed) for seed in range(5)]
+    # a frozen camera: the same picture, decoded and encoded again
+    again = cv2.imencode(".jpg", colour(live[3]), [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+    verdicts = []
+    for decode in (colour, decode_snapshot):
+        reference = Reference.learn([decode(c) for c in live[:3]])
+        healthy = assess(decode(live[4]), reference, decode(live[3]))
+        frozen = assess(decode(again), reference, decode(live[3]))
+        verdicts.append((healthy, frozen))
+    (colour_healthy, colour_frozen), (grey_healthy, grey_frozen) = verdicts
+    assert colour_healthy.problems == grey_healthy.problems == frozenset()
+    assert colour_frozen.problems == grey_frozen.problems == {"frozen"}
+    for problem, score in colour_healthy.scores.items():
+        assert grey_healthy.scores[problem] == pytest.approx(score, abs=0.05), problem
