@@ -3,7 +3,7 @@
 Built on onvif-zeep-async's WSDLs, document cache and clock-adjusted UsernameToken, but not on
 its ``ONVIFCamera``: that class opens an aiohttp session per service and per camera, and
 parses replies in recover mode with huge trees allowed. Here an :class:`OnvifClient` owns the
-hardened SOAP transport (one aiohttp session) and one httpx client for snapshots; a
+hardened transport (one aiohttp session, for SOAP and snapshots); a
 :class:`Camera` is a few small objects bound to it.
 Every failure is translated at this boundary into :class:`CameraUnreachable`,
 :class:`CameraAuthFailed` or :class:`CameraProtocolError`, the message starting ``host:port``.
@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-import httpx
 import zeep.exceptions
 from lxml import etree
 from onvif import client as onvif_client
@@ -43,7 +42,7 @@ from cameras.models import (
     Snapshot,
 )
 from cameras.safexml import HARDENED_SETTINGS, MAX_SNAPSHOT_BYTES, MAX_SOAP_BYTES
-from cameras.snapshot import CredentialsRefusedError, fetch_snapshot
+from cameras.snapshot import CredentialsRefusedError, DigestChallenges, fetch_snapshot
 from cameras.transport import CappedTransport, ReplyRefusedError
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,6 @@ DEVICE_PATH = "/onvif/device_service"
 """Where ONVIF Core (5.1.1) puts the device service on every conformant camera."""
 
 UNREACHABLE = (
-    httpx.TransportError,
     aiohttp.ClientConnectionError,
     aiohttp.ClientPayloadError,
     OSError,
@@ -72,7 +70,6 @@ UNREACHABLE = (
 PROTOCOL = (
     zeep.exceptions.Error,
     etree.XMLSyntaxError,
-    httpx.HTTPError,
     aiohttp.ClientError,
     ValueError,
     AttributeError,
@@ -137,26 +134,13 @@ class OnvifClient:
         *,
         max_soap_bytes: int = MAX_SOAP_BYTES,
         max_snapshot_bytes: int = MAX_SNAPSHOT_BYTES,
-        max_keepalive: int = 16,
     ) -> None:
-        # SOAP goes through one aiohttp session (cameras.transport); snapshots through httpx,
-        # whose digest and basic auth flows are the reference ones. No total connection limit:
-        # it would let hung cameras queue the healthy ones behind them; callers bound
-        # concurrency themselves (supervision's scheduler does). Few idle connections: httpcore
-        # scans its whole pool on every request.
-        self.http = httpx.AsyncClient(
-            limits=httpx.Limits(
-                max_connections=None,
-                max_keepalive_connections=max_keepalive,
-                keepalive_expiry=10.0,
-            ),
-            timeout=httpx.Timeout(30.0),  # a backstop: each call runs under its camera's timeout
-            follow_redirects=False,
-            trust_env=False,  # never send camera credentials through a proxy from the environment
-            headers={"User-Agent": "Vigie ONVIF client"},
-        )
+        # SOAP and snapshots go through one aiohttp session (cameras.transport). No total
+        # connection limit: it would let hung cameras queue the healthy ones behind them;
+        # callers bound concurrency themselves (supervision's scheduler does).
         self.transport = CappedTransport(max_bytes=max_soap_bytes)
         self.max_snapshot_bytes = max_snapshot_bytes
+        self.digest_challenges = DigestChallenges()
         self._authless: dict[str, onvif_client.ZeepAsyncClient] = {}
 
     async def __aenter__(self) -> OnvifClient:
@@ -168,7 +152,6 @@ class OnvifClient:
     async def aclose(self) -> None:
         """Close the connection pools."""
         await self.transport.aclose()
-        await self.http.aclose()
 
     def camera(self, address: CameraAddress) -> Camera:
         """A handle on one camera; cheap, holds no connection of its own."""
@@ -308,7 +291,8 @@ class Camera:
 
         async def call() -> Snapshot:
             return await fetch_snapshot(
-                self.onvif.http,
+                self.onvif.transport.session,
+                self.onvif.digest_challenges,
                 self.address,
                 uri,
                 max_bytes=self.onvif.max_snapshot_bytes,

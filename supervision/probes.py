@@ -32,7 +32,6 @@ from typing import Any, Protocol
 
 import aiohttp
 import cv2
-import httpx
 import numpy as np
 
 from cameras.client import Camera, OnvifClient
@@ -94,10 +93,13 @@ def error_kind(error: CameraUnreachable | CameraError) -> ErrorKind:
         return ErrorKind.PROTOCOL
     cause: BaseException | None = error.__cause__
     seen = 0
-    while cause is not None and seen < 8:  # walk the chain (aiohttp and httpx wrap OSError)
-        if isinstance(cause, TimeoutError | httpx.TimeoutException | aiohttp.ServerTimeoutError):
+    while cause is not None and seen < 8:  # walk the chain (aiohttp wraps OSError)
+        # aiohttp's connect and read timeouts (ServerTimeoutError) are TimeoutErrors too
+        if isinstance(cause, TimeoutError | aiohttp.ServerTimeoutError):
             return ErrorKind.TIMEOUT
-        if isinstance(cause, ssl.SSLError | aiohttp.ClientSSLError):
+        if isinstance(
+            cause, ssl.SSLError | aiohttp.ClientSSLError | aiohttp.ServerFingerprintMismatch
+        ):
             return ErrorKind.TLS
         if isinstance(cause, ConnectionRefusedError):
             return ErrorKind.REFUSED

@@ -265,6 +265,25 @@ def test_the_probe_learns_a_reference_the_real_assess_reads(sim: Sim) -> None:
     assert "frozen" not in reports[-1].unjudged
 
 
+def test_error_kind_of_real_snapshot_failures(sim: Sim) -> None:
+    """What aiohttp raises on the snapshot path, chained by the client, read right."""
+
+    async def body(onvif: OnvifClient) -> list[ErrorKind]:
+        kinds = []
+        for index, uri in (
+            (2, "http://127.0.0.1:{port}/snap.jpg"),  # offline: the port refuses
+            (3, "http://127.0.0.1:{port}/snap.jpg"),  # hangs: no answer in time
+            (20, "https://127.0.0.1:{port}/snap.jpg"),  # TLS to a plain HTTP port
+        ):
+            address = sim.address(index, timeout_s=0.5)
+            with pytest.raises(CameraUnreachable) as caught:
+                await onvif.camera(address).get_snapshot(uri.format(port=address.port))
+            kinds.append(error_kind(caught.value))
+        return kinds
+
+    assert with_client(sim, body) == [ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.TLS]
+
+
 # --- decoding snapshots --------------------------------------------------------------------------
 
 
