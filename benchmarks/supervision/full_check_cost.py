@@ -9,12 +9,12 @@ real HTTP), then times, in this process, each part alone (median of repeated run
   before ``cameras.calls``) on the same cameras in the same run; the snapshot both ways:
   answering the camera's last digest challenge again (one request) and from a new challenge
   (the 401, then the answer);
-- ``cv2.imdecode`` of the 1920x1080 snapshot at full size, and at half size
-  (``IMREAD_REDUCED_COLOR_2``, decoded at half resolution by the JPEG library);
-- ``supervision.imaging.assess`` with ``previous`` given as the previous *picture* (what
-  ``CameraProbe`` passes: its features are computed again) and as the previous *report*;
-- how far the half-size decoding moves ``assess``'s scores (it is only usable if it does not
-  change what imaging measures).
+- the snapshot's decoding in colour (``cv2.imdecode``) and as the probes decode it
+  (``supervision.probes.decode_snapshot``: the JPEG's grey, at full size);
+- ``supervision.imaging.assess`` with ``previous`` given as the previous *picture* (its
+  features are computed again) and as the previous *report* (what the supervisor keeps), on the
+  colour and on the grey decoding;
+- how far the grey decoding moves ``assess``'s scores.
 
 Usage: ``.venv/bin/python benchmarks/supervision/full_check_cost.py --port 40000 --host 127.0.0.3``
 """
@@ -40,6 +40,7 @@ from skimage import data
 from cameras.client import OnvifClient, shared_document
 from cameras.models import CameraAddress
 from supervision.imaging import assess
+from supervision.probes import decode_snapshot
 
 HERE = Path(__file__).resolve().parent
 VIGIE = str(Path(sys.executable).with_name("vigie"))
@@ -144,28 +145,26 @@ def full_hd_jpegs() -> list[bytes]:
 
 def image_costs(jpegs: list[bytes]) -> dict[str, Any]:
     buffers = [np.frombuffer(j, np.uint8) for j in jpegs]
-    full = [cv2.imdecode(b, cv2.IMREAD_COLOR) for b in buffers]
-    half = [cv2.imdecode(b, cv2.IMREAD_REDUCED_COLOR_2) for b in buffers]
-    a, b = full[0], full[1]
-    report_b, report_half = assess(b), assess(half[1])
+    colour = [cv2.imdecode(b, cv2.IMREAD_COLOR) for b in buffers]
+    grey = [decode_snapshot(j) for j in jpegs]
+    a, b = colour[0], colour[1]
+    report_b, report_grey = assess(b), assess(grey[1])
     figures: dict[str, Any] = {
         "snapshot": f"{a.shape[1]}x{a.shape[0]}, {len(jpegs[0]) // 1024} KiB JPEG",
-        "imdecode_full_ms": cpu_ms(lambda: cv2.imdecode(buffers[0], cv2.IMREAD_COLOR)),
-        "imdecode_half_ms": cpu_ms(lambda: cv2.imdecode(buffers[0], cv2.IMREAD_REDUCED_COLOR_2)),
+        "imdecode_colour_ms": cpu_ms(lambda: cv2.imdecode(buffers[0], cv2.IMREAD_COLOR)),
+        "decode_snapshot_grey_ms": cpu_ms(lambda: decode_snapshot(jpegs[0])),
         "assess_previous_picture_ms": cpu_ms(lambda: assess(a, previous=b)),
         "assess_previous_report_ms": cpu_ms(lambda: assess(a, previous=report_b)),
-        "assess_half_size_previous_report_ms": cpu_ms(
-            lambda: assess(half[0], previous=report_half)
-        ),
+        "assess_grey_previous_report_ms": cpu_ms(lambda: assess(grey[0], previous=report_grey)),
     }
-    # Does decoding at half size change what imaging measures? Scores of the same snapshots.
+    # Does the grey decoding change what imaging measures? Scores of the same snapshots.
     moved = []
-    for index in range(1, len(full)):
-        whole = assess(full[index], previous=full[index - 1]).scores
-        halved = assess(half[index], previous=half[index - 1]).scores
-        moved += [abs(whole[k] - halved[k]) for k in whole if k in halved]
-    figures["half_size_score_change_max"] = round(max(moved), 4) if moved else None
-    figures["half_size_score_change_median"] = round(statistics.median(moved), 4) if moved else None
+    for index in range(1, len(colour)):
+        in_colour = assess(colour[index], previous=colour[index - 1]).scores
+        in_grey = assess(grey[index], previous=grey[index - 1]).scores
+        moved += [abs(in_colour[k] - in_grey[k]) for k in in_colour if k in in_grey]
+    figures["grey_score_change_max"] = round(max(moved), 4) if moved else None
+    figures["grey_score_change_median"] = round(statistics.median(moved), 4) if moved else None
     return figures
 
 
