@@ -461,9 +461,7 @@ class Supervisor:
         at: datetime,
     ) -> None:
         with session_scope(self.sessions) as session:
-            if session.get(Camera, camera_id) is None:
-                return  # deleted while being checked
-            pictures.save_check(
+            pictures.save_check(  # stores nothing for a camera deleted while being checked
                 session,
                 camera_id,
                 keys=self.keys,
