@@ -151,7 +151,7 @@ class Reference:
     Immutable: :meth:`update` returns a new reference, :meth:`reset` an empty one (an operator
     resets a camera's reference after it was moved on purpose or its lens changed). It holds no
     picture a person could be identified in: a 240x135 local-contrast map (int8, 32 KB) and
-    block statistics; :meth:`to_bytes` stores it in 22-30 KB.
+    block statistics; :meth:`to_bytes` stores it in 23-31 KB.
     """
 
     count: int = 0
@@ -240,7 +240,7 @@ class Reference:
 
     def to_bytes(self) -> bytes:
         """A compact serialisation (numpy ``.npz``, no pickle, format :data:`REFERENCE_FORMAT`)
-        to store in the database: 22-30 KB for a learned reference."""
+        to store in the database: 23-31 KB for a learned reference."""
         structure = self.structure if self.structure is not None else np.zeros((0, 0), np.int8)
         texture = self.block_texture if self.block_texture is not None else np.zeros((0, 0))
         return _npz(
