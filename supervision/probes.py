@@ -37,7 +37,7 @@ import numpy as np
 from cameras.client import Camera, OnvifClient
 from cameras.errors import CameraAuthFailed, CameraError, CameraProtocolError, CameraUnreachable
 from cameras.models import CameraAddress, Profile
-from supervision.imaging import ImageError, Reference
+from supervision.imaging import ImageError, ImageReport, Reference
 from supervision.states import CheckKind, CheckResult, ErrorKind
 
 __all__ = [
@@ -75,6 +75,9 @@ class FullCheck:
     result: CheckResult
     picture: np.ndarray | None = None
     healthy: bool = False
+    report: ImageReportLike | None = None
+    """What ``assess`` said of ``picture`` (an ``ImageReport`` lets the reference reuse its
+    measurements)."""
 
 
 def _now() -> datetime:
@@ -211,7 +214,7 @@ async def full_check(
     report = await asyncio.to_thread(assess, picture, reference=reference, previous=previous)
     problems = frozenset(report.problems)
     result = _reached(camera_id, observed, auth_failed=False, picture_problems=problems)
-    return FullCheck(result, picture=picture, healthy=not problems)
+    return FullCheck(result, picture=picture, healthy=not problems, report=report)
 
 
 def _reached(camera_id: str, observed: dict[str, Any], **more: Any) -> CheckResult:
@@ -274,8 +277,11 @@ class CameraProbe:
             self.previous = outcome.picture
             current = self.reference or Reference()
             if outcome.healthy and not current.ready():
+                report = outcome.report if isinstance(outcome.report, ImageReport) else None
                 with contextlib.suppress(ImageError):  # a frame without picture is never learned
-                    self.reference = current.update(outcome.picture, camera=self.camera_id)
+                    self.reference = current.update(
+                        outcome.picture, camera=self.camera_id, report=report
+                    )
         return outcome.result
 
     def reset_reference(self) -> None:

@@ -19,12 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from supervision.imaging import FINGERPRINT_BYTES, ImageReport, Reference
 from vigie.clock import as_utc
 from vigie.credentials import KeyRing
-from vigie.models import CameraPicture
+from vigie.models import Camera, CameraPicture
 
 __all__ = [
     "PictureMemory",
@@ -55,7 +55,7 @@ class PictureMemory:
 
 def load_memory(session: Session, camera_id: str) -> PictureMemory:
     """The camera's reference and previous picture (empty for a camera never checked)."""
-    row = session.get(CameraPicture, camera_id)
+    row = session.get(CameraPicture, camera_id, options=[_MEMORY])
     if row is None:
         return PictureMemory(None, 0, None)
     reference = Reference.from_bytes(row.reference) if row.reference else None
@@ -63,8 +63,24 @@ def load_memory(session: Session, camera_id: str) -> PictureMemory:
     return PictureMemory(reference, row.reference_frames, previous)
 
 
+_MEMORY = load_only(CameraPicture.reference, CameraPicture.reference_frames, CameraPicture.previous)
+"""What a full check reads: not the last snapshot (a few hundred KB of ciphertext)."""
+_FRAMES = load_only(CameraPicture.reference_frames)
+"""What writing needs to read: the columns it writes are only assigned."""
+
+
+def _existing_row(session: Session, camera_id: str) -> CameraPicture | None:
+    return session.get(
+        CameraPicture,
+        camera_id,
+        with_for_update=True,
+        populate_existing=True,
+        options=[_FRAMES],
+    )
+
+
 def _row(session: Session, camera_id: str) -> CameraPicture:
-    row = session.get(CameraPicture, camera_id, with_for_update=True, populate_existing=True)
+    row = _existing_row(session, camera_id)
     if row is None:
         row = CameraPicture(camera_id=camera_id, reference_frames=0)
         session.add(row)
@@ -81,14 +97,22 @@ def save_check(
     report: ImageReport,
     jpeg: bytes,
     at: datetime,
-) -> None:
+) -> bool:
     """Store one full check's pictures: the new previous, the last snapshot, the verdict's
-    scores, and ``reference`` if it was learned further.
+    scores, and ``reference`` if it was learned further. ``False`` (nothing stored) if the
+    camera was deleted while being checked.
 
     ``loaded_frames`` is the reference's count when the check read it: if an operator reset the
     reference meanwhile, the stale one is not written back.
     """
-    row = _row(session, camera_id)
+    row = _existing_row(session, camera_id)
+    if row is None:
+        # Only a camera's first check (or one deleted meanwhile) has no row yet: a row cannot
+        # outlive its camera (foreign key, ON DELETE CASCADE), so the others need no look-up.
+        if session.get(Camera, camera_id) is None:
+            return False
+        row = CameraPicture(camera_id=camera_id, reference_frames=0)
+        session.add(row)
     if reference is not None and row.reference_frames == loaded_frames:
         row.reference = reference.to_bytes()
         row.reference_frames = reference.count
@@ -100,6 +124,7 @@ def save_check(
         row.snapshot = keys.encrypt_bytes(jpeg, context=snapshot_context(camera_id))
         row.snapshot_at = at
     session.flush()
+    return True
 
 
 def _scores(scores: Mapping[str, float]) -> dict[str, float]:

@@ -388,20 +388,40 @@ class Supervisor:
         if recording.stream_uri is not None:
             self._learn_stream(watched, recording.stream_uri.uri)
         if reports and recording.snapshot is not None and outcome.picture is not None:
-            report = reports[-1]
-            reference = self._learned(memory.reference, outcome.picture, report, camera_id)
+            # Learning and storing take milliseconds of CPU: off the event loop, in one thread.
             await asyncio.to_thread(
                 functools.partial(
-                    self._save_pictures,
+                    self._learn_and_save,
                     camera_id,
-                    loaded_frames=memory.reference_frames,
-                    reference=reference,
-                    report=report,
+                    memory=memory,
+                    picture=outcome.picture,
+                    report=reports[-1],
                     jpeg=recording.snapshot.content,
                     at=outcome.result.time,
                 )
             )
         return outcome.result
+
+    def _learn_and_save(
+        self,
+        camera_id: str,
+        *,
+        memory: pictures.PictureMemory,
+        picture: Any,
+        report: imaging.ImageReport,
+        jpeg: bytes,
+        at: datetime,
+    ) -> None:
+        """One full check's picture work after ``assess`` (in a worker thread)."""
+        reference = self._learned(memory.reference, picture, report, camera_id)
+        self._save_pictures(
+            camera_id,
+            loaded_frames=memory.reference_frames,
+            reference=reference,
+            report=report,
+            jpeg=jpeg,
+            at=at,
+        )
 
     def _learned(
         self,
@@ -411,12 +431,13 @@ class Supervisor:
         camera_id: str,
     ) -> imaging.Reference | None:
         """The reference with this snapshot learned in, if it is healthy and one is still
-        being learned; ``None`` when the stored one stays as it is."""
+        being learned; ``None`` when the stored one stays as it is. ``report`` is ``assess``'s
+        for ``picture``: its measurements are reused, not made again."""
         current = reference or imaging.Reference()
         if current.ready(self.config.thresholds) or not _learnable(report):
             return None
         try:
-            return current.update(picture, camera=camera_id)
+            return current.update(picture, camera=camera_id, report=report)
         except imaging.ImageError as err:
             log.info("camera %s: snapshot not learned as reference: %s", camera_id, err)
             return None
@@ -440,9 +461,7 @@ class Supervisor:
         at: datetime,
     ) -> None:
         with session_scope(self.sessions) as session:
-            if session.get(Camera, camera_id) is None:
-                return  # deleted while being checked
-            pictures.save_check(
+            pictures.save_check(  # stores nothing for a camera deleted while being checked
                 session,
                 camera_id,
                 keys=self.keys,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import io
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from supervision import _image_features, imaging
 from supervision.imaging import (
     FINGERPRINT_BYTES,
     PROBLEMS,
@@ -214,6 +217,55 @@ def test_reference_refuses_a_frame_without_picture() -> None:
         Reference.learn([])
 
 
+@pytest.mark.parametrize("scene", ["astronaut", "coffee", "brick"])
+def test_a_report_s_measurements_teach_the_very_same_reference(scene, monkeypatch) -> None:
+    # What the supervisor does: assess the snapshot, then learn it with assess's measurements.
+    measures = []
+    monkeypatch.setattr(
+        imaging, "features", lambda image: measures.append(1) or _image_features.features(image)
+    )
+    canvas = pf.scene(scene)
+    rng = np.random.default_rng(24)
+    frames = [pf.camera(pf.view(canvas), rng) for _ in range(3)]
+    frames.append(cv2.cvtColor(pf.camera(pf.view(canvas, dx=2), rng), cv2.COLOR_BGR2BGRA))
+    frames.append(cv2.cvtColor(pf.camera(pf.view(canvas), rng), cv2.COLOR_BGR2GRAY))
+    measured, reused = Reference(), Reference()
+    for frame in frames:
+        report = assess(frame, reused, thresholds=Thresholds(reference_frames=2))
+        assert report.features is not None and report.features_of(frame) is report.features
+        measured = measured.update(frame)
+        before = len(measures)
+        reused = reused.update(frame, report=report)
+        assert len(measures) == before  # not measured again
+        assert reused.count == measured.count
+        assert reused.to_bytes() == measured.to_bytes()
+    assert reused.count == 5
+
+
+def test_a_report_of_another_array_is_never_reused(base) -> None:
+    rng = np.random.default_rng(25)
+    frame, other = pf.camera(base, rng), pf.camera(pf.blurred(base, 6.0), rng)
+    report = assess(other)
+    assert report.features_of(frame) is None
+    assert report.features_of(other.copy()) is None  # equal pixels, another array: measured
+    learned = Reference().update(frame, report=report)
+    assert learned.to_bytes() == Reference().update(frame).to_bytes()
+    assert learned.to_bytes() != Reference().update(other).to_bytes()
+    black = pf.black(rng)
+    with pytest.raises(ImageError, match="camera C-25: cannot learn a reference"):
+        Reference().update(black, camera="C-25", report=assess(black))
+
+
+def test_a_report_keeps_no_picture_alive(base) -> None:
+    frame = pf.camera(base, np.random.default_rng(26))
+    report = assess(frame)
+    assert report.features_of(frame) is not None
+    del frame
+    gc.collect()
+    assert report.source is not None and report.source() is None
+    assert "features" not in repr(report)
+
+
 def test_reference_round_trips_through_bytes(base, reference, previous) -> None:
     restored = Reference.from_bytes(reference.to_bytes())
     assert restored.count == reference.count
@@ -226,6 +278,18 @@ def test_reference_round_trips_through_bytes(base, reference, previous) -> None:
     assert Reference.from_bytes(Reference().to_bytes()).count == 0
     with pytest.raises(ImageError, match="unreadable"):
         Reference.from_bytes(b"not a reference")
+    # Blobs stored before to_bytes compressed at level 1 (np.savez_compressed's level 6) load.
+    earlier = _stored(
+        version=2,
+        count=reference.count,
+        structure=reference.structure,
+        block_texture=reference.block_texture,
+        scalars=np.array(
+            [reference.scale, reference.sharpness, reference.saturated, reference.mean]
+        ),
+    )
+    assert len(earlier) < len(reference.to_bytes()) < 1.1 * len(earlier)
+    assert Reference.from_bytes(earlier).to_bytes() == reference.to_bytes()
 
 
 def _stored(**arrays: object) -> bytes:

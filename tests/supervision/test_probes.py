@@ -240,16 +240,25 @@ def test_auth_failure_and_video_loss_degrade_after_their_checks(sim: Sim) -> Non
     assert _fold(drift, policy) == [State.UP, State.DEGRADED]
 
 
-def test_the_probe_learns_a_reference_the_real_assess_reads(sim: Sim) -> None:
+def test_the_probe_learns_a_reference_the_real_assess_reads(sim: Sim, monkeypatch) -> None:
     """With ``supervision.imaging.assess`` itself: the reference is a ``Reference`` learned
-    from the healthy snapshots, and the later checks judge against it."""
+    from the healthy snapshots, with the measurements ``assess`` made of them (each picture is
+    measured once), and the later checks judge against it."""
+    from supervision import _image_features, imaging
     from supervision.imaging import Reference, assess
 
-    reports = []
+    reports, pictures, measured = [], [], []
+
+    def counted(image: np.ndarray) -> _image_features.Features:
+        measured.append(1)
+        return _image_features.features(image)
 
     def real(image: np.ndarray, reference=None, previous=None):
+        pictures.append(image)
         reports.append(assess(image, reference, previous))
         return reports[-1]
+
+    monkeypatch.setattr(imaging, "features", counted)
 
     async def body(onvif: OnvifClient) -> CameraProbe:
         probe = CameraProbe(onvif, "cam-24", sim.address(24), assess=real)
@@ -260,6 +269,9 @@ def test_the_probe_learns_a_reference_the_real_assess_reads(sim: Sim) -> None:
 
     probe = with_client(sim, body)
     assert isinstance(probe.reference, Reference) and probe.reference.ready()
+    # Each assess measured its picture and its previous one; learning measured nothing more.
+    assert len(measured) == 2 * len(pictures) - 1
+    assert probe.reference.to_bytes() == Reference.learn(pictures[:3]).to_bytes()
     assert "displaced" in reports[0].unjudged  # no reference yet
     assert "displaced" not in reports[-1].unjudged  # judged against the learned one
     assert "frozen" not in reports[-1].unjudged

@@ -7,6 +7,7 @@ its incident; a restart resumes without duplicates; a hanging camera does not de
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from cameras.models import CameraAddress
+from supervision import imaging
 from supervision.conditions import State
 from supervision.imaging import FINGERPRINT_BYTES
 from tests.supervision.rtsp import serving_rtsp
@@ -149,6 +151,29 @@ def test_each_fault_gives_its_state_cause_and_incident(tmp_path: Path, database_
             assert b"\xff\xd8" not in stored.snapshot.encode()  # encrypted at rest
             assert stored.scores and stored.problems == []
             assert session.get(CameraPicture, "cam-5").problems == ["video_loss"]
+
+
+def test_the_reference_is_learned_off_the_event_loop_from_assess_s_measurements(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    learned: list[tuple[bool, bool]] = []  # (on the event loop's thread, measurements reused)
+    update = imaging.Reference.update
+
+    def watched(self, image, *, camera="", report=None):
+        reused = report is not None and report.features_of(image) is not None
+        learned.append((threading.current_thread() is threading.main_thread(), reused))
+        return update(self, image, camera=camera, report=report)
+
+    monkeypatch.setattr(imaging.Reference, "update", watched)
+    with world(tmp_path, sqlite_url, cameras=1, faults={}) as w:
+
+        async def supervise() -> None:
+            async with w.supervisor():
+                await until(lambda: _reference_learned(w, "cam-0"))
+
+        asyncio.run(supervise())  # the event loop runs in this (main) thread
+    assert len(learned) >= 3
+    assert set(learned) == {(False, True)}
 
 
 async def _run_until_stable(w: World, seconds: float) -> None:
