@@ -40,6 +40,9 @@ from sqlalchemy import create_engine, make_url, text
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run from a checkout
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling scripts
+
+from store import seed  # noqa: E402  # a sibling script: the same inventory as store.py's
 
 from cameras.models import (  # noqa: E402
     CameraAddress,
@@ -53,10 +56,9 @@ from supervision.states import Policy  # noqa: E402
 from tests.supervision import picture_faults as pf  # noqa: E402
 from vigie import db  # noqa: E402
 from vigie.credentials import KeyRing  # noqa: E402
-from vigie.models import Camera, CameraPicture, Commune, Epci  # noqa: E402
+from vigie.models import CameraPicture  # noqa: E402
 from vigie.supervisor import Supervisor, SupervisorConfig, _Inventoried, _Watched  # noqa: E402
 
-T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 SCENES = ("astronaut", "coffee", "chelsea", "rocket", "camera")
 
 
@@ -100,29 +102,6 @@ def snapshots(rounds: int) -> dict[str, list[bytes]]:
             for _ in range(rounds)
         ]
     return found
-
-
-def seed(engine: Any, cameras: int) -> None:
-    db.upgrade(engine)
-    with db.session_scope(db.session_factory(engine)) as session:
-        session.add(Epci(siren="200070753", nom="EPCI"))
-        session.flush()
-        session.add(Commune(code="27056", nom="Commune", population=1000, epci_siren="200070753"))
-        session.flush()
-        session.add_all(
-            Camera(
-                id=f"cam-{i:05d}",
-                name=f"Camera {i}",
-                commune_code="27056",
-                latitude=49.0,
-                longitude=1.15,
-                host="127.0.0.1",
-                port=8000,
-                created_at=T0,
-                updated_at=T0,
-            )
-            for i in range(cameras)
-        )
 
 
 def backends_cpu(engine: Any) -> Callable[[], dict[int, float]]:
