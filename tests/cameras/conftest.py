@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+from aiohttp import web
 
 from cameras.models import CameraAddress
 from tests.simulator import running_simulator
@@ -62,6 +64,24 @@ class RunningSimulator:
         return httpx.request(
             method, f"http://127.0.0.1:{self.control_port}{path}", headers=headers, **kwargs
         )
+
+
+@asynccontextmanager
+async def serving(
+    method: str, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> AsyncIterator[int]:
+    """A one-route HTTP server on a free loopback port (yielded): every ``method`` request, to
+    any path, goes to ``handler``. For crafted camera replies the simulator does not send."""
+    app = web.Application()
+    app.router.add_route(method, "/{path:.*}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

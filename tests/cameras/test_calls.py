@@ -23,7 +23,7 @@ from cameras import calls, soap
 from cameras.client import OnvifClient, binding_name
 from cameras.errors import CameraAuthFailed, CameraProtocolError
 from cameras.models import CameraAddress
-from tests.cameras.conftest import RunningSimulator, run
+from tests.cameras.conftest import RunningSimulator, run, serving
 from tests.cameras.test_clock import answer, envelope, fault
 
 WSSE = soap.WSSE
@@ -186,16 +186,8 @@ async def camera_answering(
             return web.Response(body=envelope(CAPABILITIES), content_type="application/soap+xml")
         return web.Response(status=status, body=body, content_type="application/soap+xml")
 
-    app = web.Application()
-    app.router.add_post("/{path:.*}", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield site._server.sockets[0].getsockname()[1]
-    finally:
-        await runner.cleanup()
+    async with serving("POST", handle) as port:
+        yield port
 
 
 def call(

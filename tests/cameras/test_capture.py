@@ -18,7 +18,7 @@ from cameras.client import OnvifClient
 from cameras.errors import CameraProtocolError
 from cameras.models import CameraAddress
 from cameras.simulator.soap import parse_request, request_operation, token_of
-from tests.cameras.conftest import run
+from tests.cameras.conftest import run, serving
 
 CAPTURES = resources.files("cameras.simulator") / "captures" / "bosch-flexidome-indoor-5100i"
 
@@ -49,19 +49,9 @@ async def replay(scenario):
             headers={"Content-Type": "application/soap+xml; charset=utf-8"},
         )
 
-    app = web.Application()
-    app.router.add_post("/onvif/{service}", answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        async with OnvifClient() as onvif:
-            camera = onvif.camera(CameraAddress("127.0.0.1", port, "service", "any"))
-            return await scenario(camera), served
-    finally:
-        await runner.cleanup()
+    async with serving("POST", answer) as port, OnvifClient() as onvif:
+        camera = onvif.camera(CameraAddress("127.0.0.1", port, "service", "any"))
+        return await scenario(camera), served
 
 
 def test_the_recorded_bosch_replies_parse_into_typed_results() -> None:

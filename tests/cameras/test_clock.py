@@ -21,7 +21,7 @@ from cameras import clock
 from cameras.client import OnvifClient, shared_document
 from cameras.errors import CameraAuthFailed, CameraProtocolError, CameraUnreachable
 from cameras.models import CameraAddress
-from tests.cameras.conftest import RunningSimulator, run
+from tests.cameras.conftest import RunningSimulator, run, serving
 
 ENV12 = "http://www.w3.org/2003/05/soap-envelope"
 
@@ -115,16 +115,8 @@ async def crafted(status: int, body: bytes, seen: list | None = None) -> AsyncIt
             seen.append((request.path, dict(request.headers), await request.read()))
         return web.Response(status=status, body=body, content_type="application/soap+xml")
 
-    app = web.Application()
-    app.router.add_post("/{path:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield site._server.sockets[0].getsockname()[1]
-    finally:
-        await runner.cleanup()
+    async with serving("POST", handle) as port:
+        yield port
 
 
 def read_clock(status: int, body: bytes, seen: list | None = None) -> Any:

@@ -16,7 +16,7 @@ from cameras.models import CameraAddress
 from cameras.safexml import HARDENED_SETTINGS, MAX_SOAP_BYTES, UnsafeXmlError, parse_strict
 from cameras.simulator.scenario import HostileVariant
 from cameras.simulator.soap import hostile, recorded
-from tests.cameras.conftest import RunningSimulator, run
+from tests.cameras.conftest import RunningSimulator, run, serving
 
 HOSTILE_CAMERAS = {
     HostileVariant.billion_laughs: 8,
@@ -105,23 +105,16 @@ def test_a_chunked_reply_without_length_is_abandoned_at_the_cap() -> None:
         return response
 
     async def scenario() -> tuple[CameraProtocolError, int]:
-        app = web.Application()
-        app.router.add_post("/onvif/{service}", endless)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        tracemalloc.start()
-        try:
-            async with OnvifClient() as onvif:
-                camera = onvif.camera(CameraAddress("127.0.0.1", port, "u", "p"))
-                with pytest.raises(CameraProtocolError) as caught:
-                    await camera.get_system_date_and_time()
-            return caught.value, tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-            await runner.cleanup()
+        async with serving("POST", endless) as port:
+            tracemalloc.start()
+            try:
+                async with OnvifClient() as onvif:
+                    camera = onvif.camera(CameraAddress("127.0.0.1", port, "u", "p"))
+                    with pytest.raises(CameraProtocolError) as caught:
+                        await camera.get_system_date_and_time()
+                return caught.value, tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
 
     error, peak = run(scenario())
     assert f"longer than {MAX_SOAP_BYTES:,} bytes, abandoned" in str(error)

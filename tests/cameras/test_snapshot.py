@@ -23,7 +23,7 @@ from cameras.client import OnvifClient
 from cameras.errors import CameraAuthFailed, CameraProtocolError
 from cameras.models import CameraAddress, Snapshot
 from cameras.snapshot import DigestChallenges
-from tests.cameras.conftest import run
+from tests.cameras.conftest import run, serving
 
 USER, PASSWORD = "operator", "s3cret-Test"
 REALM = "crafted camera"
@@ -100,17 +100,9 @@ async def crafted_camera(camera: Crafted) -> AsyncIterator[Crafted]:
             return await camera.reply(request)
         return web.Response(body=JPEG, content_type="image/jpeg")
 
-    app = web.Application()
-    app.router.add_get("/{path:.*}", snap)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    camera.port = site._server.sockets[0].getsockname()[1]
-    try:
+    async with serving("GET", snap) as port:
+        camera.port = port
         yield camera
-    finally:
-        await runner.cleanup()
 
 
 def snapshots(camera: Crafted, uris: list[str], *, password: str = PASSWORD) -> list[object]:
