@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import linecache
 import os
 import subprocess
 import sys
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import pytest
 from cameras.client import OnvifClient
 from cameras.errors import SimulatorError
 from cameras.models import CameraAddress
+from cameras.simulator import scenes
 from cameras.simulator.scenario import Scenario
 from cameras.simulator.scenes import base_frame
 from cameras.simulator.server import Simulator, parse_snapshot_size
@@ -159,3 +163,33 @@ def test_main_refuses_a_scenario_size_out_of_bounds() -> None:
         Simulator(2, BASE + 20, scenario=scenario, snapshot_size="main")
     with pytest.raises(SimulatorError, match=r"--snapshot-size: 100x100 is outside"):
         Simulator(2, BASE + 20, snapshot_size=(100, 100))
+
+
+def test_idle_keep_alive_connections_do_not_keep_the_jpegs_sent() -> None:
+    """5,000 cameras polled over keep-alive must not hold 5,000 x 250 KB of sent pictures."""
+    port, cameras = BASE + 30, 6
+
+    async def sent_jpegs_still_in_memory() -> int:
+        async with (
+            Simulator(cameras, port, control_port=port + cameras, snapshot_size=HD),
+            OnvifClient() as onvif,
+        ):
+            tracemalloc.start()
+            try:
+                for index in range(cameras):  # each connection stays open, idle, afterwards
+                    address = CameraAddress("127.0.0.1", port + index, "admin", "vigie-sim", 5.0)
+                    url = f"http://127.0.0.1:{port + index}/snap.jpg"
+                    assert len((await onvif.camera(address).get_snapshot(url)).content) > 1e5
+                gc.collect()
+                traces = tracemalloc.take_snapshot().filter_traces(
+                    [tracemalloc.Filter(True, scenes.__file__)]
+                )
+            finally:
+                tracemalloc.stop()
+        return sum(
+            stat.size
+            for stat in traces.statistics("lineno")
+            if "tobytes" in linecache.getline(scenes.__file__, stat.traceback[0].lineno)
+        )
+
+    assert run(sent_jpegs_still_in_memory()) < 100_000  # one 1080p JPEG is about 250 KB
