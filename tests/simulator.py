@@ -37,11 +37,13 @@ def running_simulator(
     username: str,
     password: str,
     faults: dict[int, dict[str, Any]],
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """Start the simulator, wait for its control token, yield it; stop it with Ctrl-C.
 
     Cameras listen on ``base_port`` to ``base_port + cameras - 1``, the control API on
     ``base_port + cameras``. Pick ports below 32768: Linux hands out outgoing ports above.
+    ``extra_args`` go to ``vigie simulate`` as they are (e.g. ``("--snapshot-size", "main")``).
     """
     scenario = folder / "scenario.yaml"
     scenario.write_text(scenario_yaml(username, password, faults), encoding="utf-8")
@@ -51,6 +53,7 @@ def running_simulator(
         [
             *(str(vigie), "simulate", "--cameras", str(cameras), "--port", str(base_port)),
             *("--scenario", str(scenario), "--token-file", str(token_file)),
+            *extra_args,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

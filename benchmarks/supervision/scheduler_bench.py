@@ -81,8 +81,16 @@ def faulty(cameras: int, hung_permille: float, offline_permille: float) -> dict[
 
 
 def start_simulator(
-    cameras: int, port: int, faults: dict[int, str], folder: Path, host: str = "127.0.0.1"
+    cameras: int,
+    port: int,
+    faults: dict[int, str],
+    folder: Path,
+    host: str = "127.0.0.1",
+    *,
+    snapshot_size: str | None = None,
 ) -> Any:
+    """``vigie simulate`` in another process, once its token is written; ``snapshot_size``
+    (``WxH`` or ``main``) is passed as ``--snapshot-size``, None leaves the simulator's 640x360."""
     scenario = folder / "scenario.yaml"
     lines = [f"username: {USER}", f"password: {PASSWORD}", "faults:"]
     lines += [f"  - {{cameras: {i}, kind: {kind}}}" for i, kind in sorted(faults.items())]
@@ -93,6 +101,7 @@ def start_simulator(
             *(VIGIE, "simulate", "--cameras", str(cameras), "--port", str(port)),
             *("--scenario", str(scenario), "--token-file", str(token)),
             *("--host", host),
+            *(("--snapshot-size", snapshot_size) if snapshot_size else ()),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

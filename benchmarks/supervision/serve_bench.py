@@ -1,7 +1,9 @@
 """One `vigie serve` process supervising N simulated cameras at the default intervals, end to end.
 
 1. ``vigie simulate --cameras N`` starts in another process (as in ``scheduler_bench.py``, a few
-   cameras hang or are offline, as on a real network).
+   cameras hang or are offline, as on a real network). ``--snapshot-size`` is passed on: the
+   default 640x360 JPEGs (about 40 KB) under-measure the full check's decoding and ``assess``;
+   ``1920x1080`` or ``main`` give a real camera's (about 250 KB).
 2. A fresh database (SQLite file, or a throw-away PostgreSQL database with ``--db postgresql``)
    is migrated, given the Eure's communes, an inventory of N cameras (``vigie cameras import``,
    passwords encrypted), a ``monitoring`` API token (for ``/metrics``) and an ``operator`` one
@@ -19,7 +21,8 @@
    check after another on the same even schedule).
 
 Usage: ``.venv/bin/python benchmarks/supervision/serve_bench.py --cameras 5000 --minutes 8``
-Writes (merges into) ``benchmarks/supervision/serve_results.json``, keyed by database and N.
+Writes (merges into) ``benchmarks/supervision/serve_results.json``, keyed by database and N,
+and the snapshot size when it is not the default (``sqlite-5000-1920x1080``).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from scheduler_bench import (  # a sibling script, not a package
 )
 
 from cameras.models import CameraAddress
+from cameras.simulator.server import parse_snapshot_size
 from vigie.credentials import generate_key
 
 HERE = Path(__file__).resolve().parent
@@ -247,6 +251,15 @@ async def serve_phase(
         log.close()
 
 
+def snapshot_size(text: str) -> str:
+    """``--snapshot-size`` checked as ``vigie simulate`` will, before anything starts."""
+    try:
+        parse_snapshot_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--snapshot-size: ")) from None
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, default=5000)
@@ -259,6 +272,12 @@ def main() -> None:
     parser.add_argument("--hung", type=float, default=2.0, help="hung cameras per thousand")
     parser.add_argument("--offline", type=float, default=5.0, help="offline cameras per thousand")
     parser.add_argument("--out", type=Path, default=HERE / "serve_results.json")
+    parser.add_argument(
+        "--snapshot-size",
+        type=snapshot_size,
+        default="640x360",
+        help="the simulator's snapshots: WxH, or main (each camera's main profile, 1920x1080)",
+    )
     args = parser.parse_args()
     faults = faulty(args.cameras, args.hung, args.offline)
     with tempfile.TemporaryDirectory() as name:
@@ -273,7 +292,9 @@ def main() -> None:
             "VIGIE_CREDENTIALS_KEYS": generate_key(),
             "VIGIE_SUPERVISE_STREAM_INTERVAL_S": "0",
         }
-        simulator = start_simulator(args.cameras, args.port, faults, folder)
+        simulator = start_simulator(
+            args.cameras, args.port, faults, folder, snapshot_size=args.snapshot_size
+        )
         args.sim_control = f"http://127.0.0.1:{args.port + args.cameras}"
         try:
             run(env, "db", "upgrade")
@@ -306,6 +327,7 @@ def main() -> None:
         "load_average_end": round(os.getloadavg()[0], 2),
         "cameras": args.cameras,
         "database": args.db,
+        "snapshot_size": args.snapshot_size,
         "hung": sum(1 for k in faults.values() if k == "hang"),
         "offline": sum(1 for k in faults.values() if k == "offline"),
         "serve": served,
@@ -323,7 +345,10 @@ def main() -> None:
     }
     print(json.dumps(record, indent=2))
     existing = json.loads(args.out.read_text()) if args.out.exists() else {}
-    existing[f"{args.db}-{args.cameras}"] = record
+    key = f"{args.db}-{args.cameras}"
+    if args.snapshot_size != "640x360":  # beside the 640x360 run, not over it
+        key += f"-{args.snapshot_size}"
+    existing[key] = record
     args.out.write_text(json.dumps(existing, indent=2) + "\n")
 
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -42,6 +42,19 @@ RECONCILE_EVERY_S = 0.25
 
 SNAPSHOT_PATH = "/snap.jpg"
 
+MAIN = "main"
+SnapshotSize = tuple[int, int] | Literal["main"]
+"""A snapshot's size for every camera (width, height), or ``"main"``: each camera's own
+main-profile size (its scenario ``resolutions`` rule, else the recorded camera's 1920x1080)."""
+
+
+def parse_snapshot_size(text: str) -> SnapshotSize:
+    """``--snapshot-size``: ``"main"`` or ``WIDTHxHEIGHT`` within the bounds of
+    :func:`scenes.check_size`; ValueError naming the option otherwise."""
+    if text.strip().lower() == MAIN:
+        return MAIN
+    return scenes.parse_size(text, option="--snapshot-size")
+
 
 @dataclass(slots=True, eq=False)
 class VirtualCamera:
@@ -54,6 +67,8 @@ class VirtualCamera:
     sequence: int = 0
     resolution: tuple[int, int] | None = None
     """The main profile's size it reports (None: the recorded camera's)."""
+    snapshot_size: tuple[int, int] = scenes.FRAME_SIZE
+    """Width, height of its snapshots."""
     fault_since: float = field(default_factory=time.monotonic)
     site: web.TCPSite | None = None
 
@@ -127,6 +142,7 @@ class Simulator:
         control_port: int | None = None,
         control_token: str | None = None,
         scenario_source: str = "scenario",
+        snapshot_size: SnapshotSize = scenes.FRAME_SIZE,
     ) -> None:
         if cameras < 1:
             raise SimulatorError("--cameras must be at least 1")
@@ -141,6 +157,8 @@ class Simulator:
         sizes = self.scenario.resolution_by_camera(cameras, source=scenario_source)
         for index, size in sizes.items():
             self.cameras[index].resolution = size
+        self.snapshot_size = snapshot_size
+        self._size_snapshots(snapshot_size)
         self._by_port = {camera.port: camera for camera in self.cameras}
         self.control_port = port + cameras if control_port is None else control_port
         self.control_token = control_token or secrets.token_urlsafe(24)
@@ -149,6 +167,21 @@ class Simulator:
         self._control: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.requests = 0
+
+    def _size_snapshots(self, snapshot_size: SnapshotSize) -> None:
+        """Give each camera its snapshot size; a size out of bounds is refused before start."""
+        for camera in self.cameras:
+            if snapshot_size == MAIN:
+                camera.snapshot_size = camera.resolution or soap.RECORDED_MAIN
+                option = f"--snapshot-size main: camera {camera.index}'s main profile"
+            else:
+                camera.snapshot_size = snapshot_size
+                option = "--snapshot-size"
+            try:
+                scenes.check_size(camera.snapshot_size, option=option)
+            except ValueError as error:
+                hint = " (set by the scenario's resolutions; give a WxH instead)"
+                raise SimulatorError(f"{error}{hint if snapshot_size == MAIN else ''}") from None
 
     async def __aenter__(self) -> Simulator:
         await self.start()
@@ -167,7 +200,8 @@ class Simulator:
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Open every camera's port (except those down at start) and the control API."""
         raise_open_file_limit(len(self.cameras))
-        await asyncio.get_running_loop().run_in_executor(None, scenes.warm_up)
+        sizes = {camera.snapshot_size for camera in self.cameras}
+        await asyncio.get_running_loop().run_in_executor(None, scenes.warm_up, sizes)
         app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES)
         app.router.add_post("/onvif/{service}", self._soap)
         app.router.add_get(SNAPSHOT_PATH, self._snapshot)
@@ -339,10 +373,29 @@ class Simulator:
         jpeg = await asyncio.get_running_loop().run_in_executor(
             None,
             lambda: scenes.render_snapshot(
-                camera.index, camera.picture_faults(), camera.renderer, sequence=camera.sequence
+                camera.index,
+                camera.picture_faults(),
+                camera.renderer,
+                sequence=camera.sequence,
+                size=camera.snapshot_size,
             ),
         )
-        return web.Response(body=jpeg, content_type="image/jpeg")
+        return await self._send_and_forget(request, jpeg)
+
+    @staticmethod
+    async def _send_and_forget(request: web.Request, jpeg: bytes) -> web.StreamResponse:
+        """Send the JPEG, keeping no reference to it once sent.
+
+        aiohttp keeps a connection's last response alive while it waits for the next request
+        (an hour by default); a ``web.Response`` holds its body, so 2,000 idle keep-alive
+        connections held 660 MB of 1080p JPEGs. A streamed response does not keep what it wrote.
+        """
+        response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+        response.content_length = len(jpeg)
+        await response.prepare(request)
+        await response.write(jpeg)
+        await response.write_eof()
+        return response
 
     # --- the control API -------------------------------------------------------------------
 

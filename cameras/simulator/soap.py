@@ -168,6 +168,7 @@ class Device:
     """The main profile's size to report instead of the recorded camera's."""
 
 
+RECORDED_MAIN = (1920, 1080)
 RECORDED_MAIN_SIZE = "<tt:Width>1920</tt:Width><tt:Height>1080</tt:Height>"
 """The recorded camera's main stream size, as its replies write it."""
 

@@ -14,6 +14,12 @@ from cameras.errors import CameraUnreachable, SimulatorError
 from cameras.simulator.scenes import base_frame
 from cameras.simulator.server import Simulator, raise_open_file_limit
 from tests.cameras.conftest import CAMERAS, RunningSimulator, run
+from tests.cameras.simulator.pictures import (
+    correlation,
+    dark_cover_share,
+    saturated_share,
+    sharpness,
+)
 
 
 async def _snapshot(simulator: RunningSimulator, index: int) -> tuple[bytes, np.ndarray]:
@@ -95,39 +101,28 @@ def test_a_frozen_camera_repeats_the_same_picture(simulator: RunningSimulator) -
     assert healthy[0] != healthy[1]
 
 
-def _sharpness(picture: np.ndarray) -> float:
-    return float(cv2.Laplacian(cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
-
-
 def test_a_blurred_camera_loses_its_detail(simulator: RunningSimulator) -> None:
     _, picture = run(_snapshot(simulator, 16))
-    assert _sharpness(picture) < 0.2 * _sharpness(base_frame(16))
+    assert sharpness(picture) < 0.2 * sharpness(base_frame(16))
 
 
 def test_a_covered_camera_shows_mostly_one_dark_surface(simulator: RunningSimulator) -> None:
     _, picture = run(_snapshot(simulator, 17))
-    dark_flat = np.all(np.abs(picture.astype(int) - (38, 36, 40)) < 16, axis=2).mean()
-    assert dark_flat > 0.4
-
-
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson correlation of the grey levels: insensitive to the light changing."""
-    grey = [cv2.cvtColor(x, cv2.COLOR_BGR2GRAY).astype(float).ravel() for x in (a, b)]
-    return float(np.corrcoef(grey[0], grey[1])[0, 1])
+    assert dark_cover_share(picture) > 0.4
 
 
 def test_a_displaced_camera_no_longer_shows_its_scene(simulator: RunningSimulator) -> None:
     _, displaced = run(_snapshot(simulator, 18))
     _, healthy = run(_snapshot(simulator, 20))
-    assert _correlation(healthy, base_frame(20)) > 0.95  # light and noise change, not the view
-    assert _correlation(displaced, base_frame(18)) < 0.7
+    assert correlation(healthy, base_frame(20)) > 0.95  # light and noise change, not the view
+    assert correlation(displaced, base_frame(18)) < 0.7
 
 
 def test_glare_saturates_part_of_the_picture(simulator: RunningSimulator) -> None:
     _, picture = run(_snapshot(simulator, 19))
-    saturated = (picture.min(axis=2) > 245).mean()
+    saturated = saturated_share(picture)
     assert saturated > 0.05
-    assert saturated > 5 * (base_frame(19).min(axis=2) > 245).mean()
+    assert saturated > 5 * saturated_share(base_frame(19))
 
 
 def test_a_taken_port_is_a_clear_error(simulator: RunningSimulator) -> None:
