@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Bound of each ONVIF call to a camera."
     )
     supervise_concurrency: int = Field(default=64, ge=1, description="Checks running at once.")
+    supervise_freeze_heap: bool = Field(
+        default=True,
+        description="Leave the service's long-lived objects out of the garbage collector's full "
+        "passes (their pauses delayed checks at thousands of cameras).",
+    )
     supervise_inventory_reload_s: float = Field(
         default=60.0, gt=0, description="How often the inventory is re-read for changes."
     )

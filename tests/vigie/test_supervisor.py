@@ -7,7 +7,9 @@ its incident; a restart resumes without duplicates; a hanging camera does not de
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -333,3 +335,41 @@ def test_inventory_changes_are_picked_up(tmp_path: Path, database_url: str) -> N
                 assert supervisor._watched["cam-1"].camera.address.port == w.base_port + 2
 
         asyncio.run(scenario())
+
+
+def test_the_heap_is_frozen_at_start_again_after_a_full_interval_and_unfrozen_at_stop(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    class Garbage:
+        """A reference cycle: only the collector frees it."""
+
+        def __init__(self) -> None:
+            self.me = self
+
+    with world(tmp_path, sqlite_url, cameras=2, faults={}) as w:
+
+        async def scenario() -> tuple[int, int, int, bool, bool]:
+            async with w.supervisor() as supervisor:  # FAST: a full interval of 1 s
+                at_start = gc.get_freeze_count()
+                cycle = weakref.ref(Garbage())  # made after the freeze: still collected
+                gc.collect()
+                collected = cycle() is None
+                await asyncio.sleep(FAST.full_interval_s + 1.5)
+                later = gc.get_freeze_count()
+            stopped = gc.get_freeze_count()
+            return at_start, later, stopped, collected, supervisor.failures == 0
+
+        at_start, later, stopped, collected, clean = asyncio.run(scenario())
+    assert at_start > 10_000  # the imported modules, the WSDLs, the ORM...
+    assert later > at_start  # what the first checks made joined them
+    assert stopped == 0 and collected and clean
+
+
+def test_the_heap_is_left_alone_when_told(tmp_path: Path, sqlite_url: str) -> None:
+    with world(tmp_path, sqlite_url, cameras=1, faults={}) as w:
+
+        async def scenario() -> int:
+            async with w.supervisor(replace(FAST, freeze_heap=False)):
+                return gc.get_freeze_count()
+
+        assert asyncio.run(scenario()) == 0
