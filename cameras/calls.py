@@ -1,12 +1,14 @@
 """The full check's authenticated calls without zeep: request bodies and reply readers.
 
 GetDeviceInformation, GetProfiles, GetStreamUri and GetSnapshotUri are what a supervisor asks
-every camera every few minutes (``supervision.probes.full_check``). Through zeep they cost
+every camera every few minutes (``supervision.probes.full_check``), and GetCapabilities once
+per camera (the media service's address): through zeep, that one also left an authenticated
+zeep client of 87 objects per camera for the garbage collector to walk. Through zeep they cost
 about 7 ms of CPU per camera (GetProfiles 4 ms); built and read here, a fraction of that
 (``benchmarks/supervision/full_check_cost.json``). Each reader gives the typed result zeep's
 objects gave, read from the element tree :func:`cameras.soap.response` returns; the envelopes
-and the token are :mod:`cameras.soap`'s. The rarer calls (GetCapabilities, GetServices) stay
-on zeep in :mod:`cameras.client`.
+and the token are :mod:`cameras.soap`'s. GetServices, which nothing polls, stays on zeep
+in :mod:`cameras.client`.
 """
 
 from __future__ import annotations
@@ -17,15 +19,44 @@ import isodate
 from lxml import etree
 
 from cameras import soap
-from cameras.models import DeviceInformation, MediaUri, Profile
+from cameras.models import Capabilities, DeviceInformation, MediaUri, Profile
 
 __all__ = [
+    "CAPABILITIES_ALL",
+    "capabilities",
     "device_information",
     "media_uri",
     "profiles",
     "snapshot_uri_body",
     "stream_uri_body",
 ]
+
+
+CAPABILITIES_ALL = "<ns0:Category>All</ns0:Category>"
+"""GetCapabilities' child: every category."""
+
+
+def capabilities(answer: etree._Element) -> Capabilities:
+    """GetCapabilitiesResponse as :class:`Capabilities`: each category's service address.
+
+    DeviceIO's VideoSources is read wherever the camera put it under Extension (the recorded
+    Bosch orders Extension's children so that zeep's schema could not place it).
+    """
+    caps = soap.child(answer, "Capabilities")
+    extension = soap.optional(caps, "Extension")
+    return Capabilities(
+        device=_xaddr(caps, "Device"),
+        media=_xaddr(caps, "Media"),
+        imaging=_xaddr(caps, "Imaging"),
+        events=_xaddr(caps, "Events"),
+        ptz=_xaddr(caps, "PTZ"),
+        analytics=_xaddr(caps, "Analytics"),
+        video_sources=soap.optional_integer(soap.optional(extension, "DeviceIO"), "VideoSources"),
+    )
+
+
+def _xaddr(caps: etree._Element, category: str) -> str | None:
+    return soap.text(soap.optional(caps, category), "XAddr") or None
 
 
 def stream_uri_body(profile_token: str) -> str:

@@ -246,15 +246,8 @@ class Camera:
         """Service addresses from GetCapabilities (category All); remembered for later calls."""
 
         async def call() -> Capabilities:
-            reply = await (await self._authed("devicemgmt")).GetCapabilities(Category="All")
-            caps = Capabilities(
-                device=_xaddr(reply.Device),
-                media=_xaddr(reply.Media),
-                imaging=_xaddr(reply.Imaging),
-                events=_xaddr(reply.Events),
-                ptz=_xaddr(reply.PTZ),
-                analytics=_xaddr(reply.Analytics),
-                video_sources=_video_sources(reply.Extension),
+            caps = await self._call(
+                "devicemgmt", "GetCapabilities", calls.capabilities, calls.CAPABILITIES_ALL
             )
             for service, xaddr in (("media", caps.media), ("imaging", caps.imaging)):
                 if xaddr:
@@ -396,26 +389,3 @@ class Camera:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
-
-
-def _xaddr(section: Any) -> str | None:
-    return _text(section.XAddr) or None if section is not None else None
-
-
-def _video_sources(extension: Any) -> int | None:
-    """VideoSources of the DeviceIO capability.
-
-    zeep leaves it as a raw element in ``_value_1`` when the camera puts Extension children in
-    an order the schema's xs:any soaks up (the recorded Bosch does).
-    """
-    if extension is None:
-        return None
-    device_io = getattr(extension, "DeviceIO", None)
-    if device_io is not None:
-        return device_io.VideoSources
-    for element in getattr(extension, "_value_1", None) or []:
-        if isinstance(element, etree._Element) and etree.QName(element).localname == "DeviceIO":
-            for child in element:
-                if etree.QName(child).localname == "VideoSources" and child.text:
-                    return int(child.text)
-    return None
