@@ -15,20 +15,24 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from cameras.models import CameraAddress
+from cameras.picture_faults import PictureRenderer
+from cameras.simulator import scenes
 from supervision import imaging
 from supervision.conditions import State
 from supervision.imaging import FINGERPRINT_BYTES
+from supervision.probes import decode_snapshot
 from tests.supervision.rtsp import serving_rtsp
 from tests.vigie.supervisor_harness import FAST, World, until, world
 from vigie import db
 from vigie.clock import utcnow
 from vigie.models import Camera, CameraPicture, MaintenanceWindowRow, Observation, StateChange
 from vigie.pictures import last_snapshot, load_memory
-from vigie.supervisor import _with_credentials
+from vigie.supervisor import _learnable, _with_credentials
 
 FAULTS = {
     1: {"kind": "offline"},
@@ -373,3 +377,27 @@ def test_the_heap_is_left_alone_when_told(tmp_path: Path, sqlite_url: str) -> No
                 return gc.get_freeze_count()
 
         assert asyncio.run(scenario()) == 0
+
+
+def test_a_smooth_scene_called_blurred_without_reference_is_learned_then_judged_sharp() -> None:
+    """Simulated camera 62 shows a crop of a smooth wall (skimage's `clock`): the absolute blur
+    threshold, all there is before a reference, finds it just too soft; the supervisor still
+    learns those snapshots, and the learned reference finds the next one sharp."""
+    renderer = PictureRenderer()
+    snapshots = [
+        decode_snapshot(
+            scenes.render_snapshot(62, frozenset(), renderer, sequence=n, now=300.0 * n)
+        )
+        for n in range(1, 5)
+    ]
+    reference = imaging.Reference()
+    for picture in snapshots[:3]:
+        report = imaging.assess(picture, reference)
+        assert report.problems == {"blurred"} and report.scores["blurred"] < 1.25
+        assert _learnable(report)
+        reference = reference.update(picture, report=report)
+    assert reference.ready()
+    assert imaging.assess(snapshots[3], reference, snapshots[2]).problems == frozenset()
+    # a clear fault is never learned, with or without a reference
+    black = np.zeros_like(snapshots[0])
+    assert not _learnable(imaging.assess(black))
