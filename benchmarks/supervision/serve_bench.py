@@ -33,6 +33,7 @@ import csv
 import json
 import os
 import platform
+import re
 import secrets
 import subprocess
 import sys
@@ -241,6 +242,7 @@ async def serve_phase(
             "down_seen_after_s": None
             if down_at is None or switched_at is None
             else round(down_at - switched_at, 1),
+            "gc_freezes": gc_freezes(folder / "serve.log"),
         }
     finally:
         serve.send_signal(2)
@@ -249,6 +251,16 @@ async def serve_phase(
         except subprocess.TimeoutExpired:
             serve.kill()
         log.close()
+
+
+FREEZE = re.compile(r"(\d+) long-lived objects left out of garbage collection \((\d+) ms\)")
+
+
+def gc_freezes(log_file: Path) -> list[dict[str, int]]:
+    """What the supervisor left out of garbage collection, and the collection's pause, from
+    its log (``Supervisor.freeze_heap``: at start, then after the first full interval)."""
+    text = log_file.read_text(encoding="utf-8", errors="replace")
+    return [{"objects": int(m[1]), "pause_ms": int(m[2])} for m in FREEZE.finditer(text)]
 
 
 def snapshot_size(text: str) -> str:
