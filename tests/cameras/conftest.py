@@ -93,7 +93,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSimulator]:
     # below the ephemeral range (32768+), where outgoing connections could hold a port; apart
     # from other test runs on the machine
-    base = 21000 + (os.getpid() % 110) * 100
+    base = 21000 + (os.getpid() % 90) * 100  # 21000-29961: under the supervisor tests' 30000+
     with running_simulator(
         tmp_path_factory.mktemp("simulator"),
         cameras=CAMERAS,

@@ -42,7 +42,7 @@ FAULTS = {
 }
 CAMERAS = 8  # 0 and 7 healthy
 # the 100 ports tests/cameras/conftest.py takes for this run: its simulator uses the first 61
-BASE = 21000 + (os.getpid() % 110) * 100 + 70
+BASE = 21000 + (os.getpid() % 90) * 100 + 70
 VIGIE = str(Path(sys.executable).with_name("vigie"))
 
 
