@@ -426,14 +426,17 @@ class Supervisor:
     ) -> None:
         """One full check's picture work after ``assess`` (in a worker thread)."""
         reference = self._learned(memory.reference, picture, report, camera_id)
-        self._save_pictures(
-            camera_id,
-            loaded_frames=memory.reference_frames,
-            reference=reference,
-            report=report,
-            jpeg=jpeg,
-            at=at,
-        )
+        with session_scope(self.sessions) as session:
+            pictures.save_check(  # stores nothing for a camera deleted while being checked
+                session,
+                camera_id,
+                keys=self.keys,
+                loaded_frames=memory.reference_frames,
+                reference=reference,
+                report=report,
+                jpeg=jpeg,
+                at=at,
+            )
 
     def _learned(
         self,
@@ -461,28 +464,6 @@ class Supervisor:
             except imaging.ImageError as err:
                 log.warning("camera %s: %s; learning it again", camera_id, err)
                 return pictures.PictureMemory(None, 0, None)
-
-    def _save_pictures(
-        self,
-        camera_id: str,
-        *,
-        loaded_frames: int,
-        reference: imaging.Reference | None,
-        report: imaging.ImageReport,
-        jpeg: bytes,
-        at: datetime,
-    ) -> None:
-        with session_scope(self.sessions) as session:
-            pictures.save_check(  # stores nothing for a camera deleted while being checked
-                session,
-                camera_id,
-                keys=self.keys,
-                loaded_frames=loaded_frames,
-                reference=reference,
-                report=report,
-                jpeg=jpeg,
-                at=at,
-            )
 
     def _learn_stream(self, watched: _Watched, uri: str) -> None:
         if self.config.stream_interval_s <= 0:
