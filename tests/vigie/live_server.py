@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from tests.http_server import serve_in_thread
+from tests.http_server import ThreadServer, serve_in_thread
 from tests.vigie.conftest import PASSWORD
 from vigie.api import create_app
 from vigie.settings import Settings
@@ -23,13 +21,15 @@ class LiveServer:
     app: FastAPI
     settings: Settings
     engine: Engine
-    port: int
-    server: uvicorn.Server
-    thread: threading.Thread
+    running: ThreadServer
+
+    @property
+    def port(self) -> int:
+        return self.running.port
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.running.url
 
     @property
     def ws_url(self) -> str:
@@ -44,11 +44,11 @@ class LiveServer:
         return response.json()["access_token"]
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
+        self.running.stop()
 
 
 def start(settings: Settings, engine: Engine) -> LiveServer:
     app = create_app(settings)
-    running = serve_in_thread(app, ports=PORTS, ws="websockets-sansio")
-    return LiveServer(app, settings, engine, running.port, running.server, running.thread)
+    return LiveServer(
+        app, settings, engine, serve_in_thread(app, ports=PORTS, ws="websockets-sansio")
+    )
