@@ -27,16 +27,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run from a checkout
@@ -53,6 +51,7 @@ from cameras.models import (  # noqa: E402
     Snapshot,
 )
 from supervision.states import Policy  # noqa: E402
+from tests.conftest import postgres_database  # noqa: E402
 from tests.supervision import picture_faults as pf  # noqa: E402
 from vigie import db  # noqa: E402
 from vigie.credentials import KeyRing  # noqa: E402
@@ -125,23 +124,6 @@ def backends_cpu(engine: Any) -> Callable[[], dict[int, float]]:
     return read
 
 
-@contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    admin_url = os.environ.get(
-        "VIGIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"vigie_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 async def run(database_url: str, cameras: int, rounds: int) -> dict[str, Any]:
     engine = db.make_engine(database_url)
     server = backends_cpu(engine) if engine.dialect.name == "postgresql" else None
@@ -212,7 +194,7 @@ def main() -> None:
     parser.add_argument("--label", default="run")
     args = parser.parse_args()
     if args.postgres:
-        with throwaway_postgres() as url:
+        with postgres_database() as url:
             figures = asyncio.run(run(url, args.cameras, args.rounds))
     else:
         with tempfile.TemporaryDirectory() as folder:

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from tests.vigie.supervision_data import add_cameras
 from vigie import db
 from vigie.api import create_app
 from vigie.auth.passwords import hash_password
@@ -90,6 +91,14 @@ def seed(engine: Engine) -> None:
                     created_at=utcnow(),
                 )
             )
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> Engine:
+    """The database of :func:`seed`, with the supervision tests' cameras (``supervision_data``)."""
+    seed(engine)
+    add_cameras(engine)
+    return engine
 
 
 @dataclass

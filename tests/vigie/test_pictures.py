@@ -15,7 +15,6 @@ from sqlalchemy.engine import Engine
 
 from supervision.imaging import ImageReport, Reference, assess
 from tests.supervision import picture_faults as pf
-from tests.vigie.conftest import seed
 from tests.vigie.supervision_data import T0, add_cameras
 from vigie import db
 from vigie.credentials import KeyRing
@@ -30,13 +29,6 @@ def frames() -> list[np.ndarray]:
     base = pf.view(pf.scene("coffee"))
     rng = np.random.default_rng(31)
     return [pf.camera(base, rng) for _ in range(4)]
-
-
-@pytest.fixture
-def seeded(engine: Engine) -> Engine:
-    seed(engine)
-    add_cameras(engine)
-    return engine
 
 
 @pytest.fixture

@@ -22,8 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from supervision.states import CheckKind, CheckResult, ErrorKind, MaintenanceWindow, Policy
-from tests.vigie.conftest import seed
-from tests.vigie.supervision_data import CAMERAS, STEP, T0, add_cameras, outage
+from tests.vigie.supervision_data import CAMERAS, STEP, T0, outage
 from vigie import db
 from vigie.models import (
     CameraStatus,
@@ -52,13 +51,6 @@ KEYED = {
     SupervisionEvent: SupervisionEvent.seq,
     EventHead: EventHead.id,
 }
-
-
-@pytest.fixture
-def seeded(engine: Engine) -> Engine:
-    seed(engine)
-    add_cameras(engine)
-    return engine
 
 
 @pytest.fixture

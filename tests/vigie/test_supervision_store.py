@@ -43,13 +43,6 @@ POLICY = Policy()
 
 
 @pytest.fixture
-def seeded(engine: Engine) -> Engine:
-    seed(engine)
-    add_cameras(engine)
-    return engine
-
-
-@pytest.fixture
 def session(seeded: Engine) -> Iterator[Session]:
     with db.session_factory(seeded)() as session:
         yield session

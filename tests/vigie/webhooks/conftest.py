@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from supervision.states import Policy
-from tests.vigie.conftest import make_settings, seed
-from tests.vigie.supervision_data import STEP, T0, add_cameras, ok, outage
+from tests.vigie.conftest import make_settings
+from tests.vigie.supervision_data import STEP, T0, ok, outage
 from vigie import db
 from vigie.credentials import KeyRing
 from vigie.models import SupervisionEvent, Webhook
@@ -30,13 +30,6 @@ FAST = {
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return make_settings(database_url, **FAST)
-
-
-@pytest.fixture
-def seeded(engine: Engine) -> Engine:
-    seed(engine)
-    add_cameras(engine)
-    return engine
 
 
 @pytest.fixture
