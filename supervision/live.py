@@ -1,6 +1,6 @@
 """The live fan-out hub: one published event, many subscribers, none able to stall another.
 
-Pure asyncio, no database and no web: ``vigie.live_feed`` publishes the events it reads from
+Pure asyncio, no database and no web: ``vigie.live.feed`` publishes the events it reads from
 the ``events`` table, and each live connection (``vigie.routes.live``) subscribes with a filter
 (its caller's scope). :meth:`LiveHub.publish` never waits: a subscriber whose bounded queue is
 full is *dropped* (marked, sent :data:`RESYNC` in the one slot kept for it, and removed), and

@@ -235,7 +235,7 @@ class CameraProbe:
     is learned from the first snapshots ``assess`` finds healthy, until it is ready;
     :meth:`reset_reference` forgets it (an operator re-aimed the camera). Only it and the
     previous snapshot are kept, in memory (they are personal data). ``vigie serve`` does not use
-    this class: it keeps them in the database between checks (``vigie.supervisor``).
+    this class: it keeps them in the database between checks (``vigie.supervisor.runtime``).
     """
 
     __slots__ = ("assess", "camera", "camera_id", "expected_resolution", "previous", "reference")

@@ -29,7 +29,7 @@ from vigie.auth.guards import public
 from vigie.auth.ratelimit import RateLimiter
 from vigie.credentials import KeyRing
 from vigie.errors import DatabaseError
-from vigie.live_feed import LiveFeed
+from vigie.live.feed import LiveFeed
 from vigie.routes import auth as auth_routes
 from vigie.routes import availability as availability_routes
 from vigie.routes import cameras as camera_routes
@@ -45,8 +45,8 @@ from vigie.routes import tokens as token_routes
 from vigie.routes import web as web_routes
 from vigie.routes import webhooks as webhook_routes
 from vigie.settings import Settings
-from vigie.supervisor import Supervisor, SupervisorConfig
-from vigie.supervisor_metrics import SupervisorMetrics
+from vigie.supervisor.metrics import SupervisorMetrics
+from vigie.supervisor.runtime import Supervisor, SupervisorConfig
 from vigie.webhooks.dispatcher import start_dispatcher
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ async def _start_supervisor(app: FastAPI, settings: Settings):
     )
     await supervisor.start()
     app.state.supervisor = supervisor
-    app.state.metrics.supervisor = supervisor
+    app.state.metrics.supervisor_snapshot = supervisor.snapshot
     return supervisor
 
 

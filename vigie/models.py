@@ -284,7 +284,7 @@ class CameraPicture(Base):
     ``reference`` is ``supervision.imaging.Reference.to_bytes()`` (no identifiable picture);
     ``previous`` the last snapshot's 480x270 grey working image (``.npz``, for ``frozen``);
     ``snapshot`` the last JPEG as received, AES-GCM encrypted with the credentials key ring and
-    bound to the camera id (pictures are personal data). Written by ``vigie.pictures``.
+    bound to the camera id (pictures are personal data). Written by ``vigie.supervisor.pictures``.
     """
 
     __tablename__ = "camera_pictures"

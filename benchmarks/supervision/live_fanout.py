@@ -47,7 +47,7 @@ from vigie import db
 from vigie.auth.passwords import hash_password
 from vigie.credentials import generate_key
 from vigie.models import Camera, Commune, Epci, EventHead, User
-from vigie.supervision_store import apply_result
+from vigie.supervisor.store import apply_result
 
 HERE = Path(__file__).resolve().parent
 VIGIE = str(Path(sys.executable).with_name("vigie"))

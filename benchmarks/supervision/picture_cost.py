@@ -56,7 +56,7 @@ from tests.supervision import picture_faults as pf  # noqa: E402
 from vigie import db  # noqa: E402
 from vigie.credentials import KeyRing  # noqa: E402
 from vigie.models import CameraPicture  # noqa: E402
-from vigie.supervisor import Supervisor, SupervisorConfig, _Inventoried, _Watched  # noqa: E402
+from vigie.supervisor.runtime import Supervisor, SupervisorConfig, _Inventoried, _Watched  # noqa: E402
 
 SCENES = ("astronaut", "coffee", "chelsea", "rocket", "camera")
 

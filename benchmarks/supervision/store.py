@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from supervision.states import CheckKind, CheckResult, ErrorKind, Policy
 from vigie import db
 from vigie.models import Camera, Commune, Epci
-from vigie.supervision_store import apply_result, apply_results, apply_tick, apply_ticks
+from vigie.supervisor.store import apply_result, apply_results, apply_tick, apply_ticks
 
 HERE = Path(__file__).resolve().parent
 POLICY = Policy()

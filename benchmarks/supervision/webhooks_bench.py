@@ -41,7 +41,7 @@ from vigie.clock import utcnow
 from vigie.credentials import KeyRing, generate_key
 from vigie.models import Camera, Commune, Epci, WebhookDelivery
 from vigie.settings import load_settings
-from vigie.supervision_store import append_events
+from vigie.supervisor.store import append_events
 from vigie.webhooks import signing
 from vigie.webhooks.dispatcher import Dispatcher
 from vigie.webhooks.subscriptions import create_webhook

@@ -1,7 +1,7 @@
 """The dashboard with N cameras: what the API sends it and how fast chromium draws it, in one run.
 
 1. A SQLite database with the Eure referential and N cameras spread over the sample's communes,
-   a tenth of them down (written by ``vigie.supervision_store.apply_result``), served by uvicorn.
+   a tenth of them down (written by ``vigie.supervisor.store.apply_result``), served by uvicorn.
 2. **API**: ``GET /api/v1/status`` (the map's first picture; the live snapshot carries the same
    items) and ``GET /api/v1/communes`` (first call reads the GeoPackage, later ones the cache):
    median time over ``--repeat`` calls and size.
@@ -45,10 +45,10 @@ from vigie import db  # noqa: E402
 from vigie.api import create_app  # noqa: E402
 from vigie.auth.passwords import hash_password  # noqa: E402
 from vigie.clock import utcnow  # noqa: E402
+from vigie.inventory.communes import load_referential, read_referential  # noqa: E402
 from vigie.models import Camera, User  # noqa: E402
-from vigie.referential import load_referential, read_referential  # noqa: E402
 from vigie.settings import load_settings  # noqa: E402
-from vigie.supervision_store import apply_result  # noqa: E402
+from vigie.supervisor.store import apply_result  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "benchmark password 2026"

@@ -20,12 +20,12 @@ from supervision.states import Policy
 from tests.simulator import running_simulator
 from tests.vigie.conftest import make_settings, seed
 from vigie import db
-from vigie.camera_import import InventoryRow, import_cameras
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing
+from vigie.inventory.cameras import InventoryRow, import_cameras
 from vigie.models import CameraStatus, IncidentRow
 from vigie.settings import Settings
-from vigie.supervisor import Supervisor, SupervisorConfig
+from vigie.supervisor.runtime import Supervisor, SupervisorConfig
 
 USERNAME = "vigie"
 PASSWORD = "Sup3rvision-runtime"

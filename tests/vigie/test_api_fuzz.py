@@ -33,7 +33,7 @@ from tests.vigie.test_routes import MATRIX, endpoints
 from vigie import db
 from vigie.api import create_app
 from vigie.auth.roles import Role
-from vigie.supervision_store import apply_result
+from vigie.supervisor.store import apply_result
 
 CHECKS = [
     not_a_server_error,

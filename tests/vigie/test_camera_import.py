@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from tests.vigie.conftest import seed
 from tests.vigie.supervision_data import T0
 from vigie import db
-from vigie.camera_import import CameraImportError, import_cameras, read_inventory
 from vigie.credentials import KeyRing, camera_context, generate_key
+from vigie.inventory.cameras import CameraImportError, import_cameras, read_inventory
 from vigie.models import Camera
 from vigie.settings import parse_key_ring
 

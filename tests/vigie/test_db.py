@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from gis_data import data_path
 from vigie import db
 from vigie.errors import DatabaseError
+from vigie.inventory.communes import ReferentialError, load_referential, read_referential
 from vigie.models import Commune, Epci
-from vigie.referential import ReferentialError, load_referential, read_referential
 
 REFERENTIAL = data_path("sources", "communes-27-admin.json")
 

@@ -124,8 +124,8 @@ def test_every_camera_of_the_sample_is_supervised_and_the_plan_is_listed(demo: D
 def test_a_camera_switched_off_turns_red_live_and_its_incident_is_acknowledged(
     demo: Demo,
 ) -> None:
-    from vigie.demo import SIM_PASSWORD, fault_schedule, plan_folder
-    from vigie.plan_import import plan_inventory
+    from vigie.cli.demo import SIM_PASSWORD, fault_schedule, plan_folder
+    from vigie.inventory.plans import plan_inventory
 
     rows = plan_inventory(
         plan_folder(demo.out), host="127.0.0.1", first_port=SIM_PORT, username="admin",
@@ -203,8 +203,8 @@ def test_ctrl_c_stops_the_service_and_the_simulator(demo: Demo) -> None:
 def test_the_simulator_scenario_gives_each_camera_its_model_s_resolution(sample_plan: Path) -> None:
     from cameras.catalogue import load_catalogue
     from cameras.simulator.scenario import parse_scenario
-    from vigie.demo import SIM_PASSWORD, scenario_for
-    from vigie.plan_import import plan_inventory
+    from vigie.cli.demo import SIM_PASSWORD, scenario_for
+    from vigie.inventory.plans import plan_inventory
 
     rows = plan_inventory(
         sample_plan, host="127.0.0.1", first_port=20000, username="admin", password=SIM_PASSWORD

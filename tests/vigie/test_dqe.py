@@ -10,8 +10,8 @@ import pytest
 from cameras.catalogue import CatalogueError, default_catalogue_data, load_catalogue
 from planning.plan_folder import read_plan_folder
 from planning.prices import default_price_data, load_prices, merge_prices
-from vigie.dqe import build_estimate
-from vigie.dqe_files import estimate_document, estimate_rows
+from vigie.estimate.dqe import build_estimate
+from vigie.estimate.files import estimate_document, estimate_rows
 
 
 @pytest.fixture(scope="module")

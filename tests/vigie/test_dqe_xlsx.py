@@ -17,8 +17,8 @@ import pytest
 from cameras.catalogue import load_catalogue
 from planning.plan_folder import read_plan_folder
 from planning.prices import default_price_data, load_prices, merge_prices
-from vigie.dqe import build_estimate
-from vigie.dqe_xlsx import build_workbook
+from vigie.estimate.dqe import build_estimate
+from vigie.estimate.workbook import build_workbook
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from supervision.live import LiveHub
 from tests.vigie.conftest import COMMUNES, seed
 from vigie import db
-from vigie.live_feed import LiveFeed
-from vigie.supervision_store import append_events
+from vigie.live.feed import LiveFeed
+from vigie.supervisor.store import append_events
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

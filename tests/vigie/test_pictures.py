@@ -1,4 +1,4 @@
-"""A camera's pictures between two full checks (``vigie.pictures``), on both databases: real
+"""A camera's pictures between two full checks (``vigie.supervisor.pictures``), on both databases: real
 photographs, real encryption, the statements each check costs."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.vigie.supervision_data import T0, add_cameras
 from vigie import db
 from vigie.credentials import KeyRing
 from vigie.models import Camera, CameraPicture
-from vigie.pictures import last_snapshot, load_memory, reset_reference, save_check
+from vigie.supervisor.pictures import last_snapshot, load_memory, reset_reference, save_check
 
 CAMERA = "cam-a1"
 

@@ -14,11 +14,11 @@ from gis_data import data_path
 from tests.conftest import SAMPLE
 from tests.vigie.test_cli import run
 from vigie import db
-from vigie.camera_import import CameraImportError
 from vigie.credentials import KeyRing, camera_context, generate_key
+from vigie.inventory.cameras import CameraImportError
+from vigie.inventory.communes import load_referential, read_referential
+from vigie.inventory.plans import plan_inventory
 from vigie.models import AuditEvent, Camera
-from vigie.plan_import import plan_inventory
-from vigie.referential import load_referential, read_referential
 from vigie.settings import load_settings
 
 

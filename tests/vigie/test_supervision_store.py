@@ -28,7 +28,7 @@ from vigie.models import (
     StateChange,
     SupervisionEvent,
 )
-from vigie.supervision_store import (
+from vigie.supervisor.store import (
     UnknownCameraError,
     apply_result,
     apply_tick,

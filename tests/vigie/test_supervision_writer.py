@@ -13,7 +13,7 @@ from tests.vigie.conftest import seed
 from tests.vigie.supervision_data import STEP, T0, add_cameras, ok, outage
 from vigie import db
 from vigie.models import CameraStatus, IncidentRow, Observation
-from vigie.supervision_writer import ResultWriter, Tick
+from vigie.supervisor.writer import ResultWriter, Tick
 
 
 def test_batches_are_written_and_a_bad_item_loses_only_itself(engine: Engine) -> None:

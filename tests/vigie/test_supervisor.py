@@ -31,8 +31,8 @@ from tests.vigie.supervisor_harness import FAST, World, until, world
 from vigie import db
 from vigie.clock import utcnow
 from vigie.models import Camera, CameraPicture, MaintenanceWindowRow, Observation, StateChange
-from vigie.pictures import last_snapshot, load_memory
-from vigie.supervisor import _learnable, _with_credentials
+from vigie.supervisor.pictures import last_snapshot, load_memory
+from vigie.supervisor.runtime import _learnable, _with_credentials
 
 FAULTS = {
     1: {"kind": "offline"},

@@ -9,10 +9,10 @@ from sqlalchemy import Engine, select
 
 from tests.vigie.conftest import EPCI_B, PASSWORD, seed
 from vigie import db
+from vigie.auth.accounts import UserError, create_user, set_password, set_role
 from vigie.auth.passwords import WeakPasswordError, verify_password
 from vigie.auth.roles import Role
 from vigie.models import AuditEvent, User
-from vigie.users import UserError, create_user, set_password, set_role
 
 
 @pytest.fixture

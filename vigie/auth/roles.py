@@ -20,3 +20,7 @@ SCOPED_ROLES = frozenset({Role.COMMUNE})
 
 CONFIGURATION_READERS = frozenset({Role.ADMIN, Role.ENGINEER, Role.OPERATOR})
 """Roles that may see how a camera is reached (host, port, user name), never its password."""
+
+STATUS_READERS = (Role.ADMIN, Role.ENGINEER, Role.OPERATOR, Role.GENDARMERIE, Role.COMMUNE)
+"""Roles that read supervision (status, incidents, live stream). Engineers do (they commission
+cameras and follow the maintenance contract); AMO deals with plans and estimates only."""

@@ -1,6 +1,6 @@
 """``vigie cameras import|purge-observations``: the camera inventory and supervision data.
 
-Registered in ``vigie.cli``; changes are recorded in the audit trail as ``cli:<os user>``.
+Registered in ``vigie.cli.main``; changes are recorded in the audit trail as ``cli:<os user>``.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from vigie.cli.context import actor, database_session, out
 
 cameras_app = typer.Typer(
     help="Camera inventory and supervision data: import, purge-observations.",
     no_args_is_help=True,
 )
-
-out = Console()
 
 
 @cameras_app.command("import")
@@ -45,12 +44,11 @@ def import_file(
     """Create or update the cameras of FILE; any bad row or mast is reported and nothing is
     imported. A plan gives one camera per camera of each mast (README: Cameras from a plan)."""
     from vigie import audit
-    from vigie.camera_import import import_cameras, read_inventory
     from vigie.clock import utcnow
     from vigie.credentials import KeyRing
     from vigie.errors import ConfigurationError
-    from vigie.plan_import import plan_inventory
-    from vigie.security_cli import _actor, _session
+    from vigie.inventory.cameras import import_cameras, read_inventory
+    from vigie.inventory.plans import plan_inventory
 
     from_plan = file.is_dir() or file.suffix.lower() == ".gpkg"
     if from_plan:
@@ -72,12 +70,12 @@ def import_file(
         )
     else:
         rows = read_inventory(file)
-    with _session() as (session, settings):
+    with database_session() as (session, settings):
         keys = KeyRing.from_settings(settings) if settings.credentials_keys else None
         summary = import_cameras(session, file, rows, keys=keys, now=utcnow())
         audit.record(
             session,
-            actor=_actor(),
+            actor=actor(),
             role="system",
             action="camera.import",
             object_type="plan" if from_plan else "file",
@@ -98,10 +96,9 @@ def purge(
 ) -> None:
     """Delete check results older than the retention; states, history and incidents stay."""
     from vigie.clock import utcnow
-    from vigie.security_cli import _session
-    from vigie.supervision_store import purge_observations
+    from vigie.supervisor.store import purge_observations
 
-    with _session() as (session, settings):
+    with database_session() as (session, settings):
         keep = days or settings.observation_retention_days
         removed = purge_observations(session, now=utcnow(), retention=timedelta(days=keep))
     out.print(f"{removed} observation(s) older than {keep} days deleted")

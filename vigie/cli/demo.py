@@ -33,14 +33,14 @@ from cameras.catalogue import load_catalogue
 from gis_data import data_path
 from vigie import db
 from vigie.api import create_app
+from vigie.auth.accounts import create_user
 from vigie.auth.roles import Role
-from vigie.camera_import import InventoryRow, import_cameras
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing, generate_key
-from vigie.plan_import import plan_inventory
-from vigie.referential import load_referential, read_referential
+from vigie.inventory.cameras import InventoryRow, import_cameras
+from vigie.inventory.communes import load_referential, read_referential
+from vigie.inventory.plans import plan_inventory
 from vigie.settings import load_settings
-from vigie.users import create_user
 
 SIM_USER, SIM_PASSWORD = "admin", "vigie-sim"
 

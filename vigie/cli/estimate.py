@@ -1,23 +1,19 @@
-"""`vigie estimate`: the priced bill of quantities (DQE) and financing plan of one or more plans."""
+"""``vigie estimate``: the priced bill of quantities (DQE) and financing plan of one or more
+plans (registered in ``vigie.cli.main``)."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from cameras.catalogue import Catalogue
-    from planning.plan_folder import PlanFolder
-    from planning.prices import PriceCatalogue
-    from vigie.dqe import Estimate
+from vigie.cli.context import err, out
 
-out = Console()
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from vigie.estimate.dqe import Estimate
 
 
 def estimate(
@@ -39,7 +35,8 @@ def estimate(
     Nothing is written when a plan folder, a price or a camera model is wrong.
     """
     from planning.plan_folder import read_plan_folder
-    from vigie.dqe_files import write_estimate
+    from vigie.estimate.files import write_estimate
+    from vigie.estimate.pricing import load_catalogues, price_plan
 
     started = time.perf_counter()
     prices, catalogue = load_catalogues(prices_file)
@@ -48,64 +45,6 @@ def estimate(
     for result in estimates:
         out.print(headline_table(result))
     err.print(f"wrote {path} ({time.perf_counter() - started:.1f} s)", highlight=False)
-
-
-def load_catalogues(prices_file: Path | None) -> tuple[PriceCatalogue, Catalogue]:
-    """The two catalogues, with ``prices_file`` merged over their defaults."""
-    import yaml
-
-    from cameras.catalogue import SECTIONS, CatalogueError, default_catalogue_data, load_catalogue
-    from planning.prices import (
-        PRICE_SECTIONS,
-        PriceError,
-        default_price_data,
-        load_prices,
-        merge_prices,
-    )
-    from vigie.errors import ConfigurationError
-
-    overrides: dict[str, Any] = {}
-    if prices_file is not None:
-        try:
-            overrides = yaml.safe_load(prices_file.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigurationError(f"{prices_file}: cannot read the prices: {error}") from error
-        if not isinstance(overrides, dict):
-            raise ConfigurationError(f"{prices_file}: must be a mapping of sections")
-        planning_sections = (*PRICE_SECTIONS, "rules")
-        unknown = sorted(set(overrides) - {*planning_sections, *SECTIONS})
-        if unknown:
-            raise ConfigurationError(
-                f"{prices_file}: unknown section(s) {', '.join(map(str, unknown))} "
-                f"(known: {', '.join((*planning_sections, *SECTIONS))})"
-            )
-    where = f"{prices_file}: " if prices_file else ""
-    planning_part = {k: v for k, v in overrides.items() if k not in SECTIONS}
-    camera_part = {k: v for k, v in overrides.items() if k in SECTIONS}
-    problems = []  # both catalogues are checked, so one run names every problem
-    try:
-        prices = load_prices(merge_prices(default_price_data(), planning_part))
-    except PriceError as error:
-        problems.append(str(error))
-    try:
-        catalogue = load_catalogue(merge_prices(default_catalogue_data(), camera_part))
-    except (CatalogueError, PriceError) as error:
-        problems.append(str(error).replace("price override", "catalogue override"))
-    if problems:
-        raise ConfigurationError(where + "; ".join(problems))
-    return prices, catalogue
-
-
-def price_plan(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalogue) -> Estimate:
-    """`vigie.dqe.build_estimate`, with a missing camera model reported as a user error."""
-    from cameras.catalogue import CatalogueError
-    from vigie.dqe import build_estimate
-    from vigie.errors import ConfigurationError
-
-    try:
-        return build_estimate(folder, prices, catalogue)
-    except CatalogueError as error:
-        raise ConfigurationError(f"{folder.path}: {error}") from error
 
 
 def headline_table(result: Estimate) -> Table:

@@ -1,82 +1,36 @@
-"""The ``vigie`` command line.
+"""``vigie validate|plan|sample``: planning layers checked, routed and generated.
 
-Errors a user can fix (``USER_ERRORS``) print as one line on stderr and exit 1; usage errors exit 2.
+Registered in ``vigie.cli.main``. Commands import planning lazily, so that ``vigie --help`` starts
+fast.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vigie import __version__, security_cli
-from vigie.cli_cameras import cameras_app
-from vigie.cli_estimate import estimate
-from vigie.cli_simulate import simulate
-from vigie.cli_webhooks import webhooks_app
-from vigie.errors import USER_ERRORS
+from vigie.cli.context import err, out, progress_bars, reporter, stdout_to_stderr
 
-if TYPE_CHECKING:  # the commands import planning lazily, so that `vigie --help` starts fast
+if TYPE_CHECKING:
     from planning.parameters import PlanParameters
     from planning.plan import Plan
     from planning.validate import Report
 
-app = typer.Typer(
-    name="vigie",
-    help="Plan and supervise the video-protection network of a French département.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
 sample_app = typer.Typer(help="Generate sample planning layers.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(sample_app, name="sample")
-app.add_typer(cameras_app, name="cameras")
-app.add_typer(webhooks_app, name="webhooks")
-app.command()(estimate)
-app.command()(simulate)
-for _name, _typer in security_cli.APPS.items():  # users, tokens, audit, keys
-    app.add_typer(_typer, name=_name)
 
-out = Console()
-err = Console(stderr=True)
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"vigie {__version__}")
-        raise typer.Exit
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
-    """Plan and supervise the video-protection network of a French département."""
-
-
-# --- planning ------------------------------------------------------------------------------------
 
 LayersArg = Annotated[
     Path, typer.Argument(help="A GeoPackage, a folder of GeoJSON/Shapefile files, or a .zip.")
 ]
 
 
-@app.command()
 def validate(
     layers: LayersArg,
     as_json: Annotated[
@@ -125,7 +79,6 @@ PLAN_EXIT_INCOMPLETE = 3
 """`vigie plan` wrote the plan, but some masts are unreachable or over the optical budget."""
 
 
-@app.command()
 def plan(
     layers: LayersArg,
     out_dir: Annotated[
@@ -176,8 +129,8 @@ def plan(
             highlight=False,
         )
         raise typer.Exit(1)
-    result, paths = _plan_and_write(report, params, out_dir, source=layers, bound=bound)
-    out.print(_plan_table(result))
+    result, paths = plan_and_write(report, params, out_dir, source=layers, bound=bound)
+    out.print(plan_table(result))
     for mast in result.failed:
         sys.stdout.write(f"masts:{mast.mast_id}: {mast.status}: {mast.reason}\n")
     err.print(
@@ -188,7 +141,7 @@ def plan(
     raise typer.Exit(PLAN_EXIT_INCOMPLETE if result.failed else 0)
 
 
-def _plan_table(result) -> Table:
+def plan_table(result) -> Table:
     from planning.export import summarize_plan
 
     totals = summarize_plan(result)["totals"]
@@ -237,8 +190,8 @@ def sample_eure(
     from planning.sample import generate_sample, write_sample
 
     started = time.perf_counter()
-    with _progress() as progress:
-        report = _reporter(progress)
+    with progress_bars() as progress:
+        report = reporter(progress)
         sample = generate_sample(
             data_path("sources", "communes-27-eure.geojson"),
             data_path("sources", "communes-27-admin.json"),
@@ -254,19 +207,7 @@ def sample_eure(
     err.print(f"wrote {out_file}: {counts} ({time.perf_counter() - started:.1f} s)")
 
 
-def _reporter(progress: Progress) -> Callable[[str, int, int], None]:
-    """A ``progress(step, done, total)`` callback drawing one bar per step."""
-    tasks: dict[str, int] = {}
-
-    def report(step: str, done: int, total: int) -> None:
-        if step not in tasks:
-            tasks[step] = progress.add_task(step, total=total)
-        progress.update(tasks[step], completed=done, total=total)
-
-    return report
-
-
-def _plan_and_write(
+def plan_and_write(
     report: Report,
     params: PlanParameters,
     out_dir: Path,
@@ -278,11 +219,9 @@ def _plan_and_write(
     from planning.export import write_plan
     from planning.pipeline import plan_layers
 
-    with _progress() as progress:
-        with _stdout_to_stderr():
-            result, _ = plan_layers(
-                report.layers, params, progress=_reporter(progress), bound=bound
-            )
+    with progress_bars() as progress:
+        with stdout_to_stderr():
+            result, _ = plan_layers(report.layers, params, progress=reporter(progress), bound=bound)
         paths = write_plan(
             result,
             out_dir,
@@ -295,179 +234,7 @@ def _plan_and_write(
     return result, paths
 
 
-@contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Keep stdout for results: HiGHS prints its banner there from C++ (HiGHS issue #1932)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    )
-
-
-# --- database ------------------------------------------------------------------------------------
-
-
-@db_app.command("upgrade")
-def db_upgrade(
-    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
-) -> None:
-    """Create or migrate the database schema (Alembic) on the configured database."""
-    from vigie import db
-    from vigie.settings import load_settings
-
-    settings = load_settings()
-    engine = db.make_engine(settings.db_url, echo=settings.database_echo)
-    before = db.current_revision(engine)
-    after = db.upgrade(engine, revision)
-    err.print(f"database {db._safe_url(settings.db_url)}: {before or 'empty'} -> {after}")
-
-
-@db_app.command("current")
-def db_current() -> None:
-    """Print the schema revision of the configured database (and the code's)."""
-    from vigie import db
-    from vigie.settings import load_settings
-
-    settings = load_settings()
-    engine = db.make_engine(settings.db_url)
-    current = db.current_revision(engine)
-    out.print(f"{current or 'none'} (code: {db.head_revision()})", highlight=False)
-
-
-@db_app.command("load-communes")
-def db_load_communes(
-    source: Annotated[
-        Path | None,
-        typer.Option(help="A decoupage-administratif JSON extract. Default: the Eure's."),
-    ] = None,
-) -> None:
-    """Load or refresh the communes and intercommunalities (reference for scopes and reports)."""
-    from gis_data import data_path
-    from vigie import db
-    from vigie.referential import load_referential, read_referential
-    from vigie.settings import load_settings
-
-    settings = load_settings()
-    engine = db.make_engine(settings.db_url)
-    db.require_current_schema(engine)
-    referential = read_referential(source or data_path("sources", "communes-27-admin.json"))
-    with db.session_scope(db.session_factory(engine)) as session:
-        n_epcis, n_communes = load_referential(session, referential)
-    err.print(f"{n_communes} communes and {n_epcis} intercommunalities in the database")
-
-
-# --- service -------------------------------------------------------------------------------------
-
-
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
-    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
-    migrate: Annotated[
-        bool, typer.Option("--migrate", help="Run `vigie db upgrade` before serving.")
-    ] = False,
-) -> None:
-    """Run the service: the API, and the supervisor polling the cameras (VIGIE_SUPERVISE)."""
-    import uvicorn
-
-    from vigie import db
-    from vigie.api import create_app
-    from vigie.errors import ConfigurationError
-    from vigie.settings import load_settings
-
-    settings = load_settings()
-    settings.require_service_secrets()
-    tls_cert, tls_key = tls_cert or settings.tls_cert, tls_key or settings.tls_key
-    if (tls_cert is None) != (tls_key is None):
-        raise ConfigurationError("give both --tls-cert and --tls-key, or neither")
-    engine = db.make_engine(settings.db_url)
-    if migrate:
-        db.upgrade(engine)
-    db.require_current_schema(engine)
-    engine.dispose()
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
-        server_header=False,
-    )
-
-
-# --- the whole product ---------------------------------------------------------------------------
-
-
-@app.command()
-def demo(
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder for the demo: plan, database, simulator token.")
-    ] = Path("out/demo"),
-    plan_only: Annotated[
-        bool,
-        typer.Option("--plan-only", help="Only check, plan and price the sample; serve nothing."),
-    ] = False,
-    host: Annotated[str, typer.Option(help="Address the service listens on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the service and dashboard.")] = 8000,
-    sim_port: Annotated[
-        int, typer.Option(help="Port of the first simulated camera (one port per camera).")
-    ] = 20000,
-) -> None:
-    """The whole product on the embedded defaults: plan and price the Eure sample, then supervise
-    its cameras (simulated, with faults over the first minutes) with the dashboard, until Ctrl-C."""
-    from gis_data import data_path
-    from planning.parameters import PlanParameters
-    from planning.summary import summarize
-    from planning.validate import validate_path
-    from vigie.demo import plan_folder, run_demo
-
-    sample = data_path("eure", "eure.gpkg")
-    with err.status(f"Validating {sample.name}…"):
-        report = validate_path(sample)
-    for problem in report.problems:
-        out.print(str(problem), highlight=False)
-    out.print(_summary_table(summarize(report.layers), sample.name))
-    verdict = "usable" if report.ok else "NOT usable"
-    out.print(
-        f"{sample.name}: {verdict} — {len(report.errors)} error(s), "
-        f"{len(report.warnings)} warning(s).",
-        highlight=False,
-    )
-    if not report.ok:
-        raise typer.Exit(1)
-    plan_dir = plan_folder(out_dir)
-    result, paths = _plan_and_write(report, PlanParameters(), plan_dir, source=sample)
-    out.print(_plan_table(result))
-    out.print(
-        f"plan written to {paths['plan'].parent}/ — open {paths['map']} in a browser, "
-        f"{paths['plan'].name} in QGIS",
-        highlight=False,
-    )
-    estimate(plan_dirs=[paths["plan"].parent], out_file=paths["plan"].parent / "dqe.xlsx")
-    if plan_only:
-        return
-    run_demo(out_dir, host=host, port=port, sim_port=sim_port, say=out.print)
-
-
-def _summary_table(summary, title: str) -> Table:
+def summary_table(summary, title: str) -> Table:
     table = Table(title=f"Sample {title}", show_header=True, header_style="bold")
     table.add_column("what")
     table.add_column("figure", justify="right")
@@ -489,15 +256,3 @@ def _summary_table(summary, title: str) -> Table:
     for kind, n in summary.power_points.items():
         table.add_row(f"power points: {kind}", str(n))
     return table
-
-
-def main() -> None:
-    """Console-script entry point: user errors as one line, never a traceback."""
-    try:
-        app()
-    except USER_ERRORS as error:
-        sys.stderr.write(f"error: {error}\n")
-        sys.exit(1)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)

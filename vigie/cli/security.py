@@ -1,6 +1,6 @@
 """``vigie users|tokens|audit|keys``: the administration commands of access control.
 
-Registered in ``vigie.cli``. Every change is recorded in the audit trail as ``cli:<os user>``.
+Registered in ``vigie.cli.main``. Every change is recorded in the audit trail as ``cli:<os user>``.
 Passwords are read from a hidden prompt or from stdin (``--password-stdin``), never from an
 argument, which would show in the process list and the shell history.
 """
@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from vigie.auth.roles import Role
+from vigie.cli.context import actor, database_session, err, out
 from vigie.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from vigie.settings import Settings
+    pass
 
 users_app = typer.Typer(
     help="User accounts: create, list, disable, set-role.", no_args_is_help=True
@@ -34,8 +30,6 @@ tokens_app = typer.Typer(help="API tokens for machines.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail: verify, export, purge.", no_args_is_help=True)
 keys_app = typer.Typer(help="Secret keys: generate, rotate.", no_args_is_help=True)
 
-out = Console()
-err = Console(stderr=True)
 
 CommunesOpt = Annotated[
     list[str] | None, typer.Option("--commune", help="INSEE code in the scope (repeatable).")
@@ -50,28 +44,6 @@ UntilOpt = Annotated[
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from stdin (one line).")
 ]
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli:unknown"
-
-
-@contextmanager
-def _session() -> Iterator[tuple[Session, Settings]]:
-    from vigie import db
-    from vigie.settings import load_settings
-
-    settings = load_settings()
-    engine = db.make_engine(settings.db_url)
-    try:
-        db.require_current_schema(engine)
-        with db.session_scope(db.session_factory(engine)) as session:
-            yield session, settings
-    finally:
-        engine.dispose()
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -106,10 +78,10 @@ def users_create(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a user; the first admin of a new installation is created this way."""
-    from vigie.users import create_user
+    from vigie.auth.accounts import create_user
 
     password = _read_password(password_stdin)
-    with _session() as (session, _):
+    with database_session() as (session, _):
         user = create_user(
             session,
             username=username,
@@ -119,7 +91,7 @@ def users_create(
             epcis=epci or (),
             habilitation_until=_day(until),
             full_name=full_name,
-            actor=_actor(),
+            actor=actor(),
         )
         err.print(f"user {user.username} created ({user.role})", highlight=False)
 
@@ -127,11 +99,11 @@ def users_create(
 @users_app.command("list")
 def users_list() -> None:
     """List users with role, scope, habilitation and state."""
+    from vigie.auth.accounts import list_users
     from vigie.clock import as_utc, utcnow
-    from vigie.users import list_users
 
     table = Table("user", "role", "scope", "habilitation until", "state", header_style="bold")
-    with _session() as (session, _):
+    with database_session() as (session, _):
         for user in list_users(session):
             scope = ", ".join([*user.scope_communes, *user.scope_epcis]) or "département"
             locked = user.locked_until is not None and as_utc(user.locked_until) > utcnow()
@@ -155,20 +127,20 @@ def users_list() -> None:
 @users_app.command("disable")
 def users_disable(username: str) -> None:
     """Disable a user: refused at the next request, sessions revoked."""
-    from vigie.users import set_disabled
+    from vigie.auth.accounts import set_disabled
 
-    with _session() as (session, _):
-        set_disabled(session, username, True, actor=_actor())
+    with database_session() as (session, _):
+        set_disabled(session, username, True, actor=actor())
     err.print(f"user {username} disabled")
 
 
 @users_app.command("enable")
 def users_enable(username: str) -> None:
     """Enable a user again (also lifts a lockout)."""
-    from vigie.users import set_disabled
+    from vigie.auth.accounts import set_disabled
 
-    with _session() as (session, _):
-        set_disabled(session, username, False, actor=_actor())
+    with database_session() as (session, _):
+        set_disabled(session, username, False, actor=actor())
     err.print(f"user {username} enabled")
 
 
@@ -181,9 +153,9 @@ def users_set_role(
     until: UntilOpt = None,
 ) -> None:
     """Change a user's role (and scope or habilitation); the user's sessions end."""
-    from vigie.users import set_role
+    from vigie.auth.accounts import set_role
 
-    with _session() as (session, _):
+    with database_session() as (session, _):
         set_role(
             session,
             username,
@@ -191,7 +163,7 @@ def users_set_role(
             communes=commune,
             epcis=epci,
             habilitation_until=_day(until),
-            actor=_actor(),
+            actor=actor(),
         )
     err.print(f"user {username} is now {role}")
 
@@ -199,11 +171,11 @@ def users_set_role(
 @users_app.command("set-password")
 def users_set_password(username: str, password_stdin: PasswordStdin = False) -> None:
     """Set a user's password; the user's sessions end."""
-    from vigie.users import set_password
+    from vigie.auth.accounts import set_password
 
     password = _read_password(password_stdin)
-    with _session() as (session, _):
-        set_password(session, username, password, actor=_actor())
+    with database_session() as (session, _):
+        set_password(session, username, password, actor=actor())
     err.print(f"password of {username} changed")
 
 
@@ -221,7 +193,7 @@ def tokens_create(
     """Create an API token and print it once on stdout; only its hash is stored."""
     from vigie.auth.apitokens import create_api_token
 
-    with _session() as (session, _):
+    with database_session() as (session, _):
         row, token = create_api_token(
             session,
             name=name,
@@ -229,7 +201,7 @@ def tokens_create(
             days=days,
             communes=commune or (),
             epcis=epci or (),
-            actor=_actor(),
+            actor=actor(),
             actor_role="system",
         )
         err.print(
@@ -245,7 +217,7 @@ def tokens_list() -> None:
     from vigie.auth.apitokens import list_api_tokens
 
     table = Table("id", "name", "role", "scope", "expires", "state", header_style="bold")
-    with _session() as (session, _):
+    with database_session() as (session, _):
         for row in list_api_tokens(session):
             scope = ", ".join([*row.scope_communes, *row.scope_epcis]) or "département"
             state = "revoked" if row.revoked_at else "active"
@@ -260,8 +232,8 @@ def tokens_revoke(token_id: int) -> None:
     """Revoke an API token: refused from the next request."""
     from vigie.auth.apitokens import TokenError, revoke_api_token
 
-    with _session() as (session, _):
-        if revoke_api_token(session, token_id, actor=_actor(), actor_role="system") is None:
+    with database_session() as (session, _):
+        if revoke_api_token(session, token_id, actor=actor(), actor_role="system") is None:
             raise TokenError(f"no API token {token_id}")
     err.print(f"token {token_id} revoked")
 
@@ -274,7 +246,7 @@ def audit_verify() -> None:
     """Check the whole hash chain: exit 0 when intact, 1 naming every broken row."""
     from vigie.audit import verify
 
-    with _session() as (session, _):
+    with database_session() as (session, _):
         result = verify(session)
     for problem in result.problems:
         sys.stdout.write(f"audit: {problem}\n")
@@ -307,7 +279,7 @@ def audit_export(
 
     start_utc = start.replace(tzinfo=UTC) if start else None
     end_utc = end.replace(tzinfo=UTC) if end else None
-    with _session() as (session, _):
+    with database_session() as (session, _):
         if out_file is None:
             count = audit.export_csv(session, sys.stdout, start_utc, end_utc)
         else:
@@ -315,7 +287,7 @@ def audit_export(
                 count = audit.export_csv(session, stream, start_utc, end_utc)
         audit.record(
             session,
-            actor=_actor(),
+            actor=actor(),
             role="system",
             action="audit.export",
             detail={"from": start_utc, "to": end_utc, "rows": count},
@@ -333,10 +305,10 @@ def audit_purge(
     from vigie import audit
     from vigie.clock import utcnow
 
-    with _session() as (session, settings):
+    with database_session() as (session, settings):
         days = older_than_days or settings.audit_retention_days
         removed = audit.purge(
-            session, utcnow() - timedelta(days=days), actor=_actor(), role="system"
+            session, utcnow() - timedelta(days=days), actor=actor(), role="system"
         )
     err.print(f"{removed} audit events older than {days} days purged")
 
@@ -365,13 +337,13 @@ def keys_rotate() -> None:
     from vigie.credentials import KeyRing, rotate
     from vigie.webhooks.subscriptions import rotate_secrets
 
-    with _session() as (session, settings):
+    with database_session() as (session, settings):
         ring = KeyRing.from_settings(settings)
         rotated, current = rotate(session, ring)
         hooks = rotate_secrets(session, ring)  # webhook signing secrets use the same ring
         audit.record(
             session,
-            actor=_actor(),
+            actor=actor(),
             role="system",
             action="keys.rotate",
             detail={"key": ring.current_id, "rotated": rotated, "webhooks": hooks},

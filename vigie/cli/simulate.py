@@ -1,4 +1,5 @@
-"""``vigie simulate``: run N virtual ONVIF cameras until Ctrl-C (registered in :mod:`vigie.cli`)."""
+"""``vigie simulate``: run N virtual ONVIF cameras until Ctrl-C (registered in
+:mod:`vigie.cli.main`)."""
 
 from __future__ import annotations
 

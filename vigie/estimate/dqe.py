@@ -3,7 +3,7 @@
 Composes the two catalogues, which do not know each other: civil works, fibre and electricity
 (`planning.prices`, quantities from `planning.quantities`) and masts, cameras and per-mast
 equipment (`cameras.catalogue`). Pure: a plan folder already read and the catalogues in, an
-`Estimate` out; the writers (`vigie.dqe_xlsx`, `vigie.dqe_files`) only lay it out.
+`Estimate` out; the writers (`vigie.estimate.workbook`, `vigie.estimate.files`) only lay it out.
 
 Amounts are rounded to the cent exactly as the workbook's formulas do (``ROUND(q*p; 2)``, half
 away from zero), so the JSON and the recalculated workbook agree to the cent.

@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from vigie.dqe import Estimate
-from vigie.dqe_xlsx import build_workbook
 from vigie.errors import ConfigurationError
+from vigie.estimate.dqe import Estimate
+from vigie.estimate.workbook import build_workbook
 
 FORMATS = (".xlsx", ".csv", ".json")
 CSV_COLUMNS = (

@@ -23,7 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-from vigie.dqe import AMO_LOT, Estimate
+from vigie.estimate.dqe import AMO_LOT, Estimate
 
 MONEY = "#,##0.00"
 QUANTITY = "#,##0.0"

@@ -20,7 +20,7 @@ from typing import Any
 import pyogrio
 
 from cameras.catalogue import load_catalogue
-from vigie.camera_import import CAMERA_ID, INSEE, CameraImportError, InventoryRow
+from vigie.inventory.cameras import CAMERA_ID, INSEE, CameraImportError, InventoryRow
 
 __all__ = ["plan_inventory", "plan_masts_path"]
 

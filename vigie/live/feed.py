@@ -4,7 +4,7 @@ Events are written by whichever process folds a check result (the scheduler, a w
 API acknowledging an incident); this task reads ``seq > last`` every ``live_poll_ms`` (100 ms)
 in a thread and publishes them in order, so every client of this process sees every event,
 whoever wrote it. Sequence numbers commit in order without gaps
-(``vigie.supervision_store.append_events``), so reading ``seq > last`` never skips one
+(``vigie.supervisor.store.append_events``), so reading ``seq > last`` never skips one
 committed later.
 
 With several service processes on PostgreSQL, LISTEN/NOTIFY could wake the readers instead of

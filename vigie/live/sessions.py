@@ -25,9 +25,9 @@ from vigie.auth.guards import Authenticated
 from vigie.auth.principal import Principal
 from vigie.clock import utcnow
 from vigie.db import session_scope
-from vigie.live_feed import first_seq, last_seq
-from vigie.routes.status import status_views
-from vigie.supervision_store import events_after
+from vigie.live.feed import first_seq, last_seq
+from vigie.live.views import status_views
+from vigie.supervisor.store import events_after
 
 MAX_REPLAY = 10_000
 """More missed events than this: a fresh snapshot is cheaper than the replay."""

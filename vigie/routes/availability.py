@@ -23,7 +23,7 @@ from vigie.auth.principal import Principal, apply_scope
 from vigie.auth.roles import Role
 from vigie.deps import SessionDep
 from vigie.models import Camera, Commune
-from vigie.supervision_store import state_spans
+from vigie.supervisor.store import state_spans
 
 router = APIRouter(prefix="/api/v1/availability", tags=["supervision"])
 

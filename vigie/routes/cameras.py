@@ -20,6 +20,7 @@ from vigie import audit
 from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal, apply_scope, scope_condition
 from vigie.auth.roles import CONFIGURATION_READERS, Role
+from vigie.auth.scope import VisibleCamera
 from vigie.clock import as_utc, utcnow
 from vigie.credentials import KeyRing, camera_context
 from vigie.deps import SessionDep, SettingsDep
@@ -106,16 +107,6 @@ def _view(camera: Camera, principal: Principal) -> CameraView:
     )
 
 
-def _visible(session: Session, principal: Principal, camera_id: str) -> Camera:
-    statement = apply_scope(
-        select(Camera).where(Camera.id == camera_id), principal, Camera.commune_code
-    )
-    camera = session.scalar(statement)
-    if camera is None:
-        raise HTTPException(404, f"no camera {camera_id}")
-    return camera
-
-
 def _check_commune(session: Session, principal: Principal, code: str) -> None:
     """The commune must exist and, for a scoped caller, be one of theirs."""
     statement = select(Commune.code).where(Commune.code == code)
@@ -135,8 +126,8 @@ def list_cameras(principal: Reader, session: SessionDep) -> list[CameraView]:
 
 
 @router.get("/{camera_id}", response_model=CameraView, response_model_exclude_none=True)
-def read_camera(principal: Reader, session: SessionDep, camera_id: str) -> CameraView:
-    return _view(_visible(session, principal, camera_id), principal)
+def read_camera(principal: Reader, camera: VisibleCamera) -> CameraView:
+    return _view(camera, principal)
 
 
 @router.post("", response_model=CameraView, status_code=201, response_model_exclude_none=True)
@@ -182,11 +173,10 @@ def create_camera(
 def update_camera(
     principal: Editor,
     session: SessionDep,
+    camera: VisibleCamera,
     settings: SettingsDep,
-    camera_id: str,
     body: CameraUpdate,
 ) -> CameraView:
-    camera = _visible(session, principal, camera_id)
     changes = body.model_dump(exclude_unset=True, exclude={"password"})
     if "commune" in changes:
         _check_commune(session, principal, changes["commune"])
@@ -217,8 +207,8 @@ def update_camera(
 
 
 @router.delete("/{camera_id}", status_code=204)
-def delete_camera(principal: Editor, session: SessionDep, camera_id: str) -> None:
-    camera = _visible(session, principal, camera_id)
+def delete_camera(principal: Editor, camera: VisibleCamera, session: SessionDep) -> None:
+    camera_id = camera.id
     session.delete(camera)
     audit.record_by(
         session,

@@ -19,12 +19,11 @@ from supervision.incidents import AcknowledgementError, acknowledge
 from vigie import audit
 from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal, apply_scope
-from vigie.auth.roles import Role
+from vigie.auth.roles import STATUS_READERS, Role
 from vigie.clock import as_utc, utcnow
 from vigie.deps import RowId, SessionDep
 from vigie.models import Camera, Commune, IncidentRow
-from vigie.routes.status import STATUS_READERS
-from vigie.supervision_store import append_events, incident_from_row
+from vigie.supervisor.store import append_events, incident_from_row
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["supervision"])
 

@@ -28,10 +28,9 @@ from starlette.background import BackgroundTask
 from starlette.requests import HTTPConnection
 
 from vigie.auth.guards import Authenticated, authenticate, unauthorized
-from vigie.auth.roles import Role
+from vigie.auth.roles import STATUS_READERS, Role
 from vigie.db import session_scope
-from vigie.live_session import FORBIDDEN, UNAUTHORIZED, LiveSession, Outgoing
-from vigie.routes.status import STATUS_READERS
+from vigie.live.sessions import FORBIDDEN, UNAUTHORIZED, LiveSession, Outgoing
 
 router = APIRouter(prefix="/api/v1/live", tags=["supervision"])
 

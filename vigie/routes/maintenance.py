@@ -2,7 +2,7 @@
 raises no incident. Operators and administrators plan them; each change is audited.
 
 The state machine reads the windows from the database at every result and tick
-(:func:`vigie.supervision_store.apply_result`), so a new window applies from the next check.
+(:func:`vigie.supervisor.store.apply_result`), so a new window applies from the next check.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from vigie import audit
 from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal, apply_scope
 from vigie.auth.roles import Role
+from vigie.auth.scope import visible_camera
 from vigie.clock import as_utc, utcnow
 from vigie.deps import RowId, SessionDep
 from vigie.models import Camera, MaintenanceWindowRow
-from vigie.routes.status import visible_camera
 
 router = APIRouter(prefix="/api/v1/maintenance", tags=["supervision"])
 

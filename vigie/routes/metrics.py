@@ -1,4 +1,4 @@
-"""``/metrics``: the supervisor's Prometheus series (vigie.supervisor_metrics), behind a token.
+"""``/metrics``: the supervisor's Prometheus series (vigie.supervisor.metrics), behind a token.
 
 The centre's Prometheus scrapes with an API token of the ``monitoring`` role, which may read
 nothing else; an administrator may read them too. The series carry counts and timings, never a

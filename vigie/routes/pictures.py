@@ -20,16 +20,17 @@ from sqlalchemy.orm import Session
 from cameras.client import OnvifClient
 from cameras.errors import CameraError
 from cameras.models import CameraAddress
-from vigie import audit, pictures
+from vigie import audit
 from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal
 from vigie.auth.roles import Role
+from vigie.auth.scope import VisibleCamera
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing, camera_context
 from vigie.deps import SessionDep, SettingsDep
 from vigie.models import Camera
-from vigie.routes.status import visible_camera
-from vigie.supervisor import fetch_snapshot
+from vigie.supervisor import pictures
+from vigie.supervisor.runtime import fetch_snapshot
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["pictures"])
 
@@ -102,16 +103,16 @@ def _fresh(
     responses={200: {"content": {"image/jpeg": {}}, "description": "The JPEG as received."}},
 )
 def snapshot(
-    camera_id: str,
     body: SnapshotRequest,
     *,
     principal: Viewer,
+    camera: VisibleCamera,
     session: SessionDep,
     settings: SettingsDep,
     request: Request,
 ) -> Response:
     """The JPEG (``X-Snapshot-Time``: when it was taken); every view is in the audit trail."""
-    camera = visible_camera(session, principal, camera_id)
+    camera_id = camera.id
     keys = _keys(settings)
     if body.fresh:
         jpeg, taken_at = _fresh(request, session, camera, keys)
@@ -146,12 +147,12 @@ def snapshot(
 )
 def reset_reference(
     principal: Resetter,
+    camera: VisibleCamera,
     session: SessionDep,
-    camera_id: str,
     body: ResetRequest | None = None,
 ) -> ResetAnswer:
     """After a camera was re-aimed or its lens changed on purpose (audited)."""
-    visible_camera(session, principal, camera_id)
+    camera_id = camera.id
     forgotten = pictures.reset_reference(session, camera_id)
     audit.record_by(
         session,

@@ -24,10 +24,10 @@ from vigie import audit
 from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal
 from vigie.auth.roles import Role
-from vigie.cli_estimate import load_catalogues, price_plan
 from vigie.deps import SessionDep, SettingsDep
-from vigie.dqe_xlsx import build_workbook
 from vigie.errors import VigieError
+from vigie.estimate.pricing import load_catalogues, price_plan
+from vigie.estimate.workbook import build_workbook
 from vigie.geo_cache import layer_geojson
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ supervisor exceptions (from the running supervisor).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -22,12 +23,23 @@ from vigie.clock import utcnow
 from vigie.models import Camera, CameraStatus
 from vigie.webhooks import metrics as webhook_metrics
 
-if TYPE_CHECKING:
-    from vigie.supervisor import Supervisor
-
-__all__ = ["SupervisorMetrics"]
+__all__ = ["SupervisorMetrics", "SupervisorSnapshot"]
 
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+@dataclass(frozen=True)
+class SupervisorSnapshot:
+    """What a scrape reads of the running supervisor, taken when it asks (the metrics never hold
+    the supervisor itself)."""
+
+    lag_p50_s: float
+    lag_p99_s: float
+    lag_max_s: float
+    skipped: int
+    queued: int
+    failures: int
+    supervised: int
 
 
 class SupervisorMetrics:
@@ -54,7 +66,8 @@ class SupervisorMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.supervisor: Supervisor | None = None
+        self.supervisor_snapshot: Callable[[], SupervisorSnapshot] | None = None
+        """Set by the app once the supervisor runs: its :meth:`snapshot` method."""
         self.live_hub: Any = None
         """The live stream's hub (``supervision.live``), for its client counts."""
         self.webhooks: Any = None
@@ -80,7 +93,7 @@ class _Scraped(Collector):
         for state, count in self._states().items():
             cameras.add_metric([state], count)
         yield cameras
-        supervisor = self.metrics.supervisor
+        snapshot = self.metrics.supervisor_snapshot
         lag = GaugeMetricFamily(
             "vigie_scheduler_lag_seconds",
             "Scheduler lag (due to started) over the latest checks.",
@@ -95,14 +108,18 @@ class _Scraped(Collector):
             "The supervisor's own failures (bugs, database errors), logged with a traceback.",
         )
         supervised = GaugeMetricFamily("vigie_supervised_cameras", "Cameras being polled.")
-        if supervisor is not None:
-            value = supervisor.scheduler.lag()
-            for name, seconds in (("0.5", value.p50), ("0.99", value.p99), ("1", value.max)):
+        if snapshot is not None:
+            value = snapshot()
+            for name, seconds in (
+                ("0.5", value.lag_p50_s),
+                ("0.99", value.lag_p99_s),
+                ("1", value.lag_max_s),
+            ):
                 lag.add_metric([name], seconds)
-            skipped.add_metric([], supervisor.scheduler.stats.skipped)
-            queue.add_metric([], len(supervisor.writer))
-            exceptions.add_metric([], supervisor.failures)
-            supervised.add_metric([], len(supervisor))
+            skipped.add_metric([], value.skipped)
+            queue.add_metric([], value.queued)
+            exceptions.add_metric([], value.failures)
+            supervised.add_metric([], value.supervised)
         yield from (lag, skipped, queue, exceptions, supervised)
         yield from self._live()
         yield from self._webhooks()

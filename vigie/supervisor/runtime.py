@@ -7,11 +7,11 @@ Started and stopped by the app's lifespan (setting ``supervise``). It:
   re-reads it every ``supervise_inventory_reload_s`` and adds, removes or re-creates the checks of
   the cameras that changed;
 - runs the full check with the camera's picture memory read from the database just before and
-  written just after (``vigie.pictures``): nothing of a camera's pictures stays in memory between
-  its checks;
+  written just after (``vigie.supervisor.pictures``): nothing of a camera's pictures stays in
+  memory between its checks;
 - starts a camera's stream check once a full check learned its stream URI (GetStreamUri), in a
   worker thread (it blocks);
-- hands every result to the :class:`~vigie.supervision_writer.ResultWriter` (batches, one
+- hands every result to the :class:`~vigie.supervisor.writer.ResultWriter` (batches, one
   transaction each, off the event loop);
 - ticks a camera only when it needs it: no result for ``silent_after`` intervals, or a
   maintenance window of it starting or ending;
@@ -49,14 +49,14 @@ from supervision.probes import full_check, liveness_check
 from supervision.scheduler import Scheduler
 from supervision.states import CheckKind, CheckResult, Policy
 from supervision.stream import stream_check
-from vigie import pictures
 from vigie.clock import as_utc, utcnow
 from vigie.credentials import CredentialsError, KeyRing, camera_context
 from vigie.db import session_scope
 from vigie.models import Camera, MaintenanceWindowRow
 from vigie.settings import Settings
-from vigie.supervision_writer import ResultWriter, Tick
-from vigie.supervisor_metrics import SupervisorMetrics
+from vigie.supervisor import pictures
+from vigie.supervisor.metrics import SupervisorMetrics, SupervisorSnapshot
+from vigie.supervisor.writer import ResultWriter, Tick
 
 __all__ = ["Supervisor", "SupervisorConfig"]
 
@@ -211,6 +211,19 @@ class Supervisor:
 
     def __contains__(self, camera_id: object) -> bool:
         return camera_id in self._watched
+
+    def snapshot(self) -> SupervisorSnapshot:
+        """Its figures for ``/metrics``, read now."""
+        lag = self.scheduler.lag()
+        return SupervisorSnapshot(
+            lag_p50_s=lag.p50,
+            lag_p99_s=lag.p99,
+            lag_max_s=lag.max,
+            skipped=self.scheduler.stats.skipped,
+            queued=len(self.writer),
+            failures=self.failures,
+            supervised=len(self),
+        )
 
     # --- lifecycle -------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from supervision.states import CheckResult, Event, Policy
 from vigie.clock import utcnow
 from vigie.db import session_scope
-from vigie.supervision_store import UnknownCameraError, apply_results, apply_ticks
+from vigie.supervisor.store import UnknownCameraError, apply_results, apply_ticks
 
 __all__ = ["ResultWriter", "Tick", "WriterStats", "store_batch"]
 

@@ -3,7 +3,7 @@
 :func:`enqueue` copies the events after a subscription's cursor into the outbox and moves the
 cursor in the same transaction: committed together or not at all, so a crash loses and doubles
 nothing (the unique ``(webhook_id, seq)`` is a second guard). Events are gapless and committed in
-``seq`` order (``vigie.supervision_store.append_events``), so reading "after the cursor" never
+``seq`` order (``vigie.supervisor.store.append_events``), so reading "after the cursor" never
 skips one committed later.
 
 A subscription is delivered by one dispatcher at a time (a lease on its row) and strictly in

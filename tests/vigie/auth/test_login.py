@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from tests.vigie.conftest import PASSWORD, Service, make_settings, seed
 from vigie import db
 from vigie.api import create_app
+from vigie.auth.accounts import set_disabled, set_role
 from vigie.auth.roles import Role
 from vigie.clock import utcnow
 from vigie.models import AuditEvent, RefreshToken, User
-from vigie.users import set_disabled, set_role
 
 
 def actions(service: Service) -> list[tuple[str, str]]:

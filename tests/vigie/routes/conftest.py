@@ -11,7 +11,7 @@ from supervision.states import Policy
 from tests.vigie.conftest import Service
 from tests.vigie.supervision_data import T0, add_cameras, ok, outage
 from vigie import db
-from vigie.supervision_store import apply_result
+from vigie.supervisor.store import apply_result
 
 OUTAGE = T0 + timedelta(hours=1)
 """cam-a1 and cam-b1 fail from here; DOWN at the third failure, 60 s later."""

@@ -29,7 +29,7 @@ from vigie.auth.apitokens import create_api_token, revoke_api_token
 from vigie.auth.roles import Role
 from vigie.auth.tokens import issue_access_token
 from vigie.models import AuditEvent, SupervisionEvent, User
-from vigie.supervision_store import append_events, apply_result
+from vigie.supervisor.store import append_events, apply_result
 
 LATER = OUTAGE + timedelta(hours=1)
 
@@ -305,9 +305,9 @@ def test_after_too_old_too_far_or_too_many_gives_a_snapshot(live: LiveServer, mo
 
     async def scenario() -> None:
         assert await first_type(last + 100) == "snapshot"  # from another database
-        monkeypatch.setattr("vigie.live_session.MAX_REPLAY", 2)
+        monkeypatch.setattr("vigie.live.sessions.MAX_REPLAY", 2)
         assert await first_type(last - 3) == "snapshot"  # more missed than the replay limit
-        monkeypatch.setattr("vigie.live_session.MAX_REPLAY", 10_000)
+        monkeypatch.setattr("vigie.live.sessions.MAX_REPLAY", 10_000)
         assert await first_type(last - 3) != "snapshot"
         with db.session_scope(db.session_factory(live.engine)) as session:
             session.execute(delete(SupervisionEvent).where(SupervisionEvent.seq <= 2))

@@ -12,7 +12,7 @@ from tests.vigie.supervision_data import down
 from vigie import db
 from vigie.clock import utcnow
 from vigie.models import AuditEvent, IncidentRow
-from vigie.supervision_store import apply_result
+from vigie.supervisor.store import apply_result
 
 
 def window(camera_id: str, hours: tuple[int, int], reason: str = "lens cleaning") -> dict:

@@ -20,8 +20,8 @@ from vigie import db
 from vigie.api import create_app
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing
-from vigie.pictures import store_snapshot
 from vigie.settings import Settings
+from vigie.supervisor.pictures import store_snapshot
 
 PLAN_NAME = "eure-2026"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"

@@ -20,11 +20,11 @@ from tests.vigie.conftest import password_hash
 from tests.vigie.supervision_data import down, full, ok
 from vigie import db
 from vigie.auth.roles import Role
-from vigie.camera_import import import_cameras, read_inventory
 from vigie.clock import utcnow
+from vigie.inventory.cameras import import_cameras, read_inventory
+from vigie.inventory.communes import load_referential, read_referential
 from vigie.models import CameraStatus, MaintenanceWindowRow, User
-from vigie.referential import load_referential, read_referential
-from vigie.supervision_store import apply_result
+from vigie.supervisor.store import apply_result
 
 STATE_CYCLE = (State.UP, State.DEGRADED, State.DOWN, State.MAINTENANCE, State.UNKNOWN)
 POLICY = Policy()

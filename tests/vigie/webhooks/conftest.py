@@ -16,7 +16,7 @@ from vigie import db
 from vigie.credentials import KeyRing
 from vigie.models import SupervisionEvent, Webhook
 from vigie.settings import Settings
-from vigie.supervision_store import apply_result
+from vigie.supervisor.store import apply_result
 from vigie.webhooks.subscriptions import create_webhook
 
 FAST = {

@@ -1,0 +1,88 @@
+"""What every command group shares: the two consoles, who acts, a database session, progress.
+
+Results go to stdout (``out``), everything else to stderr (``err``), so a script can capture a
+result. Changes made from the command line are recorded in the audit trail as ``cli:<os user>``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from vigie.settings import Settings
+
+out = Console()
+err = Console(stderr=True)
+
+
+def actor() -> str:
+    """The audit trail's actor for a command: ``cli:<os user>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli:unknown"
+
+
+@contextmanager
+def database_session() -> Iterator[tuple[Session, Settings]]:
+    """A session on the configured database (committed at the end) and the settings; refuses a
+    database whose schema is not the code's."""
+    from vigie import db
+    from vigie.settings import load_settings
+
+    settings = load_settings()
+    engine = db.make_engine(settings.db_url)
+    try:
+        db.require_current_schema(engine)
+        with db.session_scope(db.session_factory(engine)) as session:
+            yield session, settings
+    finally:
+        engine.dispose()
+
+
+def progress_bars() -> Progress:
+    """Progress bars on stderr, kept on screen once done."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def reporter(progress: Progress) -> Callable[[str, int, int], None]:
+    """A ``progress(step, done, total)`` callback drawing one bar per step."""
+    tasks: dict[str, int] = {}
+
+    def report(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = progress.add_task(step, total=total)
+        progress.update(tasks[step], completed=done, total=total)
+
+    return report
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Keep stdout for results: HiGHS prints its banner there from C++ (HiGHS issue #1932)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

@@ -1,0 +1,154 @@
+"""``vigie serve``, ``vigie demo`` and ``vigie db``: the service, the whole product on the
+embedded defaults, and the database.
+
+Registered in ``vigie.cli.main``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigie.cli.context import err, out
+
+db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the database schema (Alembic) on the configured database."""
+    from vigie import db
+    from vigie.settings import load_settings
+
+    settings = load_settings()
+    engine = db.make_engine(settings.db_url, echo=settings.database_echo)
+    before = db.current_revision(engine)
+    after = db.upgrade(engine, revision)
+    err.print(f"database {db._safe_url(settings.db_url)}: {before or 'empty'} -> {after}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the configured database (and the code's)."""
+    from vigie import db
+    from vigie.settings import load_settings
+
+    settings = load_settings()
+    engine = db.make_engine(settings.db_url)
+    current = db.current_revision(engine)
+    out.print(f"{current or 'none'} (code: {db.head_revision()})", highlight=False)
+
+
+@db_app.command("load-communes")
+def db_load_communes(
+    source: Annotated[
+        Path | None,
+        typer.Option(help="A decoupage-administratif JSON extract. Default: the Eure's."),
+    ] = None,
+) -> None:
+    """Load or refresh the communes and intercommunalities (reference for scopes and reports)."""
+    from gis_data import data_path
+    from vigie import db
+    from vigie.inventory.communes import load_referential, read_referential
+    from vigie.settings import load_settings
+
+    settings = load_settings()
+    engine = db.make_engine(settings.db_url)
+    db.require_current_schema(engine)
+    referential = read_referential(source or data_path("sources", "communes-27-admin.json"))
+    with db.session_scope(db.session_factory(engine)) as session:
+        n_epcis, n_communes = load_referential(session, referential)
+    err.print(f"{n_communes} communes and {n_epcis} intercommunalities in the database")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    migrate: Annotated[
+        bool, typer.Option("--migrate", help="Run `vigie db upgrade` before serving.")
+    ] = False,
+) -> None:
+    """Run the service: the API, and the supervisor polling the cameras (VIGIE_SUPERVISE)."""
+    import uvicorn
+
+    from vigie import db
+    from vigie.api import create_app
+    from vigie.errors import ConfigurationError
+    from vigie.settings import load_settings
+
+    settings = load_settings()
+    settings.require_service_secrets()
+    tls_cert, tls_key = tls_cert or settings.tls_cert, tls_key or settings.tls_key
+    if (tls_cert is None) != (tls_key is None):
+        raise ConfigurationError("give both --tls-cert and --tls-key, or neither")
+    engine = db.make_engine(settings.db_url)
+    if migrate:
+        db.upgrade(engine)
+    db.require_current_schema(engine)
+    engine.dispose()
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+        server_header=False,
+    )
+
+
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo: plan, database, simulator token.")
+    ] = Path("out/demo"),
+    plan_only: Annotated[
+        bool,
+        typer.Option("--plan-only", help="Only check, plan and price the sample; serve nothing."),
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address the service listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the service and dashboard.")] = 8000,
+    sim_port: Annotated[
+        int, typer.Option(help="Port of the first simulated camera (one port per camera).")
+    ] = 20000,
+) -> None:
+    """The whole product on the embedded defaults: plan and price the Eure sample, then supervise
+    its cameras (simulated, with faults over the first minutes) with the dashboard, until Ctrl-C."""
+    from gis_data import data_path
+    from planning.parameters import PlanParameters
+    from planning.summary import summarize
+    from planning.validate import validate_path
+    from vigie.cli.demo import plan_folder, run_demo
+    from vigie.cli.estimate import estimate
+    from vigie.cli.plan import plan_and_write, plan_table, summary_table
+
+    sample = data_path("eure", "eure.gpkg")
+    with err.status(f"Validating {sample.name}…"):
+        report = validate_path(sample)
+    for problem in report.problems:
+        out.print(str(problem), highlight=False)
+    out.print(summary_table(summarize(report.layers), sample.name))
+    verdict = "usable" if report.ok else "NOT usable"
+    out.print(
+        f"{sample.name}: {verdict} — {len(report.errors)} error(s), "
+        f"{len(report.warnings)} warning(s).",
+        highlight=False,
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+    plan_dir = plan_folder(out_dir)
+    result, paths = plan_and_write(report, PlanParameters(), plan_dir, source=sample)
+    out.print(plan_table(result))
+    out.print(
+        f"plan written to {paths['plan'].parent}/ — open {paths['map']} in a browser, "
+        f"{paths['plan'].name} in QGIS",
+        highlight=False,
+    )
+    estimate(plan_dirs=[paths["plan"].parent], out_file=paths["plan"].parent / "dqe.xlsx")
+    if plan_only:
+        return
+    run_demo(out_dir, host=host, port=port, sim_port=sim_port, say=out.print)
