@@ -1,4 +1,7 @@
-"""The HTTP application: ``create_app(settings)`` composes one router per package.
+"""The HTTP application: ``create_app(settings)`` joins the routers of ``vigie.routes`` (one per
+resource, listed in :data:`ROUTERS`), the problem-details handlers, ``/healthz`` and the
+middleware, and runs the background tasks (live feed, supervisor, webhook dispatcher) for as long
+as the app lives.
 
 Deny by default: every route declares its roles with ``vigie.auth.require_roles``. Public are
 only ``/healthz`` (for load balancers and container health checks; it says nothing but whether the
@@ -18,7 +21,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -59,16 +62,61 @@ def get_engine(request: Request) -> Engine:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
+ROUTERS = (
+    auth_routes,
+    token_routes,
+    webhook_routes,
+    camera_routes,
+    live_routes,
+    status_routes,
+    incident_routes,
+    availability_routes,
+    maintenance_routes,
+    picture_routes,
+    metrics_routes,
+    # the dashboard's (README: Dashboard); the page shell and its static files last
+    commune_routes,
+    plan_routes,
+    web_routes,
+)
+"""Every router of the API, in the order their paths are matched."""
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the application on ``settings``; the engine lives as long as the app.
 
     Raises ConfigurationError outside development when the secret key is missing.
     """
     settings.require_service_secrets()
-    signing_key = _signing_key(settings)
+    app = FastAPI(
+        title="Vigie",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs" if settings.environment == "development" else None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url="/api/v1/docs/oauth2-redirect",
+        lifespan=_lifespan(settings),
+    )
+    _init_state(app, settings, _signing_key(settings))
+    problems.install(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    app.add_api_route(
+        "/healthz",
+        healthz,
+        methods=["GET"],
+        tags=["health"],
+        summary="Liveness and database check",
+    )
+    _add_middleware(app, settings)
+    return app
+
+
+def _lifespan(settings: Settings):
+    """The app's lifespan: the database engine, then the background tasks, stopped in reverse."""
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redaction.install()
         app.state.engine = db.make_engine(settings.db_url, echo=settings.database_echo)
         app.state.sessions = db.session_factory(app.state.engine)
@@ -78,32 +126,34 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             app.state.engine.dispose()
 
-    app = FastAPI(
-        title="Vigie",
-        version=__version__,
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs" if settings.environment == "development" else None,
-        redoc_url=None,
-        swagger_ui_oauth2_redirect_url="/api/v1/docs/oauth2-redirect",
-        lifespan=lifespan,
-    )
+    return lifespan
+
+
+def _init_state(app: FastAPI, settings: Settings, signing_key: str) -> None:
+    """What exists before the lifespan starts (the engine and tasks come with it)."""
     app.state.settings = settings
     app.state.supervisor = None
     app.state.metrics = SupervisorMetrics(lambda: getattr(app.state, "sessions", None))
     app.state.signing_key = signing_key
     app.state.login_limiter = RateLimiter(settings.login_rate_per_minute)
-    problems.install(app)
-    app.include_router(auth_routes.router)
-    app.include_router(token_routes.router)
-    app.include_router(webhook_routes.router)
-    app.include_router(camera_routes.router)
-    app.include_router(live_routes.router)
-    for router in (status_routes, incident_routes, availability_routes, maintenance_routes):
-        app.include_router(router.router)
-    app.include_router(picture_routes.router)
-    app.include_router(metrics_routes.router)
-    for router in (commune_routes, plan_routes, web_routes):  # the dashboard (README: Dashboard)
-        app.include_router(router.router)
+
+
+@public
+def healthz(engine: EngineDep) -> JSONResponse:
+    """Whether the service and its database work, and nothing else (it is public)."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        db.require_current_schema(engine)
+    except (SQLAlchemyError, DatabaseError):
+        # The reason goes to the logs, never to an anonymous caller.
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """CORS (when configured) innermost, then admission control, then the security headers
+    outermost, so that every answer, a refusal included, carries them."""
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -111,38 +161,25 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-
-    @app.get("/healthz", tags=["health"], summary="Liveness and database check")
-    @public
-    def healthz(engine: EngineDep) -> JSONResponse:
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            db.require_current_schema(engine)
-        except (SQLAlchemyError, DatabaseError):
-            # The reason goes to the logs, never to an anonymous caller.
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
-
     # A request waits for its turn before any route or dependency runs (vigie.admission).
     app.add_middleware(AdmissionControl, limit=settings.max_concurrent_requests)
+    app.middleware("http")(security_headers)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Cache-Control", "no-store")
-        if not request.url.path.startswith("/api/v1/docs"):
-            response.headers.setdefault(
-                "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-            )
-        if request.url.scheme == "https":
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
 
-    return app
+async def security_headers(request: Request, call_next) -> Response:
+    """What browsers must not do with our answers: sniff, frame, refer, cache, run foreign code."""
+    response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
+    if not request.url.path.startswith("/api/v1/docs"):
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+        )
+    if request.url.scheme == "https":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
 
 
 @asynccontextmanager
