@@ -1,4 +1,11 @@
-"""Who may call what: principals, roles, guards and scoping, for every router of the app.
+"""Who may call what: accounts, principals, roles, guards and scoping, for every router of the app.
+
+- :mod:`.accounts`: user accounts (create, disable, roles, passwords), audited;
+- :mod:`.roles`: the roles and the role sets several routers share;
+- :mod:`.principal`: who calls (user or API token) and the SQL scope of a commune-bound caller;
+- :mod:`.guards`: each request authenticated, each route's roles checked (deny by default);
+- :mod:`.scope`: the camera named in a path, if the caller may see it;
+- :mod:`.passwords`, :mod:`.tokens`, :mod:`.apitokens`, :mod:`.login`, :mod:`.ratelimit`.
 
 How a router declares its roles::
 
@@ -9,18 +16,6 @@ How a router declares its roles::
     @router.get("/things")
     def things(principal: Viewer, session: SessionDep): ...
         statement = apply_scope(select(Thing), principal, Thing.commune_code)
-
-Routers of packages that may not import ``vigie`` (``supervision``) take their guards as
-arguments, and ``vigie.api.create_app`` passes them::
-
-    supervision.routes.build_router(
-        viewer=require_roles(Role.OPERATOR, Role.GENDARMERIE, Role.COMMUNE),
-        acknowledger=require_roles(Role.OPERATOR),
-        scope=scope_condition,      # (principal, commune column) -> SQL condition
-    )
-
-A router factory's module must not use ``from __future__ import annotations``: FastAPI resolves
-string annotations in module globals, where a guard received as an argument does not live.
 
 Or ``app.include_router(router, dependencies=[Depends(require_roles(...))])`` for one role set
 on a whole router. A route open to anonymous callers must be wrapped in :func:`public`; the

@@ -110,8 +110,7 @@ def current_principal(
 def require_roles(*roles: Role) -> Callable[..., Principal]:
     """A dependency admitting only ``roles``: ``Annotated[Principal, Depends(require_roles(...))]``.
 
-    Package routers (``supervision``...) cannot import ``vigie``: ``vigie`` hands them these
-    dependencies when it composes the app (see ``vigie.auth`` docstring).
+    A router outside ``vigie`` (which may not import it) can take such a guard as an argument.
     """
     allowed = frozenset(Role(r) for r in roles)
     if not allowed:
