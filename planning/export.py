@@ -50,7 +50,26 @@ def plan_frames(
     With the input ``masts`` (and ``power_points``) layers, the masts layer also carries each
     mast's camera model and nearest power point (`planning.supply.mast_supply`).
     """
-    trenches = gpd.GeoDataFrame(
+    trenches = _trench_frame(plan)
+    routes = _plan_routes(plan)
+    cables = _cable_frame(plan, routes)
+    connections = _connection_frame(routes)
+    mast_layer = _mast_frame(plan)
+    if masts is not None:
+        _add_input_columns(mast_layer, plan, masts, power_points)
+    splices = _splice_frame(plan)
+    return {
+        "trenches": trenches,
+        "cables": cables,
+        "connections": connections,
+        "masts": mast_layer,
+        "splices": splices,
+    }
+
+
+def _trench_frame(plan: Plan) -> gpd.GeoDataFrame:
+    """One row per trench: how it is laid, what it costs, which masts' fibres run in it."""
+    return gpd.GeoDataFrame(
         {
             "mode": [t.mode for t in plan.trenches],
             "road_kind": [t.road_kind or "" for t in plan.trenches],
@@ -65,8 +84,16 @@ def plan_frames(
         geometry=[t.geometry for t in plan.trenches],
         crs=WORK_CRS,
     )
-    routes = [r for m in plan.masts for r in (m.primary, m.secondary) if r is not None]
-    cables = gpd.GeoDataFrame(
+
+
+def _plan_routes(plan: Plan) -> list[Route]:
+    """Every route of the plan, mast by mast, primary first: the rows of cables and connections."""
+    return [r for m in plan.masts for r in (m.primary, m.secondary) if r is not None]
+
+
+def _cable_frame(plan: Plan, routes: list[Route]) -> gpd.GeoDataFrame:
+    """One row per route along its real course: the fibres of one mast, wherever cables merge."""
+    return gpd.GeoDataFrame(
         {
             "mast_id": [r.mast_id for r in routes],
             "role": [str(r.role) for r in routes],
@@ -77,7 +104,11 @@ def plan_frames(
         geometry=[r.geometry for r in routes],
         crs=WORK_CRS,
     )
-    connections = gpd.GeoDataFrame(
+
+
+def _connection_frame(routes: list[Route]) -> gpd.GeoDataFrame:
+    """One row per route with its optical link budget, so over-budget links stand out."""
+    return gpd.GeoDataFrame(
         {
             "mast_id": [r.mast_id for r in routes],
             "role": [str(r.role) for r in routes],
@@ -94,7 +125,11 @@ def plan_frames(
         geometry=[_straight(r) for r in routes],
         crs=WORK_CRS,
     )
-    mast_layer = gpd.GeoDataFrame(
+
+
+def _mast_frame(plan: Plan) -> gpd.GeoDataFrame:
+    """One row per mast, unreachable ones included: status, reason, cost, FttH nodes reached."""
+    return gpd.GeoDataFrame(
         {
             "mast_id": [m.mast_id for m in plan.masts],
             "commune": [m.commune for m in plan.masts],
@@ -111,22 +146,35 @@ def plan_frames(
         geometry=[m.geometry for m in plan.masts],
         crs=WORK_CRS,
     )
-    if masts is not None:
-        supply = mast_supply(masts, power_points).reindex([str(m.mast_id) for m in plan.masts])
-        if "cameras" in masts:  # the router knows nothing of a mast it could not snap
-            given = dict(zip(masts["id"].astype(str), masts["cameras"], strict=True))
-            mast_layer["cameras"] = [int(given.get(str(m.mast_id), m.cameras)) for m in plan.masts]
-        if "camera_model" in masts:  # what `vigie cameras import PLAN` gives each camera
-            models = dict(zip(masts["id"].astype(str), masts["camera_model"], strict=True))
-            mast_layer["camera_model"] = [str(models.get(str(m.mast_id), "")) for m in plan.masts]
-        for column in SUPPLY_COLUMNS:
-            values = supply[column]
-            mast_layer[column] = (
-                values.to_numpy()
-                if column == "power_distance_m"
-                else (values.fillna("").to_numpy())
-            )
-    splices = gpd.GeoDataFrame(
+
+
+def _add_input_columns(
+    mast_layer: gpd.GeoDataFrame,
+    plan: Plan,
+    masts: gpd.GeoDataFrame,
+    power_points: gpd.GeoDataFrame | None,
+) -> None:
+    """Add to ``mast_layer``, in place, what only the input layers know and the estimate needs.
+
+    The cameras and camera model as the ``masts`` layer gives them, and the nearest power point.
+    """
+    supply = mast_supply(masts, power_points).reindex([str(m.mast_id) for m in plan.masts])
+    if "cameras" in masts:  # the router knows nothing of a mast it could not snap
+        given = dict(zip(masts["id"].astype(str), masts["cameras"], strict=True))
+        mast_layer["cameras"] = [int(given.get(str(m.mast_id), m.cameras)) for m in plan.masts]
+    if "camera_model" in masts:  # what `vigie cameras import PLAN` gives each camera
+        models = dict(zip(masts["id"].astype(str), masts["camera_model"], strict=True))
+        mast_layer["camera_model"] = [str(models.get(str(m.mast_id), "")) for m in plan.masts]
+    for column in SUPPLY_COLUMNS:
+        values = supply[column]
+        mast_layer[column] = (
+            values.to_numpy() if column == "power_distance_m" else (values.fillna("").to_numpy())
+        )
+
+
+def _splice_frame(plan: Plan) -> gpd.GeoDataFrame:
+    """One row per splice closure: at an FttH node used, or where primary cables branch."""
+    return gpd.GeoDataFrame(
         {
             "kind": [s.kind for s in plan.splices],
             "node_id": [s.node_id or "" for s in plan.splices],
@@ -135,13 +183,6 @@ def plan_frames(
         geometry=[s.geometry for s in plan.splices],
         crs=WORK_CRS,
     )
-    return {
-        "trenches": trenches,
-        "cables": cables,
-        "connections": connections,
-        "masts": mast_layer,
-        "splices": splices,
-    }
 
 
 def _straight(route: Route) -> LineString:

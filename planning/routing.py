@@ -15,6 +15,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -345,60 +346,85 @@ def _assemble(
     secondary_issues: dict[str, str],
 ) -> Plan:
     """Turn the recorded routes into trenches, splices, per-mast results and costs."""
-    graph = net.graph
-    fibres_per_mast = params.network.fibres_per_mast
-    costs = params.cost
     trenches, edge_cost = _trenches(net, params, state)
-
     branch_degree = _primary_degree(state)
-    splices, closure_cost, share = _splices(net, params, state, branch_degree)
+    splices, closure_cost, closure_share = _splices(net, params, state, branch_degree)
     ftth_ids = {node: fid for fid, node in net.ftth_nodes.items()}
+    share = _mast_shares(state, edge_cost, closure_share)
+    per_route_connection = _route_connection_cost(params)
+    results = _snapped_mast_results(
+        net,
+        params,
+        state,
+        failures=failures,
+        secondary_issues=secondary_issues,
+        share=share,
+        degree=branch_degree,
+        ftth_ids=ftth_ids,
+        per_route_connection=per_route_connection,
+    )
+    results.extend(_unsnapped_mast_results(net))
+    plan = Plan(
+        trenches=trenches,
+        masts=sorted(results, key=lambda m: m.mast_id),
+        splices=splices,
+        parameters=params.to_dict(),
+    )
+    plan.connection_cost = round(closure_cost + len(state.routes) * per_route_connection, 2)
+    plan.routing_value = _routing_value(net, params, state)
+    return plan
+
+
+def _mast_shares(
+    state: _State, edge_cost: dict[Edge, float], closure_share: dict[str, float]
+) -> dict[str, float]:
+    """What each mast owes for its closures and edges: an edge is split evenly between its masts.
+
+    Shared trenches are paid once, so no mast is charged for the whole of a trench it shares.
+    """
+    share: dict[str, float] = defaultdict(float, closure_share)
     for key, users in state.built.items():
         masts = {m for m, _ in users}
         for mast in masts:
             share[mast] += edge_cost[key] / len(masts)
-    per_route_connection = costs.ftth_connection_eur + fibres_per_mast * costs.fibre_splice_eur
+    return share
 
+
+def _route_connection_cost(params: PlanParameters) -> float:
+    """Paid once per route at its FttH node: the connection, and a splice per fibre of the mast."""
+    costs = params.cost
+    return costs.ftth_connection_eur + params.network.fibres_per_mast * costs.fibre_splice_eur
+
+
+def _snapped_mast_results(
+    net: RoutableNetwork,
+    params: PlanParameters,
+    state: _State,
+    *,
+    failures: dict[str, str],
+    secondary_issues: dict[str, str],
+    share: dict[str, float],
+    degree: dict[Node, int],
+    ftth_ids: dict[Node, str],
+    per_route_connection: float,
+) -> list[MastResult]:
+    """One result per mast on the network, by mast id: why it failed, or its routes and cost."""
     results = []
     for mast, node in sorted(net.mast_nodes.items()):
-        attrs = graph.nodes[node]
-        base = {
-            "mast_id": mast,
-            "commune": str(attrs.get("commune", "")),
-            "geometry": shapely.Point(attrs["x"], attrs["y"]) if "x" in attrs else attrs["point"],
-            "critical": bool(attrs.get("critical", False)),
-            "cameras": int(attrs.get("cameras", 1)),
-        }
+        fields = _mast_fields(mast, net.graph.nodes[node])
         if mast in failures:
-            results.append(MastResult(**base, status=MastStatus.UNREACHABLE, reason=failures[mast]))
+            results.append(
+                MastResult(**fields, status=MastStatus.UNREACHABLE, reason=failures[mast])
+            )
             continue
-        primary = _route(
-            net, params, state, mast, RouteRole.PRIMARY, degree=branch_degree, ftth_ids=ftth_ids
+        primary, secondary = _mast_routes(
+            net, params, state, mast, degree=degree, ftth_ids=ftth_ids
         )
-        secondary = None
-        if (mast, RouteRole.SECONDARY) in state.routes:
-            secondary = _route(
-                net,
-                params,
-                state,
-                mast,
-                RouteRole.SECONDARY,
-                degree=branch_degree,
-                ftth_ids=ftth_ids,
-            )
-        over = [r for r in (primary, secondary) if r is not None and r.margin_db < 0]
-        status = MastStatus.OVER_BUDGET if over else MastStatus.CONNECTED
-        reason = None
-        if over:
-            worst = min(over, key=lambda r: r.margin_db)
-            reason = (
-                f"{worst.role} route of {worst.length_m / 1000:.1f} km loses "
-                f"{worst.loss_db:.1f} dB: {-worst.margin_db:.1f} dB over the budget"
-            )
+        status, reason = _budget_status(primary, secondary)
         routes = 1 + (secondary is not None)
         results.append(
             MastResult(
-                **base,
+                **fields,
                 status=status,
                 reason=reason,
                 cost=round(share[mast] + routes * per_route_connection, 2),
@@ -407,6 +433,56 @@ def _assemble(
                 secondary_issue=secondary_issues.get(mast),
             )
         )
+    return results
+
+
+def _mast_fields(mast: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    """The fields every mast result has, routed or not, read from the mast's graph node."""
+    return {
+        "mast_id": mast,
+        "commune": str(attrs.get("commune", "")),
+        "geometry": shapely.Point(attrs["x"], attrs["y"]) if "x" in attrs else attrs["point"],
+        "critical": bool(attrs.get("critical", False)),
+        "cameras": int(attrs.get("cameras", 1)),
+    }
+
+
+def _mast_routes(
+    net: RoutableNetwork,
+    params: PlanParameters,
+    state: _State,
+    mast: str,
+    *,
+    degree: dict[Node, int],
+    ftth_ids: dict[Node, str],
+) -> tuple[Route, Route | None]:
+    """A routed mast's primary route, and its second route when it is critical and got one."""
+    primary = _route(net, params, state, mast, RouteRole.PRIMARY, degree=degree, ftth_ids=ftth_ids)
+    secondary = None
+    if (mast, RouteRole.SECONDARY) in state.routes:
+        secondary = _route(
+            net, params, state, mast, RouteRole.SECONDARY, degree=degree, ftth_ids=ftth_ids
+        )
+    return primary, secondary
+
+
+def _budget_status(primary: Route, secondary: Route | None) -> tuple[MastStatus, str | None]:
+    """Over budget if either route loses too much light; the reason names the worst one."""
+    over = [r for r in (primary, secondary) if r is not None and r.margin_db < 0]
+    status = MastStatus.OVER_BUDGET if over else MastStatus.CONNECTED
+    reason = None
+    if over:
+        worst = min(over, key=lambda r: r.margin_db)
+        reason = (
+            f"{worst.role} route of {worst.length_m / 1000:.1f} km loses "
+            f"{worst.loss_db:.1f} dB: {-worst.margin_db:.1f} dB over the budget"
+        )
+    return status, reason
+
+
+def _unsnapped_mast_results(net: RoutableNetwork) -> list[MastResult]:
+    """Masts that never reached the network: still in the plan, unreachable, with the reason."""
+    results = []
     for item in net.unsnapped:
         if _is_mast(item) and item.feature_id not in net.mast_nodes:
             results.append(
@@ -420,26 +496,26 @@ def _assemble(
                     reason=item.reason,
                 )
             )
-    connections = len(state.routes)
-    plan = Plan(
-        trenches=trenches,
-        masts=sorted(results, key=lambda m: m.mast_id),
-        splices=splices,
-        parameters=params.to_dict(),
-    )
-    plan.connection_cost = round(closure_cost + connections * per_route_connection, 2)
+    return results
+
+
+def _routing_value(net: RoutableNetwork, params: PlanParameters, state: _State) -> float:
+    """The primary routes on the router's own weights, FttH connections included.
+
+    The lower bound (`planning.pipeline.primary_bound`) is on these weights, so the gap is
+    measured against this value rather than against the plan's cost.
+    """
     primary_edges = [
         key for key, users in state.built.items() if any(r is RouteRole.PRIMARY for _, r in users)
     ]
     used_nodes = {
         node for (_, role), (node, _) in state.routes.items() if role is RouteRole.PRIMARY
     }
-    plan.routing_value = round(
-        sum(graph.edges[key]["weight"] for key in primary_edges)
+    return round(
+        sum(net.graph.edges[key]["weight"] for key in primary_edges)
         + len(used_nodes) * params.cost.ftth_connection_eur,
         2,
     )
-    return plan
 
 
 def _laying(data: dict, cables: int) -> tuple[str, float]:
