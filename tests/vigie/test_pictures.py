@@ -1,5 +1,5 @@
-"""A camera's pictures between two full checks (``vigie.supervisor.pictures``), on both databases: real
-photographs, real encryption, the statements each check costs."""
+"""A camera's pictures between two full checks (``vigie.supervisor.pictures``), on both
+databases: real photographs, real encryption, the statements each check costs."""
 
 from __future__ import annotations
 
