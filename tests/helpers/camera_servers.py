@@ -1,20 +1,19 @@
-"""A real simulator (`vigie simulate` in a subprocess) with one camera per fault, for every test."""
+"""Cameras over real HTTP for the tests of cameras/: the simulator every test shares (its
+cameras, faults and credentials; started by the ``simulator`` fixture of tests/cameras/conftest.py),
+and one-route servers for crafted replies the simulator does not send."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
-import pytest
 from aiohttp import web
 
 from cameras.models import CameraAddress
-from tests.simulator import running_simulator
 
 T = TypeVar("T")
 
@@ -87,19 +86,3 @@ async def serving(
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine in a fresh event loop (the tests are plain functions)."""
     return asyncio.run(coroutine)
-
-
-@pytest.fixture(scope="session")
-def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSimulator]:
-    # below the ephemeral range (32768+), where outgoing connections could hold a port; apart
-    # from other test runs on the machine
-    base = 21000 + (os.getpid() % 90) * 100  # 21000-29961: under the supervisor tests' 30000+
-    with running_simulator(
-        tmp_path_factory.mktemp("simulator"),
-        cameras=CAMERAS,
-        base_port=base,
-        username=USERNAME,
-        password=PASSWORD,
-        faults=FAULTS,
-    ) as token:
-        yield RunningSimulator(base, base + CAMERAS, token)

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from gis_data import data_path
 from supervision.conditions import State
 from supervision.states import Policy
-from tests.vigie.conftest import password_hash
-from tests.vigie.supervision_data import down, full, ok
+from tests.helpers.service import password_hash
+from tests.helpers.supervision_data import down, full, ok
 from vigie import db
 from vigie.auth.roles import Role
 from vigie.clock import utcnow

@@ -8,8 +8,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from tests.http_server import ThreadServer, serve_in_thread
-from tests.vigie.conftest import PASSWORD
+from tests.helpers.http_server import ThreadServer, serve_in_thread
+from tests.helpers.service import PASSWORD
 from vigie.api import create_app
 from vigie.settings import Settings
 

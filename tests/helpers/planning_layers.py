@@ -7,16 +7,16 @@ Lambert-93 coordinates (EPSG:2154). The main network:
     F2 along R2 and the PM P1 on it; R4 (track) runs south from R2's east end, with the PBO B1 (no
     free fibre). R9 is a separate road island to the east, inside Guichainville, with no FttH node.
     Mast M1 stands beside R2 in Évreux, mast M2 beside R4 in Guichainville.
+
+The planning tests get them through the fixtures of tests/planning/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
 import geopandas as gpd
-import pytest
 from shapely.geometry import LineString, Point, box
 
 CRS = "EPSG:2154"
@@ -113,46 +113,4 @@ def write_folder(layers: dict[str, gpd.GeoDataFrame], folder: Path, *, ext: str)
         warnings.simplefilter("ignore")  # the DBF format truncates long field names, on purpose
         for name, gdf in layers.items():
             gdf.to_file(folder / f"{name}{ext}", driver=driver[ext], engine="pyogrio")
-    return folder
-
-
-@pytest.fixture
-def layers() -> dict[str, gpd.GeoDataFrame]:
-    return make_layers()
-
-
-@pytest.fixture
-def clean_gpkg(tmp_path: Path) -> Path:
-    return write_gpkg(make_layers(), tmp_path / "layers.gpkg")
-
-
-@pytest.fixture
-def new_layers():
-    """The factory itself, for tests that need several fresh copies."""
-    return make_layers
-
-
-@pytest.fixture
-def gpkg_writer():
-    return write_gpkg
-
-
-@pytest.fixture
-def folder_writer():
-    return write_folder
-
-
-def steinlib_dir() -> Path:
-    """The SteinLib copy: $VIGIE_STEINLIB, else ../shared/data/steinlib beside the repository."""
-    configured = os.environ.get("VIGIE_STEINLIB")
-    folder = (
-        Path(configured)
-        if configured
-        else Path(__file__).resolve().parents[3] / "shared" / "data" / "steinlib"
-    )
-    if not (folder / "B").is_dir():
-        pytest.fail(
-            f"SteinLib series B not found in {folder}: put the instances there "
-            "or point VIGIE_STEINLIB at a folder holding B/"
-        )
     return folder

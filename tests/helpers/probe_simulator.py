@@ -1,21 +1,16 @@
-"""A real simulator (`vigie simulate` in a subprocess) for the probe and scheduler tests.
-
-Its own port range (below the one of ``tests/cameras``) so both can run in one session.
+"""The simulator of the probe and scheduler tests (its cameras, faults and credentials; started
+by the ``sim`` fixture of tests/supervision/conftest.py), and a simple picture check.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import numpy as np
-import pytest
 
 from cameras.models import CameraAddress
-from tests.simulator import running_simulator
 
 USERNAME = "vigie"
 PASSWORD = "Sup3rvision-test"
@@ -86,18 +81,3 @@ def dark_or_frozen(
     if previous is not None and previous.shape == image.shape and np.array_equal(previous, image):
         problems.add("frozen")
     return Report(frozenset(problems))
-
-
-@pytest.fixture(scope="session")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    # below tests/cameras' range (21000+) and the ephemeral one (32768+)
-    base = 12000 + (os.getpid() % 60) * 150
-    with running_simulator(
-        tmp_path_factory.mktemp("supervision-simulator"),
-        cameras=CAMERAS,
-        base_port=base,
-        username=USERNAME,
-        password=PASSWORD,
-        faults=FAULTS,
-    ) as token:
-        yield Sim(base, base + CAMERAS, token)

@@ -1,20 +1,17 @@
-"""A migrated database with communes, users of every role, and an app served over it."""
+"""The service under test: settings, a migrated database with communes and users of every role,
+and the client of an app served over it (the fixtures that build them: tests/vigie/conftest.py)."""
 
 from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.vigie.supervision_data import add_cameras
 from vigie import db
-from vigie.api import create_app
 from vigie.auth.passwords import hash_password
 from vigie.auth.roles import Role
 from vigie.clock import utcnow
@@ -93,14 +90,6 @@ def seed(engine: Engine) -> None:
             )
 
 
-@pytest.fixture
-def seeded(engine: Engine) -> Engine:
-    """The database of :func:`seed`, with the supervision tests' cameras (``supervision_data``)."""
-    seed(engine)
-    add_cameras(engine)
-    return engine
-
-
 @dataclass
 class Service:
     client: TestClient
@@ -117,17 +106,3 @@ class Service:
         response = self.login(username)
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    engine = db.make_engine(settings.db_url)
-    seed(engine)
-    with TestClient(create_app(settings)) as client:
-        yield Service(client=client, settings=settings, engine=engine)
-    engine.dispose()

@@ -1,7 +1,7 @@
 """`vigie simulate` in a subprocess, for the tests that need real cameras over HTTP.
 
-Shared by ``tests/cameras`` and ``tests/supervision``, which run their own simulators on port
-ranges of their own so that both can run in one session.
+Shared by ``tests/cameras``, ``tests/supervision`` and the supervisor harness, which run their own
+simulators on port ranges of their own so that all can run in one session.
 """
 
 from __future__ import annotations

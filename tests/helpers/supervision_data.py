@@ -1,4 +1,5 @@
-"""Cameras and check results shared by the supervision store and route tests."""
+"""Cameras and check results shared by the supervision store and route tests, and a way to feed
+them to the store as the scheduler does."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from supervision.states import CheckKind, CheckResult, ErrorKind
+from supervision.states import CheckKind, CheckResult, ErrorKind, Policy
+from tests.helpers.service import Service
 from vigie import db
 from vigie.models import Camera
+from vigie.supervisor.store import apply_result
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 STEP = timedelta(seconds=30)
 
-# camera id -> commune (tests.vigie.conftest.COMMUNES: 27056 and 27229 in EPCI A, 27681 in B)
+# camera id -> commune (tests.helpers.service.COMMUNES: 27056 and 27229 in EPCI A, 27681 in B)
 CAMERAS = {"cam-a1": "27056", "cam-a2": "27229", "cam-b1": "27681"}
 
 
@@ -68,3 +71,15 @@ def outage(camera_id: str, start: datetime, failures: int, recoveries: int) -> l
     return [down(camera_id, start + i * STEP) for i in range(failures)] + [
         ok(camera_id, start + (failures + i) * STEP) for i in range(recoveries)
     ]
+
+
+OUTAGE = T0 + timedelta(hours=1)
+"""cam-a1 and cam-b1 fail from here (the ``supervised`` fixture of tests/vigie/routes/conftest.py);
+DOWN at the third failure, 60 s later."""
+
+
+def feed(service: Service, results) -> None:
+    """Apply results as the scheduler will: one transaction each."""
+    with db.session_scope(db.session_factory(service.engine)) as session:
+        for result in results:
+            apply_result(session, result.camera_id, result, Policy(), result.time)

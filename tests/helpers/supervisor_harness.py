@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from supervision.states import Policy
-from tests.simulator import running_simulator
-from tests.vigie.conftest import make_settings, seed
+from tests.helpers.service import make_settings, seed
+from tests.helpers.simulator import running_simulator
 from vigie import db
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing

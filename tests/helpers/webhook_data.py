@@ -1,45 +1,28 @@
-"""A migrated database with cameras, settings with a key ring, and helpers to write events."""
+"""Webhook subscriptions and the events they deliver, written as the service writes them; the
+dispatcher's short intervals (the fixtures of tests/vigie/webhooks/conftest.py use them)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from supervision.states import Policy
-from tests.vigie.conftest import make_settings
-from tests.vigie.supervision_data import STEP, T0, ok, outage
+from tests.helpers.supervision_data import STEP, T0, ok, outage
 from vigie import db
 from vigie.credentials import KeyRing
 from vigie.models import SupervisionEvent, Webhook
-from vigie.settings import Settings
 from vigie.supervisor.store import apply_result
 from vigie.webhooks.subscriptions import create_webhook
 
+# The webhook tests' settings: the dispatcher polls and retries on short intervals.
 FAST = {
     "webhook_poll_seconds": 0.05,
     "webhook_backoff_base_seconds": 0.05,
     "webhook_backoff_cap_seconds": 0.4,
     "webhook_timeout_seconds": 2.0,  # short, yet above a loaded machine's answer time
 }
-
-
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url, **FAST)
-
-
-@pytest.fixture
-def sessions(seeded: Engine) -> sessionmaker[Session]:
-    return db.session_factory(seeded)
-
-
-@pytest.fixture
-def ring(settings: Settings) -> KeyRing:
-    return KeyRing.from_settings(settings)
 
 
 def subscribe(

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.vigie.conftest import EPCI_B, PASSWORD, seed
+from tests.helpers.service import EPCI_B, PASSWORD, seed
 from vigie import db
 from vigie.auth.accounts import UserError, create_user, set_password, set_role
 from vigie.auth.passwords import WeakPasswordError, verify_password

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from tests.vigie.conftest import seed
-from tests.vigie.test_camera_import import GOOD, HEADER
-from tests.vigie.test_cli import run
+from tests.helpers.cli import run
+from tests.helpers.inventory_csv import GOOD, HEADER
+from tests.helpers.service import seed
 from vigie import db
 from vigie.credentials import generate_key
 from vigie.models import AuditEvent, Camera

@@ -23,12 +23,11 @@ import pyogrio
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import SAMPLE
-from tests.planning.test_map_browser import CHROMIUM, FLAGS
+from tests.helpers.browser import ARTIFACTS, CHROMIUM, FLAGS
+from tests.helpers.paths import SAMPLE
 
 VIGIE = str(Path(sys.executable).with_name("vigie"))
 PORT, SIM_PORT = 24100, 24200  # below 32768 (Linux hands out outgoing ports above)
-ARTIFACTS = Path(__file__).resolve().parents[2] / "out" / "test-artifacts"
 pytestmark = pytest.mark.slow
 
 

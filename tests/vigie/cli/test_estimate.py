@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pyogrio
 
-from tests.vigie.test_cli import run
+from tests.helpers.cli import run, sample_folder
+from tests.helpers.paths import REPO
 
 
 def _totals(path: Path) -> dict[str, float]:
@@ -136,8 +137,6 @@ def test_several_plans_give_a_comparison(sample_plan: Path, tmp_path: Path) -> N
 
 
 def test_the_readme_prices_example_works(sample_plan: Path, tmp_path: Path) -> None:
-    from tests.conftest import REPO
-
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("## `vigie estimate`", 1)[1]
     example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
@@ -154,15 +153,13 @@ def test_the_readme_prices_example_works(sample_plan: Path, tmp_path: Path) -> N
 
 
 def test_a_plan_with_an_unreachable_mast_is_priced_and_says_so(tmp_path: Path) -> None:
-    from tests.vigie.test_cli import _sample_folder
-
     def edit(name, frame):
         if name == "masts":  # 60 km north, beyond the sample's last road
             point = frame.loc[0, "geometry"]
             frame.loc[0, "geometry"] = type(point)(point.x, point.y + 60_000)
         return frame
 
-    layers = _sample_folder(tmp_path / "layers", edit)
+    layers = sample_folder(tmp_path / "layers", edit)
     assert run("plan", str(layers), "--out", str(tmp_path / "plan"), "--no-bound").returncode == 3
     result = run("estimate", str(tmp_path / "plan"), "--out", str(tmp_path / "dqe.json"))
     assert result.returncode == 0, result.stderr

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE
+from tests.helpers.cli import VIGIE, run, sample_folder
+from tests.helpers.paths import SAMPLE
 from vigie import db
-
-VIGIE = str(Path(sys.executable).with_name("vigie"))
 
 SERVICE_KEYS = {  # what `vigie serve` needs in production (made by `vigie keys generate`)
     "VIGIE_SECRET_KEY": "k7Fq2-" + "x9Z" * 10 + "Lp",
@@ -39,21 +37,6 @@ COMMANDS = [
     *[["audit", c] for c in ("verify", "export", "purge")],
     *[["keys", c] for c in ("generate", "rotate")],
 ]
-
-
-def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, input: str | None = None
-):
-    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    return subprocess.run(
-        [VIGIE, *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=300,
-        input=input,
-    )
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "vigie")
@@ -155,20 +138,6 @@ def test_serve_migrates_and_answers_healthz_over_http(sqlite_url: str) -> None:
 # --- planning commands, on the real Eure sample ---------------------------------------------------
 
 
-def _sample_folder(folder: Path, edit=None) -> Path:
-    """The sample as a folder of GeoJSON files, one layer edited by ``edit(name, frame)``."""
-    import geopandas as gpd
-    import pyogrio
-
-    folder.mkdir()
-    for name, _ in pyogrio.list_layers(SAMPLE):
-        frame = gpd.read_file(SAMPLE, layer=name, engine="pyogrio")
-        if edit is not None:
-            frame = edit(name, frame)
-        frame.to_file(folder / f"{name}.geojson", engine="pyogrio")
-    return folder
-
-
 def test_validate_the_sample_exits_0_and_prints_no_problem() -> None:
     result = run("validate", str(SAMPLE))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -184,7 +153,7 @@ def test_validate_a_broken_copy_prints_one_line_per_problem(tmp_path: Path) -> N
             frame = frame.drop(columns=["spare"])
         return frame
 
-    folder = _sample_folder(tmp_path / "layers", edit)
+    folder = sample_folder(tmp_path / "layers", edit)
     result = run("validate", str(folder))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
@@ -209,7 +178,7 @@ def test_warnings_fail_only_with_strict(tmp_path: Path) -> None:
             frame.loc[0, "commune"] = other
         return frame
 
-    folder = _sample_folder(tmp_path / "layers", edit)
+    folder = sample_folder(tmp_path / "layers", edit)
     lenient = run("validate", str(folder))
     assert lenient.returncode == 0
     assert "outside its commune" in lenient.stdout
@@ -278,7 +247,7 @@ def test_plan_exits_3_and_lists_the_masts_it_cannot_connect(tmp_path: Path) -> N
             frame.loc[0, "geometry"] = type(point)(point.x, point.y + 60_000)
         return frame
 
-    folder = _sample_folder(tmp_path / "layers", edit)
+    folder = sample_folder(tmp_path / "layers", edit)
     result = run("plan", str(folder), "--out", str(tmp_path / "plan"))
     assert result.returncode == 3, result.stdout + result.stderr
     lost = [line for line in result.stdout.splitlines() if ": unreachable: " in line]
@@ -291,7 +260,7 @@ def test_plan_refuses_invalid_layers_with_the_validator_lines(tmp_path: Path) ->
     def edit(name, frame):
         return frame.drop(columns=["free_fibres"]) if name == "ftth_nodes" else frame
 
-    folder = _sample_folder(tmp_path / "layers", edit)
+    folder = sample_folder(tmp_path / "layers", edit)
     result = run("plan", str(folder), "--out", str(tmp_path / "plan"))
     assert result.returncode == 1
     assert result.stdout.startswith("ftth_nodes:-: missing required field 'free_fibres'")
@@ -321,7 +290,7 @@ def test_plan_stdout_holds_only_results_even_when_the_lp_bound_runs(tmp_path: Pa
             keep = frame.geometry.buffer(400).union_all()
         return frame
 
-    folder = _sample_folder(tmp_path / "layers", edit)
+    folder = sample_folder(tmp_path / "layers", edit)
     for name in ("roads", "ftth_routes", "ftth_nodes", "power_points"):
         path = folder / f"{name}.geojson"
         frame = gpd.read_file(path, engine="pyogrio")

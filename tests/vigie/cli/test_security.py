@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from tests.vigie.conftest import PASSWORD
-from tests.vigie.test_cli import run
+from tests.helpers.cli import run
+from tests.helpers.service import PASSWORD
 from vigie import db
 from vigie.credentials import generate_key
 

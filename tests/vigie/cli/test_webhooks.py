@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.vigie.test_cli import run
+from tests.helpers.cli import run
 from vigie import db
 from vigie.credentials import generate_key
 from vigie.models import AuditEvent, Webhook

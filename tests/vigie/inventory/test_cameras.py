@@ -9,19 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from tests.vigie.conftest import seed
-from tests.vigie.supervision_data import T0
+from tests.helpers.inventory_csv import GOOD, HEADER
+from tests.helpers.service import seed
+from tests.helpers.supervision_data import T0
 from vigie import db
 from vigie.credentials import KeyRing, camera_context, generate_key
 from vigie.inventory.cameras import CameraImportError, import_cameras, read_inventory
 from vigie.models import Camera
 from vigie.settings import parse_key_ring
-
-HEADER = "id,name,commune,latitude,longitude,host,port,username,password,model\n"
-GOOD = (
-    "cam-1,Mairie,27056,49.02,1.15,10.0.0.1,80,admin,s3cret-pass,\n"
-    "cam-2,Place,27681,49.10,1.20,10.0.0.2,8080,,,\n"
-)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from gis_data import data_path
-from tests.conftest import SAMPLE
-from tests.vigie.test_cli import run
+from tests.helpers.cli import run
+from tests.helpers.paths import SAMPLE
 from vigie import db
 from vigie.credentials import KeyRing, camera_context, generate_key
 from vigie.inventory.cameras import CameraImportError

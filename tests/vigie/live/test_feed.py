@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from supervision.live import LiveHub
-from tests.vigie.conftest import COMMUNES, seed
+from tests.helpers.service import COMMUNES, seed
 from vigie import db
 from vigie.live.feed import LiveFeed
 from vigie.supervisor.store import append_events

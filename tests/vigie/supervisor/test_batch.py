@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from supervision.states import CheckKind, CheckResult, ErrorKind, MaintenanceWindow, Policy
-from tests.vigie.supervision_data import CAMERAS, STEP, T0, outage
+from tests.helpers.supervision_data import CAMERAS, STEP, T0, outage
 from vigie import db
 from vigie.models import (
     CameraStatus,

@@ -9,8 +9,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.vigie.conftest import make_settings
-from tests.vigie.supervisor_harness import world
+from tests.helpers.service import make_settings
+from tests.helpers.supervisor_harness import world
 from vigie import db
 from vigie.api import create_app
 from vigie.auth.apitokens import create_api_token

@@ -1,5 +1,5 @@
-"""A camera's pictures between two full checks (``vigie.supervisor.pictures``), on both databases: real
-photographs, real encryption, the statements each check costs."""
+"""A camera's pictures between two full checks (``vigie.supervisor.pictures``), on both
+databases: real photographs, real encryption, the statements each check costs."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sqlalchemy import delete, event
 from sqlalchemy.engine import Engine
 
 from supervision.imaging import ImageReport, Reference, assess
-from tests.supervision import picture_faults as pf
-from tests.vigie.supervision_data import T0, add_cameras
+from tests.helpers import picture_faults as pf
+from tests.helpers.supervision_data import T0, add_cameras
 from vigie import db
 from vigie.credentials import KeyRing
 from vigie.models import Camera, CameraPicture

@@ -26,8 +26,8 @@ from supervision import imaging
 from supervision.conditions import State
 from supervision.imaging import FINGERPRINT_BYTES
 from supervision.probes import decode_snapshot
-from tests.supervision.rtsp import serving_rtsp
-from tests.vigie.supervisor_harness import FAST, World, until, world
+from tests.helpers.rtsp import serving_rtsp
+from tests.helpers.supervisor_harness import FAST, World, until, world
 from vigie import db
 from vigie.clock import utcnow
 from vigie.models import Camera, CameraPicture, MaintenanceWindowRow, Observation, StateChange
@@ -276,7 +276,7 @@ RTSP_PORT = 30990 - 1  # in this suite's port range
 
 @pytest.fixture(scope="module")
 def rtsp() -> Iterator[str]:
-    """GStreamer's RTSP server (tests/supervision/rtsp_server.py): /good 10 fps, /slow 2 fps."""
+    """GStreamer's RTSP server (tests/helpers/rtsp_server.py): /good 10 fps, /slow 2 fps."""
     with serving_rtsp(RTSP_PORT) as url:
         yield url
 

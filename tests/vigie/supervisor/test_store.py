@@ -15,8 +15,8 @@ from supervision.availability import camera_availability
 from supervision.conditions import Cause, State
 from supervision.incidents import IncidentEvent, record_event
 from supervision.states import CameraState, MaintenanceWindow, Policy, step, tick
-from tests.vigie.conftest import seed
-from tests.vigie.supervision_data import STEP, T0, add_cameras, down, full, ok, outage
+from tests.helpers.service import seed
+from tests.helpers.supervision_data import STEP, T0, add_cameras, down, full, ok, outage
 from vigie import db
 from vigie.auth.principal import Principal
 from vigie.auth.roles import Role

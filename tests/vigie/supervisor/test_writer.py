@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from supervision.states import Policy
-from tests.vigie.conftest import seed
-from tests.vigie.supervision_data import STEP, T0, add_cameras, ok, outage
+from tests.helpers.service import seed
+from tests.helpers.supervision_data import STEP, T0, add_cameras, ok, outage
 from vigie import db
 from vigie.models import CameraStatus, IncidentRow, Observation
 from vigie.supervisor.writer import ResultWriter, Tick

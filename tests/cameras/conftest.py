@@ -1,0 +1,27 @@
+"""A real simulator (`vigie simulate` in a subprocess) with one camera per fault, for every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.helpers.camera_servers import CAMERAS, FAULTS, PASSWORD, USERNAME, RunningSimulator
+from tests.helpers.simulator import running_simulator
+
+
+@pytest.fixture(scope="session")
+def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSimulator]:
+    # below the ephemeral range (32768+), where outgoing connections could hold a port; apart
+    # from other test runs on the machine
+    base = 21000 + (os.getpid() % 90) * 100  # 21000-29961: under the supervisor tests' 30000+
+    with running_simulator(
+        tmp_path_factory.mktemp("simulator"),
+        cameras=CAMERAS,
+        base_port=base,
+        username=USERNAME,
+        password=PASSWORD,
+        faults=FAULTS,
+    ) as token:
+        yield RunningSimulator(base, base + CAMERAS, token)
