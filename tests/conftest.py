@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
 
+from tests.helpers.paths import SAMPLE
+from tests.helpers.postgres import postgres_database
 from vigie import db
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "gis_data" / "eure" / "eure.gpkg"
-
-# The PostgreSQL server of the development machine and of CI (trust auth). Tests that need it
-# fail loudly when it is down: `.ci/run` starts it; deselect with -m "not postgres" only on purpose.
-POSTGRES_ADMIN_URL = os.environ.get(
-    "VIGIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'vigie.db'}"
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A throw-away database on the PostgreSQL server (its URL), dropped at the end."""
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"vigie_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from planning.schema import LAYERS
-from tests.conftest import REPO
+from tests.helpers.paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from supervision import imaging as current  # noqa: E402
-from tests.supervision import picture_faults as pf  # noqa: E402
+from tests.helpers import picture_faults as pf  # noqa: E402
 
 
 def _earlier(rev: str, into: Path) -> ModuleType:

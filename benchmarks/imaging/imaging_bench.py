@@ -1,7 +1,7 @@
 """Picture health (`supervision.imaging.assess`): precision, recall, false alarms, time per frame.
 
 Builds a labelled set of 1920x1080 frames from real photographs (scikit-image's sample images,
-shipped in its wheel) with `tests/supervision/picture_faults.py`: harmless variations as negatives,
+shipped in its wheel) with `tests/helpers/picture_faults.py`: harmless variations as negatives,
 each fault at several severities as positives. Every frame goes through a camera model (sensor
 noise, JPEG) and is judged against the scene's reference (learned from 3 healthy snapshots) and
 a previous snapshot of the same scene, passed once as the image and once as the compact
@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from supervision.imaging import FINGERPRINT_BYTES, PROBLEMS, Reference, assess  # noqa: E402
 from supervision.probes import decode_snapshot  # noqa: E402
-from tests.supervision import picture_faults as pf  # noqa: E402
+from tests.helpers import picture_faults as pf  # noqa: E402
 
 
 @dataclass

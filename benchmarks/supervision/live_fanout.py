@@ -33,16 +33,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout: tests.helpers
+
 from supervision.states import CheckKind, CheckResult, ErrorKind, Policy
+from tests.helpers.postgres import postgres_database
 from vigie import db
 from vigie.auth.passwords import hash_password
 from vigie.credentials import generate_key
@@ -51,9 +53,6 @@ from vigie.supervisor.store import apply_result
 
 HERE = Path(__file__).resolve().parent
 VIGIE = str(Path(sys.executable).with_name("vigie"))
-POSTGRES_ADMIN_URL = os.environ.get(
-    "VIGIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 USERNAME, PASSWORD = "bench-operator", "bench password for the live fan-out"
 EPCI = "200070753"
 COMMUNES = ("27056", "27229", "27681", "27375")
@@ -463,20 +462,9 @@ def main() -> None:
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as folder:
                 results["sqlite"] = run_backend(backend, f"sqlite:///{folder}/vigie.db", args)
-        else:
-            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            name = f"vigie_bench_live_{uuid.uuid4().hex[:10]}"
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                url = make_url(POSTGRES_ADMIN_URL).set(database=name)
-                results["postgresql"] = run_backend(
-                    backend, url.render_as_string(hide_password=False), args
-                )
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+        else:  # a throw-away database on the server of VIGIE_TEST_POSTGRES_URL
+            with postgres_database() as url:
+                results["postgresql"] = run_backend(backend, url, args)
     results["load_average_after"] = round(os.getloadavg()[0], 2)
     path = HERE / "live_results.json"
     runs = json.loads(path.read_text())["runs"] if path.exists() else []

@@ -51,8 +51,8 @@ from cameras.models import (  # noqa: E402
     Snapshot,
 )
 from supervision.states import Policy  # noqa: E402
-from tests.conftest import postgres_database  # noqa: E402
-from tests.supervision import picture_faults as pf  # noqa: E402
+from tests.helpers import picture_faults as pf  # noqa: E402
+from tests.helpers.postgres import postgres_database  # noqa: E402
 from vigie import db  # noqa: E402
 from vigie.credentials import KeyRing  # noqa: E402
 from vigie.models import CameraPicture  # noqa: E402

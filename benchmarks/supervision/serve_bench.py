@@ -39,7 +39,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,8 @@ from typing import Any
 import aiohttp
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import create_engine, make_url, text
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout: tests.helpers
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scheduler_bench import (  # a sibling script, not a package
     PASSWORD,
@@ -61,14 +62,12 @@ from scheduler_bench import (  # a sibling script, not a package
 
 from cameras.models import CameraAddress
 from cameras.simulator.server import parse_snapshot_size
+from tests.helpers.postgres import postgres_database
 from vigie.credentials import generate_key
 
 HERE = Path(__file__).resolve().parent
 LAG = "vigie_scheduler_lag_seconds"
 VIGIE = str(Path(sys.executable).with_name("vigie"))
-POSTGRES_ADMIN_URL = os.environ.get(
-    "VIGIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 # Eure communes (INSEE) the cameras are spread over: the sample's, in several EPCIs.
 COMMUNES = ("27056", "27229", "27681", "27284", "27375", "27467", "27701", "27016")
 
@@ -87,21 +86,15 @@ def run(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def make_database(kind: str, folder: Path) -> tuple[str, Any]:
-    """The database URL, and what to call to drop it."""
+@contextmanager
+def database(kind: str, folder: Path) -> Iterator[str]:
+    """The database URL: a file in ``folder``, or a throw-away PostgreSQL database on the server
+    of VIGIE_TEST_POSTGRES_URL, dropped at the end."""
     if kind == "sqlite":
-        return f"sqlite:///{folder / 'vigie.db'}", lambda: None
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"vigie_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False), drop
+        yield f"sqlite:///{folder / 'vigie.db'}"
+        return
+    with postgres_database() as url:
+        yield url
 
 
 def write_inventory(path: Path, cameras: int, port: int) -> None:
@@ -292,9 +285,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     faults = faulty(args.cameras, args.hung, args.offline)
-    with tempfile.TemporaryDirectory() as name:
+    with tempfile.TemporaryDirectory() as name, database(args.db, Path(name)) as url:
         folder = Path(name)
-        url, drop = make_database(args.db, folder)
         env = {
             **os.environ,
             "VIGIE_DATABASE_URL": url,
@@ -332,7 +324,6 @@ def main() -> None:
                 simulator.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 simulator.kill()
-            drop()
     record = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} CPU, Python {platform.python_version()}",

@@ -28,19 +28,22 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout: tests.helpers
+
 from supervision.states import CheckKind, CheckResult, ErrorKind, Policy
+from tests.helpers.postgres import POSTGRES_ADMIN_URL, postgres_database
 from vigie import db
 from vigie.models import Camera, Commune, Epci
 from vigie.supervisor.store import apply_result, apply_results, apply_tick, apply_ticks
@@ -209,9 +212,7 @@ def main() -> None:
     parser.add_argument("--results", type=int, default=2000, help="results stored per way")
     parser.add_argument(
         "--postgres",
-        default=os.environ.get(
-            "VIGIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
+        default=POSTGRES_ADMIN_URL,
         help="an administrator URL; a throw-away database is made on its server",
     )
     args = parser.parse_args()
@@ -228,20 +229,11 @@ def main() -> None:
         run["sqlite"] = measure(engine, args.cameras, args.results, None)
         engine.dispose()
     print("PostgreSQL", flush=True)
-    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"vigie_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+    with postgres_database(args.postgres) as url:
         engine = db.make_engine(url)
         seed(engine, args.cameras)
         run["postgresql"] = measure(engine, args.cameras, args.results, postgres_backend_cpu)
         engine.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     run["machine_after"] = f"load {os.getloadavg()[0]:.1f}"
     out = HERE / "store_results.json"
     recorded = json.loads(out.read_text()) if out.exists() else {}

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,8 +33,11 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout: tests.helpers
+
+from tests.helpers.postgres import postgres_database
 from vigie import db
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing, generate_key
@@ -152,20 +154,13 @@ async def baseline(port: int, secret: str, events: int) -> tuple[float, float]:
 
 @contextmanager
 def database(postgres: str | None, tmp: str) -> Iterator[str]:
-    """A fresh SQLite file, or a fresh PostgreSQL database dropped afterwards."""
+    """A fresh SQLite file, or a fresh database on the PostgreSQL server of ``postgres`` (an
+    administrator URL), dropped afterwards."""
     if postgres is None:
         yield f"sqlite:///{tmp}/bench.db"
         return
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-    name = f"vigie_bench_webhooks_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(postgres) as url:
+        yield url
 
 
 def wait_for_port(port: int, process: subprocess.Popen) -> None:

@@ -23,8 +23,8 @@ from cameras import calls, soap
 from cameras.client import OnvifClient, binding_name
 from cameras.errors import CameraAuthFailed, CameraProtocolError
 from cameras.models import CameraAddress
-from tests.cameras.conftest import RunningSimulator, run, serving
-from tests.cameras.test_clock import answer, envelope, fault
+from tests.helpers.camera_servers import RunningSimulator, run, serving
+from tests.helpers.soap import answer, envelope, fault
 
 WSSE = soap.WSSE
 

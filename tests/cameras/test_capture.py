@@ -18,7 +18,7 @@ from cameras.client import OnvifClient
 from cameras.errors import CameraProtocolError
 from cameras.models import CameraAddress
 from cameras.simulator.soap import parse_request, request_operation, token_of
-from tests.cameras.conftest import run, serving
+from tests.helpers.camera_servers import run, serving
 
 CAPTURES = resources.files("cameras.simulator") / "captures" / "bosch-flexidome-indoor-5100i"
 

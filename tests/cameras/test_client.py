@@ -10,7 +10,7 @@ import pytest
 
 from cameras.client import OnvifClient
 from cameras.errors import CameraAuthFailed, CameraProtocolError, CameraUnreachable
-from tests.cameras.conftest import RunningSimulator, run
+from tests.helpers.camera_servers import RunningSimulator, run
 
 
 async def _probe(simulator: RunningSimulator, index: int, **kwargs):
@@ -208,7 +208,7 @@ def test_another_onvif_client_can_query_the_simulator(simulator: RunningSimulato
     """onvif-zeep-async's own ONVIFCamera, used as its README says, against a drifting camera."""
     from onvif import ONVIFCamera
 
-    from tests.cameras.conftest import PASSWORD, USERNAME
+    from tests.helpers.camera_servers import PASSWORD, USERNAME
 
     async def scenario():
         camera = ONVIFCamera(

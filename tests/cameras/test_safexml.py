@@ -16,7 +16,7 @@ from cameras.models import CameraAddress
 from cameras.safexml import HARDENED_SETTINGS, MAX_SOAP_BYTES, UnsafeXmlError, parse_strict
 from cameras.simulator.scenario import HostileVariant
 from cameras.simulator.soap import hostile, recorded
-from tests.cameras.conftest import RunningSimulator, run, serving
+from tests.helpers.camera_servers import RunningSimulator, run, serving
 
 HOSTILE_CAMERAS = {
     HostileVariant.billion_laughs: 8,

@@ -23,7 +23,7 @@ from cameras.client import OnvifClient
 from cameras.errors import CameraAuthFailed, CameraProtocolError
 from cameras.models import CameraAddress, Snapshot
 from cameras.snapshot import DigestChallenges
-from tests.cameras.conftest import run, serving
+from tests.helpers.camera_servers import run, serving
 
 USER, PASSWORD = "operator", "s3cret-Test"
 REALM = "crafted camera"

@@ -16,7 +16,7 @@ from scipy.optimize import linprog
 from planning.bounds import Bound, BoundError, steiner_lower_bound
 from planning.errors import PlanningError
 from planning.steinlib import read_stp
-from tests.planning.conftest import steinlib_dir
+from tests.helpers.paths import steinlib_dir
 
 # -- helpers -----------------------------------------------------------------------------------
 

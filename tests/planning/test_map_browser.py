@@ -8,28 +8,13 @@ the mouse and raises no script error. `.ci/run` installs chromium; the screensho
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import REPO
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As the machine's own probe runs it: no sandbox as root, and no background calls home, which
-# a closed network refuses many at a time.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = REPO / "out" / "test-artifacts"
+from tests.helpers.browser import ARTIFACTS, CHROMIUM, FLAGS
 
 
 @pytest.fixture(scope="module")

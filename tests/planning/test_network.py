@@ -10,7 +10,7 @@ from shapely.geometry import LineString, Point
 from planning.network import RoutableNetwork, build_network
 from planning.parameters import ParameterError, PlanParameters
 from planning.validate import DEFAULT_FAR_FROM_ROAD_ERROR_M, validate_path
-from tests.conftest import SAMPLE
+from tests.helpers.paths import SAMPLE
 
 CRS = "EPSG:2154"
 X, Y = 560_000.0, 6_880_000.0

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.image import imread
 
 from planning.qgis_styles import LAYER_STYLES, MAST_STATUSES, TRENCH_MODES, Category
-from tests.conftest import REPO
+from tests.helpers.paths import REPO
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SCRIPT = Path(__file__).with_name("qgis") / "open_plan.py"

@@ -17,7 +17,7 @@ from planning.parameters import PlanParameters
 from planning.pipeline import plan_layers
 from planning.plan import MastStatus
 from planning.validate import validate_path
-from tests.conftest import SAMPLE
+from tests.helpers.paths import SAMPLE
 
 CRS = "EPSG:2154"
 X, Y = 560_000.0, 6_880_000.0

@@ -21,7 +21,7 @@ from planning.errors import SampleError
 from planning.sample import Sample, generate_sample, write_sample
 from planning.sample.masts import CAMERA_MODELS
 from planning.schema import LAYER_NAMES, LAYERS, WORK_CRS, FieldType
-from tests.conftest import SAMPLE
+from tests.helpers.paths import SAMPLE
 
 SOURCES = Path(__file__).resolve().parents[2] / "gis_data" / "sources"
 GEOJSON = SOURCES / "communes-27-eure.geojson"

@@ -13,7 +13,7 @@ from networkx.algorithms.approximation import steiner_tree as nx_steiner_tree
 from planning.errors import PlanningError
 from planning.steiner import SteinerError, steiner_tree, tree_cost
 from planning.steinlib import read_stp
-from tests.planning.conftest import steinlib_dir
+from tests.helpers.paths import steinlib_dir
 
 
 def assert_valid(tree: nx.Graph, graph: nx.Graph, terminals: list, weight: str = "weight") -> None:

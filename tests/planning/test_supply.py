@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import Point
 
 from planning.supply import mast_supply
-from tests.conftest import SAMPLE
+from tests.helpers.paths import SAMPLE
 
 CRS = "EPSG:2154"
 

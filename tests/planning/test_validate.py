@@ -17,7 +17,7 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from planning.layers import LayerSet, read_layers
 from planning.schema import LAYERS
 from planning.validate import Problem, Report, Severity, validate, validate_path
-from tests.conftest import SAMPLE
+from tests.helpers.paths import SAMPLE
 
 X, Y = 560_000, 6_880_000  # as in conftest.py: Évreux, Lambert-93
 

@@ -19,7 +19,7 @@ from supervision.availability import (
     spans_from_events,
 )
 from supervision.states import State, StateChanged
-from tests.supervision.timeline import CAMERA, at, liveness_run, run
+from tests.helpers.timeline import CAMERA, at, liveness_run, run
 
 HOUR = 3600.0
 

@@ -21,7 +21,7 @@ from supervision.imaging import (
     Thresholds,
     assess,
 )
-from tests.supervision import picture_faults as pf
+from tests.helpers import picture_faults as pf
 
 
 @pytest.fixture(scope="module")

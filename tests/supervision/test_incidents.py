@@ -24,7 +24,7 @@ from supervision.incidents import (
     severity_of,
 )
 from supervision.states import Cause, State
-from tests.supervision.timeline import CAMERA, at, incidents_of, liveness_run, run
+from tests.helpers.timeline import CAMERA, at, incidents_of, liveness_run, run
 
 
 def _incident() -> Incident:

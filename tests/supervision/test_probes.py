@@ -30,7 +30,7 @@ from supervision.states import (
     State,
     step,
 )
-from tests.supervision.conftest import Sim, dark_or_frozen
+from tests.helpers.probe_simulator import Sim, dark_or_frozen
 
 T = TypeVar("T")
 EXPECTED = (1920, 1080)  # the recorded Bosch's main profile, as the catalogue's ptz_2mp_30x

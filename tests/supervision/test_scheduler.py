@@ -13,7 +13,7 @@ from cameras.client import OnvifClient
 from supervision.probes import CameraProbe
 from supervision.scheduler import Check, Scheduler, phase_of
 from supervision.states import CameraState, CheckKind, CheckResult, ErrorKind, Policy, State, step
-from tests.supervision.conftest import Sim, dark_or_frozen
+from tests.helpers.probe_simulator import Sim, dark_or_frozen
 
 
 class Recorder:

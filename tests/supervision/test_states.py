@@ -26,8 +26,8 @@ from supervision.states import (
     StateError,
     step,
 )
-from tests.conftest import REPO
-from tests.supervision.timeline import (
+from tests.helpers.paths import REPO
+from tests.helpers.timeline import (
     CAMERA,
     at,
     full,

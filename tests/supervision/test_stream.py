@@ -12,7 +12,7 @@ import pytest
 from supervision.conditions import Cause, State
 from supervision.states import CameraState, CheckKind, ErrorKind, Policy, step
 from supervision.stream import StreamSettings, read_stream, redact, stream_check
-from tests.supervision.rtsp import serving_rtsp
+from tests.helpers.rtsp import serving_rtsp
 
 FAST = StreamSettings(frames=8, warmup_frames=2, max_seconds=6.0, open_timeout_s=4.0)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.vigie.conftest import Service, make_settings
+from tests.helpers.service import Service, make_settings
 from vigie import db
 from vigie.api import create_app
 from vigie.errors import ConfigurationError

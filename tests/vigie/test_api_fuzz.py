@@ -25,11 +25,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import postgres_database
-from tests.http_server import serve_in_thread
-from tests.vigie.conftest import PASSWORD, make_settings, seed
-from tests.vigie.supervision_data import CAMERAS, STEP, T0, add_cameras, down, full, ok
-from tests.vigie.test_routes import MATRIX, endpoints
+from tests.helpers.http_server import serve_in_thread
+from tests.helpers.postgres import postgres_database
+from tests.helpers.route_table import MATRIX, endpoints
+from tests.helpers.service import PASSWORD, make_settings, seed
+from tests.helpers.supervision_data import CAMERAS, STEP, T0, add_cameras, down, full, ok
 from vigie import db
 from vigie.api import create_app
 from vigie.auth.roles import Role

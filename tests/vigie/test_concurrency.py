@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.http_server import serve_in_thread
-from tests.vigie.conftest import PASSWORD, make_settings, seed
-from tests.vigie.supervision_data import add_cameras
+from tests.helpers.http_server import serve_in_thread
+from tests.helpers.service import PASSWORD, make_settings, seed
+from tests.helpers.supervision_data import add_cameras
 from vigie import db
 from vigie.api import create_app
 

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.vigie.conftest import Service, make_settings, seed
+from tests.helpers.service import Service, make_settings, seed
 from vigie import db
 from vigie.api import create_app
 

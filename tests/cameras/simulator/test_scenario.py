@@ -9,7 +9,7 @@ import pytest
 
 from cameras.errors import ScenarioError
 from cameras.simulator.scenario import FaultKind, HostileVariant, load_scenario, parse_selector
-from tests.conftest import REPO
+from tests.helpers.paths import REPO
 
 EXAMPLE = """\
 username: admin

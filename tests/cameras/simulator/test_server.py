@@ -13,8 +13,8 @@ from cameras.client import OnvifClient
 from cameras.errors import CameraUnreachable, SimulatorError
 from cameras.simulator.scenes import base_frame
 from cameras.simulator.server import Simulator, raise_open_file_limit
-from tests.cameras.conftest import CAMERAS, RunningSimulator, run
-from tests.cameras.simulator.pictures import (
+from tests.helpers.camera_servers import CAMERAS, RunningSimulator, run
+from tests.helpers.picture_measures import (
     correlation,
     dark_cover_share,
     saturated_share,

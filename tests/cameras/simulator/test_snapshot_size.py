@@ -22,14 +22,14 @@ from cameras.simulator import scenes
 from cameras.simulator.scenario import Scenario
 from cameras.simulator.scenes import base_frame
 from cameras.simulator.server import Simulator, parse_snapshot_size
-from tests.cameras.conftest import PASSWORD, USERNAME, run
-from tests.cameras.simulator.pictures import (
+from tests.helpers.camera_servers import PASSWORD, USERNAME, run
+from tests.helpers.picture_measures import (
     correlation,
     dark_cover_share,
     saturated_share,
     sharpness,
 )
-from tests.simulator import running_simulator
+from tests.helpers.simulator import running_simulator
 
 HD = (1920, 1080)
 FAULTS = {

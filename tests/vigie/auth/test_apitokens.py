@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from tests.vigie.conftest import Service
+from tests.helpers.service import Service
 from vigie import db
 from vigie.clock import utcnow
 from vigie.models import ApiToken, AuditEvent

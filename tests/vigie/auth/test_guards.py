@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.vigie.conftest import Service, seed
+from tests.helpers.service import Service, seed
 from vigie import db
 from vigie.api import create_app
 from vigie.auth import Principal, Reason, Role, apply_scope, require_roles

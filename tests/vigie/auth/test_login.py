@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from tests.vigie.conftest import PASSWORD, Service, make_settings, seed
+from tests.helpers.service import PASSWORD, Service, make_settings, seed
 from vigie import db
 from vigie.api import create_app
 from vigie.auth.accounts import set_disabled, set_role

@@ -1,27 +1,12 @@
 """A service whose cameras have a supervision history: cam-a1 and cam-b1 DOWN with an open
-incident, cam-a2 UP (tests.vigie.supervision_data)."""
+incident, cam-a2 UP (tests.helpers.supervision_data)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from supervision.states import Policy
-from tests.vigie.conftest import Service
-from tests.vigie.supervision_data import T0, add_cameras, ok, outage
-from vigie import db
-from vigie.supervisor.store import apply_result
-
-OUTAGE = T0 + timedelta(hours=1)
-"""cam-a1 and cam-b1 fail from here; DOWN at the third failure, 60 s later."""
-
-
-def feed(service: Service, results) -> None:
-    """Apply results as the scheduler will: one transaction each."""
-    with db.session_scope(db.session_factory(service.engine)) as session:
-        for result in results:
-            apply_result(session, result.camera_id, result, Policy(), result.time)
+from tests.helpers.service import Service
+from tests.helpers.supervision_data import OUTAGE, T0, add_cameras, feed, ok, outage
 
 
 @pytest.fixture

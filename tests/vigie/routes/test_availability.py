@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.vigie.conftest import EPCI_A, Service
-from tests.vigie.routes.conftest import OUTAGE
-from tests.vigie.supervision_data import T0
+from tests.helpers.service import EPCI_A, Service
+from tests.helpers.supervision_data import OUTAGE, T0
 
 # March 2026 in Europe/Paris: from 1 March 00:00 CET to 1 April 00:00 CEST.
 MARCH_START = datetime(2026, 2, 28, 23, tzinfo=UTC)

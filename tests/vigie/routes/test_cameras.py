@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from tests.vigie.conftest import Service
+from tests.helpers.service import Service
 from vigie import db
 from vigie.credentials import KeyRing, camera_context
 from vigie.models import AuditEvent, Camera

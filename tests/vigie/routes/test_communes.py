@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.vigie.conftest import EPCI_B, Service, make_settings, password_hash, seed
+from tests.helpers.service import EPCI_B, Service, make_settings, password_hash, seed
 from vigie import db
 from vigie.api import create_app
 from vigie.clock import utcnow
@@ -29,7 +29,7 @@ def test_every_role_gets_the_boundaries_in_wgs84(service: Service) -> None:
     assert set(bare) == {"27056", "27681"}
     assert bare["27681"]["epci"] == EPCI_B
     evreux = next(f for f in collection["features"] if f["properties"]["code"] == "27229")
-    # The referential of the database names it (tests.vigie.conftest.seed), not the sample.
+    # The referential of the database names it (tests.helpers.service.seed), not the sample.
     assert evreux["properties"]["nom"] == "Commune 27229"
     assert evreux["properties"]["epci_nom"] == "EPCI A"
     ring = evreux["geometry"]["coordinates"][0]

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.vigie.conftest import Service
-from tests.vigie.routes.conftest import OUTAGE, feed
-from tests.vigie.supervision_data import STEP, ok
+from tests.helpers.service import Service
+from tests.helpers.supervision_data import OUTAGE, STEP, feed, ok
 from vigie import db
 from vigie.models import AuditEvent, SupervisionEvent
 

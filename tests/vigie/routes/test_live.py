@@ -20,10 +20,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from supervision.states import Policy
-from tests.vigie.conftest import make_settings, seed
-from tests.vigie.live_server import LiveServer, start
-from tests.vigie.routes.conftest import OUTAGE
-from tests.vigie.supervision_data import STEP, T0, add_cameras, ok, outage
+from tests.helpers.live_server import LiveServer, start
+from tests.helpers.service import make_settings, seed
+from tests.helpers.supervision_data import OUTAGE, STEP, T0, add_cameras, ok, outage
 from vigie import db
 from vigie.auth.apitokens import create_api_token, revoke_api_token
 from vigie.auth.roles import Role

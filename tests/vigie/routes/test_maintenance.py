@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from supervision.states import Policy
-from tests.vigie.conftest import Service
-from tests.vigie.supervision_data import down
+from tests.helpers.service import Service
+from tests.helpers.supervision_data import down
 from vigie import db
 from vigie.clock import utcnow
 from vigie.models import AuditEvent, IncidentRow

@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.vigie.conftest import Service
-from tests.vigie.supervision_data import add_cameras
-from tests.vigie.supervisor_harness import World, until, world
+from tests.helpers.service import Service
+from tests.helpers.supervision_data import add_cameras
+from tests.helpers.supervisor_harness import World, until, world
 from vigie import db
 from vigie.api import create_app
 from vigie.models import AuditEvent, CameraPicture

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests.vigie.conftest import Service, make_settings
+from tests.helpers.service import Service, make_settings
 from vigie import db
 from vigie.models import AuditEvent
 
@@ -93,7 +93,7 @@ def test_operators_do_not_read_plans(service: Service) -> None:
 def test_a_missing_plans_folder_is_an_empty_list(database_url: str, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from tests.vigie.conftest import seed
+    from tests.helpers.service import seed
     from vigie.api import create_app
 
     settings = make_settings(database_url, plans_dir=tmp_path / "none")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.vigie.conftest import EPCI_B, Service
-from tests.vigie.routes.conftest import OUTAGE
-from tests.vigie.supervision_data import add_cameras
+from tests.helpers.service import EPCI_B, Service
+from tests.helpers.supervision_data import OUTAGE, add_cameras
 
 
 def states(service: Service, username: str, query: str = "") -> dict[str, str]:

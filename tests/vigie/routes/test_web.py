@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.vigie.conftest import Service, make_settings, seed
+from tests.helpers.service import Service, make_settings, seed
 from vigie import db
 from vigie.api import create_app
 from vigie.routes.web import page_policy

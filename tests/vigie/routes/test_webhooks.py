@@ -7,10 +7,9 @@ import time
 
 from sqlalchemy import select
 
-from tests.vigie.conftest import ROLE_USER, Service
-from tests.vigie.routes.conftest import OUTAGE, feed
-from tests.vigie.supervision_data import T0, add_cameras, ok, outage
-from tests.vigie.webhooks.receiver import Receiver, always
+from tests.helpers.service import ROLE_USER, Service
+from tests.helpers.supervision_data import OUTAGE, T0, add_cameras, feed, ok, outage
+from tests.helpers.webhook_receiver import Receiver, always
 from vigie import db
 from vigie.auth.roles import Role
 from vigie.models import AuditEvent, SupervisionEvent, Webhook

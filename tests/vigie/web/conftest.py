@@ -4,38 +4,23 @@ a seeded SQLite database and a plans folder holding the sample plan; Debian's ch
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import pytest
 import skimage.data
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
-from tests.http_server import serve_in_thread
-from tests.planning.test_map_browser import ARTIFACTS, CHROMIUM, FLAGS
-from tests.vigie.conftest import PASSWORD, make_settings
-from tests.vigie.web.seeding import Seeded, copy_plan, seed_dashboard
+from tests.helpers.browser import CHROMIUM, FLAGS
+from tests.helpers.dashboard import PLAN_NAME, PORTS, Server, Watched
+from tests.helpers.dashboard_seed import Seeded, copy_plan, plan_cameras, seed_dashboard
+from tests.helpers.http_server import serve_in_thread
+from tests.helpers.service import make_settings
 from vigie import db
 from vigie.api import create_app
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing
-from vigie.settings import Settings
 from vigie.supervisor.pictures import store_snapshot
-
-PLAN_NAME = "eure-2026"
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-
-
-PORTS = range(33000, 34000)  # the dashboard tests' range
-
-
-@dataclass
-class Server:
-    url: str
-    settings: Settings
-    seeded: Seeded
-    users: dict[str, tuple[str, list[str]]]
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +35,6 @@ def dashboard(sample_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     engine = db.make_engine(settings.db_url)
     # The commune user sees the commune with the most cameras but not all of them.
-    from tests.vigie.web.seeding import plan_cameras
-
     communes = plan_cameras(sample_plan, work / "probe.csv")
     counts: dict[str, int] = {}
     for code in communes.values():
@@ -94,14 +77,6 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@dataclass
-class Watched:
-    page: Page
-    errors: list[str]
-    requests: list[str]
-    allowed_errors: list[str]
-
-
 @pytest.fixture
 def watched(browser: Browser, dashboard: Server) -> Iterator[Watched]:
     """A page whose console errors and requests are recorded and checked after the test."""
@@ -135,18 +110,3 @@ def watched(browser: Browser, dashboard: Server) -> Iterator[Watched]:
     ]
     assert outside == [], f"requests left 127.0.0.1: {outside}"
     context.close()
-
-
-def login(page: Page, server: Server, username: str, path: str = "/") -> None:
-    page.goto(server.url + path)
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#top:not([hidden])" if "mur" not in path else ".wall")
-
-
-def screenshot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / name
-    page.screenshot(path=str(shot))
-    return shot

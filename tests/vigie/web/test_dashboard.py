@@ -15,8 +15,10 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 
-from tests.vigie.conftest import PASSWORD
-from tests.vigie.web.conftest import AXE, PLAN_NAME, Server, Watched, login, screenshot
+from tests.helpers.dashboard import PLAN_NAME, Server, Watched, login, screenshot
+from tests.helpers.service import PASSWORD
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 # The palette of vigie/web/app.css, as the browser computes it.
 COLOURS = {

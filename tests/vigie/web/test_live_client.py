@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from playwright.sync_api import WebSocketRoute, expect
 
-from tests.vigie.web.conftest import Server, Watched, login
+from tests.helpers.dashboard import Server, Watched, login
 
 SPY = """
     window.__sockets = [];

@@ -14,9 +14,9 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.vigie.supervision_data import STEP, T0
-from tests.vigie.webhooks.conftest import subscribe, webhook, write_outage
-from tests.vigie.webhooks.receiver import Receiver, always
+from tests.helpers.supervision_data import STEP, T0
+from tests.helpers.webhook_data import subscribe, webhook, write_outage
+from tests.helpers.webhook_receiver import Receiver, always
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing
 from vigie.models import SupervisionEvent, WebhookDelivery

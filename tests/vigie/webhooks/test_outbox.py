@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.vigie.conftest import EPCI_B
-from tests.vigie.supervision_data import T0
-from tests.vigie.webhooks.conftest import subscribe, webhook, write_outage
+from tests.helpers.service import EPCI_B
+from tests.helpers.supervision_data import T0
+from tests.helpers.webhook_data import subscribe, webhook, write_outage
 from vigie import db
 from vigie.credentials import CredentialsError, KeyRing, generate_key, key_id_of
 from vigie.models import SupervisionEvent, WebhookDelivery

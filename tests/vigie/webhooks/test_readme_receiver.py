@@ -11,8 +11,8 @@ import time
 
 import httpx
 
-from tests.conftest import REPO
-from tests.vigie.webhooks.receiver import free_port
+from tests.helpers.paths import REPO
+from tests.helpers.webhook_receiver import free_port
 from vigie.webhooks.signing import body_of, headers
 
 SECRET = "whsec_readme-example-secret-0123456789abcdefghijk"

@@ -7,7 +7,7 @@ import logging
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.vigie.webhooks.conftest import subscribe
+from tests.helpers.webhook_data import subscribe
 from vigie.credentials import KeyRing
 from vigie.redaction import SECRETS, SecretFilter
 

@@ -1,0 +1,31 @@
+"""What several test modules share, and the benchmarks too: data, builders, real servers.
+
+Test modules and conftest.py files import from here, never from each other (a conftest.py holds
+only fixtures). One module per kind of helper:
+
+- where things are, and the databases: ``paths`` (the repository, the Eure sample, SteinLib),
+  ``postgres`` (throw-away PostgreSQL databases);
+- planning: ``planning_layers`` (small clean layers and their writers);
+- cameras: ``simulator`` (``vigie simulate`` in a subprocess), ``camera_servers`` (the cameras
+  tests' simulator and one-route servers), ``soap`` (crafted SOAP replies), ``picture_measures``
+  (sharpness and likeness of a snapshot);
+- supervision: ``probe_simulator`` (the probe tests' simulator, a simple picture check),
+  ``timeline`` (check results folded through the state machine), ``picture_faults`` (frames from
+  real photographs with picture faults, also for ``benchmarks/imaging``), ``rtsp`` (GStreamer's
+  RTSP server, ``rtsp_server.py``, run by the system Python);
+- the service: ``service`` (settings, seeded users, a test client), ``supervision_data`` (cameras
+  and check results in the database), ``supervisor_harness`` (a supervisor over a simulator),
+  ``cli`` (the console script in a subprocess), ``http_server`` (uvicorn in a thread),
+  ``live_server``, ``route_table`` (the role-by-route policy), ``inventory_csv``,
+  ``webhook_data`` and ``webhook_receiver``, ``browser``, ``dashboard`` and ``dashboard_seed``.
+
+The port plan: each family of real servers listens in a range of its own, so that families can
+run in one session; the simulators, which cannot look for a free port, stay below 32768 (Linux
+hands out outgoing ports above):
+
+- 12000-20999: the probe tests' simulator (tests/supervision/conftest.py);
+- 21000-29999: the cameras tests' simulator (tests/cameras/conftest.py); ``vigie demo`` on 24100
+  and its simulator from 24200 (tests/vigie/cli/test_demo.py);
+- 30000-30999: the supervisor harness's simulators; 31000-31999: ``live_server``;
+- 32000-32999: ``webhook_receiver``; 33000-33999: the dashboard tests (``dashboard``).
+"""

@@ -1,0 +1,54 @@
+"""A real uvicorn server (in a thread) over a seeded database, for the live stream tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from tests.helpers.http_server import ThreadServer, serve_in_thread
+from tests.helpers.service import PASSWORD
+from vigie.api import create_app
+from vigie.settings import Settings
+
+PORTS = range(31000, 32000)  # this test family's range (see the helpers' port plan)
+
+
+@dataclass
+class LiveServer:
+    app: FastAPI
+    settings: Settings
+    engine: Engine
+    running: ThreadServer
+
+    @property
+    def port(self) -> int:
+        return self.running.port
+
+    @property
+    def http_url(self) -> str:
+        return self.running.url
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/live"
+
+    def token(self, username: str) -> str:
+        response = httpx.post(
+            f"{self.http_url}/api/v1/auth/token",
+            data={"grant_type": "password", "username": username, "password": PASSWORD},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def stop(self) -> None:
+        self.running.stop()
+
+
+def start(settings: Settings, engine: Engine) -> LiveServer:
+    app = create_app(settings)
+    return LiveServer(
+        app, settings, engine, serve_in_thread(app, ports=PORTS, ws="websockets-sansio")
+    )

@@ -1,0 +1,75 @@
+"""`vigie simulate` in a subprocess, for the tests that need real cameras over HTTP.
+
+Shared by ``tests/cameras``, ``tests/supervision`` and the supervisor harness, which run their own
+simulators on port ranges of their own so that all can run in one session.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def scenario_yaml(username: str, password: str, faults: dict[int, dict[str, Any]]) -> str:
+    """A scenario file giving each camera index its fault (the others are healthy)."""
+    lines = [
+        f"username: {username}",
+        f"password: {password}",
+        "faults:" if faults else "faults: []",
+    ]
+    for index, rule in faults.items():
+        params = ", ".join(f"{k}: {v}" for k, v in rule.items())
+        lines.append(f"  - {{cameras: {index}, {params}}}")
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def running_simulator(
+    folder: Path,
+    *,
+    cameras: int,
+    base_port: int,
+    username: str,
+    password: str,
+    faults: dict[int, dict[str, Any]],
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """Start the simulator, wait for its control token, yield it; stop it with Ctrl-C.
+
+    Cameras listen on ``base_port`` to ``base_port + cameras - 1``, the control API on
+    ``base_port + cameras``. Pick ports below 32768: Linux hands out outgoing ports above.
+    ``extra_args`` go to ``vigie simulate`` as they are (e.g. ``("--snapshot-size", "main")``).
+    """
+    scenario = folder / "scenario.yaml"
+    scenario.write_text(scenario_yaml(username, password, faults), encoding="utf-8")
+    token_file = folder / "token"
+    vigie = Path(sys.executable).with_name("vigie")
+    process = subprocess.Popen(
+        [
+            *(str(vigie), "simulate", "--cameras", str(cameras), "--port", str(base_port)),
+            *("--scenario", str(scenario), "--token-file", str(token_file)),
+            *extra_args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not token_file.exists() or not token_file.read_text().strip():
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise RuntimeError(f"the simulator did not start:\n{output}")
+            time.sleep(0.1)
+        yield token_file.read_text().strip()
+    finally:
+        process.send_signal(2)  # Ctrl-C: it must stop cleanly
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()

@@ -1,0 +1,159 @@
+"""A simulator, a seeded database and a supervisor on short intervals, for the supervisor tests."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from supervision.states import Policy
+from tests.helpers.service import make_settings, seed
+from tests.helpers.simulator import running_simulator
+from vigie import db
+from vigie.clock import utcnow
+from vigie.credentials import KeyRing
+from vigie.inventory.cameras import InventoryRow, import_cameras
+from vigie.models import CameraStatus, IncidentRow
+from vigie.settings import Settings
+from vigie.supervisor.runtime import Supervisor, SupervisorConfig
+
+USERNAME = "vigie"
+PASSWORD = "Sup3rvision-runtime"
+COMMUNE = "27056"
+
+_PORTS = itertools.cycle(range(30000, 31000, 40))
+"""Each simulator gets 40 ports of the 30000-30999 range, reused in turn after the 25th (one
+simulator at a time runs; other tests' servers have ranges of their own)."""
+
+FAST = SupervisorConfig(
+    liveness_interval_s=0.5,
+    full_interval_s=1.0,
+    stream_interval_s=0,  # the simulator serves no RTSP (tests/supervision/test_stream.py does)
+    camera_timeout_s=0.5,
+    concurrency=16,
+    inventory_reload_s=1.0,
+    flush_s=0.1,
+    stop_grace_s=1.0,
+    policy=Policy(
+        check_interval=timedelta(seconds=0.5),
+        close_after=timedelta(seconds=1),
+        flap_quiet=timedelta(seconds=1),
+    ),
+)
+
+
+@dataclass
+class World:
+    """The simulator's cameras imported as ``cam-<index>`` into a seeded database."""
+
+    settings: Settings
+    engine: Engine
+    base_port: int
+    control_port: int
+    token: str
+    keys: KeyRing = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyRing.from_settings(self.settings)
+        self.sessions = db.session_factory(self.engine)
+
+    def set_fault(self, index: int, fault: dict[str, Any] | None) -> None:
+        url = f"http://127.0.0.1:{self.control_port}/cameras/{index}/faults"
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if fault is None:
+            response = httpx.delete(url, headers=headers)
+        else:
+            response = httpx.put(url, headers=headers, json=fault)
+        response.raise_for_status()
+
+    def supervisor(self, config: SupervisorConfig = FAST, **kwargs: Any) -> Supervisor:
+        return Supervisor(self.sessions, keys=self.keys, config=config, **kwargs)
+
+    def states(self) -> dict[str, tuple[str, list[str]]]:
+        """camera id -> (state, active causes)."""
+        with self.sessions() as session:
+            return {
+                row.camera_id: (row.state, sorted(row.saved.get("causes", [])))
+                for row in session.scalars(select(CameraStatus))
+            }
+
+    def incidents(self) -> list[IncidentRow]:
+        with self.sessions() as session:
+            return list(session.scalars(select(IncidentRow).order_by(IncidentRow.key)))
+
+
+def inventory(cameras: int, base_port: int, **overrides: dict[str, Any]) -> list[InventoryRow]:
+    """``cam-<i>`` on the simulator's port ``base_port + i``; ``overrides`` per camera id."""
+    rows = []
+    for index in range(cameras):
+        camera_id = f"cam-{index}"
+        values: dict[str, Any] = {
+            "where": f"line {index + 2}",
+            "id": camera_id,
+            "name": f"Caméra {index}",
+            "commune": COMMUNE,
+            "latitude": 49.0,
+            "longitude": 1.15,
+            "host": "127.0.0.1",
+            "port": base_port + index,
+            "username": USERNAME,
+            "password": PASSWORD,
+            "model": "ptz_2mp_30x",  # 1920x1080, the simulator's recorded main profile
+        }
+        values.update(overrides.get(camera_id, {}))
+        rows.append(InventoryRow(**values))
+    return rows
+
+
+@contextmanager
+def world(
+    tmp_path: Path,
+    database_url: str,
+    *,
+    cameras: int,
+    faults: dict[int, dict[str, Any]],
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> Iterator[World]:
+    """A simulator with ``faults`` and its cameras imported into a seeded database."""
+    base_port = next(_PORTS)
+    settings = make_settings(database_url)
+    engine = db.make_engine(database_url)
+    seed(engine)
+    keys = KeyRing.from_settings(settings)
+    with db.session_scope(db.session_factory(engine)) as session:
+        rows = inventory(cameras, base_port, **(overrides or {}))
+        import_cameras(session, tmp_path / "inventory.csv", rows, keys=keys, now=utcnow())
+    try:
+        with running_simulator(
+            tmp_path,
+            cameras=cameras,
+            base_port=base_port,
+            username=USERNAME,
+            password=PASSWORD,
+            faults=faults,
+        ) as token:
+            yield World(settings, engine, base_port, base_port + cameras, token)
+    finally:
+        engine.dispose()
+
+
+async def until(predicate: Callable[[], Any], *, timeout: float = 40.0, every: float = 0.25) -> Any:
+    """Poll ``predicate`` (in a thread: it reads the database) until it is truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await asyncio.to_thread(predicate)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout} s: {predicate}")
+        await asyncio.sleep(every)

@@ -1,0 +1,170 @@
+"""`vigie estimate` run as a user would (subprocess): outputs, overrides, and refusals."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pyogrio
+
+from tests.helpers.cli import run, sample_folder
+from tests.helpers.paths import REPO
+
+
+def _totals(path: Path) -> dict[str, float]:
+    return json.loads(path.read_text(encoding="utf-8"))["estimates"][0]["totals"]
+
+
+def test_estimate_writes_xlsx_csv_and_json_with_the_same_totals(
+    sample_plan: Path, tmp_path: Path
+) -> None:
+    for suffix in ("xlsx", "csv", "json"):
+        result = run("estimate", str(sample_plan), "--out", str(tmp_path / f"dqe.{suffix}"))
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / f"dqe.{suffix}").is_file()
+    assert "Lot 1 — Génie civil et réseau fibre" in result.stdout
+    totals = _totals(tmp_path / "dqe.json")
+    with (tmp_path / "dqe.csv").open(encoding="utf-8") as handle:
+        rows = {r["cle"]: r for r in csv.DictReader(handle) if not r["numero"]}
+    assert float(rows["total_ttc"]["montant_ht"]) == totals["total_ttc"]
+    assert float(rows["fipd"]["montant_ht"]) == totals["fipd"]
+    assert f"{totals['total_ht']:,.0f} € HT" in result.stdout
+    assert not list(tmp_path.glob(".*tmp*"))  # no temporary file left behind
+
+
+def test_prices_file_merges_over_the_defaults(sample_plan: Path, tmp_path: Path) -> None:
+    run("estimate", str(sample_plan), "--out", str(tmp_path / "base.json"))
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(
+        "rules:\n"
+        "  fipd_rate: {value: 40, year: 2026, source: 'arrêté préfectoral 2026'}\n"
+        "cameras:\n"
+        "  ptz_2mp_30x: {price: 3000, year: 2026, source: 'devis 2026-03'}\n",
+        encoding="utf-8",
+    )
+    result = run(
+        "estimate", str(sample_plan), "--out", str(tmp_path / "o.json"), "--prices", str(prices)
+    )
+    assert result.returncode == 0, result.stderr
+    base, changed = _totals(tmp_path / "base.json"), _totals(tmp_path / "o.json")
+    # 36 PTZ cameras in the sample, 500 € dearer each, plus the AMO's 13 % on top
+    assert changed["lot_2_ht"] - base["lot_2_ht"] == 36 * 500
+    assert round(changed["total_ht"] - base["total_ht"], 2) == round(36 * 500 * 1.13, 2)
+    assert changed["fipd"] == round(changed["eligible_ht"] * 0.40, 2)
+
+
+def test_bad_catalogue_is_one_line_and_writes_nothing(sample_plan: Path, tmp_path: Path) -> None:
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(
+        "trench:\n  local: {price: -3, year: 2026, source: x}\n"
+        "masts:\n  '6': {price: null, year: 2026, source: x}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "dqe.xlsx"
+    result = run("estimate", str(sample_plan), "--out", str(out), "--prices", str(prices))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "trench.local.price: -3 is negative" in result.stderr
+    assert "masts.6.price: missing" in result.stderr
+    assert str(prices) in result.stderr
+    assert not out.exists()
+
+
+def test_unknown_section_and_unsourced_price_are_refused(sample_plan: Path, tmp_path: Path) -> None:
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("tranchee:\n  local: {price: 60}\n", encoding="utf-8")
+    result = run(
+        "estimate", str(sample_plan), "--out", str(tmp_path / "x.csv"), "--prices", str(prices)
+    )
+    assert result.returncode == 1
+    assert "unknown section(s) tranchee" in result.stderr
+    prices.write_text("trench:\n  local: {price: 60}\n", encoding="utf-8")
+    result = run(
+        "estimate", str(sample_plan), "--out", str(tmp_path / "x.csv"), "--prices", str(prices)
+    )
+    assert "trench.local: a new price needs its source and year" in result.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_unknown_camera_model_names_it_and_writes_nothing(
+    sample_plan: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "plan"
+    shutil.copytree(sample_plan, folder)
+    masts = pyogrio.read_dataframe(folder / "plan.gpkg", layer="masts")
+    masts.loc[masts["mast_id"] == "M-27017-001", "camera_model"] = "thermal_1mp"
+    pyogrio.write_dataframe(masts, folder / "plan.gpkg", layer="masts")
+    out = tmp_path / "dqe.xlsx"
+    out.write_bytes(b"previous estimate")
+    result = run("estimate", str(folder), "--out", str(out))
+    assert result.returncode == 1
+    assert "camera model 'thermal_1mp' of mast(s) M-27017-001 is not in the catalogue" in (
+        result.stderr
+    )
+    assert out.read_bytes() == b"previous estimate"  # the previous file is untouched
+
+
+def test_older_plan_folder_is_refused(sample_plan: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "plan"
+    shutil.copytree(sample_plan, folder)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    del summary["format"]
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    result = run("estimate", str(folder), "--out", str(tmp_path / "dqe.json"))
+    assert result.returncode == 1
+    assert "written by an older Vigie" in result.stderr
+    assert "run `vigie plan` again" in result.stderr
+    assert not (tmp_path / "dqe.json").exists()
+
+
+def test_unknown_output_format(sample_plan: Path, tmp_path: Path) -> None:
+    result = run("estimate", str(sample_plan), "--out", str(tmp_path / "dqe.ods"))
+    assert result.returncode == 1
+    assert "must end in .xlsx, .csv, .json" in result.stderr
+
+
+def test_several_plans_give_a_comparison(sample_plan: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    result = run("estimate", str(sample_plan), str(sample_plan), "--out", str(tmp_path / "c.xlsx"))
+    assert result.returncode == 0, result.stderr
+    assert "comparaison" in openpyxl.load_workbook(tmp_path / "c.xlsx").sheetnames
+    run("estimate", str(sample_plan), str(sample_plan), "--out", str(tmp_path / "c.json"))
+    assert len(json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))["estimates"]) == 2
+
+
+def test_the_readme_prices_example_works(sample_plan: Path, tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## `vigie estimate`", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(example, encoding="utf-8")
+    out = tmp_path / "dqe.json"
+    result = run("estimate", str(sample_plan), "--out", str(out), "--prices", str(prices))
+    assert result.returncode == 0, result.stderr
+    estimate = json.loads(out.read_text(encoding="utf-8"))["estimates"][0]
+    assert estimate["rates"]["fipd_percent"] == 40
+    lines = {line["key"]: line for line in estimate["lines"]}
+    assert lines["trench.local"]["unit_price_ht"] == 65
+    assert lines["electricity.link"]["fipd_eligible"] is False
+
+
+def test_a_plan_with_an_unreachable_mast_is_priced_and_says_so(tmp_path: Path) -> None:
+    def edit(name, frame):
+        if name == "masts":  # 60 km north, beyond the sample's last road
+            point = frame.loc[0, "geometry"]
+            frame.loc[0, "geometry"] = type(point)(point.x, point.y + 60_000)
+        return frame
+
+    layers = sample_folder(tmp_path / "layers", edit)
+    assert run("plan", str(layers), "--out", str(tmp_path / "plan"), "--no-bound").returncode == 3
+    result = run("estimate", str(tmp_path / "plan"), "--out", str(tmp_path / "dqe.json"))
+    assert result.returncode == 0, result.stderr
+    estimate = json.loads((tmp_path / "dqe.json").read_text(encoding="utf-8"))["estimates"][0]
+    assert estimate["figures"]["masts"] == 110
+    assert estimate["figures"]["masts_connected"] == 109
+    assert estimate["figures"]["cameras"] == 253  # the lost mast's camera is still bought
+    assert any("sans liaison fibre" in note and "M-27017-001" in note for note in estimate["notes"])

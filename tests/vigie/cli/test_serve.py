@@ -1,0 +1,245 @@
+"""``vigie db``, ``vigie serve`` and ``vigie demo --plan-only`` run as a user would (subprocess),
+on real databases, over real HTTP and HTTPS."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.cli import VIGIE, run
+from vigie import db
+
+SERVICE_KEYS = {  # what `vigie serve` needs in production (made by `vigie keys generate`)
+    "VIGIE_SECRET_KEY": "k7Fq2-" + "x9Z" * 10 + "Lp",
+    "VIGIE_CREDENTIALS_KEYS": "k1:" + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+}
+
+
+def test_db_upgrade_then_load_communes(database_url: str, tmp_path: Path) -> None:
+    env = {"VIGIE_DATABASE_URL": database_url}
+    before = run("db", "load-communes", env=env)
+    assert before.returncode == 1
+    assert "run `vigie db upgrade`" in before.stderr
+    assert "Traceback" not in before.stderr
+    upgraded = run("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"empty -> {db.head_revision()}" in upgraded.stderr
+    loaded = run("db", "load-communes", env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "585 communes and 15 intercommunalities" in loaded.stderr
+    current = run("db", "current", env=env)
+    head = db.head_revision()
+    assert current.stdout.strip() == f"{head} (code: {head})"
+
+
+def test_default_database_lands_in_the_data_dir(tmp_path: Path) -> None:
+    env = {"VIGIE_DATA_DIR": str(tmp_path / "data")}
+    env_no_url = {k: v for k, v in os.environ.items() if k != "VIGIE_DATABASE_URL"}
+    result = subprocess.run(
+        [VIGIE, "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env={**env_no_url, **env},
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "vigie.db").is_file()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_migrates_and_answers_healthz_over_http(sqlite_url: str) -> None:
+    import time
+    import urllib.request
+
+    secret = {"VIGIE_DATABASE_URL": sqlite_url, **SERVICE_KEYS}
+    env = {**os.environ, **secret}
+    refused = run("serve", env=secret)
+    assert refused.returncode == 1
+    assert "run `vigie db upgrade`" in refused.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [VIGIE, "serve", "--port", str(port), "--migrate"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    assert r.read() == b'{"status":"ok"}'
+                    assert "server" not in {k.lower() for k in r.headers}
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "vigie serve did not answer within 30 s"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_demo_validates_summarises_and_plans_the_sample(tmp_path: Path) -> None:
+    result = run("demo", "--plan-only", "--out", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "eure.gpkg: usable — 0 error(s), 0 warning(s)." in result.stdout
+    assert "74 (113,337 inhabitants)" in result.stdout
+    assert "110 (" in result.stdout  # masts
+    assert "110 / 110" in result.stdout  # masts connected by the plan
+    assert (tmp_path / "demo" / "plans" / "eure-echantillon" / "map.html").is_file()
+    assert "Estimate of" in result.stdout and "FIPD subsidy" in result.stdout
+    assert (tmp_path / "demo" / "plans" / "eure-echantillon" / "dqe.xlsx").is_file()
+
+
+def test_serve_refuses_to_start_in_production_without_a_secret_key(sqlite_url: str) -> None:
+    env = {**os.environ, "VIGIE_DATABASE_URL": sqlite_url}
+    env.pop("VIGIE_SECRET_KEY", None)
+    env.pop("VIGIE_ENVIRONMENT", None)
+    refused = subprocess.run([VIGIE, "serve"], env=env, capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: VIGIE_SECRET_KEY is not set")
+    placeholder = run(
+        "serve",
+        env={
+            "VIGIE_DATABASE_URL": sqlite_url,
+            "VIGIE_SECRET_KEY": "change-me-change-me-change-me-change-me",
+        },
+    )
+    assert placeholder.returncode == 1
+    assert "VIGIE_SECRET_KEY: Value error, looks like a placeholder" in placeholder.stderr
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_serve_over_tls_and_log_in(sqlite_url: str, tmp_path: Path) -> None:
+    """The first admin, created by the CLI, logs in over real HTTPS; its password is in no log."""
+    import ssl
+    import time
+    import urllib.parse
+    import urllib.request
+
+    cert, key = _self_signed(tmp_path)
+    env = {
+        **os.environ,
+        "VIGIE_DATABASE_URL": sqlite_url,
+        **SERVICE_KEYS,
+    }
+    password = "first admin pass phrase"
+    assert run("db", "upgrade", env=env).returncode == 0
+    created = run(
+        "users",
+        "create",
+        "root",
+        "--role",
+        "admin",
+        "--password-stdin",
+        env=env,
+        input=password + "\n",
+    )
+    assert created.returncode == 0, created.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            VIGIE,
+            "serve",
+            "--port",
+            str(port),
+            "--migrate",
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(key),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    context = ssl.create_default_context(cafile=str(cert))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                url = f"https://127.0.0.1:{port}/healthz"
+                with urllib.request.urlopen(url, timeout=2, context=context) as response:
+                    assert response.status == 200
+                    assert response.headers["strict-transport-security"] == "max-age=31536000"
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "vigie serve did not answer within 30 s"
+                time.sleep(0.2)
+        with pytest.raises(OSError):  # plain HTTP is not served on the TLS port
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        form = urllib.parse.urlencode(
+            {"grant_type": "password", "username": "root", "password": password}
+        ).encode()
+        login = urllib.request.Request(f"https://127.0.0.1:{port}/api/v1/auth/token", data=form)
+        with urllib.request.urlopen(login, timeout=10, context=context) as response:
+            token = json.loads(response.read())["access_token"]
+        cameras = urllib.request.Request(
+            f"https://127.0.0.1:{port}/api/v1/cameras",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(cameras, timeout=10, context=context) as response:
+            assert json.loads(response.read()) == []
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    logs = (server.stdout.read() if server.stdout else "") + (
+        server.stderr.read() if server.stderr else ""
+    )
+    assert "POST /api/v1/auth/token" in logs  # the access log is there...
+    assert password not in logs and token not in logs  # ...without secrets
