@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -256,6 +257,15 @@ class Settings(BaseSettings):
 
 
 PLACEHOLDERS = ("change", "secret", "password", "example", "default", "xxxx", "todo", "dummy")
+
+
+def generate_secret_key() -> str:
+    """A random key that :func:`weak_secret` accepts: one draw in about 6,000 spells a
+    placeholder word ("todo", "xxxx"...) by chance and would be refused, so it is drawn again."""
+    while True:
+        key = secrets.token_urlsafe(48)
+        if weak_secret(key) is None:
+            return key
 
 
 def weak_secret(value: str) -> str | None:

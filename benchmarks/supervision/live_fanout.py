@@ -27,7 +27,6 @@ import math
 import multiprocessing
 import os
 import platform
-import secrets
 import socket
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from vigie import db
 from vigie.auth.passwords import hash_password
 from vigie.credentials import generate_key
 from vigie.models import Camera, Commune, Epci, EventHead, User
+from vigie.settings import generate_secret_key
 from vigie.supervisor.store import apply_result
 
 HERE = Path(__file__).resolve().parent
@@ -373,7 +373,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
         **os.environ,
         "VIGIE_DATABASE_URL": url,
         "VIGIE_ENVIRONMENT": "production",
-        "VIGIE_SECRET_KEY": secrets.token_urlsafe(48),
+        "VIGIE_SECRET_KEY": generate_secret_key(),
         "VIGIE_CREDENTIALS_KEYS": generate_key(),
     }
     server = subprocess.Popen(

@@ -34,7 +34,6 @@ import json
 import os
 import platform
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -64,6 +63,7 @@ from cameras.models import CameraAddress
 from cameras.simulator.server import parse_snapshot_size
 from tests.helpers.postgres import postgres_database
 from vigie.credentials import generate_key
+from vigie.settings import generate_secret_key
 
 HERE = Path(__file__).resolve().parent
 LAG = "vigie_scheduler_lag_seconds"
@@ -292,7 +292,7 @@ def main() -> None:
             "VIGIE_DATABASE_URL": url,
             "VIGIE_DATA_DIR": str(folder),
             "VIGIE_ENVIRONMENT": "production",
-            "VIGIE_SECRET_KEY": secrets.token_urlsafe(48),
+            "VIGIE_SECRET_KEY": generate_secret_key(),
             "VIGIE_CREDENTIALS_KEYS": generate_key(),
             "VIGIE_SUPERVISE_STREAM_INTERVAL_S": "0",
         }

@@ -4,7 +4,6 @@ and the client of an app served over it (the fixtures that build them: tests/vig
 from __future__ import annotations
 
 import functools
-import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,7 +16,7 @@ from vigie.auth.roles import Role
 from vigie.clock import utcnow
 from vigie.credentials import generate_key
 from vigie.models import Commune, Epci, User
-from vigie.settings import Settings, load_settings
+from vigie.settings import Settings, generate_secret_key, load_settings
 
 PASSWORD = "correct horse battery staple"
 
@@ -51,7 +50,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
         "environment": "production",
-        "secret_key": secrets.token_urlsafe(48),
+        "secret_key": generate_secret_key(),
         "credentials_keys": generate_key(),
         "supervise": False,  # the API tests seed their own supervision data
     }

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from vigie import settings as settings_module
 from vigie.errors import ConfigurationError
-from vigie.settings import load_settings
+from vigie.settings import generate_secret_key, load_settings
 
 
 def test_default_database_is_sqlite_in_the_data_dir(monkeypatch, tmp_path: Path) -> None:
@@ -42,6 +43,18 @@ def test_unknown_settings_are_refused() -> None:
 def test_weak_or_placeholder_secret_keys_are_refused(secret: str, why: str) -> None:
     with pytest.raises(ConfigurationError, match=f"VIGIE_SECRET_KEY: .*{why}"):
         load_settings(secret_key=secret)
+
+
+def test_a_generated_secret_key_that_spells_a_placeholder_is_drawn_again(monkeypatch) -> None:
+    # Random keys spell "todo" or "xxxx" about once in 6,000 draws; the validator refuses them,
+    # which made `vigie keys generate --secret` (and the tests' settings) fail now and then.
+    unlucky = "Gq3TodO" + "k7Fq2x9ZLpR4vB8nW1mC5hJ0sD6aE3yU" * 2
+    lucky = "Q8v-3kzP_fW1mX7rT0yB5nJ2cL9hD4sG6aE" * 2
+    draws = iter([unlucky, lucky])
+    monkeypatch.setattr(settings_module.secrets, "token_urlsafe", lambda _n: next(draws))
+    assert settings_module.weak_secret(unlucky) == "looks like a placeholder"
+    assert generate_secret_key() == lucky
+    assert load_settings(secret_key=lucky).secret_key is not None
 
 
 def test_secrets_do_not_show_in_the_settings_repr() -> None:

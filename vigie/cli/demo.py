@@ -40,7 +40,7 @@ from vigie.credentials import KeyRing, generate_key
 from vigie.inventory.cameras import InventoryRow, import_cameras
 from vigie.inventory.communes import load_referential, read_referential
 from vigie.inventory.plans import plan_inventory
-from vigie.settings import load_settings
+from vigie.settings import generate_secret_key, load_settings
 
 SIM_USER, SIM_PASSWORD = "admin", "vigie-sim"
 
@@ -113,7 +113,7 @@ def prepare(out_dir: Path, *, sim_port: int) -> tuple[Any, dict[str, str], list[
         data_dir=data,
         database_url=f"sqlite:///{database}",
         environment="development",
-        secret_key=secrets.token_urlsafe(48),
+        secret_key=generate_secret_key(),
         credentials_keys=generate_key(),
         plans_dir=plan_dir.parent,
         **DEMO_INTERVALS,

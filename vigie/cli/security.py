@@ -323,11 +323,10 @@ def keys_generate(
     ] = False,
 ) -> None:
     """Print a new random key: a credentials-ring entry ID:BASE64, or a secret key."""
-    import secrets
-
     from vigie.credentials import generate_key
+    from vigie.settings import generate_secret_key
 
-    sys.stdout.write((secrets.token_urlsafe(48) if secret else generate_key()) + "\n")
+    sys.stdout.write((generate_secret_key() if secret else generate_key()) + "\n")
 
 
 @keys_app.command("rotate")
