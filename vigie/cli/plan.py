@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 sample_app = typer.Typer(help="Generate sample planning layers.", no_args_is_help=True)
 
-
 LayersArg = Annotated[
     Path, typer.Argument(help="A GeoPackage, a folder of GeoJSON/Shapefile files, or a .zip.")
 ]
@@ -142,6 +141,7 @@ def plan(
 
 
 def plan_table(result) -> Table:
+    """The plan's headline figures, as `vigie plan` and `vigie demo` print them."""
     from planning.export import summarize_plan
 
     totals = summarize_plan(result)["totals"]
@@ -235,6 +235,7 @@ def plan_and_write(
 
 
 def summary_table(summary, title: str) -> Table:
+    """What the layers hold (communes, roads, FttH, masts...), before planning them."""
     table = Table(title=f"Sample {title}", show_header=True, header_style="bold")
     table.add_column("what")
     table.add_column("figure", justify="right")
