@@ -11,7 +11,7 @@ import getpass
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -19,9 +19,6 @@ from rich.table import Table
 from vigie.auth.roles import Role
 from vigie.cli.context import actor, database_session, err, out
 from vigie.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    pass
 
 users_app = typer.Typer(
     help="User accounts: create, list, disable, set-role.", no_args_is_help=True
