@@ -27,7 +27,10 @@ from tests.helpers.browser import ARTIFACTS, CHROMIUM, FLAGS
 from tests.helpers.paths import SAMPLE
 
 VIGIE = str(Path(sys.executable).with_name("vigie"))
-PORT, SIM_PORT = 24100, 24200  # below 32768 (Linux hands out outgoing ports above)
+# 10000-11999 is the CLI tests' own range (tests/helpers port plan): below 32768, where Linux hands
+# out outgoing ports, and apart from the session-long simulators of tests/cameras and
+# tests/supervision, which may sit on any block of 12000-29999
+PORT, SIM_PORT = 10100, 10200
 pytestmark = pytest.mark.slow
 
 

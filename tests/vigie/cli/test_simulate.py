@@ -31,7 +31,7 @@ def test_help_names_the_options() -> None:
 def test_a_bad_scenario_is_one_line_naming_the_file(tmp_path: Path) -> None:
     scenario = tmp_path / "bad.yaml"
     scenario.write_text("faults: [{cameras: 0, kind: melted}]\n")
-    result = run("simulate", "--cameras", "2", "--port", "29950", "--scenario", str(scenario))
+    result = run("simulate", "--cameras", "2", "--port", "10950", "--scenario", str(scenario))
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {scenario}: faults.0.kind: Input should be")
     assert "Traceback" not in result.stderr
@@ -40,7 +40,7 @@ def test_a_bad_scenario_is_one_line_naming_the_file(tmp_path: Path) -> None:
 def test_a_scenario_naming_a_missing_camera_is_refused(tmp_path: Path) -> None:
     scenario = tmp_path / "s.json"
     scenario.write_text('{"faults": [{"cameras": 5, "kind": "hang"}]}')
-    result = run("simulate", "--cameras", "2", "--port", "29950", "--scenario", str(scenario))
+    result = run("simulate", "--cameras", "2", "--port", "10950", "--scenario", str(scenario))
     assert result.returncode == 1
     assert "camera 5 does not exist (cameras are 0-1)" in result.stderr
 
@@ -48,7 +48,7 @@ def test_a_scenario_naming_a_missing_camera_is_refused(tmp_path: Path) -> None:
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     token = tmp_path / "token"
     process = subprocess.Popen(
-        [VIGIE, "simulate", "--cameras", "3", "--port", "29960", "--token-file", str(token)],
+        [VIGIE, "simulate", "--cameras", "3", "--port", "10960", "--token-file", str(token)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
