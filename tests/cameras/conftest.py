@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.camera_servers import CAMERAS, FAULTS, PASSWORD, USERNAME, RunningSimulator
+from tests.helpers.camera_servers import (
+    CAMERAS,
+    FAULTS,
+    PASSWORD,
+    USERNAME,
+    RunningSimulator,
+    camera_block,
+)
 from tests.helpers.simulator import running_simulator
 
 
 @pytest.fixture(scope="session")
 def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSimulator]:
     # below the ephemeral range (32768+), where outgoing connections could hold a port; apart
-    # from other test runs on the machine
-    base = 21000 + (os.getpid() % 90) * 100  # 21000-29961: under the supervisor tests' 30000+
+    # from other test runs on the machine and from the ports something already listens on
+    base = camera_block()  # 21000-29999: under the supervisor tests' 30000+
     with running_simulator(
         tmp_path_factory.mktemp("simulator"),
         cameras=CAMERAS,

@@ -26,9 +26,10 @@ hands out outgoing ports above):
 - 10000-11999: the CLI tests' own servers: ``vigie demo`` on 10100 and its simulator from 10200
   (tests/vigie/cli/test_demo.py), ``vigie simulate`` from 10950 (tests/vigie/cli/test_simulate.py);
 - 12000-20999: the probe tests' simulator (tests/supervision/conftest.py);
-- 21000-29999: the cameras tests' simulator (tests/cameras/conftest.py), on a block chosen by the
-  process id, so nothing else of a fixed number may sit there (the demo's ports did, and met it
-  one run in about 20);
+- 21000-29999: the cameras tests' simulator (tests/cameras/conftest.py), on a 100-port block
+  chosen by the process id and past any where something listens (``camera_servers.camera_block``),
+  so nothing else of a fixed number may sit there (the demo's ports did, and met it one run in
+  about 20);
 - 30000-30999: the supervisor harness's simulators; 31000-31999: ``live_server``;
 - 32000-32999: ``webhook_receiver``; 33000-33999: the dashboard tests (``dashboard``).
 """

@@ -5,6 +5,9 @@ and one-route servers for crafted replies the simulator does not send."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +19,35 @@ from aiohttp import web
 from cameras.models import CameraAddress
 
 T = TypeVar("T")
+
+BLOCK = 110
+"""Ports a run of tests/cameras uses from its block's start: the shared simulator's cameras and
+control port, then test_snapshot_size's simulators (from +70 to +107)."""
+
+
+@functools.cache
+def camera_block() -> int:
+    """The first port of this run's block of 21000-29999, the same all session.
+
+    Chosen by the process id, so that runs on one machine spread, and past any block where
+    something already listens (this kind of machine runs RabbitMQ, whose 25672 is in the range).
+    """
+    start = os.getpid() % 90
+    for step in range(90):
+        base = 21000 + (start + step) % 90 * 100
+        if all(_can_listen(port) for port in range(base, base + BLOCK)):
+            return base
+    raise RuntimeError("no block of 110 free ports in 21000-29999 for the cameras tests")
+
+
+def _can_listen(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
 
 USERNAME = "operator"
 PASSWORD = "s3cret-Test"

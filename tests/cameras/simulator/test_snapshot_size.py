@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import linecache
-import os
 import subprocess
 import sys
 import tracemalloc
@@ -22,7 +21,7 @@ from cameras.simulator import scenes
 from cameras.simulator.scenario import Scenario
 from cameras.simulator.scenes import base_frame
 from cameras.simulator.server import Simulator, parse_snapshot_size
-from tests.helpers.camera_servers import PASSWORD, USERNAME, run
+from tests.helpers.camera_servers import PASSWORD, USERNAME, camera_block, run
 from tests.helpers.picture_measures import (
     correlation,
     dark_cover_share,
@@ -41,8 +40,8 @@ FAULTS = {
     6: {"kind": "glare"},
 }
 CAMERAS = 8  # 0 and 7 healthy
-# the 100 ports tests/cameras/conftest.py takes for this run: its simulator uses the first 61
-BASE = 21000 + (os.getpid() % 90) * 100 + 70
+# the block tests/cameras/conftest.py takes for this run: its simulator uses the first 61 ports
+BASE = camera_block() + 70
 VIGIE = str(Path(sys.executable).with_name("vigie"))
 
 
