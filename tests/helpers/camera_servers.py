@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import httpx
 from aiohttp import web
 
 from cameras.models import CameraAddress
+from tests.helpers.http_server import can_listen
 
 T = TypeVar("T")
 
@@ -35,18 +35,9 @@ def camera_block() -> int:
     start = os.getpid() % 90
     for step in range(90):
         base = 21000 + (start + step) % 90 * 100
-        if all(_can_listen(port) for port in range(base, base + BLOCK)):
+        if all(can_listen(port) for port in range(base, base + BLOCK)):
             return base
     raise RuntimeError("no block of 110 free ports in 21000-29999 for the cameras tests")
-
-
-def _can_listen(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 USERNAME = "operator"

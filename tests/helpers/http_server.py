@@ -12,16 +12,25 @@ from typing import Any
 import uvicorn
 
 
+def can_listen(port: int) -> bool:
+    """Whether nothing holds ``port`` on 127.0.0.1 now."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port(ports: range | None = None) -> int:
     """A port nobody listens on: in ``ports`` (a test family's range), or any the system gives."""
-    candidates = random.sample(ports, len(ports)) if ports is not None else [0]
-    for port in candidates:
+    if ports is None:
         with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+            probe.bind(("127.0.0.1", 0))
             return probe.getsockname()[1]
+    for port in random.sample(ports, len(ports)):
+        if can_listen(port):
+            return port
     raise RuntimeError(f"no free port in {ports}")
 
 

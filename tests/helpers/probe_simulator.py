@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import numpy as np
 
 from cameras.models import CameraAddress
+from tests.helpers.simulator import set_fault
 
 USERNAME = "vigie"
 PASSWORD = "Sup3rvision-test"
@@ -51,13 +51,7 @@ class Sim:
 
     def set_fault(self, index: int, fault: dict[str, Any] | None) -> None:
         """Replace camera ``index``'s faults (``None``: healthy again)."""
-        url = f"http://127.0.0.1:{self.control_port}/cameras/{index}/faults"
-        headers = {"Authorization": f"Bearer {self.token}"}
-        if fault is None:
-            response = httpx.delete(url, headers=headers)
-        else:
-            response = httpx.put(url, headers=headers, json=fault)
-        response.raise_for_status()
+        set_fault(self.control_port, self.token, index, fault)
 
 
 class Report:

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 
 def scenario_yaml(username: str, password: str, faults: dict[int, dict[str, Any]]) -> str:
     """A scenario file giving each camera index its fault (the others are healthy)."""
@@ -26,6 +28,17 @@ def scenario_yaml(username: str, password: str, faults: dict[int, dict[str, Any]
         params = ", ".join(f"{k}: {v}" for k, v in rule.items())
         lines.append(f"  - {{cameras: {index}, {params}}}")
     return "\n".join(lines) + "\n"
+
+
+def set_fault(control_port: int, token: str, index: int, fault: dict[str, Any] | None) -> None:
+    """Replace camera ``index``'s faults through the control API (``None``: healthy again)."""
+    url = f"http://127.0.0.1:{control_port}/cameras/{index}/faults"
+    headers = {"Authorization": f"Bearer {token}"}
+    if fault is None:
+        response = httpx.delete(url, headers=headers)
+    else:
+        response = httpx.put(url, headers=headers, json=fault)
+    response.raise_for_status()
 
 
 @contextmanager

@@ -12,13 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from supervision.states import Policy
 from tests.helpers.service import make_settings, seed
-from tests.helpers.simulator import running_simulator
+from tests.helpers.simulator import running_simulator, set_fault
 from vigie import db
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing
@@ -68,13 +67,7 @@ class World:
         self.sessions = db.session_factory(self.engine)
 
     def set_fault(self, index: int, fault: dict[str, Any] | None) -> None:
-        url = f"http://127.0.0.1:{self.control_port}/cameras/{index}/faults"
-        headers = {"Authorization": f"Bearer {self.token}"}
-        if fault is None:
-            response = httpx.delete(url, headers=headers)
-        else:
-            response = httpx.put(url, headers=headers, json=fault)
-        response.raise_for_status()
+        set_fault(self.control_port, self.token, index, fault)
 
     def supervisor(self, config: SupervisorConfig = FAST, **kwargs: Any) -> Supervisor:
         return Supervisor(self.sessions, keys=self.keys, config=config, **kwargs)

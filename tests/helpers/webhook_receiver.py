@@ -8,13 +8,13 @@ whether its signature verified (with the README's ``verify``) and what was answe
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.helpers.http_server import free_port as any_free_port
 from vigie.webhooks.signing import SignatureError, verify
 
 PORTS = range(32000, 33000)
@@ -22,16 +22,7 @@ PORTS = range(32000, 33000)
 
 def free_port() -> int:
     """A port of the range nobody listens on now (tests of other helpers use other ranges)."""
-    start = 32000 + (time.monotonic_ns() // 1000) % 1000
-    for offset in range(len(PORTS)):
-        port = PORTS[0] + (start - PORTS[0] + offset) % len(PORTS)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 32000-32999")
+    return any_free_port(PORTS)
 
 
 @dataclass(frozen=True)
