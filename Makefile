@@ -1,15 +1,17 @@
-# Vigie: `make demo` and `make test` work on a fresh machine with only Python >= 3.11 installed.
+# Vigie: `make demo` needs only Python >= 3.11; `make test` also installs, as root, the Debian packages
+# its tests use (scripts/system-packages), or says in one line what to install.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SAMPLE := gis_data/eure/eure.gpkg
 
-.PHONY: help install demo test lint format validate-sample sample sample-departement preview serve clean
+.PHONY: help install system-packages demo test lint format validate-sample sample sample-departement preview serve clean
 
 help:
 	@echo "make demo     install into .venv and run the main job on the embedded defaults"
-	@echo "make test     install into .venv, lint, validate the sample, run the tests"
+	@echo "make test     install the system packages the tests use (as root) and .venv, lint,"
+	@echo "              validate the sample, run the tests"
 	@echo "make lint | format | sample | sample-departement | preview | serve | clean"
 
 $(STAMP): pyproject.toml
@@ -37,7 +39,12 @@ format: $(STAMP)
 validate-sample: $(STAMP)
 	$(BIN)/vigie validate $(SAMPLE)
 
-test: lint validate-sample
+# chromium, LibreOffice, QGIS, GStreamer's RTSP server, PostgreSQL: installed as root, else one
+# line says what to install (scripts/system-packages).
+system-packages:
+	@scripts/system-packages
+
+test: system-packages lint validate-sample
 	$(BIN)/pytest
 
 # Regenerate the committed sample (deterministic: the same seed gives the same layers).

@@ -1,16 +1,31 @@
-"""Fixtures shared by every test package: real databases, the Eure sample."""
+"""Fixtures shared by every test package: real databases, the Eure sample; and, before any
+test runs, the check that the machine has the system packages the tests use."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.helpers.paths import SAMPLE
+from tests.helpers.paths import REPO, SAMPLE
 from tests.helpers.postgres import postgres_database
 from vigie import db
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, in one line, when a system package is missing: a test that needs chromium,
+    QGIS, LibreOffice, GStreamer or PostgreSQL would otherwise fail with a raw traceback."""
+    check = subprocess.run(
+        [str(REPO / "scripts" / "system-packages"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check.returncode != 0:
+        pytest.exit(check.stderr.strip() or "scripts/system-packages --check failed", returncode=4)
 
 
 @pytest.fixture
