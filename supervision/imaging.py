@@ -13,9 +13,12 @@
 - ``glare``: a large washed-out area the reference did not have (sun, headlights, IR reflection).
 
 Thresholds are relative to a per-camera :class:`Reference` learned from the camera's first healthy
-snapshots, and adjustable per camera through :class:`Thresholds`. Without a (ready) reference,
-``blurred``, ``covered`` and ``glare`` fall back to conservative absolute thresholds and
-``displaced`` cannot be judged (``ImageReport.unjudged`` says so).
+snapshots, and adjustable per camera through :class:`Thresholds`. The relative checks start as
+soon as the reference holds ``judge_frames`` snapshots (one): a scene judged against itself,
+not against a threshold that knows no scene, so a smooth healthy scene is not "blurred" and a
+fault in the first minutes is not learned as the scene. Without any reference, ``blurred``,
+``covered`` and ``glare`` fall back to conservative absolute thresholds and ``displaced``
+cannot be judged (``ImageReport.unjudged`` says so).
 
 Per camera, a supervisor keeps the :class:`Reference` (33 KB in memory) and the last report's
 :attr:`ImageReport.fingerprint` (21.6 KB), passed as ``previous`` next time: 55 KB a camera.
@@ -87,11 +90,15 @@ class Thresholds:
     """When each problem is raised; one instance per camera to tune a difficult scene.
 
     Ratios are against the camera's reference; "absolute" values are the fallbacks used before
-    the reference is ready. Grey levels are 0-255.
+    the reference holds ``judge_frames`` snapshots. Grey levels are 0-255.
     """
 
     reference_frames: int = 3
-    """Healthy snapshots a reference must have learned before relative checks use it."""
+    """Healthy snapshots a reference learns before it is complete (and stops learning)."""
+    judge_frames: int = 1
+    """Snapshots a reference must hold before the relative checks use it (1 to
+    ``reference_frames``): until it is complete, it learns only snapshots found healthy
+    against it."""
     black_p99: float = 28.0
     """video_loss when 99 % of the picture is darker than this grey level."""
     uniform_std: float = 3.0
@@ -134,6 +141,11 @@ class Thresholds:
                 raise ValueError(f"threshold {name} must be a finite number >= 0, got {value!r}")
         if self.reference_frames < 1:
             raise ValueError("threshold reference_frames must be at least 1")
+        if not 1 <= self.judge_frames <= self.reference_frames:
+            raise ValueError(
+                f"threshold judge_frames must be between 1 and reference_frames "
+                f"({self.reference_frames}), got {self.judge_frames}"
+            )
 
 
 def _quantised(edges: np.ndarray) -> tuple[np.ndarray, float]:
@@ -235,8 +247,12 @@ class Reference:
         return Reference()
 
     def ready(self, thresholds: Thresholds | None = None) -> bool:
-        """Whether enough snapshots were learned for the relative checks."""
+        """Whether the reference is complete: it learns no more snapshots."""
         return self.count >= (thresholds or Thresholds()).reference_frames
+
+    def judges(self, thresholds: Thresholds | None = None) -> bool:
+        """Whether it holds enough snapshots for the relative checks to use it."""
+        return self.count >= (thresholds or Thresholds()).judge_frames
 
     def to_bytes(self) -> bytes:
         """A compact serialisation (numpy ``.npz``, no pickle, format :data:`REFERENCE_FORMAT`)
@@ -563,7 +579,7 @@ def assess(
     scores: dict[str, float] = {}
     unjudged: set[str] = set()
     values: dict[str, float] = {}
-    ready = reference is not None and reference.ready(thresholds)
+    ready = reference is not None and reference.judges(thresholds)
     moved = False
     sample = _sampled(feats.grey)
 

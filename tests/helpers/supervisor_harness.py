@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,7 +32,9 @@ COMMUNE = "27056"
 
 _PORTS = itertools.cycle(range(30000, 31000, 40))
 """Each simulator gets 40 ports of the 30000-30999 range, reused in turn after the 25th (one
-simulator at a time runs; other tests' servers have ranges of their own)."""
+simulator at a time runs; other tests' servers have ranges of their own). A simulator of more
+than 39 cameras takes the range from its start."""
+LARGE_BASE = 30000
 
 FAST = SupervisorConfig(
     liveness_interval_s=0.5,
@@ -85,10 +87,13 @@ class World:
             return list(session.scalars(select(IncidentRow).order_by(IncidentRow.key)))
 
 
-def inventory(cameras: int, base_port: int, **overrides: dict[str, Any]) -> list[InventoryRow]:
-    """``cam-<i>`` on the simulator's port ``base_port + i``; ``overrides`` per camera id."""
+def inventory(
+    cameras: int | Iterable[int], base_port: int, **overrides: dict[str, Any]
+) -> list[InventoryRow]:
+    """``cam-<i>`` on the simulator's port ``base_port + i`` for each index (``range(cameras)``
+    for a number); ``overrides`` per camera id."""
     rows = []
-    for index in range(cameras):
+    for index in range(cameras) if isinstance(cameras, int) else cameras:
         camera_id = f"cam-{index}"
         values: dict[str, Any] = {
             "where": f"line {index + 2}",
@@ -116,15 +121,22 @@ def world(
     cameras: int,
     faults: dict[int, dict[str, Any]],
     overrides: dict[str, dict[str, Any]] | None = None,
+    supervised: Iterable[int] | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[World]:
-    """A simulator with ``faults`` and its cameras imported into a seeded database."""
-    base_port = next(_PORTS)
+    """A simulator with ``faults`` and its cameras imported into a seeded database: all of
+    them, or only the indices in ``supervised``; ``extra_args`` go to ``vigie simulate``."""
+    if cameras >= 1000:
+        raise ValueError(f"{cameras} cameras do not fit the harness's 30000-30999 range")
+    base_port = next(_PORTS) if cameras < 40 else LARGE_BASE
     settings = make_settings(database_url)
     engine = db.make_engine(database_url)
     seed(engine)
     keys = KeyRing.from_settings(settings)
     with db.session_scope(db.session_factory(engine)) as session:
-        rows = inventory(cameras, base_port, **(overrides or {}))
+        rows = inventory(
+            cameras if supervised is None else supervised, base_port, **(overrides or {})
+        )
         import_cameras(session, tmp_path / "inventory.csv", rows, keys=keys, now=utcnow())
     try:
         with running_simulator(
@@ -134,6 +146,7 @@ def world(
             username=USERNAME,
             password=PASSWORD,
             faults=faults,
+            extra_args=extra_args,
         ) as token:
             yield World(settings, engine, base_port, base_port + cameras, token)
     finally:

@@ -187,18 +187,27 @@ def test_without_reference_displaced_is_unjudged_and_the_rest_falls_back(canvas,
     assert "glare" in assess(pf.camera(pf.glare(base, rng, 0.6), rng)).problems
 
 
-def test_a_reference_still_learning_is_not_used(canvas, base) -> None:
+def test_a_reference_judges_from_its_first_snapshot_and_learns_on_to_complete(canvas, base) -> None:
     rng = np.random.default_rng(10)
     learning = Reference().update(pf.camera(base, rng))
-    assert learning.count == 1 and not learning.ready()
-    assert "displaced" in assess(pf.camera(base, rng), learning).unjudged
-    assert learning.ready(Thresholds(reference_frames=1))
-    report = assess(
-        pf.camera(pf.view(canvas, dx=300), rng),
-        learning,
-        thresholds=Thresholds(reference_frames=1),
-    )
-    assert "displaced" in report.problems
+    assert learning.count == 1 and not learning.ready() and learning.judges()
+    healthy = assess(pf.camera(base, rng), learning)
+    assert healthy.problems == frozenset() and "displaced" not in healthy.unjudged
+    moved = assess(pf.camera(pf.view(canvas, dx=300), rng), learning)
+    assert "displaced" in moved.problems
+    # Asking for more snapshots before judging keeps the fallbacks meanwhile.
+    later = Thresholds(reference_frames=3, judge_frames=2)
+    assert not learning.judges(later)
+    assert "displaced" in assess(pf.camera(base, rng), learning, thresholds=later).unjudged
+    assert learning.update(pf.camera(base, rng)).judges(later)
+
+
+@pytest.mark.parametrize(("reference_frames", "judge_frames"), [(3, 0), (3, 4), (1, 2)])
+def test_judge_frames_lies_between_one_and_reference_frames(
+    reference_frames: int, judge_frames: int
+) -> None:
+    with pytest.raises(ValueError, match="judge_frames must be between 1 and reference_frames"):
+        Thresholds(reference_frames=reference_frames, judge_frames=judge_frames)
 
 
 def test_reference_learns_incrementally_and_resets(base, reference) -> None:

@@ -612,14 +612,17 @@ _MARGINAL = 1.25
 def _learnable(report: imaging.ImageReport) -> bool:
     """Whether a snapshot may be learned into a reference still being learned.
 
-    A healthy one may. So may one whose only problems were judged by the absolute fallbacks
-    (``blurred``, ``covered``, ``glare`` without a reference) and only just cross them: a
-    smooth scene (a wall, a field) looks "blurred" to a threshold that knows no scene, and
-    would otherwise never learn the reference that judges it properly. Never a frame without
-    picture, frozen or moved.
+    A healthy one may. So may a first one whose only problems were judged by the absolute
+    fallbacks (``blurred``, ``covered``, ``glare`` without a reference) and only just cross
+    them: a smooth scene (a wall, a field) looks "blurred" to a threshold that knows no scene,
+    and would otherwise never learn the reference that judges it properly. Never a frame
+    without picture, frozen or moved, nor one a reference found a problem in: a fault in the
+    first minutes must not become the scene.
     """
     if not report.problems:
         return True
+    if "displaced" not in report.unjudged:  # judged against a reference, and not healthy
+        return False
     if not report.problems <= {"blurred", "covered", "glare"}:
         return False
     return all(report.scores.get(problem, _MARGINAL) < _MARGINAL for problem in report.problems)
