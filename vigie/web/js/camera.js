@@ -2,7 +2,9 @@
 // the last snapshot on demand, after the viewer gives a reason (kept in the audit trail).
 import * as api from "./api.js";
 import * as auth from "./auth.js";
-import { el, causes, when, stateBadge, day, number, toast, CAUSE_LABELS } from "./util.js";
+import {
+  el, cause, causes, errorLabel, when, stateBadge, day, number, toast, CHECK_LABELS,
+} from "./util.js";
 
 const DAYS = 30;
 // The route admits the two services that watch the public way (README: How vigie serve supervises).
@@ -13,6 +15,10 @@ const YMD = new Intl.DateTimeFormat("en-CA", {
   timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
 });
 const OFFSET = new Intl.DateTimeFormat("en-US", { timeZone: "Europe/Paris", timeZoneName: "longOffset" });
+// The chart's legend: the hovered day in full, in French.
+const LONG_DAY = new Intl.DateTimeFormat("fr-FR", {
+  timeZone: "Europe/Paris", weekday: "short", day: "numeric", month: "long", year: "numeric",
+});
 
 function parisMidnight(date) {
   // The start of ``date``'s calendar day in Paris, as an instant.
@@ -49,9 +55,14 @@ function chart(box, { days, rows }) {
   new uPlot({
     width, height: 260,
     scales: { x: { time: true }, y: { range: [0, 100] } },
+    // uPlot's own labels and formats are English ("Time", 3/2/26, 99.5): every one is set here.
     axes: [{ values: (u, ticks) => ticks.map((t) => day(new Date(t * 1000))) },
-      { label: "Disponibilité (%)" }],
-    series: [{}, { label: "Disponibilité (%)", stroke: "#1b7a3a", fill: "rgba(27,122,58,0.15)", width: 2, spanGaps: false }],
+      { label: "Disponibilité (%)", values: (u, ticks) => ticks.map((t) => number(t)) }],
+    series: [
+      { label: "Jour", value: (u, t) => (t === null ? "—" : LONG_DAY.format(new Date(t * 1000))) },
+      { label: "Disponibilité", stroke: "#1b7a3a", fill: "rgba(27,122,58,0.15)", width: 2, spanGaps: false,
+        value: (u, v) => (v === null || v === undefined ? "non observée" : `${number(v, 1)} %`) },
+    ],
   }, [xs, ratio], box);
   const table = el("table", { class: "sr-table" },
     el("caption", {}, "Disponibilité par jour"),
@@ -120,25 +131,26 @@ export async function renderCamera(main, cameraId) {
       + (camera.incident.acknowledged ? " (pris en charge)" : "")) : null,
     el("section", { "aria-label": "Problèmes d'image" }, el("h2", {}, "Problèmes d'image"),
       el("p", { id: "picture-problems" }, last
-        ? (problems.length ? problems.map((p) => CAUSE_LABELS[p] || p).join(", ") : "Aucun")
+        ? (problems.length ? problems.map(cause).join(", ") : "Aucun")
         + ` (contrôle du ${when(last.at)})` : "Aucun contrôle d'image enregistré")),
   );
   const chartBox = el("section", { class: "chart", id: "availability-chart", "aria-label": "Disponibilité sur 30 jours" },
     el("h2", {}, `Disponibilité sur ${DAYS} jours`));
   page.append(chartBox);
-  const checks = el("table", { id: "checks" },
-    el("caption", {}, "Derniers contrôles"),
+  // One title per section: the heading names the table (no caption saying it again).
+  const checks = el("table", { id: "checks", "aria-labelledby": "checks-title" },
     el("tr", {}, el("th", {}, "Date"), el("th", {}, "Contrôle"), el("th", {}, "Joignable"), el("th", {}, "Observations")),
     camera.checks.map((c) => el("tr", {},
       el("td", {}, when(c.at)),
-      el("td", {}, c.kind === "full" ? "complet" : c.kind === "liveness" ? "présence" : c.kind),
+      el("td", {}, CHECK_LABELS[c.kind] || c.kind),
       el("td", {}, c.reachable ? "oui" : "non"),
       el("td", {}, [
-        c.observed.error ? `erreur : ${c.observed.error}` : null,
-        c.observed.picture_problems?.length ? `image : ${c.observed.picture_problems.map((p) => CAUSE_LABELS[p] || p).join(", ")}` : null,
+        c.observed.error ? `erreur : ${errorLabel(c.observed.error)}` : null,
+        c.observed.picture_problems?.length ? `image : ${c.observed.picture_problems.map(cause).join(", ")}` : null,
         c.observed.frame_rate ? `${number(c.observed.frame_rate, 1)} img/s` : null,
       ].filter(Boolean).join(" ; ") || "—"))));
-  page.append(el("h2", {}, "Derniers contrôles"), checks);
+  page.append(el("section", { "aria-labelledby": "checks-title" },
+    el("h2", { id: "checks-title" }, "Derniers contrôles"), checks));
   const snapshot = snapshotPanel(camera);
   if (snapshot) page.append(snapshot);
   try {
