@@ -77,22 +77,25 @@ function snapshotPanel(camera) {
   const box = el("section", { class: "snapshot", "aria-label": "Dernière image" }, el("h2", {}, "Dernière image"));
   if (!SNAPSHOT_ROLES.includes(auth.role())) return null;
   const reason = el("input", { id: "snap-reason", name: "reason", minlength: REASON_MIN, maxlength: 500, required: true, size: 40 });
-  const fresh = el("input", { id: "snap-fresh", name: "fresh", type: "checkbox" });
   const message = el("p", { role: "status" });
+  // Two buttons, one call: the last stored picture (Enter in the reason field) or a new one
+  // taken by the camera now ("fresh": true).
   const form = el("form", {},
     el("label", { for: "snap-reason" }, "Motif de la consultation (obligatoire, tracé) "), reason, " ",
-    fresh, el("label", { for: "snap-fresh" }, " demander une image maintenant"), " ",
-    el("button", { type: "submit" }, "Voir la dernière image"));
+    el("button", { type: "submit", name: "fresh", value: "no" }, "Voir la dernière image"), " ",
+    el("button", { type: "submit", name: "fresh", value: "yes", class: "secondary", id: "snap-fresh" },
+      "Prendre une image maintenant"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const fresh = event.submitter?.value === "yes";
     if (reason.value.trim().length < REASON_MIN) {
       message.textContent = `Indiquez un motif d'au moins ${REASON_MIN} caractères.`;
       return;
     }
-    message.textContent = "Demande en cours…";
+    message.textContent = fresh ? "Demande d'une image à la caméra…" : "Demande en cours…";
     try {
       const response = await api.request(`/api/v1/cameras/${encodeURIComponent(camera.camera_id)}/snapshot`,
-        { method: "POST", body: { reason: reason.value.trim(), fresh: fresh.checked }, accept: "image/jpeg, image/*" });
+        { method: "POST", body: { reason: reason.value.trim(), fresh }, accept: "image/jpeg, image/*" });
       const taken = response.headers.get("X-Snapshot-Time");
       const url = URL.createObjectURL(await response.blob());
       box.querySelector("img")?.remove();
@@ -102,8 +105,9 @@ function snapshotPanel(camera) {
       message.textContent = {
         404: "Aucune image n'a encore été prise pour cette caméra.",
         502: "La caméra ne répond pas : pas d'image fraîche.",
-        422: `Motif refusé : ${error.message}`,
-      }[error.status] || `Image indisponible : ${error.message}`;
+        // The server's reasons are in English: say its rule in French instead.
+        422: `Motif refusé : écrivez un vrai motif, d'au moins ${REASON_MIN} caractères.`,
+      }[error.status] || `Image indisponible (erreur ${error.status || "réseau"}).`;
     }
   });
   box.append(form, message);
