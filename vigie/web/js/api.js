@@ -24,12 +24,18 @@ export class ApiError extends Error {
 }
 
 export async function request(path, { method = "GET", body, accept = "application/json" } = {}) {
+  const generation = auth.generation();
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const headers = { Accept: accept, Authorization: `Bearer ${auth.accessToken()}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const response = await fetch(path, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     });
+    // Sent before a logout, refused after it: the session is over already, and logging out
+    // again would wipe the login form the next person is typing in.
+    if (response.status === 401 && (generation !== auth.generation() || !auth.current())) {
+      throw new ApiError(401, "session ended");
+    }
     if (response.status === 401 && attempt === 0) {
       try {
         await auth.refresh();

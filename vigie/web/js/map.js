@@ -16,6 +16,11 @@ export async function communes() {
   return communesCache;
 }
 
+// The communes depend on the user's scope: a new user must not get the previous one's.
+export function forgetCommunes() {
+  communesCache = null;
+}
+
 export function baseMap(container, { controls = true } = {}) {
   const map = L.map(container, {
     zoomControl: controls, keyboard: true, attributionControl: false, minZoom: 6, maxZoom: 18,
