@@ -19,6 +19,14 @@ from planning.qgis_styles import MAST_STATUSES, TRENCH_MODES
 from planning.schema import WEB_CRS
 
 _PRECISION = 6  # decimal degrees: about 0.1 m
+_THOUSANDS = "\u202f"  # narrow no-break space, as the dashboard's Intl fr-FR numbers
+_UNIT = "\u00a0"  # no-break space: a number never ends a line without its unit
+
+
+def _fr(value: float, decimals: int = 0, unit: str = "") -> str:
+    """``value`` as French readers write it: ``472 587 €``, ``3,28 km``."""
+    text = f"{value:,.{decimals}f}".replace(",", _THOUSANDS).replace(".", ",")
+    return f"{text}{_UNIT}{unit}" if unit else text
 
 
 def _features(frame: gpd.GeoDataFrame | None, columns: list[str]) -> list[dict[str, Any]]:
@@ -77,17 +85,17 @@ def render_map(
     }
     totals = summary["totals"]
     facts = [
-        ("Mâts", f"{totals['masts']} ({totals['connected']} raccordés)"),
-        ("Injoignables", str(totals["unreachable"])),
-        ("Bilan optique dépassé", str(totals["over_budget"])),
-        ("Coût total HT", f"{totals['cost_eur']:,.0f} €".replace(",", " ")),
+        ("Mâts", f"{_fr(totals['masts'])} ({_fr(totals['connected'])} raccordés)"),
+        ("Injoignables", _fr(totals["unreachable"])),
+        ("Bilan optique dépassé", _fr(totals["over_budget"])),
+        ("Coût total HT", _fr(totals["cost_eur"], 0, "€")),
     ]
     for mode, metres in totals["length_m_by_mode"].items():
         label = data["colours"]["modes"].get(mode, [None, mode])[1]
-        facts.append((label, f"{metres / 1000:,.2f} km".replace(",", " ")))
+        facts.append((label, _fr(metres / 1000, 2, "km")))
     bound = summary.get("bound") or {}
     if bound.get("gap") is not None:
-        facts.append(("Écart à la borne", f"{100 * bound['gap']:.2f} %"))
+        facts.append(("Écart à la borne", _fr(100 * bound["gap"], 2, "%")))
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     page = (files("planning") / "assets" / "map.html").read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ the mouse and raises no script error. `.ci/run` installs chromium; the screensho
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +115,24 @@ def test_the_map_draws_each_mode_in_its_colour(page: Page, sample_plan: Path) ->
             assert _pixels(page, colours["modes"][other][0]) < _pixels(
                 page, colours["modes"][mode][0]
             )
+
+
+def test_the_panel_writes_numbers_the_french_way(page: Page) -> None:
+    """``3,28 km`` and ``472 587 €``: a decimal comma, a narrow no-break space between thousands
+    (as the dashboard's fr-FR figures) and a no-break space before the unit."""
+    facts = dict(
+        zip(
+            page.locator("#panel th").all_text_contents(),
+            page.locator("#panel td").all_text_contents(),
+            strict=True,
+        )
+    )
+    french = r"\d{1,3}(\u202f\d{3})*"
+    assert re.fullmatch(french + "\u00a0€", facts["Coût total HT"]), facts
+    lengths = [v for v in facts.values() if v.endswith("km")]
+    assert lengths, facts
+    for value in lengths:
+        assert re.fullmatch(french + ",\\d\\d\u00a0km", value), value
 
 
 def test_hovering_a_mast_tells_what_it_is(page: Page, sample_plan: Path) -> None:

@@ -66,7 +66,7 @@ def test_every_camera_is_on_the_map_in_the_colour_of_its_state(
     expected = dashboard.seeded.cameras
     wait_for_cameras(page, len(expected))
     # Grouped: every camera is inside exactly one visible group or marker, and a group shows
-    # the worst state of its cameras.
+    # the worst state of its cameras (tests/vigie/web/test_interface.py: its count per state).
     groups = page.evaluate(
         """() => {
             const {group, markers} = window.vigieMap, out = [];
@@ -89,7 +89,7 @@ def test_every_camera_is_on_the_map_in_the_colour_of_its_state(
     assert clusters, "nothing is grouped at the département's scale"
     for g in clusters:
         worst = max((state for _, state in g["members"]), key=RANK.__getitem__)
-        assert f"cam-{worst}" in g["cls"].split(), g
+        assert f"worst-{worst}" in g["cls"].split(), g
     screenshot(page, "dashboard-map-grouped.png")
     unclustered(page)
     drawn = drawn_markers(page)

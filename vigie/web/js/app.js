@@ -3,7 +3,7 @@
 import * as api from "./api.js";
 import * as auth from "./auth.js";
 import { el, toast } from "./util.js";
-import { renderMap } from "./map.js";
+import { renderMap, forgetCommunes } from "./map.js";
 import { renderCamera } from "./camera.js";
 import { renderAvailability } from "./availability.js";
 import { renderPlans } from "./plans.js";
@@ -45,7 +45,8 @@ function loginPage() {
       if (!location.search.includes("mur") && !location.hash) location.hash = home();  // routes
       else route();
     } catch (error) {
-      message.textContent = error.message;
+      message.textContent = error instanceof TypeError  // fetch failed: no answer at all
+        ? "Serveur injoignable : réessayez dans un instant." : error.message;
       pass.value = "";
       pass.focus();
     }
@@ -79,11 +80,22 @@ async function route() {
     else if (page === "plans") cleanup = await renderPlans(main, rest[0] && decodeURIComponent(rest[0]));
   } catch (error) {
     if (error instanceof api.ApiError && error.status === 401) return;
-    main.append(el("p", { class: "error page" }, `Page indisponible : ${error.message || error}`));
+    if (!(error instanceof api.ApiError)) console.error(error);  // a bug: the message is not for users
+    main.append(el("p", { class: "error page" },
+      `Page indisponible : ${error instanceof api.ApiError ? error.message : "erreur inattendue"}`));
   }
 }
 
+// After a logout the next person starts afresh: the previous user's page (its hash may name a
+// camera), live state, name and scoped data (the communes) must not carry over to them.
+function forgetUser() {
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+  forgetCommunes();
+  document.getElementById("live-state").textContent = "";
+  document.getElementById("who").textContent = "";
+}
+
 document.getElementById("logout").addEventListener("click", () => auth.logout());
-auth.onLogout(() => { toast("Vous êtes déconnecté."); route(); });
+auth.onLogout(() => { forgetUser(); toast("Vous êtes déconnecté."); route(); });
 window.addEventListener("hashchange", route);
 window.addEventListener("load", route);

@@ -5,12 +5,14 @@ const TOKEN_URL = "/api/v1/auth/token";
 let session = JSON.parse(sessionStorage.getItem(KEY) || "null");
 let timer = null;
 let refreshing = null;
+let logins = 0;  // counts logins and logouts: a request tells whether its session still holds
 const listeners = [];
 
 export function current() { return session; }
 export function accessToken() { return session && session.access; }
 export function role() { return session && session.role; }
 export function onLogout(listener) { listeners.push(listener); }
+export function generation() { return logins; }
 
 function store(answer, username, previous = null) {
   session = {
@@ -67,6 +69,7 @@ async function grant(form) {
 }
 
 export async function login(username, password) {
+  logins += 1;
   store(await grant({ grant_type: "password", username, password }), username);
 }
 
@@ -83,6 +86,7 @@ export function refresh() {
 export async function logout() {
   const old = session;
   session = null;
+  logins += 1;
   clearTimeout(timer);
   sessionStorage.removeItem(KEY);
   if (old) {

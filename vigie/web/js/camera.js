@@ -2,7 +2,9 @@
 // the last snapshot on demand, after the viewer gives a reason (kept in the audit trail).
 import * as api from "./api.js";
 import * as auth from "./auth.js";
-import { el, causes, when, stateBadge, day, number, toast, CAUSE_LABELS } from "./util.js";
+import {
+  el, cause, causes, errorLabel, when, stateBadge, day, number, toast, CHECK_LABELS,
+} from "./util.js";
 
 const DAYS = 30;
 // The route admits the two services that watch the public way (README: How vigie serve supervises).
@@ -13,6 +15,10 @@ const YMD = new Intl.DateTimeFormat("en-CA", {
   timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
 });
 const OFFSET = new Intl.DateTimeFormat("en-US", { timeZone: "Europe/Paris", timeZoneName: "longOffset" });
+// The chart's legend: the hovered day in full, in French.
+const LONG_DAY = new Intl.DateTimeFormat("fr-FR", {
+  timeZone: "Europe/Paris", weekday: "short", day: "numeric", month: "long", year: "numeric",
+});
 
 function parisMidnight(date) {
   // The start of ``date``'s calendar day in Paris, as an instant.
@@ -49,9 +55,14 @@ function chart(box, { days, rows }) {
   new uPlot({
     width, height: 260,
     scales: { x: { time: true }, y: { range: [0, 100] } },
+    // uPlot's own labels and formats are English ("Time", 3/2/26, 99.5): every one is set here.
     axes: [{ values: (u, ticks) => ticks.map((t) => day(new Date(t * 1000))) },
-      { label: "Disponibilité (%)" }],
-    series: [{}, { label: "Disponibilité (%)", stroke: "#1b7a3a", fill: "rgba(27,122,58,0.15)", width: 2, spanGaps: false }],
+      { label: "Disponibilité (%)", values: (u, ticks) => ticks.map((t) => number(t)) }],
+    series: [
+      { label: "Jour", value: (u, t) => (t === null ? "—" : LONG_DAY.format(new Date(t * 1000))) },
+      { label: "Disponibilité", stroke: "#1b7a3a", fill: "rgba(27,122,58,0.15)", width: 2, spanGaps: false,
+        value: (u, v) => (v === null || v === undefined ? "non observée" : `${number(v, 1)} %`) },
+    ],
   }, [xs, ratio], box);
   const table = el("table", { class: "sr-table" },
     el("caption", {}, "Disponibilité par jour"),
@@ -66,22 +77,25 @@ function snapshotPanel(camera) {
   const box = el("section", { class: "snapshot", "aria-label": "Dernière image" }, el("h2", {}, "Dernière image"));
   if (!SNAPSHOT_ROLES.includes(auth.role())) return null;
   const reason = el("input", { id: "snap-reason", name: "reason", minlength: REASON_MIN, maxlength: 500, required: true, size: 40 });
-  const fresh = el("input", { id: "snap-fresh", name: "fresh", type: "checkbox" });
   const message = el("p", { role: "status" });
+  // Two buttons, one call: the last stored picture (Enter in the reason field) or a new one
+  // taken by the camera now ("fresh": true).
   const form = el("form", {},
     el("label", { for: "snap-reason" }, "Motif de la consultation (obligatoire, tracé) "), reason, " ",
-    fresh, el("label", { for: "snap-fresh" }, " demander une image maintenant"), " ",
-    el("button", { type: "submit" }, "Voir la dernière image"));
+    el("button", { type: "submit", name: "fresh", value: "no" }, "Voir la dernière image"), " ",
+    el("button", { type: "submit", name: "fresh", value: "yes", class: "secondary", id: "snap-fresh" },
+      "Prendre une image maintenant"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const fresh = event.submitter?.value === "yes";
     if (reason.value.trim().length < REASON_MIN) {
       message.textContent = `Indiquez un motif d'au moins ${REASON_MIN} caractères.`;
       return;
     }
-    message.textContent = "Demande en cours…";
+    message.textContent = fresh ? "Demande d'une image à la caméra…" : "Demande en cours…";
     try {
       const response = await api.request(`/api/v1/cameras/${encodeURIComponent(camera.camera_id)}/snapshot`,
-        { method: "POST", body: { reason: reason.value.trim(), fresh: fresh.checked }, accept: "image/jpeg, image/*" });
+        { method: "POST", body: { reason: reason.value.trim(), fresh }, accept: "image/jpeg, image/*" });
       const taken = response.headers.get("X-Snapshot-Time");
       const url = URL.createObjectURL(await response.blob());
       box.querySelector("img")?.remove();
@@ -91,8 +105,9 @@ function snapshotPanel(camera) {
       message.textContent = {
         404: "Aucune image n'a encore été prise pour cette caméra.",
         502: "La caméra ne répond pas : pas d'image fraîche.",
-        422: `Motif refusé : ${error.message}`,
-      }[error.status] || `Image indisponible : ${error.message}`;
+        // The server's reasons are in English: say its rule in French instead.
+        422: `Motif refusé : écrivez un vrai motif, d'au moins ${REASON_MIN} caractères.`,
+      }[error.status] || `Image indisponible (erreur ${error.status || "réseau"}).`;
     }
   });
   box.append(form, message);
@@ -120,25 +135,26 @@ export async function renderCamera(main, cameraId) {
       + (camera.incident.acknowledged ? " (pris en charge)" : "")) : null,
     el("section", { "aria-label": "Problèmes d'image" }, el("h2", {}, "Problèmes d'image"),
       el("p", { id: "picture-problems" }, last
-        ? (problems.length ? problems.map((p) => CAUSE_LABELS[p] || p).join(", ") : "Aucun")
+        ? (problems.length ? problems.map(cause).join(", ") : "Aucun")
         + ` (contrôle du ${when(last.at)})` : "Aucun contrôle d'image enregistré")),
   );
   const chartBox = el("section", { class: "chart", id: "availability-chart", "aria-label": "Disponibilité sur 30 jours" },
     el("h2", {}, `Disponibilité sur ${DAYS} jours`));
   page.append(chartBox);
-  const checks = el("table", { id: "checks" },
-    el("caption", {}, "Derniers contrôles"),
+  // One title per section: the heading names the table (no caption saying it again).
+  const checks = el("table", { id: "checks", "aria-labelledby": "checks-title" },
     el("tr", {}, el("th", {}, "Date"), el("th", {}, "Contrôle"), el("th", {}, "Joignable"), el("th", {}, "Observations")),
     camera.checks.map((c) => el("tr", {},
       el("td", {}, when(c.at)),
-      el("td", {}, c.kind === "full" ? "complet" : c.kind === "liveness" ? "présence" : c.kind),
+      el("td", {}, CHECK_LABELS[c.kind] || c.kind),
       el("td", {}, c.reachable ? "oui" : "non"),
       el("td", {}, [
-        c.observed.error ? `erreur : ${c.observed.error}` : null,
-        c.observed.picture_problems?.length ? `image : ${c.observed.picture_problems.map((p) => CAUSE_LABELS[p] || p).join(", ")}` : null,
+        c.observed.error ? `erreur : ${errorLabel(c.observed.error)}` : null,
+        c.observed.picture_problems?.length ? `image : ${c.observed.picture_problems.map(cause).join(", ")}` : null,
         c.observed.frame_rate ? `${number(c.observed.frame_rate, 1)} img/s` : null,
       ].filter(Boolean).join(" ; ") || "—"))));
-  page.append(el("h2", {}, "Derniers contrôles"), checks);
+  page.append(el("section", { "aria-labelledby": "checks-title" },
+    el("h2", { id: "checks-title" }, "Derniers contrôles"), checks));
   const snapshot = snapshotPanel(camera);
   if (snapshot) page.append(snapshot);
   try {

@@ -43,7 +43,7 @@ export class Live {
       const cameras = await api.json("/api/v1/status");
       if (!this.stopped) this.handlers.snapshot(cameras);
     } catch (error) {
-      this.status("Liaison perdue");
+      if (!this.stopped) this.status("Liaison perdue");  // not after a logout stopped us
     }
   }
 

@@ -1,11 +1,12 @@
 // The map page: commune boundaries, cameras coloured and shaped by state, grouped when zoomed
-// out (a group shows its worst state), filters, the incident panel; and the large-screen mode.
+// out (a group shows its count, its worst state and how many cameras are in each state), filters,
+// the incident panel; and the large-screen mode.
 import * as api from "./api.js";
 import * as auth from "./auth.js";
 import { Live } from "./live.js";
 import { renderIncidents } from "./incidents.js";
 import {
-  el, marker, causes, when, STATES, STATE_LABELS, STATE_LETTERS, STATE_RANK, toast,
+  el, marker, causes, when, number, STATES, STATE_LABELS, STATE_LETTERS, STATE_RANK, toast,
 } from "./util.js";
 
 let communesCache = null;
@@ -13,6 +14,11 @@ let communesCache = null;
 export async function communes() {
   if (!communesCache) communesCache = await api.json("/api/v1/communes");
   return communesCache;
+}
+
+// The communes depend on the user's scope: a new user must not get the previous one's.
+export function forgetCommunes() {
+  communesCache = null;
 }
 
 export function baseMap(container, { controls = true } = {}) {
@@ -36,16 +42,77 @@ export function drawCommunes(map, collection) {
   return layer;
 }
 
-function clusterIcon(group) {
-  const worst = group.getAllChildMarkers()
-    .map((m) => m.options.state)
-    .reduce((a, b) => (STATE_RANK[b] > STATE_RANK[a] ? b : a), "up");
-  const count = group.getChildCount();
-  return L.divIcon({
-    className: `cluster cam-${worst}`,
-    html: el("span", {}, `${count} ${STATE_LETTERS[worst]}`),
-    iconSize: [40, 40],
+// Worst first: the order of a group's ring and breakdown, and of markers drawn on top.
+const BY_SEVERITY = [...STATES].sort((a, b) => STATE_RANK[b] - STATE_RANK[a]);
+// French for "N cameras in this state", singular and plural.
+const COUNT_LABELS = {
+  up: ["en service", "en service"], degraded: ["dégradée", "dégradées"],
+  down: ["hors service", "hors service"], maintenance: ["en maintenance", "en maintenance"],
+  unknown: ["d'état inconnu", "d'état inconnu"],
+};
+const MIN_ARC = 0.06;  // a single degraded camera among 500 must still show in the ring
+
+function stateCounts(cluster) {
+  const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
+  for (const m of cluster.getAllChildMarkers()) counts[m.options.state] += 1;
+  return counts;
+}
+
+export function breakdownText(counts) {
+  const parts = BY_SEVERITY.filter((s) => counts[s])
+    .map((s) => `${number(counts[s])} ${COUNT_LABELS[s][counts[s] > 1 ? 1 : 0]}`);
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return `${number(total)} caméras : ${parts.join(", ")}`;
+}
+
+// The ring: one arc per state present, worst first from the top, each at least MIN_ARC wide.
+function ringGradient(counts) {
+  const present = BY_SEVERITY.filter((s) => counts[s]);
+  const total = present.reduce((a, s) => a + counts[s], 0);
+  const shares = present.map((s) => Math.max(counts[s] / total, MIN_ARC));
+  const sum = shares.reduce((a, b) => a + b, 0);
+  let start = 0;
+  const stops = present.map((s, i) => {
+    const end = start + (shares[i] / sum) * 100;
+    const stop = `var(--${s}) ${start.toFixed(2)}% ${end.toFixed(2)}%`;
+    start = end;
+    return stop;
   });
+  return `conic-gradient(${stops.join(", ")})`;
+}
+
+// The diameter grows with the label, so the count and the letter under it stay inside the
+// disc: the label's diagonal (bold 13 px: about 9 px a digit, 4 px a thousands space, 26 px
+// high), plus the 4 px ring, the 2 px white border and 1 px to spare on each side.
+export function clusterSize(count) {
+  const label = number(count);
+  const width = 9 * label.replace(/\D/g, "").length + 4 * label.replace(/\d/g, "").length;
+  return Math.ceil(2 * Math.hypot(width / 2, 13) + 2 * (4 + 2 + 1));
+}
+
+const clusterOwners = new WeakMap();  // icon content -> its cluster, for the focus tooltip
+
+function clusterIcon(cluster) {
+  const counts = stateCounts(cluster);
+  const worst = BY_SEVERITY.find((s) => counts[s]) || "unknown";
+  const count = cluster.getChildCount();
+  const size = clusterSize(count);
+  const ring = el("span", { class: "ring" });
+  ring.style.background = ringGradient(counts);
+  const html = el("span", { class: "inner", role: "img", "aria-label": breakdownText(counts) },
+    ring, el("span", { class: "core", "aria-hidden": "true" },
+      el("b", { class: "label" }, number(count)), el("small", {}, STATE_LETTERS[worst])));
+  clusterOwners.set(html, cluster);
+  return L.divIcon({
+    className: `cluster worst-${worst}`, html, iconSize: [size, size],
+  });
+}
+
+function breakdown(cluster) {
+  const counts = stateCounts(cluster);
+  return el("div", { class: "breakdown" },
+    BY_SEVERITY.filter((s) => counts[s]).map((s) => el("div", { "data-state": s },
+      marker(s), el("span", { class: "count" }, `${number(counts[s])} ${COUNT_LABELS[s][counts[s] > 1 ? 1 : 0]}`))));
 }
 
 export async function renderMap(main, { wall = false } = {}) {
@@ -79,6 +146,21 @@ export async function renderMap(main, { wall = false } = {}) {
   map.addLayer(group);
   const plain = L.layerGroup();
 
+  // A group's count per state, on hover and on keyboard focus.
+  const tip = L.tooltip({ direction: "top", className: "cluster-tip" });
+  function showBreakdown(cluster) {
+    tip.options.offset = [0, -clusterSize(cluster.getChildCount()) / 2];
+    tip.setLatLng(cluster.getLatLng()).setContent(breakdown(cluster));
+    map.openTooltip(tip);
+  }
+  group.on("clustermouseover", (e) => showBreakdown(e.layer));
+  group.on("clustermouseout", () => map.closeTooltip(tip));
+  mapBox.addEventListener("focusin", (e) => {
+    const cluster = e.target.classList.contains("cluster") && clusterOwners.get(e.target.firstElementChild);
+    if (cluster) showBreakdown(cluster);
+  });
+  mapBox.addEventListener("focusout", () => map.closeTooltip(tip));
+
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => el("div", { class: "legend" },
     STATES.map((s) => el("div", {}, marker(s), STATE_LABELS[s])));
@@ -102,6 +184,7 @@ export async function renderMap(main, { wall = false } = {}) {
   function makeMarker(item) {
     const m = L.marker([item.latitude, item.longitude], {
       state: item.state,
+      zIndexOffset: 1000 * STATE_RANK[item.state],  // the worst state on top on a shared mast
       title: `${item.name} : ${STATE_LABELS[item.state]}`,
       alt: `${item.name} : ${STATE_LABELS[item.state]}`,
       icon: L.divIcon({
@@ -249,7 +332,7 @@ export async function renderMap(main, { wall = false } = {}) {
   }
 
   live.start();
-  window.vigieMap = { map, group, plain, markers, cameras, filters, redraw, update };
+  window.vigieMap = { map, group, plain, markers, cameras, filters, redraw, update, live };
   return () => {
     live.stop();
     clearTimeout(pending);

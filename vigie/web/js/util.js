@@ -32,8 +32,25 @@ export const CAUSE_LABELS = {
   displaced: "caméra déplacée", glare: "éblouissement", silent: "sans nouvelles",
 };
 
+// Why a check could not reach the camera (supervision.states.ErrorKind).
+export const ERROR_LABELS = {
+  timeout: "délai dépassé", refused: "connexion refusée", unreachable: "hôte injoignable",
+  tls: "échec de la connexion chiffrée (TLS)", protocol: "réponse non conforme (ni ONVIF ni RTSP)",
+};
+// Which probe made a check (supervision.states.CheckKind).
+export const CHECK_LABELS = { liveness: "présence", full: "complet", stream: "flux vidéo" };
+
+// A code this page does not know yet (a newer server) is still said in French.
+export function cause(code) {
+  return CAUSE_LABELS[code] || `cause non répertoriée (« ${code} »)`;
+}
+
 export function causes(list) {
-  return (list || []).map((c) => CAUSE_LABELS[c] || c).join(", ");
+  return (list || []).map(cause).join(", ");
+}
+
+export function errorLabel(code) {
+  return ERROR_LABELS[code] || `erreur non répertoriée (« ${code} »)`;
 }
 
 const PARIS = new Intl.DateTimeFormat("fr-FR", {
