@@ -15,6 +15,7 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
+from planning.french import euros, percent, with_unit
 from planning.qgis_styles import MAST_STATUSES, TRENCH_MODES
 from planning.schema import WEB_CRS
 
@@ -80,14 +81,14 @@ def render_map(
         ("Mâts", f"{totals['masts']} ({totals['connected']} raccordés)"),
         ("Injoignables", str(totals["unreachable"])),
         ("Bilan optique dépassé", str(totals["over_budget"])),
-        ("Coût total HT", f"{totals['cost_eur']:,.0f} €".replace(",", " ")),
+        ("Coût total HT", euros(totals["cost_eur"])),
     ]
     for mode, metres in totals["length_m_by_mode"].items():
         label = data["colours"]["modes"].get(mode, [None, mode])[1]
-        facts.append((label, f"{metres / 1000:,.2f} km".replace(",", " ")))
+        facts.append((label, with_unit(metres / 1000, "km", 2)))
     bound = summary.get("bound") or {}
     if bound.get("gap") is not None:
-        facts.append(("Écart à la borne", f"{100 * bound['gap']:.2f} %"))
+        facts.append(("Écart à la borne", percent(100 * bound["gap"], 2, trim=False)))
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     page = (files("planning") / "assets" / "map.html").read_text(encoding="utf-8")
