@@ -2,6 +2,11 @@
 
 Results go to stdout (``out``), everything else to stderr (``err``), so a script can capture a
 result. Changes made from the command line are recorded in the audit trail as ``cli:<os user>``.
+
+Neither console splits a line it prints: rich would otherwise wrap at the terminal's width, or at
+80 columns when the output is not a terminal (a pipe, a file, CI), cutting a printed login, a
+path or a verdict in two. Long text is left to the terminal to fold (``soft_wrap``), and a console
+that is not a terminal is as wide as :data:`PIPE_WIDTH`, so that tables are not squeezed either.
 """
 
 from __future__ import annotations
@@ -21,8 +26,25 @@ if TYPE_CHECKING:
 
     from vigie.settings import Settings
 
-out = Console()
-err = Console(stderr=True)
+PIPE_WIDTH = 10_000
+"""Columns of a console that is not a terminal: more than any line Vigie prints."""
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A console that never splits a line (module docstring)."""
+    terminal = _is_terminal(sys.stderr if stderr else sys.stdout)
+    return Console(stderr=stderr, soft_wrap=True, width=None if terminal else PIPE_WIDTH)
+
+
+out = console()
+err = console(stderr=True)
 
 
 def actor() -> str:

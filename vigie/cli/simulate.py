@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-console = Console(stderr=True)
+from vigie.cli.context import err
+
+console = err  # what it prints is not a result
 
 
 def _snapshot_size(text: str) -> str:
