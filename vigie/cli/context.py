@@ -84,13 +84,28 @@ def progress_bars() -> Progress:
     )
 
 
+STEPS = {
+    "network": "réseau",
+    "routing": "routage",
+    "second routes": "seconds chemins",
+    "lower bound": "borne inférieure",
+    "communes": "communes",
+    "streets": "rues",
+    "roads": "routes",
+    "ftth": "réseau FttH",
+    "masts": "mâts",
+    "power_points": "points d'alimentation",
+}
+"""The French labels of the planner's progress steps (planning names them in English)."""
+
+
 def reporter(progress: Progress) -> Callable[[str, int, int], None]:
     """A ``progress(step, done, total)`` callback drawing one bar per step."""
     tasks: dict[str, int] = {}
 
     def report(step: str, done: int, total: int) -> None:
         if step not in tasks:
-            tasks[step] = progress.add_task(step, total=total)
+            tasks[step] = progress.add_task(STEPS.get(step, step), total=total)
         progress.update(tasks[step], completed=done, total=total)
 
     return report
