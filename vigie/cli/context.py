@@ -12,10 +12,12 @@ that is not a terminal is as wide as :data:`PIPE_WIDTH`, so that tables are not 
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -109,6 +111,45 @@ def reporter(progress: Progress) -> Callable[[str, int, int], None]:
         progress.update(tasks[step], completed=done, total=total)
 
     return report
+
+
+class _OneLine(logging.Formatter):
+    """A record's first line, without its traceback: the screen's share of an error."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        bare = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return super().format(bare).splitlines()[0]
+
+
+def log_to_file(path: Path) -> Path:
+    """Send this process's logs to ``path`` (a new file) instead of the screen; an error also
+    gets one line on stderr that names the file.
+
+    For a command whose screen is for a person (the demo): the libraries log at INFO, and
+    onvif-zeep-async even configures the root logger to print them, which buried the demo's
+    URL and logins under pyogrio, Alembic and garbage collector lines. Installed before those
+    libraries are imported, it leaves their ``logging.basicConfig`` nothing to do.
+    """
+    from vigie import redaction
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    path.write_bytes(b"")  # a new file each run; then appended to (O_APPEND), so that a child
+    # process writing to it too (the demo's simulator) never has its lines overwritten
+    to_file = logging.FileHandler(path, mode="a", encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    to_screen = logging.StreamHandler(sys.stderr)
+    to_screen.setLevel(logging.ERROR)
+    to_screen.setFormatter(_OneLine(f"%(levelname)s %(name)s: %(message)s (see {path})"))
+    root.addHandler(to_file)
+    root.addHandler(to_screen)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)  # warnings are logs too
+    redaction.install(("",))  # secrets masked in the file as in the service's logs
+    return path
 
 
 @contextmanager

@@ -8,7 +8,8 @@ which stops everything.
 
 The demo uses shorter intervals than production (they are printed) so that a fault shows within
 seconds rather than minutes. Its screen is for the person trying it, in French: the address, the
-logins, the faults as they happen.
+logins, the faults as they happen; every log line, the simulator's included, goes to the log file
+it names (``vigie.cli.context.log_to_file``).
 """
 
 from __future__ import annotations
@@ -162,9 +163,10 @@ def scenario_for(rows: list[InventoryRow]) -> dict[str, Any]:
 
 
 def start_simulator(
-    cameras: int, port: int, folder: Path, scenario: dict[str, Any]
+    cameras: int, port: int, folder: Path, scenario: dict[str, Any], log_file: Path
 ) -> tuple[subprocess.Popen, str]:
-    """``vigie simulate`` in another process; returns it and its control token."""
+    """``vigie simulate`` in another process, its output appended to ``log_file``; returns it
+    and its control token."""
     scenario_file = folder / "simulator-scenario.json"
     scenario_file.write_text(json.dumps(scenario), encoding="utf-8")
     token_file = folder / "simulator-token"
@@ -173,18 +175,22 @@ def start_simulator(
     command = [vigie, "simulate", "--cameras", str(cameras), "--port", str(port)]
     command += ["--token-file", str(token_file), "--scenario", str(scenario_file)]
     # Our own console script, with integers and our own path: nothing from outside.
-    process = subprocess.Popen(  # noqa: S603
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # Ctrl-C reaches the demo only; it stops the simulator itself
-    )
+    started_at = log_file.stat().st_size if log_file.exists() else 0
+    with log_file.open("ab") as log:  # appended: the service's own lines are written there too
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # Ctrl-C reaches the demo only; it stops the simulator itself
+        )
     deadline = time.monotonic() + 120
     while not (token_file.exists() and token_file.read_text().strip()):
         if process.poll() is not None or time.monotonic() > deadline:
-            stderr = process.stderr.read().decode() if process.stderr else ""
             process.kill()
-            raise RuntimeError(f"the simulator did not start: {stderr.strip()}")
+            with log_file.open("rb") as log:
+                log.seek(started_at)
+                said = log.read().decode(errors="replace").strip().splitlines()[-5:]
+            raise RuntimeError(f"the simulator did not start: {' / '.join(said)} ({log_file})")
         time.sleep(0.1)
     return process, token_file.read_text().strip()
 
@@ -227,7 +233,9 @@ async def serve(settings: Any, host: str, port: int, play: Any) -> None:
             create_app(settings),
             host=host,
             port=port,
-            log_level="warning",
+            log_config=None,  # uvicorn's own handlers would print; its records go to the log file
+            log_level="info",
+            access_log=False,
             server_header=False,
         )
     )
@@ -247,13 +255,16 @@ def run_demo(
     port: int,
     sim_port: int,
     say: Callable[[str], None],
+    log_file: Path,
 ) -> None:
     """Everything but the planning (done first by the CLI), until Ctrl-C."""
     settings, passwords, rows = prepare(out_dir, sim_port=sim_port)
     cameras = len(rows)
     plan_dir = plan_folder(out_dir)
     say(f"{number(cameras)} caméras importées des mâts du plan ; démarrage du simulateur…")
-    simulator, token = start_simulator(cameras, sim_port, out_dir / "data", scenario_for(rows))
+    simulator, token = start_simulator(
+        cameras, sim_port, out_dir / "data", scenario_for(rows), log_file
+    )
     try:
         schedule = fault_schedule(cameras)
         say("")
@@ -273,6 +284,7 @@ def run_demo(
             f"toutes les {number(DEMO_INTERVALS['supervise_full_interval_s'])} s"
         )
         say("  pannes prévues : " + " ; ".join(f"t+{f.after:.0f} s {f.what}" for f in schedule))
+        say(f"  journal technique (service et simulateur) : {log_file}")
         say("")
         control = f"http://127.0.0.1:{sim_port + cameras}"
         asyncio.run(serve(settings, host, port, play_faults(schedule, control, token, say)))

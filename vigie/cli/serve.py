@@ -117,7 +117,15 @@ def demo(
     ] = 20000,
 ) -> None:
     """The whole product on the embedded defaults: plan and price the Eure sample, then supervise
-    its cameras (simulated, with faults over the first minutes) with the dashboard, until Ctrl-C."""
+    its cameras (simulated, with faults over the first minutes) with the dashboard, until Ctrl-C.
+
+    The screen shows what a person needs (figures, address, logins, faults); logs go to
+    OUT/vigie.log."""
+    from vigie.cli.context import log_to_file
+
+    # Before anything imports the libraries that log (or, like onvif, set logging up to print).
+    log_file = log_to_file(out_dir / "vigie.log")
+
     from gis_data import data_path
     from planning.parameters import PlanParameters
     from planning.summary import summarize
@@ -126,6 +134,7 @@ def demo(
     from vigie.cli.estimate import estimate
     from vigie.cli.plan import plan_and_write, plan_table, summary_table, verdict
 
+    out.print(f"Démo Vigie : journal technique dans {log_file}", highlight=False)
     sample = data_path("eure", "eure.gpkg")
     with err.status(f"Vérification de {sample.name}…"):
         report = validate_path(sample)
@@ -146,7 +155,7 @@ def demo(
     estimate(plan_dirs=[paths["plan"].parent], out_file=paths["plan"].parent / "dqe.xlsx")
     if plan_only:
         return
-    run_demo(out_dir, host=host, port=port, sim_port=sim_port, say=say)
+    run_demo(out_dir, host=host, port=port, sim_port=sim_port, say=say, log_file=log_file)
 
 
 def say(text: str) -> None:

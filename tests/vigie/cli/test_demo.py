@@ -202,6 +202,23 @@ def test_ctrl_c_stops_the_service_and_the_simulator(demo: Demo) -> None:
             httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
 
 
+def test_the_screen_shows_what_a_person_needs_and_the_logs_go_to_the_file(demo: Demo) -> None:
+    from vigie.cli.demo import DEMO_USERS
+
+    screen = "".join(demo.lines)  # the whole run, Ctrl-C included (the test above)
+    for noise in ("INFO", "alembic", "pyogrio", "long-lived", "Traceback"):
+        assert noise not in screen, noise
+    # Each login on one line, whole, though nothing told rich how wide the pipe is.
+    for user in DEMO_USERS:
+        (line,) = [line for line in demo.lines if f"identifiant {user.username} " in line]
+        assert line.rstrip("\n").endswith(user.what), line
+    log = demo.out / "vigie.log"
+    assert f"journal technique dans {log}" in screen
+    text = log.read_text(encoding="utf-8")
+    assert "alembic.runtime.migration" in text and "Running upgrade" in text
+    assert "supervisor:" in text and "ONVIF simulator" in text  # the service's and the simulator's
+
+
 def test_the_simulator_scenario_gives_each_camera_its_model_s_resolution(sample_plan: Path) -> None:
     from cameras.catalogue import load_catalogue
     from cameras.simulator.scenario import parse_scenario

@@ -108,6 +108,11 @@ def test_demo_validates_summarises_and_plans_the_sample(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "plans" / "eure-echantillon" / "map.html").is_file()
     assert "Estimation de" in result.stdout and "subvention FIPD" in result.stdout
     assert (tmp_path / "demo" / "plans" / "eure-echantillon" / "dqe.xlsx").is_file()
+    # The screen is for people: the libraries' logs (pyogrio, Alembic...) went to the log file.
+    log = tmp_path / "demo" / "vigie.log"
+    assert f"journal technique dans {log}" in result.stdout
+    assert "INFO" not in result.stdout + result.stderr
+    assert "pyogrio" in log.read_text(encoding="utf-8")
 
 
 def test_serve_refuses_to_start_in_production_without_a_secret_key(sqlite_url: str) -> None:
