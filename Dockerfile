@@ -1,4 +1,19 @@
-# Vigie service image. Build: docker build -t vigie .  Run: docker run -p 8000:8000 -e VIGIE_DATABASE_URL=... vigie
+# Vigie service image.
+#
+#   docker build -t vigie .
+#
+# The image runs in production, where `vigie serve` refuses to start without its two keys
+# (README, Security: Keys and start-up). Make them once, into an environment file only you read:
+#
+#   umask 077
+#   printf 'VIGIE_SECRET_KEY=%s\nVIGIE_CREDENTIALS_KEYS=%s\n' \
+#       "$(docker run --rm vigie vigie keys generate --secret)" \
+#       "$(docker run --rm vigie vigie keys generate)" > vigie.env
+#
+# then serve (SQLite in the volume; add -e VIGIE_DATABASE_URL=postgresql+psycopg://... for
+# PostgreSQL):
+#
+#   docker run -p 8000:8000 --env-file vigie.env -v vigie-data:/var/lib/vigie vigie
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -15,20 +15,11 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
+from planning.french import euros, number, percent, with_unit
 from planning.qgis_styles import MAST_STATUSES, TRENCH_MODES
 from planning.schema import WEB_CRS
 
 _PRECISION = 6  # decimal degrees: about 0.1 m
-_THOUSANDS = "\u202f"  # narrow no-break space, as the dashboard's Intl fr-FR numbers
-_UNIT = "\u00a0"  # no-break space: a number never ends a line without its unit
-
-
-def _fr(value: float, decimals: int = 0, unit: str = "") -> str:
-    """``value`` as French readers write it: ``472 587 €``, ``3,28 km``."""
-    text = f"{value:,.{decimals}f}".replace(",", _THOUSANDS).replace(".", ",")
-    return f"{text}{_UNIT}{unit}" if unit else text
-
-
 def _features(frame: gpd.GeoDataFrame | None, columns: list[str]) -> list[dict[str, Any]]:
     """Compact features: ``{"g": coordinates, "p": properties}`` in WGS84."""
     if frame is None or frame.empty:
@@ -85,17 +76,17 @@ def render_map(
     }
     totals = summary["totals"]
     facts = [
-        ("Mâts", f"{_fr(totals['masts'])} ({_fr(totals['connected'])} raccordés)"),
-        ("Injoignables", _fr(totals["unreachable"])),
-        ("Bilan optique dépassé", _fr(totals["over_budget"])),
-        ("Coût total HT", _fr(totals["cost_eur"], 0, "€")),
+        ("Mâts", f"{number(totals['masts'])} ({number(totals['connected'])} raccordés)"),
+        ("Injoignables", number(totals["unreachable"])),
+        ("Bilan optique dépassé", number(totals["over_budget"])),
+        ("Coût total HT", euros(totals["cost_eur"])),
     ]
     for mode, metres in totals["length_m_by_mode"].items():
         label = data["colours"]["modes"].get(mode, [None, mode])[1]
-        facts.append((label, _fr(metres / 1000, 2, "km")))
+        facts.append((label, with_unit(metres / 1000, "km", 2)))
     bound = summary.get("bound") or {}
     if bound.get("gap") is not None:
-        facts.append(("Écart à la borne", _fr(100 * bound["gap"], 2, "%")))
+        facts.append(("Écart à la borne", percent(100 * bound["gap"], 2, trim=False)))
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     page = (files("planning") / "assets" / "map.html").read_text(encoding="utf-8")

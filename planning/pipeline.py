@@ -53,6 +53,9 @@ def plan_layers(
 def primary_bound(net: RoutableNetwork, params: PlanParameters, plan: Plan) -> dict[str, Any]:
     """The gap of the primary routing against a proven lower bound, when the instance allows.
 
+    When it is not computed, ``why`` says which condition stopped it (``no_mast``, ``too_large``
+    before reductions, ``too_large_reduced`` after them, ``error``) and ``reason`` says it in words.
+
     The bound is the LP relaxation of the Steiner tree joining the masts to a virtual root linked
     to every FttH node with room (at the connection cost), on the routing weights (civil works +
     cable + connection). Capacities are dropped, which only lowers the optimum: the bound stays
@@ -62,17 +65,20 @@ def primary_bound(net: RoutableNetwork, params: PlanParameters, plan: Plan) -> d
     connected = {net.mast_nodes[m.mast_id] for m in plan.masts if m.primary is not None}
     masts = [t for t in terminals[1:] if t in connected]
     if not masts:
-        return {"computed": False, "reason": "no mast connected"}
+        return {"computed": False, "why": "no_mast", "reason": "no mast connected"}
     value = plan.routing_value
     if instance.number_of_edges() > REDUCTION_HOPE * BOUND_MAX_EDGES:
         # Reductions remove degree-1 and degree-2 vertices; they never shrink a road network
         # tenfold, so the attempt would only cost time.
         return {
             "computed": False,
+            "why": "too_large",
             "reason": (
                 f"instance too large for the LP bound: {instance.number_of_edges():,} edges "
                 f"(at most {BOUND_MAX_EDGES:,} after reductions)"
             ),
+            "edges": instance.number_of_edges(),
+            "max_edges": BOUND_MAX_EDGES,
             "plan_value": round(value, 2),
         }
     try:
@@ -80,14 +86,17 @@ def primary_bound(net: RoutableNetwork, params: PlanParameters, plan: Plan) -> d
             instance, [ROOT, *masts], weight="weight", max_edges=BOUND_MAX_EDGES
         )
     except PlanningError as err:  # a bound is a bonus: say why it is missing
-        return {"computed": False, "reason": str(err)}
+        return {"computed": False, "why": "error", "reason": str(err)}
     if result is None:
         return {
             "computed": False,
+            "why": "too_large_reduced",
             "reason": (
                 f"instance too large for the LP bound: more than {BOUND_MAX_EDGES} edges "
                 "after reductions"
             ),
+            "edges": instance.number_of_edges(),
+            "max_edges": BOUND_MAX_EDGES,
             "plan_value": round(value, 2),
         }
     return {

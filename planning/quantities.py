@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from planning.french import with_unit
 from planning.plan_folder import PlanFolder
 from planning.prices import PriceCatalogue
 
@@ -217,7 +218,8 @@ def _splicing(
             "splicing.chamber",
             n_chambers,
             "u",
-            f"une chambre tous les {spacing:g} m de tranchée neuve ({trench_m:,.0f} m), "
+            f"une chambre tous les {with_unit(spacing, 'm', 1, trim=True)} de tranchée neuve "
+            f"({with_unit(trench_m, 'm')}), "
             "plus une par boîtier de dérivation",
             _nonzero(chambers, n_chambers),
         ),

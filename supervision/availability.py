@@ -15,6 +15,13 @@ undercount. What counts, per camera over ``[start, end)``:
 intercommunality, whole report) adds the seconds of its cameras, so its ratio is weighted by
 observed camera-time. Months are calendar months in Europe/Paris: March 2026 lasts 743 hours and
 October 2026 745 (daylight saving time), and their boundaries are local midnights.
+
+The future is never counted: a report is computed at a given ``now`` (passed in, never read from
+a clock here), and a period that ends after it is observed only until ``now``. A camera's last,
+still open state stops at ``now`` instead of running on to the month's end, so a month in progress
+shows the hours that have passed, and :class:`Period` says how much of the month that is. A period
+that has not started yet is observed for zero seconds: its rows are there, with every figure at
+zero and no ratio.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ __all__ = [
     "Availability",
     "AvailabilityError",
     "Month",
+    "Period",
     "Place",
     "ReportRow",
     "StateSpan",
@@ -89,7 +97,7 @@ class Availability:
 
     @property
     def observed(self) -> float | None:
-        """Share of the time outside maintenance whose state is known."""
+        """Share of the time observed so far, outside maintenance, whose state is known."""
         outside = self.counted_s + self.unknown_s
         return self.counted_s / outside if outside > 0 else None
 
@@ -258,6 +266,46 @@ class Month:
         return (self.end - self.start) / timedelta(hours=1)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Period:
+    """A period ``[start, end)`` as seen at some moment: observed from ``start`` to
+    ``observed_until``, which is ``end`` once the period is over and ``start`` before it begins."""
+
+    start: datetime
+    end: datetime
+    observed_until: datetime
+
+    @classmethod
+    def seen_at(cls, start: datetime, end: datetime, now: datetime) -> Period:
+        """``[start, end)`` as it stands at ``now``: what comes after ``now`` is not observed."""
+        start, end = _period(start, end)
+        now = as_utc(now, "now")
+        return cls(start=start, end=end, observed_until=min(max(now, start), end))
+
+    @property
+    def length_s(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds of the period that have passed: the most any camera can have been observed."""
+        return (self.observed_until - self.start).total_seconds()
+
+    @property
+    def elapsed_share(self) -> float:
+        """Share of the period that has passed, from 0 (not begun) to 1 (over)."""
+        return self.elapsed_s / self.length_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period_start": to_iso(self.start),
+            "period_end": to_iso(self.end),
+            "observed_until": to_iso(self.observed_until),
+            "elapsed_s": self.elapsed_s,
+            "elapsed_share": self.elapsed_share,
+        }
+
+
 def local_months(start: datetime, end: datetime, *, tz: ZoneInfo = PARIS) -> list[Month]:
     """The local calendar months overlapping ``[start, end)``, each clipped to it."""
     start, end = _period(start, end)
@@ -281,17 +329,21 @@ def local_months(start: datetime, end: datetime, *, tz: ZoneInfo = PARIS) -> lis
 
 @dataclass(frozen=True, kw_only=True)
 class ReportRow:
-    """One line of an availability report: a month, a level, who, and the figures."""
+    """One line of an availability report: a month, a level, who, the figures, and how much of
+    the month (clipped to the report's period) they cover."""
 
     month: str
     level: str
     """``camera``, ``commune``, ``epci`` or ``all``."""
     key: str
     availability: Availability
+    period: Period
 
     def to_dict(self) -> dict[str, Any]:
-        return {"month": self.month, "level": self.level, "key": self.key} | (
-            self.availability.to_dict()
+        return (
+            {"month": self.month, "level": self.level, "key": self.key}
+            | self.availability.to_dict()
+            | self.period.to_dict()
         )
 
 
@@ -301,9 +353,11 @@ def availability_report(
     *,
     start: datetime,
     end: datetime,
+    now: datetime,
     tz: ZoneInfo = PARIS,
 ) -> list[ReportRow]:
-    """Per local month: every camera of ``places``, every commune, every EPCI, and all of them.
+    """Per local month: every camera of ``places``, every commune, every EPCI, and all of them,
+    observed until ``now`` at the latest (the future is not counted, see the module's docstring).
 
     Spans of cameras missing from ``places`` are refused (they would vanish from the totals).
     """
@@ -313,7 +367,13 @@ def availability_report(
         raise AvailabilityError(f"camera(s) without a commune: {', '.join(unplaced)}")
     rows = []
     for month in local_months(start, end, tz=tz):
-        per_camera = camera_availability(spans, start=month.start, end=month.end, cameras=places)
+        period = Period.seen_at(month.start, month.end, now)
+        if period.elapsed_s > 0:
+            per_camera = camera_availability(
+                spans, start=period.start, end=period.observed_until, cameras=places
+            )
+        else:  # not begun: nothing observed yet
+            per_camera = dict.fromkeys(places, Availability())
         levels = (
             ("camera", per_camera),
             ("commune", by_commune(per_camera, places)),
@@ -321,7 +381,7 @@ def availability_report(
             ("all", {"all": sum(per_camera.values(), Availability())}),
         )
         rows += [
-            ReportRow(month=month.label, level=level, key=key, availability=figures)
+            ReportRow(month=month.label, level=level, key=key, availability=figures, period=period)
             for level, groups in levels
             for key, figures in sorted(groups.items())
         ]

@@ -1,13 +1,16 @@
-"""Request dependencies shared by the routers: the settings, a database session, the client."""
+"""Request dependencies shared by the routers: the settings, a database session, the client, the
+time."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
+from vigie.clock import utcnow
 from vigie.db import session_scope
 from vigie.settings import Settings
 
@@ -31,9 +34,15 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def get_now() -> datetime:
+    """The service clock (UTC), as a dependency so that a test can stop it at a chosen moment."""
+    return utcnow()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClientIp = Annotated[str, Depends(client_ip)]
+Now = Annotated[datetime, Depends(get_now)]
 
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="A row's number.")]
 """An integer id in a path: bounded to the database's INTEGER, so an absurd number is a 422

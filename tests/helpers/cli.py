@@ -14,9 +14,17 @@ VIGIE = str(Path(sys.executable).with_name("vigie"))
 
 
 def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, input: str | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    input: str | None = None,
+    columns: int | None = 200,
 ):
-    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    """``vigie ARGS`` with its output piped; ``columns=None`` leaves COLUMNS unset, as in CI."""
+    full_env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns is not None:
+        full_env["COLUMNS"] = str(columns)
+    full_env.update(env or {})
     return subprocess.run(
         [VIGIE, *args],
         capture_output=True,

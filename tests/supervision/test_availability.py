@@ -9,6 +9,7 @@ import pytest
 from supervision.availability import (
     Availability,
     AvailabilityError,
+    Period,
     Place,
     StateSpan,
     availability_report,
@@ -132,7 +133,9 @@ def test_report_splits_at_local_midnight_of_the_first() -> None:
         span(State.UP, utc(2026, 3, 31, 22, 30)),
         span(State.UP, utc(2026, 3, 1), camera="c4"),
     ]
-    rows = availability_report(spans, PLACES, start=utc(2026, 3, 31, 20), end=utc(2026, 4, 1, 2))
+    rows = availability_report(
+        spans, PLACES, start=utc(2026, 3, 31, 20), end=utc(2026, 4, 1, 2), now=utc(2026, 5, 1)
+    )
     table = {(r.month, r.level, r.key): r.availability for r in rows}
     assert table["2026-03", "camera", "c1"].ratio == 0.75
     assert table["2026-04", "camera", "c1"].ratio == 0.875
@@ -152,6 +155,7 @@ def test_report_refuses_a_camera_without_a_place() -> None:
             PLACES,
             start=utc(2026, 3, 1),
             end=utc(2026, 3, 2),
+            now=utc(2026, 3, 2),
         )
 
 
@@ -224,3 +228,128 @@ def test_periods_must_be_aware_and_not_empty() -> None:
         camera_availability([], start=datetime(2026, 3, 1), end=utc(2026, 3, 2))
     with pytest.raises(AvailabilityError, match="is empty"):
         local_months(utc(2026, 3, 2), utc(2026, 3, 2))
+
+
+# --- the future is not counted -------------------------------------------------------------------
+# Paris months as UTC instants, from the offsets: CET is UTC+1, CEST UTC+2. Summer time starts on
+# the last Sunday of March (29 March 2026, 02:00 CET -> 03:00 CEST: that hour does not exist) and
+# ends on the last Sunday of October (25 October 2026, 03:00 CEST -> 02:00 CET: that hour is
+# lived twice).
+MARCH_START = utc(2026, 2, 28, 23)  # 1 March 00:00 CET
+SUMMER_TIME = utc(2026, 3, 29, 1)  # 29 March 02:00 CET = 03:00 CEST
+APRIL_START = utc(2026, 3, 31, 22)  # 1 April 00:00 CEST
+OCTOBER_START = utc(2026, 9, 30, 22)  # 1 October 00:00 CEST
+WINTER_TIME = utc(2026, 10, 25, 1)  # 25 October 03:00 CEST = 02:00 CET
+NOVEMBER_START = utc(2026, 10, 31, 23)  # 1 November 00:00 CET
+ONE_CAMERA = {"c1": Place(commune="27229", epci="200089456")}
+
+
+def one_row(rows: list, level: str = "camera"):
+    (row,) = [r for r in rows if r.level == level]
+    return row
+
+
+@pytest.mark.parametrize(
+    ("now", "elapsed_h"),
+    [
+        (MARCH_START, 0),  # the first instant of the month: nothing has passed yet
+        (MARCH_START + timedelta(minutes=30), 0.5),
+        (utc(2026, 3, 15, 11), 14 * 24 + 12),  # 15 March 12:00 CET, before the change
+        (SUMMER_TIME - timedelta(minutes=1), 28 * 24 + 2 - 1 / 60),  # 29 March 01:59 CET
+        # 29 March 04:00 CEST: the local clock says 28 days 4 hours, but 02:00-03:00 was skipped
+        (utc(2026, 3, 29, 2), 28 * 24 + 4 - 1),
+        (APRIL_START - timedelta(seconds=1), 31 * 24 - 1 - 1 / 3600),  # 31 March 23:59:59 CEST
+        (APRIL_START, 31 * 24 - 1),  # the month is over: all of its 743 hours
+        (utc(2026, 12, 6, 21, 30), 31 * 24 - 1),  # long after
+    ],
+)
+def test_march_is_observed_until_now_across_summer_time(now: datetime, elapsed_h: float) -> None:
+    spans = [span(State.UP, utc(2026, 2, 1))]  # up since February, still up: an open span
+    rows = availability_report(spans, ONE_CAMERA, start=MARCH_START, end=APRIL_START, now=now)
+    row = one_row(rows)
+    assert row.month == "2026-03"
+    assert row.period.elapsed_s == pytest.approx(elapsed_h * HOUR)
+    assert row.period.elapsed_share == pytest.approx(elapsed_h / 743)
+    assert row.period.observed_until == min(now, APRIL_START)
+    assert (row.period.start, row.period.end) == (MARCH_START, APRIL_START)
+    # The open span stops at now: up for the time passed, and not one second of the future.
+    assert row.availability.up_s == pytest.approx(elapsed_h * HOUR)
+    assert row.availability.unknown_s == pytest.approx(0)
+    assert row.availability.ratio == (1.0 if elapsed_h else None)
+    figures = row.to_dict()
+    assert figures["elapsed_s"] == row.period.elapsed_s
+    assert figures["observed_until"] == min(now, APRIL_START).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("now", "elapsed_h"),
+    [
+        (OCTOBER_START + timedelta(hours=1), 1),
+        (WINTER_TIME - timedelta(hours=1), 24 * 24 + 2),  # 25 October 02:00 CEST
+        # 25 October 03:00 CET: the local clock says 24 days 3 hours, but 02:00-03:00 came twice
+        (WINTER_TIME + timedelta(hours=1), 24 * 24 + 3 + 1),
+        (NOVEMBER_START, 31 * 24 + 1),  # over: all of its 745 hours
+    ],
+)
+def test_october_is_observed_until_now_across_winter_time(now: datetime, elapsed_h: float) -> None:
+    went_down = OCTOBER_START + timedelta(minutes=30)
+    spans = [span(State.UP, utc(2026, 9, 1), went_down), span(State.DOWN, went_down)]
+    rows = availability_report(spans, ONE_CAMERA, start=OCTOBER_START, end=NOVEMBER_START, now=now)
+    row = one_row(rows)
+    assert row.period.elapsed_s == pytest.approx(elapsed_h * HOUR)
+    assert row.period.elapsed_share == pytest.approx(elapsed_h / 745)
+    assert row.availability.up_s == 0.5 * HOUR
+    assert row.availability.down_s == pytest.approx((elapsed_h - 0.5) * HOUR)
+    assert row.availability.ratio == pytest.approx(0.5 / elapsed_h)
+
+
+def test_a_camera_seen_first_during_the_month_is_unknown_before_and_up_until_now() -> None:
+    # The demo's case: a database a few minutes old, on 6 December at 22:30 in Paris.
+    december, january = utc(2026, 11, 30, 23), utc(2026, 12, 31, 23)
+    first_check, now = utc(2026, 12, 6, 21, 20), utc(2026, 12, 6, 21, 30)
+    spans = [span(State.UP, first_check)]
+    rows = availability_report(spans, ONE_CAMERA, start=december, end=january, now=now)
+    figures = one_row(rows).availability
+    assert figures.up_s == 600  # ten minutes, not the rest of December
+    assert figures.unknown_s == (first_check - december).total_seconds()
+    assert figures.up_s + figures.unknown_s == one_row(rows).period.elapsed_s
+    assert figures.ratio == 1.0
+    assert figures.observed == pytest.approx(600 / (now - december).total_seconds())
+
+
+def test_groups_cover_the_same_elapsed_time_as_their_cameras() -> None:
+    now = utc(2026, 3, 10, 12)
+    spans = [span(State.UP, utc(2026, 2, 1)), span(State.DOWN, utc(2026, 3, 5), camera="c4")]
+    rows = availability_report(spans, PLACES, start=MARCH_START, end=APRIL_START, now=now)
+    elapsed = (now - MARCH_START).total_seconds()
+    assert {r.period.elapsed_s for r in rows} == {elapsed}
+    everything = one_row(rows, "all").availability
+    seconds = everything.counted_s + everything.maintenance_s + everything.unknown_s
+    assert seconds == pytest.approx(len(PLACES) * elapsed)
+    assert everything.up_s == elapsed
+    assert everything.down_s == (now - utc(2026, 3, 5)).total_seconds()
+
+
+def test_a_month_to_come_is_listed_with_nothing_observed() -> None:
+    spans = [span(State.UP, utc(2026, 2, 1))]
+    now = utc(2026, 3, 20)
+    rows = availability_report(spans, PLACES, start=MARCH_START, end=utc(2026, 4, 30, 22), now=now)
+    assert sorted({r.month for r in rows}) == ["2026-03", "2026-04"]
+    april = [r for r in rows if r.month == "2026-04"]
+    assert len(april) == len([r for r in rows if r.month == "2026-03"])
+    for row in april:
+        assert row.availability == Availability()
+        assert row.availability.ratio is None and row.availability.observed is None
+        assert row.period.elapsed_s == 0 and row.period.elapsed_share == 0
+        assert row.period.observed_until == APRIL_START == row.period.start
+    (march,) = [r for r in rows if (r.month, r.key) == ("2026-03", "c1")]
+    assert march.availability.up_s == (now - MARCH_START).total_seconds()
+
+
+def test_a_period_is_clipped_to_now_and_refuses_naive_times() -> None:
+    start, end = utc(2026, 3, 1), utc(2026, 3, 3)
+    assert Period.seen_at(start, end, utc(2026, 3, 2)).elapsed_share == 0.5
+    assert Period.seen_at(start, end, utc(2026, 2, 1)).observed_until == start
+    assert Period.seen_at(start, end, utc(2027, 1, 1)).observed_until == end
+    with pytest.raises(ValueError, match="now: naive"):
+        Period.seen_at(start, end, datetime(2026, 3, 2))

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from planning.french import number
 from vigie.cli.context import actor, database_session, out
 
 cameras_app = typer.Typer(
@@ -82,7 +83,11 @@ def import_file(
             object_id=file.name,
             detail={"created": summary.created, "updated": summary.updated},
         )
-    out.print(f"{summary.created} camera(s) created, {summary.updated} updated from {file}")
+    out.print(
+        f"{number(summary.created)} caméra(s) créée(s), {number(summary.updated)} mise(s) à jour "
+        f"depuis {file}",
+        highlight=False,
+    )
 
 
 @cameras_app.command("purge-observations")
@@ -101,4 +106,7 @@ def purge(
     with database_session() as (session, settings):
         keep = days or settings.observation_retention_days
         removed = purge_observations(session, now=utcnow(), retention=timedelta(days=keep))
-    out.print(f"{removed} observation(s) older than {keep} days deleted")
+    out.print(
+        f"{number(removed)} observation(s) de plus de {number(keep)} jours supprimée(s)",
+        highlight=False,
+    )

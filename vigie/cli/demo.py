@@ -7,7 +7,9 @@ simulator's control API, and serves the API, the supervision and the dashboard u
 which stops everything.
 
 The demo uses shorter intervals than production (they are printed) so that a fault shows within
-seconds rather than minutes.
+seconds rather than minutes. Its screen is for the person trying it, in French: the address, the
+logins, the faults as they happen; every log line, the simulator's included, goes to the log file
+it names (``vigie.cli.context.log_to_file``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import uvicorn
 
 from cameras.catalogue import load_catalogue
 from gis_data import data_path
+from planning.french import number
 from vigie import db
 from vigie.api import create_app
 from vigie.auth.accounts import create_user
@@ -86,13 +89,13 @@ def fault_schedule(cameras: int) -> list[Fault]:
         return []
     pick = [cameras // 7 * k for k in range(1, 7)]
     return [
-        Fault(40, pick[0], {"kind": "offline"}, "camera éteinte (DOWN)"),
-        Fault(70, pick[1], {"kind": "blurred"}, "image floue (DEGRADED)"),
-        Fault(100, pick[2], {"kind": "covered"}, "caméra masquée (DEGRADED)"),
+        Fault(40, pick[0], {"kind": "offline"}, "caméra éteinte (hors service)"),
+        Fault(70, pick[1], {"kind": "blurred"}, "image floue (dégradée)"),
+        Fault(100, pick[2], {"kind": "covered"}, "caméra masquée (dégradée)"),
         Fault(130, pick[3], {"kind": "clock_drift", "seconds": 600}, "horloge décalée"),
-        Fault(160, pick[4], {"kind": "hang"}, "caméra qui ne répond plus (DOWN)"),
+        Fault(160, pick[4], {"kind": "hang"}, "caméra qui ne répond plus (hors service)"),
         Fault(220, pick[0], None, "la caméra éteinte revient (incident clos après 5 min)"),
-        Fault(250, pick[5], {"kind": "frozen"}, "image figée (DEGRADED)"),
+        Fault(250, pick[5], {"kind": "frozen"}, "image figée (dégradée)"),
     ]
 
 
@@ -160,9 +163,10 @@ def scenario_for(rows: list[InventoryRow]) -> dict[str, Any]:
 
 
 def start_simulator(
-    cameras: int, port: int, folder: Path, scenario: dict[str, Any]
+    cameras: int, port: int, folder: Path, scenario: dict[str, Any], log_file: Path
 ) -> tuple[subprocess.Popen, str]:
-    """``vigie simulate`` in another process; returns it and its control token."""
+    """``vigie simulate`` in another process, its output appended to ``log_file``; returns it
+    and its control token."""
     scenario_file = folder / "simulator-scenario.json"
     scenario_file.write_text(json.dumps(scenario), encoding="utf-8")
     token_file = folder / "simulator-token"
@@ -171,18 +175,22 @@ def start_simulator(
     command = [vigie, "simulate", "--cameras", str(cameras), "--port", str(port)]
     command += ["--token-file", str(token_file), "--scenario", str(scenario_file)]
     # Our own console script, with integers and our own path: nothing from outside.
-    process = subprocess.Popen(  # noqa: S603
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # Ctrl-C reaches the demo only; it stops the simulator itself
-    )
+    started_at = log_file.stat().st_size if log_file.exists() else 0
+    with log_file.open("ab") as log:  # appended: the service's own lines are written there too
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # Ctrl-C reaches the demo only; it stops the simulator itself
+        )
     deadline = time.monotonic() + 120
     while not (token_file.exists() and token_file.read_text().strip()):
         if process.poll() is not None or time.monotonic() > deadline:
-            stderr = process.stderr.read().decode() if process.stderr else ""
             process.kill()
-            raise RuntimeError(f"the simulator did not start: {stderr.strip()}")
+            with log_file.open("rb") as log:
+                log.seek(started_at)
+                said = log.read().decode(errors="replace").strip().splitlines()[-5:]
+            raise RuntimeError(f"the simulator did not start: {' / '.join(said)} ({log_file})")
         time.sleep(0.1)
     return process, token_file.read_text().strip()
 
@@ -202,9 +210,9 @@ async def play_faults(
                 client.delete(path) if fault.fault is None else client.put(path, json=fault.fault)
             )
             if response.status_code >= 400:
-                say(f"simulator refused a fault for camera {fault.index}: {response.text}")
+                say(f"le simulateur refuse la panne de la caméra {fault.index} : {response.text}")
                 continue
-            say(f"t+{fault.after:.0f}s: simulated camera {fault.index}: {fault.what}")
+            say(f"t+{fault.after:.0f} s : caméra simulée n° {fault.index} : {fault.what}")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -222,7 +230,13 @@ async def serve(settings: Any, host: str, port: int, play: Any) -> None:
     """The service in this process, the fault schedule beside it, until Ctrl-C."""
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings), host=host, port=port, log_level="warning", server_header=False
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,  # uvicorn's own handlers would print; its records go to the log file
+            log_level="info",
+            access_log=False,
+            server_header=False,
         )
     )
     player = asyncio.create_task(play)
@@ -235,33 +249,45 @@ async def serve(settings: Any, host: str, port: int, play: Any) -> None:
 
 
 def run_demo(
-    out_dir: Path, *, host: str, port: int, sim_port: int, say: Callable[[str], None]
+    out_dir: Path,
+    *,
+    host: str,
+    port: int,
+    sim_port: int,
+    say: Callable[[str], None],
+    log_file: Path,
 ) -> None:
     """Everything but the planning (done first by the CLI), until Ctrl-C."""
     settings, passwords, rows = prepare(out_dir, sim_port=sim_port)
     cameras = len(rows)
     plan_dir = plan_folder(out_dir)
-    say(f"{cameras} cameras imported from the plan's masts; starting the simulator…")
-    simulator, token = start_simulator(cameras, sim_port, out_dir / "data", scenario_for(rows))
+    say(f"{number(cameras)} caméras importées des mâts du plan ; démarrage du simulateur…")
+    simulator, token = start_simulator(
+        cameras, sim_port, out_dir / "data", scenario_for(rows), log_file
+    )
     try:
         schedule = fault_schedule(cameras)
         say("")
-        say(f"Vigie demo: http://{host}:{port}/   (Ctrl-C stops everything)")
+        say(f"Démo Vigie : http://{host}:{port}/   (Ctrl-C arrête tout)")
         for user in DEMO_USERS:
-            say(f"  login {user.username:<10} password {passwords[user.username]}   {user.what}")
+            say(
+                f"  identifiant {user.username:<10} mot de passe {passwords[user.username]}   "
+                f"{user.what}"
+            )
         say(
-            f"  plan: {plan_dir}   simulator: ports {sim_port}..{sim_port + cameras - 1}, "
-            f"control API http://127.0.0.1:{sim_port + cameras}"
+            f"  plan : {plan_dir}   simulateur : ports {sim_port} à {sim_port + cameras - 1}, "
+            f"API de contrôle http://127.0.0.1:{sim_port + cameras}"
         )
         say(
-            "  intervals shortened for the demo: liveness "
-            f"{DEMO_INTERVALS['supervise_liveness_interval_s']:.0f} s, full check "
-            f"{DEMO_INTERVALS['supervise_full_interval_s']:.0f} s"
+            "  intervalles raccourcis pour la démo : test de présence toutes les "
+            f"{number(DEMO_INTERVALS['supervise_liveness_interval_s'])} s, contrôle complet "
+            f"toutes les {number(DEMO_INTERVALS['supervise_full_interval_s'])} s"
         )
-        say("  scheduled faults: " + "; ".join(f"t+{f.after:.0f}s {f.what}" for f in schedule))
+        say("  pannes prévues : " + " ; ".join(f"t+{f.after:.0f} s {f.what}" for f in schedule))
+        say(f"  journal technique (service et simulateur) : {log_file}")
         say("")
         control = f"http://127.0.0.1:{sim_port + cameras}"
         asyncio.run(serve(settings, host, port, play_faults(schedule, control, token, say)))
     finally:
         stop(simulator)
-        say("demo stopped: service and simulator")
+        say("démo arrêtée : service et simulateur")

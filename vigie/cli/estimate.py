@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from planning.french import euros, number, percent
 from vigie.cli.context import err, out
+from vigie.cli.plan import figures_table
 
 if TYPE_CHECKING:
     from vigie.estimate.dqe import Estimate
@@ -44,27 +46,30 @@ def estimate(
     path = write_estimate(estimates, out_file)
     for result in estimates:
         out.print(headline_table(result))
-    err.print(f"wrote {path} ({time.perf_counter() - started:.1f} s)", highlight=False)
+    err.print(f"écrit : {path} ({number(time.perf_counter() - started, 1)} s)", highlight=False)
 
 
 def headline_table(result: Estimate) -> Table:
     """The figures elected officials ask first: totals, subsidy, rest, cost per camera."""
     totals = result.totals()
-    table = Table(title=f"Estimate of {result.source}", show_header=True, header_style="bold")
-    table.add_column("what")
-    table.add_column("figure", justify="right")
+    table = figures_table(f"Estimation de {result.source}")
     figures = result.figures
-    table.add_row("masts / cameras", f"{figures['masts']} / {figures['cameras']}")
+    table.add_row("mâts / caméras", f"{number(figures['masts'])} / {number(figures['cameras'])}")
     for lot in result.lots:
-        table.add_row(lot.title, f"{lot.subtotal:,.0f} € HT")
+        table.add_row(lot.title, euros(lot.subtotal, "HT"))
     table.add_row(
-        f"project management (AMO {result.amo.quantity:g} %)", f"{result.amo.amount:,.0f} € HT"
+        f"assistance à maîtrise d'ouvrage (AMO {percent(result.amo.quantity, 2)})",
+        euros(result.amo.amount, "HT"),
     )
-    table.add_row("total", f"{totals['total_ht']:,.0f} € HT")
-    table.add_row(f"total with VAT ({result.vat_rate:g} %)", f"{totals['total_ttc']:,.0f} € TTC")
-    table.add_row(f"FIPD subsidy ({result.fipd_rate:g} % of eligible)", f"{totals['fipd']:,.0f} €")
-    table.add_row("left to communes and EPCI", f"{totals['rest_ht']:,.0f} € HT")
+    table.add_row("total", euros(totals["total_ht"], "HT"))
+    vat = percent(result.vat_rate, 2)
+    table.add_row(f"total TTC (TVA {vat})", euros(totals["total_ttc"], "TTC"))
+    table.add_row(
+        f"subvention FIPD ({percent(result.fipd_rate, 2)} des dépenses éligibles)",
+        euros(totals["fipd"]),
+    )
+    table.add_row("reste à charge des communes et EPCI", euros(totals["rest_ht"], "HT"))
     if figures["cameras"]:
         per_camera = totals["total_ht"] / figures["cameras"]
-        table.add_row("all-in per camera", f"{per_camera:,.0f} € HT")
+        table.add_row("coût complet par caméra", euros(per_camera, "HT"))
     return table

@@ -1,7 +1,8 @@
 """``vigie validate|plan|sample``: planning layers checked, routed and generated.
 
 Registered in ``vigie.cli.main``. Commands import planning lazily, so that ``vigie --help`` starts
-fast.
+fast. What they print for people (tables, verdicts) is in French with French numbers; the problem
+lines (``LAYER:FEATURE_ID: message``, ``masts:ID: status: reason``) stay as scripts parse them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from planning.french import euros, number, percent, with_unit
 from vigie.cli.context import err, out, progress_bars, reporter, stdout_to_stderr
 
 if TYPE_CHECKING:
@@ -50,7 +52,7 @@ def validate(
     from planning.validate import validate_path
 
     started = time.perf_counter()
-    with err.status(f"Validating {layers}…"):
+    with err.status(f"Vérification de {layers}…"):
         report = validate_path(
             layers, far_from_road_warning_m=warn_distance, far_from_road_error_m=max_snap
         )
@@ -61,14 +63,22 @@ def validate(
         for problem in report.problems:
             sys.stdout.write(f"{problem}\n")
     failed = not (report.ok_strict if strict else report.ok)
-    n_errors, n_warnings = len(report.errors), len(report.warnings)
-    verdict = "[red]not usable[/red]" if failed else "[green]usable[/green]"
+    features = sum(len(g) for g in report.layers.values())
     err.print(
-        f"{layers}: {verdict} — {n_errors} error(s), {n_warnings} warning(s) "
-        f"in {sum(len(g) for g in report.layers.values())} features ({elapsed:.1f} s)",
+        f"{verdict(layers, report, failed=failed)} dans {number(features)} entités "
+        f"({number(elapsed, 1)} s)",
         highlight=False,
     )
     raise typer.Exit(1 if failed else 0)
+
+
+def verdict(layers: Path | str, report: Report, *, failed: bool) -> str:
+    """``eure.gpkg: utilisable — 0 erreur(s), 0 avertissement(s)``, as validate and demo say it."""
+    word = "[red]inutilisable[/red]" if failed else "[green]utilisable[/green]"
+    return (
+        f"{layers}: {word} — {number(len(report.errors))} erreur(s), "
+        f"{number(len(report.warnings))} avertissement(s)"
+    )
 
 
 PLANNER_REPORTS = frozenset({"far-from-road", "no-ftth-reachable"})
@@ -116,7 +126,7 @@ def plan(
     params = PlanParameters.from_dict(overrides)
 
     started = time.perf_counter()
-    with err.status(f"Validating {layers}…"):
+    with err.status(f"Vérification de {layers}…"):
         report = validate_path(layers)
     # A mast the planner cannot reach is a result (reported, exit 3), not a reason to stop.
     blocking = [p for p in report.errors if p.code not in PLANNER_REPORTS]
@@ -124,7 +134,8 @@ def plan(
         for problem in report.problems:
             sys.stdout.write(f"{problem}\n")
         err.print(
-            f"{layers}: not usable — {len(blocking)} error(s): fix them, then plan again",
+            f"{layers}: inutilisable — {len(blocking)} erreur(s) : corrigez-les, puis relancez "
+            "vigie plan",
             highlight=False,
         )
         raise typer.Exit(1)
@@ -133,39 +144,66 @@ def plan(
     for mast in result.failed:
         sys.stdout.write(f"masts:{mast.mast_id}: {mast.status}: {mast.reason}\n")
     err.print(
-        f"wrote {paths['plan']}, {paths['summary'].name}, {paths['map'].name} "
-        f"({time.perf_counter() - started:.1f} s)",
+        f"écrits : {paths['plan']}, {paths['summary'].name}, {paths['map'].name} "
+        f"({number(time.perf_counter() - started, 1)} s)",
         highlight=False,
     )
     raise typer.Exit(PLAN_EXIT_INCOMPLETE if result.failed else 0)
 
 
-def plan_table(result) -> Table:
+def plan_table(result: Plan) -> Table:
     """The plan's headline figures, as `vigie plan` and `vigie demo` print them."""
     from planning.export import summarize_plan
+    from planning.qgis_styles import TRENCH_MODES
 
     totals = summarize_plan(result)["totals"]
-    table = Table(title="Plan", show_header=True, header_style="bold")
-    table.add_column("what")
-    table.add_column("figure", justify="right")
-    table.add_row("masts connected", f"{totals['connected']} / {totals['masts']}")
-    table.add_row("unreachable", str(totals["unreachable"]))
-    table.add_row("over the optical budget", str(totals["over_budget"]))
+    modes = {c.value: c.label.lower() for c in TRENCH_MODES}
+    table = figures_table("Plan de raccordement")
+    table.add_row("mâts raccordés", f"{number(totals['connected'])} / {number(totals['masts'])}")
+    table.add_row("injoignables", number(totals["unreachable"]))
+    table.add_row("bilan optique dépassé", number(totals["over_budget"]))
     table.add_row(
-        "critical masts with a second route",
-        f"{totals['critical_with_second_route']} / {totals['critical']}",
+        "mâts critiques avec un second chemin",
+        f"{number(totals['critical_with_second_route'])} / {number(totals['critical'])}",
     )
     for mode, metres in totals["length_m_by_mode"].items():
-        table.add_row(f"{mode}", f"{metres / 1000:,.2f} km")
-    table.add_row("civil works", f"{totals['civil_works_eur']:,.0f} € HT")
-    table.add_row("cable", f"{totals['cable_eur']:,.0f} € HT")
-    table.add_row("splices and connections", f"{totals['splices_and_connections_eur']:,.0f} € HT")
-    table.add_row("total", f"{totals['cost_eur']:,.0f} € HT")
-    bound = result.bound or {}
+        table.add_row(modes.get(mode, mode), with_unit(metres / 1000, "km", 2))
+    table.add_row("génie civil", euros(totals["civil_works_eur"], "HT"))
+    table.add_row("câble", euros(totals["cable_eur"], "HT"))
+    table.add_row("épissures et raccordements", euros(totals["splices_and_connections_eur"], "HT"))
+    table.add_row("total", euros(totals["cost_eur"], "HT"))
+    table.add_row("écart à la borne inférieure", bound_text(result.bound))
+    return table
+
+
+def bound_text(bound: dict | None) -> str:
+    """The plan's gap to the proven lower bound, or why there is none (``primary_bound``)."""
+    if bound is None:
+        return "non calculé (option --no-bound)"
     if bound.get("computed"):
-        table.add_row("gap to the lower bound", f"{100 * bound['gap']:.2f} %")
-    elif bound:
-        table.add_row("gap to the lower bound", "not computed")
+        gap = percent(100 * bound["gap"], 2, trim=False)
+        return f"{gap} (plan optimal)" if bound.get("optimal") else gap
+    why = bound.get("why")
+    if why == "no_mast":
+        return "non calculé : aucun mât raccordé"
+    if why == "too_large":
+        return (
+            f"non calculé : réseau trop grand ({number(bound['edges'])} arêtes ; "
+            f"au plus {number(bound['max_edges'])} après réductions)"
+        )
+    if why == "too_large_reduced":
+        return (
+            f"non calculé : réseau trop grand ({number(bound['edges'])} arêtes ; "
+            f"encore plus de {number(bound['max_edges'])} après réductions)"
+        )
+    return f"non calculé : {bound.get('reason') or 'raison inconnue'}"
+
+
+def figures_table(title: str) -> Table:
+    """The two-column table every summary of the CLI prints."""
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("indicateur")
+    table.add_column("valeur", justify="right")
     return table
 
 
@@ -203,8 +241,11 @@ def sample_eure(
         write_sample(sample, out_file)
     for note in sample.notes:
         err.print(f"note: {note}", highlight=False)
-    counts = ", ".join(f"{len(gdf)} {name}" for name, gdf in sample.layers.items())
-    err.print(f"wrote {out_file}: {counts} ({time.perf_counter() - started:.1f} s)")
+    counts = ", ".join(f"{number(len(gdf))} {name}" for name, gdf in sample.layers.items())
+    err.print(
+        f"écrit : {out_file} : {counts} ({number(time.perf_counter() - started, 1)} s)",
+        highlight=False,
+    )
 
 
 def plan_and_write(
@@ -234,26 +275,41 @@ def plan_and_write(
     return result, paths
 
 
+ROAD_KINDS = {
+    "motorway": "autoroute",
+    "primary": "route principale",
+    "secondary": "route secondaire",
+    "tertiary": "route tertiaire",
+    "local": "voie de desserte locale",
+    "track": "chemin",
+}
+FTTH_ROUTE_KINDS = {"duct": "fourreau", "aerial": "aérien"}
+FTTH_NODE_KINDS = {"chamber": "chambre"}  # NRO, PM, PBO are French already
+POWER_KINDS = {"enedis": "Enedis", "public_lighting": "éclairage public"}
+
+
 def summary_table(summary, title: str) -> Table:
     """What the layers hold (communes, roads, FttH, masts...), before planning them."""
-    table = Table(title=f"Sample {title}", show_header=True, header_style="bold")
-    table.add_column("what")
-    table.add_column("figure", justify="right")
-    table.add_row("communes", f"{summary.communes} ({summary.population:,} inhabitants)")
-    table.add_row("intercommunalities", str(summary.epcis))
+    table = figures_table(f"Couches {title}")
+    population = f"{number(summary.population)} habitants"
+    table.add_row("communes", f"{number(summary.communes)} ({population})")
+    table.add_row("intercommunalités", number(summary.epcis))
     for kind, km in summary.road_km.items():
-        table.add_row(f"roads: {kind}", f"{km:,.1f} km")
+        table.add_row(f"routes : {ROAD_KINDS.get(kind, kind)}", with_unit(km, "km", 1))
     for kind, km in summary.ftth_route_km.items():
-        table.add_row(f"FttH routes: {kind}", f"{km:,.1f} km")
+        table.add_row(f"lignes FttH : {FTTH_ROUTE_KINDS.get(kind, kind)}", with_unit(km, "km", 1))
     for kind, n in summary.ftth_nodes.items():
         free = summary.free_fibres.get(kind, 0)
-        table.add_row(f"FttH nodes: {kind}", f"{n:,} ({free:,} free fibres)")
+        table.add_row(
+            f"nœuds FttH : {FTTH_NODE_KINDS.get(kind, kind)}",
+            f"{number(n)} ({number(free)} fibres libres)",
+        )
     table.add_row(
-        "masts",
-        f"{summary.masts} ({summary.critical_masts} critical) in "
-        f"{summary.communes_with_masts} communes",
+        "mâts",
+        f"{number(summary.masts)} ({number(summary.critical_masts)} critiques) dans "
+        f"{number(summary.communes_with_masts)} communes",
     )
-    table.add_row("cameras", str(summary.cameras))
+    table.add_row("caméras", number(summary.cameras))
     for kind, n in summary.power_points.items():
-        table.add_row(f"power points: {kind}", str(n))
+        table.add_row(f"points d'alimentation : {POWER_KINDS.get(kind, kind)}", number(n))
     return table

@@ -117,38 +117,47 @@ def demo(
     ] = 20000,
 ) -> None:
     """The whole product on the embedded defaults: plan and price the Eure sample, then supervise
-    its cameras (simulated, with faults over the first minutes) with the dashboard, until Ctrl-C."""
+    its cameras (simulated, with faults over the first minutes) with the dashboard, until Ctrl-C.
+
+    The screen shows what a person needs (figures, address, logins, faults); logs go to
+    OUT/vigie.log."""
+    from vigie.cli.context import log_to_file
+
+    # Before anything imports the libraries that log (or, like onvif, set logging up to print).
+    log_file = log_to_file(out_dir / "vigie.log")
+
     from gis_data import data_path
     from planning.parameters import PlanParameters
     from planning.summary import summarize
     from planning.validate import validate_path
     from vigie.cli.demo import plan_folder, run_demo
     from vigie.cli.estimate import estimate
-    from vigie.cli.plan import plan_and_write, plan_table, summary_table
+    from vigie.cli.plan import plan_and_write, plan_table, summary_table, verdict
 
+    out.print(f"Démo Vigie : journal technique dans {log_file}", highlight=False)
     sample = data_path("eure", "eure.gpkg")
-    with err.status(f"Validating {sample.name}…"):
+    with err.status(f"Vérification de {sample.name}…"):
         report = validate_path(sample)
     for problem in report.problems:
         out.print(str(problem), highlight=False)
     out.print(summary_table(summarize(report.layers), sample.name))
-    verdict = "usable" if report.ok else "NOT usable"
-    out.print(
-        f"{sample.name}: {verdict} — {len(report.errors)} error(s), "
-        f"{len(report.warnings)} warning(s).",
-        highlight=False,
-    )
+    out.print(f"{verdict(sample.name, report, failed=not report.ok)}.", highlight=False)
     if not report.ok:
         raise typer.Exit(1)
     plan_dir = plan_folder(out_dir)
     result, paths = plan_and_write(report, PlanParameters(), plan_dir, source=sample)
     out.print(plan_table(result))
     out.print(
-        f"plan written to {paths['plan'].parent}/ — open {paths['map']} in a browser, "
-        f"{paths['plan'].name} in QGIS",
+        f"plan écrit dans {paths['plan'].parent}/ : ouvrez {paths['map']} dans un navigateur, "
+        f"{paths['plan'].name} dans QGIS",
         highlight=False,
     )
     estimate(plan_dirs=[paths["plan"].parent], out_file=paths["plan"].parent / "dqe.xlsx")
     if plan_only:
         return
-    run_demo(out_dir, host=host, port=port, sim_port=sim_port, say=out.print)
+    run_demo(out_dir, host=host, port=port, sim_port=sim_port, say=say, log_file=log_file)
+
+
+def say(text: str) -> None:
+    """A line of the demo for the person watching it, as printed, never split or highlighted."""
+    out.print(text, highlight=False, markup=False)

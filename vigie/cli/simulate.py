@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-console = Console(stderr=True)
+from planning.french import number
+from vigie.cli.context import err
+
+console = err  # what it prints is not a result
 
 
 def _snapshot_size(text: str) -> str:
@@ -102,7 +104,7 @@ async def _run(simulator, token_file: Path | None) -> None:
         await stop.wait()
     finally:
         await simulator.stop()
-        console.print(f"stopped: {simulator.requests:,} requests served")
+        console.print(f"stopped: {number(simulator.requests)} requests served")
 
 
 def _summary(simulator) -> Table:
@@ -111,7 +113,7 @@ def _summary(simulator) -> Table:
     table = Table(title="ONVIF simulator", show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value")
-    table.add_row("cameras", f"{len(simulator.cameras):,}")
+    table.add_row("cameras", number(len(simulator.cameras)))
     table.add_row("device service", f"http://{simulator.host}:{first}..{last}/onvif/device_service")
     table.add_row("snapshot", f"http://{simulator.host}:PORT/snap.jpg (HTTP digest)")
     size = simulator.snapshot_size

@@ -3,6 +3,11 @@
 Computed on request from the stored state history of the cameras the caller may see (scoped in
 SQL), by :func:`supervision.availability.availability_report`; the ``all`` row totals only those
 cameras. CSV with ``?format=csv`` or ``Accept: text/csv`` (a spreadsheet opens it as is).
+
+Observed until the service clock's ``now``: a month in progress counts the time passed, not the
+month's end (the last state would otherwise be extended into the future), and a month to come is
+answered with zero seconds observed. Each row, the CSV included, says how much of its month it
+covers (``observed_until``, ``elapsed_s``, ``elapsed_share``).
 """
 
 from __future__ import annotations
@@ -17,11 +22,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
-from supervision.availability import PARIS, Place, availability_report
+from supervision.availability import PARIS, Period, Place, availability_report
 from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal, apply_scope
 from vigie.auth.roles import Role
-from vigie.deps import SessionDep
+from vigie.deps import Now, SessionDep
 from vigie.models import Camera, Commune
 from vigie.supervisor.store import state_spans
 
@@ -44,6 +49,12 @@ CSV_COLUMNS = (
     "down_s",
     "maintenance_s",
     "unknown_s",
+    # added with the observed part of the period; the columns above keep their place
+    "period_start",
+    "period_end",
+    "observed_until",
+    "elapsed_s",
+    "elapsed_share",
 )
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -84,6 +95,7 @@ def availability(
     principal: Reader,
     session: SessionDep,
     request: Request,
+    now: Now,
     *,
     month: Annotated[
         str | None,
@@ -119,10 +131,11 @@ def availability(
         camera_id: Place(commune=code, epci=siren or "")
         for camera_id, code, siren in session.execute(statement)
     }
-    spans = state_spans(session, places, end=period_end)
+    observed = Period.seen_at(period_start, period_end, now)
+    spans = state_spans(session, places, end=observed.observed_until)
     rows = [
         row.to_dict()
-        for row in availability_report(spans, places, start=period_start, end=period_end)
+        for row in availability_report(spans, places, start=period_start, end=period_end, now=now)
         if level is None or row.level in level
     ]
     if _wants_csv(request, format):
@@ -130,6 +143,9 @@ def availability(
     body: dict[str, Any] = {
         "start": period_start.isoformat(),
         "end": period_end.isoformat(),
+        "observed_until": observed.observed_until.isoformat(),
+        "elapsed_s": observed.elapsed_s,
+        "elapsed_share": observed.elapsed_share,
         "rows": rows,
     }
     return JSONResponse(body)

@@ -34,7 +34,7 @@ def test_import_then_purge(tmp_path: Path, engine: Engine, database_url: str) ->
     good.write_text(HEADER + GOOD, encoding="utf-8")
     imported = run("cameras", "import", str(good), env=env)
     assert imported.returncode == 0, imported.stderr
-    assert "2 camera(s) created, 0 updated" in imported.stdout
+    assert "2 caméra(s) créée(s), 0 mise(s) à jour" in imported.stdout
     assert "s3cret-pass" not in imported.stdout + imported.stderr
     with db.session_scope(db.session_factory(engine)) as session:
         assert session.scalars(select(Camera.id).order_by(Camera.id)).all() == ["cam-1", "cam-2"]
@@ -42,4 +42,4 @@ def test_import_then_purge(tmp_path: Path, engine: Engine, database_url: str) ->
         assert actions == ["camera.import"]
     purged = run("cameras", "purge-observations", "--days", "7", env=env)
     assert purged.returncode == 0, purged.stderr
-    assert "0 observation(s) older than 7 days deleted" in purged.stdout
+    assert "0 observation(s) de plus de 7 jours supprimée(s)" in purged.stdout

@@ -42,7 +42,7 @@ class Demo:
     url: str = f"http://127.0.0.1:{PORT}"
 
     def password(self, username: str) -> str:
-        found = re.search(rf"login {username}\s+password (\S+)", "".join(self.lines))
+        found = re.search(rf"identifiant {username}\s+mot de passe (\S+)", "".join(self.lines))
         assert found, "".join(self.lines)
         return found.group(1)
 
@@ -81,12 +81,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={k: v for k, v in os.environ.items() if k != "COLUMNS"},  # piped, as in CI
     )
     running = Demo(process=process, out=out)
     try:
         running.read_until(rf"http://127\.0\.0\.1:{PORT}/", 240)
-        running.read_until(r"login admin ", 10)  # the last of the demo logins
+        running.read_until(r"identifiant admin ", 10)  # the last of the demo logins
         deadline = time.monotonic() + 60
         while True:  # the service starts just after the banner
             try:
@@ -195,11 +195,28 @@ def test_ctrl_c_stops_the_service_and_the_simulator(demo: Demo) -> None:
         rest, _ = demo.process.communicate()
     demo.lines.append(rest or "")
     assert demo.process.returncode in (0, 130), "".join(demo.lines)
-    assert "demo stopped" in "".join(demo.lines)
+    assert "démo arrêtée" in "".join(demo.lines)
     # Nothing is left listening: neither the service nor the simulator's cameras.
     for port in (PORT, SIM_PORT, SIM_PORT + expected - 1):
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_the_screen_shows_what_a_person_needs_and_the_logs_go_to_the_file(demo: Demo) -> None:
+    from vigie.cli.demo import DEMO_USERS
+
+    screen = "".join(demo.lines)  # the whole run, Ctrl-C included (the test above)
+    for noise in ("INFO", "alembic", "pyogrio", "long-lived", "Traceback"):
+        assert noise not in screen, noise
+    # Each login on one line, whole, though nothing told rich how wide the pipe is.
+    for user in DEMO_USERS:
+        (line,) = [line for line in demo.lines if f"identifiant {user.username} " in line]
+        assert line.rstrip("\n").endswith(user.what), line
+    log = demo.out / "vigie.log"
+    assert f"journal technique dans {log}" in screen
+    text = log.read_text(encoding="utf-8")
+    assert "alembic.runtime.migration" in text and "Running upgrade" in text
+    assert "supervisor:" in text and "ONVIF simulator" in text  # the service's and the simulator's
 
 
 def test_the_simulator_scenario_gives_each_camera_its_model_s_resolution(sample_plan: Path) -> None:

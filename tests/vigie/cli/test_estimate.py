@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyogrio
 
+from planning.french import euros
 from tests.helpers.cli import run, sample_folder
 from tests.helpers.paths import REPO
 
@@ -30,7 +31,8 @@ def test_estimate_writes_xlsx_csv_and_json_with_the_same_totals(
         rows = {r["cle"]: r for r in csv.DictReader(handle) if not r["numero"]}
     assert float(rows["total_ttc"]["montant_ht"]) == totals["total_ttc"]
     assert float(rows["fipd"]["montant_ht"]) == totals["fipd"]
-    assert f"{totals['total_ht']:,.0f} € HT" in result.stdout
+    assert euros(totals["total_ht"], "HT") in result.stdout  # "3 115 442 € HT"
+    assert f"{totals['total_ht']:,.0f}" not in result.stdout  # never "3,115,442"
     assert not list(tmp_path.glob(".*tmp*"))  # no temporary file left behind
 
 

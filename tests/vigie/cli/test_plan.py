@@ -6,15 +6,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from planning.french import euros, number
 from tests.helpers.cli import run, sample_folder
 from tests.helpers.paths import SAMPLE
+from vigie.cli.plan import bound_text
 
 
 def test_validate_the_sample_exits_0_and_prints_no_problem() -> None:
-    result = run("validate", str(SAMPLE))
+    result = run("validate", str(SAMPLE), columns=None)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
-    assert "usable — 0 error(s), 0 warning(s)" in result.stderr
+    # Piped without COLUMNS, as in CI: the verdict is one line, however long, and in French.
+    (verdict,) = result.stderr.splitlines()
+    assert verdict.startswith(f"{SAMPLE}: utilisable — 0 erreur(s), 0 avertissement(s) dans ")
+    assert len(verdict) > 80
 
 
 def test_validate_a_broken_copy_prints_one_line_per_problem(tmp_path: Path) -> None:
@@ -33,7 +40,7 @@ def test_validate_a_broken_copy_prints_one_line_per_problem(tmp_path: Path) -> N
     mast = lines[1].split(":")[1]
     assert lines[1].startswith(f"masts:{mast}: duplicate id")
     assert len(lines) == 2, lines
-    assert "not usable — 2 error(s), 0 warning(s)" in result.stderr
+    assert "inutilisable — 2 erreur(s), 0 avertissement(s)" in result.stderr
 
     report = json.loads(run("validate", str(folder), "--json").stdout)
     assert report["valid"] is False
@@ -77,7 +84,7 @@ def test_sample_eure_writes_a_valid_geopackage(tmp_path: Path) -> None:
     out_file = tmp_path / "sample.gpkg"
     result = run("sample", "eure", "--out", str(out_file), "--seed", "5")
     assert result.returncode == 0, result.stderr
-    assert f"wrote {out_file}" in result.stderr
+    assert f"écrit : {out_file}" in result.stderr
     assert "note: 2018 commune" in result.stderr
     assert run("validate", str(out_file)).returncode == 0
 
@@ -91,13 +98,28 @@ def test_sample_eure_unknown_epci_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_plan_the_sample_exits_0_and_writes_the_three_outputs(tmp_path: Path) -> None:
-    result = run("plan", str(SAMPLE), "--out", str(tmp_path / "plan"))
+    result = run("plan", str(SAMPLE), "--out", str(tmp_path / "plan"), columns=None)
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ("plan.gpkg", "summary.json", "map.html"):
         assert (tmp_path / "plan" / name).is_file(), name
     assert "110 / 110" in result.stdout  # masts connected
     summary = json.loads((tmp_path / "plan" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["totals"]["connected"] == 110
+    totals = summary["totals"]
+    assert totals["connected"] == 110
+    # The summary is in French, with French numbers: "472 587 € HT", never "472,587".
+    assert "Plan de raccordement" in result.stdout and "mâts raccordés" in result.stdout
+    assert euros(totals["cost_eur"], "HT") in result.stdout
+    assert f"{totals['cost_eur']:,.0f}" not in result.stdout
+    # The sample is too large for the bound, and the table says so with the figures that decide.
+    bound = summary["bound"]
+    assert bound["computed"] is False and bound["why"].startswith("too_large"), bound
+    assert bound["edges"] > bound["max_edges"]
+    (line,) = [line for line in result.stdout.splitlines() if "écart à la borne" in line]
+    assert f"non calculé : réseau trop grand ({number(bound['edges'])} arêtes" in line
+    assert f"{number(bound['max_edges'])} après réductions)" in line
+    assert "borne inférieure" in result.stderr  # the progress bar, in French too
+    (written,) = [line for line in result.stderr.splitlines() if line.startswith("écrits : ")]
+    assert written.split(" (")[0].endswith("plan.gpkg, summary.json, map.html")
 
 
 def test_plan_exits_3_and_lists_the_masts_it_cannot_connect(tmp_path: Path) -> None:
@@ -161,4 +183,33 @@ def test_plan_stdout_holds_only_results_even_when_the_lp_bound_runs(tmp_path: Pa
     assert "HiGHS" not in result.stdout
     summary = json.loads((tmp_path / "plan" / "summary.json").read_text(encoding="utf-8"))
     assert summary["bound"]["computed"] is True, summary["bound"]
-    assert "gap to the lower bound" in result.stdout
+    gap = number(100 * summary["bound"]["gap"], 2)
+    (line,) = [line for line in result.stdout.splitlines() if "écart à la borne" in line]
+    assert f"{gap}\u00a0%" in line, line
+
+
+@pytest.mark.parametrize(
+    ("bound", "expected"),
+    [
+        (None, "non calculé (option --no-bound)"),
+        ({"computed": True, "gap": 0.012345, "optimal": False}, "1,23\u00a0%"),
+        ({"computed": True, "gap": 0.0, "optimal": True}, "0,00\u00a0% (plan optimal)"),
+        ({"computed": False, "why": "no_mast"}, "non calculé : aucun mât raccordé"),
+        (
+            {"computed": False, "why": "too_large", "edges": 61234, "max_edges": 5000},
+            "non calculé : réseau trop grand (61\u202f234 arêtes ; au plus "
+            "5\u202f000 après réductions)",
+        ),
+        (
+            {"computed": False, "why": "too_large_reduced", "edges": 9876, "max_edges": 5000},
+            "non calculé : réseau trop grand (9\u202f876 arêtes ; encore plus de "
+            "5\u202f000 après réductions)",
+        ),
+        (
+            {"computed": False, "why": "error", "reason": "terminals not connected"},
+            "non calculé : terminals not connected",
+        ),
+    ],
+)
+def test_the_bound_line_says_why_there_is_no_gap(bound: dict | None, expected: str) -> None:
+    assert bound_text(bound) == expected

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from planning.french import NNBSP
 from tests.helpers.cli import VIGIE, run
 from vigie import db
 
@@ -95,15 +96,23 @@ def test_serve_migrates_and_answers_healthz_over_http(sqlite_url: str) -> None:
 
 
 def test_demo_validates_summarises_and_plans_the_sample(tmp_path: Path) -> None:
-    result = run("demo", "--plan-only", "--out", str(tmp_path / "demo"))
+    result = run("demo", "--plan-only", "--out", str(tmp_path / "demo"), columns=None)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "eure.gpkg: usable — 0 error(s), 0 warning(s)." in result.stdout
-    assert "74 (113,337 inhabitants)" in result.stdout
+    # piped, without COLUMNS (as in CI): a long line stays whole
+    (written,) = [line for line in result.stdout.splitlines() if "plan écrit dans" in line]
+    assert written.endswith("plan.gpkg dans QGIS"), result.stdout
+    assert "eure.gpkg: utilisable — 0 erreur(s), 0 avertissement(s)." in result.stdout
+    assert f"74 (113{NNBSP}337 habitants)" in result.stdout
     assert "110 (" in result.stdout  # masts
     assert "110 / 110" in result.stdout  # masts connected by the plan
     assert (tmp_path / "demo" / "plans" / "eure-echantillon" / "map.html").is_file()
-    assert "Estimate of" in result.stdout and "FIPD subsidy" in result.stdout
+    assert "Estimation de" in result.stdout and "subvention FIPD" in result.stdout
     assert (tmp_path / "demo" / "plans" / "eure-echantillon" / "dqe.xlsx").is_file()
+    # The screen is for people: the libraries' logs (pyogrio, Alembic...) went to the log file.
+    log = tmp_path / "demo" / "vigie.log"
+    assert f"journal technique dans {log}" in result.stdout
+    assert "INFO" not in result.stdout + result.stderr
+    assert "pyogrio" in log.read_text(encoding="utf-8")
 
 
 def test_serve_refuses_to_start_in_production_without_a_secret_key(sqlite_url: str) -> None:

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.helpers.service import EPCI_A, Service
-from tests.helpers.supervision_data import OUTAGE, T0
+from tests.helpers.supervision_data import CAMERAS, OUTAGE, T0, add_cameras, feed, ok
+from vigie.deps import get_now
 
 # March 2026 in Europe/Paris: from 1 March 00:00 CET to 1 April 00:00 CEST.
 MARCH_START = datetime(2026, 2, 28, 23, tzinfo=UTC)
@@ -88,3 +89,96 @@ def test_a_period_across_months_and_bad_periods(supervised: Service) -> None:
             f"{e['loc'][-1]}: {e['msg']}" for e in problem.get("errors", [])
         ]
         assert any(message in text for text in found), (query, found)
+
+
+# --- observed until now --------------------------------------------------------------------------
+# Paris months as UTC instants (CET = UTC+1, CEST = UTC+2); summer time starts on 29 March 2026 at
+# 02:00 CET (that hour is skipped) and ends on 25 October 2026 at 03:00 CEST (lived twice).
+OCTOBER_START = datetime(2026, 9, 30, 22, tzinfo=UTC)
+NOVEMBER_START = datetime(2026, 10, 31, 23, tzinfo=UTC)
+SINCE = datetime(2026, 2, 1, tzinfo=UTC)  # cam-a2 up from here, never checked again: still up
+
+
+@pytest.fixture
+def clocked(service: Service) -> Service:
+    """cam-a2 up since February; cam-a1 and cam-b1 never checked."""
+    add_cameras(service.engine)
+    feed(service, [ok("cam-a2", SINCE)])
+    return service
+
+
+def stop_clock(service: Service, now: datetime) -> None:
+    service.client.app.dependency_overrides[get_now] = lambda: now
+
+
+@pytest.mark.parametrize(
+    ("month", "now", "elapsed_h", "month_h"),
+    [
+        ("2026-03", MARCH_START + timedelta(minutes=90), 1.5, 743),  # start of the month
+        ("2026-03", datetime(2026, 3, 15, 11, tzinfo=UTC), 14 * 24 + 12, 743),  # 15th, 12:00 CET
+        # 29 March 04:00 CEST: 28 days 4 hours on the local clock, less the skipped hour
+        ("2026-03", datetime(2026, 3, 29, 2, tzinfo=UTC), 28 * 24 + 4 - 1, 743),
+        ("2026-03", MARCH_END - timedelta(minutes=6), 743 - 0.1, 743),  # 31st, 23:54 CEST
+        # 25 October 03:00 CET: 24 days 3 hours on the local clock, plus the hour lived twice
+        ("2026-10", datetime(2026, 10, 25, 2, tzinfo=UTC), 24 * 24 + 3 + 1, 745),
+        ("2026-10", NOVEMBER_START, 745, 745),  # the month just ended
+    ],
+)
+def test_a_month_is_observed_until_the_service_clock(
+    clocked: Service, month: str, now: datetime, elapsed_h: float, month_h: int
+) -> None:
+    stop_clock(clocked, now)
+    headers = clocked.headers("operator")
+    response = clocked.client.get(f"/api/v1/availability?month={month}", headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["elapsed_s"] == pytest.approx(elapsed_h * 3600)
+    assert body["elapsed_share"] == pytest.approx(elapsed_h / month_h)
+    assert datetime.fromisoformat(body["observed_until"]) == now
+    rows = {(r["level"], r["key"]): r for r in body["rows"]}
+    up, never = rows[("camera", "cam-a2")], rows[("camera", "cam-a1")]
+    # cam-a2's open span stops at now: up for the hours passed, none of the month still to come
+    assert up["up_s"] == pytest.approx(elapsed_h * 3600)
+    assert up["unknown_s"] == pytest.approx(0)
+    assert up["ratio"] == 1.0
+    assert never["unknown_s"] == pytest.approx(elapsed_h * 3600)
+    for row in rows.values():
+        assert row["elapsed_s"] == body["elapsed_s"]
+        assert row["elapsed_share"] == body["elapsed_share"]
+        start, end = (datetime.fromisoformat(row[k]) for k in ("period_start", "period_end"))
+        assert (end - start).total_seconds() == month_h * 3600
+    assert rows[("all", "all")]["unknown_s"] == pytest.approx(2 * elapsed_h * 3600)
+
+    csv_text = clocked.client.get(
+        f"/api/v1/availability?month={month}&level=camera&format=csv", headers=headers
+    ).text
+    lines = list(csv.DictReader(io.StringIO(csv_text)))
+    (line,) = [r for r in lines if r["key"] == "cam-a2"]
+    assert float(line["up_s"]) == pytest.approx(elapsed_h * 3600)
+    assert float(line["elapsed_share"]) == pytest.approx(elapsed_h / month_h)
+    assert datetime.fromisoformat(line["observed_until"]) == now
+
+
+def test_a_month_to_come_has_nothing_observed(clocked: Service) -> None:
+    stop_clock(clocked, OCTOBER_START - timedelta(seconds=1))
+    response = clocked.client.get(
+        "/api/v1/availability?month=2026-10", headers=clocked.headers("operator")
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["elapsed_s"], body["elapsed_share"]) == (0, 0)
+    assert datetime.fromisoformat(body["observed_until"]) == OCTOBER_START
+    assert {r["key"] for r in body["rows"] if r["level"] == "camera"} == set(CAMERAS)
+    for row in body["rows"]:
+        assert row["ratio"] is None and row["observed"] is None
+        assert sum(row[k] for k in ("up_s", "degraded_s", "down_s", "unknown_s")) == 0
+
+
+def test_the_csv_keeps_its_first_columns_and_adds_the_observed_period(supervised: Service) -> None:
+    text = supervised.client.get(
+        "/api/v1/availability?month=2026-03&format=csv", headers=supervised.headers("operator")
+    ).text
+    assert text.splitlines()[0] == (
+        "month,level,key,ratio,observed,up_s,degraded_s,down_s,maintenance_s,unknown_s,"
+        "period_start,period_end,observed_until,elapsed_s,elapsed_share"
+    )

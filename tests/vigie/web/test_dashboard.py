@@ -252,10 +252,44 @@ def test_the_availability_report_exports_csv(watched: Watched, dashboard: Server
     text = Path(download.path()).read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[0] == (
-        "month,level,key,ratio,observed,up_s,degraded_s,down_s,maintenance_s,unknown_s"
+        "month,level,key,ratio,observed,up_s,degraded_s,down_s,maintenance_s,unknown_s,"
+        "period_start,period_end,observed_until,elapsed_s,elapsed_share"
     )
     keys = {line.split(",")[2] for line in lines[1:]}
     assert set(dashboard.seeded.cameras) <= keys
+
+
+def test_the_availability_report_says_how_much_of_the_month_it_covers(
+    watched: Watched, dashboard: Server
+) -> None:
+    page = watched.page
+    login(page, dashboard, "ingenieur")
+    page.click("nav >> text=Disponibilité")
+    page.wait_for_selector("#availability tbody tr")
+    # This month is in progress: observed until now, never up to the month's end.
+    expect(page.locator("#av-observed")).to_have_text(
+        re.compile(r"^Observé jusqu'au \d{1,2} \S+ \d{4} \d\d:\d\d \(\d{1,2}(,\d)? % du mois\)")
+    )
+    # The wording for fixed reports, in Paris time and French numbers (22:30 UTC is 23:30 CET).
+    texts = page.evaluate(
+        """async () => {
+            const { observedText } = await import("/static/js/availability.js");
+            return [
+                observedText({ elapsed_share: 0.1830, elapsed_s: 491400,
+                               observed_until: "2026-12-06T22:30:00+00:00" }),
+                observedText({ elapsed_share: 1, elapsed_s: 745 * 3600,
+                               observed_until: "2026-10-31T23:00:00+00:00" }),
+                observedText({ elapsed_share: 0, elapsed_s: 0,
+                               observed_until: "2026-11-30T23:00:00+00:00" }),
+                observedText({ elapsed_share: 0.99999, elapsed_s: 2678370,
+                               observed_until: "2026-12-31T22:59:30+00:00" }),
+            ];
+        }"""
+    )
+    assert texts[0].startswith("Observé jusqu'au 6 déc. 2026 23:30 (18,3 % du mois)")
+    assert texts[1] == "Mois terminé : 745 h observées (100 % du mois)."
+    assert texts[2] == "Mois à venir : rien n'est encore observé (0 % du mois)."
+    assert "(99,9 % du mois)" in texts[3]
 
 
 def test_the_planning_page_shows_layers_costs_and_the_dqe(

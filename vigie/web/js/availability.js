@@ -16,6 +16,24 @@ function hours(seconds) {
   return seconds ? `${number(seconds / 3600, 1)} h` : "0 h";
 }
 
+// "6 déc. 2026 22:30", in Paris time.
+const DAY = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", day: "numeric", month: "short", year: "numeric" });
+const TIME = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" });
+function moment(iso) {
+  const date = new Date(iso);
+  return `${DAY.format(date)} ${TIME.format(date)}`;
+}
+
+// How much of the month the figures cover: the service never counts time still to come.
+export function observedText(report) {
+  const share = report.elapsed_share;
+  if (share >= 1) return `Mois terminé : ${number(report.elapsed_s / 3600, 0)} h observées (100 % du mois).`;
+  if (share <= 0) return "Mois à venir : rien n'est encore observé (0 % du mois).";
+  // Rounded down, so that a month in progress never shows 100 %.
+  const percent = number(Math.floor(share * 1000) / 10, 1);
+  return `Observé jusqu'au ${moment(report.observed_until)} (${percent} % du mois) ; la suite du mois n'est pas comptée.`;
+}
+
 export async function renderAvailability(main) {
   const month = el("input", { id: "av-month", type: "month", value: thisMonth(), required: true });
   const level = el("select", { id: "av-level" },
@@ -32,7 +50,8 @@ export async function renderAvailability(main) {
     el("label", { for: "av-month" }, "Mois "), month, " ",
     el("label", { for: "av-level" }, "Niveau "), level, " ",
     el("button", { type: "submit" }, "Afficher"), " ", csv);
-  const page = el("div", { class: "page" }, el("h1", {}, "Rapport de disponibilité"), form, table);
+  const observed = el("p", { id: "av-observed", role: "status" });
+  const page = el("div", { class: "page" }, el("h1", {}, "Rapport de disponibilité"), form, observed, table);
   main.append(page);
 
   function query(format) {
@@ -60,6 +79,7 @@ export async function renderAvailability(main) {
   async function show() {
     try {
       const report = await api.json(query());
+      observed.textContent = observedText(report);
       body.replaceChildren(...report.rows.map((r) => el("tr", {},
         el("td", {}, LEVELS[r.level] || r.level), el("td", { "data-key": r.key }, label(r)),
         el("td", { class: "num" }, r.ratio === null ? "non observée" : `${number(r.ratio * 100, 2)} %`),
