@@ -20,6 +20,8 @@ from planning.qgis_styles import MAST_STATUSES, TRENCH_MODES
 from planning.schema import WEB_CRS
 
 _PRECISION = 6  # decimal degrees: about 0.1 m
+
+
 def _features(frame: gpd.GeoDataFrame | None, columns: list[str]) -> list[dict[str, Any]]:
     """Compact features: ``{"g": coordinates, "p": properties}`` in WGS84."""
     if frame is None or frame.empty:
