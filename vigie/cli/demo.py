@@ -22,14 +22,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cameras.catalogue import load_catalogue
 from gis_data import data_path
@@ -43,6 +45,7 @@ from vigie.credentials import KeyRing, generate_key
 from vigie.inventory.cameras import InventoryRow, import_cameras
 from vigie.inventory.communes import load_referential, read_referential
 from vigie.inventory.plans import plan_inventory
+from vigie.models import IncidentRow
 from vigie.settings import generate_secret_key, load_settings
 
 SIM_USER, SIM_PASSWORD = "admin", "vigie-sim"
@@ -195,8 +198,82 @@ def start_simulator(
     return process, token_file.read_text().strip()
 
 
+CAUSES_FR = {
+    "unreachable": "injoignable",
+    "clock_offset": "horloge décalée",
+    "auth_failed": "identifiants refusés",
+    "low_frame_rate": "débit d'images trop faible",
+    "wrong_resolution": "mauvaise résolution",
+    "video_loss": "perte d'image",
+    "frozen": "image figée",
+    "blurred": "image floue",
+    "covered": "caméra masquée",
+    "displaced": "caméra déplacée",
+    "glare": "éblouissement",
+}
+"""How the demo's screen names an incident's causes."""
+
+
+def incident_lines(
+    session: Session, since: datetime, *, start: datetime, names: dict[str, str]
+) -> tuple[list[str], datetime]:
+    """What changed in the incidents since ``since``: one French line per incident opened or
+    closed, and the time to look from next."""
+    opened = select(IncidentRow).where(IncidentRow.opened_at > since)
+    closed = select(IncidentRow).where(IncidentRow.closed_at > since)
+    events: list[tuple[datetime, str]] = []
+    for row in session.scalars(opened):
+        causes = ", ".join(CAUSES_FR.get(c, c) for c in row.seen_causes) or "?"
+        events.append(
+            (
+                _aware(row.opened_at),
+                f"incident ouvert sur {names.get(row.camera_id, row.camera_id)} : {causes}",
+            )
+        )
+    for row in session.scalars(closed):
+        assert row.closed_at is not None
+        events.append(
+            (_aware(row.closed_at), f"incident clos sur {names.get(row.camera_id, row.camera_id)}")
+        )
+    events.sort()
+    lines = [f"t+{(at - start).total_seconds():.0f} s : {text}" for at, text in events]
+    latest = max([since, *(at for at, _ in events)])
+    return lines, latest
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive UTC times."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def watch_incidents(
+    settings: Any, names: dict[str, str], say: Callable[[str], None], every: float = 2.0
+) -> None:
+    """Say each incident the supervisor opens or closes, as it happens."""
+    engine = db.make_engine(settings.db_url)
+    sessions = db.session_factory(engine)
+    start = since = utcnow()
+
+    def look(since: datetime) -> tuple[list[str], datetime]:
+        with sessions() as session:
+            return incident_lines(session, since, start=start, names=names)
+
+    try:
+        while True:
+            await asyncio.sleep(every)
+            lines, since = await asyncio.to_thread(look, since)
+            for line in lines:
+                say(line)
+    finally:
+        engine.dispose()
+
+
 async def play_faults(
-    schedule: list[Fault], control_url: str, token: str, say: Callable[[str], None]
+    schedule: list[Fault],
+    control_url: str,
+    token: str,
+    say: Callable[[str], None],
+    names: dict[int, str] | None = None,
 ) -> None:
     """Switch the scheduled faults on and off through the simulator's control API."""
     loop = asyncio.get_running_loop()
@@ -212,7 +289,13 @@ async def play_faults(
             if response.status_code >= 400:
                 say(f"le simulateur refuse la panne de la caméra {fault.index} : {response.text}")
                 continue
-            say(f"t+{fault.after:.0f} s : caméra simulée n° {fault.index} : {fault.what}")
+            camera = (names or {}).get(fault.index, f"caméra simulée n° {fault.index}")
+            say(f"t+{fault.after:.0f} s : panne simulée sur {camera} : {fault.what}")
+
+
+async def _together(*jobs: Coroutine[Any, Any, None]) -> None:
+    """Run the jobs side by side; cancelling this cancels them all."""
+    await asyncio.gather(*jobs)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -287,7 +370,11 @@ def run_demo(
         say(f"  journal technique (service et simulateur) : {log_file}")
         say("")
         control = f"http://127.0.0.1:{sim_port + cameras}"
-        asyncio.run(serve(settings, host, port, play_faults(schedule, control, token, say)))
+        names = {row.id: f"{row.id} ({row.name})" for row in rows}
+        by_index = {index: names[row.id] for index, row in enumerate(rows)}
+        play = play_faults(schedule, control, token, say, by_index)
+        watch = watch_incidents(settings, names, say)
+        asyncio.run(serve(settings, host, port, _together(play, watch)))
     finally:
         stop(simulator)
         say("démo arrêtée : service et simulateur")

@@ -212,6 +212,8 @@ def test_the_screen_shows_what_a_person_needs_and_the_logs_go_to_the_file(demo: 
     for user in DEMO_USERS:
         (line,) = [line for line in demo.lines if f"identifiant {user.username} " in line]
         assert line.rstrip("\n").endswith(user.what), line
+    # The incidents as they open, on the camera the operator sees (the switched-off one above).
+    assert re.search(r"t\+\d+ s : incident ouvert sur M-\S+ \(.+\) : injoignable", screen), screen
     log = demo.out / "vigie.log"
     assert f"journal technique dans {log}" in screen
     text = log.read_text(encoding="utf-8")

@@ -19,9 +19,10 @@ import pytest
 
 from cameras.catalogue import load_catalogue
 from cameras.simulator.scenes import FRAME_SIZE
+from supervision.conditions import Cause
 from supervision.states import Policy
 from tests.helpers.supervisor_harness import FAST, World, world
-from vigie.cli.demo import DEMO_INTERVALS, fault_schedule
+from vigie.cli.demo import CAUSES_FR, DEMO_INTERVALS, fault_schedule
 from vigie.clock import utcnow
 
 DEMO_CAMERAS = 253
@@ -112,3 +113,7 @@ def test_each_scripted_fault_lands_on_its_camera_and_no_other(
         opened = incident.opened_at.replace(tzinfo=incident.opened_at.tzinfo or UTC)
         late = opened - began[fault.index]
         assert timedelta(0) <= late <= DEADLINE, (size, incident.camera_id, kind, late)
+
+
+def test_the_demo_names_every_cause_in_french() -> None:
+    assert set(CAUSES_FR) == {cause.value for cause in Cause}
