@@ -56,6 +56,26 @@ CSV_COLUMNS = (
     "elapsed_s",
     "elapsed_share",
 )
+CSV_COLUMNS_FR = {
+    "month": "mois",
+    "level": "niveau",
+    "key": "clé",
+    "ratio": "disponibilité (%)",
+    "observed": "part observée (%)",
+    "up_s": "en service (s)",
+    "degraded_s": "dégradée (s)",
+    "down_s": "hors service (s)",
+    "maintenance_s": "maintenance (s)",
+    "unknown_s": "inconnu (s)",
+    "period_start": "début de période",
+    "period_end": "fin de période",
+    "observed_until": "observé jusqu'au",
+    "elapsed_s": "écoulé (s)",
+    "elapsed_share": "part écoulée (%)",
+}
+"""The French export's headers (``lang=fr``): what the dashboard's "Exporter en CSV" downloads."""
+LEVELS_FR = {"camera": "caméra", "commune": "commune", "epci": "intercommunalité", "all": "toutes"}
+PERCENT_COLUMNS = frozenset({"ratio", "observed", "elapsed_share"})
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -110,6 +130,13 @@ def availability(
     commune: Annotated[list[str] | None, Query(description="Only these INSEE codes.")] = None,
     epci: Annotated[list[str] | None, Query(description="Only these EPCI SIRENs.")] = None,
     format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+    lang: Annotated[
+        Literal["en", "fr"],
+        Query(
+            description="CSV for scripts (en: comma, dot, ISO names) or for a French "
+            "spreadsheet (fr: semicolon, decimal comma, percentages, French headers, BOM)."
+        ),
+    ] = "en",
 ) -> Response:
     """Seconds per state and the availability ratio, per local month and level."""
     for moment in (start, end):
@@ -139,7 +166,8 @@ def availability(
         if level is None or row.level in level
     ]
     if _wants_csv(request, format):
-        return Response(_csv(rows), media_type="text/csv; charset=utf-8")
+        text = _csv_fr(rows) if lang == "fr" else _csv(rows)
+        return Response(text, media_type="text/csv; charset=utf-8")
     body: dict[str, Any] = {
         "start": period_start.isoformat(),
         "end": period_end.isoformat(),
@@ -158,3 +186,30 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow({name: "" if row[name] is None else row[name] for name in CSV_COLUMNS})
     return out.getvalue()
+
+
+def _csv_fr(rows: list[dict[str, Any]]) -> str:
+    """What a French spreadsheet opens as is: ``;`` between cells, a decimal comma, shares as
+    percentages, a byte-order mark so that the accents survive; a cell that a spreadsheet would
+    read as a formula (a key starting with ``=``, ``+``, ``-``, ``@``) is quoted as text."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([CSV_COLUMNS_FR[name] for name in CSV_COLUMNS])
+    for row in rows:
+        writer.writerow([_cell_fr(name, row[name]) for name in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _cell_fr(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name == "level":
+        return LEVELS_FR.get(value, value)
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        shown = 100 * value if name in PERCENT_COLUMNS else value
+        return f"{shown:.3f}".rstrip("0").rstrip(".").replace(".", ",")
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -11,6 +11,7 @@ import pytest
 from tests.helpers.service import EPCI_A, Service
 from tests.helpers.supervision_data import CAMERAS, OUTAGE, T0, add_cameras, feed, ok
 from vigie.deps import get_now
+from vigie.routes.availability import _cell_fr
 
 # March 2026 in Europe/Paris: from 1 March 00:00 CET to 1 April 00:00 CEST.
 MARCH_START = datetime(2026, 2, 28, 23, tzinfo=UTC)
@@ -182,3 +183,33 @@ def test_the_csv_keeps_its_first_columns_and_adds_the_observed_period(supervised
         "month,level,key,ratio,observed,up_s,degraded_s,down_s,maintenance_s,unknown_s,"
         "period_start,period_end,observed_until,elapsed_s,elapsed_share"
     )
+
+
+def test_the_french_csv_opens_as_is_in_a_french_spreadsheet(supervised: Service) -> None:
+    headers = supervised.headers("operator")
+    english = supervised.client.get(
+        "/api/v1/availability?month=2026-03&format=csv", headers=headers
+    ).text
+    french = supervised.client.get(
+        "/api/v1/availability?month=2026-03&format=csv&lang=fr", headers=headers
+    ).text
+    assert french.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(french.removeprefix("\ufeff")), delimiter=";"))
+    assert rows[0][:5] == ["mois", "niveau", "clé", "disponibilité (%)", "part observée (%)"]
+    by_key = {row["key"]: row for row in csv.DictReader(io.StringIO(english))}
+    assert len(rows) - 1 == len(by_key)
+    for row in rows[1:]:
+        source = by_key[row[2]]
+        if source["ratio"]:
+            assert float(row[3].replace(",", ".")) == pytest.approx(
+                100 * float(source["ratio"]), abs=1e-3
+            )
+            assert "." not in row[3]
+        assert row[1] in {"caméra", "commune", "intercommunalité", "toutes"}
+
+
+def test_a_french_csv_cell_is_never_a_formula() -> None:
+    assert _cell_fr("key", '=HYPERLINK("http://x","clic")') == '\'=HYPERLINK("http://x","clic")'
+    assert _cell_fr("key", "-1+1") == "'-1+1"
+    assert _cell_fr("key", "M-27229-020-3") == "M-27229-020-3"
+    assert _cell_fr("ratio", 0.98765) == "98,765"

@@ -249,13 +249,11 @@ def test_the_availability_report_exports_csv(watched: Watched, dashboard: Server
         page.click("#av-csv")
     download = info.value
     assert download.suggested_filename.startswith("disponibilite-")
-    text = Path(download.path()).read_text(encoding="utf-8")
+    # For a French spreadsheet: BOM, semicolons, French headers.
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
     lines = text.splitlines()
-    assert lines[0] == (
-        "month,level,key,ratio,observed,up_s,degraded_s,down_s,maintenance_s,unknown_s,"
-        "period_start,period_end,observed_until,elapsed_s,elapsed_share"
-    )
-    keys = {line.split(",")[2] for line in lines[1:]}
+    assert lines[0].startswith("mois;niveau;clé;disponibilité (%);part observée (%);")
+    keys = {line.split(";")[2] for line in lines[1:]}
     assert set(dashboard.seeded.cameras) <= keys
 
 

@@ -58,6 +58,7 @@ export async function renderAvailability(main) {
     const q = new URLSearchParams({ month: month.value });
     if (level.value) q.append("level", level.value);
     if (format) q.append("format", format);
+    if (format === "csv") q.append("lang", "fr"); // a French spreadsheet opens it as is
     return `/api/v1/availability?${q}`;
   }
 
