@@ -90,6 +90,14 @@ def render_map(
     if bound.get("gap") is not None:
         facts.append(("Écart à la borne", percent(100 * bound["gap"], 2, trim=False)))
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    payload = _script_json(data)
     page = (files("planning") / "assets" / "map.html").read_text(encoding="utf-8")
     return page.replace("__ROWS__", rows).replace("__DATA__", payload)
+
+
+def _script_json(data: Any) -> str:
+    """JSON to sit inside a ``<script>``: ``<``, ``>`` and ``&`` as ``\\u`` escapes, so that no
+    value from the plan (a mast id such as ``</script>`` or ``<!--<script>``) can end or bend the
+    script element; the script reads the same strings."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -39,13 +39,14 @@ export async function renderPlans(main, selected) {
     const trenches = L.geoJSON(geo.trenches, {
       style: (f) => ({ color: (colours.modes[f.properties.mode] || ["#000"])[0], weight: 3,
         dashArray: f.properties.mode === "aerial" ? "6 4" : null }),
-    }).bindTooltip((l) => `${(colours.modes[l.feature.properties.mode] || [0, l.feature.properties.mode])[1]} : ${number(l.feature.properties.length_m)} m`);
+    // Tooltips are text nodes: a plan file's values (mast ids, modes) never become HTML.
+    }).bindTooltip((l) => el("span", {}, `${(colours.modes[l.feature.properties.mode] || [0, l.feature.properties.mode])[1]} : ${number(l.feature.properties.length_m)} m`));
     const masts = L.geoJSON(geo.masts, {
       pointToLayer: (f, latlng) => L.circleMarker(latlng, {
         radius: 6, color: "#1a1a1a", weight: 1, fillOpacity: 1,
         fillColor: (colours.status[f.properties.status] || ["#777"])[0],
       }),
-    }).bindTooltip((l) => `Mât ${l.feature.properties.mast_id} : ${(colours.status[l.feature.properties.status] || [0, l.feature.properties.status])[1]}`);
+    }).bindTooltip((l) => el("span", {}, `Mât ${l.feature.properties.mast_id} : ${(colours.status[l.feature.properties.status] || [0, l.feature.properties.status])[1]}`));
     layers = [trenches.addTo(map), masts.addTo(map)];
     const bounds = masts.getBounds();
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], animate: false });
