@@ -142,6 +142,13 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(
         default=8, ge=1, le=256, description="Subscriptions delivered to at the same time."
     )
+    webhook_allowed_networks: str = Field(
+        default="",
+        description=(
+            "Comma-separated networks (e.g. 10.20.0.0/16) where webhooks may go besides public "
+            "addresses: loopback, link-local and private addresses are refused otherwise."
+        ),
+    )
     # --- dashboard and plans (README: Dashboard) ---
     plans_dir: Path | None = Field(
         default=None,
@@ -220,6 +227,14 @@ class Settings(BaseSettings):
                 "without it (camera passwords could be neither stored nor read); set it to the "
                 "output of `vigie keys generate`"
             )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        from vigie.webhooks.targets import parse_networks  # noqa: PLC0415 -- no cycle at import
+
+        parse_networks(value)  # a bad entry is a configuration error at start, not at send
+        return value
 
     @field_validator("map_tile_url")
     @classmethod

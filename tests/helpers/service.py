@@ -53,6 +53,9 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "secret_key": generate_secret_key(),
         "credentials_keys": generate_key(),
         "supervise": False,  # the API tests seed their own supervision data
+        # the webhook tests' receivers listen on this machine, which webhooks may not reach
+        # unless allowed (tests/security/test_webhook_targets.py checks the refusal)
+        "webhook_allowed_networks": "127.0.0.0/8",
     }
     values.update(overrides)
     return load_settings(**values)

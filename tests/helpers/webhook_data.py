@@ -15,6 +15,7 @@ from vigie.credentials import KeyRing
 from vigie.models import SupervisionEvent, Webhook
 from vigie.supervisor.store import apply_result
 from vigie.webhooks.subscriptions import create_webhook
+from vigie.webhooks.targets import parse_networks
 
 # The webhook tests' settings: the dispatcher polls and retries on short intervals.
 FAST = {
@@ -28,7 +29,9 @@ FAST = {
 def subscribe(
     sessions: sessionmaker[Session], ring: KeyRing, name: str, url: str, **options: object
 ) -> tuple[int, str]:
-    """A subscription as the API makes one: (id, secret)."""
+    """A subscription as the API makes one: (id, secret); the receivers listen on loopback,
+    which a subscription may target only when allowed."""
+    options.setdefault("allowed", parse_networks("127.0.0.0/8"))
     with db.session_scope(sessions) as session:
         row, secret = create_webhook(
             session, ring, name=name, url=url, actor="admin", actor_role="admin", **options

@@ -38,6 +38,7 @@ def add(
     """Subscribe a receiver to the events from now on; print its signing secret once."""
     from vigie.credentials import KeyRing
     from vigie.webhooks.subscriptions import create_webhook
+    from vigie.webhooks.targets import parse_networks
 
     with database_session() as (session, settings):
         row, secret = create_webhook(
@@ -50,6 +51,7 @@ def add(
             epcis=epci or (),
             actor=actor(),
             actor_role="system",
+            allowed=parse_networks(settings.webhook_allowed_networks),
         )
         err.print(
             f"webhook {row.id} ({row.name}) created from event {row.cursor}; "

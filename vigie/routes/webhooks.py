@@ -24,6 +24,7 @@ from vigie.webhooks.subscriptions import (
     remove_webhook,
     webhook_secret,
 )
+from vigie.webhooks.targets import parse_networks
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -107,6 +108,7 @@ def create(
         actor=principal.actor,
         actor_role=principal.role,
         ip=principal.ip,
+        allowed=parse_networks(settings.webhook_allowed_networks),
     )
     info = WebhookInfo.of(row, pending=0, unhealthy_after=settings.webhook_unhealthy_after)
     return WebhookCreated(**info.model_dump(), secret=secret)
@@ -141,7 +143,12 @@ def test(
         raise HTTPException(404, f"no webhook {webhook_id}")
     secret = webhook_secret(KeyRing.from_settings(settings), row)
     outcome = ping(
-        row.name, row.url, secret, now=utcnow(), timeout=settings.webhook_timeout_seconds
+        row.name,
+        row.url,
+        secret,
+        now=utcnow(),
+        timeout=settings.webhook_timeout_seconds,
+        allowed=parse_networks(settings.webhook_allowed_networks),
     )
     audit.record_by(
         session,

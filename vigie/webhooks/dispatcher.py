@@ -34,7 +34,7 @@ from vigie.credentials import KeyRing
 from vigie.db import session_scope
 from vigie.models import Webhook
 from vigie.settings import Settings
-from vigie.webhooks import outbox, signing
+from vigie.webhooks import outbox, signing, targets
 from vigie.webhooks.outbox import Job, Outcome
 from vigie.webhooks.retry import backoff
 
@@ -107,6 +107,7 @@ class Dispatcher:
         self._last_purge = 0.0
         self._failing = False
         self._claimed = False
+        self._allowed = targets.parse_networks(settings.webhook_allowed_networks)
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(
@@ -231,8 +232,18 @@ class Dispatcher:
         assert self._client is not None, "start() the dispatcher first"
         body, headers = request_for(job, int(time.time()))
         try:
-            response = await self._client.post(job.url, content=body, headers=headers)
-        except httpx.HTTPError as error:
+            # resolved and checked now, and sent to that very address (DNS rebinding)
+            target = await asyncio.to_thread(targets.pin, job.url, self._allowed)
+            response = await self._client.post(
+                target.url,
+                content=body,
+                headers={**headers, "Host": target.host},
+                extensions={"sni_hostname": target.sni},
+            )
+        except targets.TargetError as error:
+            outcome = Outcome("failed", None, f"refused: {error}")
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
+            # a URL stored before the checks (control characters) fails as a delivery, counted
             outcome = error_outcome(error)
         else:
             outcome = post_outcome(response)

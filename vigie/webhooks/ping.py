@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterable
 from datetime import datetime
 
 import httpx
@@ -12,10 +13,20 @@ import httpx
 from vigie.webhooks import signing
 from vigie.webhooks.dispatcher import USER_AGENT, error_outcome, post_outcome
 from vigie.webhooks.outbox import Outcome
+from vigie.webhooks.targets import Network, TargetError, pin
 
 
-def ping(name: str, url: str, secret: str, *, now: datetime, timeout: float) -> Outcome:
-    """POST a ``ping`` event (no ``seq``: it is not in the event log) and say what came back."""
+def ping(
+    name: str,
+    url: str,
+    secret: str,
+    *,
+    now: datetime,
+    timeout: float,
+    allowed: Iterable[Network] = (),
+) -> Outcome:
+    """POST a ``ping`` event (no ``seq``: it is not in the event log) and say what came back;
+    only to an address :mod:`vigie.webhooks.targets` allows."""
     payload = {"seq": None, "type": "ping", "at": now.isoformat(), "webhook": name}
     body = signing.body_of(payload)
     headers = signing.headers(
@@ -28,8 +39,17 @@ def ping(name: str, url: str, secret: str, *, now: datetime, timeout: float) -> 
         user_agent=USER_AGENT,
     )
     try:
+        target = pin(url, allowed)
+    except TargetError as error:
+        return Outcome("failed", None, f"refused: {error}")
+    try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-            response = client.post(url, content=body, headers=headers)
-    except httpx.HTTPError as error:
+            response = client.post(
+                target.url,
+                content=body,
+                headers={**headers, "Host": target.host},
+                extensions={"sni_hostname": target.sni},
+            )
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
         return error_outcome(error)
     return post_outcome(response)

@@ -22,6 +22,7 @@ from vigie.credentials import KeyRing, key_id_of
 from vigie.errors import VigieError
 from vigie.models import Commune, EventHead, Webhook, WebhookDelivery
 from vigie.redaction import SECRETS
+from vigie.webhooks.targets import Network, TargetError, UnresolvedError, pin
 
 EVENT_TYPES = (
     "state_changed",
@@ -44,8 +45,16 @@ def secret_context(webhook_id: int) -> str:
     return f"webhook:{webhook_id}"
 
 
-def check_url(url: str) -> str:
-    """The URL if a webhook may be sent there; WebhookError saying why not otherwise."""
+def check_url(url: str, allowed: Iterable[Network] | None = None) -> str:
+    """The URL if a webhook may be sent there; WebhookError saying why not otherwise.
+
+    With ``allowed`` (the networks of ``VIGIE_WEBHOOK_ALLOWED_NETWORKS``), the host is also
+    resolved and each of its addresses checked (:mod:`vigie.webhooks.targets`)."""
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        raise WebhookError(
+            "webhook URL: no spaces, line breaks or control characters (they would split the "
+            "request); percent-encode them"
+        )
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"}:
         raise WebhookError(f"webhook URL {url!r}: only http:// and https:// URLs are accepted")
@@ -62,6 +71,13 @@ def check_url(url: str) -> str:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as err:
         raise WebhookError(f"webhook URL {url!r}: {err}") from err
+    if allowed is not None:
+        try:
+            pin(url, allowed)
+        except UnresolvedError:
+            pass  # a receiver named before its DNS exists: checked again before every request
+        except TargetError as err:
+            raise WebhookError(str(err)) from err
     return url
 
 
@@ -77,12 +93,13 @@ def create_webhook(
     actor: str,
     actor_role: str,
     ip: str = "",
+    allowed: Iterable[Network] = (),
 ) -> tuple[Webhook, str]:
     """Store a new subscription; return it and its secret, which is never shown again."""
     name = name.strip()
     if not name or len(name) > 100:
         raise WebhookError("a webhook needs a name of 1 to 100 characters")
-    check_url(url)
+    check_url(url, allowed)
     types = sorted(set(event_types))
     unknown_types = [t for t in types if t not in EVENT_TYPES]
     if unknown_types:
