@@ -98,7 +98,7 @@ def test_cli_imports_the_plan_with_a_password_file(
     result = run(*args, "--username", "admin", "--password-file", str(secret), env=env)
     assert result.returncode == 0, result.stderr
     expected = int(_masts(sample_plan)["cameras"].sum())
-    assert f"{expected} camera(s) created, 0 updated" in result.stdout
+    assert f"{expected} caméra(s) créée(s), 0 mise(s) à jour" in result.stdout
     assert "s1mulated-Pass" not in result.stdout + result.stderr
     ring = KeyRing.from_settings(load_settings(credentials_keys=keys))
     with db.session_scope(db.session_factory(engine)) as session:
@@ -114,4 +114,4 @@ def test_cli_imports_the_plan_with_a_password_file(
         (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action == "camera.import"))
         assert event.object_type == "plan"
     again = run(*args, "--username", "admin", "--password-file", str(secret), env=env)
-    assert f"0 camera(s) created, {expected} updated" in again.stdout
+    assert f"0 caméra(s) créée(s), {expected} mise(s) à jour" in again.stdout
