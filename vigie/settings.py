@@ -181,6 +181,21 @@ class Settings(BaseSettings):
         description="HTTP requests processed at once (the others wait): under the 40 worker "
         "threads and the 40 database connections, so that they can never starve each other.",
     )
+    # --- the HTTP edge (README: Security, production checklist) ---
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest request body accepted (413 beyond, before it is read); every body "
+        "of the API is small JSON or a login form.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Time a request body has to arrive whole (408 after): a client trickling "
+        "its body must not hold the service.",
+    )
     live_poll_ms: int = Field(
         default=100,
         ge=10,

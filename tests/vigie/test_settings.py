@@ -87,3 +87,9 @@ def test_production_also_needs_the_credentials_keys() -> None:
     with pytest.raises(ConfigurationError, match="VIGIE_CREDENTIALS_KEYS is not set"):
         settings.require_service_secrets()
     load_settings(environment="development").require_service_secrets()  # no keys needed
+
+
+def test_request_bodies_are_bounded_by_default() -> None:
+    settings = load_settings()
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.body_timeout_seconds == 10
