@@ -24,6 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from supervision.live import LiveHub
 from vigie import __version__, db, problems, redaction
@@ -153,8 +154,8 @@ def healthz(engine: EngineDep) -> JSONResponse:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """From the outside in: the security headers (so that every answer, a refusal included,
-    carries them), the request body read whole
+    """From the outside in: the client's address (trusted proxies only), the security headers
+    (so that every answer, a refusal included, carries them), the request body read whole
     within its bounds (``vigie.bodies``), admission control, CORS (when configured)."""
     if settings.cors_origins:
         app.add_middleware(
@@ -170,6 +171,10 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         BodyGuard, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_seconds
     )
     app.middleware("http")(security_headers)
+    # X-Forwarded-For/-Proto are believed from the listed proxies only (the rightmost address
+    # that is not one of them is the client); with none listed, the TCP peer is the client.
+    # `vigie serve` turns uvicorn's own handling off, which trusts 127.0.0.1 by default.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
 
 async def security_headers(request: Request, call_next) -> Response:

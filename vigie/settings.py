@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import json
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from vigie.errors import ConfigurationError
 
@@ -196,6 +198,12 @@ class Settings(BaseSettings):
         description="Time a request body has to arrive whole (408 after): a client trickling "
         "its body must not hold the service.",
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: "
+        "IP addresses or CIDR networks, comma-separated or a JSON list; none by default (the "
+        "client is the TCP peer).",
+    )
     live_poll_ms: int = Field(
         default=100,
         ge=10,
@@ -235,6 +243,21 @@ class Settings(BaseSettings):
                 "without it (camera passwords could be neither stored nor read); set it to the "
                 "output of `vigie keys generate`"
             )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        return [str(trusted_network(item)) for item in value]
 
     @field_validator("map_tile_url")
     @classmethod
@@ -293,6 +316,17 @@ def weak_secret(value: str) -> str | None:
     if len(set(value)) < 10:
         return "is not random enough"
     return None
+
+
+def trusted_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """One entry of ``trusted_proxies``: an address or a network, never every address."""
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError as err:
+        raise ValueError(f"{text!r} is not an IP address or a CIDR network") from err
+    if network.prefixlen == 0:
+        raise ValueError(f"{text!r} would trust every client to name its own address")
+    return network
 
 
 def parse_key_ring(text: str) -> list[tuple[str, bytes]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from tests.helpers.edge_server import (
     EdgeServer,
@@ -25,6 +26,8 @@ from tests.helpers.edge_server import (
     start_serve,
 )
 from tests.helpers.service import PASSWORD
+from vigie import db
+from vigie.models import AuditEvent
 
 MiB = 1024 * 1024
 
@@ -132,6 +135,67 @@ def test_a_body_under_the_limit_still_reaches_the_route(server: EdgeServer) -> N
         timeout=10,
     )
     assert answer.status_code == 401
+
+
+def _audited_ips(database_url: str, action: str) -> list[str]:
+    engine = db.make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(AuditEvent.ip).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+            return [row.ip for row in rows]
+    finally:
+        engine.dispose()
+
+
+def test_a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Issue 16, item 8: uvicorn trusted X-Forwarded-For from 127.0.0.1 by default, so anyone on
+    the machine (or behind a proxy that passes the header on) chose the address the login rate
+    limit counts and the audit trail records. With no trusted proxy (the default) the header is
+    ignored: a new forged address per attempt does not reset the limit."""
+    server = start_serve(database_url, tmp_path, login_rate_per_minute="5")
+    try:
+        codes = [
+            _login(
+                server.url, "nobody", "wrong password!", **{"X-Forwarded-For": f"203.0.113.{i}"}
+            ).status_code
+            for i in range(7)
+        ]
+    finally:
+        server.stop()
+    assert codes == [400] * 5 + [429] * 2, codes
+    ips = _audited_ips(database_url, "login.failure")
+    assert ips and set(ips) == {"127.0.0.1"}, ips
+
+
+def test_a_trusted_proxy_gives_the_rightmost_untrusted_address(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Behind a proxy listed in VIGIE_TRUSTED_PROXIES the client is the rightmost address of
+    X-Forwarded-For that is not a trusted proxy: what a client put to the left is its own
+    forgery, what the proxies appended is true."""
+    server = start_serve(
+        database_url, tmp_path, trusted_proxies="127.0.0.1,10.9.0.0/16", login_rate_per_minute="3"
+    )
+    try:
+        chain = {"X-Forwarded-For": "198.51.100.66, 192.0.2.10, 10.9.1.1"}
+        codes = [_login(server.url, "nobody", "wrong password!", **chain).status_code]
+        codes += [_login(server.url, "nobody", "wrong password!", **chain).status_code]
+        codes += [_login(server.url, "nobody", "wrong password!", **chain).status_code]
+        codes += [_login(server.url, "nobody", "wrong password!", **chain).status_code]
+        other = {"X-Forwarded-For": "192.0.2.20"}
+        codes += [_login(server.url, "nobody", "wrong password!", **other).status_code]
+        https = httpx.get(
+            f"{server.url}/healthz", headers={"X-Forwarded-Proto": "https"}, timeout=5
+        )
+    finally:
+        server.stop()
+    assert codes == [400, 400, 400, 429, 400], codes
+    assert _audited_ips(database_url, "login.failure") == ["192.0.2.10"] * 3 + ["192.0.2.20"]
+    assert https.headers["strict-transport-security"] == "max-age=31536000"
 
 
 @pytest.mark.parametrize(
