@@ -12,6 +12,7 @@ import contextlib
 import os
 import select
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -37,10 +38,12 @@ class EdgeServer:
     process: subprocess.Popen[bytes]
     port: int
     log_path: Path
+    env: dict[str, str]  # the service's environment, keys included (for `vigie doctor`)
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -60,9 +63,12 @@ class EdgeServer:
             self.process.wait(timeout=5)
 
 
-def start_serve(database_url: str, folder: Path, **settings: str) -> EdgeServer:
+def start_serve(
+    database_url: str, folder: Path, *, tls: tuple[Path, Path] | None = None, **settings: str
+) -> EdgeServer:
     """Seed ``database_url`` (users of every role), then ``vigie serve`` on it in production with
-    ``VIGIE_<NAME>=value`` for each of ``settings``; returns once ``/healthz`` answers."""
+    ``VIGIE_<NAME>=value`` for each of ``settings`` (and ``tls``: certificate and key); returns
+    once ``/healthz`` answers."""
     engine = db.make_engine(database_url)
     seed(engine)
     engine.dispose()
@@ -75,6 +81,8 @@ def start_serve(database_url: str, folder: Path, **settings: str) -> EdgeServer:
         "VIGIE_SUPERVISE": "false",
         **{f"VIGIE_{name.upper()}": value for name, value in settings.items()},
     }
+    if tls is not None:
+        env |= {"VIGIE_TLS_CERT": str(tls[0]), "VIGIE_TLS_KEY": str(tls[1])}
     port = free_port(PORTS)
     log_path = folder / f"serve-{port}.log"
     with log_path.open("wb") as log:
@@ -85,11 +93,12 @@ def start_serve(database_url: str, folder: Path, **settings: str) -> EdgeServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = EdgeServer(process, port, log_path)
+    server = EdgeServer(process, port, log_path, env, "https" if tls else "http")
+    verify = ssl.create_default_context(cafile=str(tls[0])) if tls else True
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+            if httpx.get(f"{server.url}/healthz", timeout=2, verify=verify).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
