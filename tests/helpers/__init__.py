@@ -19,7 +19,7 @@ only fixtures). One module per kind of helper:
   ``live_server``, ``route_table`` (the role-by-route policy), ``inventory_csv``,
   ``webhook_data`` and ``webhook_receiver``, ``browser``, ``dashboard`` and ``dashboard_seed``;
   ``edge_server`` (``vigie serve`` in a subprocess and raw sockets, for the attacks on the HTTP
-  edge in tests/security).
+  edge in tests/security), ``tls`` (a self-signed certificate).
 
 The port plan: each family of real servers listens in a range of its own, so that families can
 run in one session; the simulators, which cannot look for a free port, stay below 32768 (Linux
