@@ -37,6 +37,7 @@ CORE = frozenset(
         "vigie.admission",  # the HTTP admission control (a middleware)
         "vigie.api",  # create_app: joins the routers
         "vigie.audit",
+        "vigie.bodies",  # request bodies bounded in size and time (a middleware)
         "vigie.clock",
         "vigie.credentials",
         "vigie.db",

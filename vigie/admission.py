@@ -9,7 +9,11 @@ requests than there are threads and connections makes that impossible; the other
 event loop, where waiting costs nothing.
 
 Long-lived streams (the live WebSocket and SSE) are not counted: they hold no connection between
-their messages.
+their messages. ``/healthz`` has a lane of its own (:data:`HEALTH_SLOTS`): a load balancer asks it
+whether the service works, and it must not wait behind the service's own requests to hear the
+answer; its lane is small, so that a flood of health checks can neither starve the threads and
+connections the admitted requests need (30 + 2 stays under 40). Request bodies are read before
+admission (``vigie.bodies``), so a slow client never holds a slot while it sends.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import asyncio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 STREAMS = ("/api/v1/live",)
+HEALTH = "/healthz"
+HEALTH_SLOTS = 2
 
 
 class AdmissionControl:
@@ -28,12 +34,15 @@ class AdmissionControl:
         self.app = app
         self.limit = limit
         self._slots: asyncio.Semaphore | None = None
+        self._health_slots: asyncio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(STREAMS):
             await self.app(scope, receive, send)
             return
-        if self._slots is None:  # created in the server's event loop
+        if self._slots is None or self._health_slots is None:  # made in the server's event loop
             self._slots = asyncio.Semaphore(self.limit)
-        async with self._slots:
+            self._health_slots = asyncio.Semaphore(HEALTH_SLOTS)
+        slots = self._health_slots if scope["path"] == HEALTH else self._slots
+        async with slots:
             await self.app(scope, receive, send)

@@ -24,12 +24,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from supervision.live import LiveHub
 from vigie import __version__, db, problems, redaction
 from vigie.admission import AdmissionControl
 from vigie.auth.guards import public
 from vigie.auth.ratelimit import RateLimiter
+from vigie.bodies import BodyGuard
 from vigie.credentials import KeyRing
 from vigie.errors import DatabaseError
 from vigie.live.feed import LiveFeed
@@ -152,8 +154,9 @@ def healthz(engine: EngineDep) -> JSONResponse:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """CORS (when configured) innermost, then admission control, then the security headers
-    outermost, so that every answer, a refusal included, carries them."""
+    """From the outside in: the client's address (trusted proxies only), the security headers
+    (so that every answer, a refusal included, carries them), the request body read whole
+    within its bounds (``vigie.bodies``), admission control, CORS (when configured)."""
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -161,9 +164,17 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    # A request waits for its turn before any route or dependency runs (vigie.admission).
+    # A request waits for its turn before any route or dependency runs (vigie.admission)...
     app.add_middleware(AdmissionControl, limit=settings.max_concurrent_requests)
+    # ...and only once its body is here: a slow or huge body never holds a slot.
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_seconds
+    )
     app.middleware("http")(security_headers)
+    # X-Forwarded-For/-Proto are believed from the listed proxies only (the rightmost address
+    # that is not one of them is the client); with none listed, the TCP peer is the client.
+    # `vigie serve` turns uvicorn's own handling off, which trusts 127.0.0.1 by default.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
 
 async def security_headers(request: Request, call_next) -> Response:

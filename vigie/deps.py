@@ -30,7 +30,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def client_ip(request: Request) -> str:
-    """The peer address (uvicorn's --proxy-headers makes it the real client behind a proxy)."""
+    """The client's address: the TCP peer, or behind a proxy of ``VIGIE_TRUSTED_PROXIES`` the
+    address it forwarded (``vigie.api`` sets it from X-Forwarded-For; nothing else reads it)."""
     return request.client.host if request.client else ""
 
 

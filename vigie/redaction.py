@@ -51,13 +51,32 @@ class SecretFilter(logging.Filter):
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: the handler reports it, as usual
+            return True
         redacted = self.redact(message)
         if redacted != message:
-            record.msg, record.args = redacted, None
+            record.msg, record.args = self._masked(record, redacted)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
         return True
+
+    def _masked(self, record: logging.LogRecord, redacted: str) -> tuple[object, object]:
+        """The record's message and arguments with the secrets masked, in the same shape when
+        that masks everything: formatters such as uvicorn's access log unpack ``record.args``
+        (dropping them made a ``?token=`` in a URL raise in the formatter, issue 16). Otherwise,
+        the whole message masked, without arguments."""
+        if isinstance(record.args, tuple) and isinstance(record.msg, str):
+            args = tuple(self.redact(a) if isinstance(a, str) else a for a in record.args)
+            msg = self.redact(record.msg)
+            try:
+                candidate = msg % args if args else msg
+            except (TypeError, ValueError):  # a mask changed a %-directive's meaning
+                candidate = None
+            if candidate is not None and self.redact(candidate) == candidate:
+                return msg, args
+        return redacted, None
 
 
 SECRETS = SecretFilter()

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import json
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from vigie.errors import ConfigurationError
 
@@ -188,6 +190,27 @@ class Settings(BaseSettings):
         description="HTTP requests processed at once (the others wait): under the 40 worker "
         "threads and the 40 database connections, so that they can never starve each other.",
     )
+    # --- the HTTP edge (README: Security, production checklist) ---
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest request body accepted (413 beyond, before it is read); every body "
+        "of the API is small JSON or a login form.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Time a request body has to arrive whole (408 after): a client trickling "
+        "its body must not hold the service.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: "
+        "IP addresses or CIDR networks, comma-separated or a JSON list; none by default (the "
+        "client is the TCP peer).",
+    )
     live_poll_ms: int = Field(
         default=100,
         ge=10,
@@ -235,6 +258,21 @@ class Settings(BaseSettings):
 
         parse_networks(value)  # a bad entry is a configuration error at start, not at send
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        return [str(trusted_network(item)) for item in value]
 
     @field_validator("map_tile_url")
     @classmethod
@@ -293,6 +331,17 @@ def weak_secret(value: str) -> str | None:
     if len(set(value)) < 10:
         return "is not random enough"
     return None
+
+
+def trusted_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """One entry of ``trusted_proxies``: an address or a network, never every address."""
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError as err:
+        raise ValueError(f"{text!r} is not an IP address or a CIDR network") from err
+    if network.prefixlen == 0:
+        raise ValueError(f"{text!r} would trust every client to name its own address")
+    return network
 
 
 def parse_key_ring(text: str) -> list[tuple[str, bytes]]:

@@ -17,7 +17,9 @@ only fixtures). One module per kind of helper:
   and check results in the database), ``supervisor_harness`` (a supervisor over a simulator),
   ``cli`` (the console script in a subprocess), ``http_server`` (uvicorn in a thread),
   ``live_server``, ``route_table`` (the role-by-route policy), ``inventory_csv``,
-  ``webhook_data`` and ``webhook_receiver``, ``browser``, ``dashboard`` and ``dashboard_seed``.
+  ``webhook_data`` and ``webhook_receiver``, ``browser``, ``dashboard`` and ``dashboard_seed``;
+  ``edge_server`` (``vigie serve`` in a subprocess and raw sockets, for the attacks on the HTTP
+  edge in tests/security), ``tls`` (a self-signed certificate).
 
 The port plan: each family of real servers listens in a range of its own, so that families can
 run in one session; the simulators, which cannot look for a free port, stay below 32768 (Linux
@@ -31,5 +33,6 @@ hands out outgoing ports above):
   so nothing else of a fixed number may sit there (the demo's ports did, and met it one run in
   about 20);
 - 30000-30999: the supervisor harness's simulators; 31000-31999: ``live_server``;
-- 32000-32999: ``webhook_receiver``; 33000-33999: the dashboard tests (``dashboard``).
+- 32000-32999: ``webhook_receiver``; 33000-33999: the dashboard tests (``dashboard``);
+- 34000-34999: ``edge_server`` (tests/security/test_http_edge.py, tests/vigie/cli/test_doctor.py).
 """

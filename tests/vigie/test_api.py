@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from tests.helpers.service import Service, make_settings
+from tests.helpers.service import Service, make_settings, seed
 from vigie import db
 from vigie.api import create_app
 from vigie.errors import ConfigurationError
+from vigie.models import AuditEvent
 from vigie.settings import load_settings
 
 
@@ -85,3 +87,34 @@ def test_docs_are_served_only_in_development(sqlite_url: str) -> None:
     dev = load_settings(database_url=sqlite_url, environment="development")
     with TestClient(create_app(dev)) as client:
         assert client.get("/api/v1/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "seen"),
+    [
+        ([], "203.0.113.7", "10.1.2.3"),  # no trusted proxy (the default): the peer
+        (["10.1.2.3"], "203.0.113.7", "203.0.113.7"),
+        (["10.1.2.3"], "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # the client's forgery left
+        (["10.1.0.0/16"], "203.0.113.7, 10.1.9.9", "203.0.113.7"),  # proxies chained
+        (["10.9.9.9"], "203.0.113.7", "10.1.2.3"),  # the peer is not a trusted proxy
+    ],
+)
+def test_the_client_address_is_forwarded_only_by_trusted_proxies(
+    sqlite_url: str, trusted: list[str], forwarded: str, seen: str
+) -> None:
+    """VIGIE_TRUSTED_PROXIES (README: Security): the audited address of a failed login."""
+    settings = make_settings(sqlite_url, trusted_proxies=trusted)
+    engine = db.make_engine(sqlite_url)
+    seed(engine)
+    engine.dispose()
+    with TestClient(create_app(settings), client=("10.1.2.3", 40000)) as client:
+        client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": "nobody", "password": "not the one!"},
+            headers={"X-Forwarded-For": forwarded},
+        )
+        with client.app.state.sessions() as session:
+            ips = session.scalars(
+                select(AuditEvent.ip).where(AuditEvent.action == "login.failure")
+            ).all()
+    assert ips == [seen]

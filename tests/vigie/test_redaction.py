@@ -68,3 +68,33 @@ def test_tracebacks_are_masked_too(output: io.StringIO) -> None:
 def test_ordinary_messages_pass_unchanged(output: io.StringIO) -> None:
     logging.getLogger("vigie").warning("camera %s offline for %d s", "CAM-27056-01", 42)
     assert output.getvalue() == "camera CAM-27056-01 offline for 42 s\n"
+
+
+def test_a_token_in_an_access_log_url_is_masked_and_the_line_written() -> None:
+    """uvicorn's access formatter unpacks ``record.args``: masking must keep their shape (a
+    ``?token=`` in a URL made the filter drop them, and the formatter raise; issue 16)."""
+    from uvicorn.logging import AccessFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s'))
+    handler.addFilter(SECRETS)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/v1/live/sse?token=Sup3rS3cretT0ken", "1.1", 200),
+        None,
+    )
+    handler.handle(record)
+    line = '127.0.0.1:5000 - "GET /api/v1/live/sse?token=*** HTTP/1.1" 200 OK\n'
+    assert stream.getvalue() == line
+
+
+def test_a_secret_split_between_the_message_and_its_arguments_is_masked(
+    output: io.StringIO,
+) -> None:
+    logging.getLogger("vigie").warning("login with password=%s for %s", "Sup3rS3cret", "bob")
+    assert output.getvalue() == "login with password=*** for bob\n"

@@ -87,3 +87,32 @@ def test_production_also_needs_the_credentials_keys() -> None:
     with pytest.raises(ConfigurationError, match="VIGIE_CREDENTIALS_KEYS is not set"):
         settings.require_service_secrets()
     load_settings(environment="development").require_service_secrets()  # no keys needed
+
+
+def test_trusted_proxies_are_none_by_default_and_read_as_networks(monkeypatch) -> None:
+    assert load_settings().trusted_proxies == []
+    monkeypatch.setenv("VIGIE_TRUSTED_PROXIES", "10.0.0.5, 192.168.10.0/24")
+    assert load_settings().trusted_proxies == ["10.0.0.5/32", "192.168.10.0/24"]
+    monkeypatch.setenv("VIGIE_TRUSTED_PROXIES", '["::1"]')
+    assert load_settings().trusted_proxies == ["::1/128"]
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("*", "not an IP address or a CIDR network"),
+        ("proxy.example", "not an IP address or a CIDR network"),
+        ("0.0.0.0/0", "would trust every client"),
+        ("::/0", "would trust every client"),
+    ],
+)
+def test_trusting_every_address_or_a_name_is_refused(monkeypatch, value: str, why: str) -> None:
+    monkeypatch.setenv("VIGIE_TRUSTED_PROXIES", value)
+    with pytest.raises(ConfigurationError, match=f"VIGIE_TRUSTED_PROXIES: .*{why}"):
+        load_settings()
+
+
+def test_request_bodies_are_bounded_by_default() -> None:
+    settings = load_settings()
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.body_timeout_seconds == 10

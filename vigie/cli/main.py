@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from vigie import __version__
-from vigie.cli import cameras, estimate, plan, security, serve, simulate, webhooks
+from vigie.cli import cameras, doctor, estimate, plan, security, serve, simulate, webhooks
 from vigie.cli.context import err, out
 from vigie.errors import USER_ERRORS
 
@@ -29,6 +29,7 @@ app.command()(estimate.estimate)
 app.add_typer(serve.db_app, name="db")
 app.command()(serve.serve)
 app.command()(serve.demo)
+app.command()(doctor.doctor)
 app.command()(simulate.simulate)
 app.add_typer(cameras.cameras_app, name="cameras")
 app.add_typer(webhooks.webhooks_app, name="webhooks")

@@ -99,6 +99,9 @@ def serve(
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
         server_header=False,
+        # The app decides which proxies it believes (VIGIE_TRUSTED_PROXIES, vigie.api); uvicorn's
+        # own handling would trust X-Forwarded-For from 127.0.0.1 (or $FORWARDED_ALLOW_IPS).
+        proxy_headers=False,
     )
 
 

@@ -59,9 +59,16 @@ def dashboard(settings: SettingsDep) -> HTMLResponse:
 @router.get("/static/{path:path}")
 @public
 def static(path: str) -> FileResponse:
-    """A file of ``vigie/web``; nothing outside it, only the kinds of file a page loads."""
-    target = (WEB / path).resolve()
+    """A file of ``vigie/web``; nothing outside it, only the kinds of file a page loads.
+
+    A NUL (``%00``) or another name the file system refuses is "no such file" too: it made
+    ``resolve()`` raise, an anonymous 500 (issue 16)."""
+    try:
+        target = (WEB / path).resolve()
+        found = target.is_relative_to(WEB) and target.is_file()
+    except (ValueError, OSError):  # embedded NUL, name too long...
+        raise HTTPException(404, "no such file") from None
     media_type = MEDIA_TYPES.get(target.suffix)
-    if media_type is None or not target.is_relative_to(WEB) or not target.is_file():
+    if media_type is None or not found:
         raise HTTPException(404, "no such file")
     return FileResponse(target, media_type=media_type, headers={"Cache-Control": "no-cache"})

@@ -12,6 +12,7 @@ import pytest
 
 from planning.french import NNBSP
 from tests.helpers.cli import VIGIE, run
+from tests.helpers.tls import self_signed
 from vigie import db
 
 SERVICE_KEYS = {  # what `vigie serve` needs in production (made by `vigie keys generate`)
@@ -133,45 +134,6 @@ def test_serve_refuses_to_start_in_production_without_a_secret_key(sqlite_url: s
     assert "VIGIE_SECRET_KEY: Value error, looks like a placeholder" in placeholder.stderr
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 def test_serve_over_tls_and_log_in(sqlite_url: str, tmp_path: Path) -> None:
     """The first admin, created by the CLI, logs in over real HTTPS; its password is in no log."""
     import ssl
@@ -179,7 +141,7 @@ def test_serve_over_tls_and_log_in(sqlite_url: str, tmp_path: Path) -> None:
     import urllib.parse
     import urllib.request
 
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     env = {
         **os.environ,
         "VIGIE_DATABASE_URL": sqlite_url,

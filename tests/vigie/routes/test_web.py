@@ -46,6 +46,8 @@ def test_static_files_are_served_and_the_api_keeps_its_strict_policy(service: Se
         "/static/index.html",
         "/static/nope.js",
         "/static/js",
+        "/static/%00",  # a NUL made resolve() raise: an anonymous 500 (issue 16)
+        "/static/js/app.js%00.js",
     ],
 )
 def test_nothing_but_page_assets_leaves_the_web_folder(service: Service, path: str) -> None:
