@@ -21,9 +21,11 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from supervision.live import LiveHub
@@ -170,27 +172,46 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_seconds
     )
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
     # X-Forwarded-For/-Proto are believed from the listed proxies only (the rightmost address
     # that is not one of them is the client); with none listed, the TCP peer is the client.
     # `vigie serve` turns uvicorn's own handling off, which trusts 127.0.0.1 by default.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
 
-async def security_headers(request: Request, call_next) -> Response:
-    """What browsers must not do with our answers: sniff, frame, refer, cache, run foreign code."""
-    response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("Cache-Control", "no-store")
-    if not request.url.path.startswith("/api/v1/docs"):
-        response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-        )
-    if request.url.scheme == "https":
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    return response
+class SecurityHeaders:
+    """What browsers must not do with our answers: sniff, frame, refer, cache, run foreign code.
+
+    A plain ASGI middleware that adds headers to the response as it starts: the decorator form
+    (``BaseHTTPMiddleware``) raised "No response returned" with a traceback in the log each
+    time a client left before its answer, which an attacker's slow clients do by the dozen."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"].startswith("/api/v1/docs")
+        https = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Cache-Control", "no-store")
+                if not docs:
+                    headers.setdefault(
+                        "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+                    )
+                if https:
+                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 @asynccontextmanager
