@@ -235,4 +235,6 @@ def test_a_token_in_a_query_string_is_masked_in_the_access_log(server: EdgeServe
     log = server.log()
     assert '"GET /healthz?token=*** HTTP/1.1" 200' in log, log[-2000:]
     assert secret not in log
-    assert "Logging error" not in log and "Traceback" not in log, log[log.find("Traceback") - 500 :][:3000]
+    assert "Logging error" not in log and "Traceback" not in log, log[
+        log.find("Traceback") - 500 :
+    ][:3000]
