@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from vigie.clock import as_utc, utcnow
 from vigie.errors import VigieError
 from vigie.models import AuditEvent, AuditHead
+from vigie.spreadsheet_safety import csv_row
 
 if TYPE_CHECKING:
     from vigie.auth.principal import Principal
@@ -182,14 +183,17 @@ def events_between(
 def export_csv(
     session: Session, stream: TextIO, start: datetime | None, end: datetime | None
 ) -> int:
-    """Write the events of [start, end) as CSV, hashes included so a copy can be checked."""
+    """Write the events of [start, end) as CSV, hashes included so a copy can be checked.
+
+    Text a spreadsheet would run as a formula (a failed login's user name, a reason) is quoted:
+    ``vigie.spreadsheet_safety.restore`` gives back the stored text to recompute a hash."""
     writer = csv.writer(stream)
     writer.writerow(CSV_COLUMNS)
     count = 0
     for event in events_between(session, start, end):
         row = [getattr(event, name) for name in CSV_COLUMNS]
         row[1] = _timestamp(event.at)
-        writer.writerow(row)
+        writer.writerow(csv_row(row))
         count += 1
     return count
 
