@@ -77,7 +77,7 @@ def _from_access_token(
     claims = read_access_token(signing_key, token)
     if claims is None:
         return None
-    user = session.get(User, claims.user_id)
+    user = session.scalar(select(User).where(User.subject == claims.subject))
     # The role and scope come from the database, not the token: a change applies at once.
     if user is None or user.token_version != claims.token_version or user_refusal(user):
         return None

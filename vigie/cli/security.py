@@ -97,13 +97,14 @@ def users_create(
 def users_list() -> None:
     """List users with role, scope, habilitation and state."""
     from vigie.auth.accounts import list_users
-    from vigie.clock import as_utc, utcnow
+    from vigie.auth.lockout import locked_addresses
+    from vigie.clock import utcnow
 
     table = Table("user", "role", "scope", "habilitation until", "state", header_style="bold")
     with database_session() as (session, _):
         for user in list_users(session):
             scope = ", ".join([*user.scope_communes, *user.scope_epcis]) or "département"
-            locked = user.locked_until is not None and as_utc(user.locked_until) > utcnow()
+            locked = locked_addresses(session, user.username, utcnow())
             expired = user.habilitation_until is not None and (
                 user.habilitation_until < utcnow().date()
             )
@@ -112,7 +113,7 @@ def users_list() -> None:
                 if user.disabled
                 else "habilitation ended"
                 if expired
-                else "locked"
+                else f"locked out from {locked} address(es)"
                 if locked
                 else "active"
             )
@@ -133,7 +134,7 @@ def users_disable(username: str) -> None:
 
 @users_app.command("enable")
 def users_enable(username: str) -> None:
-    """Enable a user again (also lifts a lockout)."""
+    """Enable a user again (also lifts the lockouts, from every address)."""
     from vigie.auth.accounts import set_disabled
 
     with database_session() as (session, _):
