@@ -22,6 +22,7 @@ from vigie.auth.tokens import API_TOKEN_PREFIX, read_access_token, token_digest
 from vigie.clock import as_utc, utcnow
 from vigie.deps import ClientIp, SessionDep
 from vigie.models import ApiToken, User
+from vigie.plain_text import check_line
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a URL, not a secret)
 
@@ -137,7 +138,10 @@ def reason_query(
     ],
 ) -> str:
     """A required ``?reason=`` for consultations the law wants justified (picture views)."""
-    return reason.strip()
+    try:
+        return check_line(reason.strip())
+    except ValueError as refused:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(refused)) from refused
 
 
 Reason = Annotated[str, Depends(reason_query)]
