@@ -4,8 +4,15 @@ A row's hash covers its own fields and the previous row's hash, so editing, dele
 reordering any row breaks the chain from there on, and :func:`verify` names the rows where it
 breaks. Appends are serialised by updating the single ``audit_head`` row first (a row lock on
 PostgreSQL, the write lock on SQLite; ``UPDATE ... RETURNING`` needs SQLite >= 3.35), so two
-processes never fork the chain; the unique ``prev_hash`` is a second guard. A purge deletes
-only a prefix and records the last purged hash as the new anchor, so what remains verifies.
+processes never fork the chain; the unique ``prev_hash`` is a second guard.
+
+The head is protected like the rows: a purge deletes only a prefix of rows older than the
+retention period, moves the head's anchor (``purged_through``, ``anchor_hash``) to the last
+purged row, and appends an ``audit.purge`` event recording that row, its hash, the cut-off and the
+retention, chained like any other row. :func:`verify` checks the head against the last such event,
+so a head moved by hand (and the prefix deleted behind it) fails verification, and so does a purge
+of rows younger than the retention; a forged ``audit.purge`` would itself be a new row, which moves
+the head hash that operators keep elsewhere (README: Security).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy import delete, func, select, update
@@ -24,11 +31,15 @@ from sqlalchemy.orm import Session
 from vigie.clock import as_utc, utcnow
 from vigie.errors import VigieError
 from vigie.models import AuditEvent, AuditHead
+from vigie.spreadsheet_safety import csv_row
 
 if TYPE_CHECKING:
     from vigie.auth.principal import Principal
 
 GENESIS = "0" * 64
+PURGE_ACTION = "audit.purge"
+MIN_RETENTION_DAYS = 30
+"""No purge keeps less (``VIGIE_AUDIT_RETENTION_DAYS`` has the same floor)."""
 
 CSV_COLUMNS = (
     "id",
@@ -139,11 +150,16 @@ def record_by(session: Session, principal: Principal, *, action: str, **what: An
     )
 
 
-def verify(session: Session, *, max_problems: int = 50) -> Verification:
-    """Walk the whole chain in id order and report every place where it is broken."""
+def verify(
+    session: Session, *, retention_days: int | None = None, max_problems: int = 50
+) -> Verification:
+    """Walk the whole chain in id order and report every place where it is broken, then check the
+    head against the last ``audit.purge`` event. With ``retention_days``, a purge that kept less
+    than that is reported too."""
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
     result = Verification(head_hash=head.last_hash)
     expected_id, previous = head.purged_through + 1, head.anchor_hash
+    last_purge: AuditEvent | None = None
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
         result.checked += 1
         if event.id != expected_id:
@@ -156,6 +172,8 @@ def verify(session: Session, *, max_problems: int = 50) -> Verification:
             )
         if row_hash(event) != event.hash:
             result.problems.append(f"row {event.id}: content edited (hash mismatch)")
+        if event.action == PURGE_ACTION:
+            last_purge = event
         expected_id, previous = event.id + 1, event.hash
         if len(result.problems) >= max_problems:
             result.problems.append("too many problems; stopped")
@@ -165,7 +183,46 @@ def verify(session: Session, *, max_problems: int = 50) -> Verification:
             f"the trail ends at row {expected_id - 1} but the head records row {head.last_id}: "
             "the last rows were deleted (or the head was edited)"
         )
+    result.problems.extend(_anchor_problems(head, last_purge, retention_days))
     return result
+
+
+def _anchor_problems(
+    head: AuditHead, last_purge: AuditEvent | None, retention_days: int | None
+) -> list[str]:
+    """Does the head's anchor match what the last ``audit.purge`` recorded, within retention?"""
+    if head.purged_through == 0:
+        if head.anchor_hash != GENESIS:
+            return ["the head's anchor was edited: no row was ever purged"]
+        return []
+    if last_purge is None:
+        return [
+            f"rows up to {head.purged_through} are gone but no audit.purge event records their "
+            "purge: the head was edited and the rows deleted"
+        ]
+    try:
+        detail = json.loads(last_purge.detail)
+        through, anchor = int(detail["through_id"]), str(detail["anchor_hash"])
+        before = datetime.fromisoformat(str(detail["before"]).replace("Z", "+00:00"))
+        kept_days = int(detail["retention_days"])
+    except (ValueError, KeyError, TypeError):
+        return [f"row {last_purge.id}: an audit.purge event without its anchor, cut-off and days"]
+    problems = []
+    if (through, anchor) != (head.purged_through, head.anchor_hash):
+        problems.append(
+            f"the head says rows up to {head.purged_through} were purged, the last audit.purge "
+            f"(row {last_purge.id}) says up to {through}: the head was edited"
+        )
+    if before > as_utc(last_purge.at) - timedelta(days=kept_days):
+        problems.append(
+            f"row {last_purge.id}: the purge's cut-off is inside its own {kept_days} days"
+        )
+    if retention_days is not None and kept_days < retention_days:
+        problems.append(
+            f"row {last_purge.id}: a purge kept {kept_days} days of the trail, less than the "
+            f"retention period ({retention_days} days)"
+        )
+    return problems
 
 
 def events_between(
@@ -182,29 +239,48 @@ def events_between(
 def export_csv(
     session: Session, stream: TextIO, start: datetime | None, end: datetime | None
 ) -> int:
-    """Write the events of [start, end) as CSV, hashes included so a copy can be checked."""
+    """Write the events of [start, end) as CSV, hashes included so a copy can be checked.
+
+    Text a spreadsheet would run as a formula (a failed login's user name, a reason) is quoted:
+    ``vigie.spreadsheet_safety.restore`` gives back the stored text to recompute a hash."""
     writer = csv.writer(stream)
     writer.writerow(CSV_COLUMNS)
     count = 0
     for event in events_between(session, start, end):
         row = [getattr(event, name) for name in CSV_COLUMNS]
         row[1] = _timestamp(event.at)
-        writer.writerow(row)
+        writer.writerow(csv_row(row))
         count += 1
     return count
 
 
-def purge(session: Session, before: datetime, *, actor: str, role: str) -> int:
-    """Delete the events older than ``before`` (a prefix of the chain); returns how many.
+def purge(
+    session: Session,
+    *,
+    retention_days: int,
+    actor: str,
+    role: str,
+    now: datetime | None = None,
+) -> int:
+    """Delete the events older than ``retention_days`` (a prefix of the chain); returns how many.
 
-    Refuses on a broken chain: purging would destroy the evidence of the tampering.
+    The head's new anchor and the purge itself are recorded in an ``audit.purge`` event chained
+    after the rows that remain: which row was purged last, its hash and date, the cut-off and the
+    retention. Refuses a retention under :data:`MIN_RETENTION_DAYS`, and a broken chain: purging
+    would destroy the evidence of the tampering.
     """
+    if retention_days < MIN_RETENTION_DAYS:
+        raise AuditError(
+            f"the audit trail is kept at least {MIN_RETENTION_DAYS} days; "
+            f"not purging rows of the last {retention_days}"
+        )
     check = verify(session)
     if not check.ok:
         raise AuditError(
             "the audit trail does not verify; not purging (run `vigie audit verify`): "
             + check.problems[0]
         )
+    before = (now or utcnow()) - timedelta(days=retention_days)
     first_kept = session.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.at >= before))
     last_purged = (
         first_kept - 1
@@ -214,7 +290,9 @@ def purge(session: Session, before: datetime, *, actor: str, role: str) -> int:
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
     if last_purged is None or last_purged <= head.purged_through:
         return 0
-    anchor = session.scalar(select(AuditEvent.hash).where(AuditEvent.id == last_purged))
+    anchor, anchor_at = session.execute(
+        select(AuditEvent.hash, AuditEvent.at).where(AuditEvent.id == last_purged)
+    ).one()
     session.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)
@@ -226,7 +304,14 @@ def purge(session: Session, before: datetime, *, actor: str, role: str) -> int:
         session,
         actor=actor,
         role=role,
-        action="audit.purge",
-        detail={"before": _timestamp(before), "rows": removed, "through_id": last_purged},
+        action=PURGE_ACTION,
+        detail={
+            "before": _timestamp(before),
+            "retention_days": retention_days,
+            "rows": removed,
+            "through_id": last_purged,
+            "anchor_hash": anchor,
+            "through_at": _timestamp(anchor_at),
+        },
     )
     return removed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -62,6 +63,11 @@ class Commune(Base):
 # Times are stored timezone-aware (UTC); SQLite returns them naive, vigie.clock.as_utc fixes that.
 
 
+def new_subject() -> str:
+    """A user's token subject: 128 random bits, never given twice."""
+    return uuid.uuid4().hex
+
+
 class User(Base):
     """A person with a role, a scope of communes/EPCIs (empty: everywhere) and a habilitation."""
 
@@ -76,11 +82,27 @@ class User(Base):
     scope_epcis: Mapped[list[str]] = mapped_column(JSON, default=list)
     habilitation_until: Mapped[date | None] = mapped_column(Date)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What access tokens name: random and never reused, unlike ``id`` (a user created after a
+    # deleted one may get its id; it must not inherit its tokens).
+    subject: Mapped[str] = mapped_column(String(32), unique=True, default=new_subject)
     # Bumped when the role, scope or state changes: refresh tokens issued before die with it.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Failed logins of one account from one client address, and the lock they earned: a
+    stranger's guesses lock the account out of the stranger's address only (README: Security)."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("client", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(String(45))
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class RefreshToken(Base):

@@ -68,9 +68,13 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_hours: int = Field(default=12, ge=1, le=24 * 30)
     login_max_failures: int = Field(
-        default=5, ge=1, description="Failed logins in a row that lock an account."
+        default=5,
+        ge=1,
+        description="Failed logins in a row from one address that lock it out of an account.",
     )
-    lockout_minutes: int = Field(default=15, ge=1, description="How long a locked account waits.")
+    lockout_minutes: int = Field(
+        default=15, ge=1, description="How long a locked address waits for that account."
+    )
     login_rate_per_minute: int = Field(
         default=20, ge=1, description="Login attempts per minute and client address."
     )

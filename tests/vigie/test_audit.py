@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -116,30 +117,55 @@ def test_purge_refuses_a_broken_trail(trail: Engine) -> None:
         pytest.raises(audit.AuditError, match="does not verify"),
         db.session_scope(db.session_factory(trail)) as session,
     ):
-        audit.purge(session, utcnow(), actor="cli:test", role="system")
+        audit.purge(session, retention_days=30, actor="cli:test", role="system")
     assert verify(trail).checked == 10
 
 
-def test_purge_removes_a_prefix_and_anchors_the_chain(engine: Engine) -> None:
+def test_purge_refuses_a_retention_under_the_floor(trail: Engine) -> None:
+    with (
+        pytest.raises(audit.AuditError, match="at least 30 days"),
+        db.session_scope(db.session_factory(trail)) as session,
+    ):
+        audit.purge(session, retention_days=29, actor="cli:test", role="system")
+
+
+def test_purge_removes_a_prefix_and_anchors_the_chain(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db.upgrade(engine)
     factory = db.session_factory(engine)
+    now = utcnow()
+    monkeypatch.setattr(audit, "utcnow", lambda: now - timedelta(days=400))
     with db.session_scope(factory) as session:
         for n in range(6):
             audit.record(session, actor="u", role="admin", action="config.change", object_id=str(n))
-    cutoff = utcnow()
+    monkeypatch.setattr(audit, "utcnow", lambda: now)
     with db.session_scope(factory) as session:
         for n in range(3):
             audit.record(session, actor="u", role="admin", action="login.success", object_id=str(n))
     with db.session_scope(factory) as session:
-        assert audit.purge(session, cutoff, actor="cli:test", role="system") == 6
+        sixth = session.get(AuditEvent, 6)
+        assert sixth is not None
+        sixth_hash = sixth.hash
+        assert audit.purge(session, retention_days=365, actor="cli:test", role="system") == 6
     with db.session_scope(factory) as session:
-        result = audit.verify(session)
+        result = audit.verify(session, retention_days=365)
         first = session.scalar(select(func.min(AuditEvent.id)))
-        last_action = session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()))
+        last = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+        assert last is not None
+        action, detail = last.action, json.loads(last.detail)
     assert result.ok, result.problems
     assert result.checked == 4  # three kept + the purge's own record
     assert first == 7
-    assert last_action == "audit.purge"
+    assert action == "audit.purge"
+    assert detail["through_id"] == 6 and detail["anchor_hash"] == sixth_hash
+    assert detail["retention_days"] == 365 and detail["rows"] == 6
+    # Verifying with a longer retention than the purge kept reports it.
+    with db.session_scope(factory) as session:
+        longer = audit.verify(session, retention_days=1095).problems
+    assert longer == [
+        "row 10: a purge kept 365 days of the trail, less than the retention period (1095 days)"
+    ]
     # Deleting below the anchor is still tampering.
     tamper(engine, "DELETE FROM audit_events WHERE id = 7")
     assert not verify(engine).ok

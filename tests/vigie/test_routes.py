@@ -9,13 +9,16 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
+from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
 from tests.helpers.route_table import MATRIX, PUBLIC, STREAMS, endpoints
 from tests.helpers.service import ROLE_USER, Service
+from vigie import db
 from vigie.api import create_app
 from vigie.auth.roles import Role
 from vigie.auth.tokens import issue_access_token
+from vigie.models import User
 
 
 def concrete(path: str) -> str:
@@ -88,19 +91,20 @@ def test_every_protected_route_rejects_anonymous_callers(service: Service) -> No
 
 
 def test_tokens_signed_with_another_key_or_expired_are_rejected(service: Service) -> None:
-    user_id = 1
+    with db.session_scope(db.session_factory(service.engine)) as session:
+        subject = session.scalar(select(User.subject).where(User.id == 1))
     forged, _ = issue_access_token(
-        "another-key-" * 4, user_id=user_id, token_version=0, lifetime=timedelta(minutes=5)
+        "another-key-" * 4, subject=subject, token_version=0, lifetime=timedelta(minutes=5)
     )
     expired, _ = issue_access_token(
         service.client.app.state.signing_key,
-        user_id=user_id,
+        subject=subject,
         token_version=0,
         lifetime=timedelta(seconds=-1),
     )
     valid, _ = issue_access_token(
         service.client.app.state.signing_key,
-        user_id=user_id,
+        subject=subject,
         token_version=0,
         lifetime=timedelta(minutes=5),
     )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigie import audit
+from vigie.auth import lockout
 from vigie.auth.login import revoke_sessions
 from vigie.auth.passwords import check_policy, hash_password
 from vigie.auth.principal import unknown_scope
@@ -70,7 +71,6 @@ def create_user(
         scope_epcis=scope_e,
         habilitation_until=habilitation_until,
         disabled=False,
-        failed_logins=0,
         token_version=0,
         created_at=utcnow(),
     )
@@ -137,7 +137,7 @@ def set_disabled(session: Session, username: str, disabled: bool, *, actor: str)
     """Disable (sessions end at once) or enable again (which also lifts a lockout)."""
     user = get_user(session, username)
     user.disabled = disabled
-    user.failed_logins, user.locked_until = 0, None
+    lockout.lift(session, user.username)
     _end_sessions(session, user)
     audit.record(
         session,

@@ -22,6 +22,7 @@ from vigie.auth.tokens import API_TOKEN_PREFIX, read_access_token, token_digest
 from vigie.clock import as_utc, utcnow
 from vigie.deps import ClientIp, SessionDep
 from vigie.models import ApiToken, User
+from vigie.plain_text import check_line
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a URL, not a secret)
 
@@ -77,7 +78,7 @@ def _from_access_token(
     claims = read_access_token(signing_key, token)
     if claims is None:
         return None
-    user = session.get(User, claims.user_id)
+    user = session.scalar(select(User).where(User.subject == claims.subject))
     # The role and scope come from the database, not the token: a change applies at once.
     if user is None or user.token_version != claims.token_version or user_refusal(user):
         return None
@@ -137,7 +138,10 @@ def reason_query(
     ],
 ) -> str:
     """A required ``?reason=`` for consultations the law wants justified (picture views)."""
-    return reason.strip()
+    try:
+        return check_line(reason.strip())
+    except ValueError as refused:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(refused)) from refused
 
 
 Reason = Annotated[str, Depends(reason_query)]

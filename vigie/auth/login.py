@@ -1,4 +1,4 @@
-"""Logins: password checks with lockout, and refresh tokens rotated at every use.
+"""Logins: password checks with lockout per address, and refresh tokens rotated at every use.
 
 Every outcome lands in the audit trail, failures included; the caller only ever learns
 "invalid credentials", so the answer does not reveal which accounts exist or are locked.
@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from vigie import audit
+from vigie.auth import lockout
 from vigie.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
 from vigie.auth.principal import user_refusal
 from vigie.auth.tokens import issue_access_token, new_opaque_token, token_digest
@@ -57,34 +58,43 @@ def password_login(
     password: str,
     ip: str,
 ) -> Grant:
-    """Check a password; lock the account after ``login_max_failures`` failures in a row."""
+    """Check a password; after ``login_max_failures`` failures from one address, lock that
+    address out of that account (:mod:`vigie.auth.lockout`).
+
+    Known, unknown and locked accounts cost the same: one password-hash verification each, so
+    the answer's timing does not tell them apart (nor does its text)."""
+    username = username[:64]
     user = session.scalar(select(User).where(User.username == username))
     now = utcnow()
+    locked = lockout.is_locked(session, ip, username, now)
     if user is None:
         burn_time(password)
-        raise _fail(session, username[:64], "", ip, "unknown user")
-    if user.locked_until is not None and as_utc(user.locked_until) > now:
-        raise _fail(session, username, user.role, ip, "account locked")
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= settings.login_max_failures:
-            user.failed_logins = 0
-            user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+        correct = False
+    else:
+        correct = verify_password(user.password_hash, password)
+    role = user.role if user is not None else ""
+    if locked or not correct:  # the same database work either way
+        lock_for = timedelta(minutes=settings.lockout_minutes)
+        if lockout.record_failure(
+            session, ip, username, now, max_failures=settings.login_max_failures, lock_for=lock_for
+        ):
             audit.record(
                 session,
                 actor=username,
-                role=user.role,
+                role=role,
                 ip=ip,
                 action="login.lockout",
                 object_type="user",
                 object_id=username,
-                detail={"minutes": settings.lockout_minutes},
+                detail={"minutes": settings.lockout_minutes, "address": ip},
             )
-        raise _fail(session, username, user.role, ip, "wrong password")
+        why = "locked out from this address" if locked else "wrong password"
+        raise _fail(session, username, role, ip, why if user else "unknown user")
+    assert user is not None
     refusal = user_refusal(user)
     if refusal:
         raise _fail(session, username, user.role, ip, refusal)
-    user.failed_logins, user.locked_until = 0, None
+    lockout.clear(session, ip, username)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.record(
@@ -136,7 +146,7 @@ def refresh_login(
 def _grant(session: Session, settings: Settings, signing_key: str, user: User) -> Grant:
     access, expires_in = issue_access_token(
         signing_key,
-        user_id=user.id,
+        subject=user.subject,
         token_version=user.token_version,
         lifetime=timedelta(minutes=settings.access_token_minutes),
     )

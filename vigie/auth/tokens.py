@@ -18,18 +18,20 @@ API_TOKEN_PREFIX = "vigie_"  # noqa: S105 (a prefix that lets scanners spot leak
 
 @dataclass(frozen=True)
 class AccessClaims:
-    user_id: int
+    subject: str
+    """``User.subject``: random and never reused, unlike the user's integer id."""
     token_version: int
     expires_at: datetime
 
 
 def issue_access_token(
-    key: str, *, user_id: int, token_version: int, lifetime: timedelta
+    key: str, *, subject: str, token_version: int, lifetime: timedelta
 ) -> tuple[str, int]:
-    """A signed access token for ``user_id`` and its lifetime in seconds."""
+    """A signed access token for the user whose ``User.subject`` is ``subject``, and its lifetime
+    in seconds."""
     now = utcnow()
     claims = {
-        "sub": str(user_id),
+        "sub": subject,
         "ver": token_version,
         "aud": AUDIENCE,
         "iat": int(now.timestamp()),
@@ -50,7 +52,7 @@ def read_access_token(key: str, token: str) -> AccessClaims | None:
             options={"require": ["sub", "exp", "aud", "ver"]},
         )
         return AccessClaims(
-            user_id=int(claims["sub"]),
+            subject=str(claims["sub"]),
             token_version=int(claims["ver"]),
             expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo),
         )

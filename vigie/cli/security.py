@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -97,13 +97,14 @@ def users_create(
 def users_list() -> None:
     """List users with role, scope, habilitation and state."""
     from vigie.auth.accounts import list_users
-    from vigie.clock import as_utc, utcnow
+    from vigie.auth.lockout import locked_addresses
+    from vigie.clock import utcnow
 
     table = Table("user", "role", "scope", "habilitation until", "state", header_style="bold")
     with database_session() as (session, _):
         for user in list_users(session):
             scope = ", ".join([*user.scope_communes, *user.scope_epcis]) or "département"
-            locked = user.locked_until is not None and as_utc(user.locked_until) > utcnow()
+            locked = locked_addresses(session, user.username, utcnow())
             expired = user.habilitation_until is not None and (
                 user.habilitation_until < utcnow().date()
             )
@@ -112,7 +113,7 @@ def users_list() -> None:
                 if user.disabled
                 else "habilitation ended"
                 if expired
-                else "locked"
+                else f"locked out from {locked} address(es)"
                 if locked
                 else "active"
             )
@@ -133,7 +134,7 @@ def users_disable(username: str) -> None:
 
 @users_app.command("enable")
 def users_enable(username: str) -> None:
-    """Enable a user again (also lifts a lockout)."""
+    """Enable a user again (also lifts the lockouts, from every address)."""
     from vigie.auth.accounts import set_disabled
 
     with database_session() as (session, _):
@@ -240,11 +241,13 @@ def tokens_revoke(token_id: int) -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the whole hash chain: exit 0 when intact, 1 naming every broken row."""
+    """Check the whole hash chain and its head: exit 0 when intact, 1 naming every problem.
+
+    A purge that kept less than VIGIE_AUDIT_RETENTION_DAYS is a problem too."""
     from vigie.audit import verify
 
-    with database_session() as (session, _):
-        result = verify(session)
+    with database_session() as (session, settings):
+        result = verify(session, retention_days=settings.audit_retention_days)
     for problem in result.problems:
         sys.stdout.write(f"audit: {problem}\n")
     if result.ok:
@@ -295,18 +298,24 @@ def audit_export(
 @audit_app.command("purge")
 def audit_purge(
     older_than_days: Annotated[
-        int | None, typer.Option(help="Default: VIGIE_AUDIT_RETENTION_DAYS (3 years).")
+        int | None,
+        typer.Option(
+            help="Default and minimum: VIGIE_AUDIT_RETENTION_DAYS (3 years); longer keeps more."
+        ),
     ] = None,
 ) -> None:
-    """Delete events past retention; the chain still verifies from the new anchor."""
+    """Delete events past retention; an audit.purge event records what went and anchors the
+    chain, which still verifies."""
     from vigie import audit
-    from vigie.clock import utcnow
 
     with database_session() as (session, settings):
         days = older_than_days or settings.audit_retention_days
-        removed = audit.purge(
-            session, utcnow() - timedelta(days=days), actor=actor(), role="system"
-        )
+        if days < settings.audit_retention_days:
+            raise ConfigurationError(
+                f"--older-than-days {days}: the audit trail is kept "
+                f"{settings.audit_retention_days} days (VIGIE_AUDIT_RETENTION_DAYS)"
+            )
+        removed = audit.purge(session, retention_days=days, actor=actor(), role="system")
     err.print(f"{removed} audit events older than {days} days purged")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from vigie.errors import ConfigurationError
 from vigie.estimate.dqe import Estimate
 from vigie.estimate.workbook import build_workbook
+from vigie.spreadsheet_safety import csv_record
 
 FORMATS = (".xlsx", ".csv", ".json")
 CSV_COLUMNS = (
@@ -153,7 +154,7 @@ def write_estimate(estimates: list[Estimate], out: Path) -> Path:
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(estimate_rows(estimates))
+        writer.writerows(csv_record(row) for row in estimate_rows(estimates))
         data = text.getvalue().encode("utf-8")
     else:
         document = json.dumps(estimate_document(estimates), ensure_ascii=False, indent=2)

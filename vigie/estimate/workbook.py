@@ -8,6 +8,10 @@ price schedule with years and sources, notes) and, with several plans, ``compara
 edited quantity, price or rate carries through to every total; the cached values are left to the
 spreadsheet (LibreOffice and Excel compute them on opening).
 
+Data (plan paths, commune names, designations, notes naming mast ids, the price file's labels
+and sources) is written with ``_text``, which keeps text as text however it starts; formulas only
+with ``_formula``, from strings this module builds (``vigie.spreadsheet_safety``).
+
 Workbook-level names point at the totals of the first plan (``total_ht``, ``tva``, ``total_ttc``,
 ``fipd``…), for readers and tests.
 """
@@ -24,6 +28,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
 from vigie.estimate.dqe import AMO_LOT, Estimate
+from vigie.spreadsheet_safety import xlsx_cell as _text
+from vigie.spreadsheet_safety import xlsx_formula as _formula
 
 MONEY = "#,##0.00"
 QUANTITY = "#,##0.0"
@@ -43,6 +49,7 @@ HEADERS = (
     "Éligible FIPD",
 )
 FIRST_LINE_ROW = 6
+COLUMNS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @dataclass
@@ -109,15 +116,15 @@ def _ref(sheet: str, column: str, row: int) -> str:
 
 def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeCells:
     cells = _DqeCells(sheet=ws.title if " " not in ws.title else f"'{ws.title}'")
-    ws["A1"] = f"Détail quantitatif estimatif (DQE){title_suffix}"
-    ws["A1"].font = TITLE
-    ws["A2"] = f"Plan : {estimate.source}"
-    ws["A3"] = (
+    _text(ws, 1, 1, f"Détail quantitatif estimatif (DQE){title_suffix}").font = TITLE
+    _text(ws, 2, 1, f"Plan : {estimate.source}")
+    intro = (
         "Montants en euros hors taxes. Les montants sont des formules : modifier une quantité, "
         "un prix ou un taux met à jour les totaux, le financement et la répartition par commune."
     )
+    _text(ws, 3, 1, intro)
     for col, header in enumerate(HEADERS, 1):
-        ws.cell(5, col, header).font = BOLD
+        _text(ws, 5, col, header).font = BOLD
     row = FIRST_LINE_ROW
     subtotals = []
     for lot in estimate.lots:
@@ -126,9 +133,9 @@ def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeC
         first = row
         for line in lot.lines:
             _line_row(ws, row, line.number, line.designation, unit=line.unit, qty=line.quantity)
-            ws.cell(row, 5, line.unit_price).number_format = MONEY
-            ws.cell(row, 6, f"=ROUND(D{row}*E{row},2)").number_format = MONEY
-            ws.cell(row, 7, "oui" if line.fipd_eligible else "non")
+            _text(ws, row, 5, line.unit_price).number_format = MONEY
+            _formula(ws, row, 6, f"=ROUND(D{row}*E{row},2)").number_format = MONEY
+            _text(ws, row, 7, "oui" if line.fipd_eligible else "non")
             row += 1
         _total_row(ws, row, f"Sous-total {lot.title}", f"=SUM(F{first}:F{max(first, row - 1)})")
         cells.lots[lot.number] = _ref(cells.sheet, "F", row)
@@ -144,9 +151,9 @@ def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeC
     row += 1
     amo = estimate.amo
     _line_row(ws, row, amo.number, amo.designation, unit="%", qty=amo.quantity)
-    ws.cell(row, 5, f"=F{works_row}").number_format = MONEY
-    ws.cell(row, 6, f"=ROUND(D{row}*E{row}/100,2)").number_format = MONEY
-    ws.cell(row, 7, "oui" if amo.fipd_eligible else "non")
+    _formula(ws, row, 5, f"=F{works_row}").number_format = MONEY
+    _formula(ws, row, 6, f"=ROUND(D{row}*E{row}/100,2)").number_format = MONEY
+    _text(ws, row, 7, "oui" if amo.fipd_eligible else "non")
     amo_row = row
     cells.amo = _ref(cells.sheet, "F", row)
     cells.last_row = row
@@ -155,11 +162,11 @@ def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeC
     ht_row = row
     cells.total_ht = _ref(cells.sheet, "F", row)
     row += 1
-    ws.cell(row, 2, "TVA")
-    ws.cell(row, 3, "%")
-    ws.cell(row, 4, estimate.vat_rate)
-    ws.cell(row, 5, f"=F{ht_row}").number_format = MONEY
-    ws.cell(row, 6, f"=ROUND(D{row}*E{row}/100,2)").number_format = MONEY
+    _text(ws, row, 2, "TVA")
+    _text(ws, row, 3, "%")
+    _text(ws, row, 4, estimate.vat_rate)
+    _formula(ws, row, 5, f"=F{ht_row}").number_format = MONEY
+    _formula(ws, row, 6, f"=ROUND(D{row}*E{row}/100,2)").number_format = MONEY
     cells.vat = _ref(cells.sheet, "F", row)
     row += 1
     _total_row(ws, row, "Total TTC", f"=F{ht_row}+F{row - 1}")
@@ -170,21 +177,21 @@ def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeC
 
 
 def _lot_row(ws: Worksheet, row: int, title: str) -> None:
-    ws.cell(row, 1, title).font = BOLD
+    _text(ws, row, 1, title).font = BOLD
     for col in range(1, 8):
         ws.cell(row, col).fill = LOT_FILL
 
 
 def _line_row(ws: Worksheet, row: int, number: str, label: str, *, unit: str, qty: float) -> None:
-    ws.cell(row, 1, number)
-    ws.cell(row, 2, label).alignment = Alignment(wrap_text=True)
-    ws.cell(row, 3, unit)
-    ws.cell(row, 4, qty).number_format = QUANTITY if unit == "m" else COUNT
+    _text(ws, row, 1, number)
+    _text(ws, row, 2, label).alignment = Alignment(wrap_text=True)
+    _text(ws, row, 3, unit)
+    _text(ws, row, 4, qty).number_format = QUANTITY if unit == "m" else COUNT
 
 
 def _total_row(ws: Worksheet, row: int, label: str, formula: str) -> None:
-    ws.cell(row, 2, label).font = BOLD
-    cell = ws.cell(row, 6, formula)
+    _text(ws, row, 2, label).font = BOLD
+    cell = _formula(ws, row, 6, formula)
     cell.font = BOLD
     cell.number_format = MONEY
     for col in range(1, 8):
@@ -209,35 +216,34 @@ class _Rates:
 def _finance_sheet(
     ws: Worksheet, estimate: Estimate, dqe: _DqeCells, *, communes_sheet: str
 ) -> _Rates:
-    ws["A1"] = "Plan de financement (montants HT)"
-    ws["A1"].font = TITLE
-    ws["A2"] = f"Plan : {estimate.source}"
+    _text(ws, 1, 1, "Plan de financement (montants HT)").font = TITLE
+    _text(ws, 2, 1, f"Plan : {estimate.source}")
     for col, header in enumerate(("Poste", "Montant HT (€)", "Part du total HT"), 1):
-        ws.cell(4, col, header).font = BOLD
+        _text(ws, 4, col, header).font = BOLD
     posts = [(lot.title, dqe.lots[lot.number]) for lot in estimate.lots]
     posts.append((AMO_LOT[1], dqe.amo))
     for i, (title, ref) in enumerate(posts):
         row = 5 + i
-        ws.cell(row, 1, title)
-        ws.cell(row, 2, f"={ref}").number_format = MONEY
-        ws.cell(row, 3, f"=IF($B${5 + len(posts)}=0,0,B{row}/$B${5 + len(posts)})")
+        _text(ws, row, 1, title)
+        _formula(ws, row, 2, f"={ref}").number_format = MONEY
+        _formula(ws, row, 3, f"=IF($B${5 + len(posts)}=0,0,B{row}/$B${5 + len(posts)})")
         ws.cell(row, 3).number_format = SHARE
     total_row = 5 + len(posts)
-    ws.cell(total_row, 1, "Total HT").font = BOLD
-    ws.cell(total_row, 2, f"={dqe.total_ht}").number_format = MONEY
+    _text(ws, total_row, 1, "Total HT").font = BOLD
+    _formula(ws, total_row, 2, f"={dqe.total_ht}").number_format = MONEY
 
     ws.add_chart(_breakdown_chart(ws, first_row=5, last_row=total_row - 1), "E4")
 
     row = total_row + 2
-    ws.cell(row, 1, "Paramètres (modifiables)").font = BOLD
-    ws.cell(row + 1, 1, "Taux de subvention FIPD sur les dépenses éligibles (%)")
-    ws.cell(row + 1, 2, estimate.fipd_rate)
-    ws.cell(row + 2, 1, "Part du reste à charge portée par l'intercommunalité (%)")
-    ws.cell(row + 2, 2, estimate.epci_share)
+    _text(ws, row, 1, "Paramètres (modifiables)").font = BOLD
+    _text(ws, row + 1, 1, "Taux de subvention FIPD sur les dépenses éligibles (%)")
+    _text(ws, row + 1, 2, estimate.fipd_rate)
+    _text(ws, row + 2, 1, "Part du reste à charge portée par l'intercommunalité (%)")
+    _text(ws, row + 2, 2, estimate.epci_share)
     fipd_rate, epci_share = f"financement!$B${row + 1}", f"financement!$B${row + 2}"
 
     row += 4
-    ws.cell(row, 1, "Financement").font = BOLD
+    _text(ws, row, 1, "Financement").font = BOLD
     lines = [
         ("Dépenses éligibles au FIPD HT", f"={dqe.eligible_formula()}", "eligible_ht"),
         ("Subvention FIPD (État)", f"=ROUND(B{row + 1}*{fipd_rate}/100,2)", "fipd"),
@@ -249,9 +255,9 @@ def _finance_sheet(
     ]
     names = {}
     for i, (label, formula, name) in enumerate(lines, 1):
-        ws.cell(row + i, 1, label)
-        ws.cell(row + i, 2, formula).number_format = MONEY
-        ws.cell(row + i, 3, f"=IF($B${total_row}=0,0,B{row + i}/$B${total_row})")
+        _text(ws, row + i, 1, label)
+        _formula(ws, row + i, 2, formula).number_format = MONEY
+        _formula(ws, row + i, 3, f"=IF($B${total_row}=0,0,B{row + i}/$B${total_row})")
         ws.cell(row + i, 3).number_format = SHARE
         if name:
             names[name] = f"financement!$B${row + i}"
@@ -280,7 +286,7 @@ def _breakdown_chart(ws: Worksheet, *, first_row: int, last_row: int) -> PieChar
 
 def _epci_table(ws: Worksheet, estimate: Estimate, row: int, *, communes_sheet: str) -> None:
     """Per intercommunality: sums of the per-commune sheet (formulas, so edits carry)."""
-    ws.cell(row, 1, "Par intercommunalité").font = BOLD
+    _text(ws, row, 1, "Par intercommunalité").font = BOLD
     headers = (
         "EPCI (SIREN)",
         "Communes",
@@ -291,30 +297,30 @@ def _epci_table(ws: Worksheet, estimate: Estimate, row: int, *, communes_sheet: 
         "Part communes (€)",
     )
     for col, header in enumerate(headers, 1):
-        ws.cell(row + 1, col, header).font = BOLD
+        _text(ws, row + 1, col, header).font = BOLD
     epcis = sorted({c.epci for c in estimate.communes})
     n = len(estimate.communes)
     first, last = 4, 3 + n
     for i, epci in enumerate(epcis, row + 2):
-        ws.cell(i, 1, epci)
-        ws.cell(i, 2, f"=COUNTIF({communes_sheet}!$C${first}:$C${last},A{i})")
+        _text(ws, i, 1, epci)
+        _formula(ws, i, 2, f"=COUNTIF({communes_sheet}!$C${first}:$C${last},A{i})")
         for col, source in zip("CDEFG", "HIJKL", strict=True):
-            ws[f"{col}{i}"] = (
+            formula = (
                 f"=SUMIF({communes_sheet}!$C${first}:$C${last},$A{i},"
                 f"{communes_sheet}!${source}${first}:${source}${last})"
             )
-            ws[f"{col}{i}"].number_format = MONEY
+            _formula(ws, i, COLUMNS.index(col) + 1, formula).number_format = MONEY
 
 
 def _communes_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells, rates: _Rates) -> None:
-    ws["A1"] = "Répartition par commune (là où les mâts sont implantés)"
-    ws["A1"].font = TITLE
-    ws["A2"] = (
+    _text(ws, 1, 1, "Répartition par commune (là où les mâts sont implantés)").font = TITLE
+    intro = (
         "Clé des travaux : part de chaque commune dans les lignes du DQE (équipements de ses "
         "mâts, part de ses mâts dans les tranchées et câbles partagés). L'AMO suit la même clé. "
         "Chaque montant est arrondi au centime : les sommes peuvent différer de quelques "
         "centimes des totaux de la feuille financement."
     )
+    _text(ws, 2, 1, intro)
     headers = (
         "Code INSEE",
         "Commune",
@@ -330,27 +336,27 @@ def _communes_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells, rates: _R
         "Part commune (€)",
     )
     for col, header in enumerate(headers, 1):
-        ws.cell(3, col, header).font = BOLD
+        _text(ws, 3, col, header).font = BOLD
     row = 4
     for share in estimate.communes:
         values = (share.code, share.nom, share.epci, share.masts, share.cameras)
         for col, value in enumerate(values, 1):
-            ws.cell(row, col, value)
-        ws.cell(row, 6, share.works_key).number_format = SHARE
-        ws.cell(row, 7, share.eligible_key).number_format = SHARE
-        ws.cell(row, 8, f"=ROUND(F{row}*{dqe.total_ht},2)")
-        ws.cell(row, 9, f"=ROUND(G{row}*{rates.fipd},2)")
-        ws.cell(row, 10, f"=H{row}-I{row}")
-        ws.cell(row, 11, f"=ROUND(J{row}*{rates.epci_share}/100,2)")
-        ws.cell(row, 12, f"=J{row}-K{row}")
+            _text(ws, row, col, value)
+        _text(ws, row, 6, share.works_key).number_format = SHARE
+        _text(ws, row, 7, share.eligible_key).number_format = SHARE
+        _formula(ws, row, 8, f"=ROUND(F{row}*{dqe.total_ht},2)")
+        _formula(ws, row, 9, f"=ROUND(G{row}*{rates.fipd},2)")
+        _formula(ws, row, 10, f"=H{row}-I{row}")
+        _formula(ws, row, 11, f"=ROUND(J{row}*{rates.epci_share}/100,2)")
+        _formula(ws, row, 12, f"=J{row}-K{row}")
         for col in range(8, 13):
             ws.cell(row, col).number_format = MONEY
         row += 1
-    ws.cell(row, 2, "Total").font = BOLD
+    _text(ws, row, 2, "Total").font = BOLD
     for col in "DEFGHIJKL":
-        ws[f"{col}{row}"] = f"=SUM({col}4:{col}{row - 1})"
-        ws[f"{col}{row}"].font = BOLD
-        ws[f"{col}{row}"].number_format = SHARE if col in "FG" else MONEY
+        cell = _formula(ws, row, COLUMNS.index(col) + 1, f"=SUM({col}4:{col}{row - 1})")
+        cell.font = BOLD
+        cell.number_format = SHARE if col in "FG" else MONEY
     ws.freeze_panes = "A4"
     _widths(
         ws, dict(zip("ABCDEFGHIJKL", (11, 30, 13, 7, 9, 12, 12, 16, 18, 18, 20, 16), strict=True))
@@ -360,12 +366,11 @@ def _communes_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells, rates: _R
 def _comparison_sheet(
     ws: Worksheet, estimates: list[Estimate], cells: list[_DqeCells], rates: _Rates
 ) -> None:
-    ws["A1"] = "Comparaison des plans"
-    ws["A1"].font = TITLE
-    ws["A2"] = "Montants HT; la subvention FIPD applique le taux de la feuille financement."
-    ws.cell(4, 1, "Poste").font = BOLD
+    _text(ws, 1, 1, "Comparaison des plans").font = TITLE
+    _text(ws, 2, 1, "Montants HT; la subvention FIPD applique le taux de la feuille financement.")
+    _text(ws, 4, 1, "Poste").font = BOLD
     for col, estimate in enumerate(estimates, 2):
-        ws.cell(4, col, f"Plan {col - 1} : {estimate.source}").font = BOLD
+        _text(ws, 4, col, f"Plan {col - 1} : {estimate.source}").font = BOLD
         ws.cell(4, col).alignment = Alignment(wrap_text=True)
     rows: list[tuple[str, list[str]]] = [
         (lot.title, [f"={c.lots[lot.number]}" for c in cells]) for lot in estimates[0].lots
@@ -381,9 +386,9 @@ def _comparison_sheet(
         ),
     ]
     for i, (label, formulas) in enumerate(rows, 5):
-        ws.cell(i, 1, label)
+        _text(ws, i, 1, label)
         for col, formula in enumerate(formulas, 2):
-            ws.cell(i, col, formula).number_format = MONEY
+            _formula(ws, i, col, formula).number_format = MONEY
     row = 5 + len(rows) + 1
     labels = {
         "masts": "Mâts",
@@ -395,36 +400,36 @@ def _comparison_sheet(
         "cable_m": "Câble optique (m)",
     }
     for i, (key, label) in enumerate(labels.items(), row):
-        ws.cell(i, 1, label)
+        _text(ws, i, 1, label)
         for col, estimate in enumerate(estimates, 2):
-            ws.cell(i, col, estimate.figures.get(key, 0)).number_format = QUANTITY
+            _text(ws, i, col, estimate.figures.get(key, 0)).number_format = QUANTITY
     _widths(ws, {"A": 52, **{chr(ord("B") + i): 28 for i in range(len(estimates))}})
 
 
 def _assumptions_sheet(ws: Worksheet, estimates: list[Estimate]) -> None:
-    ws["A1"] = "Hypothèses et sources"
-    ws["A1"].font = TITLE
-    ws["A2"] = (
+    _text(ws, 1, 1, "Hypothèses et sources").font = TITLE
+    intro = (
         "Prix en euros HT. « Estimation » : aucun chiffre public trouvé, valeur retenue par "
         "Vigie. Plusieurs chiffres publics datent d'environ 2010 : à remplacer par les prix des "
         "marchés en cours (vigie estimate --prices FICHIER)."
     )
+    _text(ws, 2, 1, intro)
     row = 4
-    ws.cell(row, 1, "Quantités : mode de calcul").font = BOLD
+    _text(ws, row, 1, "Quantités : mode de calcul").font = BOLD
     row += 1
     for estimate in estimates:
-        ws.cell(row, 1, f"Plan : {estimate.source}").font = BOLD
+        _text(ws, row, 1, f"Plan : {estimate.source}").font = BOLD
         row += 1
         for line in estimate.lines:
-            ws.cell(row, 1, line.number)
-            ws.cell(row, 2, line.designation)
-            ws.cell(row, 3, line.basis)
+            _text(ws, row, 1, line.number)
+            _text(ws, row, 2, line.designation)
+            _text(ws, row, 3, line.basis)
             row += 1
         for note in estimate.notes:
-            ws.cell(row, 2, note)
+            _text(ws, row, 2, note)
             row += 1
         row += 1
-    ws.cell(row, 1, "Bordereau des prix unitaires et règles").font = BOLD
+    _text(ws, row, 1, "Bordereau des prix unitaires et règles").font = BOLD
     row += 1
     headers = (
         "Clé",
@@ -438,7 +443,7 @@ def _assumptions_sheet(ws: Worksheet, estimates: list[Estimate]) -> None:
         "Éligible FIPD",
     )
     for col, header in enumerate(headers, 1):
-        ws.cell(row, col, header).font = BOLD
+        _text(ws, row, col, header).font = BOLD
     for entry in estimates[0].catalogue:
         row += 1
         values = (
@@ -453,5 +458,5 @@ def _assumptions_sheet(ws: Worksheet, estimates: list[Estimate]) -> None:
             "oui" if entry["fipd_eligible"] else "non",
         )
         for col, value in enumerate(values, 1):
-            ws.cell(row, col, value)
+            _text(ws, row, col, value)
     _widths(ws, dict(zip("ABCDEFGHI", (30, 70, 60, 14, 8, 70, 11, 60, 12), strict=True)))

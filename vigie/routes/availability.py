@@ -28,6 +28,7 @@ from vigie.auth.principal import Principal, apply_scope
 from vigie.auth.roles import Role
 from vigie.deps import Now, SessionDep
 from vigie.models import Camera, Commune
+from vigie.spreadsheet_safety import csv_cell, csv_record
 from vigie.supervisor.store import state_spans
 
 router = APIRouter(prefix="/api/v1/availability", tags=["supervision"])
@@ -184,14 +185,16 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({name: "" if row[name] is None else row[name] for name in CSV_COLUMNS})
+        writer.writerow(
+            csv_record({name: "" if row[name] is None else row[name] for name in CSV_COLUMNS})
+        )
     return out.getvalue()
 
 
 def _csv_fr(rows: list[dict[str, Any]]) -> str:
     """What a French spreadsheet opens as is: ``;`` between cells, a decimal comma, shares as
     percentages, a byte-order mark so that the accents survive; a cell that a spreadsheet would
-    read as a formula (a key starting with ``=``, ``+``, ``-``, ``@``) is quoted as text."""
+    read as a formula is quoted as text (``vigie.spreadsheet_safety``, as in :func:`_csv`)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -211,5 +214,4 @@ def _cell_fr(name: str, value: Any) -> str:
     if isinstance(value, float):
         shown = 100 * value if name in PERCENT_COLUMNS else value
         return f"{shown:.3f}".rstrip("0").rstrip(".").replace(".", ",")
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_cell(str(value))

@@ -23,6 +23,7 @@ from vigie.auth.roles import STATUS_READERS, Role
 from vigie.clock import as_utc, utcnow
 from vigie.deps import RowId, SessionDep
 from vigie.models import Camera, Commune, IncidentRow
+from vigie.plain_text import Lines
 from vigie.supervisor.store import append_events, incident_from_row
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["supervision"])
@@ -59,7 +60,7 @@ class IncidentPage(BaseModel):
 
 
 class Acknowledgement(BaseModel):
-    comment: str = Field(min_length=1, max_length=2000, description="What is being done.")
+    comment: Lines = Field(min_length=1, max_length=2000, description="What is being done.")
 
 
 def _view(row: IncidentRow, commune: str) -> IncidentView:

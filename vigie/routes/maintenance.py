@@ -22,6 +22,7 @@ from vigie.auth.scope import visible_camera
 from vigie.clock import as_utc, utcnow
 from vigie.deps import RowId, SessionDep
 from vigie.models import Camera, MaintenanceWindowRow
+from vigie.plain_text import Line
 
 router = APIRouter(prefix="/api/v1/maintenance", tags=["supervision"])
 
@@ -32,7 +33,7 @@ class WindowCreate(BaseModel):
     camera_id: str = Field(min_length=1, max_length=64)
     start: AwareDatetime
     end: AwareDatetime
-    reason: str = Field(default="", max_length=500)
+    reason: Line = Field(default="", max_length=500)
 
     @model_validator(mode="after")
     def _ordered(self) -> WindowCreate:

@@ -29,6 +29,7 @@ from vigie.clock import utcnow
 from vigie.credentials import KeyRing, camera_context
 from vigie.deps import SessionDep, SettingsDep
 from vigie.models import Camera
+from vigie.plain_text import Line
 from vigie.supervisor import pictures
 from vigie.supervisor.runtime import fetch_snapshot
 
@@ -42,7 +43,7 @@ MIN_REASON = 10
 
 
 class SnapshotRequest(BaseModel):
-    reason: str = Field(
+    reason: Line = Field(
         min_length=MIN_REASON,
         max_length=500,
         description="Why you view this picture (kept in the audit trail; required by law).",
@@ -61,7 +62,7 @@ class SnapshotRequest(BaseModel):
 
 
 class ResetRequest(BaseModel):
-    reason: str = Field(default="", max_length=500, description="Why (kept in the audit trail).")
+    reason: Line = Field(default="", max_length=500, description="Why (kept in the audit trail).")
 
 
 class ResetAnswer(BaseModel):

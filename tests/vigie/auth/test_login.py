@@ -13,7 +13,7 @@ from vigie.api import create_app
 from vigie.auth.accounts import set_disabled, set_role
 from vigie.auth.roles import Role
 from vigie.clock import utcnow
-from vigie.models import AuditEvent, RefreshToken, User
+from vigie.models import AuditEvent, LoginThrottle, RefreshToken, User
 
 
 def actions(service: Service) -> list[tuple[str, str]]:
@@ -64,8 +64,8 @@ def test_lockout_after_repeated_failures_refuses_even_the_right_password(
     assert service.login("operator").status_code == 200  # other accounts are not affected
     with db.session_scope(db.session_factory(service.engine)) as session:
         session.execute(
-            update(User)
-            .where(User.username == "gendarme")
+            update(LoginThrottle)
+            .where(LoginThrottle.username == "gendarme")
             .values(locked_until=utcnow() - timedelta(seconds=1))
         )
     assert service.login("gendarme").status_code == 200  # the lock expires

@@ -6,6 +6,7 @@ from vigie.auth.passwords import (
     WeakPasswordError,
     check_policy,
     hash_password,
+    is_common,
     needs_rehash,
     verify_password,
 )
@@ -31,3 +32,20 @@ def test_policy_refuses_short_or_guessable_passwords(password: str) -> None:
 
 def test_policy_accepts_a_pass_phrase() -> None:
     check_policy("correct horse battery staple", username="jean.dupont")
+
+
+@pytest.mark.parametrize(
+    "password", ["password1234", "Azerty123456", "2026motdepasse", "!!iloveyou!!", "soleil 2026 !!"]
+)
+def test_common_passwords_and_their_padded_forms_are_refused(password: str) -> None:
+    assert is_common(password)
+    with pytest.raises(WeakPasswordError, match="common"):
+        check_policy(password, username="jean.dupont")
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["correct horse battery staple", "Vigie: 27 caméras, 3 EPCI!", "p4ss-w0rd-r0ute-Eure"],
+)
+def test_uncommon_passwords_pass(password: str) -> None:
+    assert not is_common(password)

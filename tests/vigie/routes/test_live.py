@@ -524,7 +524,7 @@ def test_an_expiring_access_token_closes_the_socket_with_4401(live: LiveServer) 
         user = session.scalar(select(User).where(User.username == "operator"))
         token, _ = issue_access_token(
             live.app.state.signing_key,
-            user_id=user.id,
+            subject=user.subject,
             token_version=user.token_version,
             lifetime=timedelta(seconds=2),
         )
