@@ -30,7 +30,12 @@ from zeep.proxy import AsyncServiceProxy
 from zeep.wsdl import Document
 
 from cameras import calls, clock, soap
-from cameras.errors import CameraAuthFailed, CameraProtocolError, CameraUnreachable
+from cameras.errors import (
+    CameraAuthFailed,
+    CameraBasicRefused,
+    CameraProtocolError,
+    CameraUnreachable,
+)
 from cameras.models import (
     CameraAddress,
     Capabilities,
@@ -42,7 +47,12 @@ from cameras.models import (
     Snapshot,
 )
 from cameras.safexml import HARDENED_SETTINGS, MAX_SNAPSHOT_BYTES, MAX_SOAP_BYTES
-from cameras.snapshot import CredentialsRefusedError, DigestChallenges, fetch_snapshot
+from cameras.snapshot import (
+    BasicRefusedError,
+    CredentialsRefusedError,
+    DigestChallenges,
+    fetch_snapshot,
+)
 from cameras.transport import CappedTransport, ReplyRefusedError
 
 log = logging.getLogger(__name__)
@@ -277,9 +287,11 @@ class Camera:
         )
 
     async def get_snapshot(self, uri: str) -> Snapshot:
-        """Fetch a JPEG from ``uri`` (HTTP digest, falling back to basic), capped in size.
+        """Fetch a JPEG from ``uri`` (HTTP digest; basic only if ``address.basic_auth``),
+        capped in size.
 
-        The URI must point at the camera's own host: credentials are never sent elsewhere.
+        The URI must point at the camera's own host: credentials are never sent elsewhere. A
+        basic challenge from a camera not allowed basic is :class:`CameraBasicRefused`.
         """
 
         async def call() -> Snapshot:
@@ -301,6 +313,8 @@ class Camera:
         try:
             async with asyncio.timeout(self.address.timeout_s):
                 return await call()
+        except BasicRefusedError as error:
+            raise CameraBasicRefused(f"{where}: {operation}: {error}") from error
         except CredentialsRefusedError as error:
             raise CameraAuthFailed(f"{where}: {operation}: {error}") from error
         except ReplyRefusedError as error:

@@ -19,6 +19,11 @@ class CameraAuthFailed(CameraError):  # noqa: N818 -- likewise
     """The camera refused the credentials (ONVIF NotAuthorized or HTTP 401): fix them."""
 
 
+class CameraBasicRefused(CameraAuthFailed):
+    """The camera asks for HTTP Basic (password in clear), not allowed for it: nothing was sent.
+    Allow Basic for this camera only if it offers nothing better, or switch it to Digest."""
+
+
 class CameraProtocolError(CameraError):
     """The camera answered, but not with usable ONVIF: a SOAP fault, garbage or hostile XML."""
 

@@ -8,13 +8,18 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class CameraAddress:
-    """Where a camera answers and how to log in; ``timeout_s`` bounds every call to it."""
+    """Where a camera answers and how to log in; ``timeout_s`` bounds every call to it.
+
+    ``basic_auth``: answer an HTTP Basic challenge, which sends the password in clear. Off by
+    default (Digest and WS-Security only): a camera must be configured for it.
+    """
 
     host: str
     port: int
     username: str
     password: str = field(repr=False)
     timeout_s: float = 5.0
+    basic_auth: bool = False
 
     @property
     def where(self) -> str:

@@ -1,8 +1,11 @@
-"""A camera's JPEG snapshot over HTTP: digest authentication, falling back to basic.
+"""A camera's JPEG snapshot over HTTP: digest authentication, basic only where allowed.
 
 Most cameras (the Bosch of our captures included) want digest on ``snap.jpg``; some older ones
-only offer basic, which sends the password in clear, so basic is used only when the camera's
-challenge asks for it. The body is streamed and capped like SOAP replies.
+only offer basic, which sends the password in clear. Basic is used only for a camera configured
+for it (``CameraAddress.basic_auth``) and only when its challenge asks for it; any other basic
+challenge is refused without sending anything (:class:`BasicRefusedError`): a camera moved or
+impersonated must not get the password by asking for it in clear. The body is streamed and
+capped like SOAP replies.
 
 Snapshots go through the SOAP transport's shared aiohttp session (cameras.transport): through
 httpx a snapshot cost 4 ms of CPU, most of it httpx's overhead on its two requests (the 401
@@ -34,6 +37,10 @@ MAX_REMEMBERED = 20_000
 
 class CredentialsRefusedError(Exception):
     """The camera answered 401 to our credentials; the client adds host:port."""
+
+
+class BasicRefusedError(CredentialsRefusedError):
+    """The camera asks for HTTP Basic, which is not allowed for it: nothing was sent."""
 
 
 class DigestChallenges:
@@ -84,7 +91,8 @@ async def fetch_snapshot(
 ) -> Snapshot:
     """GET ``uri`` with the camera's credentials and return the JPEG.
 
-    Raises :class:`CredentialsRefusedError` on 401, :class:`ReplyRefusedError` for a URI on
+    Raises :class:`CredentialsRefusedError` on 401 (:class:`BasicRefusedError` for a basic
+    challenge the camera is not allowed), :class:`ReplyRefusedError` for a URI on
     another host, a non-200 status, an oversized body or bytes that are not a JPEG.
     """
     parts = urlsplit(uri)
@@ -103,6 +111,12 @@ async def fetch_snapshot(
         session, uri, max_bytes, middlewares=(digest,)
     )
     if status == 401 and challenge.lower().startswith("basic"):
+        if not address.basic_auth:
+            raise BasicRefusedError(
+                "the camera asks for HTTP Basic authentication (password in clear), which is "
+                "not allowed for this camera: credentials not sent (allow Basic for it only if "
+                "it offers nothing better, or switch it to Digest)"
+            )
         scheme = "basic"
         credentials = f"{address.username}:{address.password}".encode()
         basic = {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")}

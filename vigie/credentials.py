@@ -1,16 +1,21 @@
 """Camera credentials encrypted at rest with AES-256-GCM under a ring of keys from the settings.
 
-A stored value reads ``v1:KEY_ID:BASE64(nonce | ciphertext | tag)``. The camera id is
-authenticated with it (associated data), so a ciphertext copied onto another camera row does not
-decrypt. The first key of ``VIGIE_CREDENTIALS_KEYS`` encrypts; every key decrypts, which is what
-makes rotation possible: add a new key in front, run ``vigie keys rotate``, drop the old one.
+A stored value reads ``v1:KEY_ID:BASE64(nonce | ciphertext | tag)``. A camera's password is
+authenticated with the camera id and the address it was given for (associated data,
+:func:`camera_context`): a ciphertext copied onto another camera row, or left behind when the
+camera's host or port changes (through the API, an import or an edit of the database), does not
+decrypt, so the password can only ever be sent to the address it was stored for. The first key
+of ``VIGIE_CREDENTIALS_KEYS`` encrypts; every key decrypts, which is what makes rotation
+possible: add a new key in front, run ``vigie keys rotate``, drop the old one.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -67,41 +72,38 @@ class KeyRing:
         sealed = self._ciphers[self.current_id].encrypt(nonce, data, context.encode("utf-8"))
         return f"{VERSION}:{self.current_id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
-    def decrypt_bytes(self, stored: str, *, context: str) -> bytes:
-        """What :meth:`encrypt_bytes` sealed under ``context``; CredentialsError otherwise."""
-        cipher = self._cipher_of(stored, context)
+    def decrypt_bytes(self, stored: str, *, context: str, label: str | None = None) -> bytes:
+        """What :meth:`encrypt_bytes` sealed under ``context``; CredentialsError otherwise.
+
+        ``label`` names the data in messages instead of ``context`` (which may say too much)."""
+        cipher = self._cipher_of(stored, label or context)
         blob = base64.b64decode(stored.split(":", 2)[2])
         try:
             return cipher.decrypt(blob[:12], blob[12:], context.encode("utf-8"))
         except InvalidTag as err:
             raise CredentialsError(
-                f"{context}: the stored data do not authenticate (altered or moved)"
+                f"{label or context}: the stored data do not authenticate (altered or moved)"
             ) from err
 
-    def _cipher_of(self, stored: str, context: str) -> AESGCM:
+    def _cipher_of(self, stored: str, label: str) -> AESGCM:
         key_id = key_id_of(stored)
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             raise CredentialsError(
-                f"{context}: encrypted with key {key_id!r}, which VIGIE_CREDENTIALS_KEYS no longer "
+                f"{label}: encrypted with key {key_id!r}, which VIGIE_CREDENTIALS_KEYS no longer "
                 "holds: put it back, then run `vigie keys rotate`"
             )
         return cipher
 
-    def decrypt(self, stored: str, *, context: str) -> str:
-        key_id = key_id_of(stored)
-        cipher = self._ciphers.get(key_id)
-        if cipher is None:
-            raise CredentialsError(
-                f"{context}: encrypted with key {key_id!r}, which VIGIE_CREDENTIALS_KEYS no longer "
-                "holds: put it back, then run `vigie keys rotate`"
-            )
+    def decrypt(self, stored: str, *, context: str, label: str | None = None) -> str:
+        """What :meth:`encrypt` sealed under ``context``; CredentialsError otherwise."""
+        cipher = self._cipher_of(stored, label or context)
         blob = base64.b64decode(stored.split(":", 2)[2])
         try:
             plaintext = cipher.decrypt(blob[:12], blob[12:], context.encode("utf-8")).decode()
         except InvalidTag as err:
             raise CredentialsError(
-                f"{context}: the stored credentials do not authenticate (altered or moved)"
+                f"{label or context}: the stored credentials do not authenticate (altered or moved)"
             ) from err
         SECRETS.add(plaintext)
         return plaintext
@@ -114,8 +116,46 @@ def key_id_of(stored: str) -> str:
     return rest.split(":", 1)[0]
 
 
-def camera_context(camera_id: str) -> str:
-    return f"camera:{camera_id}"
+class CameraAt(Protocol):
+    """What a camera's password is bound to: the camera and where it answers."""
+
+    id: str
+    host: str
+    port: int
+
+
+def camera_context(camera_id: str, host: str, port: int) -> str:
+    """The associated data of a camera's stored password: the camera and its address.
+
+    Unambiguous (JSON) and case-insensitive on the host name; any other change of the address
+    makes the ciphertext fail to authenticate, so nothing can be sent there.
+    """
+    return "camera:" + json.dumps(
+        [camera_id, host.strip().lower(), int(port)], separators=(",", ":")
+    )
+
+
+def seal_camera_password(ring: KeyRing, camera: CameraAt, password: str) -> str:
+    """``password`` encrypted for ``camera`` at its current host and port."""
+    return ring.encrypt(password, context=camera_context(camera.id, camera.host, camera.port))
+
+
+def open_camera_password(ring: KeyRing, camera: Camera) -> str:
+    """The camera's password, only if it was stored for the camera's current address.
+
+    The message never names the address: it may reach users who may not see it.
+    """
+    context = camera_context(camera.id, camera.host, camera.port)
+    try:
+        return ring.decrypt(camera.password_encrypted, context=context, label=f"camera {camera.id}")
+    except CredentialsError as err:
+        if "do not authenticate" not in str(err):
+            raise
+        raise CredentialsError(
+            f"camera {camera.id}: its stored password was not given for its current address "
+            "(host or port changed without the password, or the row was altered), so it is "
+            "not used: give the camera's password again"
+        ) from err
 
 
 def rotate(session: Session, ring: KeyRing) -> tuple[int, int]:
@@ -125,9 +165,9 @@ def rotate(session: Session, ring: KeyRing) -> tuple[int, int]:
         if key_id_of(camera.password_encrypted) == ring.current_id:
             current += 1
             continue
-        context = camera_context(camera.id)
-        password = ring.decrypt(camera.password_encrypted, context=context)
-        camera.password_encrypted = ring.encrypt(password, context=context)
+        camera.password_encrypted = seal_camera_password(
+            ring, camera, open_camera_password(ring, camera)
+        )
         rotated += 1
     session.flush()
     return rotated, current

@@ -81,11 +81,13 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine, credentials_keys: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", _safe_url(str(engine.url)))
     config.attributes["engine"] = engine
+    # For migrations that re-encrypt stored secrets (0006); never written anywhere.
+    config.attributes["credentials_keys"] = credentials_keys
     return config
 
 
@@ -108,10 +110,16 @@ def current_revision(engine: Engine) -> str | None:
         ) from err
 
 
-def upgrade(engine: Engine, revision: str = "head") -> str | None:
-    """Migrate the database to ``revision``; returns the revision reached."""
+def upgrade(
+    engine: Engine, revision: str = "head", *, credentials_keys: str | None = None
+) -> str | None:
+    """Migrate the database to ``revision``; returns the revision reached.
+
+    ``credentials_keys`` (VIGIE_CREDENTIALS_KEYS) is needed when a migration re-encrypts stored
+    camera passwords (0006 binds them to their cameras' addresses).
+    """
     try:
-        command.upgrade(_alembic_config(engine), revision)
+        command.upgrade(_alembic_config(engine, credentials_keys), revision)
     except SQLAlchemyError as err:
         raise DatabaseError(
             f"migration of {_safe_url(str(engine.url))} failed: {err.__class__.__name__}: "
@@ -120,8 +128,8 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
     return current_revision(engine)
 
 
-def downgrade(engine: Engine, revision: str) -> str | None:
-    command.downgrade(_alembic_config(engine), revision)
+def downgrade(engine: Engine, revision: str, *, credentials_keys: str | None = None) -> str | None:
+    command.downgrade(_alembic_config(engine, credentials_keys), revision)
     return current_revision(engine)
 
 

@@ -186,6 +186,8 @@ class Camera(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The mast's flag: a critical camera DOWN opens a critical incident (migration 0004).
     critical: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # HTTP Basic sends the password in clear: only for a camera configured for it (0006).
+    basic_auth: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # --- supervision: saved states, history, incidents, maintenance, events (README: Supervision

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import cv2
 import numpy as np
 import pytest
 
 from cameras.client import OnvifClient
-from cameras.errors import CameraAuthFailed, CameraProtocolError, CameraUnreachable
+from cameras.errors import (
+    CameraAuthFailed,
+    CameraBasicRefused,
+    CameraProtocolError,
+    CameraUnreachable,
+)
 from tests.helpers.camera_servers import RunningSimulator, run
 
 
@@ -155,15 +161,17 @@ def test_a_slow_camera_within_its_timeout_answers(simulator: RunningSimulator) -
         run(_probe(simulator, 4, timeout_s=0.2))
 
 
-def test_snapshot_falls_back_to_basic_auth(simulator: RunningSimulator) -> None:
-    async def scenario():
+def test_snapshot_falls_back_to_basic_auth_only_where_allowed(simulator: RunningSimulator) -> None:
+    async def scenario(basic_auth: bool):
         async with OnvifClient() as onvif:
-            camera = onvif.camera(simulator.address(12))
-            return await camera.get_snapshot(
+            address = dataclasses.replace(simulator.address(12), basic_auth=basic_auth)
+            return await onvif.camera(address).get_snapshot(
                 f"http://127.0.0.1:{simulator.base_port + 12}/snap.jpg"
             )
 
-    assert run(scenario()).auth_scheme == "basic"
+    assert run(scenario(True)).auth_scheme == "basic"
+    with pytest.raises(CameraBasicRefused, match="not allowed for this camera"):
+        run(scenario(False))
 
 
 def test_snapshot_credentials_go_only_to_the_camera_itself(simulator: RunningSimulator) -> None:

@@ -1,5 +1,5 @@
 """Snapshots against a crafted camera over real HTTP: the digest challenge re-used and renewed,
-SHA-256, basic only when asked, caps, redirects and hosts.
+SHA-256, basic only when asked by a camera allowed it, caps, redirects and hosts.
 
 The camera here checks digest itself (RFC 7616, written from the RFC, not aiohttp's code) and
 keeps its nonces and their counts, so it can refuse a replayed count or declare a nonce stale,
@@ -20,7 +20,7 @@ import pytest
 from aiohttp import web
 
 from cameras.client import OnvifClient
-from cameras.errors import CameraAuthFailed, CameraProtocolError
+from cameras.errors import CameraAuthFailed, CameraBasicRefused, CameraProtocolError
 from cameras.models import CameraAddress, Snapshot
 from cameras.snapshot import DigestChallenges
 from tests.helpers.camera_servers import run, serving
@@ -105,12 +105,15 @@ async def crafted_camera(camera: Crafted) -> AsyncIterator[Crafted]:
         yield camera
 
 
-def snapshots(camera: Crafted, uris: list[str], *, password: str = PASSWORD) -> list[object]:
+def snapshots(
+    camera: Crafted, uris: list[str], *, password: str = PASSWORD, basic_auth: bool = False
+) -> list[object]:
     """Fetch each URI in turn with one client; the Snapshot or the error of each."""
 
     async def go() -> list[object]:
         async with crafted_camera(camera), OnvifClient(max_snapshot_bytes=100_000) as onvif:
-            handle = onvif.camera(CameraAddress("127.0.0.1", camera.port, USER, password, 2.0))
+            address = CameraAddress("127.0.0.1", camera.port, USER, password, 2.0, basic_auth)
+            handle = onvif.camera(address)
             results: list[object] = []
             for uri in uris:
                 try:
@@ -184,7 +187,8 @@ def test_a_wrong_password_is_refused_even_with_a_remembered_challenge() -> None:
 
 def test_basic_only_when_the_camera_asks_and_never_the_uri_s_userinfo() -> None:
     camera = Crafted(scheme="basic")
-    results = snapshots(camera, ["http://someone:else@127.0.0.1:{port}/snap.jpg"])
+    uri = "http://someone:else@127.0.0.1:{port}/snap.jpg"
+    results = snapshots(camera, [uri], basic_auth=True)
     assert isinstance(results[0], Snapshot) and results[0].auth_scheme == "basic"
     expected = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     assert camera.seen == ["", f"Basic {expected}"]
@@ -193,6 +197,15 @@ def test_basic_only_when_the_camera_asks_and_never_the_uri_s_userinfo() -> None:
     snapshots(digest, ["http://someone:else@127.0.0.1:{port}/snap.jpg"])
     assert digest.seen[0] == "" and digest.seen[1].startswith("Digest ")
     assert not any(h.startswith("Basic") for h in digest.seen)
+
+
+def test_basic_is_refused_to_a_camera_not_allowed_it_and_nothing_is_sent() -> None:
+    camera = Crafted(scheme="basic")
+    (refused,) = snapshots(camera, ["http://127.0.0.1:{port}/snap.jpg"])
+    assert isinstance(refused, CameraBasicRefused) and isinstance(refused, CameraAuthFailed)
+    assert str(refused).startswith(f"127.0.0.1:{camera.port}: snapshot: ")
+    assert "HTTP Basic" in str(refused) and "credentials not sent" in str(refused)
+    assert camera.seen == [""]  # the unauthenticated request only
 
 
 def test_wrong_host_or_scheme_sends_nothing() -> None:

@@ -45,9 +45,20 @@ class Sim:
     token: str
 
     def address(
-        self, index: int, *, password: str = PASSWORD, timeout_s: float = 1.0
+        self,
+        index: int,
+        *,
+        password: str = PASSWORD,
+        timeout_s: float = 1.0,
+        basic_auth: bool | None = None,
     ) -> CameraAddress:
-        return CameraAddress("127.0.0.1", self.base_port + index, USERNAME, password, timeout_s)
+        """Camera ``index``'s address; Basic allowed (by default) only for the basic-only one,
+        as its inventory row would say."""
+        if basic_auth is None:
+            basic_auth = FAULTS.get(index, {}).get("kind") == "basic_auth"
+        return CameraAddress(
+            "127.0.0.1", self.base_port + index, USERNAME, password, timeout_s, basic_auth
+        )
 
     def set_fault(self, index: int, fault: dict[str, Any] | None) -> None:
         """Replace camera ``index``'s faults (``None``: healthy again)."""

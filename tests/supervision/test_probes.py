@@ -154,6 +154,16 @@ def test_basic_auth_snapshot_is_healthy(sim: Sim) -> None:
     assert result.auth_failed is False and result.picture_problems == frozenset()
 
 
+def test_basic_asked_by_a_camera_not_allowed_it_is_an_authentication_failure(sim: Sim) -> None:
+    async def body(onvif: OnvifClient) -> CheckResult:
+        camera = onvif.camera(sim.address(12, basic_auth=False))
+        outcome = await full_check(camera, "cam-12", assess=dark_or_frozen)
+        return outcome.result
+
+    result = with_client(sim, body)
+    assert result.reachable and result.auth_failed is True
+
+
 def test_black_picture_is_video_loss(sim: Sim) -> None:
     [result] = full(sim, 13)
     assert result.reachable and result.picture_problems == frozenset({"video_loss"})

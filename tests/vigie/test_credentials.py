@@ -1,14 +1,23 @@
-"""AES-GCM camera credentials: authenticated, bound to their camera, rotatable."""
+"""AES-GCM camera credentials: authenticated, bound to their camera and its address, rotatable."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
 
 from vigie import db
-from vigie.credentials import CredentialsError, KeyRing, camera_context, generate_key, rotate
+from vigie.credentials import (
+    CredentialsError,
+    KeyRing,
+    camera_context,
+    generate_key,
+    open_camera_password,
+    rotate,
+    seal_camera_password,
+)
 from vigie.models import Camera, Commune
 from vigie.settings import load_settings, parse_key_ring
 
@@ -66,7 +75,7 @@ def test_rotation_re_encrypts_every_camera_under_the_new_key(engine: Engine) -> 
                     port=80,
                     username="u",
                     password_encrypted=ring(old).encrypt(
-                        f"secret-{n}", context=camera_context(camera_id)
+                        f"secret-{n}", context=camera_context(camera_id, "10.0.0.1", 80)
                     ),
                     model="",
                     created_at=now,
@@ -80,5 +89,36 @@ def test_rotation_re_encrypts_every_camera_under_the_new_key(engine: Engine) -> 
         assert rotate(session, both) == (0, 3)
         only_new = ring(new)
         for camera in session.query(Camera).order_by(Camera.id):
-            password = only_new.decrypt(camera.password_encrypted, context=f"camera:{camera.id}")
+            password = open_camera_password(only_new, camera)
             assert password == f"secret-{camera.id[-1]}"
+
+
+@dataclass
+class _Camera:
+    id: str
+    host: str
+    port: int
+    password_encrypted: str = ""
+
+
+def test_a_password_opens_only_at_the_address_it_was_stored_for() -> None:
+    keys = ring(generate_key())
+    camera = _Camera("CAM-1", "10.27.0.10", 80)
+    camera.password_encrypted = seal_camera_password(keys, camera, "Onvif!Pass")
+    assert open_camera_password(keys, camera) == "Onvif!Pass"
+    assert open_camera_password(keys, replace(camera, host="10.27.0.10 ")) == "Onvif!Pass"
+    for moved in (
+        replace(camera, port=8080),
+        replace(camera, host="10.27.0.11"),
+        replace(camera, id="CAM-2"),
+    ):
+        with pytest.raises(CredentialsError, match="not given for its current address") as err:
+            open_camera_password(keys, moved)
+        assert str(err.value).startswith(f"camera {moved.id}: ")
+        assert moved.host.strip() not in str(err.value)  # users who may not see it read this
+    # The associated data cannot be confused by what a host name may hold.
+    assert camera_context("a", "b:1", 2) != camera_context("a", "b", 12)
+    # What 0005 stored (the camera id alone) does not open either: 0006 re-encrypts it.
+    legacy = replace(camera, password_encrypted=keys.encrypt("x" * 12, context="camera:CAM-1"))
+    with pytest.raises(CredentialsError):
+        open_camera_password(keys, legacy)

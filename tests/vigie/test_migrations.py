@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from vigie import db
-from vigie.models import Base
+from vigie.credentials import CredentialsError, KeyRing, generate_key, open_camera_password
+from vigie.errors import ConfigurationError
+from vigie.models import Base, Camera
+from vigie.settings import parse_key_ring
 
 SECURITY_TABLES = {"users", "refresh_tokens", "api_tokens", "audit_events", "audit_head", "cameras"}
 
@@ -26,3 +32,42 @@ def test_security_migration_goes_down_and_up_again(engine: Engine) -> None:
     assert not SECURITY_TABLES & set(inspect(engine).get_table_names())
     assert "communes" in inspect(engine).get_table_names()
     assert db.upgrade(engine) == db.head_revision()
+
+
+def test_0006_binds_the_stored_passwords_to_their_cameras_addresses(engine: Engine) -> None:
+    """What 0005 stored keeps working after the upgrade, now bound to host and port; without
+    the keys the upgrade refuses before changing anything; the downgrade undoes it."""
+    db.upgrade(engine, "0005")
+    keys = generate_key()
+    ring = KeyRing(parse_key_ring(keys))
+    legacy = ring.encrypt("Onvif!Pass", context="camera:CAM-1")  # 0005's associated data
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO communes (code, nom, population) VALUES ('27056', 'Bernay', 1)")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO cameras (id, name, commune_code, latitude, longitude, host, port, "
+                "username, password_encrypted, model, created_at, updated_at, critical) VALUES "
+                "('CAM-1', 'c', '27056', 49, 1, '10.27.0.10', 80, 'u', :p, '', :t, :t, false)"
+            ),
+            {"p": legacy, "t": now},
+        )
+    with pytest.raises(ConfigurationError, match="needs VIGIE_CREDENTIALS_KEYS"):
+        db.upgrade(engine)
+    assert db.current_revision(engine) == "0005"
+    assert db.upgrade(engine, credentials_keys=keys) == db.head_revision()
+    with db.session_scope(db.session_factory(engine)) as session:
+        camera = session.get(Camera, "CAM-1")
+        assert camera is not None and camera.basic_auth is False
+        assert open_camera_password(ring, camera) == "Onvif!Pass"
+        camera.port = 8080  # moved behind the API's back: the password stays where it was
+        with pytest.raises(CredentialsError):
+            open_camera_password(ring, camera)
+        camera.port = 80
+    db.downgrade(engine, "0005", credentials_keys=keys)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT password_encrypted FROM cameras")).scalar_one()
+    assert ring.decrypt(stored, context="camera:CAM-1") == "Onvif!Pass"
+    assert db.upgrade(engine, credentials_keys=keys) == db.head_revision()

@@ -125,7 +125,7 @@ def prepare(out_dir: Path, *, sim_port: int) -> tuple[Any, dict[str, str], list[
         **DEMO_INTERVALS,
     )
     engine = db.make_engine(settings.db_url)
-    db.upgrade(engine)
+    db.upgrade(engine, credentials_keys=settings.credentials_keys.get_secret_value())
     passwords = {user.username: "demo-" + secrets.token_urlsafe(9) for user in DEMO_USERS}
     rows = plan_inventory(
         plan_dir, host="127.0.0.1", first_port=sim_port, username=SIM_USER, password=SIM_PASSWORD

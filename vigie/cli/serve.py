@@ -16,6 +16,11 @@ from vigie.cli.context import err, out
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
 
 
+def _keys(settings) -> str | None:
+    """VIGIE_CREDENTIALS_KEYS for migrations that re-encrypt camera passwords (0006)."""
+    return settings.credentials_keys.get_secret_value() if settings.credentials_keys else None
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
@@ -27,7 +32,7 @@ def db_upgrade(
     settings = load_settings()
     engine = db.make_engine(settings.db_url, echo=settings.database_echo)
     before = db.current_revision(engine)
-    after = db.upgrade(engine, revision)
+    after = db.upgrade(engine, revision, credentials_keys=_keys(settings))
     err.print(f"database {db._safe_url(settings.db_url)}: {before or 'empty'} -> {after}")
 
 
@@ -89,7 +94,7 @@ def serve(
         raise ConfigurationError("give both --tls-cert and --tls-key, or neither")
     engine = db.make_engine(settings.db_url)
     if migrate:
-        db.upgrade(engine)
+        db.upgrade(engine, credentials_keys=_keys(settings))
     db.require_current_schema(engine)
     engine.dispose()
     uvicorn.run(

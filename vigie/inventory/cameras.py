@@ -1,11 +1,14 @@
 """Import the camera inventory from a CSV or GeoJSON file, all rows or none.
 
 CSV: a header with ``id, name, commune, latitude, longitude, host, port, username, password,
-model, critical`` (``port``, ``username``, ``password``, ``model``, ``critical`` optional).
+model, critical, basic_auth`` (``port``, ``username``, ``password``, ``model``, ``critical``,
+``basic_auth`` optional).
 GeoJSON: a FeatureCollection of Points (WGS84 longitude, latitude) whose properties carry the
 same fields. Every problem is reported with its line (CSV) or feature (GeoJSON) number, and
 nothing is written unless every row is good; a camera already in the inventory is updated.
-Passwords are stored encrypted only.
+Passwords are stored encrypted only, for the camera's address: a row that moves a camera with a
+stored password to another host or port must give the password again (a password is only ever
+sent to the address it was given for).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cameras.catalogue import load_catalogue
-from vigie.credentials import KeyRing, camera_context
+from vigie.credentials import KeyRing, seal_camera_password
 from vigie.errors import VigieError
 from vigie.models import Camera, Commune
 
@@ -31,7 +34,10 @@ __all__ = ["CameraImportError", "ImportSummary", "InventoryRow", "import_cameras
 CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 REQUIRED = ("id", "name", "commune", "host")
-KNOWN = {*REQUIRED, "latitude", "longitude", "port", "username", "password", "model", "critical"}
+KNOWN = {
+    *REQUIRED,
+    *("latitude", "longitude", "port", "username", "password", "model", "critical", "basic_auth"),
+}
 TRUE, FALSE = {"1", "true", "yes", "oui", "vrai"}, {"", "0", "false", "no", "non", "faux"}
 
 
@@ -61,6 +67,8 @@ class InventoryRow:
     model: str
     critical: bool = False
     """The mast's flag: a critical camera DOWN opens a critical incident."""
+    basic_auth: bool = False
+    """Answer the camera's HTTP Basic challenge (password in clear); off by default."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +184,9 @@ def _row(where: str, record: dict[str, Any], problems: list[str]) -> InventoryRo
     critical = text("critical").lower()
     if critical not in TRUE | FALSE:
         found.append(f"critical {text('critical')!r} is not true or false")
+    basic_auth = text("basic_auth").lower()
+    if basic_auth not in TRUE | FALSE:
+        found.append(f"basic_auth {text('basic_auth')!r} is not true or false")
     if found:
         name = f" (camera {camera_id})" if camera_id else ""
         problems.extend(f"{where}{name}: {problem}" for problem in found)
@@ -193,6 +204,7 @@ def _row(where: str, record: dict[str, Any], problems: list[str]) -> InventoryRo
         password=str(record.get("password") or ""),
         model=model,
         critical=critical in TRUE,
+        basic_auth=basic_auth in TRUE,
     )
 
 
@@ -214,11 +226,21 @@ def import_cameras(
             for r in rows
             if r.password
         ]
-    if problems:
-        raise CameraImportError(path, problems)
     existing = {
         c.id: c for c in session.scalars(select(Camera).where(Camera.id.in_([r.id for r in rows])))
     }
+    problems += [
+        f"{r.where} (camera {r.id}): moves the camera from its address to {r.host}:{r.port} "
+        "without its password: give the password again (a password is only ever sent to the "
+        "address it was given for)"
+        for r in rows
+        if (camera := existing.get(r.id)) is not None
+        and camera.password_encrypted
+        and not r.password
+        and (camera.host, camera.port) != (r.host, r.port)
+    ]
+    if problems:
+        raise CameraImportError(path, problems)
     for row in rows:
         camera = existing.get(row.id)
         if camera is None:
@@ -233,8 +255,9 @@ def import_cameras(
         camera.username = row.username
         camera.model = row.model
         camera.critical = row.critical
+        camera.basic_auth = row.basic_auth
         camera.updated_at = now
         if row.password and keys is not None:
-            camera.password_encrypted = keys.encrypt(row.password, context=camera_context(row.id))
+            camera.password_encrypted = seal_camera_password(keys, camera, row.password)
     session.flush()
     return ImportSummary(created=len(rows) - len(existing), updated=len(existing))

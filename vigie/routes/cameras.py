@@ -1,9 +1,13 @@
 """``/api/v1/cameras``: the centre's camera inventory, scoped in SQL, credentials write-only.
 
 Who sees what: admin, engineer and operator see how a camera is reached (host, port, user
-name, whether a password is stored); gendarmerie and commune users see where it is and what it
-is; nobody ever reads a password back. A camera outside the caller's scope answers 404 like a
-camera that does not exist, so ids cannot be probed.
+name, whether a password is stored, whether HTTP Basic is allowed); gendarmerie and commune
+users see where it is and what it is; nobody ever reads a password back. A camera outside the
+caller's scope answers 404 like a camera that does not exist, so ids cannot be probed.
+
+A password is stored for the camera's address (``vigie.credentials.camera_context``): changing
+the host or port of a camera that has one requires giving the password again in the same
+request (422 otherwise), so that it is never sent to an address it was not given for.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from vigie.auth.principal import Principal, apply_scope, scope_condition
 from vigie.auth.roles import CONFIGURATION_READERS, Role
 from vigie.auth.scope import VisibleCamera
 from vigie.clock import as_utc, utcnow
-from vigie.credentials import KeyRing, camera_context
+from vigie.credentials import KeyRing, seal_camera_password
 from vigie.deps import SessionDep, SettingsDep
 from vigie.models import Camera, Commune
 
@@ -37,6 +41,10 @@ Reader = Annotated[
 Editor = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.OPERATOR))]
 
 CAMERA_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+BASIC_AUTH = (
+    "Answer the camera's HTTP Basic challenge (the password goes in clear): only for a camera "
+    "that offers nothing better, on a network you trust. Off: Digest and WS-Security only."
+)
 
 
 class Access(BaseModel):
@@ -46,6 +54,7 @@ class Access(BaseModel):
     port: int
     username: str
     has_password: bool
+    basic_auth: bool
 
 
 class CameraView(BaseModel):
@@ -70,8 +79,11 @@ class CameraCreate(BaseModel):
     host: str = Field(min_length=1, max_length=255)
     port: int = Field(default=80, ge=1, le=65535)
     username: str = Field(default="", max_length=100)
-    password: SecretStr | None = Field(default=None, description="Write-only; stored encrypted.")
+    password: SecretStr | None = Field(
+        default=None, description="Write-only; stored encrypted, for this host and port only."
+    )
     model: str = Field(default="", max_length=100)
+    basic_auth: bool = Field(default=False, description=BASIC_AUTH)
 
 
 class CameraUpdate(BaseModel):
@@ -82,8 +94,13 @@ class CameraUpdate(BaseModel):
     host: str | None = Field(default=None, min_length=1, max_length=255)
     port: int | None = Field(default=None, ge=1, le=65535)
     username: str | None = Field(default=None, max_length=100)
-    password: SecretStr | None = None
+    password: SecretStr | None = Field(
+        default=None,
+        description="Write-only. Required with a new host or port when a password is stored: "
+        "a password is only ever sent to the address it was given for.",
+    )
     model: str | None = Field(default=None, max_length=100)
+    basic_auth: bool | None = Field(default=None, description=BASIC_AUTH)
 
 
 def _view(camera: Camera, principal: Principal) -> CameraView:
@@ -94,6 +111,7 @@ def _view(camera: Camera, principal: Principal) -> CameraView:
             port=camera.port,
             username=camera.username,
             has_password=bool(camera.password_encrypted),
+            basic_auth=bool(camera.basic_auth),
         )
     return CameraView(
         id=camera.id,
@@ -149,12 +167,13 @@ def create_camera(
         username=body.username,
         password_encrypted="",
         model=body.model,
+        basic_auth=body.basic_auth,
         created_at=now,
         updated_at=now,
     )
     if body.password is not None:
-        camera.password_encrypted = KeyRing.from_settings(settings).encrypt(
-            body.password.get_secret_value(), context=camera_context(body.id)
+        camera.password_encrypted = seal_camera_password(
+            KeyRing.from_settings(settings), camera, body.password.get_secret_value()
         )
     session.add(camera)
     session.flush()
@@ -178,6 +197,18 @@ def update_camera(
     body: CameraUpdate,
 ) -> CameraView:
     changes = body.model_dump(exclude_unset=True, exclude={"password"})
+    moved = {
+        name
+        for name in ("host", "port")
+        if name in changes and changes[name] != getattr(camera, name)
+    }
+    if moved and camera.password_encrypted and "password" not in body.model_fields_set:
+        raise HTTPException(
+            422,
+            f"camera {camera.id}: a new {' and '.join(sorted(moved))} needs the camera's password "
+            'again in the same request ("password"; null to store none): a password is only '
+            "ever sent to the address it was given for",
+        )
     if "commune" in changes:
         _check_commune(session, principal, changes["commune"])
         changes["commune_code"] = changes.pop("commune")
@@ -189,7 +220,7 @@ def update_camera(
     if "password" in body.model_fields_set:
         password = body.password.get_secret_value() if body.password else ""
         camera.password_encrypted = (
-            KeyRing.from_settings(settings).encrypt(password, context=camera_context(camera.id))
+            seal_camera_password(KeyRing.from_settings(settings), camera, password)
             if password
             else ""
         )

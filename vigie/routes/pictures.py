@@ -7,31 +7,44 @@ Communes do not see pictures through Vigie (they have their own local viewing), 
 AMO never need to, and an administrator configures the service without seeing what it films.
 Resetting the reference (after a camera was re-aimed on purpose) is the centre's or an
 administrator's act, audited; it shows no picture.
+
+A fresh snapshot uses the camera's password only at the address it was stored for
+(``vigie.credentials.open_camera_password``). When it fails, the gendarmerie, who may not see how
+a camera is reached, is told what happened without the address; the operator gets the camera's
+own message (``host:port: operation: ...``), and the log always has it.
 """
 
+import logging
 from datetime import datetime
 from typing import Annotated
 
 import anyio.from_thread
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy.orm import Session
 
 from cameras.client import OnvifClient
-from cameras.errors import CameraError
+from cameras.errors import (
+    CameraAuthFailed,
+    CameraBasicRefused,
+    CameraError,
+    CameraProtocolError,
+    CameraUnreachable,
+)
 from cameras.models import CameraAddress
 from vigie import audit
 from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal
-from vigie.auth.roles import Role
+from vigie.auth.roles import CONFIGURATION_READERS, Role
 from vigie.auth.scope import VisibleCamera
 from vigie.clock import utcnow
-from vigie.credentials import KeyRing, camera_context
+from vigie.credentials import KeyRing, open_camera_password
 from vigie.deps import SessionDep, SettingsDep
 from vigie.models import Camera
 from vigie.plain_text import Line
 from vigie.supervisor import pictures
 from vigie.supervisor.runtime import fetch_snapshot
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["pictures"])
 
@@ -79,22 +92,51 @@ async def _fetch_once(address: CameraAddress) -> bytes:
         return await fetch_snapshot(onvif.camera(address))
 
 
+def _without_address(err: CameraError) -> str:
+    """What went wrong, for a role that may not see how the camera is reached."""
+    if isinstance(err, CameraBasicRefused):
+        return (
+            "the camera asks for HTTP Basic authentication, which is not allowed for it: "
+            "credentials not sent"
+        )
+    if isinstance(err, CameraAuthFailed):
+        return "the camera refused its credentials"
+    if isinstance(err, CameraUnreachable):
+        return "the camera did not answer"
+    if isinstance(err, CameraProtocolError):
+        return "the camera's answer was not usable"
+    return "the camera is not available"
+
+
+def _same_address(running: CameraAddress | None, camera: Camera) -> bool:
+    """Whether the supervisor reaches the camera where the inventory says it is now."""
+    return running is not None and (running.host, running.port, running.basic_auth) == (
+        camera.host,
+        camera.port,
+        bool(camera.basic_auth),
+    )
+
+
 def _fresh(
-    request: Request, session: Session, camera: Camera, keys: KeyRing
+    request: Request, principal: Principal, camera: Camera, keys: KeyRing
 ) -> tuple[bytes, datetime]:
     supervisor = getattr(request.app.state, "supervisor", None)
     try:
-        if supervisor is not None and camera.id in supervisor:
+        if supervisor is not None and _same_address(supervisor.address_of(camera.id), camera):
             return anyio.from_thread.run(supervisor.fresh_snapshot, camera.id)
-        password = (
-            keys.decrypt(camera.password_encrypted, context=camera_context(camera.id))
-            if camera.password_encrypted
-            else ""
+        password = open_camera_password(keys, camera) if camera.password_encrypted else ""
+        address = CameraAddress(
+            camera.host,
+            camera.port,
+            camera.username,
+            password,
+            basic_auth=bool(camera.basic_auth),
         )
-        address = CameraAddress(camera.host, camera.port, camera.username, password)
         return anyio.from_thread.run(_fetch_once, address), utcnow()
     except CameraError as err:
-        raise HTTPException(502, f"camera {camera.id}: no snapshot: {err}") from err
+        log.warning("camera %s: fresh snapshot for %s failed: %s", camera.id, principal.actor, err)
+        said = str(err) if principal.role in CONFIGURATION_READERS else _without_address(err)
+        raise HTTPException(502, f"camera {camera.id}: no snapshot: {said}") from err
 
 
 @router.post(
@@ -116,7 +158,7 @@ def snapshot(
     camera_id = camera.id
     keys = _keys(settings)
     if body.fresh:
-        jpeg, taken_at = _fresh(request, session, camera, keys)
+        jpeg, taken_at = _fresh(request, principal, camera, keys)
         pictures.store_snapshot(session, camera_id, keys=keys, jpeg=jpeg, at=taken_at)
     else:
         found = pictures.last_snapshot(session, camera_id, keys=keys)

@@ -50,7 +50,7 @@ from supervision.scheduler import Scheduler
 from supervision.states import CheckKind, CheckResult, Policy
 from supervision.stream import stream_check
 from vigie.clock import as_utc, utcnow
-from vigie.credentials import CredentialsError, KeyRing, camera_context
+from vigie.credentials import CredentialsError, KeyRing, open_camera_password
 from vigie.db import session_scope
 from vigie.models import Camera, MaintenanceWindowRow
 from vigie.settings import Settings
@@ -212,6 +212,11 @@ class Supervisor:
     def __contains__(self, camera_id: object) -> bool:
         return camera_id in self._watched
 
+    def address_of(self, camera_id: str) -> CameraAddress | None:
+        """Where this process reaches the camera now (the inventory as last read), or None."""
+        watched = self._watched.get(camera_id)
+        return None if watched is None else watched.spec.address
+
     def snapshot(self) -> SupervisorSnapshot:
         """Its figures for ``/metrics``, read now."""
         lag = self.scheduler.lag()
@@ -312,6 +317,7 @@ class Supervisor:
                         username=camera.username,
                         password=password,
                         timeout_s=self.config.camera_timeout_s,
+                        basic_auth=bool(camera.basic_auth),
                     ),
                     model=camera.model,
                     critical=bool(camera.critical),
@@ -331,7 +337,7 @@ class Supervisor:
             )
             return None
         try:
-            return self.keys.decrypt(camera.password_encrypted, context=camera_context(camera.id))
+            return open_camera_password(self.keys, camera)  # only for its stored address
         except CredentialsError as err:
             self.exceptions += 1
             log.error("camera %s: not supervised: %s", camera.id, err)
@@ -594,9 +600,17 @@ async def fetch_snapshot(camera: OnvifCamera) -> bytes:
 
 
 def _with_credentials(uri: str, address: CameraAddress) -> str:
-    """The stream URI with the camera's credentials (RTSP asks for them too)."""
+    """The stream URI with the camera's credentials (RTSP asks for them too), only when it is on
+    the camera's own host: a camera advertising another host gets no credentials sent there."""
     parts = urlsplit(uri)
     if not address.username or parts.username:
+        return uri
+    if (parts.hostname or "").lower() != address.host.strip().lower():
+        log.warning(
+            "%s: stream URI on another host (%s): opened without the camera's credentials",
+            address.where,
+            parts.hostname,
+        )
         return uri
     host = parts.hostname or ""
     if parts.port:

@@ -13,7 +13,7 @@ from tests.helpers.inventory_csv import GOOD, HEADER
 from tests.helpers.service import seed
 from tests.helpers.supervision_data import T0
 from vigie import db
-from vigie.credentials import KeyRing, camera_context, generate_key
+from vigie.credentials import KeyRing, generate_key, open_camera_password
 from vigie.inventory.cameras import CameraImportError, import_cameras, read_inventory
 from vigie.models import Camera
 from vigie.settings import parse_key_ring
@@ -90,10 +90,7 @@ def test_import_writes_all_or_nothing_and_encrypts(tmp_path: Path, engine: Engin
     with db.session_scope(factory) as session:
         camera = session.get(Camera, "cam-1")
         assert camera is not None and "s3cret-pass" not in camera.password_encrypted
-        assert (
-            keys.decrypt(camera.password_encrypted, context=camera_context("cam-1"))
-            == "s3cret-pass"
-        )
+        assert open_camera_password(keys, camera) == "s3cret-pass"
         assert session.get(Camera, "cam-2").port == 8080
     renamed = write(tmp_path, "c.csv", HEADER + GOOD.replace("Mairie", "Hôtel de ville"))
     with (
@@ -106,3 +103,39 @@ def test_import_writes_all_or_nothing_and_encrypts(tmp_path: Path, engine: Engin
     assert (summary.created, summary.updated) == (0, 2)
     with db.session_scope(factory) as session:
         assert session.get(Camera, "cam-1").name == "Hôtel de ville"
+
+
+def test_a_row_moving_a_camera_needs_its_password_again(tmp_path: Path, engine: Engine) -> None:
+    seed(engine)
+    keys = KeyRing(parse_key_ring(generate_key()))
+    factory = db.session_factory(engine)
+    first = write(tmp_path, "a.csv", HEADER + GOOD)
+    with db.session_scope(factory) as session:
+        import_cameras(session, first, read_inventory(first), keys=keys, now=T0)
+    # cam-1 (a password stored) to another port without it; cam-2 (none stored) moves freely.
+    moved = GOOD.replace("10.0.0.1,80,admin,s3cret-pass", "10.0.0.1,8081,admin,")
+    moved = moved.replace("10.0.0.2,8080", "10.0.0.3,8080")
+    path = write(tmp_path, "b.csv", HEADER + moved)
+    with (
+        pytest.raises(CameraImportError) as caught,
+        db.session_scope(factory) as session,
+    ):
+        import_cameras(session, path, read_inventory(path), keys=keys, now=T0)
+    assert caught.value.problems == [
+        "line 2 (camera cam-1): moves the camera from its address to 10.0.0.1:8081 without its "
+        "password: give the password again (a password is only ever sent to the address it was "
+        "given for)"
+    ]
+    # With the password, the camera moves and its password is stored for the new address.
+    given = write(
+        tmp_path,
+        "c.csv",
+        HEADER.replace("\n", ",basic_auth\n")
+        + ("cam-1,Mairie,27056,49.02,1.15,10.0.0.1,8081,admin,s3cret-pass,,oui\n"),
+    )
+    with db.session_scope(factory) as session:
+        import_cameras(session, given, read_inventory(given), keys=keys, now=T0)
+    with db.session_scope(factory) as session:
+        camera = session.get(Camera, "cam-1")
+        assert camera.port == 8081 and camera.basic_auth is True
+        assert open_camera_password(keys, camera) == "s3cret-pass"

@@ -14,7 +14,7 @@ from gis_data import data_path
 from tests.helpers.cli import run
 from tests.helpers.paths import SAMPLE
 from vigie import db
-from vigie.credentials import KeyRing, camera_context, generate_key
+from vigie.credentials import KeyRing, generate_key, open_camera_password
 from vigie.inventory.cameras import CameraImportError
 from vigie.inventory.communes import load_referential, read_referential
 from vigie.inventory.plans import plan_inventory
@@ -107,9 +107,7 @@ def test_cli_imports_the_plan_with_a_password_file(
         assert cameras[0].port == 30900 and cameras[-1].port == 30900 + expected - 1
         first = cameras[0]
         assert first.password_encrypted and "s1mulated" not in first.password_encrypted
-        assert ring.decrypt(first.password_encrypted, context=camera_context(first.id)) == (
-            "s1mulated-Pass"
-        )
+        assert open_camera_password(ring, first) == "s1mulated-Pass"
         assert any(c.critical for c in cameras)
         (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action == "camera.import"))
         assert event.object_type == "plan"

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from tests.helpers.service import Service
 from vigie import db
-from vigie.credentials import KeyRing, camera_context
+from vigie.credentials import CredentialsError, KeyRing, open_camera_password
 from vigie.models import AuditEvent, Camera
 
 PASSWORDS = {
@@ -88,6 +88,7 @@ def test_configuration_only_for_the_centre_and_passwords_for_nobody(cameras: Ser
                 "port": 8080,
                 "username": "vigie",
                 "has_password": True,
+                "basic_auth": False,
             }
 
 
@@ -129,12 +130,35 @@ def test_updates_and_deletes_are_audited_without_the_password(cameras: Service) 
         stored = session.get(Camera, "CAM-27229-01")
         ring = KeyRing.from_settings(cameras.settings)
         assert stored is not None
-        assert ring.decrypt(stored.password_encrypted, context=camera_context(stored.id)) == (
-            "Brand-New-Pass-229"
-        )
+        assert open_camera_password(ring, stored) == "Brand-New-Pass-229"  # for port 80
     assert [e[0] for e in events] == ["camera.create"] * 3 + ["camera.update", "camera.delete"]
     assert '"password"' in events[3][2] and "Brand-New" not in events[3][2]
     assert events[3][3] == "operator"
+
+
+def test_a_new_address_needs_the_password_again(cameras: Service) -> None:
+    operator = cameras.headers("operator")
+    url = "/api/v1/cameras/CAM-27056-01"
+    moved = cameras.client.patch(url, headers=operator, json={"host": "10.27.0.99", "port": 80})
+    assert moved.status_code == 422
+    assert moved.json()["detail"].startswith("camera CAM-27056-01: a new host and port needs")
+    # The same address again, or what is not the address, needs nothing.
+    same = cameras.client.patch(url, headers=operator, json={"port": 8080, "basic_auth": True})
+    assert same.status_code == 200 and same.json()["access"]["basic_auth"] is True
+    # With the password, or explicitly none, the camera moves.
+    again = {"port": 80, "password": PASSWORDS["CAM-27056-01"]}
+    assert cameras.client.patch(url, headers=operator, json=again).status_code == 200
+    cleared = cameras.client.patch(url, headers=operator, json={"port": 81, "password": None})
+    assert cleared.status_code == 200 and cleared.json()["access"]["has_password"] is False
+    # A camera without a password moves freely.
+    free = cameras.client.patch(url, headers=operator, json={"host": "10.27.0.98"})
+    assert free.status_code == 200
+    with db.session_scope(db.session_factory(cameras.engine)) as session:
+        stored = session.get(Camera, "CAM-27229-01")
+        stored.port = 80  # an edit behind the API's back: the password no longer opens
+        with pytest.raises(CredentialsError, match="not given for its current address") as err:
+            open_camera_password(KeyRing.from_settings(cameras.settings), stored)
+        assert "10.27.0.10" not in str(err.value) and "80" not in str(err.value)
 
 
 def test_the_database_bytes_never_hold_a_camera_password(cameras: Service) -> None:

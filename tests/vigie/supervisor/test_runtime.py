@@ -28,9 +28,10 @@ from supervision.conditions import State
 from supervision.imaging import FINGERPRINT_BYTES
 from supervision.probes import decode_snapshot
 from tests.helpers.rtsp import serving_rtsp
-from tests.helpers.supervisor_harness import FAST, World, until, world
+from tests.helpers.supervisor_harness import FAST, PASSWORD, World, until, world
 from vigie import db
 from vigie.clock import utcnow
+from vigie.credentials import KeyRing, seal_camera_password
 from vigie.models import Camera, CameraPicture, MaintenanceWindowRow, Observation, StateChange
 from vigie.supervisor.pictures import last_snapshot, load_memory
 from vigie.supervisor.runtime import _learnable, _with_credentials
@@ -315,6 +316,9 @@ def test_stream_urls_get_the_camera_credentials_quoted() -> None:
     assert url == "rtsp://op%40centre:p%3Aa%2Fss%20word@10.0.0.1:554/stream1?profile=0"
     given = "rtsp://viewer:x@10.0.0.1/s"
     assert _with_credentials(given, address) == given  # the camera's own are kept
+    # A stream the camera says is on another host gets no credentials sent there.
+    elsewhere = "rtsp://10.0.0.66:554/stream1"
+    assert _with_credentials(elsewhere, address) == elsewhere
 
 
 def test_inventory_changes_are_picked_up(tmp_path: Path, database_url: str) -> None:
@@ -330,11 +334,21 @@ def test_inventory_changes_are_picked_up(tmp_path: Path, database_url: str) -> N
                 with db.session_scope(w.sessions) as session:
                     session.delete(session.get(Camera, "cam-2"))
                     session.get(Camera, "cam-0").critical = True
+                    # Moved without its password: it no longer opens, the camera is left out.
                     session.get(Camera, "cam-1").port = w.base_port + 2
                 await until(
-                    lambda: "cam-2" not in supervisor and supervisor.policy_of("cam-0").critical,
+                    lambda: (
+                        "cam-2" not in supervisor
+                        and "cam-1" not in supervisor
+                        and supervisor.policy_of("cam-0").critical
+                    ),
                     timeout=10,
                 )
+                with db.session_scope(w.sessions) as session:  # given again for the new port
+                    moved = session.get(Camera, "cam-1")
+                    keys = KeyRing.from_settings(w.settings)
+                    moved.password_encrypted = seal_camera_password(keys, moved, PASSWORD)
+                await until(lambda: "cam-1" in supervisor, timeout=10)
                 assert len(supervisor) == 2 and len(supervisor.scheduler) == 4
                 assert supervisor._watched["cam-1"].camera is not before
                 assert supervisor._watched["cam-1"].camera.address.port == w.base_port + 2
