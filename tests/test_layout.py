@@ -45,9 +45,11 @@ CORE = frozenset(
         "vigie.errors",
         "vigie.geo_cache",  # GeoJSON of the GeoPackages, for the dashboard's map
         "vigie.models",
+        "vigie.plain_text",  # what users type (reasons, comments): no control or bidi characters
         "vigie.problems",
         "vigie.redaction",
         "vigie.settings",
+        "vigie.spreadsheet_safety",  # no formula from data in any CSV or XLSX export
     }
 )
 """The application shell's core, at the top of ``vigie/``; everything else lives in the folder

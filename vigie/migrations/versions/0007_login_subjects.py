@@ -6,7 +6,7 @@ logins per (client address, user name) and holds the lock they earn, replacing t
 ``users.failed_logins`` and ``users.locked_until`` with which anyone could lock out the admin.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
