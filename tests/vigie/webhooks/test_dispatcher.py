@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -148,8 +149,13 @@ def test_retries_back_off_exponentially(
     for gap, nominal in zip(gaps, [0.05, 0.1, 0.2, 0.4, 0.4], strict=True):
         assert gap >= 0.8 * nominal - 0.005, gaps
     rows = outbox_rows(sessions, webhook_id)
-    assert rows[0].attempts == 6 and all(r.attempts == 1 for r in rows[1:])
-    assert receiver.accepted() == seqs
+    # Each row counts the requests the receiver got for it: 6 for the first (5 answered 503);
+    # one for the others, unless a loaded machine let a request outlive the client's timeout,
+    # which is a failed attempt retried, counted as such (seen once in CI).
+    sent = Counter(body["seq"] for body in receiver.arrived)
+    assert [r.attempts for r in rows] == [sent[r.seq] for r in rows]
+    assert rows[0].attempts >= 6
+    assert list(dict.fromkeys(receiver.accepted())) == seqs  # in order; a retried one twice
     assert [r.status for r in receiver.snapshot()[:5]] == [503] * 5
 
 
