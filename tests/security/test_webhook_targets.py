@@ -61,36 +61,35 @@ def guarded(database_url: str) -> Iterator[Service]:
     engine.dispose()
 
 
-@pytest.mark.parametrize("template", FORBIDDEN)
 def test_a_webhook_to_this_machine_or_a_private_network_is_refused(
-    guarded: Service, receiver: Receiver, template: str
+    guarded: Service, receiver: Receiver
 ) -> None:
-    url = template.format(port=receiver.port)
-    answer = guarded.client.post(
-        "/api/v1/webhooks", json={"name": "probe", "url": url}, headers=guarded.headers("admin")
-    )
-    assert answer.status_code in (400, 422), answer.text
-    assert "VIGIE_WEBHOOK_ALLOWED_NETWORKS" in answer.text or "address" in answer.text
+    admin = guarded.headers("admin")
+    for template in FORBIDDEN:  # one service for all: starting one per URL took a minute
+        url = template.format(port=receiver.port)
+        answer = guarded.client.post(
+            "/api/v1/webhooks", json={"name": "probe", "url": url}, headers=admin
+        )
+        assert answer.status_code in (400, 422), (url, answer.text)
+        assert "VIGIE_WEBHOOK_ALLOWED_NETWORKS" in answer.text, (url, answer.text)
     assert receiver.snapshot() == []
     with db.session_factory(guarded.engine)() as session:
         assert session.scalars(select(Webhook)).all() == []
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
+def test_a_url_that_would_split_the_request_is_refused(guarded: Service) -> None:
+    admin = guarded.headers("admin")
+    for url in (
         "https://centre.example/hooks\r\nX-Injected: 1",
         "https://centre.example/hooks\nX-Injected: 1",
         "https://centre.example/ho oks",
         "https://centre.example/hooks\x00",
-    ],
-)
-def test_a_url_that_would_split_the_request_is_refused(guarded: Service, url: str) -> None:
-    answer = guarded.client.post(
-        "/api/v1/webhooks", json={"name": "split", "url": url}, headers=guarded.headers("admin")
-    )
-    assert answer.status_code in (400, 422), answer.text
-    assert "control characters" in answer.text
+    ):
+        answer = guarded.client.post(
+            "/api/v1/webhooks", json={"name": "split", "url": url}, headers=admin
+        )
+        assert answer.status_code in (400, 422), (url, answer.text)
+        assert "control characters" in answer.text
 
 
 def _stored_before_the_rules(service: Service, name: str, url: str) -> int:

@@ -3,7 +3,7 @@
 The demo's own schedule (``fault_schedule``) and intervals (``DEMO_INTERVALS``), time compressed
 30 times, run against the simulator's cameras of the same indices (so the same scenes: the
 smooth "clock" crops a fixed blur threshold called blurred, the cameras the demo faults), at
-every snapshot size the demo and the camera catalogue produce. A first wave judged pictures by
+the demo's snapshot size and at the largest catalogue camera's. A first wave judged pictures by
 fixed thresholds until three snapshots were learned, and learned the faults scripted in those
 minutes as the scene: a blur went unseen for minutes while three healthy cameras were "blurred".
 """
@@ -64,10 +64,14 @@ CONFIG = replace(
 
 
 def _sizes() -> list[str]:
-    """The demo's snapshots (the simulator's default size) and every catalogue camera's main
-    profile (what ``--snapshot-size main`` sends, as real cameras do)."""
-    sizes = {FRAME_SIZE} | {c.frame_size for c in load_catalogue().cameras.values()}
-    return [f"{w}x{h}" for w, h in sorted(sizes)]
+    """The demo's snapshots (the simulator's default size) and the largest catalogue camera's
+    main profile (``--snapshot-size main`` sends it, as real cameras do; 4:3). Every catalogue
+    size is judged camera by camera in tests/supervision/test_imaging_sizes.py, and for all 253
+    demo cameras in benchmarks/imaging/snapshot_sizes.py."""
+    largest = max(
+        (c.frame_size for c in load_catalogue().cameras.values()), key=lambda s: s[0] * s[1]
+    )
+    return [f"{w}x{h}" for w, h in (FRAME_SIZE, largest)]
 
 
 async def _play(w: World) -> dict[int, datetime]:
