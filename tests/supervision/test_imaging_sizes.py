@@ -2,8 +2,8 @@
 
 At 640x360 (the demo's snapshots) every sixth camera of the Eure demo's 253 (each of the nine
 photographs several times), and the smooth scenes a fixed blur threshold calls blurred; at each
-catalogue camera's main profile the cameras the demo faults and the smooth ones. The whole sweep, every camera at every size, is
-``benchmarks/imaging/snapshot_sizes.py``.
+catalogue camera's main profile the cameras the demo faults and the smooth ones. The whole
+sweep, every camera at every size, is ``benchmarks/imaging/snapshot_sizes.py``.
 """
 
 from __future__ import annotations
