@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planning.french import with_unit
+from planning.french import percent, with_unit
 from planning.plan_folder import PlanFolder
 from planning.prices import PriceCatalogue
 
@@ -152,8 +152,10 @@ def _cables(
         metres[key] += laid
         split[key][commune_of.get(str(mast), "")] += laid
     basis = (
-        f"longueur de chaque liaison du plan + {prices.rules['cable_slack'].value:g} % "
-        f"+ {loop:g} m de lovage à chaque extrémité; plus petit câble contenant les fibres"
+        "longueur de chaque liaison du plan + "
+        f"{percent(prices.rules['cable_slack'].value, 2)} "
+        f"+ {with_unit(loop, 'm', 2, trim=True)} de lovage à chaque extrémité ; "
+        "plus petit câble contenant les fibres"
     )
     return [
         Quantity(
@@ -264,9 +266,12 @@ def _electricity(folder: PlanFolder, prices: PriceCatalogue) -> list[Quantity]:
         counts[key][commune] += 1.0
         counts["electricity.link"][commune] += float(distance)
     basis = {
-        "electricity.enedis_at_hand": f"mâts à moins de {at_hand_m:g} m d'un point Enedis",
+        "electricity.enedis_at_hand": (
+            f"mâts à moins de {with_unit(at_hand_m, 'm', 2, trim=True)} d'un point Enedis"
+        ),
         "electricity.enedis_branch": (
-            f"mâts à plus de {at_hand_m:g} m de tout point Enedis (ou sans point connu), "
+            f"mâts à plus de {with_unit(at_hand_m, 'm', 2, trim=True)} de tout point Enedis "
+            "(ou sans point connu), "
             "le point le plus proche étant Enedis"
         ),
         "electricity.public_lighting": "mâts dont le point le plus proche est une armoire "

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from planning.french import percent
 from vigie.errors import ConfigurationError
 from vigie.estimate.dqe import Estimate
 from vigie.estimate.workbook import build_workbook
@@ -66,9 +67,9 @@ def estimate_rows(estimates: list[Estimate]) -> list[dict[str, Any]]:
         for key, label in (
             ("works_ht", "Total des travaux HT (lots 1 à 3)"),
             ("total_ht", "Total HT"),
-            ("vat", f"TVA {estimate.vat_rate:g} %"),
+            ("vat", f"TVA {percent(estimate.vat_rate, 2)}"),
             ("total_ttc", "Total TTC"),
-            ("fipd", f"Subvention FIPD ({estimate.fipd_rate:g} % des dépenses éligibles)"),
+            ("fipd", f"Subvention FIPD ({percent(estimate.fipd_rate, 2)} des dépenses éligibles)"),
             ("rest_ht", "Reste à charge HT"),
         ):
             rows.append(_total(estimate, "", label, totals[key], key=key))

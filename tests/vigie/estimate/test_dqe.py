@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -128,3 +130,18 @@ def test_a_camera_model_missing_from_the_catalogue_is_named_with_its_masts(folde
     del data["cameras"]["ptz_2mp_30x"]
     with pytest.raises(CatalogueError, match=r"'ptz_2mp_30x' of mast\(s\) M-27073-002"):
         build_estimate(folder, load_prices(), load_catalogue(data))
+
+
+def test_labels_and_bases_write_numbers_the_french_way(folder) -> None:
+    estimate = dataclasses.replace(
+        build_estimate(folder, load_prices(), load_catalogue()), vat_rate=5.5
+    )
+    labels = {r["cle"]: r["designation"] for r in estimate_rows([estimate]) if not r["numero"]}
+    assert labels["vat"] == "TVA 5,5\u00a0%"
+    assert re.fullmatch(
+        r"Subvention FIPD \(\d+(,\d+)?\u00a0% des dépenses éligibles\)", labels["fipd"]
+    )
+    bases = [line.basis for line in estimate.lines if line.basis]
+    assert any("de lovage" in basis for basis in bases)
+    for basis in bases:  # no English decimal point before a unit
+        assert not re.search(r"\d\.\d+ ?(m|%|€)", basis), basis
