@@ -4,6 +4,8 @@ and the client of an app served over it (the fixtures that build them: tests/vig
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from vigie import db
+from vigie.api import create_app
 from vigie.auth.passwords import hash_password
 from vigie.auth.roles import Role
 from vigie.clock import utcnow
@@ -108,3 +111,20 @@ class Service:
         response = self.login(username)
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@contextmanager
+def running_service(
+    settings: Settings, *, prepare: Callable[[Engine], None] | None = None
+) -> Iterator[Service]:
+    """The app on ``settings`` behind a test client, over the database of :func:`seed` (and
+    what ``prepare`` adds to it before the app starts); the engine disposed of after."""
+    engine = db.make_engine(settings.db_url)
+    seed(engine)
+    if prepare is not None:
+        prepare(engine)
+    try:
+        with TestClient(create_app(settings)) as client:
+            yield Service(client=client, settings=settings, engine=engine)
+    finally:
+        engine.dispose()

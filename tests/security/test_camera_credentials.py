@@ -16,15 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.helpers import cli
 from tests.helpers.http_server import free_port
 from tests.helpers.rogue_camera import RogueCamera, rogue_camera
-from tests.helpers.service import ROLE_USER, Service, make_settings, seed
+from tests.helpers.service import ROLE_USER, Service, make_settings, running_service
 from vigie import db
-from vigie.api import create_app
 from vigie.models import Camera
 
 USERNAME, SECRET = "admin", "Zq7-onvif-S3cret"
@@ -33,12 +31,8 @@ REASON = {"reason": "contrôle du cadrage après travaux", "fresh": True}
 
 @pytest.fixture
 def service(database_url: str) -> Iterator[Service]:
-    settings = make_settings(database_url)
-    engine = db.make_engine(settings.db_url)
-    seed(engine)
-    with TestClient(create_app(settings)) as client:
-        yield Service(client=client, settings=settings, engine=engine)
-    engine.dispose()
+    with running_service(make_settings(database_url)) as service:
+        yield service
 
 
 @pytest.fixture

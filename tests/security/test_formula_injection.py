@@ -25,13 +25,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fastapi.testclient import TestClient
 
 from cameras.catalogue import load_catalogue
 from planning.plan_folder import read_plan_folder
 from planning.prices import load_prices
 from tests.helpers.cli import run
-from tests.helpers.service import Service, make_settings, seed
+from tests.helpers.service import Service, make_settings, running_service
 from tests.helpers.spreadsheets import (
     HOSTILE,
     LINK,
@@ -43,7 +42,6 @@ from tests.helpers.spreadsheets import (
 )
 from tests.helpers.supervision_data import T0, add_cameras
 from vigie import audit, db
-from vigie.api import create_app
 from vigie.credentials import KeyRing
 from vigie.estimate.dqe import build_estimate
 from vigie.estimate.workbook import build_workbook
@@ -55,12 +53,8 @@ from vigie.supervisor import pictures
 
 @pytest.fixture
 def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
-    settings = make_settings(database_url, plans_dir=tmp_path / "plans")
-    engine = db.make_engine(settings.db_url)
-    seed(engine)
-    with TestClient(create_app(settings)) as client:
-        yield Service(client=client, settings=settings, engine=engine)
-    engine.dispose()
+    with running_service(make_settings(database_url, plans_dir=tmp_path / "plans")) as service:
+        yield service
 
 
 # --- the audit trail ------------------------------------------------------------------------------

@@ -9,13 +9,12 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy.engine import Engine
 
-from tests.helpers.service import Service, make_settings, seed
+from tests.helpers.service import Service, make_settings, running_service
 from tests.helpers.supervision_data import OUTAGE, T0, add_cameras, feed, ok, outage
 from vigie import db
-from vigie.api import create_app
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing
 from vigie.supervisor import pictures
@@ -35,18 +34,17 @@ WORDS = "réquisition OPJ 2026-118 exe.gnp"
 @pytest.fixture
 def service(database_url: str) -> Iterator[Service]:
     settings = make_settings(database_url)
-    engine = db.make_engine(settings.db_url)
-    seed(engine)
-    add_cameras(engine)
-    with db.session_scope(db.session_factory(engine)) as session:
-        pictures.store_snapshot(
-            session, "cam-a1", keys=KeyRing.from_settings(settings), jpeg=b"\xff\xd8\xff", at=T0
-        )
-    with TestClient(create_app(settings)) as client:
-        service = Service(client=client, settings=settings, engine=engine)
+
+    def prepare(engine: Engine) -> None:
+        add_cameras(engine)
+        with db.session_scope(db.session_factory(engine)) as session:
+            pictures.store_snapshot(
+                session, "cam-a1", keys=KeyRing.from_settings(settings), jpeg=b"\xff\xd8\xff", at=T0
+            )
+
+    with running_service(settings, prepare=prepare) as service:
         feed(service, [ok("cam-a1", T0), *outage("cam-a1", OUTAGE, failures=3, recoveries=0)])
         yield service
-    engine.dispose()
 
 
 def _snapshot(service: Service, text: str) -> Response:

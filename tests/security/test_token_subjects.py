@@ -8,12 +8,16 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
-from tests.helpers.service import PASSWORD, Service, make_settings, password_hash, seed
+from tests.helpers.service import (
+    PASSWORD,
+    Service,
+    make_settings,
+    password_hash,
+    running_service,
+)
 from vigie import db
-from vigie.api import create_app
 from vigie.auth.roles import Role
 from vigie.clock import utcnow
 from vigie.models import User
@@ -21,12 +25,8 @@ from vigie.models import User
 
 @pytest.fixture
 def service(database_url: str) -> Iterator[Service]:
-    settings = make_settings(database_url)
-    engine = db.make_engine(settings.db_url)
-    seed(engine)
-    with TestClient(create_app(settings)) as client:
-        yield Service(client=client, settings=settings, engine=engine)
-    engine.dispose()
+    with running_service(make_settings(database_url)) as service:
+        yield service
 
 
 def test_a_new_user_with_a_deleted_users_id_does_not_inherit_their_tokens(

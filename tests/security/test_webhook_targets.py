@@ -13,15 +13,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.helpers.service import Service, make_settings, seed
+from tests.helpers.service import Service, make_settings, running_service
 from tests.helpers.supervision_data import add_cameras
 from tests.helpers.webhook_data import FAST, write_outage
 from tests.helpers.webhook_receiver import Receiver
 from vigie import db
-from vigie.api import create_app
 from vigie.credentials import KeyRing
 from vigie.models import Webhook
 from vigie.webhooks.subscriptions import create_webhook
@@ -53,12 +51,9 @@ def receiver() -> Iterator[Receiver]:
 def guarded(database_url: str) -> Iterator[Service]:
     """The service as installed: no network allowed besides public addresses."""
     settings = make_settings(database_url, webhook_allowed_networks="", **FAST)
-    engine = db.make_engine(settings.db_url)
-    seed(engine)
-    add_cameras(engine)  # the dispatcher tests write an outage of one of them
-    with TestClient(create_app(settings)) as client:
-        yield Service(client=client, settings=settings, engine=engine)
-    engine.dispose()
+    # the dispatcher tests write an outage of one of the cameras
+    with running_service(settings, prepare=add_cameras) as service:
+        yield service
 
 
 def test_a_webhook_to_this_machine_or_a_private_network_is_refused(

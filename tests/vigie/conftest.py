@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.helpers.service import Service, make_settings, seed
+from tests.helpers.service import Service, make_settings, running_service, seed
 from tests.helpers.supervision_data import add_cameras
-from vigie import db
-from vigie.api import create_app
 from vigie.settings import Settings
 
 
@@ -30,8 +27,5 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def service(settings: Settings) -> Iterator[Service]:
-    engine = db.make_engine(settings.db_url)
-    seed(engine)
-    with TestClient(create_app(settings)) as client:
-        yield Service(client=client, settings=settings, engine=engine)
-    engine.dispose()
+    with running_service(settings) as service:
+        yield service
