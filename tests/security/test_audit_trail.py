@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -131,19 +131,15 @@ def test_an_edited_head_is_detected(trail: Trail) -> None:
     trail.assert_broken("the head's anchor was edited")
 
 
-def test_a_forged_purge_of_recent_rows_is_detected(
-    trail: Trail, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A cut disguised as a purge with a one-day retention: it is a new row (the head hash
-    # moves), and it kept less than the retention period.
-    head = trail.head_hash()
+def _forge_purge(trail: Trail, *, before: datetime, retention_days: int) -> None:
+    """Rows 1 to 8 cut and the head moved past them, then an ``audit.purge`` event written to
+    explain it, as an intruder with write access to the database would."""
     anchor = trail.prev_hash(9)
     sql(
         trail.engine,
         f"UPDATE audit_head SET purged_through = 8, anchor_hash = '{anchor}'",
         "DELETE FROM audit_events WHERE id <= 8",
     )
-    now = utcnow()
     with db.session_scope(db.session_factory(trail.engine)) as session:
         audit.record(
             session,
@@ -151,36 +147,24 @@ def test_a_forged_purge_of_recent_rows_is_detected(
             role="system",
             action="audit.purge",
             detail={
-                "before": (now - timedelta(days=1)).isoformat(),
-                "retention_days": 1,
+                "before": before.isoformat(),
+                "retention_days": retention_days,
                 "rows": 8,
                 "through_id": 8,
                 "anchor_hash": anchor,
             },
         )
+
+
+def test_a_forged_purge_of_recent_rows_is_detected(trail: Trail) -> None:
+    # A cut disguised as a purge with a one-day retention: it is a new row (the head hash
+    # moves), and it kept less than the retention period.
+    head = trail.head_hash()
+    _forge_purge(trail, before=utcnow() - timedelta(days=1), retention_days=1)
     assert trail.head_hash() != head
     trail.assert_broken("a purge kept 1 days of the trail, less than the retention period")
 
 
 def test_a_forged_purge_with_a_cut_off_inside_its_retention_is_detected(trail: Trail) -> None:
-    anchor = trail.prev_hash(9)
-    sql(
-        trail.engine,
-        f"UPDATE audit_head SET purged_through = 8, anchor_hash = '{anchor}'",
-        "DELETE FROM audit_events WHERE id <= 8",
-    )
-    with db.session_scope(db.session_factory(trail.engine)) as session:
-        audit.record(
-            session,
-            actor="cli:intruder",
-            role="system",
-            action="audit.purge",
-            detail={
-                "before": utcnow().isoformat(),
-                "retention_days": RETENTION,
-                "rows": 8,
-                "through_id": 8,
-                "anchor_hash": anchor,
-            },
-        )
+    _forge_purge(trail, before=utcnow(), retention_days=RETENTION)
     trail.assert_broken(f"the purge's cut-off is inside its own {RETENTION} days")
