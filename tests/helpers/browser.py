@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.helpers.paths import REPO
 
@@ -20,3 +25,17 @@ FLAGS = [
 ]
 ARTIFACTS = REPO / "out" / "test-artifacts"
 """Screenshots kept for a person to look at."""
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium driven by Playwright, closed after. Playwright's sync API runs an event
+    loop in this thread while it lives: open it per module, not per session, so that later tests
+    calling ``asyncio.run`` do not find one running."""
+    assert Path(CHROMIUM).exists(), "chromium is missing: scripts/system-packages installs it"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

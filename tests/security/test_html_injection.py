@@ -19,13 +19,13 @@ from pathlib import Path
 import httpx
 import pyogrio
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from gis_data import data_path
 from planning.mapview import render_map
 from planning.plan_folder import read_plan_folder
 from supervision.states import Policy
-from tests.helpers.browser import CHROMIUM, FLAGS
+from tests.helpers.browser import chromium
 from tests.helpers.dashboard import PORTS
 from tests.helpers.http_server import ThreadServer, serve_in_thread
 from tests.helpers.service import PASSWORD, make_settings, password_hash
@@ -164,10 +164,8 @@ def hostile(sample_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

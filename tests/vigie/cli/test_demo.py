@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 import pyogrio
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.helpers.browser import ARTIFACTS, CHROMIUM, FLAGS
+from tests.helpers.browser import ARTIFACTS, chromium
 from tests.helpers.paths import SAMPLE
 
 VIGIE = str(Path(sys.executable).with_name("vigie"))
@@ -138,8 +138,7 @@ def test_a_camera_switched_off_turns_red_live_and_its_incident_is_acknowledged(
     camera_id = rows[index].id
     token = (demo.out / "data" / "simulator-token").read_text().strip()
     control = f"http://127.0.0.1:{SIM_PORT + len(rows)}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="fr-FR")
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -176,7 +175,6 @@ def test_a_camera_switched_off_turns_red_live_and_its_incident_is_acknowledged(
         expect(item.locator(".ack-by")).to_contain_text("Pris en charge par operateur")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "demo-live-down.png"))
-        browser.close()
     assert errors == []
     incidents = httpx.get(
         f"{demo.url}/api/v1/incidents?status=open&camera={camera_id}",

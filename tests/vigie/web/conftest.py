@@ -9,9 +9,9 @@ from pathlib import Path
 import cv2
 import pytest
 import skimage.data
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.helpers.browser import CHROMIUM, FLAGS
+from tests.helpers.browser import chromium
 from tests.helpers.dashboard import PLAN_NAME, PORTS, Server, Watched
 from tests.helpers.dashboard_seed import Seeded, copy_plan, plan_cameras, seed_dashboard
 from tests.helpers.http_server import serve_in_thread
@@ -70,11 +70,8 @@ def dashboard(sample_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 def browser() -> Iterator[Browser]:
     """One chromium per module: Playwright's sync API runs an event loop in this thread while
     it lives, and later tests calling ``asyncio.run`` would find it running."""
-    assert Path(CHROMIUM).exists(), "chromium is missing: .ci/run installs Debian's package"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
