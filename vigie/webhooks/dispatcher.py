@@ -47,6 +47,11 @@ PURGE_EVERY = 300.0  # seconds between two purges of delivered rows
 FIRST_PURGE = 60.0  # seconds after start: a short-lived app (a test, a CLI) never writes for it
 
 
+SEND_ERRORS = (httpx.HTTPError, httpx.InvalidURL, ValueError)
+"""What sending a webhook may raise: a failed attempt, never a traceback (an invalid URL stored
+before the checks included)."""
+
+
 def post_outcome(response: httpx.Response) -> Outcome:
     """What a receiver's answer means: 2xx delivered, 410 gone, anything else (3xx too) failed."""
     status = response.status_code
@@ -234,15 +239,10 @@ class Dispatcher:
         try:
             # resolved and checked now, and sent to that very address (DNS rebinding)
             target = await asyncio.to_thread(targets.pin, job.url, self._allowed)
-            response = await self._client.post(
-                target.url,
-                content=body,
-                headers={**headers, "Host": target.host},
-                extensions={"sni_hostname": target.sni},
-            )
+            response = await self._client.post(content=body, **target.request(headers))
         except targets.TargetError as error:
             outcome = Outcome("failed", None, f"refused: {error}")
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
+        except SEND_ERRORS as error:
             # a URL stored before the checks (control characters) fails as a delivery, counted
             outcome = error_outcome(error)
         else:

@@ -11,7 +11,7 @@ from datetime import datetime
 import httpx
 
 from vigie.webhooks import signing
-from vigie.webhooks.dispatcher import USER_AGENT, error_outcome, post_outcome
+from vigie.webhooks.dispatcher import SEND_ERRORS, USER_AGENT, error_outcome, post_outcome
 from vigie.webhooks.outbox import Outcome
 from vigie.webhooks.targets import Network, TargetError, pin
 
@@ -44,12 +44,7 @@ def ping(
         return Outcome("failed", None, f"refused: {error}")
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-            response = client.post(
-                target.url,
-                content=body,
-                headers={**headers, "Host": target.host},
-                extensions={"sni_hostname": target.sni},
-            )
-    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
+            response = client.post(content=body, **target.request(headers))
+    except SEND_ERRORS as error:
         return error_outcome(error)
     return post_outcome(response)

@@ -18,6 +18,7 @@ import ipaddress
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from vigie.errors import VigieError
@@ -85,6 +86,14 @@ class Pinned:
     url: str
     host: str
     sni: str
+
+    def request(self, headers: dict[str, str]) -> dict[str, Any]:
+        """Keyword arguments of httpx's ``post`` sending ``headers`` to the checked address."""
+        return {
+            "url": self.url,
+            "headers": {**headers, "Host": self.host},
+            "extensions": {"sni_hostname": self.sni},
+        }
 
 
 def resolve(host: str, port: int) -> list[Address]:
