@@ -18,6 +18,11 @@ from cameras.picture_faults import PictureFault, PictureRenderer
 from cameras.simulator.scenes import FRAME_SIZE, render_snapshot
 from supervision import imaging
 
+DEMO_CAMERAS = 253
+"""The Eure sample's cameras: the demo simulates that many and picks its faults among them."""
+SMOOTH = (62, 134, 188)
+"""Healthy demo scenes (crops of skimage's clock) whose sharpness sits just under the fixed blur
+threshold at 640x360: the cameras the first wave called blurred."""
 MARGINAL = 1.25
 """A fallback verdict under this score is learned by the supervisor (``runtime._learnable``)."""
 FALLBACK_PROBLEMS = frozenset({"blurred", "covered", "glare"})

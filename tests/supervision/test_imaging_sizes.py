@@ -11,11 +11,9 @@ from __future__ import annotations
 import pytest
 
 from cameras.simulator.scenes import FRAME_SIZE
-from tests.helpers.snapshot_sizes import judge_camera, snapshot_sizes
+from tests.helpers.snapshot_sizes import DEMO_CAMERAS, SMOOTH, judge_camera, snapshot_sizes
 from vigie.cli.demo import fault_schedule
 
-DEMO_CAMERAS = 253
-SMOOTH = (62, 134, 188)
 DEMO_FAULTED = tuple(sorted({f.index for f in fault_schedule(DEMO_CAMERAS)}))
 
 

@@ -17,21 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from cameras.catalogue import load_catalogue
 from cameras.simulator.scenes import FRAME_SIZE
 from supervision.conditions import Cause
 from supervision.states import Policy
+from tests.helpers.snapshot_sizes import DEMO_CAMERAS, SMOOTH, snapshot_sizes
 from tests.helpers.supervisor_harness import FAST, World, world
 from vigie.cli.demo import CAUSES_FR, DEMO_INTERVALS, fault_schedule
 from vigie.clock import utcnow
 
-DEMO_CAMERAS = 253
-"""The Eure sample's cameras: the demo's schedule picks its cameras among them."""
 SCALE = 1 / 30
 """Test seconds per demo second: the demo's 60 s full check every 2 s."""
 SCHEDULE = [f for f in fault_schedule(DEMO_CAMERAS) if f.fault is not None]
-SMOOTH = (62, 134, 188)
-"""Healthy scenes whose sharpness sits just under the fixed blur threshold (at 640x360)."""
 OTHERS = (0, 1, 5, 100, 200, 252)
 SUPERVISED = tuple(sorted({f.index for f in SCHEDULE} | set(SMOOTH) | set(OTHERS)))
 CAUSE = {
@@ -68,9 +64,7 @@ def _sizes() -> list[str]:
     main profile (``--snapshot-size main`` sends it, as real cameras do; 4:3). Every catalogue
     size is judged camera by camera in tests/supervision/test_imaging_sizes.py, and for all 253
     demo cameras in benchmarks/imaging/snapshot_sizes.py."""
-    largest = max(
-        (c.frame_size for c in load_catalogue().cameras.values()), key=lambda s: s[0] * s[1]
-    )
+    largest = max(snapshot_sizes(), key=lambda size: size[0] * size[1])
     return [f"{w}x{h}" for w, h in (FRAME_SIZE, largest)]
 
 
