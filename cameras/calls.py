@@ -19,14 +19,18 @@ import isodate
 from lxml import etree
 
 from cameras import soap
-from cameras.models import Capabilities, DeviceInformation, MediaUri, Profile
+from cameras.models import Capabilities, DeviceInformation, MediaUri, Profile, PtzStatus, Service
 
 __all__ = [
     "CAPABILITIES_ALL",
     "capabilities",
     "device_information",
+    "media2_uri",
     "media_uri",
     "profiles",
+    "profiles2",
+    "ptz_status",
+    "services",
     "snapshot_uri_body",
     "stream_uri_body",
 ]
@@ -130,3 +134,110 @@ def _boolean(parent: etree._Element, name: str) -> bool:
     if raw in ("false", "0", ""):
         return False
     raise ValueError(f"the reply's {name} is {raw[:20]!r}, not a boolean")
+
+
+SERVICES_BODY = "<ns0:IncludeCapability>false</ns0:IncludeCapability>"
+"""GetServices' child: the addresses only."""
+
+
+def services(answer: etree._Element) -> list[Service]:
+    """GetServicesResponse as :class:`Service` s (namespace, address, version)."""
+    found = []
+    for item in answer.iterfind("{*}Service"):
+        version = soap.optional(item, "Version")
+        major = soap.optional_integer(version, "Major")
+        minor = soap.optional_integer(version, "Minor")
+        found.append(
+            Service(
+                namespace=soap.text(item, "Namespace"),
+                xaddr=soap.text(item, "XAddr"),
+                version="" if major is None else f"{major}.{minor or 0}",
+            )
+        )
+    return found
+
+
+# --- Media2 (ONVIF Profile T: ver20 media) ----------------------------------------------------
+
+PROFILES2_BODY = "<ns0:Type>All</ns0:Type>"
+"""Media2 GetProfiles' child: every configuration of each profile (without it, names only)."""
+
+
+def profiles2(answer: etree._Element) -> list[Profile]:
+    """Media2 GetProfilesResponse as :class:`Profile` s: the encoder and the video source are
+    under ``Configurations`` (H.265 is a Media2 encoding; Media1 cannot describe it)."""
+    found = []
+    for item in answer.iterfind("{*}Profiles"):
+        configurations = soap.optional(item, "Configurations")
+        encoder = soap.optional(configurations, "VideoEncoder")
+        source = soap.optional(configurations, "VideoSource")
+        resolution = soap.optional(encoder, "Resolution")
+        rate = soap.optional(encoder, "RateControl")
+        found.append(
+            Profile(
+                token=(item.get("token") or "").strip(),
+                name=soap.text(item, "Name"),
+                encoding=soap.text(encoder, "Encoding") or None,
+                width=soap.optional_integer(resolution, "Width"),
+                height=soap.optional_integer(resolution, "Height"),
+                frame_rate=_rounded(soap.text(rate, "FrameRateLimit")),
+                bitrate_kbps=_rounded(soap.text(rate, "BitrateLimit")),
+                video_source_token=soap.text(source, "SourceToken") or None,
+            )
+        )
+    return found
+
+
+def _rounded(raw: str) -> int | None:
+    """Media2 writes frame rates as floats (``25.0``); ``None`` when absent."""
+    if not raw:
+        return None
+    try:
+        return round(float(raw))
+    except ValueError:
+        raise ValueError(f"the reply's rate {raw[:20]!r} is not a number") from None
+
+
+def stream_uri2_body(profile_token: str) -> str:
+    """Media2 GetStreamUri's children: RTSP (RTP over RTSP, unicast), for ``profile_token``."""
+    return (
+        "<ns0:Protocol>RTSP</ns0:Protocol>"
+        f"<ns0:ProfileToken>{escape(profile_token)}</ns0:ProfileToken>"
+    )
+
+
+def media2_uri(answer: etree._Element) -> MediaUri:
+    """Media2 GetStreamUriResponse or GetSnapshotUriResponse (a bare ``Uri``)."""
+    uri = soap.text(answer, "Uri")
+    if not uri:
+        raise ValueError("the reply has no Uri")
+    return MediaUri(uri=uri, invalid_after_connect=False, invalid_after_reboot=False, timeout=None)
+
+
+# --- PTZ -------------------------------------------------------------------------------------
+
+
+def ptz_status(answer: etree._Element) -> PtzStatus:
+    """PTZ GetStatusResponse: where the head points, and whether it is moving."""
+    status = soap.child(answer, "PTZStatus")
+    position = soap.optional(status, "Position")
+    pan_tilt = soap.optional(position, "PanTilt")
+    zoom = soap.optional(position, "Zoom")
+    move = soap.optional(status, "MoveStatus")
+    moving = {soap.text(move, "PanTilt").upper(), soap.text(move, "Zoom").upper()}
+    return PtzStatus(
+        pan=_coordinate(pan_tilt, "x"),
+        tilt=_coordinate(pan_tilt, "y"),
+        zoom=_coordinate(zoom, "x"),
+        moving=("MOVING" in moving) if moving - {""} else None,
+    )
+
+
+def _coordinate(element: etree._Element | None, name: str) -> float | None:
+    if element is None or element.get(name) is None:
+        return None
+    raw = element.get(name, "")
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"the reply's PTZ {name} is {raw[:20]!r}, not a number") from None

@@ -26,7 +26,7 @@ import zeep.exceptions
 from lxml import etree
 from onvif import client as onvif_client
 from onvif.definition import SERVICES
-from zeep.proxy import AsyncServiceProxy
+from requests.structures import CaseInsensitiveDict
 from zeep.wsdl import Document
 
 from cameras import calls, clock, soap
@@ -35,14 +35,17 @@ from cameras.errors import (
     CameraBasicRefused,
     CameraProtocolError,
     CameraUnreachable,
+    CameraUnsupported,
 )
 from cameras.models import (
+    AuthScheme,
     CameraAddress,
     Capabilities,
     ClockReading,
     DeviceInformation,
     MediaUri,
     Profile,
+    PtzStatus,
     Service,
     Snapshot,
 )
@@ -62,8 +65,19 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 T = TypeVar("T")
 
-_NAMESPACES = {"devicemgmt": soap.DEVICE, "media": soap.MEDIA}
-"""The services whose calls :meth:`Camera._call` makes without zeep."""
+_NAMESPACES = {
+    "devicemgmt": soap.DEVICE,
+    "media": soap.MEDIA,
+    "media2": soap.MEDIA2,
+    "ptz": soap.PTZ,
+    "events": soap.EVENTS,
+    "imaging": soap.IMAGING,
+}
+"""The services whose calls :meth:`Camera._call` makes without zeep, by onvif-zeep-async's
+names."""
+SERVICE_OF_NAMESPACE = {namespace: service for service, namespace in _NAMESPACES.items()}
+DEFAULT_PATHS = {"media": "/onvif/media_service"}
+"""Where to try a service the camera did not advertise (only Media1: Profile S mandates it)."""
 
 WSDL_DIR = Path(onvif_client.__file__).parent / "wsdl"
 DEVICE_PATH = "/onvif/device_service"
@@ -88,8 +102,14 @@ PROTOCOL = (
 """Failures that mean "an answer came, but it is not the ONVIF we asked for" (a reply missing
 an element the code reads surfaces as AttributeError or TypeError on zeep's objects)."""
 
-AUTH_SUBCODES = frozenset({"NotAuthorized", "FailedAuthentication", "InvalidSecurityToken"})
+AUTH_SUBCODES = frozenset(
+    {"NotAuthorized", "FailedAuthentication", "InvalidSecurityToken", "FailedCheck"}
+)
 """SOAP fault subcodes (ONVIF ter: and WS-Security wsse:) that mean "wrong credentials"."""
+UNSUPPORTED_SUBCODES = frozenset(
+    {"ActionNotSupported", "NotSupported", "InvalidAction", "NoSuchService", "UnknownAction"}
+)
+"""SOAP fault subcodes (ONVIF ter:, WS-Addressing) that mean "no such call on this camera"."""
 
 _documents: dict[str, Document] = {}
 _document_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
@@ -187,44 +207,117 @@ class OnvifClient:
 class Camera:
     """One camera: the operations supervision needs, each bounded by ``address.timeout_s``.
 
-    The UsernameToken is signed with the camera's clock (as ONVIF Device Manager does): the
-    first authenticated call reads the camera's time if no :meth:`get_system_date_and_time` was
-    made, so a camera whose clock is off by hours still accepts the digest.
+    What the field taught, remembered per camera for the life of the handle:
+
+    - the clock: read without credentials first (ONVIF Core lets anyone), and again *with* them
+      when the camera answers a fault or a 401 (firmwares of several vendors want them); the
+      token of that call is signed with the time the camera's HTTP ``Date`` header gave. Every
+      token is then signed with the camera's clock (as ONVIF Device Manager does), so a camera
+      hours or years off still accepts it;
+    - the authentication scheme that worked (:class:`~cameras.models.AuthScheme`): WS-Security
+      first, then WS-Security behind HTTP digest, then HTTP digest alone;
+    - the services it offers (GetServices, else GetCapabilities) and the calls it does not
+      support (:attr:`unsupported`): tried once, then skipped.
     """
 
-    __slots__ = ("_proxies", "_wsse", "_xaddrs", "address", "clock", "onvif")
+    __slots__ = (
+        "_xaddrs",
+        "address",
+        "clock",
+        "clock_needs_auth",
+        "discovered",
+        "offset",
+        "onvif",
+        "scheme",
+        "unsupported",
+    )
 
     def __init__(self, onvif: OnvifClient, address: CameraAddress) -> None:
         self.onvif = onvif
         self.address = address
         self.clock: ClockReading | None = None
-        self._wsse = onvif_client.UsernameDigestTokenDtDiff(
-            address.username, address.password, dt_diff=None, use_digest=True
-        )
-        self._proxies: dict[tuple[str, bool], AsyncServiceProxy] = {}
+        self.offset: timedelta | None = None
+        """The camera's clock minus ours, to sign tokens with; None until known."""
+        self.clock_needs_auth = False
+        """Whether GetSystemDateAndTime wants credentials (learned when it first refused)."""
+        self.scheme: AuthScheme | None = None
+        """The SOAP authentication scheme that last worked."""
+        self.unsupported: dict[str, str] = {}
+        """Call (``GetServices``, ``media2``, ``GetSnapshotUri``...) -> why it is unsupported."""
+        self.discovered = False
         self._xaddrs: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"Camera({self.address.where})"
 
+    @property
+    def media(self) -> str | None:
+        """``"media2"`` or ``"media"``: the media service the profiles are read from (None
+        before discovery)."""
+        if not self.discovered:
+            return None
+        if "media2" in self._xaddrs and "media2" not in self.unsupported:
+            return "media2"
+        return "media"
+
+    def offers(self, service: str) -> bool:
+        """Whether discovery found ``service`` (``ptz``, ``events``, ``imaging``, ``media2``)."""
+        return service in self._xaddrs and service not in self.unsupported
+
     # --- operations ------------------------------------------------------------------------
 
     async def get_system_date_and_time(self) -> ClockReading:
-        """The camera's clock (unauthenticated): proves it answers, and sets the token's offset."""
+        """The camera's clock: proves it answers, and sets the offset tokens are signed with.
+
+        Unauthenticated first; on a SOAP fault or HTTP 401, again with credentials. A camera
+        whose credentials are then refused raises :class:`CameraAuthFailed` (it answered).
+        """
 
         async def call() -> ClockReading:
-            # No zeep: the request is constant and the reply small (cameras.clock says why).
-            sent = time.time()
-            status, _, _, root = await self.onvif.transport.exchange(
-                self._address_of("devicemgmt"), clock.REQUEST, clock.HEADERS
-            )
-            received = time.time()
-            return clock.read_reply(status, root, sent, received)
+            if not self.clock_needs_auth:
+                # No zeep: the request is constant and the reply small (cameras.clock says why).
+                sent = time.time()
+                status, headers, _, root = await self.onvif.transport.exchange(
+                    self._address_of("devicemgmt"), clock.REQUEST, clock.HEADERS
+                )
+                received = time.time()
+                try:
+                    return clock.read_reply(status, root, sent, received)
+                except (zeep.exceptions.Fault, zeep.exceptions.TransportError) as refusal:
+                    estimate = clock.offset_from_date_header(headers, sent, received)
+                    reading = await self._clock_with_credentials(refusal, estimate)
+                    self.clock_needs_auth = True
+                    log.info(
+                        "%s: GetSystemDateAndTime wants authentication (%s); signed from now on",
+                        self.address.where,
+                        _brief(refusal),
+                    )
+                    return reading
+            return await self._clock_with_credentials(None, None)
 
         reading = await self._run("GetSystemDateAndTime", call)
         self.clock = reading
-        self._wsse.dt_diff = timedelta(seconds=round(reading.offset_s))
+        self.offset = timedelta(seconds=round(reading.offset_s))
         return reading
+
+    async def _clock_with_credentials(
+        self, refusal: Exception | None, estimate_s: float | None
+    ) -> ClockReading:
+        """GetSystemDateAndTime with credentials; the unauthenticated ``refusal`` is raised
+        instead when the camera answers the signed call with something other than its clock
+        or a refusal of the credentials (it is then not an authentication matter)."""
+        if self.offset is None and estimate_s is not None:
+            self.offset = timedelta(seconds=round(estimate_s))
+        sent = time.time()
+        try:
+            answer, _ = await self._exchange(
+                "devicemgmt", soap.DEVICE, clock.OPERATION, "", record=False
+            )
+        except (zeep.exceptions.Fault, zeep.exceptions.TransportError) as error:
+            if refusal is not None and not _refuses_credentials(error):
+                raise refusal from error
+            raise
+        return clock.read_answer(answer, sent, time.time())
 
     async def get_device_information(self) -> DeviceInformation:
         """Make, model, firmware and serial number (authenticated)."""
@@ -235,22 +328,12 @@ class Camera:
 
     async def get_services(self) -> list[Service]:
         """The services the camera offers and their addresses (GetServices)."""
-
-        async def call() -> list[Service]:
-            reply = await (await self._authed("devicemgmt")).GetServices(IncludeCapability=False)
-            services = []
-            for item in reply or []:
-                version = item.Version
-                services.append(
-                    Service(
-                        namespace=_text(item.Namespace),
-                        xaddr=_text(item.XAddr),
-                        version=f"{version.Major}.{version.Minor}" if version else "",
-                    )
-                )
-            return services
-
-        return await self._run("GetServices", call)
+        return await self._run(
+            "GetServices",
+            lambda: self._call(
+                "devicemgmt", "GetServices", calls.services, calls.SERVICES_BODY, optional=True
+            ),
+        )
 
     async def get_capabilities(self) -> Capabilities:
         """Service addresses from GetCapabilities (category All); remembered for later calls."""
@@ -259,32 +342,107 @@ class Camera:
             caps = await self._call(
                 "devicemgmt", "GetCapabilities", calls.capabilities, calls.CAPABILITIES_ALL
             )
-            for service, xaddr in (("media", caps.media), ("imaging", caps.imaging)):
+            for service, xaddr in (
+                ("media", caps.media),
+                ("imaging", caps.imaging),
+                ("events", caps.events),
+                ("ptz", caps.ptz),
+            ):
                 if xaddr:
                     self._xaddrs[service] = xaddr
             return caps
 
         return await self._run("GetCapabilities", call)
 
+    async def discover(self) -> None:
+        """Which services the camera offers, once per handle: GetServices, or GetCapabilities
+        where the camera does not support it (ONVIF 1.x firmwares)."""
+        if self.discovered:
+            return
+        await self._ready_clock()
+        try:
+            found = await self.get_services()
+        except (CameraUnsupported, CameraProtocolError) as error:
+            # Not GetServices as ONVIF 2.x has it (a fault, or not the reply asked for): the
+            # ONVIF 1.x way answers the same question.
+            self.unsupported.setdefault("GetServices", str(error).split(": ", 2)[-1])
+            if not self._xaddrs:  # unless GetCapabilities was already read
+                await self.get_capabilities()
+        else:
+            for item in found:
+                service = SERVICE_OF_NAMESPACE.get(item.namespace)
+                if service is not None and item.xaddr:
+                    self._xaddrs[service] = item.xaddr
+        if "media" not in self._xaddrs and "media2" not in self._xaddrs:
+            self._xaddrs["media"] = ""  # ONVIF Profile S: media is mandatory; try its path
+        self.discovered = True
+
     async def get_profiles(self) -> list[Profile]:
-        """The media profiles (Media service GetProfiles)."""
-        return await self._run(
-            "GetProfiles", lambda: self._call("media", "GetProfiles", calls.profiles)
-        )
+        """The media profiles: Media2's where the camera offers it (H.265 cameras, Profile T),
+        else Media1's; a Media2 the camera turns out not to support falls back to Media1."""
+
+        async def call() -> list[Profile]:
+            await self.discover()
+            if self.media == "media2":
+                try:
+                    return await self._call(
+                        "media2",
+                        "GetProfiles",
+                        calls.profiles2,
+                        calls.PROFILES2_BODY,
+                        optional=True,
+                        record_as="media2",
+                    )
+                except zeep.exceptions.Fault:
+                    if "media2" not in self.unsupported or "media" not in self._xaddrs:
+                        raise
+            return await self._call("media", "GetProfiles", calls.profiles)
+
+        return await self._run("GetProfiles", call)
 
     async def get_stream_uri(self, profile_token: str) -> MediaUri:
         """The RTSP URI of a profile (RTP unicast over RTSP)."""
-        body = calls.stream_uri_body(profile_token)
-        return await self._run(
-            "GetStreamUri", lambda: self._call("media", "GetStreamUri", calls.media_uri, body)
-        )
+
+        async def call() -> MediaUri:
+            await self.discover()
+            if self.media == "media2":
+                body = calls.stream_uri2_body(profile_token)
+                return await self._call(
+                    "media2", "GetStreamUri", calls.media2_uri, body, optional=True
+                )
+            body = calls.stream_uri_body(profile_token)
+            return await self._call("media", "GetStreamUri", calls.media_uri, body, optional=True)
+
+        return await self._run("GetStreamUri", call)
 
     async def get_snapshot_uri(self, profile_token: str) -> MediaUri:
         """The HTTP URI of a profile's JPEG snapshot."""
-        body = calls.snapshot_uri_body(profile_token)
-        return await self._run(
-            "GetSnapshotUri", lambda: self._call("media", "GetSnapshotUri", calls.media_uri, body)
-        )
+
+        async def call() -> MediaUri:
+            await self.discover()
+            body = calls.snapshot_uri_body(profile_token)
+            if self.media == "media2":
+                return await self._call(
+                    "media2", "GetSnapshotUri", calls.media2_uri, body, optional=True
+                )
+            return await self._call("media", "GetSnapshotUri", calls.media_uri, body, optional=True)
+
+        return await self._run("GetSnapshotUri", call)
+
+    async def get_ptz_status(self, profile_token: str) -> PtzStatus:
+        """Where a PTZ head points (PTZ GetStatus); :class:`CameraUnsupported` without PTZ."""
+
+        async def call() -> PtzStatus:
+            await self.discover()
+            if "ptz" not in self._xaddrs:
+                self.unsupported.setdefault("ptz", "no PTZ service (GetServices)")
+                raise CameraUnsupportedError("ptz", self.unsupported["ptz"])
+            body = calls.snapshot_uri_body(profile_token)  # the same single ProfileToken child
+            return await self._call(
+                "ptz", "GetStatus", calls.ptz_status, body, optional=True, record_as="ptz"
+            )
+
+        return await self._run("GetStatus", call)
 
     async def get_snapshot(self, uri: str) -> Snapshot:
         """Fetch a JPEG from ``uri`` (HTTP digest; basic only if ``address.basic_auth``),
@@ -305,6 +463,18 @@ class Camera:
 
         return await self._run("snapshot", call)
 
+    async def zeep_proxy(self, service: str) -> Any:
+        """zeep's authenticated proxy on one service, signed with the camera's clock: what the
+        tests check the hand-built calls against (supervision does not use it)."""
+        await self._ready_clock()
+        if service != "devicemgmt":
+            await self.discover()
+        wsse = onvif_client.UsernameDigestTokenDtDiff(
+            self.address.username, self.address.password, dt_diff=self.offset, use_digest=True
+        )
+        zeep_client = await self.onvif.zeep_client(service, wsse)
+        return zeep_client.create_service(binding_name(service), self._address_of(service))
+
     # --- plumbing --------------------------------------------------------------------------
 
     async def _run(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
@@ -313,6 +483,8 @@ class Camera:
         try:
             async with asyncio.timeout(self.address.timeout_s):
                 return await call()
+        except CameraUnsupportedError as error:
+            raise CameraUnsupported(f"{where}: {operation}: unsupported: {error}") from error
         except BasicRefusedError as error:
             raise CameraBasicRefused(f"{where}: {operation}: {error}") from error
         except CredentialsRefusedError as error:
@@ -325,7 +497,7 @@ class Camera:
             ) from error
         except zeep.exceptions.Fault as fault:
             detail = describe_fault(fault)
-            if {_local_name(code) for code in fault.subcodes or []} & AUTH_SUBCODES:
+            if _refuses_credentials(fault):
                 raise CameraAuthFailed(f"{where}: {operation}: {detail}") from fault
             raise CameraProtocolError(f"{where}: {operation}: {detail}") from fault
         except zeep.exceptions.TransportError as error:
@@ -347,43 +519,84 @@ class Camera:
             ) from error
 
     async def _call(
-        self, service: str, operation: str, read: Callable[[etree._Element], T], body: str = ""
+        self,
+        service: str,
+        operation: str,
+        read: Callable[[etree._Element], T],
+        body: str = "",
+        *,
+        optional: bool = False,
+        record_as: str | None = None,
     ) -> T:
-        """One authenticated call without zeep (:mod:`cameras.calls` says why)."""
-        await self._ready_for(service)
-        namespace = _NAMESPACES[service]
-        token = soap.username_token(
-            self.address.username, self.address.password, self._wsse.dt_diff
-        )
-        status, _, _, root = await self.onvif.transport.exchange(
-            self._address_of(service),
-            soap.request(namespace, operation, body, security=token),
-            soap.headers(namespace, operation),
-        )
-        return read(soap.response(status, root, operation))
+        """One authenticated call without zeep (:mod:`cameras.calls` says why).
 
-    async def _ready_for(self, service: str) -> None:
-        """What an authenticated call needs first: the camera's clock, the service's address."""
+        ``optional``: a call the camera may not support; a fault or HTTP status that says so is
+        recorded in :attr:`unsupported` under ``record_as`` (default: the operation) and raised
+        as :class:`CameraUnsupportedError`, and the call is not made again.
+        """
+        key = record_as or operation
+        if optional and key in self.unsupported:
+            raise CameraUnsupportedError(key, self.unsupported[key])
+        await self._ready_clock()
+        try:
+            answer, _ = await self._exchange(service, _NAMESPACES[service], operation, body)
+        except (zeep.exceptions.Fault, zeep.exceptions.TransportError) as error:
+            if optional and _says_unsupported(error):
+                self.unsupported[key] = _brief(error)
+                log.info("%s: %s unsupported: %s", self.address.where, key, self.unsupported[key])
+                if record_as is None:
+                    raise CameraUnsupportedError(key, self.unsupported[key]) from error
+            raise
+        return read(answer)
+
+    async def _ready_clock(self) -> None:
+        """Sign with the camera's time: a drifting camera refuses tokens from "the future"."""
         if self.clock is None:
-            # Sign with the camera's time: a drifting camera refuses tokens from "the future".
             await self.get_system_date_and_time()
-        if service != "devicemgmt" and service not in self._xaddrs:
-            await self.get_capabilities()
 
-    async def _authed(self, service: str) -> AsyncServiceProxy:
-        await self._ready_for(service)
-        return await self._proxy(service, authenticated=True)
-
-    async def _proxy(self, service: str, *, authenticated: bool) -> AsyncServiceProxy:
-        key = (service, authenticated)
-        proxy = self._proxies.get(key)
-        if proxy is None:
-            zeep_client = await self.onvif.zeep_client(
-                service, self._wsse if authenticated else None
+    async def _exchange(
+        self, service: str, namespace: str, operation: str, body: str, *, record: bool = True
+    ) -> tuple[etree._Element, CaseInsensitiveDict]:
+        """One signed SOAP exchange: the remembered scheme first, then the others while the
+        camera refuses the credentials. Returns the checked ``<operation>Response``."""
+        order = list(AuthScheme)
+        if self.scheme is not None:
+            order.remove(self.scheme)
+            order.insert(0, self.scheme)
+        first_refusal: Exception | None = None
+        address = self._address_of(service)
+        for scheme in order:
+            token = (
+                soap.username_token(self.address.username, self.address.password, self.offset)
+                if scheme.token
+                else ""
             )
-            proxy = zeep_client.create_service(binding_name(service), self._address_of(service))
-            self._proxies[key] = proxy
-        return proxy
+            middlewares = (self._digest(address),) if scheme.digest else ()
+            status, headers, _, root = await self.onvif.transport.exchange(
+                address,
+                soap.request(namespace, operation, body, security=token),
+                soap.headers(namespace, operation),
+                middlewares=middlewares,
+            )
+            try:
+                answer = soap.response(status, root, operation)
+            except (zeep.exceptions.Fault, zeep.exceptions.TransportError) as error:
+                if not _refuses_credentials(error):
+                    raise
+                first_refusal = first_refusal or error
+                continue
+            if self.scheme is not scheme:
+                if self.scheme is not None or scheme is not AuthScheme.WS_SECURITY:
+                    log.info("%s: SOAP authentication by %s", self.address.where, scheme.value)
+                self.scheme = scheme
+            return answer, headers
+        assert first_refusal is not None
+        raise first_refusal
+
+    def _digest(self, address: str) -> aiohttp.DigestAuthMiddleware:
+        parts = urlsplit(address)
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        return self.onvif.digest_challenges.middleware(origin, self.address)
 
     def _address_of(self, service: str) -> str:
         """The service URL: the path the camera advertises, on the host:port we were given.
@@ -395,7 +608,50 @@ class Camera:
         advertised = self._xaddrs.get(service)
         if advertised:
             path = urlsplit(advertised).path or DEVICE_PATH
+        elif service in DEFAULT_PATHS:
+            path = DEFAULT_PATHS[service]
         return urlunsplit(("http", self.address.where, path, "", ""))
+
+
+class CameraUnsupportedError(Exception):
+    """A call the camera does not support (the client adds host:port)."""
+
+    def __init__(self, call: str, reason: str) -> None:
+        super().__init__(reason)
+        self.call = call
+
+
+def _refuses_credentials(error: Exception) -> bool:
+    """Whether a fault or an HTTP status says "not with these credentials"."""
+    if isinstance(error, zeep.exceptions.TransportError):
+        return error.status_code == 401
+    if isinstance(error, zeep.exceptions.Fault):
+        codes = {_local_name(code) for code in error.subcodes or []}
+        if codes & AUTH_SUBCODES:
+            return True
+        return "not authori" in (error.message or "").lower() and not codes - {"Sender"}
+    return False
+
+
+def _says_unsupported(error: Exception) -> bool:
+    """Whether a fault or an HTTP status says the camera lacks the call or the service."""
+    if isinstance(error, zeep.exceptions.TransportError):
+        return error.status_code in (404, 405, 501)
+    if isinstance(error, zeep.exceptions.Fault):
+        codes = {_local_name(code) for code in error.subcodes or []}
+        if codes & UNSUPPORTED_SUBCODES:
+            return True
+        reason = (error.message or "").lower()
+        return "not supported" in reason or "not implemented" in reason or "unknown" in reason
+    return False
+
+
+def _brief(error: Exception) -> str:
+    if isinstance(error, zeep.exceptions.Fault):
+        return describe_fault(error)
+    if isinstance(error, zeep.exceptions.TransportError):
+        return f"HTTP {error.status_code}"
+    return str(error)
 
 
 # --- zeep objects to dataclasses -------------------------------------------------------------

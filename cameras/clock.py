@@ -9,7 +9,9 @@ element names; :mod:`cameras.soap` says how failures are raised.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from lxml import etree
 
@@ -32,7 +34,12 @@ def read_reply(
     ``sent`` and ``received`` (``time.time()``) bracket the exchange: the offset is taken
     against their midpoint (the camera answered about half-way).
     """
-    answer = soap.child(soap.response(status, root, OPERATION), "SystemDateAndTime")
+    return read_answer(soap.response(status, root, OPERATION), sent, received)
+
+
+def read_answer(response: etree._Element, sent: float, received: float) -> ClockReading:
+    """The camera's clock from a checked ``GetSystemDateAndTimeResponse`` element."""
+    answer = soap.child(response, "SystemDateAndTime")
     utc = soap.optional(answer, "UTCDateTime")
     if utc is None:
         raise ValueError("the reply has no UTCDateTime")
@@ -52,3 +59,25 @@ def read_reply(
         time_zone=None if tz is None else tz.text,
         round_trip_s=received - sent,
     )
+
+
+def offset_from_date_header(
+    headers: Mapping[str, str], sent: float, received: float
+) -> float | None:
+    """The camera's clock offset as its HTTP ``Date`` header tells it (1 s resolution), or None.
+
+    A camera that refuses to tell its time without authentication still dates its refusal: the
+    HTTP server runs on the camera's clock. That is enough to sign the UsernameToken with the
+    camera's time (about a second off, well inside the minutes cameras tolerate), so a camera
+    years off after a reboot without NTP still takes the credentials.
+    """
+    raw = headers.get("Date")
+    if not raw:
+        return None
+    try:
+        stamp = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.timestamp() + 0.5 - (sent + received) / 2

@@ -28,6 +28,11 @@ class CameraProtocolError(CameraError):
     """The camera answered, but not with usable ONVIF: a SOAP fault, garbage or hostile XML."""
 
 
+class CameraUnsupported(CameraProtocolError):  # noqa: N818 -- likewise
+    """The camera does not offer this call or service: recorded once, then skipped, never
+    counted as the camera's failure."""
+
+
 class ScenarioError(CameraError):
     """The simulator's scenario file or a fault request is wrong: fix what the message names."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,45 @@ class MediaUri:
     invalid_after_connect: bool
     invalid_after_reboot: bool
     timeout: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PtzStatus:
+    """Where a PTZ head points (ONVIF generic spaces: pan and tilt -1..1, zoom 0..1)."""
+
+    pan: float | None
+    tilt: float | None
+    zoom: float | None
+    moving: bool | None
+
+    def distance(self, other: PtzStatus) -> float | None:
+        """The largest difference of a coordinate both know, or None if they share none."""
+        pairs = [
+            (a, b)
+            for a, b in ((self.pan, other.pan), (self.tilt, other.tilt), (self.zoom, other.zoom))
+            if a is not None and b is not None
+        ]
+        return max(abs(a - b) for a, b in pairs) if pairs else None
+
+
+class AuthScheme(StrEnum):
+    """How a camera takes the credentials on its SOAP endpoint (remembered per camera)."""
+
+    WS_SECURITY = "ws-security"
+    """A WS-Security UsernameToken digest in the SOAP header (ONVIF Core's way)."""
+    WS_SECURITY_AND_HTTP_DIGEST = "ws-security+http-digest"
+    """Both: firmwares that put HTTP digest in front of the SOAP endpoint and also check the
+    token."""
+    HTTP_DIGEST = "http-digest"
+    """HTTP digest only: firmwares that refuse the token (their WS-Security is off)."""
+
+    @property
+    def token(self) -> bool:
+        return self is not AuthScheme.HTTP_DIGEST
+
+    @property
+    def digest(self) -> bool:
+        return self is not AuthScheme.WS_SECURITY
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from lxml import etree
 __all__ = [
     "DEVICE",
     "MEDIA",
+    "MEDIA2",
     "SCHEMA",
     "SOAP_ENV",
     "child",
@@ -41,6 +42,10 @@ __all__ = [
 SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
 DEVICE = "http://www.onvif.org/ver10/device/wsdl"
 MEDIA = "http://www.onvif.org/ver10/media/wsdl"
+MEDIA2 = "http://www.onvif.org/ver20/media/wsdl"
+PTZ = "http://www.onvif.org/ver20/ptz/wsdl"
+EVENTS = "http://www.onvif.org/ver10/events/wsdl"
+IMAGING = "http://www.onvif.org/ver20/imaging/wsdl"
 SCHEMA = "http://www.onvif.org/ver10/schema"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"

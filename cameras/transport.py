@@ -72,12 +72,18 @@ class CappedTransport(AsyncTransport):
         return self._session
 
     async def exchange(
-        self, address: str, message: Any, headers: dict[str, str]
+        self,
+        address: str,
+        message: Any,
+        headers: dict[str, str],
+        *,
+        middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = (),
     ) -> tuple[int, CaseInsensitiveDict, bytes, etree._Element | None]:
         """POST ``message``; the status, headers, capped body, and its strict parse (``None``
-        for an empty body). Used directly by calls that need no zeep (cameras.clock)."""
+        for an empty body, and for a 401, whose body is the web server's page, not SOAP).
+        ``middlewares``: HTTP digest for cameras that want it on SOAP (cameras.client)."""
         async with self.session.post(
-            address, data=message, headers=headers, allow_redirects=False
+            address, data=message, headers=headers, allow_redirects=False, middlewares=middlewares
         ) as response:
             check_length(response.content_length, self.max_bytes)
             chunks: list[bytes] = []
@@ -90,7 +96,7 @@ class CappedTransport(AsyncTransport):
             body = b"".join(chunks)
             status, reply_headers = response.status, CaseInsensitiveDict(response.headers)
         root = None
-        if body.strip():
+        if body.strip() and status != 401:
             try:
                 root = parse_strict(body)
             except UnsafeXmlError as error:

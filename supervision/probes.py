@@ -35,7 +35,13 @@ import cv2
 import numpy as np
 
 from cameras.client import Camera, OnvifClient
-from cameras.errors import CameraAuthFailed, CameraError, CameraProtocolError, CameraUnreachable
+from cameras.errors import (
+    CameraAuthFailed,
+    CameraError,
+    CameraProtocolError,
+    CameraUnreachable,
+    CameraUnsupported,
+)
 from cameras.models import CameraAddress, Profile
 from supervision.imaging import ImageError, ImageReport, Reference
 from supervision.states import CheckKind, CheckResult, ErrorKind
@@ -122,9 +128,18 @@ def _unreachable(camera_id: str, kind: CheckKind, error: CameraError) -> CheckRe
 
 
 async def liveness_check(camera: Camera, camera_id: str) -> CheckResult:
-    """Reachability and clock offset: one unauthenticated GetSystemDateAndTime."""
+    """Reachability and clock offset: one GetSystemDateAndTime (signed for the cameras that
+    want it; one whose credentials are refused answered, so it is reachable, auth failed)."""
     try:
         clock = await camera.get_system_date_and_time()
+    except CameraAuthFailed:
+        return CheckResult(
+            camera_id=camera_id,
+            kind=CheckKind.LIVENESS,
+            time=_now(),
+            reachable=True,
+            auth_failed=True,
+        )
     except CameraError as error:
         return _unreachable(camera_id, CheckKind.LIVENESS, error)
     return CheckResult(
@@ -176,9 +191,9 @@ async def full_check(
     kind = CheckKind.FULL
     observed: dict[str, Any] = {"expected_resolution": expected_resolution}
     try:
-        clock = await camera.get_system_date_and_time()
-        observed["clock_offset_s"] = clock.offset_s
         try:
+            clock = await camera.get_system_date_and_time()
+            observed["clock_offset_s"] = clock.offset_s
             await camera.get_device_information()
         except CameraAuthFailed:
             return FullCheck(_reached(camera_id, observed, auth_failed=True))
@@ -187,8 +202,13 @@ async def full_check(
             raise CameraProtocolError(f"{camera.address.where}: GetProfiles: no media profile")
         if profile.width and profile.height:
             observed["resolution"] = (profile.width, profile.height)
-        await camera.get_stream_uri(profile.token)
-        snapshot_uri = await camera.get_snapshot_uri(profile.token)
+        with contextlib.suppress(CameraUnsupported):  # no stream check then, nothing more
+            await camera.get_stream_uri(profile.token)
+        try:
+            snapshot_uri = await camera.get_snapshot_uri(profile.token)
+        except CameraUnsupported:
+            observed["interop"] = interop_of(camera)
+            return FullCheck(_reached(camera_id, observed, auth_failed=False))
         try:
             snapshot = await camera.get_snapshot(snapshot_uri.uri)
         except CameraAuthFailed:
@@ -197,6 +217,7 @@ async def full_check(
             return FullCheck(_reached(camera_id, observed, auth_failed=True))
     except CameraError as error:
         return FullCheck(_unreachable(camera_id, kind, error))
+    observed["interop"] = interop_of(camera)
     # Decoding and judging a picture take milliseconds of CPU each: in a worker thread, so the
     # event loop keeps dispatching the other cameras' checks meanwhile.
     picture = await asyncio.to_thread(decode_snapshot, snapshot.content)
@@ -215,6 +236,18 @@ async def full_check(
     problems = frozenset(report.problems)
     result = _reached(camera_id, observed, auth_failed=False, picture_problems=problems)
     return FullCheck(result, picture=picture, healthy=not problems, report=report)
+
+
+def interop_of(camera: Camera) -> tuple[tuple[str, str], ...]:
+    """What the operator is shown of how the camera is talked to (``CheckResult.interop``)."""
+    scheme = camera.scheme
+    items = [
+        ("authentication", scheme.value if scheme is not None else "none"),
+        ("clock", "signed (the camera wants credentials)" if camera.clock_needs_auth else "open"),
+        ("media", camera.media or "unknown"),
+    ]
+    items += [(call, f"unsupported: {why}") for call, why in sorted(camera.unsupported.items())]
+    return tuple(items)
 
 
 def _reached(camera_id: str, observed: dict[str, Any], **more: Any) -> CheckResult:

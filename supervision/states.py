@@ -120,6 +120,10 @@ class CheckResult:
     """Width and height measured (snapshot or stream)."""
     expected_resolution: tuple[int, int] | None = None
     """Width and height the catalogue expects (``CameraModel.frame_size``)."""
+    interop: tuple[tuple[str, str], ...] | None = None
+    """How the camera was talked to, for the operator (a full check's): the authentication
+    scheme, whether the clock wants credentials, the media service, and each call found
+    unsupported with why. Informative: no cause comes from it."""
 
     def __post_init__(self) -> None:
         name = f"camera {self.camera_id}: {self.kind} check"

@@ -10,6 +10,8 @@ naming the cameras it applies to (an index, ``"10-19"``, or a list of both) and 
       - {cameras: "10-19", kind: slow, delay_s: 2.5}
       - {cameras: [3, 7], kind: clock_drift, seconds: 3600}
       - {cameras: 42, kind: flapping, period_s: 20}
+    personalities:                      # real vendors' replies and quirks (default: bosch)
+      - {cameras: "0-9", personality: hikvision}
 
 The control API takes the same fault objects (without ``cameras``).
 """
@@ -26,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cameras.errors import ScenarioError
 from cameras.picture_faults import PictureFault
+from cameras.simulator.personalities import personality
 
 DEFAULT_USERNAME = "admin"
 DEFAULT_PASSWORD = "vigie-sim"  # noqa: S105 -- the simulator's documented demo credential
@@ -129,6 +132,13 @@ class ResolutionRule(CameraRule):
         return int(width), int(height)
 
 
+class PersonalityRule(CameraRule):
+    """The vendor personality the cameras named play (``vigie simulate --personality`` sets
+    the others'): a real camera's captured replies and quirks (README: Cameras we supervise)."""
+
+    personality: Annotated[str, Field(min_length=1, max_length=40)]
+
+
 def parse_selector(item: int | str) -> tuple[int, int]:
     """``5`` or ``"5"`` -> (5, 5); ``"10-19"`` -> (10, 19)."""
     if isinstance(item, int):
@@ -155,6 +165,24 @@ class Scenario(BaseModel):
     password: str = Field(DEFAULT_PASSWORD, min_length=1, max_length=128)
     faults: list[FaultRule] = Field(default_factory=list)
     resolutions: list[ResolutionRule] = Field(default_factory=list)
+    personalities: list[PersonalityRule] = Field(default_factory=list)
+
+    def personality_by_camera(self, cameras: int, *, source: str = "scenario") -> dict[int, str]:
+        """Each named camera's personality; an unknown one or a camera beyond is an error."""
+        out: dict[int, str] = {}
+        for number, rule in enumerate(self.personalities):
+            try:
+                personality(rule.personality)
+            except ScenarioError as error:
+                raise ScenarioError(f"{source}: personalities[{number}]: {error}") from None
+            for index in rule.indices():
+                if index >= cameras:
+                    raise ScenarioError(
+                        f"{source}: personalities[{number}]: camera {index} does not exist "
+                        f"(cameras are 0-{cameras - 1})"
+                    )
+                out[index] = rule.personality
+        return out
 
     def resolution_by_camera(
         self, cameras: int, *, source: str = "scenario"

@@ -23,13 +23,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any, Literal
 
 from aiohttp import web
+from lxml import etree
 
 from cameras.errors import ScenarioError, SimulatorError
 from cameras.picture_faults import PictureFault, PictureRenderer
-from cameras.simulator import httpauth, scenes, soap
+from cameras.simulator import httpauth, personalities, scenes, soap
 from cameras.simulator.scenario import Fault, FaultKind, Scenario, parse_fault
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,9 @@ class VirtualCamera:
     snapshot_size: tuple[int, int] = scenes.FRAME_SIZE
     """Width, height of its snapshots."""
     fault_since: float = field(default_factory=time.monotonic)
+    personality: personalities.Personality = field(
+        default_factory=lambda: personalities.personality(personalities.DEFAULT)
+    )
     site: web.TCPSite | None = None
 
     @property
@@ -143,6 +148,7 @@ class Simulator:
         control_token: str | None = None,
         scenario_source: str = "scenario",
         snapshot_size: SnapshotSize = scenes.FRAME_SIZE,
+        personality: str = personalities.DEFAULT,
     ) -> None:
         if cameras < 1:
             raise SimulatorError("--cameras must be at least 1")
@@ -154,6 +160,10 @@ class Simulator:
         self.cameras = [VirtualCamera(index=i, port=port + i) for i in range(cameras)]
         for index, items in faults.items():
             self.cameras[index].faults = {f.kind: f for f in items}
+        default = personalities.personality(personality)
+        chosen = self.scenario.personality_by_camera(cameras, source=scenario_source)
+        for camera in self.cameras:
+            camera.personality = personalities.personality(chosen.get(camera.index, default.name))
         sizes = self.scenario.resolution_by_camera(cameras, source=scenario_source)
         for index, size in sizes.items():
             self.cameras[index].resolution = size
@@ -203,8 +213,10 @@ class Simulator:
         sizes = {camera.snapshot_size for camera in self.cameras}
         await asyncio.get_running_loop().run_in_executor(None, scenes.warm_up, sizes)
         app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES)
-        app.router.add_post("/onvif/{service}", self._soap)
-        app.router.add_get(SNAPSHOT_PATH, self._snapshot)
+        # Any path: vendors put their services and snapshots where they like (/onvif/Media,
+        # /onvif-http/snapshot, /LAPI/V1.0/...); requests are told apart by the SOAP namespace.
+        app.router.add_post("/{path:.*}", self._soap)
+        app.router.add_get("/{path:.*}", self._snapshot)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         now = time.monotonic()
@@ -316,13 +328,23 @@ class Simulator:
         self.requests += 1
         if await self._misbehave(camera, request):
             return self._drop(request)
-        reply = self.soap_reply(camera, await request.read())
-        return web.Response(
-            status=reply.status, body=reply.body, headers={"Content-Type": reply.content_type}
+        reply = self.soap_reply(
+            camera,
+            await request.read(),
+            authorization=request.headers.get("Authorization", ""),
+            path=request.path_qs,
         )
+        headers = {"Content-Type": reply.content_type, **reply.headers}
+        if camera.personality.name != personalities.DEFAULT:
+            # A camera's web server dates its replies on its own clock (clients use it).
+            headers["Date"] = format_datetime(camera.clock(), usegmt=True)
+        return web.Response(status=reply.status, body=reply.body, headers=headers)
 
-    def soap_reply(self, camera: VirtualCamera, body: bytes) -> soap.Reply:
-        """What ``camera`` answers to a SOAP request, given its faults (no I/O)."""
+    def soap_reply(  # noqa: PLR0911 -- one return per way a camera answers
+        self, camera: VirtualCamera, body: bytes, *, authorization: str = "", path: str = "/"
+    ) -> soap.Reply:
+        """What ``camera`` answers to a SOAP request, given its personality and faults (no
+        I/O); ``authorization`` and ``path`` are the HTTP request's, for HTTP digest."""
         if FaultKind.garbage in camera.faults:
             return soap.Reply(200, os.urandom(1500))
         hostile = camera.faults.get(FaultKind.hostile_xml)
@@ -333,21 +355,66 @@ class Simulator:
             operation = soap.request_operation(envelope)
         except ValueError as error:
             return soap.fault("Sender", "ter:WellFormed", f"bad request: {error}", 400)
-        name = operation.tag.rsplit("}", 1)[-1]
+        qname = etree.QName(operation)
+        name = qname.localname
         camera_now = camera.clock()
-        if name not in soap.UNAUTHENTICATED:
-            refusal = soap.check_username_token(
-                envelope, self.scenario.username, self.scenario.password, camera_now
-            )
-            if FaultKind.auth_failure in camera.faults:
-                refusal = "this camera refuses every credential (auth_failure)"
+        persona = camera.personality
+        open_call = name in soap.UNAUTHENTICATED and not persona.clock_auth
+        if not open_call:
+            refusal = self._refusal(camera, envelope, authorization, path, camera_now)
+            if isinstance(refusal, soap.Reply):
+                return refusal
             if refusal is not None:
                 log.debug("camera %d: %s refused: %s", camera.index, name, refusal)
                 return soap.not_authorized()
         if FaultKind.soap_fault in camera.faults:
             return soap.fault("Receiver", "ter:Action", "internal error (simulated fault)", 500)
-        device = soap.Device(self.host, camera.port, camera.serial, camera.resolution)
-        return soap.answer(name, soap.token_of(operation), device, camera_now)
+        if persona.name == personalities.DEFAULT:
+            device = soap.Device(self.host, camera.port, camera.serial, camera.resolution)
+            return soap.answer(name, soap.token_of(operation), device, camera_now)
+        return self._personal_answer(camera, qname.namespace or "", name, camera_now)
+
+    def _refusal(
+        self,
+        camera: VirtualCamera,
+        envelope: etree._Element,
+        authorization: str,
+        path: str,
+        camera_now: datetime,
+    ) -> soap.Reply | str | None:
+        """Why the credentials of a request are refused (a 401 reply for HTTP digest), or
+        None when they are accepted, by the personality's scheme."""
+        user, password = self.scenario.username, self.scenario.password
+        scheme = camera.personality.soap_auth
+        if FaultKind.auth_failure in camera.faults:
+            return "this camera refuses every credential (auth_failure)"
+        if scheme is not personalities.SoapAuth.WS_SECURITY and not httpauth.check_digest(
+            authorization, "POST", path, user, password
+        ):
+            return soap.Reply(
+                401,
+                b"<html><body><h1>401 Unauthorized</h1></body></html>",
+                "text/html",
+                {"WWW-Authenticate": httpauth.digest_challenge()},
+            )
+        if scheme is personalities.SoapAuth.HTTP_DIGEST:
+            if soap.has_username_token(envelope):
+                return "WS-Security is off on this camera: a UsernameToken is refused"
+            return None
+        return soap.check_username_token(envelope, user, password, camera_now)
+
+    def _personal_answer(
+        self, camera: VirtualCamera, namespace: str, name: str, camera_now: datetime
+    ) -> soap.Reply:
+        """The personality's captured reply, made this camera's."""
+        persona = camera.personality
+        text = persona.reply(namespace, name)
+        if text is None:
+            return soap.fault("Sender", "ter:ActionNotSupported", f"{name} is not supported", 400)
+        if name == "GetSystemDateAndTime":
+            text = personalities.with_clock(text, camera_now)
+        text = personalities.make_own(text, host=self.host, port=camera.port, serial=camera.serial)
+        return soap.Reply(200, text.encode())
 
     async def _snapshot(self, request: web.Request) -> web.StreamResponse:
         camera = self._camera_of(request)
@@ -356,9 +423,11 @@ class Simulator:
         self.requests += 1
         if await self._misbehave(camera, request):
             return self._drop(request)
+        if request.path not in camera.personality.snapshot_paths:
+            return web.Response(status=404)
         header = request.headers.get("Authorization", "")
         user, password = self.scenario.username, self.scenario.password
-        if FaultKind.basic_auth in camera.faults:
+        if FaultKind.basic_auth in camera.faults or camera.personality.snapshot_auth == "basic":
             authorised = httpauth.check_basic(header, user, password)
             challenge = httpauth.basic_challenge()
         else:

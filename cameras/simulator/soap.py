@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
@@ -92,6 +92,7 @@ class Reply:
     status: int
     body: bytes
     content_type: str = CONTENT_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def parse_request(body: bytes) -> etree._Element:
@@ -102,6 +103,12 @@ def parse_request(body: bytes) -> etree._Element:
         return parse_strict(body)
     except UnsafeXmlError as error:
         raise ValueError(str(error)) from error
+
+
+def has_username_token(envelope: etree._Element) -> bool:
+    """Whether the request carries a WS-Security UsernameToken at all."""
+    path = f"{{{SOAP_ENV}}}Header/{{{WSSE}}}Security/{{{WSSE}}}UsernameToken"
+    return envelope.find(path) is not None
 
 
 def check_username_token(

@@ -117,8 +117,8 @@ def test_the_answers_are_zeeps_answers_from_the_same_camera(
                 await camera.get_stream_uri("1"),
                 await camera.get_snapshot_uri("1"),
             )
-            device = await camera._authed("devicemgmt")
-            media = await camera._authed("media")
+            device = await camera.zeep_proxy("devicemgmt")
+            media = await camera.zeep_proxy("media")
             theirs = (
                 await device.GetCapabilities(Category="All"),
                 await device.GetDeviceInformation(),
@@ -246,10 +246,11 @@ def test_a_profile_without_encoder_has_no_resolution_and_media_goes_to_its_adver
         ("sub", "Sub", "JPEG", 640, 480),
     ]
     assert profiles[1].frame_rate is None and profiles[1].video_source_token is None
-    # time first (the token is signed with it), capabilities for the media path, then the call:
+    # time first (the token is signed with it), services for the media path (this server
+    # answers GetServices with profiles, so GetCapabilities is asked instead), then the call:
     # at the advertised path, on the address we were given
     paths = [path for path, _ in seen]
-    assert paths == ["/onvif/device_service", "/onvif/device_service", "/onvif/Media"]
+    assert paths == ["/onvif/device_service"] * 3 + ["/onvif/Media"]
 
 
 def test_the_username_is_escaped_and_the_token_verifies() -> None:
@@ -281,7 +282,7 @@ def test_the_username_is_escaped_and_the_token_verifies() -> None:
             envelope(fault("Sender", "ter:NotAuthorized", "Sender not Authorized")),
             "profiles",
             CameraAuthFailed,
-            "GetProfiles: SOAP fault Sender/NotAuthorized",
+            "GetServices: SOAP fault Sender/NotAuthorized",  # discovery is the first signed call,
         ),
         (
             400,

@@ -95,7 +95,7 @@ def test_a_token_signed_with_our_clock_is_refused_by_a_drifting_camera(
         async with OnvifClient() as onvif:
             camera = onvif.camera(simulator.address(1))
             await camera.get_system_date_and_time()
-            camera._wsse.dt_diff = None  # what a client that ignores the camera's clock sends
+            camera.offset = None  # what a client that ignores the camera's clock sends
             await camera.get_device_information()
 
     with pytest.raises(CameraAuthFailed, match="NotAuthorized"):

@@ -18,7 +18,7 @@ from aiohttp import web
 from lxml import etree
 
 from cameras import clock
-from cameras.client import OnvifClient, shared_document
+from cameras.client import OnvifClient, binding_name, shared_document
 from cameras.errors import CameraAuthFailed, CameraProtocolError, CameraUnreachable
 from cameras.models import CameraAddress
 from tests.helpers.camera_servers import RunningSimulator, run, serving
@@ -30,7 +30,10 @@ async def _both(simulator: RunningSimulator, index: int) -> tuple[Any, Any]:
     async with OnvifClient() as onvif:
         camera = onvif.camera(simulator.address(index))
         fast = await camera.get_system_date_and_time()
-        proxy = await camera._proxy("devicemgmt", authenticated=False)
+        zeep_client = await onvif.zeep_client("devicemgmt", None)
+        proxy = zeep_client.create_service(
+            binding_name("devicemgmt"), f"http://{camera.address.where}/onvif/device_service"
+        )
         return fast, await proxy.GetSystemDateAndTime()
 
 

@@ -26,7 +26,8 @@ run in one session; the simulators, which cannot look for a free port, stay belo
 hands out outgoing ports above):
 
 - 10000-11999: the CLI tests' own servers: ``vigie demo`` on 10100 and its simulator from 10200
-  (tests/vigie/cli/test_demo.py), ``vigie simulate`` from 10950 (tests/vigie/cli/test_simulate.py);
+  (tests/vigie/cli/test_demo.py), ``vigie simulate`` from 10950 (tests/vigie/cli/test_simulate.py),
+  the vendor personalities' simulator on 11000-11199 (``personal_simulator``);
 - 12000-20999: the probe tests' simulator (tests/supervision/conftest.py);
 - 21000-29999: the cameras tests' simulator (tests/cameras/conftest.py), on a 100-port block
   chosen by the process id and past any where something listens (``camera_servers.camera_block``),

@@ -17,8 +17,14 @@ from typing import Any
 import httpx
 
 
-def scenario_yaml(username: str, password: str, faults: dict[int, dict[str, Any]]) -> str:
-    """A scenario file giving each camera index its fault (the others are healthy)."""
+def scenario_yaml(
+    username: str,
+    password: str,
+    faults: dict[int, dict[str, Any]],
+    personalities: dict[int, str] | None = None,
+) -> str:
+    """A scenario file giving each camera index its fault (the others are healthy) and its
+    vendor personality (the others are the default's)."""
     lines = [
         f"username: {username}",
         f"password: {password}",
@@ -27,6 +33,9 @@ def scenario_yaml(username: str, password: str, faults: dict[int, dict[str, Any]
     for index, rule in faults.items():
         params = ", ".join(f"{k}: {v}" for k, v in rule.items())
         lines.append(f"  - {{cameras: {index}, {params}}}")
+    if personalities:
+        lines.append("personalities:")
+        lines += [f"  - {{cameras: {i}, personality: {p}}}" for i, p in personalities.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -51,6 +60,7 @@ def running_simulator(
     password: str,
     faults: dict[int, dict[str, Any]],
     extra_args: tuple[str, ...] = (),
+    personalities: dict[int, str] | None = None,
 ) -> Iterator[str]:
     """Start the simulator, wait for its control token, yield it; stop it with Ctrl-C.
 
@@ -59,7 +69,7 @@ def running_simulator(
     ``extra_args`` go to ``vigie simulate`` as they are (e.g. ``("--snapshot-size", "main")``).
     """
     scenario = folder / "scenario.yaml"
-    scenario.write_text(scenario_yaml(username, password, faults), encoding="utf-8")
+    scenario.write_text(scenario_yaml(username, password, faults, personalities), encoding="utf-8")
     token_file = folder / "token"
     vigie = Path(sys.executable).with_name("vigie")
     process = subprocess.Popen(

@@ -123,6 +123,7 @@ def world(
     overrides: dict[str, dict[str, Any]] | None = None,
     supervised: Iterable[int] | None = None,
     extra_args: tuple[str, ...] = (),
+    personalities: dict[int, str] | None = None,
 ) -> Iterator[World]:
     """A simulator with ``faults`` and its cameras imported into a seeded database: all of
     them, or only the indices in ``supervised``; ``extra_args`` go to ``vigie simulate``."""
@@ -147,6 +148,7 @@ def world(
             password=PASSWORD,
             faults=faults,
             extra_args=extra_args,
+            personalities=personalities,
         ) as token:
             yield World(settings, engine, base_port, base_port + cameras, token)
     finally:

@@ -62,6 +62,15 @@ def simulate(
             " want 'main' or 1920x1080.",
         ),
     ] = "640x360",
+    personality: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="Vendor personality of every camera (a scenario's 'personalities' rules choose"
+            " per camera): a real camera's captured replies and quirks. One of: bosch, dlink,"
+            " hikvision, ipd, ipnc, sunba, uniview (README: Cameras we supervise).",
+        ),
+    ] = "bosch",
 ) -> None:
     """Run N virtual ONVIF cameras, one port each, with faults from a scenario or the control API.
 
@@ -79,6 +88,7 @@ def simulate(
         control_port=control_port,
         scenario_source=str(scenario or "scenario"),
         snapshot_size=parse_snapshot_size(snapshot_size),
+        personality=personality,
     )
     asyncio.run(_run(simulator, token_file))
 
@@ -115,7 +125,9 @@ def _summary(simulator) -> Table:
     table.add_column("value")
     table.add_row("cameras", number(len(simulator.cameras)))
     table.add_row("device service", f"http://{simulator.host}:{first}..{last}/onvif/device_service")
-    table.add_row("snapshot", f"http://{simulator.host}:PORT/snap.jpg (HTTP digest)")
+    kinds = Counter(camera.personality.name for camera in simulator.cameras)
+    table.add_row("personalities", ", ".join(f"{k} x{v}" for k, v in sorted(kinds.items())))
+    table.add_row("snapshot", f"http://{simulator.host}:PORT/... (each personality's path)")
     size = simulator.snapshot_size
     table.add_row(
         "snapshot size",

@@ -442,6 +442,7 @@ def _observation_dict(result: CheckResult) -> dict[str, Any]:
         "expected_resolution": (
             None if result.expected_resolution is None else list(result.expected_resolution)
         ),
+        **({} if result.interop is None else {"interop": dict(result.interop)}),
     }
 
 

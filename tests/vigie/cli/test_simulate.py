@@ -45,10 +45,25 @@ def test_a_scenario_naming_a_missing_camera_is_refused(tmp_path: Path) -> None:
     assert "camera 5 does not exist (cameras are 0-1)" in result.stderr
 
 
+def test_an_unknown_personality_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
+    result = run("simulate", "--cameras", "2", "--port", "10950", "--personality", "acme")
+    assert result.returncode == 1
+    assert "no simulator personality 'acme'" in result.stderr
+    assert "bosch, dlink, hikvision, ipd, ipnc, sunba, uniview" in result.stderr
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("personalities: [{cameras: 1, personality: acme}]\n")
+    result = run("simulate", "--cameras", "2", "--port", "10950", "--scenario", str(scenario))
+    assert result.returncode == 1
+    assert f"{scenario}: personalities[0]: no simulator personality 'acme'" in result.stderr
+
+
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     token = tmp_path / "token"
     process = subprocess.Popen(
-        [VIGIE, "simulate", "--cameras", "3", "--port", "10960", "--token-file", str(token)],
+        [
+            *(VIGIE, "simulate", "--cameras", "3", "--port", "10960", "--token-file", str(token)),
+            *("--personality", "hikvision"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -62,3 +77,4 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "ONVIF simulator" in stderr and "stopped:" in stderr
+    assert "hikvision x3" in stderr

@@ -1,0 +1,112 @@
+"""The supervisor end to end on every vendor personality: real firmwares' replies and quirks.
+
+Each personality (cameras/simulator/personalities.yaml) runs twice in one simulator: a healthy
+camera, which must come UP with its picture judged, and a faulted one, which must get the
+fault's state and cause. The clock faults fall on the personalities whose clock wants
+credentials, five years off: they must be DEGRADED for their clock, not DOWN or auth failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cameras.simulator.personalities import personality
+from tests.helpers.personal_simulator import NAMES
+from tests.helpers.supervisor_harness import World, until, world
+from vigie.models import CameraPicture, Observation
+
+FIVE_YEARS_S = 5 * 365 * 86400
+FAULTS_BY_PERSONALITY = {
+    "bosch": ({"kind": "offline"}, ("down", ["unreachable"])),
+    "dlink": ({"kind": "video_loss"}, ("degraded", ["video_loss"])),
+    "hikvision": ({"kind": "clock_drift", "seconds": 3600}, ("degraded", ["clock_offset"])),
+    "ipd": ({"kind": "clock_drift", "seconds": -FIVE_YEARS_S}, ("degraded", ["clock_offset"])),
+    "ipnc": ({"kind": "offline"}, ("down", ["unreachable"])),
+    "sunba": ({"kind": "video_loss"}, ("degraded", ["video_loss"])),
+    "uniview": ({"kind": "clock_drift", "seconds": -FIVE_YEARS_S}, ("degraded", ["clock_offset"])),
+}
+COUNT = len(NAMES)
+"""Camera ``i`` plays ``NAMES[i]`` healthy; camera ``COUNT + i`` plays it with its fault."""
+
+
+def _expected() -> dict[str, tuple[str, list[str]]]:
+    expected = {f"cam-{i}": ("up", []) for i in range(COUNT)}
+    for i, name in enumerate(NAMES):
+        expected[f"cam-{COUNT + i}"] = FAULTS_BY_PERSONALITY[name][1]
+    return expected
+
+
+def _judged(w: World) -> set[str]:
+    with w.sessions() as session:
+        return {
+            row.camera_id
+            for row in session.scalars(select(CameraPicture))
+            if row.assessed_at is not None and row.reference_frames >= 1
+        }
+
+
+def _interop(w: World, camera_id: str) -> dict[str, str]:
+    with w.sessions() as session:
+        for row in session.scalars(
+            select(Observation)
+            .where(Observation.camera_id == camera_id, Observation.kind == "full")
+            .order_by(Observation.at.desc())
+        ):
+            if "interop" in row.data:
+                return row.data["interop"]
+    return {}
+
+
+async def _run(w: World) -> None:
+    expected = _expected()
+    async with w.supervisor() as supervisor:
+        assert len(supervisor) == 2 * COUNT
+        await until(lambda: w.states() == expected, timeout=60)
+        healthy = {f"cam-{i}" for i in range(COUNT)}
+        await until(lambda: healthy <= _judged(w), timeout=30)
+        assert supervisor.scheduler.stats.errors == 0
+
+
+def test_every_personality_is_given_a_fault() -> None:
+    assert sorted(FAULTS_BY_PERSONALITY) == NAMES
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_every_personality_comes_up_judged_and_each_fault_gives_its_state(
+    tmp_path: Path, database_url: str
+) -> None:
+    chosen = dict(enumerate(NAMES))
+    chosen |= {COUNT + i: name for i, name in enumerate(NAMES)}
+    faults = {COUNT + i: FAULTS_BY_PERSONALITY[name][0] for i, name in enumerate(NAMES)}
+    overrides = {
+        f"cam-{i}": {
+            "model": "",  # the personalities' own resolutions, no catalogue model
+            "basic_auth": personality(name).snapshot_auth == "basic",
+        }
+        for i, name in chosen.items()
+    }
+    with world(
+        tmp_path,
+        database_url,
+        cameras=2 * COUNT,
+        faults=faults,
+        overrides=overrides,
+        personalities=chosen,
+    ) as w:
+        asyncio.run(_run(w))
+        by_name = {name: _interop(w, f"cam-{i}") for i, name in enumerate(NAMES)}
+    assert by_name["uniview"]["clock"] == "signed (the camera wants credentials)"
+    assert by_name["bosch"]["clock"] == "open"
+    assert by_name["sunba"]["authentication"] == "http-digest"
+    assert by_name["hikvision"]["authentication"] == "ws-security+http-digest"
+    assert by_name["hikvision"]["media"] == "media2"
+    assert by_name["dlink"]["GetStreamUri"].startswith("unsupported: SOAP fault")
+    assert by_name["dlink"]["media"] == "media"
