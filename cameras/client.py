@@ -260,10 +260,6 @@ class Camera:
             return "media2"
         return "media"
 
-    def offers(self, service: str) -> bool:
-        """Whether discovery found ``service`` (``ptz``, ``events``, ``imaging``, ``media2``)."""
-        return service in self._xaddrs and service not in self.unsupported
-
     # --- operations ------------------------------------------------------------------------
 
     async def get_system_date_and_time(self) -> ClockReading:
@@ -310,9 +306,7 @@ class Camera:
             self.offset = timedelta(seconds=round(estimate_s))
         sent = time.time()
         try:
-            answer, _ = await self._exchange(
-                "devicemgmt", soap.DEVICE, clock.OPERATION, "", record=False
-            )
+            answer, _ = await self._exchange("devicemgmt", soap.DEVICE, clock.OPERATION, "")
         except (zeep.exceptions.Fault, zeep.exceptions.TransportError) as error:
             if refusal is not None and not _refuses_credentials(error):
                 raise refusal from error
@@ -393,8 +387,8 @@ class Camera:
                         optional=True,
                         record_as="media2",
                     )
-                except zeep.exceptions.Fault:
-                    if "media2" not in self.unsupported or "media" not in self._xaddrs:
+                except CameraUnsupportedError:
+                    if "media" not in self._xaddrs:
                         raise
             return await self._call("media", "GetProfiles", calls.profiles)
 
@@ -544,8 +538,7 @@ class Camera:
             if optional and _says_unsupported(error):
                 self.unsupported[key] = _brief(error)
                 log.info("%s: %s unsupported: %s", self.address.where, key, self.unsupported[key])
-                if record_as is None:
-                    raise CameraUnsupportedError(key, self.unsupported[key]) from error
+                raise CameraUnsupportedError(key, self.unsupported[key]) from error
             raise
         return read(answer)
 
@@ -555,7 +548,7 @@ class Camera:
             await self.get_system_date_and_time()
 
     async def _exchange(
-        self, service: str, namespace: str, operation: str, body: str, *, record: bool = True
+        self, service: str, namespace: str, operation: str, body: str
     ) -> tuple[etree._Element, CaseInsensitiveDict]:
         """One signed SOAP exchange: the remembered scheme first, then the others while the
         camera refuses the credentials. Returns the checked ``<operation>Response``."""
@@ -652,10 +645,3 @@ def _brief(error: Exception) -> str:
     if isinstance(error, zeep.exceptions.TransportError):
         return f"HTTP {error.status_code}"
     return str(error)
-
-
-# --- zeep objects to dataclasses -------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()

@@ -7,6 +7,8 @@ WS-Security refused, Media2, PTZ, Basic-only snapshots, no GetServices.
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -183,3 +185,22 @@ def test_hostile_replies_on_every_new_path_are_refused(call: str, variant: str) 
         fragment in str(caught.value)
         for fragment in ("DOCTYPE", "Excessive depth", "bytes refused")
     )
+
+
+def test_a_media2_without_profiles_falls_back_to_media1_once() -> None:
+    async def scenario():
+        async with personal_simulator({0: "hikvision"}) as simulator, OnvifClient() as onvif:
+            camera_0 = simulator.cameras[0]
+            replies = dict(camera_0.personality.replies)
+            del replies["Media2_GetProfiles"]  # a firmware advertising Media2 without it
+            camera_0.personality = dataclasses.replace(camera_0.personality, replies=replies)
+            camera = onvif.camera(address(0))
+            first = await camera.get_profiles()
+            before = simulator.requests
+            again = await camera.get_profiles()
+            return camera, first, again, simulator.requests - before
+
+    camera, first, again, requests = run(scenario())
+    assert camera.media == "media" and "media2" in camera.unsupported
+    assert first == again and first[0].token == "Profile_1" and first[0].width
+    assert requests == 1  # Media2 is not asked again
