@@ -2,8 +2,9 @@
 
 Two checks, each cheap enough for its interval:
 
-- :func:`liveness_check` (every 30 s by default): one unauthenticated GetSystemDateAndTime,
-  which proves the camera answers ONVIF and gives its clock offset.
+- :func:`liveness_check` (every 30 s by default): one GetSystemDateAndTime (unauthenticated,
+  or signed for the cameras that want it), which proves the camera answers ONVIF and gives its
+  clock offset.
 - :func:`full_check` (every 5 min): the clock again (it also signs the token), authentication
   (GetDeviceInformation), the profiles, the stream and snapshot URIs of the main profile, the
   snapshot itself, its picture health through an ``assess`` callable (the contract of
