@@ -260,6 +260,11 @@ class Camera:
             return "media2"
         return "media"
 
+    def offers(self, service: str) -> bool:
+        """Whether discovery found ``service`` (``ptz``, ``events``...) and it was not found
+        unsupported since."""
+        return bool(self._xaddrs.get(service)) and service not in self.unsupported
+
     # --- operations ------------------------------------------------------------------------
 
     async def get_system_date_and_time(self) -> ClockReading:

@@ -43,7 +43,7 @@ from cameras.errors import (
     CameraUnreachable,
     CameraUnsupported,
 )
-from cameras.models import CameraAddress, Profile
+from cameras.models import CameraAddress, Profile, PtzStatus
 from supervision.imaging import ImageError, ImageReport, Reference
 from supervision.states import CheckKind, CheckResult, ErrorKind
 
@@ -85,6 +85,11 @@ class FullCheck:
     report: ImageReportLike | None = None
     """What ``assess`` said of ``picture`` (an ``ImageReport`` lets the reference reuse its
     measurements)."""
+    ptz: PtzStatus | None = None
+    """A PTZ camera's position during the check (None: no PTZ, or not read)."""
+    away: bool = False
+    """The PTZ head was away from ``ptz_home`` (or moving): the picture was judged without the
+    reference, ``displaced`` left unjudged, and it must not be learned."""
 
 
 def _now() -> datetime:
@@ -169,6 +174,26 @@ def decode_snapshot(content: bytes) -> np.ndarray | None:
     return picture if picture is not None and picture.size else None
 
 
+PTZ_TOLERANCE = 0.01
+"""How far (in ONVIF's generic -1..1 spaces) a PTZ head may be from where its reference was
+learned and still count as there: a return to a preset lands within a few thousandths."""
+
+
+def ptz_away(status: PtzStatus | None, home: PtzStatus | None) -> bool:
+    """Whether a PTZ head is moving or away from ``home`` (False when either is unknown)."""
+    if status is None or home is None:
+        return False
+    if status.moving:
+        return True
+    distance = status.distance(home)
+    return distance is not None and distance > PTZ_TOLERANCE
+
+
+def _position(status: PtzStatus) -> str:
+    parts = [(name, getattr(status, name)) for name in ("pan", "tilt", "zoom")]
+    return ", ".join(f"{name} {value:.3f}" for name, value in parts if value is not None)
+
+
 def _main_profile(profiles: list[Profile]) -> Profile | None:
     """The profile to judge: the first one, which ONVIF cameras make the main stream."""
     return profiles[0] if profiles else None
@@ -182,12 +207,15 @@ async def full_check(
     reference: np.ndarray | None = None,
     previous: np.ndarray | None = None,
     expected_resolution: tuple[int, int] | None = None,
+    ptz_home: PtzStatus | None = None,
 ) -> FullCheck:
     """Authentication, profiles, URIs, snapshot, picture health and resolution.
 
     ``reference`` and ``previous`` are the camera's learned reference picture and its last
     snapshot, kept by the caller (see :class:`CameraProbe`); ``expected_resolution`` is the
     catalogue's ``CameraModel.frame_size``, compared with the main profile's encoder resolution.
+    ``ptz_home``: a PTZ camera's position when its reference was learned. A PTZ camera away
+    from it (an operator moved it) is judged without its reference, ``displaced`` unjudged.
     """
     kind = CheckKind.FULL
     observed: dict[str, Any] = {"expected_resolution": expected_resolution}
@@ -210,6 +238,10 @@ async def full_check(
         except CameraUnsupported:
             observed["interop"] = interop_of(camera)
             return FullCheck(_reached(camera_id, observed, auth_failed=False))
+        ptz = None
+        if camera.offers("ptz"):
+            with contextlib.suppress(CameraUnsupported):
+                ptz = await camera.get_ptz_status(profile.token)
         try:
             snapshot = await camera.get_snapshot(snapshot_uri.uri)
         except CameraAuthFailed:
@@ -218,7 +250,22 @@ async def full_check(
             return FullCheck(_reached(camera_id, observed, auth_failed=True))
     except CameraError as error:
         return FullCheck(_unreachable(camera_id, kind, error))
-    observed["interop"] = interop_of(camera)
+    away = ptz_away(ptz, ptz_home)
+    interop = interop_of(camera)
+    if ptz is not None and ptz_home is None:
+        interop += (("ptz", f"at {_position(ptz)}: the reference is learned here"),)
+    elif ptz is not None and ptz_home is not None and not away:
+        interop += (("ptz", f"at its reference position ({_position(ptz)})"),)
+    elif ptz is not None and ptz_home is not None:
+        where = "moving" if ptz.moving else f"at {_position(ptz)}"
+        interop += (
+            (
+                "ptz",
+                f"{where}, away from its reference position ({_position(ptz_home)}): "
+                "displaced not judged, the picture judged without its reference",
+            ),
+        )
+    observed["interop"] = interop
     # Decoding and judging a picture take milliseconds of CPU each: in a worker thread, so the
     # event loop keeps dispatching the other cameras' checks meanwhile.
     picture = await asyncio.to_thread(decode_snapshot, snapshot.content)
@@ -233,10 +280,22 @@ async def full_check(
             )
         )
     # Not guarded: an exception in assess is our bug (or imaging's), not the camera's fault.
-    report = await asyncio.to_thread(assess, picture, reference=reference, previous=previous)
+    report = await asyncio.to_thread(
+        assess, picture, reference=None if away else reference, previous=previous
+    )
     problems = frozenset(report.problems)
+    if away:
+        problems -= {"displaced"}
+        observed["unjudged"] = frozenset({"displaced"})
     result = _reached(camera_id, observed, auth_failed=False, picture_problems=problems)
-    return FullCheck(result, picture=picture, healthy=not problems, report=report)
+    return FullCheck(
+        result,
+        picture=picture,
+        healthy=not problems and not away,
+        report=report,
+        ptz=ptz,
+        away=away,
+    )
 
 
 def interop_of(camera: Camera) -> tuple[tuple[str, str], ...]:
@@ -272,7 +331,15 @@ class CameraProbe:
     this class: it keeps them in the database between checks (``vigie.supervisor.runtime``).
     """
 
-    __slots__ = ("assess", "camera", "camera_id", "expected_resolution", "previous", "reference")
+    __slots__ = (
+        "assess",
+        "camera",
+        "camera_id",
+        "expected_resolution",
+        "previous",
+        "ptz_home",
+        "reference",
+    )
 
     def __init__(
         self,
@@ -289,6 +356,7 @@ class CameraProbe:
         self.expected_resolution = expected_resolution
         self.reference: Reference | None = None
         self.previous: np.ndarray | None = None
+        self.ptz_home: PtzStatus | None = None
 
     def __repr__(self) -> str:
         return f"CameraProbe({self.camera_id!r}, {self.camera.address.where})"
@@ -306,11 +374,13 @@ class CameraProbe:
             reference=self.reference,
             previous=self.previous,
             expected_resolution=self.expected_resolution,
+            ptz_home=self.ptz_home,
         )
         if outcome.picture is not None:
             self.previous = outcome.picture
             current = self.reference or Reference()
             if outcome.healthy and not current.ready():
+                self.ptz_home = self.ptz_home or outcome.ptz
                 report = outcome.report if isinstance(outcome.report, ImageReport) else None
                 with contextlib.suppress(ImageError):  # a frame without picture is never learned
                     self.reference = current.update(
@@ -319,5 +389,7 @@ class CameraProbe:
         return outcome.result
 
     def reset_reference(self) -> None:
-        """Forget the reference picture; the next healthy snapshot becomes it."""
+        """Forget the reference picture (and a PTZ camera's position with it); the next
+        healthy snapshot becomes it."""
         self.reference = None
+        self.ptz_home = None

@@ -120,6 +120,9 @@ class CheckResult:
     """Width and height measured (snapshot or stream)."""
     expected_resolution: tuple[int, int] | None = None
     """Width and height the catalogue expects (``CameraModel.frame_size``)."""
+    unjudged: frozenset[str] | None = None
+    """Picture problems this check could not judge (``displaced`` while a PTZ head is away from
+    where its reference was learned): not observed, so left as they were."""
     interop: tuple[tuple[str, str], ...] | None = None
     """How the camera was talked to, for the operator (a full check's): the authentication
     scheme, whether the clock wants credentials, the media service, and each call found
@@ -170,7 +173,8 @@ class CheckResult:
             seen[Cause.AUTH_FAILED] = self.auth_failed
         if self.picture_problems is not None:
             for cause in PICTURE_PROBLEMS:
-                seen[cause] = cause.value in self.picture_problems
+                if self.unjudged is None or cause.value not in self.unjudged:
+                    seen[cause] = cause.value in self.picture_problems
         if self.frame_rate is not None:
             seen[Cause.LOW_FRAME_RATE] = self.frame_rate < policy.min_frame_rate
         if self.resolution is not None and self.expected_resolution is not None:

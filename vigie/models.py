@@ -324,6 +324,8 @@ class CameraPicture(Base):
     assessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     problems: Mapped[list[str] | None] = mapped_column(JSON)
     scores: Mapped[dict | None] = mapped_column(JSON)
+    ptz_home: Mapped[dict | None] = mapped_column(JSON)
+    """A PTZ camera's position when its reference was learned (``{"pan", "tilt", "zoom"}``)."""
 
 
 # --- webhooks: the centre's subscriptions and the outbox of deliveries (README: Webhooks) -------

@@ -125,6 +125,28 @@ def with_clock(text: str, when: Any) -> str:
     return text[: match.start()] + block + text[match.end() :]
 
 
+def with_ptz_position(text: str, pan: float, tilt: float, zoom: float) -> str:
+    """A captured PTZ GetStatus with the head at ``pan``, ``tilt``, ``zoom`` (generic spaces);
+    the attributes are set where the firmware put them, in its order."""
+    position = re.search(r"<((?:\w+:)?)Position\b.*?</\1Position>", text, flags=re.S)
+    if position is None:
+        return text
+
+    def attributes(tag: re.Match[str], values: dict[str, float]) -> str:
+        out = tag.group(0)
+        for name, value in values.items():
+            out = re.sub(rf'\b{name}="[^"]*"', f'{name}="{value:.6f}"', out)
+        return out
+
+    block = re.sub(
+        r"<(?:\w+:)?PanTilt\b[^>]*>",
+        lambda m: attributes(m, {"x": pan, "y": tilt}),
+        position.group(0),
+    )
+    block = re.sub(r"<(?:\w+:)?Zoom\b[^>]*>", lambda m: attributes(m, {"x": zoom}), block)
+    return text[: position.start()] + block + text[position.end() :]
+
+
 def _captures() -> Any:
     return resources.files("cameras.simulator") / "captures"
 

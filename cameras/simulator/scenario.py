@@ -47,6 +47,7 @@ class FaultKind(StrEnum):
     clock_drift = "clock_drift"  # its clock is off by `seconds`
     basic_auth = "basic_auth"  # old firmware: snapshot behind HTTP basic, not digest
     flapping = "flapping"  # up period_s, down period_s, and so on
+    ptz_moved = "ptz_moved"  # an operator turned its PTZ head to pan, tilt, zoom (PTZ cameras)
     video_loss = "video_loss"
     frozen = "frozen"
     blurred = "blurred"
@@ -81,6 +82,9 @@ class Fault(BaseModel):
     seconds: Annotated[float, Field(ge=-10 * 365 * 86400, le=10 * 365 * 86400)] = 0.0
     period_s: Annotated[float, Field(gt=0, le=86400, description="flapping: half-period")] = 10.0
     variant: HostileVariant = HostileVariant.billion_laughs
+    pan: Annotated[float, Field(ge=-1, le=1, description="ptz_moved: generic space")] = 0.5
+    tilt: Annotated[float, Field(ge=-1, le=1, description="ptz_moved: generic space")] = 0.0
+    zoom: Annotated[float, Field(ge=0, le=1, description="ptz_moved: generic space")] = 0.0
 
     def describe(self) -> str:
         """Short text for the console and the control API."""
@@ -89,6 +93,7 @@ class Fault(BaseModel):
             FaultKind.clock_drift: f" {self.seconds:+g} s",
             FaultKind.flapping: f" every {self.period_s:g} s",
             FaultKind.hostile_xml: f" {self.variant}",
+            FaultKind.ptz_moved: f" pan {self.pan:g} tilt {self.tilt:g} zoom {self.zoom:g}",
         }.get(self.kind, "")
         return f"{self.kind}{extra}"
 

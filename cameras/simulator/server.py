@@ -102,8 +102,11 @@ class VirtualCamera:
         return now + timedelta(seconds=drift.seconds) if drift else now
 
     def picture_faults(self) -> frozenset[PictureFault]:
-        """The picture faults among its faults."""
-        return frozenset(k.picture for k in self.faults if k.picture is not None)
+        """The picture faults among its faults (a PTZ head turned away shows another view)."""
+        faults = {k.picture for k in self.faults if k.picture is not None}
+        if FaultKind.ptz_moved in self.faults and self.personality.offers("PTZ_GetStatus"):
+            faults.add(PictureFault.displaced)
+        return frozenset(faults)
 
     def status(self, now: float) -> dict[str, Any]:
         """What the control API reports."""
@@ -413,6 +416,9 @@ class Simulator:
             return soap.fault("Sender", "ter:ActionNotSupported", f"{name} is not supported", 400)
         if name == "GetSystemDateAndTime":
             text = personalities.with_clock(text, camera_now)
+        moved = camera.faults.get(FaultKind.ptz_moved)
+        if name == "GetStatus" and moved is not None:
+            text = personalities.with_ptz_position(text, moved.pan, moved.tilt, moved.zoom)
         text = personalities.make_own(text, host=self.host, port=camera.port, serial=camera.serial)
         return soap.Reply(200, text.encode())
 

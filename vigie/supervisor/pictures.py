@@ -21,6 +21,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, load_only
 
+from cameras.models import PtzStatus
 from supervision.imaging import FINGERPRINT_BYTES, ImageReport, Reference
 from vigie.clock import as_utc
 from vigie.credentials import KeyRing
@@ -51,6 +52,8 @@ class PictureMemory:
     previous: bytes | None
     """The previous snapshot's :attr:`~supervision.imaging.ImageReport.fingerprint`, or
     ``None`` (never checked, or stored by another version: frozen is judged from the next)."""
+    ptz_home: PtzStatus | None = None
+    """A PTZ camera's position when its reference was learned."""
 
 
 def load_memory(session: Session, camera_id: str) -> PictureMemory:
@@ -60,10 +63,24 @@ def load_memory(session: Session, camera_id: str) -> PictureMemory:
         return PictureMemory(None, 0, None)
     reference = Reference.from_bytes(row.reference) if row.reference else None
     previous = row.previous if row.previous and len(row.previous) == FINGERPRINT_BYTES else None
-    return PictureMemory(reference, row.reference_frames, previous)
+    return PictureMemory(reference, row.reference_frames, previous, _ptz(row.ptz_home))
 
 
-_MEMORY = load_only(CameraPicture.reference, CameraPicture.reference_frames, CameraPicture.previous)
+def _ptz(saved: dict | None) -> PtzStatus | None:
+    if not isinstance(saved, dict):
+        return None
+    values = {k: saved.get(k) for k in ("pan", "tilt", "zoom")}
+    if not all(v is None or isinstance(v, int | float) for v in values.values()):
+        return None
+    return PtzStatus(**values, moving=False)
+
+
+_MEMORY = load_only(
+    CameraPicture.reference,
+    CameraPicture.reference_frames,
+    CameraPicture.previous,
+    CameraPicture.ptz_home,
+)
 """What a full check reads: not the last snapshot (a few hundred KB of ciphertext)."""
 _FRAMES = load_only(CameraPicture.reference_frames)
 """What writing needs to read: the columns it writes are only assigned."""
@@ -97,6 +114,7 @@ def save_check(
     report: ImageReport,
     jpeg: bytes,
     at: datetime,
+    ptz_home: PtzStatus | None = None,
 ) -> bool:
     """Store one full check's pictures: the new previous, the last snapshot, the verdict's
     scores, and ``reference`` if it was learned further. ``False`` (nothing stored) if the
@@ -116,6 +134,8 @@ def save_check(
     if reference is not None and row.reference_frames == loaded_frames:
         row.reference = reference.to_bytes()
         row.reference_frames = reference.count
+        if ptz_home is not None and loaded_frames == 0:
+            row.ptz_home = {"pan": ptz_home.pan, "tilt": ptz_home.tilt, "zoom": ptz_home.zoom}
     row.previous = report.fingerprint
     row.assessed_at = at
     row.problems = sorted(report.problems)
@@ -158,6 +178,7 @@ def reset_reference(session: Session, camera_id: str) -> int:
     row = _row(session, camera_id)
     forgotten = row.reference_frames
     row.reference = None
+    row.ptz_home = None
     row.reference_frames = 0
     session.flush()
     return forgotten

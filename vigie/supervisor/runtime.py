@@ -415,6 +415,7 @@ class Supervisor:
             reference=memory.reference,  # type: ignore[arg-type]  # assess's Reference
             previous=memory.previous,  # type: ignore[arg-type]  # a fingerprint
             expected_resolution=watched.expected_resolution,
+            ptz_home=memory.ptz_home,
         )
         if recording.stream_uri is not None:
             self._learn_stream(watched, recording.stream_uri.uri)
@@ -429,6 +430,8 @@ class Supervisor:
                     report=reports[-1],
                     jpeg=recording.snapshot.content,
                     at=outcome.result.time,
+                    learn=not outcome.away,
+                    ptz_home=outcome.ptz,
                 )
             )
         return outcome.result
@@ -442,9 +445,13 @@ class Supervisor:
         report: imaging.ImageReport,
         jpeg: bytes,
         at: datetime,
+        learn: bool = True,
+        ptz_home: Any = None,
     ) -> None:
-        """One full check's picture work after ``assess`` (in a worker thread)."""
-        reference = self._learned(memory.reference, picture, report, camera_id)
+        """One full check's picture work after ``assess`` (in a worker thread). ``learn``:
+        whether the snapshot may be learned (not while a PTZ head is away from its reference
+        position); ``ptz_home``: its position now, kept if the reference starts here."""
+        reference = self._learned(memory.reference, picture, report, camera_id) if learn else None
         with session_scope(self.sessions) as session:
             pictures.save_check(  # stores nothing for a camera deleted while being checked
                 session,
@@ -455,6 +462,7 @@ class Supervisor:
                 report=report,
                 jpeg=jpeg,
                 at=at,
+                ptz_home=ptz_home,
             )
 
     def _learned(

@@ -443,6 +443,7 @@ def _observation_dict(result: CheckResult) -> dict[str, Any]:
             None if result.expected_resolution is None else list(result.expected_resolution)
         ),
         **({} if result.interop is None else {"interop": dict(result.interop)}),
+        **({} if not result.unjudged else {"unjudged": sorted(result.unjudged)}),
     }
 
 

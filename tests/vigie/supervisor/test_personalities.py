@@ -110,3 +110,58 @@ def test_every_personality_comes_up_judged_and_each_fault_gives_its_state(
     assert by_name["hikvision"]["media"] == "media2"
     assert by_name["dlink"]["GetStreamUri"].startswith("unsupported: SOAP fault")
     assert by_name["dlink"]["media"] == "media"
+
+
+def _reference_learned_at_home(w: World, *camera_ids: str) -> bool:
+    with w.sessions() as session:
+        rows = [session.get(CameraPicture, c) for c in camera_ids]
+        return all(r is not None and r.reference_frames >= 3 and r.ptz_home for r in rows)
+
+
+def _unjudged(w: World, camera_id: str) -> list[str]:
+    with w.sessions() as session:
+        row = session.scalars(
+            select(Observation)
+            .where(Observation.camera_id == camera_id, Observation.kind == "full")
+            .order_by(Observation.at.desc(), Observation.id.desc())
+            .limit(1)
+        ).first()
+        return [] if row is None else row.data.get("unjudged", [])
+
+
+async def _run_ptz(w: World) -> None:
+    async with w.supervisor():
+        await until(lambda: _reference_learned_at_home(w, "cam-0", "cam-1"))
+        # an operator turns cam-0's head; cam-1's picture turns away with its head at home
+        await asyncio.to_thread(w.set_fault, 0, {"kind": "ptz_moved", "pan": -0.4, "tilt": 0.3})
+        await asyncio.to_thread(w.set_fault, 1, {"kind": "displaced"})
+        await until(lambda: w.states()["cam-1"][0] == "degraded", timeout=30)
+        await until(lambda: _unjudged(w, "cam-0") == ["displaced"], timeout=30)
+        # several checks away from home: still UP, never an incident
+        for _ in range(4):
+            await asyncio.sleep(1.0)
+            assert w.states()["cam-0"] == ("up", []), w.states()["cam-0"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_ptz_camera_moved_by_an_operator_is_not_displaced(
+    tmp_path: Path, database_url: str
+) -> None:
+    overrides = {f"cam-{i}": {"model": ""} for i in range(2)}
+    with world(
+        tmp_path,
+        database_url,
+        cameras=2,
+        faults={},
+        overrides=overrides,
+        personalities={0: "hikvision", 1: "hikvision"},
+    ) as w:
+        asyncio.run(_run_ptz(w))
+        away = _interop(w, "cam-0")["ptz"]
+        causes = w.states()["cam-1"][1]
+        incidents = {i.camera_id for i in w.incidents()}
+    assert "away from its reference position (pan 0.801, tilt -0.982, zoom 0.054)" in away
+    assert "displaced not judged" in away
+    # the same picture with the head at home is a problem (named displaced or covered: issue 22)
+    assert set(causes) & {"displaced", "covered"}, causes
+    assert incidents == {"cam-1"}
