@@ -12,6 +12,7 @@ Every failure is translated at this boundary into :class:`CameraUnreachable`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import weakref
@@ -26,17 +27,18 @@ import zeep.exceptions
 from lxml import etree
 from onvif import client as onvif_client
 from onvif.definition import SERVICES
-from requests.structures import CaseInsensitiveDict
 from zeep.wsdl import Document
 
-from cameras import calls, clock, soap
+from cameras import calls, clock, events, soap
 from cameras.errors import (
     CameraAuthFailed,
     CameraBasicRefused,
+    CameraError,
     CameraProtocolError,
     CameraUnreachable,
     CameraUnsupported,
 )
+from cameras.events import CameraEvent
 from cameras.models import (
     AuthScheme,
     CameraAddress,
@@ -226,9 +228,12 @@ class Camera:
         "clock",
         "clock_needs_auth",
         "discovered",
+        "events",
         "offset",
         "onvif",
         "scheme",
+        "subscription",
+        "subscription_renewed",
         "unsupported",
     )
 
@@ -245,6 +250,12 @@ class Camera:
         self.unsupported: dict[str, str] = {}
         """Call (``GetServices``, ``media2``, ``GetSnapshotUri``...) -> why it is unsupported."""
         self.discovered = False
+        self.subscription: str | None = None
+        """The PullPoint subscription's address on the camera (None: not subscribed)."""
+        self.subscription_renewed = 0.0
+        """Monotonic time of its creation or last renewal."""
+        self.events: dict[str, CameraEvent] = {}
+        """The latest state of each health property the camera reported, by key."""
         self._xaddrs: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -443,6 +454,115 @@ class Camera:
 
         return await self._run("GetStatus", call)
 
+    async def pull_events(self) -> list[CameraEvent]:
+        """The camera's health events (PullPoint): subscribes on first use, renews before the
+        subscription ends (or re-creates it where Renew is not supported), re-creates it when
+        the camera forgot it (a restart), and returns the latest state of every health
+        property the camera has reported. :class:`CameraUnsupported` without events."""
+
+        async def call() -> list[CameraEvent]:
+            await self.discover()
+            if not self._xaddrs.get("events"):
+                self.unsupported.setdefault("events", "no events service (GetServices)")
+            if "events" in self.unsupported:
+                raise CameraUnsupportedError("events", self.unsupported["events"])
+            await self._keep_subscription()
+            try:
+                root = await self._pull()
+            except (zeep.exceptions.Fault, zeep.exceptions.TransportError) as error:
+                if _refuses_credentials(error):
+                    raise
+                log.info(
+                    "%s: subscription lost (%s): subscribing again",
+                    self.address.where,
+                    _brief(error),
+                )
+                self.subscription = None
+                await self._keep_subscription()
+                root = await self._pull()
+            for event in await self._read_events(root):
+                self.events[event.key] = event
+            return list(self.events.values())
+
+        return await self._run("PullMessages", call)
+
+    async def _keep_subscription(self) -> None:
+        """Subscribe, or renew a subscription about to end (re-create it if Renew fails)."""
+        if self.subscription is not None and (
+            time.monotonic() - self.subscription_renewed < events.RENEW_AFTER_S
+        ):
+            return
+        if self.subscription is not None:
+            try:
+                await self._exchange(
+                    "events",
+                    events.WSNT,
+                    "Renew",
+                    events.RENEW_BODY,
+                    address=self.subscription,
+                    action=events.RENEW_ACTION,
+                )
+            except (zeep.exceptions.Fault, zeep.exceptions.TransportError) as error:
+                if _refuses_credentials(error):
+                    raise
+                log.info(
+                    "%s: Renew refused (%s): subscribing again", self.address.where, _brief(error)
+                )
+                self.subscription = None
+            else:
+                self.subscription_renewed = time.monotonic()
+                return
+        try:
+            answer, _ = await self._exchange(
+                "events", soap.EVENTS, "CreatePullPointSubscription", events.CREATE_BODY
+            )
+        except (zeep.exceptions.Fault, zeep.exceptions.TransportError) as error:
+            if _says_unsupported(error):
+                self.unsupported["events"] = _brief(error)
+                raise CameraUnsupportedError("events", self.unsupported["events"]) from error
+            raise
+        self.subscription = self._on_camera(events.read_subscription(answer))
+        self.subscription_renewed = time.monotonic()
+        self.events.clear()  # a new subscription starts with every property's current state
+
+    async def _pull(self) -> etree._Element:
+        assert self.subscription is not None
+        _, root = await self._exchange(
+            "events",
+            soap.EVENTS,
+            "PullMessages",
+            events.PULL_BODY,
+            address=self.subscription,
+            action=events.PULL_ACTION,
+        )
+        return root
+
+    async def _read_events(self, root: etree._Element) -> list[CameraEvent]:
+        """The health events of a PullMessages reply: zeep deserialises the notifications (only
+        when there are some: an empty pull costs the strict parse alone)."""
+        if events.normalise_topics(root) == 0:
+            return []
+        zeep_client = await self.onvif.zeep_client("pullpoint", None)
+        operation = zeep_client.wsdl.bindings[binding_name("pullpoint")].get("PullMessages")
+        reply = operation.process_reply(root)
+        return await events.health_events(list(reply.NotificationMessage or []), self.address.where)
+
+    async def unsubscribe_events(self) -> None:
+        """End the subscription (best effort: it ends by itself within 5 minutes anyway)."""
+        if self.subscription is None:
+            return
+        address, self.subscription = self.subscription, None
+        with contextlib.suppress(CameraError, zeep.exceptions.Error, *UNREACHABLE):
+            async with asyncio.timeout(self.address.timeout_s):
+                await self._exchange(
+                    "events",
+                    events.WSNT,
+                    "Unsubscribe",
+                    "",
+                    address=address,
+                    action=events.UNSUBSCRIBE_ACTION,
+                )
+
     async def get_snapshot(self, uri: str) -> Snapshot:
         """Fetch a JPEG from ``uri`` (HTTP digest; basic only if ``address.basic_auth``),
         capped in size.
@@ -553,16 +673,26 @@ class Camera:
             await self.get_system_date_and_time()
 
     async def _exchange(
-        self, service: str, namespace: str, operation: str, body: str
-    ) -> tuple[etree._Element, CaseInsensitiveDict]:
+        self,
+        service: str,
+        namespace: str,
+        operation: str,
+        body: str,
+        *,
+        address: str | None = None,
+        action: str | None = None,
+    ) -> tuple[etree._Element, etree._Element]:
         """One signed SOAP exchange: the remembered scheme first, then the others while the
-        camera refuses the credentials. Returns the checked ``<operation>Response``."""
+        camera refuses the credentials. Returns the checked ``<operation>Response`` and the
+        envelope. ``address`` instead of the service's (a subscription's); ``action``: send
+        WS-Addressing headers with it."""
         order = list(AuthScheme)
         if self.scheme is not None:
             order.remove(self.scheme)
             order.insert(0, self.scheme)
         first_refusal: Exception | None = None
-        address = self._address_of(service)
+        address = address or self._address_of(service)
+        extra = soap.addressing(action, address) if action else ""
         for scheme in order:
             token = (
                 soap.username_token(self.address.username, self.address.password, self.offset)
@@ -570,9 +700,9 @@ class Camera:
                 else ""
             )
             middlewares = (self._digest(address),) if scheme.digest else ()
-            status, headers, _, root = await self.onvif.transport.exchange(
+            status, _, _, root = await self.onvif.transport.exchange(
                 address,
-                soap.request(namespace, operation, body, security=token),
+                soap.request(namespace, operation, body, security=token, addressing=extra),
                 soap.headers(namespace, operation),
                 middlewares=middlewares,
             )
@@ -587,7 +717,8 @@ class Camera:
                 if self.scheme is not None or scheme is not AuthScheme.WS_SECURITY:
                     log.info("%s: SOAP authentication by %s", self.address.where, scheme.value)
                 self.scheme = scheme
-            return answer, headers
+            assert root is not None  # soap.response raised for an empty body
+            return answer, root
         assert first_refusal is not None
         raise first_refusal
 
@@ -609,6 +740,11 @@ class Camera:
         elif service in DEFAULT_PATHS:
             path = DEFAULT_PATHS[service]
         return urlunsplit(("http", self.address.where, path, "", ""))
+
+    def _on_camera(self, url: str) -> str:
+        """A URL the camera gave (a subscription's), moved onto the host:port we were given."""
+        parts = urlsplit(url)
+        return urlunsplit(("http", self.address.where, parts.path or "/", parts.query, ""))
 
 
 class CameraUnsupportedError(Exception):

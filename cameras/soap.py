@@ -70,13 +70,20 @@ def headers(namespace: str, operation: str) -> dict[str, str]:
     }
 
 
-def request(namespace: str, operation: str, body: str = "", *, security: str = "") -> bytes:
+def request(
+    namespace: str, operation: str, body: str = "", *, security: str = "", addressing: str = ""
+) -> bytes:
     """The envelope of one call: ``body`` is the operation's children, already XML.
 
     The operation element is prefixed ``ns0`` as zeep writes it; ``security`` is a
-    :func:`username_token` header (empty for unauthenticated calls).
+    :func:`username_token` header (empty for unauthenticated calls), ``addressing`` WS-Addressing
+    headers (:func:`addressing`: event subscriptions want them).
     """
-    header = f"<soap-env:Header>{security}</soap-env:Header>" if security else ""
+    header = (
+        f"<soap-env:Header>{security}{addressing}</soap-env:Header>"
+        if security or addressing
+        else ""
+    )
     call = (
         f'<ns0:{operation} xmlns:ns0="{namespace}">{body}</ns0:{operation}>'
         if body
@@ -87,6 +94,18 @@ def request(namespace: str, operation: str, body: str = "", *, security: str = "
         f'<soap-env:Envelope xmlns:soap-env="{SOAP_ENV}">{header}'
         f"<soap-env:Body>{call}</soap-env:Body></soap-env:Envelope>"
     ).encode()
+
+
+WSA = "http://www.w3.org/2005/08/addressing"
+
+
+def addressing(action: str, to: str) -> str:
+    """WS-Addressing ``Action`` and ``To`` headers (a PullPoint subscription is addressed by
+    its URL, which many firmwares check against ``To``)."""
+    return (
+        f'<wsa:Action xmlns:wsa="{WSA}">{escape(action)}</wsa:Action>'
+        f'<wsa:To xmlns:wsa="{WSA}">{escape(to)}</wsa:To>'
+    )
 
 
 def username_token(

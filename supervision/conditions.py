@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["BLINDING", "PICTURE_PROBLEMS", "PROBLEM_STATES", "Cause", "State"]
+__all__ = ["BLINDING", "CAMERA_REPORTED", "PICTURE_PROBLEMS", "PROBLEM_STATES", "Cause", "State"]
 
 
 class State(StrEnum):
@@ -45,6 +45,16 @@ class Cause(StrEnum):
     COVERED = "covered"
     DISPLACED = "displaced"
     GLARE = "glare"
+    # What the camera itself reports in its ONVIF events (``cameras.events.HEALTH``), apart from
+    # Vigie's own picture analysis so that an operator sees where each came from.
+    CAMERA_TAMPER = "camera_tamper"
+    CAMERA_SCENE_CHANGE = "camera_scene_change"
+    CAMERA_VIDEO_LOSS = "camera_video_loss"
+    CAMERA_BLURRED = "camera_blurred"
+    CAMERA_TOO_DARK = "camera_too_dark"
+    CAMERA_TOO_BRIGHT = "camera_too_bright"
+    STORAGE_FAILURE = "storage_failure"
+    HARDWARE_FAILURE = "hardware_failure"
 
 
 PICTURE_PROBLEMS = frozenset(
@@ -52,7 +62,30 @@ PICTURE_PROBLEMS = frozenset(
 )
 """Causes that come from picture health (``ImageReport.problems``)."""
 
+CAMERA_REPORTED = frozenset(
+    {
+        Cause.CAMERA_TAMPER,
+        Cause.CAMERA_SCENE_CHANGE,
+        Cause.CAMERA_VIDEO_LOSS,
+        Cause.CAMERA_BLURRED,
+        Cause.CAMERA_TOO_DARK,
+        Cause.CAMERA_TOO_BRIGHT,
+        Cause.STORAGE_FAILURE,
+        Cause.HARDWARE_FAILURE,
+    }
+)
+"""Causes that come from the camera's own events (an events check observes them)."""
+
 BLINDING = frozenset(
-    {Cause.VIDEO_LOSS, Cause.FROZEN, Cause.COVERED, Cause.DISPLACED, Cause.AUTH_FAILED}
+    {
+        Cause.VIDEO_LOSS,
+        Cause.FROZEN,
+        Cause.COVERED,
+        Cause.DISPLACED,
+        Cause.AUTH_FAILED,
+        Cause.CAMERA_TAMPER,
+        Cause.CAMERA_SCENE_CHANGE,
+        Cause.CAMERA_VIDEO_LOSS,
+    }
 )
 """Degradations that leave the centre without a usable picture of the scene (major severity)."""

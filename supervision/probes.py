@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ from cameras.models import CameraAddress, Profile, PtzStatus
 from supervision.imaging import ImageError, ImageReport, Reference
 from supervision.states import CheckKind, CheckResult, ErrorKind
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "Assess",
     "CameraProbe",
@@ -54,6 +57,7 @@ __all__ = [
     "ImageReportLike",
     "decode_snapshot",
     "error_kind",
+    "events_check",
     "full_check",
     "liveness_check",
 ]
@@ -154,6 +158,41 @@ async def liveness_check(camera: Camera, camera_id: str) -> CheckResult:
         time=_now(),
         reachable=True,
         clock_offset_s=clock.offset_s,
+    )
+
+
+async def events_check(camera: Camera, camera_id: str) -> CheckResult | None:
+    """The camera's own health events (PullPoint): the causes they report active now.
+
+    ``None`` when it observed nothing: the camera does not support events (recorded on the
+    camera, which is then no longer asked), or answered them with something unusable (logged:
+    one failed optional call never fails the camera). A camera that cannot be reached is
+    reported unreachable, as the liveness check would; refused credentials are an
+    authentication failure.
+    """
+    try:
+        found = await camera.pull_events()
+    except CameraUnsupported:
+        return None
+    except CameraProtocolError as error:
+        log.warning("camera %s: events check: %s", camera_id, error)
+        return None
+    except CameraAuthFailed:
+        return CheckResult(
+            camera_id=camera_id,
+            kind=CheckKind.EVENTS,
+            time=_now(),
+            reachable=True,
+            auth_failed=True,
+        )
+    except CameraError as error:
+        return _unreachable(camera_id, CheckKind.EVENTS, error)
+    return CheckResult(
+        camera_id=camera_id,
+        kind=CheckKind.EVENTS,
+        time=_now(),
+        reachable=True,
+        camera_reported=frozenset(event.cause for event in found if event.active),
     )
 
 

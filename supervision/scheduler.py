@@ -58,14 +58,24 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Check = Callable[[], Awaitable[CheckResult]]
+Check = Callable[[], Awaitable[CheckResult | None]]
 """One check of one camera, ready to run (e.g. ``CameraProbe.liveness``)."""
 Deliver = Callable[[CheckResult], Awaitable[None]]
 """Where results go: the caller applies ``step`` and stores."""
 
-DEFAULT_INTERVALS = {CheckKind.LIVENESS: 30.0, CheckKind.FULL: 300.0, CheckKind.STREAM: 300.0}
+DEFAULT_INTERVALS = {
+    CheckKind.LIVENESS: 30.0,
+    CheckKind.FULL: 300.0,
+    CheckKind.STREAM: 300.0,
+    CheckKind.EVENTS: 15.0,
+}
 """Seconds between two checks of one camera (issue 7; the stream check's is ours)."""
-DEFAULT_TIMEOUTS = {CheckKind.LIVENESS: 10.0, CheckKind.FULL: 60.0, CheckKind.STREAM: 20.0}
+DEFAULT_TIMEOUTS = {
+    CheckKind.LIVENESS: 10.0,
+    CheckKind.FULL: 60.0,
+    CheckKind.STREAM: 20.0,
+    CheckKind.EVENTS: 20.0,
+}
 """Seconds a whole check may take. The client bounds each call (5 s by default); a full check
 makes about seven calls, so its bound is the total's backstop. The stream check bounds its own
 steps (about 16 s in all) in a worker thread, which a timeout cannot stop: 20 s leaves it room."""
@@ -366,8 +376,8 @@ class Scheduler:
                         reachable=False,
                         error=ErrorKind.TIMEOUT,
                     )
-            if job.removed:
-                return
+            if job.removed or result is None:
+                return  # removed meanwhile, or a check with nothing to say (events unsupported)
             await self.deliver(result)
             self.stats.delivered += 1
             if job.retry is not None and not result.reachable:

@@ -31,7 +31,13 @@ from enum import StrEnum
 from typing import Any
 
 from supervision._time import as_utc, from_iso, to_iso
-from supervision.conditions import PICTURE_PROBLEMS, PROBLEM_STATES, Cause, State
+from supervision.conditions import (
+    CAMERA_REPORTED,
+    PICTURE_PROBLEMS,
+    PROBLEM_STATES,
+    Cause,
+    State,
+)
 from supervision.incidents import (
     CloseReason,
     Incident,
@@ -78,6 +84,8 @@ class CheckKind(StrEnum):
     """Less often (5 min): authentication, profiles, snapshot and picture health, resolution."""
     STREAM = "stream"
     """On its own schedule: opens the RTSP stream, measures frame rate and resolution."""
+    EVENTS = "events"
+    """Where the camera offers ONVIF events: what its own analytics and hardware report."""
 
 
 class ErrorKind(StrEnum):
@@ -92,7 +100,14 @@ class ErrorKind(StrEnum):
     """It answered, but not as an ONVIF device or RTSP server does."""
 
 
-_OBSERVATIONS = ("clock_offset_s", "auth_failed", "picture_problems", "frame_rate", "resolution")
+_OBSERVATIONS = (
+    "clock_offset_s",
+    "auth_failed",
+    "picture_problems",
+    "frame_rate",
+    "resolution",
+    "camera_reported",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,6 +135,9 @@ class CheckResult:
     """Width and height measured (snapshot or stream)."""
     expected_resolution: tuple[int, int] | None = None
     """Width and height the catalogue expects (``CameraModel.frame_size``)."""
+    camera_reported: frozenset[str] | None = None
+    """An events check's: the health causes the camera's own events report active now
+    (``camera_tamper``, ``storage_failure``...; the others of ``CAMERA_REPORTED`` absent)."""
     unjudged: frozenset[str] | None = None
     """Picture problems this check could not judge (``displaced`` while a PTZ head is away from
     where its reference was learned): not observed, so left as they were."""
@@ -149,12 +167,16 @@ class CheckResult:
             math.isfinite(self.frame_rate) and self.frame_rate >= 0
         ):
             problems.append(f"frame rate {self.frame_rate} must be a number >= 0")
-        if self.picture_problems is not None:
-            pictures = frozenset(self.picture_problems)
-            object.__setattr__(self, "picture_problems", pictures)
-            unknown = pictures - {c.value for c in PICTURE_PROBLEMS}
-            if unknown:
-                problems.append(f"unknown picture problem(s) {', '.join(sorted(unknown))}")
+        for label, allowed, what in (
+            ("picture_problems", PICTURE_PROBLEMS, "picture problem(s)"),
+            ("camera_reported", CAMERA_REPORTED, "camera event cause(s)"),
+        ):
+            if getattr(self, label) is not None:
+                values = frozenset(getattr(self, label))
+                object.__setattr__(self, label, values)
+                unknown = values - {c.value for c in allowed}
+                if unknown:
+                    problems.append(f"unknown {what} {', '.join(sorted(unknown))}")
         for label in ("resolution", "expected_resolution"):
             size = getattr(self, label)
             if size is not None and (len(size) != 2 or min(size) <= 0):
@@ -175,6 +197,9 @@ class CheckResult:
             for cause in PICTURE_PROBLEMS:
                 if self.unjudged is None or cause.value not in self.unjudged:
                     seen[cause] = cause.value in self.picture_problems
+        if self.camera_reported is not None:
+            for cause in CAMERA_REPORTED:
+                seen[cause] = cause.value in self.camera_reported
         if self.frame_rate is not None:
             seen[Cause.LOW_FRAME_RATE] = self.frame_rate < policy.min_frame_rate
         if self.resolution is not None and self.expected_resolution is not None:

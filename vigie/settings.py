@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     supervise_stream_interval_s: float = Field(
         default=300.0, ge=0, description="RTSP stream check interval; 0 turns it off."
     )
+    supervise_events_interval_s: float = Field(
+        default=15.0,
+        ge=0,
+        description="How often the ONVIF events of the cameras that offer them are pulled; 0"
+        " turns the events check off.",
+    )
     supervise_camera_timeout_s: float = Field(
         default=5.0, gt=0, description="Bound of each ONVIF call to a camera."
     )

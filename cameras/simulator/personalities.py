@@ -41,6 +41,7 @@ SERVICE_PREFIX = {
     client_soap.MEDIA2: "Media2_",
     client_soap.PTZ: "PTZ_",
     client_soap.EVENTS: "Events_",
+    "http://docs.oasis-open.org/wsn/b-2": "Events_",
     client_soap.IMAGING: "Imaging_",
 }
 """How a capture file names the operations of each service (``NNN_Media2_GetProfiles.xml``)."""
@@ -170,6 +171,41 @@ def _load_replies(capture: str) -> dict[str, str]:
     return replies
 
 
+def _extra(entry: dict[str, Any]) -> dict[str, str]:
+    """Replies a personality borrows from another capture of the same vendor (``extra``:
+    operation key -> ``folder/file``), where its own capture lacks a service."""
+    folder = _captures()
+    return {
+        key: (folder / path).read_text(encoding="utf-8")
+        for key, path in (entry.get("extra") or {}).items()
+    }
+
+
+def with_event_states(text: str, states: dict[str, bool]) -> str:
+    """A captured PullMessages whose notifications under each topic prefix of ``states`` say
+    that state in their first ``Data`` item (the rest as captured)."""
+
+    def message(match: re.Match[str]) -> str:
+        block = match.group(0)
+        topic = re.search(r"Topic\b[^>]*>\s*([^<\s]+)", block)
+        if topic is None:
+            return block
+        for prefix, state in states.items():
+            if topic.group(1).startswith(prefix):
+                value = "true" if state else "false"
+                return re.sub(
+                    r'(<(?:\w+:)?Data>\s*<(?:\w+:)?SimpleItem\b[^>]*?Value=")[^"]*(")',
+                    rf"\g<1>{value}\g<2>",
+                    block,
+                    count=1,
+                )
+        return block
+
+    return re.sub(
+        r"<((?:\w+:)?)NotificationMessage\b.*?</\1NotificationMessage>", message, text, flags=re.S
+    )
+
+
 @cache
 def personalities() -> dict[str, Personality]:
     """Every personality of ``personalities.yaml``, with its replies loaded."""
@@ -187,7 +223,7 @@ def personalities() -> dict[str, Personality]:
             soap_auth=SoapAuth(entry.get("soap_auth", SoapAuth.WS_SECURITY)),
             snapshot_auth=entry.get("snapshot_auth", "digest"),
             quirks=tuple(entry.get("quirks", ())),
-            replies=(replies := _load_replies(entry["capture"])),
+            replies=(replies := _load_replies(entry["capture"]) | _extra(entry)),
             snapshot_paths=frozenset(
                 urlsplit(uri).path
                 for key, text in replies.items()

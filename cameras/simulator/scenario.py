@@ -48,6 +48,7 @@ class FaultKind(StrEnum):
     basic_auth = "basic_auth"  # old firmware: snapshot behind HTTP basic, not digest
     flapping = "flapping"  # up period_s, down period_s, and so on
     ptz_moved = "ptz_moved"  # an operator turned its PTZ head to pan, tilt, zoom (PTZ cameras)
+    storage_failure = "storage_failure"  # its SD card failed (told only by its events)
     video_loss = "video_loss"
     frozen = "frozen"
     blurred = "blurred"

@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import resource
 import secrets
 import time
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from lxml import etree
@@ -75,6 +77,8 @@ class VirtualCamera:
     personality: personalities.Personality = field(
         default_factory=lambda: personalities.personality(personalities.DEFAULT)
     )
+    subscriptions: set[str] = field(default_factory=set)
+    """Paths of its live event subscriptions (a restart forgets them, as real cameras do)."""
     site: web.TCPSite | None = None
 
     @property
@@ -116,6 +120,18 @@ class VirtualCamera:
             "up": self.is_up(now),
             "faults": [f.model_dump(mode="json") for f in self.faults.values()],
         }
+
+
+def _event_states(camera: VirtualCamera) -> dict[str, bool]:
+    """What the camera's own analytics report of its faults, by event topic."""
+    faults = camera.faults
+    return {
+        "tns1:VideoSource/GlobalSceneChange": bool(
+            {FaultKind.covered, FaultKind.displaced} & set(faults)
+        ),
+        "tns1:VideoSource/ImageTooDark": FaultKind.video_loss in faults,
+        "tns1:Device/HardwareFailure/StorageFailure": FaultKind.storage_failure in faults,
+    }
 
 
 def raise_open_file_limit(cameras: int) -> tuple[int, int]:
@@ -273,6 +289,7 @@ class Simulator:
         camera.site = site
 
     async def _close(self, camera: VirtualCamera) -> None:
+        camera.subscriptions.clear()
         if camera.site is not None:
             await camera.site.stop()
             camera.site = None
@@ -375,7 +392,7 @@ class Simulator:
         if persona.name == personalities.DEFAULT:
             device = soap.Device(self.host, camera.port, camera.serial, camera.resolution)
             return soap.answer(name, soap.token_of(operation), device, camera_now)
-        return self._personal_answer(camera, qname.namespace or "", name, camera_now)
+        return self._personal_answer(camera, qname.namespace or "", name, camera_now, path)
 
     def _refusal(
         self,
@@ -407,11 +424,17 @@ class Simulator:
         return soap.check_username_token(envelope, user, password, camera_now)
 
     def _personal_answer(
-        self, camera: VirtualCamera, namespace: str, name: str, camera_now: datetime
+        self, camera: VirtualCamera, namespace: str, name: str, camera_now: datetime, path: str
     ) -> soap.Reply:
         """The personality's captured reply, made this camera's."""
         persona = camera.personality
         text = persona.reply(namespace, name)
+        if name == "PullMessages" and text is not None:
+            if urlsplit(path).path not in camera.subscriptions:
+                return soap.fault(
+                    "Sender", "wsrf-rw:ResourceUnknownFault", "no such subscription", 400
+                )
+            text = personalities.with_event_states(text, _event_states(camera))
         if text is None:
             return soap.fault("Sender", "ter:ActionNotSupported", f"{name} is not supported", 400)
         if name == "GetSystemDateAndTime":
@@ -420,6 +443,9 @@ class Simulator:
         if name == "GetStatus" and moved is not None:
             text = personalities.with_ptz_position(text, moved.pan, moved.tilt, moved.zoom)
         text = personalities.make_own(text, host=self.host, port=camera.port, serial=camera.serial)
+        if name == "CreatePullPointSubscription":
+            for address in re.findall(r"Address>\s*([^<\s]+)", text):
+                camera.subscriptions.add(urlsplit(address).path)
         return soap.Reply(200, text.encode())
 
     async def _snapshot(self, request: web.Request) -> web.StreamResponse:

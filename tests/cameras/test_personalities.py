@@ -204,3 +204,66 @@ def test_a_media2_without_profiles_falls_back_to_media1_once() -> None:
     assert camera.media == "media" and "media2" in camera.unsupported
     assert first == again and first[0].token == "Profile_1" and first[0].width
     assert requests == 1  # Media2 is not asked again
+
+
+def _states(events: list) -> dict[str, bool]:
+    return {event.cause: event.active for event in events}
+
+
+def test_a_camera_s_own_events_tell_its_health_and_survive_its_restart() -> None:
+    async def scenario():
+        async with personal_simulator({0: "hikvision"}) as simulator, OnvifClient() as onvif:
+            camera = onvif.camera(address(0))
+            calm = _states(await camera.pull_events())
+            first = camera.subscription
+            await simulator.set_faults(0, [Fault(kind="storage_failure"), Fault(kind="covered")])
+            troubled = _states(await camera.pull_events())
+            await simulator.set_faults(0, [Fault(kind="offline")])  # a restart forgets it
+            await simulator.set_faults(0, [])
+            after_restart = _states(await camera.pull_events())
+            camera.subscription_renewed = 0.0  # time to renew: Renew is not in the capture
+            renewed = _states(await camera.pull_events())
+            return calm, first, troubled, after_restart, renewed, camera.subscription
+
+    calm, first, troubled, after_restart, renewed, last = run(scenario())
+    assert calm == {
+        "camera_scene_change": False,
+        "camera_too_dark": False,
+        "storage_failure": False,
+    }
+    assert first is not None and first.startswith("http://127.0.0.1:11000/onvif/Events/")
+    assert troubled == {
+        "camera_scene_change": True,  # the camera's own analytics saw the cover
+        "camera_too_dark": False,
+        "storage_failure": True,
+    }
+    assert after_restart == calm  # subscribed again, states as the camera reports them now
+    assert renewed == calm and last == first
+
+
+def test_events_a_camera_lacks_are_recorded_once() -> None:
+    async def scenario():
+        async with personal_simulator({0: "dlink"}) as simulator, OnvifClient() as onvif:
+            camera = onvif.camera(address(0))
+            with pytest.raises(CameraUnsupported, match="ActionNotSupported"):
+                await camera.pull_events()
+            before = simulator.requests
+            with pytest.raises(CameraUnsupported):
+                await camera.pull_events()
+            return camera, simulator.requests - before
+
+    camera, requests = run(scenario())
+    assert requests == 0 and "events" in camera.unsupported
+
+
+@pytest.mark.parametrize("variant", ["billion_laughs", "xxe", "deep_nesting", "huge_text"])
+def test_hostile_event_replies_are_refused(variant: str) -> None:
+    async def scenario():
+        async with personal_simulator({0: "hikvision"}) as simulator, OnvifClient() as onvif:
+            camera = onvif.camera(address(0))
+            await camera.pull_events()
+            await simulator.set_faults(0, [Fault(kind="hostile_xml", variant=variant)])
+            await camera.pull_events()
+
+    with pytest.raises(CameraProtocolError, match=r"DOCTYPE|Excessive depth|bytes refused"):
+        run(scenario())

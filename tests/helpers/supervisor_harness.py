@@ -40,6 +40,7 @@ FAST = SupervisorConfig(
     liveness_interval_s=0.5,
     full_interval_s=1.0,
     stream_interval_s=0,  # the simulator serves no RTSP (tests/supervision/test_stream.py does)
+    events_interval_s=0.5,
     camera_timeout_s=0.5,
     concurrency=16,
     inventory_reload_s=1.0,

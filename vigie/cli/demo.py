@@ -210,8 +210,17 @@ CAUSES_FR = {
     "covered": "caméra masquée",
     "displaced": "caméra déplacée",
     "glare": "éblouissement",
+    "camera_tamper": "sabotage (signalé par la caméra)",
+    "camera_scene_change": "changement de scène (signalé par la caméra)",
+    "camera_video_loss": "perte vidéo (signalée par la caméra)",
+    "camera_blurred": "image floue (signalée par la caméra)",
+    "camera_too_dark": "image trop sombre (signalée par la caméra)",
+    "camera_too_bright": "image trop claire (signalée par la caméra)",
+    "storage_failure": "carte mémoire en panne (signalée par la caméra)",
+    "hardware_failure": "panne matérielle (signalée par la caméra)",
 }
-"""How the demo's screen names an incident's causes."""
+"""How the demo's screen names an incident's causes (those the camera's events report say
+so: the operator sees where each came from)."""
 
 
 def incident_lines(

@@ -45,7 +45,7 @@ from cameras.client import OnvifClient
 from cameras.errors import CameraError
 from cameras.models import CameraAddress, MediaUri, Snapshot
 from supervision import imaging
-from supervision.probes import full_check, liveness_check
+from supervision.probes import events_check, full_check, liveness_check
 from supervision.scheduler import Scheduler
 from supervision.states import CheckKind, CheckResult, Policy
 from supervision.stream import stream_check
@@ -70,6 +70,8 @@ class SupervisorConfig:
     liveness_interval_s: float = 30.0
     full_interval_s: float = 300.0
     stream_interval_s: float = 300.0
+    events_interval_s: float = 15.0
+    """How often a camera offering ONVIF events is pulled (0: never)."""
     camera_timeout_s: float = 5.0
     concurrency: int = 64
     inventory_reload_s: float = 60.0
@@ -91,6 +93,7 @@ class SupervisorConfig:
             liveness_interval_s=settings.supervise_liveness_interval_s,
             full_interval_s=settings.supervise_full_interval_s,
             stream_interval_s=settings.supervise_stream_interval_s,
+            events_interval_s=settings.supervise_events_interval_s,
             camera_timeout_s=settings.supervise_camera_timeout_s,
             concurrency=settings.supervise_concurrency,
             inventory_reload_s=settings.supervise_inventory_reload_s,
@@ -143,6 +146,8 @@ class _Watched:
     last_result: float
     """Monotonic time of the last result delivered (or of the start)."""
     stream_uri: str | None = None
+    events: bool = False
+    """Whether its events check is scheduled."""
 
 
 class _Recording:
@@ -377,9 +382,9 @@ class Supervisor:
     # --- checks ----------------------------------------------------------------------------
 
     def _timed(
-        self, kind: CheckKind, check: Callable[[], Awaitable[CheckResult]]
-    ) -> Callable[[], Awaitable[CheckResult]]:
-        async def timed() -> CheckResult:
+        self, kind: CheckKind, check: Callable[[], Awaitable[CheckResult | None]]
+    ) -> Callable[[], Awaitable[CheckResult | None]]:
+        async def timed() -> CheckResult | None:
             started = time.perf_counter()
             try:
                 return await check()
@@ -419,6 +424,8 @@ class Supervisor:
         )
         if recording.stream_uri is not None:
             self._learn_stream(watched, recording.stream_uri.uri)
+        if not watched.events and watched.camera.offers("events"):
+            self._watch_events(watched)
         if reports and recording.snapshot is not None and outcome.picture is not None:
             # Learning and storing take milliseconds of CPU: off the event loop, in one thread.
             await asyncio.to_thread(
@@ -491,6 +498,26 @@ class Supervisor:
             except imaging.ImageError as err:
                 log.warning("camera %s: %s; learning it again", camera_id, err)
                 return pictures.PictureMemory(None, 0, None)
+
+    def _watch_events(self, watched: _Watched) -> None:
+        """Pull the camera's own events on their schedule, once a full check found it offers
+        them; a camera that turns out not to support them is no longer asked."""
+        if self.config.events_interval_s <= 0:
+            return
+        watched.events = True
+        camera_id = watched.spec.camera_id
+
+        async def check() -> CheckResult | None:
+            # None once the camera turned out not to support events: recorded on the camera,
+            # which is not asked again (the check then costs nothing)
+            return await events_check(watched.camera, camera_id)
+
+        self.scheduler.add(
+            camera_id,
+            CheckKind.EVENTS,
+            self._timed(CheckKind.EVENTS, check),
+            interval=self.config.events_interval_s,
+        )
 
     def _learn_stream(self, watched: _Watched, uri: str) -> None:
         if self.config.stream_interval_s <= 0:

@@ -409,10 +409,12 @@ def _with_windows(session: Session, camera_id: str, policy: Policy) -> Policy:
 def _worth_keeping(result: CheckResult, events: Sequence[Event]) -> bool:
     """Whether the result gets an ``observations`` row.
 
-    A liveness check that succeeds and changes nothing (most of them: one per camera every
-    30 s) only updates the latest observation; history rows would be millions a day.
+    A liveness or events check that succeeds and changes nothing (most of them: one per camera
+    every 30 s, and every 15 s for events) only updates the latest observation; history rows
+    would be millions a day. An events check reporting a problem is kept.
     """
-    return result.kind is not CheckKind.LIVENESS or not result.reachable or bool(events)
+    frequent = result.kind in (CheckKind.LIVENESS, CheckKind.EVENTS)
+    return not frequent or not result.reachable or bool(events) or bool(result.camera_reported)
 
 
 def _observation_row(result: CheckResult, observation: dict[str, Any]) -> dict[str, Any]:
@@ -444,6 +446,11 @@ def _observation_dict(result: CheckResult) -> dict[str, Any]:
         ),
         **({} if result.interop is None else {"interop": dict(result.interop)}),
         **({} if not result.unjudged else {"unjudged": sorted(result.unjudged)}),
+        **(
+            {}
+            if result.camera_reported is None
+            else {"camera_reported": sorted(result.camera_reported)}
+        ),
     }
 
 

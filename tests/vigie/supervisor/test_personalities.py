@@ -165,3 +165,41 @@ def test_a_ptz_camera_moved_by_an_operator_is_not_displaced(
     # the same picture with the head at home is a problem (named displaced or covered: issue 22)
     assert set(causes) & {"displaced", "covered"}, causes
     assert incidents == {"cam-1"}
+
+
+async def _run_events(w: World) -> None:
+    async with w.supervisor():
+        await until(lambda: w.states().get("cam-0", ("unknown",))[0] == "up")
+        await asyncio.to_thread(w.set_fault, 0, {"kind": "storage_failure"})
+        expected = {
+            "cam-0": ("degraded", ["storage_failure"]),
+            "cam-1": ("up", []),
+            "cam-2": ("up", []),
+        }
+        await until(lambda: w.states() == expected, timeout=30)
+        await asyncio.to_thread(w.set_fault, 0, None)
+        await until(lambda: w.states()["cam-0"] == ("up", []), timeout=30)
+        await until(lambda: all(i.closed_at for i in w.incidents()), timeout=30)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_camera_s_own_events_open_and_close_an_incident_with_their_source(
+    tmp_path: Path, database_url: str
+) -> None:
+    overrides = {f"cam-{i}": {"model": "", "basic_auth": i == 2} for i in range(3)}
+    with world(
+        tmp_path,
+        database_url,
+        cameras=3,
+        faults={},
+        overrides=overrides,
+        personalities={0: "hikvision", 1: "hikvision", 2: "dlink"},
+    ) as w:
+        asyncio.run(_run_events(w))
+        incidents = w.incidents()
+        dlink = _interop(w, "cam-2")
+    (incident,) = incidents  # the SD card's failure, told only by the camera
+    assert incident.camera_id == "cam-0" and incident.seen_causes == ["storage_failure"]
+    assert incident.severity == "minor"  # the picture is still there
+    assert incident.closed_at is not None  # the card replaced: the camera says so, it closes
+    assert dlink["events"].startswith("unsupported: SOAP fault Sender/ActionNotSupported")

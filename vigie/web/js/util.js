@@ -30,6 +30,15 @@ export const CAUSE_LABELS = {
   low_frame_rate: "cadence trop faible", wrong_resolution: "mauvaise résolution",
   video_loss: "perte vidéo", frozen: "image figée", blurred: "image floue", covered: "caméra masquée",
   displaced: "caméra déplacée", glare: "éblouissement", silent: "sans nouvelles",
+  // reported by the camera's own ONVIF events, not by Vigie's analysis: said so
+  camera_tamper: "sabotage (signalé par la caméra)",
+  camera_scene_change: "changement de scène (signalé par la caméra)",
+  camera_video_loss: "perte vidéo (signalée par la caméra)",
+  camera_blurred: "image floue (signalée par la caméra)",
+  camera_too_dark: "image trop sombre (signalée par la caméra)",
+  camera_too_bright: "image trop claire (signalée par la caméra)",
+  storage_failure: "carte mémoire en panne (signalée par la caméra)",
+  hardware_failure: "panne matérielle (signalée par la caméra)",
 };
 
 // Why a check could not reach the camera (supervision.states.ErrorKind).
@@ -38,7 +47,9 @@ export const ERROR_LABELS = {
   tls: "échec de la connexion chiffrée (TLS)", protocol: "réponse non conforme (ni ONVIF ni RTSP)",
 };
 // Which probe made a check (supervision.states.CheckKind).
-export const CHECK_LABELS = { liveness: "présence", full: "complet", stream: "flux vidéo" };
+export const CHECK_LABELS = {
+  liveness: "présence", full: "complet", stream: "flux vidéo", events: "événements de la caméra",
+};
 
 // A code this page does not know yet (a newer server) is still said in French.
 export function cause(code) {
