@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +33,8 @@ EXTRA = (
     ("cam-bernay-2", "27056", 49.0905, 0.6010),
     ("cam-vernon-1", "27681", 49.0930, 1.4850),
 )
+INTEROP = (("authentication", "ws-security"), ("clock", "open"), ("media", "media2"))
+"""How an up camera was talked to (``CheckResult.interop``): every call supported."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def plan_cameras(plan_dir: Path, inventory: Path) -> dict[str, str]:
 def _put_in_state(session, camera_id: str, state: State, start: datetime) -> None:
     step = timedelta(seconds=30)
     if state is State.UP:
-        results = [full(camera_id, start)]
+        results = [replace(full(camera_id, start), interop=INTEROP)]
     elif state is State.DEGRADED:
         results = [full(camera_id, start + i * step, "blurred") for i in range(3)]
     elif state is State.DOWN:

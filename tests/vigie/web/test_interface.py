@@ -1,17 +1,25 @@
 """What a new user met in the interface (issue 15, item 4), in Debian's chromium against the real
 service (tests/vigie/web/conftest.py): the login page, markers drawn worst on top, groups whose
 label fits and that tell their count per state, French labels, the camera page's titles and
-snapshot button, and a logout that leaves nothing of the previous user."""
+snapshot button, how the camera is talked to, and a logout that leaves nothing of the previous
+user."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
+from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
+from supervision.states import Policy
 from tests.helpers.dashboard import Server, Watched, login, screenshot
 from tests.helpers.service import PASSWORD
+from tests.helpers.supervision_data import full
+from vigie import db
+from vigie.clock import utcnow
+from vigie.supervisor.store import apply_result
 
 RANK = {"up": 0, "unknown": 1, "maintenance": 2, "degraded": 3, "down": 4}
 
@@ -273,6 +281,70 @@ def test_a_fresh_picture_is_asked_with_a_button(watched: Watched, dashboard: Ser
     expect(page.locator(".snapshot [role=status]")).to_have_text(
         "La caméra ne répond pas : pas d'image fraîche.", timeout=30_000
     )
+
+
+HOSTILE = "SOAP fault Sender/ActionNotSupported: <img src=x onerror=alert(1)>"
+
+
+def test_the_camera_page_says_how_the_camera_is_talked_to(
+    watched: Watched, dashboard: Server
+) -> None:
+    page = watched.page
+    up = sorted(c for c, s in dashboard.seeded.cameras.items() if s == "up")
+    # The last up camera (the others' pages are opened by other tests): an older full check, the
+    # latest one telling how the camera was talked to, and a newer one that does not tell.
+    camera = up[-1]
+    now = utcnow()
+    older = (("authentication", "http-digest"), ("clock", "open"), ("media", "media"))
+    latest = (
+        ("authentication", "ws-security+http-digest"),
+        ("clock", "signed (the camera wants credentials)"),
+        ("media", "media2"),
+        ("GetStreamUri", f"unsupported: {HOSTILE}"),
+        ("ptz", "unsupported: no PTZ service (GetServices)"),
+    )
+    engine = db.make_engine(dashboard.settings.db_url)
+    with db.session_scope(db.session_factory(engine)) as session:
+        for minutes, interop in ((3, older), (2, latest), (1, None)):
+            result = replace(full(camera, now - timedelta(minutes=minutes)), interop=interop)
+            apply_result(session, camera, result, Policy(), result.time)
+    engine.dispose()
+    login(page, dashboard, "operateur")
+    page.goto(f"{dashboard.url}/#/camera/{camera}")
+    section = page.locator("section#interop")
+    expect(section.locator("#interop-unsupported li")).to_have_count(2)
+    # The heading names the section.
+    assert section.get_attribute("aria-labelledby") == "interop-title"
+    expect(page.locator("#interop-title")).to_have_text("Dialogue avec la caméra")
+    expect(page.locator("#interop-auth")).to_have_text("WS-Security derrière HTTP Digest")
+    expect(page.locator("#interop-clock")).to_have_text("lue avec identifiants (la caméra l'exige)")
+    expect(page.locator("#interop-media")).to_have_text("Media2 (profil T)")
+    expect(section.locator("h3")).to_have_text("Contrôles non pris en charge par la caméra")
+    items = section.locator("#interop-unsupported li").all_text_contents()
+    assert items == [
+        f"GetStreamUri : {HOSTILE}",
+        "ptz : no PTZ service (GetServices)",
+    ], items
+    # The camera's reason is text: no element came out of it, nothing ran.
+    assert section.locator("img").count() == 0
+    assert page.locator("img").count() == 0  # no snapshot asked either
+    expect(section).to_contain_text("il ne compte jamais comme une panne")
+    assert "unsupported" not in section.inner_text()
+    section.scroll_into_view_if_needed()
+    screenshot(page, "dashboard-camera-interop.png")
+    # A camera that supports every call says so.
+    page.goto(f"{dashboard.url}/#/camera/{up[0]}")
+    expect(page.locator("#interop-unsupported")).to_have_text(
+        "Tous les contrôles sont pris en charge."
+    )
+    expect(page.locator("#interop-auth")).to_have_text("WS-Security (jeton UsernameToken)")
+    expect(page.locator("#interop-clock")).to_have_text("lue sans identifiants")
+    expect(page.locator("#interop-media")).to_have_text("Media2 (profil T)")
+    expect(page.locator("#interop h3")).to_have_count(0)
+    # And one never checked in full says it has nothing to tell yet.
+    down = sorted(c for c, s in dashboard.seeded.cameras.items() if s == "down")[0]
+    page.goto(f"{dashboard.url}/#/camera/{down}")
+    expect(page.locator("#interop")).to_contain_text("Aucun contrôle complet")
 
 
 def test_after_a_logout_the_next_user_starts_on_their_own_page(

@@ -1,4 +1,5 @@
-// A camera's page: state, latest checks and picture problems, availability over 30 days, and
+// A camera's page: state, latest checks and picture problems, availability over 30 days, how the
+// supervisor talks to the camera (authentication, clock, media, unsupported calls), and
 // the last snapshot on demand, after the viewer gives a reason (kept in the audit trail).
 import * as api from "./api.js";
 import * as auth from "./auth.js";
@@ -114,6 +115,61 @@ function snapshotPanel(camera) {
   return box;
 }
 
+// How the supervisor talks to the camera (``interop`` of a full check, supervision/probes.py):
+// the first three keys always, then one key per call the camera does not support, with why.
+const AUTH_LABELS = {
+  "ws-security": "WS-Security (jeton UsernameToken)",
+  "ws-security+http-digest": "WS-Security derrière HTTP Digest",
+  "http-digest": "HTTP Digest seul",
+  none: "aucune réussie",
+};
+const MEDIA_LABELS = { media2: "Media2 (profil T)", media: "Media1 (profil S)", unknown: "non déterminé" };
+const INTEROP_KEYS = ["authentication", "clock", "media"];
+const UNSUPPORTED = "unsupported: ";
+
+function clockLabel(value) {
+  if (value === "open") return "lue sans identifiants";
+  if (String(value).startsWith("signed")) return "lue avec identifiants (la caméra l'exige)";
+  return `non répertoriée (« ${value} »)`;
+}
+
+function interopPanel(camera) {
+  const box = el("section", { class: "interop", id: "interop", "aria-labelledby": "interop-title" },
+    el("h2", { id: "interop-title" }, "Dialogue avec la caméra"));
+  const check = camera.checks.find((c) => c.kind === "full" && c.observed && c.observed.interop);
+  if (!check) {
+    box.append(el("p", {}, "Aucun contrôle complet n'a encore décrit le dialogue avec la caméra."));
+    return box;
+  }
+  const interop = check.observed.interop;
+  const { authentication, clock, media } = interop;
+  // The reasons are the camera's words: text nodes only (el), never HTML.
+  const unsupported = Object.entries(interop)
+    .filter(([call]) => !INTEROP_KEYS.includes(call))
+    .map(([call, value]) => [call, String(value).startsWith(UNSUPPORTED)
+      ? String(value).slice(UNSUPPORTED.length) : String(value)]);
+  box.append(
+    el("p", {}, `D'après le contrôle complet du ${when(check.at)}.`),
+    el("dl", {},
+      el("dt", {}, "Authentification"),
+      el("dd", { id: "interop-auth" },
+        AUTH_LABELS[authentication] || `non répertoriée (« ${authentication} »)`),
+      el("dt", {}, "Horloge"),
+      el("dd", { id: "interop-clock" }, clockLabel(clock)),
+      el("dt", {}, "Service vidéo"),
+      el("dd", { id: "interop-media" }, MEDIA_LABELS[media] || `non répertorié (« ${media} »)`)),
+    ...(unsupported.length
+      ? [el("h3", { id: "interop-unsupported-title" }, "Contrôles non pris en charge par la caméra"),
+        el("ul", { id: "interop-unsupported", "aria-labelledby": "interop-unsupported-title" },
+          unsupported.map(([call, reason]) => el("li", {},
+            el("code", {}, call), " : ", el("span", { class: "reason" }, reason))))]
+      : [el("p", { id: "interop-unsupported" }, "Tous les contrôles sont pris en charge.")]),
+    el("p", { class: "notice" }, "Un contrôle que la caméra ne prend pas en charge est noté une fois "
+      + "puis n'est plus demandé : il ne compte jamais comme une panne."),
+  );
+  return box;
+}
+
 export async function renderCamera(main, cameraId) {
   const page = el("div", { class: "page" });
   main.append(page);
@@ -155,6 +211,7 @@ export async function renderCamera(main, cameraId) {
       ].filter(Boolean).join(" ; ") || "—"))));
   page.append(el("section", { "aria-labelledby": "checks-title" },
     el("h2", { id: "checks-title" }, "Derniers contrôles"), checks));
+  page.append(interopPanel(camera));
   const snapshot = snapshotPanel(camera);
   if (snapshot) page.append(snapshot);
   try {
