@@ -341,6 +341,9 @@ def test_the_camera_page_says_how_the_camera_is_talked_to(
     expect(page.locator("#interop-clock")).to_have_text("lue sans identifiants")
     expect(page.locator("#interop-media")).to_have_text("Media2 (profil T)")
     expect(page.locator("#interop h3")).to_have_count(0)
+    # Without an open incident there is no incident line, not a stray "null" either.
+    expect(page.locator("h1")).to_be_visible()
+    assert "null" not in page.locator("main").inner_text()
     # And one never checked in full says it has nothing to tell yet.
     down = sorted(c for c, s in dashboard.seeded.cameras.items() if s == "down")[0]
     page.goto(f"{dashboard.url}/#/camera/{down}")

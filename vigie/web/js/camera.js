@@ -182,7 +182,7 @@ export async function renderCamera(main, cameraId) {
   }
   const last = camera.checks.find((c) => c.observed && c.observed.picture_problems);
   const problems = last ? last.observed.picture_problems : [];
-  page.append(
+  page.append(...[
     el("p", {}, el("a", { href: "#/carte" }, "← Retour à la carte")),
     el("h1", {}, `${camera.name} (${camera.camera_id})`),
     el("p", {}, "État : ", stateBadge(camera.state), ` depuis ${when(camera.since)}`,
@@ -193,7 +193,7 @@ export async function renderCamera(main, cameraId) {
       el("p", { id: "picture-problems" }, last
         ? (problems.length ? problems.map(cause).join(", ") : "Aucun")
         + ` (contrôle du ${when(last.at)})` : "Aucun contrôle d'image enregistré")),
-  );
+  ].filter(Boolean));  // no incident: no line (append would write "null")
   const chartBox = el("section", { class: "chart", id: "availability-chart", "aria-label": "Disponibilité sur 30 jours" },
     el("h2", {}, `Disponibilité sur ${DAYS} jours`));
   page.append(chartBox);
