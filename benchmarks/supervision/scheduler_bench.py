@@ -12,8 +12,13 @@
    of each camera's due time (the same even spread), never running two checks at once. Its lag
    is measured the same way; its sweep time is how long it needs to go once through N cameras.
 
+``--personalities mix`` gives the simulated cameras an even mix of every vendor personality of
+the simulator (``cameras/simulator/personalities.yaml``), through the scenario file, and splits
+the scheduler's figures by personality: lag, results, and the CPU each check's own task used.
+
 Usage: ``.venv/bin/python benchmarks/supervision/scheduler_bench.py --cameras 1000 --interval 5``
-Writes (merges into) ``benchmarks/supervision/results.json``, keyed by camera count.
+Writes (merges into) ``benchmarks/supervision/results.json``, keyed by camera count (``N-mix``
+for the mix, ``N-zeep`` through zeep).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import json
 import logging
 import math
@@ -30,6 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Generator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,8 +46,10 @@ from typing import Any
 from cameras.client import OnvifClient, shared_document
 from cameras.errors import CameraError
 from cameras.models import CameraAddress
+from cameras.simulator.personalities import DEFAULT as DEFAULT_PERSONALITY
+from cameras.simulator.personalities import personalities as known_personalities
 from supervision.probes import CameraProbe, error_kind, liveness_check
-from supervision.scheduler import Scheduler
+from supervision.scheduler import Scheduler, phase_of
 from supervision.states import CheckKind, CheckResult
 
 HERE = Path(__file__).resolve().parent
@@ -80,6 +91,22 @@ def faulty(cameras: int, hung_permille: float, offline_permille: float) -> dict[
     return faults
 
 
+def personality_names(choice: str) -> list[str]:
+    """``mix``: every personality of the simulator; otherwise a comma-separated list of names."""
+    known = sorted(known_personalities())
+    names = known if choice == "mix" else [n.strip() for n in choice.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise SystemExit(f"--personalities: {choice!r}: the personalities are {', '.join(known)}")
+    return names
+
+
+def mixed(cameras: int, names: list[str]) -> list[str]:
+    """Each camera's personality: ``names`` in even contiguous blocks (the scheduler spreads
+    cameras over the interval by a hash of their id, so blocks interleave in time)."""
+    return [names[i * len(names) // cameras] for i in range(cameras)]
+
+
 def start_simulator(
     cameras: int,
     port: int,
@@ -88,12 +115,22 @@ def start_simulator(
     host: str = "127.0.0.1",
     *,
     snapshot_size: str | None = None,
+    personality_of: list[str] | None = None,
 ) -> Any:
     """``vigie simulate`` in another process, once its token is written; ``snapshot_size``
-    (``WxH`` or ``main``) is passed as ``--snapshot-size``, None leaves the simulator's 640x360."""
+    (``WxH`` or ``main``) is passed as ``--snapshot-size``, None leaves the simulator's 640x360;
+    ``personality_of`` (one name per camera) becomes the scenario's ``personalities`` rules."""
     scenario = folder / "scenario.yaml"
-    lines = [f"username: {USER}", f"password: {PASSWORD}", "faults:"]
+    lines = [f"username: {USER}", f"password: {PASSWORD}", "faults:" if faults else "faults: []"]
     lines += [f"  - {{cameras: {i}, kind: {kind}}}" for i, kind in sorted(faults.items())]
+    if personality_of:
+        lines.append("personalities:")
+        first = 0
+        for index in range(1, len(personality_of) + 1):
+            if index == len(personality_of) or personality_of[index] != personality_of[first]:
+                span = f'"{first}-{index - 1}"'
+                lines.append(f"  - {{cameras: {span}, personality: {personality_of[first]}}}")
+                first = index
     scenario.write_text("\n".join(lines) + "\n")
     token = folder / "token"
     process = subprocess.Popen(
@@ -114,8 +151,134 @@ def start_simulator(
     return process
 
 
+@types.coroutine
+def _cpu_timed(awaitable: Awaitable[Any], spent: list[float]) -> Generator[Any, Any, Any]:
+    """Drive ``awaitable`` as the task would, adding the CPU of each of its steps to
+    ``spent[0]`` (``time.thread_time``: the event loop's thread). Callbacks the loop runs
+    outside the task (the sockets' reads, connection set-up) are not counted."""
+    inner = awaitable.__await__()
+    send: Any = None
+    thrown: BaseException | None = None
+    while True:
+        t0 = time.thread_time()
+        try:
+            yielded = inner.send(send) if thrown is None else inner.throw(thrown)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            spent[0] += time.thread_time() - t0
+        try:
+            send, thrown = (yield yielded), None
+        except BaseException as error:  # handed on to the check (cancellation too)
+            send, thrown = None, error
+
+
+class ByPersonality:
+    """The scheduler's figures split by the camera's personality: lag (recomputed from the
+    job's phase, as the scheduler plans it), CPU within each check's task, and results."""
+
+    def __init__(self, personality_of: list[str], interval: float) -> None:
+        self.personality_of = personality_of
+        self.interval = interval
+        self.origin = 0.0
+        self.phase = "first"
+        self.lags: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.cpu: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.results: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def wrap(
+        self, index: int, camera_id: str, check: Callable[[], Awaitable[CheckResult]]
+    ) -> Callable[[], Awaitable[CheckResult]]:
+        name = self.personality_of[index]
+        offset = phase_of(camera_id, "liveness", self.interval)
+
+        async def timed() -> CheckResult:
+            now = asyncio.get_running_loop().time()
+            due = self.origin + offset
+            due += math.floor((now - due) / self.interval) * self.interval
+            phase = self.phase
+            self.lags[phase][name].append(now - due)
+            spent = [0.0]
+            try:
+                return await _cpu_timed(check(), spent)
+            finally:
+                self.cpu[phase][name].append(spent[0])
+
+        return timed
+
+    def count(self, result: CheckResult) -> None:
+        name = self.personality_of[int(result.camera_id.rsplit("-", 1)[1])]
+        outcome = (
+            "auth_failed"
+            if result.auth_failed
+            else "reachable"
+            if result.reachable
+            else f"unreachable:{result.error}"
+        )
+        self.results[name][outcome] += 1
+
+    def summary(self, faults: dict[int, str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in sorted(set(self.personality_of)):
+            lags, first_cpu = self.lags["steady"][name], self.cpu["first"][name]
+            cpu = self.cpu["steady"][name]
+            cameras = [i for i, n in enumerate(self.personality_of) if n == name]
+            out[name] = {
+                "cameras": len(cameras),
+                "faulty": Counter(faults[i] for i in cameras if i in faults),
+                "lag_p50_ms": round(quantile(lags, 0.5) * 1000, 1),
+                "lag_p99_ms": round(quantile(lags, 0.99) * 1000, 1),
+                "lag_max_ms": round(max(lags, default=math.nan) * 1000, 1),
+                "first_round_lag_p99_ms": round(quantile(self.lags["first"][name], 0.99) * 1000, 1),
+                "task_cpu_ms_per_check": round(sum(cpu) / max(1, len(cpu)) * 1000, 3),
+                "task_cpu_ms_p50": round(quantile(cpu, 0.5) * 1000, 3),
+                "task_cpu_ms_p99": round(quantile(cpu, 0.99) * 1000, 3),
+                "task_cpu_ms_max": round(max(cpu, default=math.nan) * 1000, 1),
+                "task_cpu_ms_per_check_first_round": round(
+                    sum(first_cpu) / max(1, len(first_cpu)) * 1000, 3
+                ),
+                "results": dict(sorted(self.results[name].items())),
+            }
+        return out
+
+
+class GcPauses:
+    """Python's garbage collections while installed (``gc.callbacks``): a full one stops the
+    event loop for every check alike, so it shows in the lag."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = defaultdict(list)
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._start)
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        gc.callbacks.remove(self)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            f"gen{generation}": {
+                "count": len(times),
+                "total_ms": round(sum(times) * 1000, 1),
+                "max_ms": round(max(times) * 1000, 1),
+            }
+            for generation, times in sorted(self.pauses.items())
+        }
+
+
 async def scheduler_phase(
-    addresses: list[CameraAddress], args: argparse.Namespace, sim_pid: int
+    addresses: list[CameraAddress],
+    args: argparse.Namespace,
+    sim_pid: int,
+    split: ByPersonality | None = None,
 ) -> dict[str, Any]:
     delivered = 0
     reachable = 0
@@ -124,6 +287,8 @@ async def scheduler_phase(
         nonlocal delivered, reachable
         delivered += 1
         reachable += result.reachable
+        if split is not None:
+            split.count(result)
 
     async with OnvifClient() as onvif:
         # parse the WSDL once before the clock starts, as a service does at start-up
@@ -135,6 +300,8 @@ async def scheduler_phase(
             check = probe.liveness
             if args.via == "zeep":
                 check = functools.partial(zeep_liveness, probe.camera, probe.camera_id)
+            if split is not None:
+                check = split.wrap(index, probe.camera_id, check)
             scheduler.add(
                 probe.camera_id,
                 "liveness",
@@ -143,12 +310,19 @@ async def scheduler_phase(
                 timeout=args.check_timeout,
             )
         cpu0, wall0, sim0 = time.process_time(), time.monotonic(), cpu_seconds(sim_pid)
-        async with scheduler:
-            # the first round also builds each camera's SOAP proxy: reported apart
-            await asyncio.sleep(args.interval)
-            first = scheduler.lag()
-            scheduler.reset_lag()
-            await asyncio.sleep(args.interval * (args.rounds - 1))
+        if split is not None:
+            split.origin = asyncio.get_running_loop().time()  # the scheduler's, a few µs before
+        with GcPauses() as pauses:
+            async with scheduler:
+                # the first round also builds each camera's SOAP proxy: reported apart
+                await asyncio.sleep(args.interval)
+                first = scheduler.lag()
+                scheduler.reset_lag()
+                first_gc = pauses.summary()
+                pauses.pauses.clear()
+                if split is not None:
+                    split.phase = "steady"
+                await asyncio.sleep(args.interval * (args.rounds - 1))
         cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
         sim_cpu = cpu_seconds(sim_pid) - sim0
         lag = scheduler.lag()
@@ -170,6 +344,8 @@ async def scheduler_phase(
             "simulator_cpu_cores": round(sim_cpu / wall, 2),
             "rss_mib": round(status_kib("VmRSS") / 1024, 1),
             "rss_growth_mib": round((status_kib("VmRSS") - rss_before) / 1024, 1),
+            "gc_first_round": first_gc,
+            "gc": pauses.summary(),
         }
 
 
@@ -261,19 +437,29 @@ async def naive_phase(
     }
 
 
-async def bench(args: argparse.Namespace, sim_pid: int) -> dict[str, Any]:
+async def bench(
+    args: argparse.Namespace,
+    sim_pid: int,
+    personality_of: list[str],
+    faults: dict[int, str],
+) -> dict[str, Any]:
     addresses = [
         CameraAddress(args.host, args.port + i, USER, PASSWORD, timeout_s=args.client_timeout)
         for i in range(args.cameras)
     ]
-    scheduled = await scheduler_phase(addresses, args, sim_pid)
-    if args.skip_naive:
-        return {"scheduler": scheduled}
-    naive = await naive_phase(addresses, args, args.naive_seconds or scheduled["seconds"])
-    return {"scheduler": scheduled, "naive": naive}
+    split = ByPersonality(personality_of, args.interval) if args.split else None
+    scheduled = await scheduler_phase(addresses, args, sim_pid, split)
+    out: dict[str, Any] = {"scheduler": scheduled}
+    if split is not None:
+        out["by_personality"] = split.summary(faults)
+    if not args.skip_naive:
+        out["naive"] = await naive_phase(
+            addresses, args, args.naive_seconds or scheduled["seconds"]
+        )
+    return out
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, default=1000)
     parser.add_argument("--interval", type=float, default=5.0, help="liveness interval, s")
@@ -298,14 +484,55 @@ def main() -> None:
         help="GetSystemDateAndTime through cameras.clock (the product) or through zeep (before)",
     )
     parser.add_argument("--skip-naive", action="store_true", help="scheduler phase only")
+    parser.add_argument(
+        "--personalities",
+        default=DEFAULT_PERSONALITY,
+        help="the cameras' vendor personalities, in even blocks: 'mix' (all of the simulator's) "
+        f"or comma-separated names (default {DEFAULT_PERSONALITY}, the simulator's own)",
+    )
+    parser.add_argument(
+        "--split",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="lag, results and CPU per personality (default: on with more than one personality)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     args = parser.parse_args()
+    args.names = personality_names(args.personalities)
+    if args.via == "zeep" and args.names != [DEFAULT_PERSONALITY]:
+        parser.error("--via zeep reads the clock unauthenticated only: bosch cameras only")
+    if args.split is None:
+        args.split = len(args.names) > 1
+    return args
+
+
+def result_key(args: argparse.Namespace) -> str:
+    """``N``, ``N-mix`` (every personality), ``N-a+b`` (some), then ``-zeep`` through zeep."""
+    key = str(args.cameras)
+    if args.names == sorted(known_personalities()):
+        key += "-mix"
+    elif args.names != [DEFAULT_PERSONALITY]:
+        key += "-" + "+".join(args.names)
+    return key + ("" if args.via == "direct" else f"-{args.via}")
+
+
+def main() -> None:
+    args = parse_args()
+    names = args.names
+    personality_of = mixed(args.cameras, names)
     logging.basicConfig(level=logging.WARNING)
     faults = faulty(args.cameras, args.hung, args.offline)
     with tempfile.TemporaryDirectory() as folder:
-        process = start_simulator(args.cameras, args.port, faults, Path(folder), args.host)
+        process = start_simulator(
+            args.cameras,
+            args.port,
+            faults,
+            Path(folder),
+            args.host,
+            personality_of=None if names == [DEFAULT_PERSONALITY] else personality_of,
+        )
         try:
-            results = asyncio.run(bench(args, process.pid))
+            results = asyncio.run(bench(args, process.pid, personality_of, faults))
         finally:
             process.send_signal(2)
             try:
@@ -324,6 +551,7 @@ def main() -> None:
         "concurrency": args.concurrency,
         "client_timeout_s": args.client_timeout,
         "check_timeout_s": args.check_timeout,
+        "personalities": dict(sorted(Counter(personality_of).items())),
         **results,
         "via": args.via,
         "checks_per_s": {"scheduler": round(s["delivered"] / s["seconds"], 1)},
@@ -335,7 +563,7 @@ def main() -> None:
         record["checks_per_s"]["naive"] = round(n["checks"] / n["seconds"], 1)
     print(json.dumps(record, indent=2))
     existing = json.loads(args.out.read_text()) if args.out.exists() else {}
-    existing[str(args.cameras) + ("" if args.via == "direct" else f"-{args.via}")] = record
+    existing[result_key(args)] = record
     args.out.write_text(json.dumps(existing, indent=2) + "\n")
 
 
