@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 import weakref
@@ -33,6 +34,7 @@ from cameras import calls, clock, events, soap
 from cameras.errors import (
     CameraAuthFailed,
     CameraBasicRefused,
+    CameraCertificateChanged,
     CameraError,
     CameraProtocolError,
     CameraUnreachable,
@@ -225,12 +227,14 @@ class Camera:
     __slots__ = (
         "_xaddrs",
         "address",
+        "certificate_change",
         "clock",
         "clock_needs_auth",
         "discovered",
         "events",
         "offset",
         "onvif",
+        "pin",
         "scheme",
         "subscription",
         "subscription_renewed",
@@ -250,6 +254,11 @@ class Camera:
         self.unsupported: dict[str, str] = {}
         """Call (``GetServices``, ``media2``, ``GetSnapshotUri``...) -> why it is unsupported."""
         self.discovered = False
+        self.pin: str | None = address.tls_pin
+        """A TLS camera's pinned certificate fingerprint (SHA-256, hex): the stored one, or the
+        one it presented first (the caller stores it)."""
+        self.certificate_change: tuple[str, str] | None = None
+        """The pinned and the presented fingerprints of the last certificate refused."""
         self.subscription: str | None = None
         """The PullPoint subscription's address on the camera (None: not subscribed)."""
         self.subscription_renewed = 0.0
@@ -290,7 +299,7 @@ class Camera:
                 # No zeep: the request is constant and the reply small (cameras.clock says why).
                 sent = time.time()
                 status, headers, _, root = await self.onvif.transport.exchange(
-                    self._address_of("devicemgmt"), clock.REQUEST, clock.HEADERS
+                    self._address_of("devicemgmt"), clock.REQUEST, clock.HEADERS, **self._tls()
                 )
                 received = time.time()
                 try:
@@ -578,6 +587,7 @@ class Camera:
                 self.address,
                 uri,
                 max_bytes=self.onvif.max_snapshot_bytes,
+                ssl=self._tls()["ssl"],
             )
 
         return await self._run("snapshot", call)
@@ -596,7 +606,9 @@ class Camera:
 
     # --- plumbing --------------------------------------------------------------------------
 
-    async def _run(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
+    async def _run(  # noqa: PLR0912 -- one branch per way a camera can fail
+        self, operation: str, call: Callable[[], Awaitable[T]]
+    ) -> T:
         """Run one operation under the camera's timeout; translate every failure."""
         where = self.address.where
         try:
@@ -624,6 +636,16 @@ class Camera:
                 raise CameraAuthFailed(f"{where}: {operation}: HTTP 401") from error
             raise CameraProtocolError(
                 f"{where}: {operation}: HTTP {error.status_code} without a SOAP reply"
+            ) from error
+        except aiohttp.ServerFingerprintMismatch as error:
+            pinned, presented = error.expected.hex(), error.got.hex()
+            self.certificate_change = (pinned, presented)
+            raise CameraCertificateChanged(
+                f"{where}: {operation}: the camera's TLS certificate changed (pinned SHA-256 "
+                f"{pinned[:16]}..., presented {presented[:16]}...): nothing was sent; if the "
+                "camera was re-keyed, trust its new certificate",
+                pinned=pinned,
+                presented=presented,
             ) from error
         except aiohttp.ClientConnectorError as error:
             reason = error.os_error.strerror or str(error.os_error)
@@ -705,6 +727,7 @@ class Camera:
                 soap.request(namespace, operation, body, security=token, addressing=extra),
                 soap.headers(namespace, operation),
                 middlewares=middlewares,
+                **self._tls(),
             )
             try:
                 answer = soap.response(status, root, operation)
@@ -721,6 +744,22 @@ class Camera:
             return answer, root
         assert first_refusal is not None
         raise first_refusal
+
+    def _tls(self) -> dict[str, Any]:
+        """How to connect: a TLS camera's pinned fingerprint, or no verification and the
+        presented certificate pinned (trust on first use); plain HTTP otherwise."""
+        if not self.address.tls:
+            return {"ssl": True}
+        if self.pin is not None:
+            return {"ssl": aiohttp.Fingerprint(bytes.fromhex(self.pin))}
+        return {"ssl": False, "on_certificate": self._presented}
+
+    def _presented(self, certificate: bytes) -> None:
+        if self.pin is None:
+            self.pin = hashlib.sha256(certificate).hexdigest()
+            log.info(
+                "%s: TLS certificate pinned on first use (SHA-256 %s)", self.address.where, self.pin
+            )
 
     def _digest(self, address: str) -> aiohttp.DigestAuthMiddleware:
         parts = urlsplit(address)
@@ -739,12 +778,14 @@ class Camera:
             path = urlsplit(advertised).path or DEVICE_PATH
         elif service in DEFAULT_PATHS:
             path = DEFAULT_PATHS[service]
-        return urlunsplit(("http", self.address.where, path, "", ""))
+        return urlunsplit((self.address.scheme, self.address.where, path, "", ""))
 
     def _on_camera(self, url: str) -> str:
         """A URL the camera gave (a subscription's), moved onto the host:port we were given."""
         parts = urlsplit(url)
-        return urlunsplit(("http", self.address.where, parts.path or "/", parts.query, ""))
+        return urlunsplit(
+            (self.address.scheme, self.address.where, parts.path or "/", parts.query, "")
+        )
 
 
 class CameraUnsupportedError(Exception):

@@ -24,6 +24,16 @@ class CameraBasicRefused(CameraAuthFailed):
     Allow Basic for this camera only if it offers nothing better, or switch it to Digest."""
 
 
+class CameraCertificateChanged(CameraError):  # noqa: N818 -- named for what the caller does next
+    """The camera's TLS certificate is not the one pinned: nothing was sent (an impostor, or a
+    camera re-keyed). Check the camera, then trust its new certificate."""
+
+    def __init__(self, message: str, *, pinned: str, presented: str) -> None:
+        super().__init__(message)
+        self.pinned = pinned
+        self.presented = presented
+
+
 class CameraProtocolError(CameraError):
     """The camera answered, but not with usable ONVIF: a SOAP fault, garbage or hostile XML."""
 

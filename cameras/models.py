@@ -13,6 +13,11 @@ class CameraAddress:
 
     ``basic_auth``: answer an HTTP Basic challenge, which sends the password in clear. Off by
     default (Digest and WS-Security only): a camera must be configured for it.
+
+    ``tls``: talk HTTPS to it. Cameras' certificates are self-signed, so none is verified
+    against an authority: its SHA-256 fingerprint is pinned on first use (``tls_pin``, hex, as
+    stored) and any other certificate is refused before anything is sent
+    (:class:`~cameras.errors.CameraCertificateChanged`).
     """
 
     host: str
@@ -21,11 +26,18 @@ class CameraAddress:
     password: str = field(repr=False)
     timeout_s: float = 5.0
     basic_auth: bool = False
+    tls: bool = False
+    tls_pin: str | None = None
 
     @property
     def where(self) -> str:
         """``host:port``, the prefix of every message about this camera."""
         return f"{self.host}:{self.port}"
+
+    @property
+    def scheme(self) -> str:
+        """``https`` for a TLS camera, else ``http``."""
+        return "https" if self.tls else "http"
 
 
 @dataclass(frozen=True, slots=True)

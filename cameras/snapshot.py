@@ -88,8 +88,10 @@ async def fetch_snapshot(
     uri: str,
     *,
     max_bytes: int,
+    ssl: aiohttp.Fingerprint | bool = True,
 ) -> Snapshot:
-    """GET ``uri`` with the camera's credentials and return the JPEG.
+    """GET ``uri`` with the camera's credentials and return the JPEG (``ssl``: a TLS camera's
+    pinned fingerprint).
 
     Raises :class:`CredentialsRefusedError` on 401 (:class:`BasicRefusedError` for a basic
     challenge the camera is not allowed), :class:`ReplyRefusedError` for a URI on
@@ -108,7 +110,7 @@ async def fetch_snapshot(
     scheme = "digest"
     digest = challenges.middleware(f"{parts.scheme}://{where}".lower(), address)
     status, challenge, content_type, body = await _get(
-        session, uri, max_bytes, middlewares=(digest,)
+        session, uri, max_bytes, middlewares=(digest,), ssl=ssl
     )
     if status == 401 and challenge.lower().startswith("basic"):
         if not address.basic_auth:
@@ -120,7 +122,9 @@ async def fetch_snapshot(
         scheme = "basic"
         credentials = f"{address.username}:{address.password}".encode()
         basic = {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")}
-        status, challenge, content_type, body = await _get(session, uri, max_bytes, headers=basic)
+        status, challenge, content_type, body = await _get(
+            session, uri, max_bytes, headers=basic, ssl=ssl
+        )
     if status == 401:
         raise CredentialsRefusedError(f"HTTP 401 on the snapshot ({scheme} authentication)")
     if status != 200:
@@ -155,10 +159,11 @@ async def _get(
     *,
     middlewares: tuple[aiohttp.DigestAuthMiddleware, ...] = (),
     headers: dict[str, str] | None = None,
+    ssl: aiohttp.Fingerprint | bool = True,
 ) -> tuple[int, str, str | None, bytes]:
     """Status, WWW-Authenticate, Content-Type and (on 200) the capped body of one GET."""
     async with session.get(
-        uri, allow_redirects=False, middlewares=middlewares, headers=headers
+        uri, allow_redirects=False, middlewares=middlewares, headers=headers, ssl=ssl
     ) as response:
         challenge = response.headers.get("WWW-Authenticate", "")
         content_type = response.headers.get("Content-Type")

@@ -55,6 +55,9 @@ class Cause(StrEnum):
     CAMERA_TOO_BRIGHT = "camera_too_bright"
     STORAGE_FAILURE = "storage_failure"
     HARDWARE_FAILURE = "hardware_failure"
+    CERTIFICATE_CHANGED = "certificate_changed"
+    """A TLS camera presented another certificate than the pinned one: nothing is sent to it
+    (an impostor, or a camera re-keyed) until an administrator trusts the new one."""
 
 
 PICTURE_PROBLEMS = frozenset(
@@ -86,6 +89,7 @@ BLINDING = frozenset(
         Cause.CAMERA_TAMPER,
         Cause.CAMERA_SCENE_CHANGE,
         Cause.CAMERA_VIDEO_LOSS,
+        Cause.CERTIFICATE_CHANGED,
     }
 )
 """Degradations that leave the centre without a usable picture of the scene (major severity)."""

@@ -39,6 +39,7 @@ import numpy as np
 from cameras.client import Camera, OnvifClient
 from cameras.errors import (
     CameraAuthFailed,
+    CameraCertificateChanged,
     CameraError,
     CameraProtocolError,
     CameraUnreachable,
@@ -142,6 +143,8 @@ async def liveness_check(camera: Camera, camera_id: str) -> CheckResult:
     want it; one whose credentials are refused answered, so it is reachable, auth failed)."""
     try:
         clock = await camera.get_system_date_and_time()
+    except CameraCertificateChanged:
+        return _impostor(camera_id, CheckKind.LIVENESS)
     except CameraAuthFailed:
         return CheckResult(
             camera_id=camera_id,
@@ -149,6 +152,7 @@ async def liveness_check(camera: Camera, camera_id: str) -> CheckResult:
             time=_now(),
             reachable=True,
             auth_failed=True,
+            certificate_changed=_pinned_ok(camera),
         )
     except CameraError as error:
         return _unreachable(camera_id, CheckKind.LIVENESS, error)
@@ -158,6 +162,21 @@ async def liveness_check(camera: Camera, camera_id: str) -> CheckResult:
         time=_now(),
         reachable=True,
         clock_offset_s=clock.offset_s,
+        certificate_changed=_pinned_ok(camera),
+    )
+
+
+def _pinned_ok(camera: Camera) -> bool | None:
+    """``False`` (the pinned certificate was presented) for a TLS camera that answered; None
+    for a camera over plain HTTP, which observes nothing of certificates."""
+    return False if camera.address.tls else None
+
+
+def _impostor(camera_id: str, kind: CheckKind) -> CheckResult:
+    """Another certificate than the pinned one: something answers at the camera's address,
+    but nothing was sent to it; the centre has no picture from it (a security incident)."""
+    return CheckResult(
+        camera_id=camera_id, kind=kind, time=_now(), reachable=True, certificate_changed=True
     )
 
 
@@ -172,6 +191,8 @@ async def events_check(camera: Camera, camera_id: str) -> CheckResult | None:
     """
     try:
         found = await camera.pull_events()
+    except CameraCertificateChanged:
+        return _impostor(camera_id, CheckKind.EVENTS)
     except CameraUnsupported:
         return None
     except CameraProtocolError as error:
@@ -193,6 +214,7 @@ async def events_check(camera: Camera, camera_id: str) -> CheckResult | None:
         time=_now(),
         reachable=True,
         camera_reported=frozenset(event.cause for event in found if event.active),
+        certificate_changed=_pinned_ok(camera),
     )
 
 
@@ -233,6 +255,26 @@ def _position(status: PtzStatus) -> str:
     return ", ".join(f"{name} {value:.3f}" for name, value in parts if value is not None)
 
 
+def _ptz_note(
+    ptz: PtzStatus | None, home: PtzStatus | None, *, away: bool
+) -> tuple[tuple[str, str], ...]:
+    """What the operator is told of a PTZ head's position against its reference's."""
+    if ptz is None:
+        return ()
+    if home is None:
+        return (("ptz", f"at {_position(ptz)}: the reference is learned here"),)
+    if not away:
+        return (("ptz", f"at its reference position ({_position(ptz)})"),)
+    where = "moving" if ptz.moving else f"at {_position(ptz)}"
+    return (
+        (
+            "ptz",
+            f"{where}, away from its reference position ({_position(home)}): displaced not "
+            "judged, the picture judged without its reference",
+        ),
+    )
+
+
 def _main_profile(profiles: list[Profile]) -> Profile | None:
     """The profile to judge: the first one, which ONVIF cameras make the main stream."""
     return profiles[0] if profiles else None
@@ -257,14 +299,14 @@ async def full_check(
     from it (an operator moved it) is judged without its reference, ``displaced`` unjudged.
     """
     kind = CheckKind.FULL
-    observed: dict[str, Any] = {"expected_resolution": expected_resolution}
+    observed: dict[str, Any] = {
+        "expected_resolution": expected_resolution,
+        "certificate_changed": _pinned_ok(camera),
+    }
     try:
-        try:
-            clock = await camera.get_system_date_and_time()
-            observed["clock_offset_s"] = clock.offset_s
-            await camera.get_device_information()
-        except CameraAuthFailed:
-            return FullCheck(_reached(camera_id, observed, auth_failed=True))
+        clock = await camera.get_system_date_and_time()
+        observed["clock_offset_s"] = clock.offset_s
+        await camera.get_device_information()
         profile = _main_profile(await camera.get_profiles())
         if profile is None:
             raise CameraProtocolError(f"{camera.address.where}: GetProfiles: no media profile")
@@ -281,30 +323,17 @@ async def full_check(
         if camera.offers("ptz"):
             with contextlib.suppress(CameraUnsupported):
                 ptz = await camera.get_ptz_status(profile.token)
-        try:
-            snapshot = await camera.get_snapshot(snapshot_uri.uri)
-        except CameraAuthFailed:
-            # ONVIF took the credentials but the snapshot's HTTP authentication did not: the
-            # centre gets no picture, which is what an authentication failure means for it.
-            return FullCheck(_reached(camera_id, observed, auth_failed=True))
+        # ONVIF took the credentials; if the snapshot's HTTP authentication does not, the
+        # centre gets no picture, which is what an authentication failure means for it.
+        snapshot = await camera.get_snapshot(snapshot_uri.uri)
+    except CameraAuthFailed:
+        return FullCheck(_reached(camera_id, observed, auth_failed=True))
+    except CameraCertificateChanged:
+        return FullCheck(_impostor(camera_id, kind))
     except CameraError as error:
         return FullCheck(_unreachable(camera_id, kind, error))
     away = ptz_away(ptz, ptz_home)
-    interop = interop_of(camera)
-    if ptz is not None and ptz_home is None:
-        interop += (("ptz", f"at {_position(ptz)}: the reference is learned here"),)
-    elif ptz is not None and ptz_home is not None and not away:
-        interop += (("ptz", f"at its reference position ({_position(ptz)})"),)
-    elif ptz is not None and ptz_home is not None:
-        where = "moving" if ptz.moving else f"at {_position(ptz)}"
-        interop += (
-            (
-                "ptz",
-                f"{where}, away from its reference position ({_position(ptz_home)}): "
-                "displaced not judged, the picture judged without its reference",
-            ),
-        )
-    observed["interop"] = interop
+    observed["interop"] = interop_of(camera) + _ptz_note(ptz, ptz_home, away=away)
     # Decoding and judging a picture take milliseconds of CPU each: in a worker thread, so the
     # event loop keeps dispatching the other cameras' checks meanwhile.
     picture = await asyncio.to_thread(decode_snapshot, snapshot.content)

@@ -107,6 +107,7 @@ _OBSERVATIONS = (
     "frame_rate",
     "resolution",
     "camera_reported",
+    "certificate_changed",
 )
 
 
@@ -135,6 +136,8 @@ class CheckResult:
     """Width and height measured (snapshot or stream)."""
     expected_resolution: tuple[int, int] | None = None
     """Width and height the catalogue expects (``CameraModel.frame_size``)."""
+    certificate_changed: bool | None = None
+    """A TLS camera's check: whether it presented another certificate than the pinned one."""
     camera_reported: frozenset[str] | None = None
     """An events check's: the health causes the camera's own events report active now
     (``camera_tamper``, ``storage_failure``...; the others of ``CAMERA_REPORTED`` absent)."""
@@ -193,6 +196,8 @@ class CheckResult:
             seen[Cause.CLOCK_OFFSET] = abs(self.clock_offset_s) > policy.max_clock_offset_s
         if self.auth_failed is not None:
             seen[Cause.AUTH_FAILED] = self.auth_failed
+        if self.certificate_changed is not None:
+            seen[Cause.CERTIFICATE_CHANGED] = self.certificate_changed
         if self.picture_problems is not None:
             for cause in PICTURE_PROBLEMS:
                 if self.unjudged is None or cause.value not in self.unjudged:

@@ -188,6 +188,10 @@ class Camera(Base):
     critical: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # HTTP Basic sends the password in clear: only for a camera configured for it (0006).
     basic_auth: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    tls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Talk HTTPS to it (README: Cameras over HTTPS)."""
+    tls_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 (hex) of its pinned certificate: the first it presented, or one trusted since."""
 
 
 # --- supervision: saved states, history, incidents, maintenance, events (README: Supervision

@@ -21,7 +21,7 @@ from tests.helpers.simulator import running_simulator
 def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSimulator]:
     # below the ephemeral range (32768+), where outgoing connections could hold a port; apart
     # from other test runs on the machine and from the ports something already listens on
-    base = camera_block()  # 21000-29999: under the supervisor tests' 30000+
+    base = camera_block()  # 21000-29799: under the fixed ports of 29800-29999 and 30000+
     with running_simulator(
         tmp_path_factory.mktemp("simulator"),
         cameras=CAMERAS,

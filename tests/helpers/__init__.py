@@ -29,10 +29,10 @@ hands out outgoing ports above):
   (tests/vigie/cli/test_demo.py), ``vigie simulate`` from 10950 (tests/vigie/cli/test_simulate.py),
   the vendor personalities' simulator on 11000-11199 (``personal_simulator``);
 - 12000-20999: the probe tests' simulator (tests/supervision/conftest.py);
-- 21000-29999: the cameras tests' simulator (tests/cameras/conftest.py), on a 100-port block
+- 21000-29799: the cameras tests' simulator (tests/cameras/conftest.py), on a 100-port block
   chosen by the process id and past any where something listens (``camera_servers.camera_block``),
   so nothing else of a fixed number may sit there (the demo's ports did, and met it one run in
-  about 20);
+  about 20); 29800-29999: the simulator tests of fixed ports (tests/cameras/simulator);
 - 30000-30999: the supervisor harness's simulators; 31000-31999: ``live_server``;
 - 32000-32999: ``webhook_receiver``; 33000-33999: the dashboard tests (``dashboard``);
 - 34000-34999: ``edge_server`` (tests/security/test_http_edge.py, tests/vigie/cli/test_doctor.py).

@@ -1,8 +1,8 @@
 """Import the camera inventory from a CSV or GeoJSON file, all rows or none.
 
 CSV: a header with ``id, name, commune, latitude, longitude, host, port, username, password,
-model, critical, basic_auth`` (``port``, ``username``, ``password``, ``model``, ``critical``,
-``basic_auth`` optional).
+model, critical, basic_auth, tls`` (``port``, ``username``, ``password``, ``model``,
+``critical``, ``basic_auth``, ``tls`` optional).
 GeoJSON: a FeatureCollection of Points (WGS84 longitude, latitude) whose properties carry the
 same fields. Every problem is reported with its line (CSV) or feature (GeoJSON) number, and
 nothing is written unless every row is good; a camera already in the inventory is updated.
@@ -37,6 +37,7 @@ REQUIRED = ("id", "name", "commune", "host")
 KNOWN = {
     *REQUIRED,
     *("latitude", "longitude", "port", "username", "password", "model", "critical", "basic_auth"),
+    "tls",
 }
 TRUE, FALSE = {"1", "true", "yes", "oui", "vrai"}, {"", "0", "false", "no", "non", "faux"}
 
@@ -68,6 +69,7 @@ class InventoryRow:
     critical: bool = False
     """The mast's flag: a critical camera DOWN opens a critical incident."""
     basic_auth: bool = False
+    tls: bool = False
     """Answer the camera's HTTP Basic challenge (password in clear); off by default."""
 
 
@@ -181,12 +183,11 @@ def _row(where: str, record: dict[str, Any], problems: list[str]) -> InventoryRo
     model = text("model")
     if model and model not in load_catalogue().cameras:
         found.append(f"model {model!r} is not in the camera catalogue")
-    critical = text("critical").lower()
-    if critical not in TRUE | FALSE:
-        found.append(f"critical {text('critical')!r} is not true or false")
-    basic_auth = text("basic_auth").lower()
-    if basic_auth not in TRUE | FALSE:
-        found.append(f"basic_auth {text('basic_auth')!r} is not true or false")
+    flags = {}
+    for flag in ("critical", "basic_auth", "tls"):
+        flags[flag] = text(flag).lower()
+        if flags[flag] not in TRUE | FALSE:
+            found.append(f"{flag} {text(flag)!r} is not true or false")
     if found:
         name = f" (camera {camera_id})" if camera_id else ""
         problems.extend(f"{where}{name}: {problem}" for problem in found)
@@ -203,8 +204,9 @@ def _row(where: str, record: dict[str, Any], problems: list[str]) -> InventoryRo
         username=text("username"),
         password=str(record.get("password") or ""),
         model=model,
-        critical=critical in TRUE,
-        basic_auth=basic_auth in TRUE,
+        critical=flags["critical"] in TRUE,
+        basic_auth=flags["basic_auth"] in TRUE,
+        tls=flags["tls"] in TRUE,
     )
 
 
@@ -256,6 +258,9 @@ def import_cameras(
         camera.model = row.model
         camera.critical = row.critical
         camera.basic_auth = row.basic_auth
+        if camera.tls != row.tls:
+            camera.tls = row.tls
+            camera.tls_fingerprint = None  # pinned again on first use over HTTPS
         camera.updated_at = now
         if row.password and keys is not None:
             camera.password_encrypted = seal_camera_password(keys, camera, row.password)

@@ -39,12 +39,18 @@ Reader = Annotated[
     ),
 ]
 Editor = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.OPERATOR))]
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 CAMERA_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 BASIC_AUTH = (
     "Answer the camera's HTTP Basic challenge (the password goes in clear): only for a camera "
     "that offers nothing better, on a network you trust. Off: Digest and WS-Security only."
 )
+TLS = (
+    "Talk HTTPS to the camera: its certificate (self-signed, as cameras' are) is pinned on "
+    "first use, and any other one is refused before anything is sent (a security incident)."
+)
+SHA256 = r"^[0-9a-f]{64}$"
 
 
 class Access(BaseModel):
@@ -55,6 +61,12 @@ class Access(BaseModel):
     username: str
     has_password: bool
     basic_auth: bool
+    tls: bool
+    tls_fingerprint: str | None = Field(
+        default=None,
+        description="SHA-256 (hex) of the pinned certificate; none yet: pinned "
+        "on the next contact.",
+    )
 
 
 class CameraView(BaseModel):
@@ -84,6 +96,7 @@ class CameraCreate(BaseModel):
     )
     model: str = Field(default="", max_length=100)
     basic_auth: bool = Field(default=False, description=BASIC_AUTH)
+    tls: bool = Field(default=False, description=TLS)
 
 
 class CameraUpdate(BaseModel):
@@ -101,6 +114,15 @@ class CameraUpdate(BaseModel):
     )
     model: str | None = Field(default=None, max_length=100)
     basic_auth: bool | None = Field(default=None, description=BASIC_AUTH)
+    tls: bool | None = Field(default=None, description=TLS)
+
+
+class CertificateTrust(BaseModel):
+    sha256: str = Field(
+        pattern=SHA256,
+        description="The fingerprint to pin (lower-case hex): the one the camera presents "
+        "now, as the audit event camera.certificate_changed gives it, once checked on site.",
+    )
 
 
 def _view(camera: Camera, principal: Principal) -> CameraView:
@@ -112,6 +134,8 @@ def _view(camera: Camera, principal: Principal) -> CameraView:
             username=camera.username,
             has_password=bool(camera.password_encrypted),
             basic_auth=bool(camera.basic_auth),
+            tls=bool(camera.tls),
+            tls_fingerprint=camera.tls_fingerprint,
         )
     return CameraView(
         id=camera.id,
@@ -168,6 +192,7 @@ def create_camera(
         password_encrypted="",
         model=body.model,
         basic_auth=body.basic_auth,
+        tls=body.tls,
         created_at=now,
         updated_at=now,
     )
@@ -215,6 +240,8 @@ def update_camera(
     for name, value in changes.items():
         if value is None:
             raise HTTPException(422, f"{name}: cannot be null")
+        if name == "tls" and value != camera.tls:
+            camera.tls_fingerprint = None  # pinned again on the next contact
         setattr(camera, name, value)
     changed = sorted(changes)
     if "password" in body.model_fields_set:
@@ -248,3 +275,26 @@ def delete_camera(principal: Editor, camera: VisibleCamera, session: SessionDep)
         object_type="camera",
         object_id=camera_id,
     )
+
+
+@router.put("/{camera_id}/certificate", response_model=CameraView, response_model_exclude_none=True)
+def trust_certificate(
+    principal: Admin, session: SessionDep, camera: VisibleCamera, body: CertificateTrust
+) -> CameraView:
+    """Pin another certificate for a TLS camera (re-keyed, or replaced): administrators only,
+    audited with the one it replaces. The supervisor talks to the camera again once the
+    certificate it presents is this one."""
+    if not camera.tls:
+        raise HTTPException(422, f"camera {camera.id}: not a TLS camera (set tls first)")
+    previous = camera.tls_fingerprint
+    camera.tls_fingerprint = body.sha256
+    camera.updated_at = utcnow()
+    audit.record_by(
+        session,
+        principal,
+        action="camera.certificate_trusted",
+        object_type="camera",
+        object_id=camera.id,
+        detail={"sha256": body.sha256, "replaced_sha256": previous},
+    )
+    return _view(camera, principal)

@@ -49,6 +49,7 @@ from supervision.probes import events_check, full_check, liveness_check
 from supervision.scheduler import Scheduler
 from supervision.states import CheckKind, CheckResult, Policy
 from supervision.stream import stream_check
+from vigie import audit
 from vigie.clock import as_utc, utcnow
 from vigie.credentials import CredentialsError, KeyRing, open_camera_password
 from vigie.db import session_scope
@@ -148,6 +149,8 @@ class _Watched:
     stream_uri: str | None = None
     events: bool = False
     """Whether its events check is scheduled."""
+    certificate_reported: str | None = None
+    """The unpinned certificate last audited for it (one audit event per certificate)."""
 
 
 class _Recording:
@@ -323,6 +326,8 @@ class Supervisor:
                         password=password,
                         timeout_s=self.config.camera_timeout_s,
                         basic_auth=bool(camera.basic_auth),
+                        tls=bool(camera.tls),
+                        tls_pin=camera.tls_fingerprint,
                     ),
                     model=camera.model,
                     critical=bool(camera.critical),
@@ -542,10 +547,67 @@ class Supervisor:
         watched = self._watched.get(result.camera_id)
         if watched is not None:
             watched.last_result = time.monotonic()
+            if watched.spec.address.tls:
+                await self._certificate_bookkeeping(watched, result)
         if self.metrics is not None and not result.reachable:
             error = result.error.value if result.error is not None else "unreachable"
             self.metrics.check_errors.labels(result.kind.value, error).inc()
         self.writer.put(result)
+
+    async def _certificate_bookkeeping(self, watched: _Watched, result: CheckResult) -> None:
+        """A TLS camera's certificate: store the one pinned on first use; audit a changed one
+        once (the incident itself comes from the ``certificate_changed`` cause)."""
+        camera = watched.camera
+        stored = watched.spec.address.tls_pin
+        if result.certificate_changed is False and camera.pin and camera.pin != stored:
+            await asyncio.to_thread(self._store_pin, watched.spec.camera_id, camera.pin)
+            watched.spec = replace(
+                watched.spec, address=replace(watched.spec.address, tls_pin=camera.pin)
+            )
+        elif result.certificate_changed and camera.certificate_change is not None:
+            pinned, presented = camera.certificate_change
+            if watched.certificate_reported != presented:
+                watched.certificate_reported = presented
+                await asyncio.to_thread(
+                    self._audit_certificate, watched.spec.camera_id, pinned, presented
+                )
+
+    def _store_pin(self, camera_id: str, fingerprint: str) -> None:
+        with session_scope(self.sessions) as session:
+            row = session.get(Camera, camera_id)
+            if row is None or row.tls_fingerprint is not None:
+                return  # deleted meanwhile, or pinned already (by another node, or trusted)
+            row.tls_fingerprint = fingerprint
+            audit.record(
+                session,
+                actor="supervisor",
+                role="system",
+                action="camera.certificate_pinned",
+                object_type="camera",
+                object_id=camera_id,
+                detail={"sha256": fingerprint},
+            )
+        log.info(
+            "camera %s: TLS certificate pinned on first use (SHA-256 %s)", camera_id, fingerprint
+        )
+
+    def _audit_certificate(self, camera_id: str, pinned: str, presented: str) -> None:
+        with session_scope(self.sessions) as session:
+            audit.record(
+                session,
+                actor="supervisor",
+                role="system",
+                action="camera.certificate_changed",
+                object_type="camera",
+                object_id=camera_id,
+                detail={"pinned_sha256": pinned, "presented_sha256": presented},
+            )
+        log.warning(
+            "camera %s: TLS certificate changed (pinned SHA-256 %s, presented %s): nothing sent",
+            camera_id,
+            pinned,
+            presented,
+        )
 
     def _on_batch(self, seconds: float, _size: int) -> None:
         if self.metrics is not None:

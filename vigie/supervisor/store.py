@@ -436,6 +436,11 @@ def _observation_dict(result: CheckResult) -> dict[str, Any]:
         "error": None if result.error is None else result.error.value,
         "clock_offset_s": result.clock_offset_s,
         "auth_failed": result.auth_failed,
+        **(
+            {}
+            if result.certificate_changed is None
+            else {"certificate_changed": result.certificate_changed}
+        ),
         "picture_problems": (
             None if result.picture_problems is None else sorted(result.picture_problems)
         ),
