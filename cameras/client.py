@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import ssl
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -299,7 +300,10 @@ class Camera:
                 # No zeep: the request is constant and the reply small (cameras.clock says why).
                 sent = time.time()
                 status, headers, _, root = await self.onvif.transport.exchange(
-                    self._address_of("devicemgmt"), clock.REQUEST, clock.HEADERS, **self._tls()
+                    self._address_of("devicemgmt"),
+                    clock.REQUEST,
+                    clock.HEADERS,
+                    **(await self._tls()),
                 )
                 received = time.time()
                 try:
@@ -587,7 +591,7 @@ class Camera:
                 self.address,
                 uri,
                 max_bytes=self.onvif.max_snapshot_bytes,
-                ssl=self._tls()["ssl"],
+                ssl=(await self._tls())["ssl"],
             )
 
         return await self._run("snapshot", call)
@@ -727,7 +731,7 @@ class Camera:
                 soap.request(namespace, operation, body, security=token, addressing=extra),
                 soap.headers(namespace, operation),
                 middlewares=middlewares,
-                **self._tls(),
+                **(await self._tls()),
             )
             try:
                 answer = soap.response(status, root, operation)
@@ -745,21 +749,36 @@ class Camera:
         assert first_refusal is not None
         raise first_refusal
 
-    def _tls(self) -> dict[str, Any]:
-        """How to connect: a TLS camera's pinned fingerprint, or no verification and the
-        presented certificate pinned (trust on first use); plain HTTP otherwise."""
+    async def _tls(self) -> dict[str, Any]:
+        """How to connect: plain HTTP, or a TLS camera's pinned fingerprint, which every
+        connection must present before anything is sent. A camera without one yet has its
+        certificate read by a bare handshake first (trust on first use): no request, and so
+        no credentials, ever goes over an unpinned connection."""
         if not self.address.tls:
             return {"ssl": True}
-        if self.pin is not None:
-            return {"ssl": aiohttp.Fingerprint(bytes.fromhex(self.pin))}
-        return {"ssl": False, "on_certificate": self._presented}
-
-    def _presented(self, certificate: bytes) -> None:
         if self.pin is None:
-            self.pin = hashlib.sha256(certificate).hexdigest()
+            self.pin = hashlib.sha256(await self._presented_certificate()).hexdigest()
             log.info(
-                "%s: TLS certificate pinned on first use (SHA-256 %s)", self.address.where, self.pin
+                "%s: TLS certificate pinned on first use (SHA-256 %s)",
+                self.address.where,
+                self.pin,
             )
+        return {"ssl": aiohttp.Fingerprint(bytes.fromhex(self.pin))}
+
+    async def _presented_certificate(self) -> bytes:
+        """The DER certificate the camera presents (a TLS handshake, nothing sent)."""
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # self-signed: what it is matters, not who signed
+        _, writer = await asyncio.open_connection(self.address.host, self.address.port, ssl=context)
+        try:
+            ssl_object = writer.get_extra_info("ssl_object")
+            certificate = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+        finally:
+            writer.close()
+        if not certificate:
+            raise ReplyRefusedError("the camera presented no TLS certificate")
+        return certificate
 
     def _digest(self, address: str) -> aiohttp.DigestAuthMiddleware:
         parts = urlsplit(address)

@@ -11,7 +11,6 @@ A reply is read as a stream and abandoned as soon as it passes the cap, then par
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -40,15 +39,6 @@ def check_length(declared: int | None, max_bytes: int) -> None:
 def over_cap(max_bytes: int) -> ReplyRefusedError:
     """The error for a reply that turned out longer than the cap while streaming."""
     return ReplyRefusedError(f"reply longer than {max_bytes:,} bytes, abandoned")
-
-
-def peer_certificate(response: aiohttp.ClientResponse) -> bytes | None:
-    """The DER certificate the server presented on this response's connection (None on plain
-    HTTP): read even when it was not verified, to be pinned."""
-    connection = response.connection
-    transport = connection.transport if connection is not None else None
-    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-    return ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
 
 
 class CappedTransport(AsyncTransport):
@@ -89,13 +79,11 @@ class CappedTransport(AsyncTransport):
         *,
         middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = (),
         ssl: aiohttp.Fingerprint | bool = True,
-        on_certificate: Callable[[bytes], None] | None = None,
     ) -> tuple[int, CaseInsensitiveDict, bytes, etree._Element | None]:
         """POST ``message``; the status, headers, capped body, and its strict parse (``None``
         for an empty body, and for a 401, whose body is the web server's page, not SOAP).
         ``middlewares``: HTTP digest for cameras that want it on SOAP (cameras.client).
-        ``ssl``: a TLS camera's pinned fingerprint, or ``False`` before it is pinned; then
-        ``on_certificate`` gets the DER certificate the camera presented."""
+        ``ssl``: a TLS camera's pinned fingerprint (cameras.client)."""
         async with self.session.post(
             address,
             data=message,
@@ -104,10 +92,6 @@ class CappedTransport(AsyncTransport):
             middlewares=middlewares,
             ssl=ssl,
         ) as response:
-            if on_certificate is not None:
-                certificate = peer_certificate(response)
-                if certificate is not None:
-                    on_certificate(certificate)
             check_length(response.content_length, self.max_bytes)
             chunks: list[bytes] = []
             size = 0

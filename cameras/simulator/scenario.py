@@ -49,6 +49,7 @@ class FaultKind(StrEnum):
     flapping = "flapping"  # up period_s, down period_s, and so on
     ptz_moved = "ptz_moved"  # an operator turned its PTZ head to pan, tilt, zoom (PTZ cameras)
     storage_failure = "storage_failure"  # its SD card failed (told only by its events)
+    rekeyed = "rekeyed"  # an HTTPS camera presents a new certificate (re-keyed, or an impostor)
     video_loss = "video_loss"
     frozen = "frozen"
     blurred = "blurred"
@@ -172,6 +173,21 @@ class Scenario(BaseModel):
     faults: list[FaultRule] = Field(default_factory=list)
     resolutions: list[ResolutionRule] = Field(default_factory=list)
     personalities: list[PersonalityRule] = Field(default_factory=list)
+    tls: list[CameraRule] = Field(default_factory=list)
+    """Cameras that serve HTTPS (each with its own self-signed certificate) instead of HTTP."""
+
+    def tls_cameras(self, cameras: int, *, source: str = "scenario") -> set[int]:
+        """The cameras serving HTTPS; a camera beyond ``cameras`` is an error."""
+        out: set[int] = set()
+        for number, rule in enumerate(self.tls):
+            for index in rule.indices():
+                if index >= cameras:
+                    raise ScenarioError(
+                        f"{source}: tls[{number}]: camera {index} does not exist "
+                        f"(cameras are 0-{cameras - 1})"
+                    )
+                out.add(index)
+        return out
 
     def personality_by_camera(self, cameras: int, *, source: str = "scenario") -> dict[int, str]:
         """Each named camera's personality; an unknown one or a camera beyond is an error."""

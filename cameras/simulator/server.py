@@ -20,9 +20,10 @@ import os
 import re
 import resource
 import secrets
+import ssl
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, Literal
@@ -33,7 +34,7 @@ from lxml import etree
 
 from cameras.errors import ScenarioError, SimulatorError
 from cameras.picture_faults import PictureFault, PictureRenderer
-from cameras.simulator import httpauth, personalities, scenes, soap
+from cameras.simulator import httpauth, personalities, scenes, soap, tls
 from cameras.simulator.scenario import Fault, FaultKind, Scenario, parse_fault
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class VirtualCamera:
     personality: personalities.Personality = field(
         default_factory=lambda: personalities.personality(personalities.DEFAULT)
     )
+    tls: ssl.SSLContext | None = None
+    """Its HTTPS context (its own certificate); None: plain HTTP."""
     subscriptions: set[str] = field(default_factory=set)
     """Paths of its live event subscriptions (a restart forgets them, as real cameras do)."""
     site: web.TCPSite | None = None
@@ -183,6 +186,8 @@ class Simulator:
         chosen = self.scenario.personality_by_camera(cameras, source=scenario_source)
         for camera in self.cameras:
             camera.personality = personalities.personality(chosen.get(camera.index, default.name))
+        for index in self.scenario.tls_cameras(cameras, source=scenario_source):
+            self.cameras[index].tls = tls.server_context(host)
         sizes = self.scenario.resolution_by_camera(cameras, source=scenario_source)
         for index, size in sizes.items():
             self.cameras[index].resolution = size
@@ -277,7 +282,14 @@ class Simulator:
 
     async def _open(self, camera: VirtualCamera) -> None:
         assert self._runner is not None
-        site = web.TCPSite(self._runner, self.host, camera.port, reuse_address=True, backlog=128)
+        site = web.TCPSite(
+            self._runner,
+            self.host,
+            camera.port,
+            reuse_address=True,
+            backlog=128,
+            ssl_context=camera.tls,
+        )
         try:
             await site.start()
         except OSError as error:
@@ -311,8 +323,13 @@ class Simulator:
     async def set_faults(self, index: int, faults: Iterable[Fault]) -> VirtualCamera:
         """Replace a camera's faults now (the control API's entry point, usable in tests)."""
         camera = self.cameras[index]
+        rekeyed = FaultKind.rekeyed not in camera.faults
         camera.faults = {fault.kind: fault for fault in faults}
         camera.fault_since = time.monotonic()
+        if rekeyed and FaultKind.rekeyed in camera.faults and camera.tls is not None:
+            # a new key: connections made with the old certificate end with the old site
+            camera.tls = tls.server_context(self.host)
+            await self._close(camera)
         await self._reconcile([camera])
         return camera
 
@@ -327,6 +344,13 @@ class Simulator:
         """Apply down/hang/slow; True when the request must get no answer at all."""
         if not camera.is_up(time.monotonic()):
             return True  # a keep-alive connection opened before the camera went down
+        transport = request.transport
+        if (
+            camera.tls is not None
+            and transport is not None
+            and transport.get_extra_info("sslcontext") is not camera.tls
+        ):
+            return True  # a connection made with its previous key went with the re-key
         if FaultKind.hang in camera.faults:
             await self._stopping.wait()
             return True
@@ -355,6 +379,9 @@ class Simulator:
             path=request.path_qs,
         )
         headers = {"Content-Type": reply.content_type, **reply.headers}
+        if camera.tls is not None:  # its addresses are HTTPS ones
+            own = f"http://{self.host}:{camera.port}/".encode()
+            reply = replace(reply, body=reply.body.replace(own, b"https" + own[4:]))
         if camera.personality.name != personalities.DEFAULT:
             # A camera's web server dates its replies on its own clock (clients use it).
             headers["Date"] = format_datetime(camera.clock(), usegmt=True)

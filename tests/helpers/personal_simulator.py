@@ -25,9 +25,13 @@ NAMES = sorted(personalities())
 
 @asynccontextmanager
 async def personal_simulator(
-    chosen: Mapping[int, str], faults: Mapping[int, dict[str, Any]] | None = None
+    chosen: Mapping[int, str],
+    faults: Mapping[int, dict[str, Any]] | None = None,
+    *,
+    tls: list[int] | None = None,
 ) -> AsyncIterator[Simulator]:
-    """A simulator whose camera ``i`` plays ``chosen[i]`` with ``faults[i]``."""
+    """A simulator whose camera ``i`` plays ``chosen[i]`` with ``faults[i]``; the cameras of
+    ``tls`` serve HTTPS."""
     cameras = max(chosen) + 1
     scenario = parse_scenario(
         {
@@ -35,6 +39,7 @@ async def personal_simulator(
             "password": PASSWORD,
             "personalities": [{"cameras": i, "personality": p} for i, p in chosen.items()],
             "faults": [{"cameras": i, **f} for i, f in (faults or {}).items()],
+            "tls": [{"cameras": i} for i in tls or []],
         },
         source="test",
     )

@@ -22,9 +22,10 @@ def scenario_yaml(
     password: str,
     faults: dict[int, dict[str, Any]],
     personalities: dict[int, str] | None = None,
+    tls: list[int] | None = None,
 ) -> str:
-    """A scenario file giving each camera index its fault (the others are healthy) and its
-    vendor personality (the others are the default's)."""
+    """A scenario file giving each camera index its fault (the others are healthy), its
+    vendor personality (the others are the default's), and HTTPS to those of ``tls``."""
     lines = [
         f"username: {username}",
         f"password: {password}",
@@ -36,6 +37,9 @@ def scenario_yaml(
     if personalities:
         lines.append("personalities:")
         lines += [f"  - {{cameras: {i}, personality: {p}}}" for i, p in personalities.items()]
+    if tls:
+        lines.append("tls:")
+        lines += [f"  - {{cameras: {i}}}" for i in tls]
     return "\n".join(lines) + "\n"
 
 
@@ -61,6 +65,7 @@ def running_simulator(
     faults: dict[int, dict[str, Any]],
     extra_args: tuple[str, ...] = (),
     personalities: dict[int, str] | None = None,
+    tls: list[int] | None = None,
 ) -> Iterator[str]:
     """Start the simulator, wait for its control token, yield it; stop it with Ctrl-C.
 
@@ -69,7 +74,9 @@ def running_simulator(
     ``extra_args`` go to ``vigie simulate`` as they are (e.g. ``("--snapshot-size", "main")``).
     """
     scenario = folder / "scenario.yaml"
-    scenario.write_text(scenario_yaml(username, password, faults, personalities), encoding="utf-8")
+    scenario.write_text(
+        scenario_yaml(username, password, faults, personalities, tls), encoding="utf-8"
+    )
     token_file = folder / "token"
     vigie = Path(sys.executable).with_name("vigie")
     process = subprocess.Popen(

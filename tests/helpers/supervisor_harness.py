@@ -125,6 +125,7 @@ def world(
     supervised: Iterable[int] | None = None,
     extra_args: tuple[str, ...] = (),
     personalities: dict[int, str] | None = None,
+    tls: list[int] | None = None,
 ) -> Iterator[World]:
     """A simulator with ``faults`` and its cameras imported into a seeded database: all of
     them, or only the indices in ``supervised``; ``extra_args`` go to ``vigie simulate``."""
@@ -150,6 +151,7 @@ def world(
             faults=faults,
             extra_args=extra_args,
             personalities=personalities,
+            tls=tls,
         ) as token:
             yield World(settings, engine, base_port, base_port + cameras, token)
     finally:

@@ -218,6 +218,7 @@ CAUSES_FR = {
     "camera_too_bright": "image trop claire (signalée par la caméra)",
     "storage_failure": "carte mémoire en panne (signalée par la caméra)",
     "hardware_failure": "panne matérielle (signalée par la caméra)",
+    "certificate_changed": "certificat TLS changé (alerte de sécurité)",
 }
 """How the demo's screen names an incident's causes (those the camera's events report say
 so: the operator sees where each came from)."""

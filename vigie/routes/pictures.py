@@ -110,10 +110,18 @@ def _without_address(err: CameraError) -> str:
 
 def _same_address(running: CameraAddress | None, camera: Camera) -> bool:
     """Whether the supervisor reaches the camera where the inventory says it is now."""
-    return running is not None and (running.host, running.port, running.basic_auth) == (
+    return running is not None and (
+        running.host,
+        running.port,
+        running.basic_auth,
+        running.tls,
+        running.tls_pin,
+    ) == (
         camera.host,
         camera.port,
         bool(camera.basic_auth),
+        bool(camera.tls),
+        camera.tls_fingerprint,
     )
 
 
@@ -131,7 +139,14 @@ def _fresh(
             camera.username,
             password,
             basic_auth=bool(camera.basic_auth),
+            tls=bool(camera.tls),
+            tls_pin=camera.tls_fingerprint,
         )
+        if address.tls and address.tls_pin is None:
+            # never pin from here: the supervisor pins on first use and audits it
+            raise CameraProtocolError(
+                f"{camera.host}:{camera.port}: its TLS certificate is not pinned yet"
+            )
         return anyio.from_thread.run(_fetch_once, address), utcnow()
     except CameraError as err:
         log.warning("camera %s: fresh snapshot for %s failed: %s", camera.id, principal.actor, err)

@@ -89,6 +89,7 @@ def test_configuration_only_for_the_centre_and_passwords_for_nobody(cameras: Ser
                 "username": "vigie",
                 "has_password": True,
                 "basic_auth": False,
+                "tls": False,  # and no tls_fingerprint: none pinned
             }
 
 
@@ -191,3 +192,32 @@ def test_the_database_bytes_never_hold_a_camera_password(cameras: Service) -> No
     assert b"CAM-27056-01" in dump  # the dump does hold the cameras...
     for secret in PASSWORDS.values():
         assert secret.encode() not in dump  # ...but none of their passwords
+
+
+def test_a_tls_camera_s_certificate_is_trusted_by_an_administrator_only(cameras: Service) -> None:
+    client, admin, operator = cameras.client, cameras.headers("admin"), cameras.headers("operator")
+    url = "/api/v1/cameras/CAM-27229-01"
+    fingerprint = "ab" * 32
+    # not a TLS camera yet: nothing to trust
+    refused = client.put(f"{url}/certificate", headers=admin, json={"sha256": fingerprint})
+    assert refused.status_code == 422 and "not a TLS camera" in refused.json()["detail"]
+    switched = client.patch(url, headers=operator, json={"tls": True})
+    assert switched.status_code == 200
+    assert switched.json()["access"]["tls"] is True
+    assert "tls_fingerprint" not in switched.json()["access"]  # pinned on the next contact
+    forbidden = client.put(f"{url}/certificate", headers=operator, json={"sha256": fingerprint})
+    assert forbidden.status_code == 403
+    malformed = client.put(f"{url}/certificate", headers=admin, json={"sha256": "AB" * 32})
+    assert malformed.status_code == 422  # lower-case hex, 64 digits
+    trusted = client.put(f"{url}/certificate", headers=admin, json={"sha256": fingerprint})
+    assert trusted.status_code == 200
+    assert trusted.json()["access"]["tls_fingerprint"] == fingerprint
+    with db.session_scope(db.session_factory(cameras.engine)) as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "camera.certificate_trusted")
+        ).one()
+    assert event.object_id == "CAM-27229-01" and fingerprint in event.detail
+    # turning TLS off and on again forgets the pin: the next contact pins again
+    client.patch(url, headers=operator, json={"tls": False})
+    again = client.patch(url, headers=operator, json={"tls": True})
+    assert "tls_fingerprint" not in again.json()["access"]
