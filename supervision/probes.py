@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -77,6 +77,27 @@ is the decoded snapshot, a BGR ``uint8`` array (H x W x 3)."""
 
 
 @dataclass(frozen=True, slots=True)
+class SensorPicture:
+    """One more video source of a multi-sensor camera, as a full check saw it."""
+
+    source: str
+    """Its VideoSource token, as the camera names it."""
+    problems: frozenset[str]
+    """Its picture's problems; ``video_loss`` when it gave no picture at all."""
+    picture: np.ndarray | None = None
+    report: ImageReportLike | None = None
+    jpeg: bytes | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.picture is not None and not self.problems
+
+
+SensorMemory = Mapping[str, tuple[Any, Any]]
+"""Each other video source's ``(reference, previous)``, by VideoSource token."""
+
+
+@dataclass(frozen=True, slots=True)
 class FullCheck:
     """A full check's result, and the decoded snapshot for the caller to keep as ``previous``.
 
@@ -92,6 +113,8 @@ class FullCheck:
     measurements)."""
     ptz: PtzStatus | None = None
     """A PTZ camera's position during the check (None: no PTZ, or not read)."""
+    sensors: tuple[SensorPicture, ...] = ()
+    """A multi-sensor camera's other video sources, each judged against its own memory."""
     away: bool = False
     """The PTZ head was away from ``ptz_home`` (or moving): the picture was judged without the
     reference, ``displaced`` left unjudged, and it must not be learned."""
@@ -289,6 +312,7 @@ async def full_check(
     previous: np.ndarray | None = None,
     expected_resolution: tuple[int, int] | None = None,
     ptz_home: PtzStatus | None = None,
+    sensors: SensorMemory | None = None,
 ) -> FullCheck:
     """Authentication, profiles, URIs, snapshot, picture health and resolution.
 
@@ -297,6 +321,9 @@ async def full_check(
     catalogue's ``CameraModel.frame_size``, compared with the main profile's encoder resolution.
     ``ptz_home``: a PTZ camera's position when its reference was learned. A PTZ camera away
     from it (an operator moved it) is judged without its reference, ``displaced`` unjudged.
+    A multi-sensor camera's other video sources (profiles on another VideoSource) are each
+    fetched and judged too, against their own memory in ``sensors``; their problems join the
+    camera's, and the check's ``interop`` names the sensor of each.
     """
     kind = CheckKind.FULL
     observed: dict[str, Any] = {
@@ -307,7 +334,8 @@ async def full_check(
         clock = await camera.get_system_date_and_time()
         observed["clock_offset_s"] = clock.offset_s
         await camera.get_device_information()
-        profile = _main_profile(await camera.get_profiles())
+        profiles = await camera.get_profiles()
+        profile = _main_profile(profiles)
         if profile is None:
             raise CameraProtocolError(f"{camera.address.where}: GetProfiles: no media profile")
         if profile.width and profile.height:
@@ -355,7 +383,12 @@ async def full_check(
     if away:
         problems -= {"displaced"}
         observed["unjudged"] = frozenset({"displaced"})
-    result = _reached(camera_id, observed, auth_failed=False, picture_problems=problems)
+    others = await _judge_sensors(camera, profiles, profile, assess, sensors or {})
+    if others:
+        main = profile.video_source_token or "main"
+        observed["interop"] += (("sensors", _sensor_note(main, problems, others)),)
+    all_problems = problems.union(*(sensor.problems for sensor in others))
+    result = _reached(camera_id, observed, auth_failed=False, picture_problems=all_problems)
     return FullCheck(
         result,
         picture=picture,
@@ -363,7 +396,64 @@ async def full_check(
         report=report,
         ptz=ptz,
         away=away,
+        sensors=others,
     )
+
+
+def other_sensors(profiles: list[Profile], main: Profile) -> list[Profile]:
+    """The first profile of each video source other than the main profile's, in order."""
+    seen = {main.video_source_token}
+    found = []
+    for profile in profiles:
+        if profile.video_source_token is not None and profile.video_source_token not in seen:
+            seen.add(profile.video_source_token)
+            found.append(profile)
+    return found
+
+
+async def _judge_sensors(
+    camera: Camera,
+    profiles: list[Profile],
+    main: Profile,
+    assess: Assess,
+    memory: SensorMemory,
+) -> tuple[SensorPicture, ...]:
+    """Each other video source's snapshot, judged against its own memory. A sensor that gives
+    no picture (its snapshot refused, unusable or not a JPEG) is ``video_loss``: the camera
+    answers, one of its eyes is dead. Reachability and credentials are the main profile's."""
+    judged = []
+    for profile in other_sensors(profiles, main):
+        source = profile.video_source_token or profile.token
+        with contextlib.suppress(CameraUnsupported):  # its stream URI, for the stream check
+            await camera.get_stream_uri(profile.token)
+        try:
+            uri = await camera.get_snapshot_uri(profile.token)
+            snapshot = await camera.get_snapshot(uri.uri)
+        except CameraUnsupported:
+            continue  # no snapshot for it: nothing to judge
+        except (CameraProtocolError, CameraAuthFailed) as error:
+            log.info(
+                "camera %s: sensor %s gave no picture: %s", camera.address.where, source, error
+            )
+            judged.append(SensorPicture(source, frozenset({"video_loss"})))
+            continue
+        picture = await asyncio.to_thread(decode_snapshot, snapshot.content)
+        if picture is None:
+            judged.append(SensorPicture(source, frozenset({"video_loss"})))
+            continue
+        reference, previous = memory.get(source, (None, None))
+        report = await asyncio.to_thread(assess, picture, reference=reference, previous=previous)
+        judged.append(
+            SensorPicture(source, frozenset(report.problems), picture, report, snapshot.content)
+        )
+    return tuple(judged)
+
+
+def _sensor_note(main: str, problems: frozenset[str], others: tuple[SensorPicture, ...]) -> str:
+    """Each sensor and what was seen on it, for the operator (``VideoSource_2: video_loss``)."""
+    parts = [f"{main}: {', '.join(sorted(problems)) or 'ok'}"]
+    parts += [f"{sensor.source}: {', '.join(sorted(sensor.problems)) or 'ok'}" for sensor in others]
+    return "; ".join(parts)
 
 
 def interop_of(camera: Camera) -> tuple[tuple[str, str], ...]:

@@ -332,6 +332,24 @@ class CameraPicture(Base):
     """A PTZ camera's position when its reference was learned (``{"pan", "tilt", "zoom"}``)."""
 
 
+class SensorPictureRow(Base):
+    """A multi-sensor camera's other video source: its reference and previous picture, as
+    :class:`CameraPicture` keeps the main one's (written by ``vigie.supervisor.pictures``)."""
+
+    __tablename__ = "sensor_pictures"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """Its VideoSource token, as the camera names it."""
+    reference: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reference_frames: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    previous: Mapped[bytes | None] = mapped_column(LargeBinary)
+    assessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    problems: Mapped[list[str] | None] = mapped_column(JSON)
+
+
 # --- webhooks: the centre's subscriptions and the outbox of deliveries (README: Webhooks) -------
 
 

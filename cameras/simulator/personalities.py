@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -70,6 +71,9 @@ class Personality:
     clock_auth: bool = False
     soap_auth: SoapAuth = SoapAuth.WS_SECURITY
     snapshot_auth: str = "digest"
+    video_sources: int = 1
+    """More than 1: a multi-sensor camera, played from the captured one-sensor replies (each
+    profile repeated for each other sensor, its tokens suffixed ``_s2``...)."""
     quirks: tuple[str, ...] = ()
     """What the personality shows of the field, in words (README table)."""
     replies: dict[str, str] = field(default_factory=dict, repr=False)
@@ -148,6 +152,40 @@ def with_ptz_position(text: str, pan: float, tilt: float, zoom: float) -> str:
     return text[: position.start()] + block + text[position.end() :]
 
 
+def with_sensors(text: str, operation: str, token: str, sensors: int) -> str:
+    """A one-sensor camera's reply played as a multi-sensor one's: GetProfiles lists each
+    profile again for sensors 2..N (tokens and VideoSource tokens suffixed ``_sN``); a media
+    URI asked for a ``_sN`` profile says ``sensor=N`` in its query."""
+    if operation == "GetProfiles":
+        root = etree.fromstring(text.encode())
+        response = root.find(".//{*}GetProfilesResponse")
+        if response is None:
+            return text
+        originals = list(response.iterfind("{*}Profiles"))
+        for sensor in range(2, sensors + 1):
+            for profile in originals:
+                copy = deepcopy(profile)
+                copy.set("token", f"{profile.get('token', '')}_s{sensor}")
+                for source in copy.iter("{*}VideoSourceConfiguration", "{*}VideoSource"):
+                    if source.get("token"):
+                        source.set("token", f"{source.get('token')}_s{sensor}")
+                for item in copy.iter("{*}SourceToken"):
+                    if (item.text or "").strip() and "Audio" not in (item.text or ""):
+                        item.text = f"{item.text.strip()}_s{sensor}"
+                response.append(copy)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode()
+    match = re.search(r"_s(\d+)$", token)
+    if operation in ("GetSnapshotUri", "GetStreamUri") and match:
+        sensor = match.group(1)
+
+        def query(uri: re.Match[str]) -> str:
+            url = uri.group(2)
+            return f"{uri.group(1)}{url}{'&' if '?' in url else '?'}sensor={sensor}"
+
+        return re.sub(r"(Uri>\s*)([^<\s]+)", query, text)
+    return text
+
+
 def _captures() -> Any:
     return resources.files("cameras.simulator") / "captures"
 
@@ -222,6 +260,7 @@ def personalities() -> dict[str, Personality]:
             clock_auth=bool(entry.get("clock_auth", False)),
             soap_auth=SoapAuth(entry.get("soap_auth", SoapAuth.WS_SECURITY)),
             snapshot_auth=entry.get("snapshot_auth", "digest"),
+            video_sources=int(entry.get("video_sources", 1)),
             quirks=tuple(entry.get("quirks", ())),
             replies=(replies := _load_replies(entry["capture"]) | _extra(entry)),
             snapshot_paths=frozenset(

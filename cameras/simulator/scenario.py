@@ -50,6 +50,7 @@ class FaultKind(StrEnum):
     ptz_moved = "ptz_moved"  # an operator turned its PTZ head to pan, tilt, zoom (PTZ cameras)
     storage_failure = "storage_failure"  # its SD card failed (told only by its events)
     rekeyed = "rekeyed"  # an HTTPS camera presents a new certificate (re-keyed, or an impostor)
+    sensor_loss = "sensor_loss"  # one sensor of a multi-sensor camera is dead (black)
     video_loss = "video_loss"
     frozen = "frozen"
     blurred = "blurred"
@@ -87,6 +88,7 @@ class Fault(BaseModel):
     pan: Annotated[float, Field(ge=-1, le=1, description="ptz_moved: generic space")] = 0.5
     tilt: Annotated[float, Field(ge=-1, le=1, description="ptz_moved: generic space")] = 0.0
     zoom: Annotated[float, Field(ge=0, le=1, description="ptz_moved: generic space")] = 0.0
+    sensor: Annotated[int, Field(ge=2, le=8, description="sensor_loss: which sensor")] = 2
 
     def describe(self) -> str:
         """Short text for the console and the control API."""
@@ -96,6 +98,7 @@ class Fault(BaseModel):
             FaultKind.flapping: f" every {self.period_s:g} s",
             FaultKind.hostile_xml: f" {self.variant}",
             FaultKind.ptz_moved: f" pan {self.pan:g} tilt {self.tilt:g} zoom {self.zoom:g}",
+            FaultKind.sensor_loss: f" sensor {self.sensor}",
         }.get(self.kind, "")
         return f"{self.kind}{extra}"
 

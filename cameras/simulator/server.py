@@ -78,6 +78,8 @@ class VirtualCamera:
     personality: personalities.Personality = field(
         default_factory=lambda: personalities.personality(personalities.DEFAULT)
     )
+    sensor_renderers: dict[int, PictureRenderer] = field(default_factory=dict)
+    """The picture state of its other sensors (a multi-sensor personality)."""
     tls: ssl.SSLContext | None = None
     """Its HTTPS context (its own certificate); None: plain HTTP."""
     subscriptions: set[str] = field(default_factory=set)
@@ -123,6 +125,31 @@ class VirtualCamera:
             "up": self.is_up(now),
             "faults": [f.model_dump(mode="json") for f in self.faults.values()],
         }
+
+
+OTHER_SENSOR_SCENES = 97
+"""How far another sensor's scene is from the camera's own (another view of the place)."""
+
+
+def _sensor_view(
+    request: web.Request, camera: VirtualCamera
+) -> tuple[int, frozenset[PictureFault], PictureRenderer] | None:
+    """The scene, picture faults and picture state of the sensor a snapshot request is for
+    (``sensor=N`` in the query, 1 without); None for a sensor the camera does not have."""
+    raw = request.query.get("sensor", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= camera.personality.video_sources:
+        return None
+    sensor = int(raw)
+    if sensor == 1:
+        return camera.index, camera.picture_faults(), camera.renderer
+    # another sensor of a multi-sensor camera: another view, and only its own loss
+    lost = camera.faults.get(FaultKind.sensor_loss)
+    dead = lost is not None and lost.sensor == sensor
+    return (
+        camera.index + OTHER_SENSOR_SCENES * (sensor - 1),
+        frozenset({PictureFault.video_loss}) if dead else frozenset(),
+        camera.sensor_renderers.setdefault(sensor, PictureRenderer()),
+    )
 
 
 def _event_states(camera: VirtualCamera) -> dict[str, bool]:
@@ -419,7 +446,14 @@ class Simulator:
         if persona.name == personalities.DEFAULT:
             device = soap.Device(self.host, camera.port, camera.serial, camera.resolution)
             return soap.answer(name, soap.token_of(operation), device, camera_now)
-        return self._personal_answer(camera, qname.namespace or "", name, camera_now, path)
+        return self._personal_answer(
+            camera,
+            namespace=qname.namespace or "",
+            name=name,
+            camera_now=camera_now,
+            path=path,
+            token=soap.token_of(operation),
+        )
 
     def _refusal(
         self,
@@ -451,11 +485,20 @@ class Simulator:
         return soap.check_username_token(envelope, user, password, camera_now)
 
     def _personal_answer(
-        self, camera: VirtualCamera, namespace: str, name: str, camera_now: datetime, path: str
+        self,
+        camera: VirtualCamera,
+        *,
+        namespace: str,
+        name: str,
+        camera_now: datetime,
+        path: str,
+        token: str,
     ) -> soap.Reply:
         """The personality's captured reply, made this camera's."""
         persona = camera.personality
         text = persona.reply(namespace, name)
+        if text is not None and persona.video_sources > 1:
+            text = personalities.with_sensors(text, name, token, persona.video_sources)
         if name == "PullMessages" and text is not None:
             if urlsplit(path).path not in camera.subscriptions:
                 return soap.fault(
@@ -482,7 +525,8 @@ class Simulator:
         self.requests += 1
         if await self._misbehave(camera, request):
             return self._drop(request)
-        if request.path not in camera.personality.snapshot_paths:
+        view = _sensor_view(request, camera)
+        if request.path not in camera.personality.snapshot_paths or view is None:
             return web.Response(status=404)
         header = request.headers.get("Authorization", "")
         user, password = self.scenario.username, self.scenario.password
@@ -498,12 +542,13 @@ class Simulator:
         if FaultKind.garbage in camera.faults:
             return web.Response(body=os.urandom(2000), content_type="image/jpeg")
         camera.sequence += 1
+        index, faults, renderer = view
         jpeg = await asyncio.get_running_loop().run_in_executor(
             None,
             lambda: scenes.render_snapshot(
-                camera.index,
-                camera.picture_faults(),
-                camera.renderer,
+                index,
+                faults,
+                renderer,
                 sequence=camera.sequence,
                 size=camera.snapshot_size,
             ),

@@ -16,16 +16,17 @@ check, so that 5,000 cameras cost no memory between their checks:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, load_only
 
 from cameras.models import PtzStatus
 from supervision.imaging import FINGERPRINT_BYTES, ImageReport, Reference
 from vigie.clock import as_utc
 from vigie.credentials import KeyRing
-from vigie.models import Camera, CameraPicture
+from vigie.models import Camera, CameraPicture, SensorPictureRow
 
 __all__ = [
     "PictureMemory",
@@ -33,6 +34,7 @@ __all__ = [
     "load_memory",
     "reset_reference",
     "save_check",
+    "save_sensor",
     "snapshot_context",
     "store_snapshot",
 ]
@@ -54,6 +56,8 @@ class PictureMemory:
     ``None`` (never checked, or stored by another version: frozen is judged from the next)."""
     ptz_home: PtzStatus | None = None
     """A PTZ camera's position when its reference was learned."""
+    sensors: dict[str, PictureMemory] = field(default_factory=dict)
+    """A multi-sensor camera's other video sources' memory, by VideoSource token."""
 
 
 def load_memory(session: Session, camera_id: str) -> PictureMemory:
@@ -63,7 +67,50 @@ def load_memory(session: Session, camera_id: str) -> PictureMemory:
         return PictureMemory(None, 0, None)
     reference = Reference.from_bytes(row.reference) if row.reference else None
     previous = row.previous if row.previous and len(row.previous) == FINGERPRINT_BYTES else None
-    return PictureMemory(reference, row.reference_frames, previous, _ptz(row.ptz_home))
+    sensors = {
+        sensor.source: PictureMemory(
+            Reference.from_bytes(sensor.reference) if sensor.reference else None,
+            sensor.reference_frames,
+            sensor.previous
+            if sensor.previous and len(sensor.previous) == FINGERPRINT_BYTES
+            else None,
+        )
+        for sensor in session.scalars(
+            select(SensorPictureRow).where(SensorPictureRow.camera_id == camera_id)
+        )
+    }
+    return PictureMemory(
+        reference, row.reference_frames, previous, _ptz(row.ptz_home), sensors=sensors
+    )
+
+
+def save_sensor(
+    session: Session,
+    camera_id: str,
+    source: str,
+    *,
+    loaded_frames: int,
+    reference: Reference | None,
+    report: ImageReport,
+    at: datetime,
+) -> bool:
+    """Store one other video source's check: its previous picture, its problems, and its
+    reference if it was learned further (as :func:`save_check` does for the main one). False
+    if the camera was deleted while being checked."""
+    row = session.get(SensorPictureRow, (camera_id, source), with_for_update=True)
+    if row is None:
+        if session.get(Camera, camera_id) is None:
+            return False
+        row = SensorPictureRow(camera_id=camera_id, source=source[:64], reference_frames=0)
+        session.add(row)
+    if reference is not None and row.reference_frames == loaded_frames:
+        row.reference = reference.to_bytes()
+        row.reference_frames = reference.count
+    row.previous = report.fingerprint
+    row.assessed_at = at
+    row.problems = sorted(report.problems)
+    session.flush()
+    return True
 
 
 def _ptz(saved: dict | None) -> PtzStatus | None:
@@ -179,6 +226,7 @@ def reset_reference(session: Session, camera_id: str) -> int:
     forgotten = row.reference_frames
     row.reference = None
     row.ptz_home = None
+    session.execute(delete(SensorPictureRow).where(SensorPictureRow.camera_id == camera_id))
     row.reference_frames = 0
     session.flush()
     return forgotten

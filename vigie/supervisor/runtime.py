@@ -146,7 +146,8 @@ class _Watched:
     expected_resolution: tuple[int, int] | None
     last_result: float
     """Monotonic time of the last result delivered (or of the start)."""
-    stream_uri: str | None = None
+    stream_uri: tuple[str, ...] | None = None
+    """The stream URIs checked (main video source first), credentials included."""
     events: bool = False
     """Whether its events check is scheduled."""
     certificate_reported: str | None = None
@@ -158,19 +159,22 @@ class _Recording:
 
     def __init__(self, camera: OnvifCamera) -> None:
         self._camera = camera
-        self.stream_uri: MediaUri | None = None
+        self.stream_uris: list[MediaUri] = []
         self.snapshot: Snapshot | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._camera, name)
 
     async def get_stream_uri(self, profile_token: str) -> MediaUri:
-        self.stream_uri = await self._camera.get_stream_uri(profile_token)
-        return self.stream_uri
+        uri = await self._camera.get_stream_uri(profile_token)
+        self.stream_uris.append(uri)  # the main video source's, then the other sensors'
+        return uri
 
     async def get_snapshot(self, uri: str) -> Snapshot:
-        self.snapshot = await self._camera.get_snapshot(uri)
-        return self.snapshot
+        snapshot = await self._camera.get_snapshot(uri)
+        if self.snapshot is None:  # the main video source's is the one kept and shown
+            self.snapshot = snapshot
+        return snapshot
 
 
 class Supervisor:
@@ -426,9 +430,13 @@ class Supervisor:
             previous=memory.previous,  # type: ignore[arg-type]  # a fingerprint
             expected_resolution=watched.expected_resolution,
             ptz_home=memory.ptz_home,
+            sensors={
+                source: (sensor.reference, sensor.previous)
+                for source, sensor in memory.sensors.items()
+            },
         )
-        if recording.stream_uri is not None:
-            self._learn_stream(watched, recording.stream_uri.uri)
+        if recording.stream_uris:
+            self._learn_stream(watched, [uri.uri for uri in recording.stream_uris])
         if not watched.events and watched.camera.offers("events"):
             self._watch_events(watched)
         if reports and recording.snapshot is not None and outcome.picture is not None:
@@ -439,14 +447,36 @@ class Supervisor:
                     camera_id,
                     memory=memory,
                     picture=outcome.picture,
-                    report=reports[-1],
+                    report=reports[0],  # the main video source's (the first judged)
                     jpeg=recording.snapshot.content,
                     at=outcome.result.time,
                     learn=not outcome.away,
                     ptz_home=outcome.ptz,
                 )
             )
+        if outcome.sensors:
+            await asyncio.to_thread(self._save_sensors, camera_id, memory, outcome)
         return outcome.result
+
+    def _save_sensors(self, camera_id: str, memory: pictures.PictureMemory, outcome: Any) -> None:
+        """A multi-sensor camera's other video sources: learned and stored each on its own."""
+        with session_scope(self.sessions) as session:
+            for sensor in outcome.sensors:
+                if sensor.picture is None or not isinstance(sensor.report, imaging.ImageReport):
+                    continue
+                known = memory.sensors.get(sensor.source)
+                reference = self._learned(
+                    known.reference if known else None, sensor.picture, sensor.report, camera_id
+                )
+                pictures.save_sensor(
+                    session,
+                    camera_id,
+                    sensor.source,
+                    loaded_frames=known.reference_frames if known else 0,
+                    reference=reference,
+                    report=sensor.report,
+                    at=outcome.result.time,
+                )
 
     def _learn_and_save(
         self,
@@ -524,17 +554,23 @@ class Supervisor:
             interval=self.config.events_interval_s,
         )
 
-    def _learn_stream(self, watched: _Watched, uri: str) -> None:
+    def _learn_stream(self, watched: _Watched, uris: list[str]) -> None:
+        """Check the camera's streams on their schedule: the main video source's and, for a
+        multi-sensor camera, each other sensor's (the worst of them is the result)."""
         if self.config.stream_interval_s <= 0:
             return
-        url = _with_credentials(uri, watched.spec.address)
-        if url == watched.stream_uri:
+        urls = tuple(dict.fromkeys(_with_credentials(uri, watched.spec.address) for uri in uris))
+        if urls == watched.stream_uri:
             return
-        watched.stream_uri = url
+        watched.stream_uri = urls
         camera_id = watched.spec.camera_id
 
         async def check() -> CheckResult:
-            return await asyncio.to_thread(stream_check, camera_id, url, now=self.clock)
+            results = [
+                await asyncio.to_thread(stream_check, camera_id, url, now=self.clock)
+                for url in urls
+            ]
+            return _worst_stream(results)
 
         self.scheduler.add(
             camera_id,
@@ -718,6 +754,19 @@ def _with_credentials(uri: str, address: CameraAddress) -> str:
 
 _MARGINAL = 1.25
 """Score under which a problem judged without a reference is taken for the scene's nature."""
+
+
+def _worst_stream(results: list[CheckResult]) -> CheckResult:
+    """One stream result for a camera of several streams: the first that failed, else the
+    lowest frame rate; the resolution is the main stream's."""
+    main = results[0]
+    for result in results:
+        if not result.reachable or (result.frame_rate is not None and result.frame_rate == 0):
+            return result
+    rates = [r.frame_rate for r in results if r.frame_rate is not None]
+    if len(results) == 1 or not rates:
+        return main
+    return replace(main, frame_rate=min(rates))
 
 
 def _learnable(report: imaging.ImageReport) -> bool:

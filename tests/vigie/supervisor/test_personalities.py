@@ -17,7 +17,7 @@ from sqlalchemy import select
 from cameras.simulator.personalities import personality
 from tests.helpers.personal_simulator import NAMES
 from tests.helpers.supervisor_harness import World, until, world
-from vigie.models import CameraPicture, Observation
+from vigie.models import CameraPicture, Observation, SensorPictureRow
 
 FIVE_YEARS_S = 5 * 365 * 86400
 FAULTS_BY_PERSONALITY = {
@@ -203,3 +203,38 @@ def test_a_camera_s_own_events_open_and_close_an_incident_with_their_source(
     assert incident.severity == "minor"  # the picture is still there
     assert incident.closed_at is not None  # the card replaced: the camera says so, it closes
     assert dlink["events"].startswith("unsupported: SOAP fault Sender/ActionNotSupported")
+
+
+async def _run_sensors(w: World) -> None:
+    async with w.supervisor():
+        await until(lambda: w.states() == {"cam-0": ("up", []), "cam-1": ("up", [])})
+        await until(lambda: _sensor_rows(w) == {("cam-0", "VI_CH0_s2")})
+        await asyncio.to_thread(w.set_fault, 0, {"kind": "sensor_loss", "sensor": 2})
+        await until(lambda: w.states()["cam-0"] == ("degraded", ["video_loss"]), timeout=30)
+        assert w.states()["cam-1"] == ("up", [])
+
+
+def _sensor_rows(w: World) -> set[tuple[str, str]]:
+    with w.sessions() as session:
+        return {
+            (row.camera_id, row.source)
+            for row in session.scalars(select(SensorPictureRow))
+            if row.assessed_at is not None
+        }
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_dead_sensor_of_a_multi_sensor_camera_is_named(tmp_path: Path, database_url: str) -> None:
+    overrides = {f"cam-{i}": {"model": ""} for i in range(2)}
+    with world(
+        tmp_path,
+        database_url,
+        cameras=2,
+        faults={},
+        overrides=overrides,
+        personalities={0: "ipd", 1: "bosch"},
+    ) as w:
+        asyncio.run(_run_sensors(w))
+        sensors = _interop(w, "cam-0")["sensors"]
+    # the main sensor sees its scene; the second, black, is the one named
+    assert sensors == "VI_CH0: ok; VI_CH0_s2: video_loss"

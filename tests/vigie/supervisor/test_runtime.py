@@ -300,7 +300,7 @@ def test_the_stream_check_runs_once_a_stream_uri_is_known(
             async with w.supervisor(config) as supervisor:
                 assert supervisor.scheduler.in_flight() == 0 and len(supervisor.scheduler) == 2
                 # What a full check does on GetStreamUri (its first is minutes away here).
-                supervisor._learn_stream(supervisor._watched["cam-0"], f"{rtsp}/slow")
+                supervisor._learn_stream(supervisor._watched["cam-0"], [f"{rtsp}/slow"])
                 assert len(supervisor.scheduler) == 3
                 return await until(lambda: _stream_observation(w), timeout=40)
 
