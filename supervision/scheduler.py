@@ -234,13 +234,19 @@ class Scheduler:
         for kind in list(CheckKind):
             self._drop((camera_id, kind))
 
+    def discard(self, camera_id: str, kind: CheckKind | str) -> None:
+        """Stop one kind of check of a camera (its other checks go on); safe from inside that
+        check itself, which then finishes and delivers nothing."""
+        self._drop((camera_id, CheckKind(kind)))
+
     def _drop(self, key: tuple[str, CheckKind]) -> None:
         job = self._jobs.pop(key, None)
         if job is None:
             return
         job.removed = True  # its heap entry is discarded when it comes up
-        if job.running is not None and not job.running.done():
-            job.running.cancel()
+        running = job.running
+        if running is not None and not running.done() and running is not asyncio.current_task():
+            running.cancel()
 
     def __len__(self) -> int:
         return len(self._jobs)

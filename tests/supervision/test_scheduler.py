@@ -227,6 +227,35 @@ def test_a_bug_in_a_check_is_counted_and_delivers_nothing(sim: Sim) -> None:
     assert recorder.of("cam-52")[0].reachable
 
 
+def test_a_check_that_has_nothing_to_say_delivers_nothing_and_may_discard_itself() -> None:
+    recorder = Recorder()
+    runs = {"events": 0, "liveness": 0}
+    scheduler = Scheduler(recorder, concurrency=2)
+
+    async def events() -> CheckResult | None:  # as the events check of a camera without them
+        runs["events"] += 1
+        if runs["events"] == 2:
+            scheduler.discard("cam-x", CheckKind.EVENTS)
+        return None
+
+    async def liveness() -> CheckResult:
+        runs["liveness"] += 1
+        return CheckResult(
+            camera_id="cam-x", kind="liveness", time=datetime.now(UTC), reachable=True
+        )
+
+    async def main() -> None:
+        scheduler.add("cam-x", CheckKind.EVENTS, events, interval=0.05)
+        scheduler.add("cam-x", CheckKind.LIVENESS, liveness, interval=0.05)
+        async with scheduler:
+            await wait_until(lambda: runs["liveness"] >= 8)
+
+    asyncio.run(main())
+    assert runs["events"] == 2  # discarded from inside its own run, which finished
+    assert len(scheduler) == 1 and scheduler.stats.cancelled == 0
+    assert {r.kind for r in recorder.results} == {CheckKind.LIVENESS}
+
+
 def test_overrunning_check_is_skipped_not_piled_up() -> None:
     recorder = Recorder()
     running = 0

@@ -543,9 +543,11 @@ class Supervisor:
         camera_id = watched.spec.camera_id
 
         async def check() -> CheckResult | None:
-            # None once the camera turned out not to support events: recorded on the camera,
-            # which is not asked again (the check then costs nothing)
-            return await events_check(watched.camera, camera_id)
+            result = await events_check(watched.camera, camera_id)
+            if result is None and "events" in watched.camera.unsupported:
+                # recorded on the camera: not asked again, and no more job for it
+                self.scheduler.discard(camera_id, CheckKind.EVENTS)
+            return result
 
         self.scheduler.add(
             camera_id,
