@@ -44,6 +44,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/cameras"): EDITORS,
     ("PATCH", "/api/v1/cameras/{camera_id}"): EDITORS,
     ("DELETE", "/api/v1/cameras/{camera_id}"): EDITORS,
+    # Trusting another TLS certificate for a camera is a security decision (README: Security).
+    ("PUT", "/api/v1/cameras/{camera_id}/certificate"): ADMIN,
     ("GET", "/api/v1/status"): SUPERVISION_READERS,
     ("GET", "/api/v1/status/{camera_id}"): SUPERVISION_READERS,
     ("GET", "/api/v1/incidents"): SUPERVISION_READERS,
