@@ -215,11 +215,13 @@ async def _run_sensors(w: World) -> None:
 
 
 def _sensor_rows(w: World) -> set[tuple[str, str]]:
+    """The sensors whose own reference was learned over several checks (each check reads what
+    the last one stored)."""
     with w.sessions() as session:
         return {
             (row.camera_id, row.source)
             for row in session.scalars(select(SensorPictureRow))
-            if row.assessed_at is not None
+            if row.assessed_at is not None and row.reference_frames >= 3
         }
 
 
