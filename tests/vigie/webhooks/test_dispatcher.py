@@ -140,7 +140,17 @@ def test_retries_back_off_exponentially(
     webhook_id, receiver.secret = subscribe(sessions, ring, "centre", receiver.url)
     receiver.behaviour = lambda n, _body: 503 if n < 5 else 200
     seqs = write_outage(sessions)
-    run_dispatcher(sessions, settings, ring, lambda: len(receiver.accepted()) == len(seqs))
+    # Stopped once every delivery is committed, not when the last request arrives: its
+    # attempt is counted in the same transaction as its delivery (seen racing once in CI).
+    run_dispatcher(
+        sessions,
+        settings,
+        ring,
+        lambda: (
+            len(receiver.accepted()) == len(seqs)
+            and all(r.delivered_at for r in outbox_rows(sessions, webhook_id))
+        ),
+    )
     arrivals = [r.at for r in receiver.snapshot()[:6]]
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     # base 0.05 s, doubling, -20 % jitter at worst, capped at 0.4 s: each retry waits at least
