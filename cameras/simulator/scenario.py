@@ -19,9 +19,10 @@ The control API takes the same fault objects (without ``cameras``).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -181,48 +182,28 @@ class Scenario(BaseModel):
 
     def tls_cameras(self, cameras: int, *, source: str = "scenario") -> set[int]:
         """The cameras serving HTTPS; a camera beyond ``cameras`` is an error."""
-        out: set[int] = set()
-        for number, rule in enumerate(self.tls):
-            for index in rule.indices():
-                if index >= cameras:
-                    raise ScenarioError(
-                        f"{source}: tls[{number}]: camera {index} does not exist "
-                        f"(cameras are 0-{cameras - 1})"
-                    )
-                out.add(index)
-        return out
+        return {index for _, index in _each_camera(self.tls, "tls", cameras, source)}
 
     def personality_by_camera(self, cameras: int, *, source: str = "scenario") -> dict[int, str]:
         """Each named camera's personality; an unknown one or a camera beyond is an error."""
-        out: dict[int, str] = {}
         for number, rule in enumerate(self.personalities):
             try:
                 personality(rule.personality)
             except ScenarioError as error:
                 raise ScenarioError(f"{source}: personalities[{number}]: {error}") from None
-            for index in rule.indices():
-                if index >= cameras:
-                    raise ScenarioError(
-                        f"{source}: personalities[{number}]: camera {index} does not exist "
-                        f"(cameras are 0-{cameras - 1})"
-                    )
-                out[index] = rule.personality
-        return out
+        return {
+            index: rule.personality
+            for rule, index in _each_camera(self.personalities, "personalities", cameras, source)
+        }
 
     def resolution_by_camera(
         self, cameras: int, *, source: str = "scenario"
     ) -> dict[int, tuple[int, int]]:
         """Each named camera's main-profile size; a camera beyond ``cameras`` is an error."""
-        out: dict[int, tuple[int, int]] = {}
-        for number, rule in enumerate(self.resolutions):
-            for index in rule.indices():
-                if index >= cameras:
-                    raise ScenarioError(
-                        f"{source}: resolutions[{number}]: camera {index} does not exist "
-                        f"(cameras are 0-{cameras - 1})"
-                    )
-                out[index] = rule.size()
-        return out
+        return {
+            index: rule.size()
+            for rule, index in _each_camera(self.resolutions, "resolutions", cameras, source)
+        }
 
     def faults_by_camera(self, cameras: int, *, source: str = "scenario") -> dict[int, list[Fault]]:
         """Each camera's faults; every rule naming a camera beyond ``cameras`` is an error."""
@@ -243,6 +224,24 @@ class Scenario(BaseModel):
         if problems:
             raise ScenarioError("; ".join(problems))
         return dict(out)
+
+
+RuleT = TypeVar("RuleT", bound=CameraRule)
+
+
+def _each_camera(
+    rules: list[RuleT], label: str, cameras: int, source: str
+) -> Iterator[tuple[RuleT, int]]:
+    """Each rule with each camera it names, in order (a later rule wins where a dict is built);
+    the first camera beyond ``cameras`` is an error naming the rule."""
+    for number, rule in enumerate(rules):
+        for index in rule.indices():
+            if index >= cameras:
+                raise ScenarioError(
+                    f"{source}: {label}[{number}]: camera {index} does not exist "
+                    f"(cameras are 0-{cameras - 1})"
+                )
+            yield rule, index
 
 
 def load_scenario(path: Path) -> Scenario:
