@@ -12,7 +12,6 @@ Every failure is translated at this boundary into :class:`CameraUnreachable`,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import ssl
@@ -36,7 +35,6 @@ from cameras.errors import (
     CameraAuthFailed,
     CameraBasicRefused,
     CameraCertificateChanged,
-    CameraError,
     CameraProtocolError,
     CameraUnreachable,
     CameraUnsupported,
@@ -559,22 +557,6 @@ class Camera:
         operation = zeep_client.wsdl.bindings[binding_name("pullpoint")].get("PullMessages")
         reply = operation.process_reply(root)
         return await events.health_events(list(reply.NotificationMessage or []), self.address.where)
-
-    async def unsubscribe_events(self) -> None:
-        """End the subscription (best effort: it ends by itself within 5 minutes anyway)."""
-        if self.subscription is None:
-            return
-        address, self.subscription = self.subscription, None
-        with contextlib.suppress(CameraError, zeep.exceptions.Error, *UNREACHABLE):
-            async with asyncio.timeout(self.address.timeout_s):
-                await self._exchange(
-                    "events",
-                    events.WSNT,
-                    "Unsubscribe",
-                    "",
-                    address=address,
-                    action=events.UNSUBSCRIBE_ACTION,
-                )
 
     async def get_snapshot(self, uri: str) -> Snapshot:
         """Fetch a JPEG from ``uri`` (HTTP digest; basic only if ``address.basic_auth``),

@@ -35,7 +35,6 @@ RENEW_BODY = f"<ns0:TerminationTime>{TERMINATION}</ns0:TerminationTime>"
 
 PULL_ACTION = f"{soap.EVENTS}/PullPointSubscription/PullMessagesRequest"
 RENEW_ACTION = "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/RenewRequest"
-UNSUBSCRIBE_ACTION = "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/UnsubscribeRequest"
 
 HEALTH = (
     ("tns1:RuleEngine/TamperDetector/Tamper", "camera_tamper"),
