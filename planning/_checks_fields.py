@@ -129,6 +129,8 @@ def check_layer(name: str, gdf: gpd.GeoDataFrame) -> LayerCheck:
         check.problems.append(layer_warning(name, "empty-layer", "the layer has no features"))
     for fspec in spec.fields:
         if fspec.name not in gdf.columns:
+            if not fspec.required:
+                continue
             check.problems.append(layer_error(name, "missing-field", _missing_field(fspec, gdf)))
             check.unusable_fields.add(fspec.name)
             continue
@@ -176,7 +178,7 @@ def _check_values(
     problems: list[Problem] = []
     blank = blank_mask(column)
     what = "id" if fspec.type is FieldType.ID else f"field '{fspec.name}'"
-    for row in np.flatnonzero(blank):
+    for row in np.flatnonzero(blank) if fspec.required else ():  # optional: blank is unknown
         problems.append(_feature_error(name, labels, row, "null-value", f"{what} is empty"))
     present = ~blank
     values = column.to_numpy(dtype=object)

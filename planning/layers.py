@@ -305,6 +305,8 @@ def _read_folder_layer(
     layerset: LayerSet, root: Path, entries: dict[str, Path], name: str, *, prefix: str
 ) -> None:
     candidates = [c for c in (entries.get(f"{name.lower()}{ext}") for ext in LAYER_EXTENSIONS) if c]
+    if not candidates and not LAYERS[name].required:
+        return
     if not candidates:
         expected = ", ".join(f"{name}{ext}" for ext in LAYER_EXTENSIONS)
         layerset.problems.append(
@@ -357,6 +359,8 @@ def _read_geopackage(gpkg: Path, names: tuple[str, ...], *, label: str, source: 
     by_lower = {n.lower(): n for n in listed}
     for name in names:
         actual = name if name in listed else by_lower.get(name.lower())
+        if actual is None and not LAYERS[name].required:
+            continue
         if actual is None:
             has = ", ".join(listed) or "no layer at all"
             layerset.problems.append(

@@ -30,6 +30,7 @@ class FieldSpec:
     maximum: int | None = None
     pattern: str | None = None
     description: str = ""
+    required: bool = True  # an optional field is checked only where the layer has it
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class LayerSpec:
     id_field: str
     fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
     description: str = ""
+    required: bool = True  # an optional layer may be absent; when present it is checked
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -51,8 +53,19 @@ ROAD_KINDS = ("motorway", "primary", "secondary", "tertiary", "local", "track")
 FTTH_ROUTE_KINDS = ("duct", "aerial")
 FTTH_NODE_KINDS = ("NRO", "PM", "PBO", "chamber")
 POWER_POINT_KINDS = ("enedis", "public_lighting")
+SITE_KINDS = ("csu", "gendarmerie", "nro")
 
 _ID = FieldSpec("id", FieldType.ID, description="unique identifier")
+
+
+def _optional(name: str, type_: FieldType, description: str, **kw) -> FieldSpec:
+    return FieldSpec(name, type_, description=description, required=False, **kw)
+
+
+_OWNER = (
+    _optional("owner", FieldType.TEXT, "owner of the infrastructure (rent is paid to it)"),
+    _optional("manager", FieldType.TEXT, "manager (gestionnaire) of the infrastructure"),
+)
 
 LAYERS: dict[str, LayerSpec] = {
     spec.name: spec
@@ -61,7 +74,16 @@ LAYERS: dict[str, LayerSpec] = {
             "roads",
             "LineString",
             "id",
-            (_ID, FieldSpec("kind", FieldType.TEXT, choices=ROAD_KINDS, description="road class")),
+            (
+                _ID,
+                FieldSpec("kind", FieldType.TEXT, choices=ROAD_KINDS, description="road class"),
+                _optional("oneway", FieldType.BOOLEAN, "one-way for traffic (digging is not)"),
+                _optional("bridge", FieldType.BOOLEAN, "on a bridge: no trench, a bracket"),
+                _optional("tunnel", FieldType.BOOLEAN, "in a tunnel: no trench"),
+                _optional("paved", FieldType.BOOLEAN, "paved surface (False: unpaved)"),
+                _optional("private", FieldType.BOOLEAN, "private road: needs the owner's leave"),
+                _optional("source", FieldType.TEXT, "where the road comes from (osm, bdtopo)"),
+            ),
             "road segments, noded at intersections; fibre may be trenched along them",
         ),
         LayerSpec(
@@ -77,6 +99,7 @@ LAYERS: dict[str, LayerSpec] = {
                     minimum=0,
                     description="free sub-ducts (duct) or spare cable capacity (aerial)",
                 ),
+                *_OWNER,
             ),
             "existing FttH civil works: ducts and aerial lines that can carry new cable",
         ),
@@ -93,6 +116,12 @@ LAYERS: dict[str, LayerSpec] = {
                     minimum=0,
                     description="fibres free for a new connection at this node",
                 ),
+                _optional(
+                    "parent",
+                    FieldType.TEXT,
+                    "id of the node upstream (PBO -> PM -> NRO) its fibres go back to",
+                ),
+                *_OWNER,
             ),
             "FttH network nodes: NRO -> PM -> PBO, and chambers of the duct network",
         ),
@@ -111,6 +140,12 @@ LAYERS: dict[str, LayerSpec] = {
                 FieldSpec("cameras", FieldType.INTEGER, minimum=1, maximum=16),
                 FieldSpec("camera_model", FieldType.TEXT, description="catalogue model id"),
                 FieldSpec("critical", FieldType.BOOLEAN, description="needs a second route"),
+                _optional(
+                    "priority",
+                    FieldType.INTEGER,
+                    "weight of the mast in a budget-constrained plan (higher first)",
+                    minimum=0,
+                ),
             ),
             "camera masts to connect",
         ),
@@ -140,7 +175,20 @@ LAYERS: dict[str, LayerSpec] = {
             ),
             "commune boundaries, for the financing split and the map",
         ),
+        LayerSpec(
+            "sites",
+            "Point",
+            "id",
+            (
+                _ID,
+                FieldSpec("kind", FieldType.TEXT, choices=SITE_KINDS),
+                FieldSpec("nom", FieldType.TEXT, description="name"),
+            ),
+            "where the pictures go: the supervision centre (csu), gendarmerie sites, NRO buildings",
+            required=False,
+        ),
     )
 }
 
 LAYER_NAMES: tuple[str, ...] = tuple(LAYERS)
+REQUIRED_LAYERS: tuple[str, ...] = tuple(name for name, spec in LAYERS.items() if spec.required)
