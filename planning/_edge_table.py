@@ -31,6 +31,8 @@ def empty_lines(geoms: np.ndarray) -> pd.DataFrame:
             "route_id": none,
             "route_kind": none,
             "spare": np.zeros(n, int),
+            "route_owner": none,
+            "rent_rate": np.zeros(n),  # € per metre and year to reuse the route (duct, aerial)
             **dict.fromkeys(COSTS, nan),
         }
     )

@@ -27,7 +27,7 @@ from planning.qgis_styles import LAYER_STYLES
 from planning.schema import WORK_CRS
 from planning.supply import SUPPLY_COLUMNS, mast_supply
 
-PLAN_LAYERS = ("trenches", "cables", "connections", "masts", "splices")
+PLAN_LAYERS = ("trenches", "cables", "connections", "masts", "splices", "links")
 
 PLAN_FORMAT = {"name": "vigie-plan", "version": 2}
 """Written to ``summary.json``; readers refuse older folders. Version 2 added, per mast, the
@@ -64,7 +64,26 @@ def plan_frames(
         "connections": connections,
         "masts": mast_layer,
         "splices": splices,
+        "links": _link_frame(plan),
     }
+
+
+def _link_frame(plan: Plan) -> gpd.GeoDataFrame:
+    """One row per leased link: NRO to CSU, CSU to gendarmerie (estimated course)."""
+    return gpd.GeoDataFrame(
+        {
+            "from_id": [lk.from_id for lk in plan.links],
+            "to_id": [lk.to_id for lk in plan.links],
+            "kind": [lk.kind for lk in plan.links],
+            "length_m": [lk.length_m for lk in plan.links],
+            "fibres": [lk.fibres for lk in plan.links],
+            "on_network": [lk.on_network for lk in plan.links],
+            "rent_eur_year": [lk.rent_year for lk in plan.links],
+            "access_cost_eur": [lk.access_cost for lk in plan.links],
+        },
+        geometry=[lk.geometry for lk in plan.links],
+        crs=WORK_CRS,
+    )
 
 
 def _trench_frame(plan: Plan) -> gpd.GeoDataFrame:
@@ -80,6 +99,9 @@ def _trench_frame(plan: Plan) -> gpd.GeoDataFrame:
             "fibres": [t.fibres for t in plan.trenches],
             "cables": [t.cables for t in plan.trenches],
             "masts": [",".join(t.masts) for t in plan.trenches],
+            "route_id": [t.route_id or "" for t in plan.trenches],
+            "owner": [t.owner or "" for t in plan.trenches],
+            "rent_eur_year": [t.rent_year for t in plan.trenches],
         },
         geometry=[t.geometry for t in plan.trenches],
         crs=WORK_CRS,
@@ -120,6 +142,11 @@ def _connection_frame(routes: list[Route]) -> gpd.GeoDataFrame:
             "loss_db": [r.loss_db for r in routes],
             "margin_db": [r.margin_db for r in routes],
             "budget": ["ok" if r.margin_db >= 0 else "over" for r in routes],
+            "chain": [" > ".join(r.chain) for r in routes],
+            "csu_id": [r.csu_id or "" for r in routes],
+            "total_length_m": [r.total_length_m for r in routes],
+            "optics": [r.optics for r in routes],
+            "rent_eur_year": [r.yearly_rent for r in routes],
         },
         # From the mast to its FttH node, as the crow flies: the cable layer has the real course.
         geometry=[_straight(r) for r in routes],
@@ -142,6 +169,10 @@ def _mast_frame(plan: Plan) -> gpd.GeoDataFrame:
             "margin_db": [m.primary.margin_db if m.primary else None for m in plan.masts],
             "second_node_id": [m.secondary.node_id if m.secondary else "" for m in plan.masts],
             "second_route_issue": [m.secondary_issue or "" for m in plan.masts],
+            "diverse": [
+                None if m.diversity is None else bool(m.diversity["disjoint"]) for m in plan.masts
+            ],
+            "running_eur_year": [m.yearly_cost for m in plan.masts],
         },
         geometry=[m.geometry for m in plan.masts],
         crs=WORK_CRS,
@@ -242,7 +273,27 @@ def summarize_plan(
             "length_m_by_mode": {k: round(v, 1) for k, v in sorted(by_mode_m.items())},
             "civil_cost_eur_by_mode": {k: round(v, 2) for k, v in sorted(by_mode_eur.items())},
             "splice_closures": len(plan.splices),
+            "leased_links_access_eur": round(plan.links_cost, 2),
+            "running_eur_per_year": plan.yearly_cost,
+            "running_eur_per_year_by_item": plan.running_costs,
+            "horizon_years": plan.horizon_years,
+            "tco_eur": plan.tco,
         },
+        "csu": plan.csu,
+        "links": [
+            {
+                "from_id": lk.from_id,
+                "to_id": lk.to_id,
+                "kind": lk.kind,
+                "length_m": lk.length_m,
+                "fibres": lk.fibres,
+                "on_network": lk.on_network,
+                "rent_eur_year": lk.rent_year,
+                "access_cost_eur": lk.access_cost,
+            }
+            for lk in plan.links
+        ],
+        "owners": _owners(plan),
         "masts": [_mast_entry(m) for m in plan.masts],
         "communes": dict(sorted(communes.items())),
         "unreachable": [
@@ -254,6 +305,11 @@ def summarize_plan(
             {"mast_id": m.mast_id, "reason": m.secondary_issue}
             for m in critical
             if m.secondary is None
+        ],
+        "critical_not_diverse": [
+            {"mast_id": m.mast_id, "meets": m.diversity["meets"], "why": m.diversity.get("why")}
+            for m in critical
+            if m.diversity is not None and not m.diversity["disjoint"]
         ],
         "bound": plan.bound,
         "parameters": plan.parameters,
@@ -271,6 +327,13 @@ def _route_entry(route: Route | None) -> dict[str, Any] | None:
         "splices": route.splices,
         "loss_db": route.loss_db,
         "margin_db": route.margin_db,
+        "chain": list(route.chain),
+        "upstream_m": route.upstream_m,
+        "csu_id": route.csu_id,
+        "csu_link_m": route.csu_link_m,
+        "total_length_m": route.total_length_m,
+        "optics": route.optics,
+        "rent_eur_year": route.yearly_rent,
     }
 
 
@@ -286,7 +349,28 @@ def _mast_entry(mast: MastResult) -> dict[str, Any]:
         "primary": _route_entry(mast.primary),
         "secondary": _route_entry(mast.secondary),
         "second_route_issue": mast.secondary_issue,
+        "diversity": mast.diversity,
+        "running_eur_year": mast.yearly_cost,
     }
+
+
+def _owners(plan: Plan) -> list[dict[str, Any]]:
+    """Reused infrastructure per owner: metres by mode and the yearly rent paid to it."""
+    rows: dict[tuple[str, str], dict[str, float]] = {}
+    for t in plan.trenches:
+        if t.mode in ("duct", "aerial"):
+            row = rows.setdefault((t.owner or "inconnu", t.mode), {"length_m": 0.0, "rent": 0.0})
+            row["length_m"] += t.length_m
+            row["rent"] += t.rent_year
+    return [
+        {
+            "owner": owner,
+            "mode": mode,
+            "length_m": round(v["length_m"], 1),
+            "rent_eur_year": round(v["rent"], 2),
+        }
+        for (owner, mode), v in sorted(rows.items())
+    ]
 
 
 def write_plan(
@@ -297,6 +381,7 @@ def write_plan(
     communes: gpd.GeoDataFrame | None = None,
     masts: gpd.GeoDataFrame | None = None,
     power_points: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
     source: str | None = None,
 ) -> dict[str, Path]:
     """Write ``plan.gpkg``, ``summary.json`` and ``map.html`` into ``out_dir``.
@@ -323,7 +408,7 @@ def write_plan(
     with _replacing(paths["summary"]) as tmp:
         tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     with _replacing(paths["map"]) as tmp:
-        html = render_map(frames, summary, ftth_nodes=ftth_nodes, communes=communes)
+        html = render_map(frames, summary, ftth_nodes=ftth_nodes, communes=communes, sites=sites)
         tmp.write_text(html, encoding="utf-8")
     return paths
 

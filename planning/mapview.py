@@ -58,6 +58,7 @@ def render_map(
     *,
     ftth_nodes: gpd.GeoDataFrame | None = None,
     communes: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
 ) -> str:
     """The HTML page: trenches by mode, FttH nodes, masts by status, communes as a backdrop."""
     data = {
@@ -71,6 +72,10 @@ def render_map(
         "masts": _features(
             frames["masts"], ["mast_id", "commune", "status", "reason", "cost_eur", "margin_db"]
         ),
+        "links": _features(frames["links"], ["from_id", "to_id", "kind", "length_m"])
+        if "links" in frames
+        else [],
+        "sites": _features(sites, ["id", "kind", "nom"]) if sites is not None else [],
         "colours": {
             "modes": {c.value: [f"rgb({c.colour})", c.label] for c in TRENCH_MODES},
             "status": {c.value: [f"rgb({c.colour})", c.label] for c in MAST_STATUSES},
@@ -83,6 +88,10 @@ def render_map(
         ("Bilan optique dépassé", number(totals["over_budget"])),
         ("Coût total HT", euros(totals["cost_eur"])),
     ]
+    if totals.get("running_eur_per_year"):
+        years = totals["horizon_years"]
+        facts.append(("Loyers et locations par an", euros(totals["running_eur_per_year"])))
+        facts.append((f"Coût complet sur {years} ans", euros(totals["tco_eur"])))
     for mode, metres in totals["length_m_by_mode"].items():
         label = data["colours"]["modes"].get(mode, [None, mode])[1]
         facts.append((label, with_unit(metres / 1000, "km", 2)))

@@ -68,14 +68,14 @@ from shapely.geometry import LineString
 from shapely.ops import substring
 
 from planning._edge_table import cut_edges, edge_pieces, empty_lines, objects
-from planning.parameters import CostParameters, PlanParameters
+from planning.parameters import CostParameters, PlanParameters, RentParameters
 from planning.schema import WORK_CRS
 from planning.snapping import MAST_FIELDS, Unsnapped, attach_points
 
 __all__ = ["RoutableNetwork", "Unsnapped", "build_network"]
 
 _ROAD = ["road_id", "road_kind", "trench_road"]
-_ROUTE = ["route_id", "route_kind", "spare", "duct", "aerial"]
+_ROUTE = ["route_id", "route_kind", "spare", "duct", "aerial", "route_owner", "rent_rate"]
 _EPS = 1e-6  # metres: positions this close to a line's end are its end
 _SAME_CORRIDOR_M = 5.0
 """Lines joining the same two nodes within this Hausdorff distance follow one corridor (a road
@@ -149,7 +149,7 @@ def build_network(
     """
     params = params or PlanParameters()
     tol = params.network.merge_tolerance_m
-    lines = _source_lines(layers, params.cost)
+    lines = _source_lines(layers, params.cost, params.rent)
     seg = _Segments.of(lines["geometry"].to_numpy())
     tree, boxes = seg.tree(tol)
     crossings = _crossing_points(seg, tree, boxes, tol)
@@ -171,7 +171,9 @@ def build_network(
 # --- 1. lines and segments -------------------------------------------------------------------
 
 
-def _source_lines(layers: dict[str, gpd.GeoDataFrame], cost: CostParameters) -> pd.DataFrame:
+def _source_lines(
+    layers: dict[str, gpd.GeoDataFrame], cost: CostParameters, rent: RentParameters
+) -> pd.DataFrame:
     """Roads and FttH routes as one table; cost columns hold €/m until lines are cut."""
     frames = []
     roads = layers.get("roads")
@@ -190,13 +192,28 @@ def _source_lines(layers: dict[str, gpd.GeoDataFrame], cost: CostParameters) -> 
         kinds = routes["kind"].to_numpy(dtype=object)[rows]
         spare = pd.to_numeric(routes["spare"], errors="coerce").fillna(0).clip(lower=0)
         spare = spare.to_numpy().astype(int)[rows]
+        owners = objects(routes["owner"]) if "owner" in routes else np.full(len(routes), None)
+        owners = np.array([None if pd.isna(o) else str(o) for o in owners[rows]], dtype=object)
+        rate_of = {
+            (o, k): rent.duct_rate(o, k)
+            for o, k in set(zip(owners.tolist(), kinds.tolist(), strict=True))
+        }
+        rates = np.array(
+            [rate_of[o, k] for o, k in zip(owners.tolist(), kinds.tolist(), strict=True)]
+        )
+        # Reuse is rented every year: over the horizon it competes with a trench paid once.
+        rented = rates * rent.horizon_years
         frame = empty_lines(geoms)
         frame["route_id"] = objects(routes["id"])[rows]
         frame["route_kind"] = kinds
         frame["spare"] = spare
-        frame["duct"] = np.where((kinds == "duct") & (spare >= 1), cost.duct_eur_per_m, np.nan)
+        frame["route_owner"] = owners
+        frame["rent_rate"] = rates
+        frame["duct"] = np.where(
+            (kinds == "duct") & (spare >= 1), cost.duct_eur_per_m + rented, np.nan
+        )
         frame["aerial"] = np.where(
-            (kinds == "aerial") & (spare >= 1), cost.aerial_eur_per_m, np.nan
+            (kinds == "aerial") & (spare >= 1), cost.aerial_eur_per_m + rented, np.nan
         )
         frame["trench_other"] = cost.trench.local
         frames.append(frame)
@@ -527,7 +544,8 @@ def _to_graph(
         edges["road_id"].tolist(), edges["road_kind"].tolist(), edges["route_id"].tolist(),
         edges["route_kind"].tolist(), edges["spare"].astype(int).tolist(),
         edges["access"].astype(bool).tolist(), trench.tolist(), duct.tolist(), aerial.tolist(),
-        names.tolist(), weight.tolist(),
+        names.tolist(), weight.tolist(), edges["route_owner"].tolist(),
+        edges["rent_rate"].astype(float).tolist(),
         strict=True,
     )  # fmt: skip
     graph.add_edges_from(
@@ -546,8 +564,10 @@ def _to_graph(
                 "modes": modes(t, d, ae),
                 "mode": m,
                 "weight": w,
+                "owner": own,
+                "rent_rate": rr,
             },
         )
-        for a, b, ln, g, rid, rk, tid, tk, sp, acc, t, d, ae, m, w in columns
+        for a, b, ln, g, rid, rk, tid, tk, sp, acc, t, d, ae, m, w, own, rr in columns
     )
     return graph

@@ -12,6 +12,9 @@ Sources (see also /work/shared/DOMAIN.md, "Prices"):
   70 €/m, cable on poles 20 €/m.
 - fibtic.net (dated, ~2010): bare duct 3-4 €/m, 12-fibre armoured cable ~0.9 €/m.
 - IEEE 802.3 clause 59 (1000BASE-LX10), ITU-T G.652 (single-mode fibre), for the link budget.
+- Avicca, "Accès au génie civil : même Orange s'oppose à la hausse des coûts" (February 2024): the
+  rent of Orange's ducts (offer "GC BLO", yearly, per metre) rose "well above 100 %" in one year.
+  No public tariff grid was found for duct, pole or fibre rents: those defaults are ESTIMATES.
 """
 
 from __future__ import annotations
@@ -28,8 +31,11 @@ __all__ = [
     "CostParameters",
     "LinkBudget",
     "NetworkParameters",
+    "Optics",
     "ParameterError",
     "PlanParameters",
+    "RentParameters",
+    "TransportParameters",
     "TrenchCosts",
 ]
 
@@ -86,6 +92,8 @@ class CostParameters:
     """ESTIMATE (no public figure): a splice closure supplied and installed."""
     fibre_splice_eur: float = 15.0
     """ESTIMATE (no public figure): one fusion splice, labour and protection sleeve."""
+    nro_switch_eur: float = 3000.0
+    """ESTIMATE: an industrial aggregation switch with its optics, installed in an NRO."""
     ftth_connection_eur: float = 500.0
     """ESTIMATE (no public figure): connecting a new cable at an FttH node (access to the
     chamber or cabinet, closure work, patching), per connection."""
@@ -138,15 +146,104 @@ class LinkBudget:
 
 
 @dataclass(frozen=True)
+class Optics:
+    """Long-reach optics, chosen when the mast-to-CSU link does not fit `LinkBudget`'s."""
+
+    attenuation_db_per_km: float = 0.25
+    """ITU-T G.652 single-mode fibre at 1550 nm: cabled attenuation about 0.25 dB/km (typical
+    datasheet maximum; 0.22 typical)."""
+    budget_db: float = 23.0
+    """1000BASE-ZX-class optics (vendor datasheets, not an IEEE standard; 70-80 km): minimum launch
+    power 0 dBm, receiver sensitivity -23 dBm. ESTIMATE: check the optics actually bought."""
+
+
+@dataclass(frozen=True)
+class TransportParameters:
+    """How a mast's fibre goes on from its FttH node to the supervision centre (CSU)."""
+
+    pbo_allowed: bool = False
+    """A PBO's fibres are subscriber distribution fibres: joining there needs the operator's
+    agreement. Without it, masts join at PM or NRO only; chambers never (no fibre in them)."""
+    ftth_splices_per_km: float = 0.5
+    """ESTIMATE: fusion splices per km of existing FttH cable or leased fibre (a closure at each
+    cable drum end, drums of about 2 km)."""
+    off_network_detour: float = 1.3
+    """When the CSU is off the road network, the leased link is the straight line times this."""
+    aggregate_at_nro: bool = True
+    """True: a switch hosted at each NRO gathers its masts onto one leased link to the CSU (two
+    optical segments, mast-NRO and NRO-CSU). False: every mast's fibres run passive to the CSU
+    (one segment end to end, a leased fibre pair per mast on the NRO-CSU link)."""
+    link_fibres: int = 2
+    """Fibres of an aggregated NRO-to-CSU link (one pair)."""
+
+
+@dataclass(frozen=True)
+class RentParameters:
+    """Yearly rents of reused infrastructure, € HT; all ESTIMATES (no public tariff grid found).
+
+    Owners are matched by name: an owner containing "orange" rents at the Orange GC BLO figures,
+    "enedis" at the Enedis pole figure, any other (the public network's operator) at ``public_*``.
+    """
+
+    horizon_years: int = 10
+    """Years of running costs in the total cost of ownership, and in the router's trade-off
+    between digging a trench (paid once) and renting a duct (paid every year)."""
+    orange_duct_eur_per_m_year: float = 1.5
+    """ESTIMATE: Orange GC BLO duct rent after the 2024 rise (Avicca, February 2024: "well above
+    100 %" in one year), for one small cable."""
+    orange_pole_eur_per_m_year: float = 0.3
+    """ESTIMATE: Orange pole rent, about 12 € a pole a year over 40 m spans."""
+    enedis_pole_eur_per_m_year: float = 0.25
+    """ESTIMATE: Enedis low-voltage pole ("appui commun") rent, about 10 € a pole a year over 40 m
+    spans."""
+    public_duct_eur_per_m_year: float = 0.8
+    """ESTIMATE: duct rent of the public network's operator (RIP), usually below Orange's."""
+    public_aerial_eur_per_m_year: float = 0.25
+    """ESTIMATE: pole rent of the public network's operator."""
+    ftth_fibre_eur_per_km_year: float = 120.0
+    """ESTIMATE: one leased fibre of the FttH network from the joining node to the NRO, per km."""
+    dark_fibre_eur_per_km_year: float = 250.0
+    """ESTIMATE: one leased dark fibre from the NRO to the CSU, per km."""
+    dark_fibre_access_eur: float = 2000.0
+    """ESTIMATE: one-off access fee of a leased NRO-to-CSU link."""
+    nro_hosting_eur_per_year: float = 1200.0
+    """ESTIMATE: hosting an aggregation switch in an NRO (rack space, power), per year."""
+
+    def duct_rate(self, owner: str | None, kind: str) -> float:
+        """€ per metre and year to reuse an FttH route of ``kind`` owned by ``owner``."""
+        name = (owner or "").lower()
+        if "orange" in name:
+            return (
+                self.orange_duct_eur_per_m_year
+                if kind == "duct"
+                else self.orange_pole_eur_per_m_year
+            )
+        if "enedis" in name:
+            return (
+                self.enedis_pole_eur_per_m_year
+                if kind == "aerial"
+                else self.public_duct_eur_per_m_year
+            )
+        return (
+            self.public_duct_eur_per_m_year if kind == "duct" else self.public_aerial_eur_per_m_year
+        )
+
+
+@dataclass(frozen=True)
 class PlanParameters:
     """Everything a plan depends on besides its layers: written to summary.json with the plan."""
 
     cost: CostParameters = field(default_factory=CostParameters)
     network: NetworkParameters = field(default_factory=NetworkParameters)
     link: LinkBudget = field(default_factory=LinkBudget)
+    optics: Optics = field(default_factory=Optics)
+    transport: TransportParameters = field(default_factory=TransportParameters)
+    rent: RentParameters = field(default_factory=RentParameters)
 
     def __post_init__(self) -> None:
         problems = [*_negative("cost", self.cost), *_negative("link", self.link)]
+        problems += [*_negative("optics", self.optics), *_negative("rent", self.rent)]
+        problems += _negative("transport", self.transport)
         if self.network.merge_tolerance_m <= 0:
             problems.append("network.merge_tolerance_m must be > 0")
         if self.network.max_snap_distance_m < self.network.merge_tolerance_m:
@@ -192,6 +289,10 @@ def _build(kind: type, overrides: Mapping[str, Any], prefix: str) -> Any:
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ParameterError(f"parameter {name!r} must be true or false, not {value!r}")
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParameterError(f"parameter {name!r} must be a number, not {value!r}")
     if isinstance(default, int):

@@ -19,6 +19,7 @@ from planning.routing import (
     route_masts,
     steiner_instance,
 )
+from planning.transport import Transport, build_transport
 
 Progress = Callable[[str, int, int], None]
 
@@ -41,16 +42,22 @@ def plan_layers(
     report = progress or (lambda step, done, total: None)
     report("network", 0, 1)
     net = build_network(layers, params)
+    transport = build_transport(net, layers, params)
     report("network", 1, 1)
-    plan = route_masts(net, params, steiner=steiner, progress=progress)
+    plan = route_masts(net, params, steiner=steiner, progress=progress, transport=transport)
     if bound:
         report("lower bound", 0, 1)
-        plan.bound = primary_bound(net, params, plan)
+        plan.bound = primary_bound(net, params, plan, transport)
         report("lower bound", 1, 1)
     return plan, net
 
 
-def primary_bound(net: RoutableNetwork, params: PlanParameters, plan: Plan) -> dict[str, Any]:
+def primary_bound(
+    net: RoutableNetwork,
+    params: PlanParameters,
+    plan: Plan,
+    transport: Transport | None = None,
+) -> dict[str, Any]:
     """The gap of the primary routing against a proven lower bound, when the instance allows.
 
     When it is not computed, ``why`` says which condition stopped it (``no_mast``, ``too_large``
@@ -61,7 +68,7 @@ def primary_bound(net: RoutableNetwork, params: PlanParameters, plan: Plan) -> d
     cable + connection). Capacities are dropped, which only lowers the optimum: the bound stays
     valid for the capacitated plan. The plan's value on the same weights is compared to it.
     """
-    instance, terminals = steiner_instance(net, params)
+    instance, terminals = steiner_instance(net, params, transport)
     connected = {net.mast_nodes[m.mast_id] for m in plan.masts if m.primary is not None}
     masts = [t for t in terminals[1:] if t in connected]
     if not masts:
@@ -108,5 +115,8 @@ def primary_bound(net: RoutableNetwork, params: PlanParameters, plan: Plan) -> d
         "optimal": result.optimal,
         "edges": result.edges,
         "seconds": round(result.seconds, 2),
-        "objective": "primary routing: civil works + 12-fibre cable + connection, no capacities",
+        "objective": (
+            "primary routing: civil works + 12-fibre cable + connection and leased fibres to "
+            "the CSU over the horizon (once per FttH node joined), no capacities"
+        ),
     }

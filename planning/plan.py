@@ -36,6 +36,9 @@ class Trench:
     fibres: int  # fibres carried (all masts downstream)
     cables: int  # cables laid (primary and secondary routes are separate cables)
     masts: tuple[str, ...]  # masts whose fibre runs here
+    route_id: str | None = None  # the FttH route reused (duct, aerial)
+    owner: str | None = None  # its owner, paid the rent
+    rent_year: float = 0.0  # € HT a year for the reused duct or poles (0 for a trench)
 
     @property
     def cost(self) -> float:
@@ -44,7 +47,12 @@ class Trench:
 
 @dataclass(frozen=True)
 class Route:
-    """The fibre path of one mast to its FttH node, and its optical link budget."""
+    """The fibre path of one mast to its FttH node, on to the CSU, and its optical link budget.
+
+    ``geometry`` and ``length_m`` are the new cable, mast to FttH node; ``upstream_m`` the FttH
+    fibre from there to the NRO and ``csu_link_m`` the leased link to the CSU. The budget
+    (``loss_db``, ``margin_db``) is end to end, mast to CSU (to the NRO without a CSU).
+    """
 
     mast_id: str
     node_id: str  # FttH node feature id
@@ -56,6 +64,16 @@ class Route:
     connectors: int
     loss_db: float
     margin_db: float  # budget - loss - safety margin; negative: over budget
+    chain: tuple[str, ...] = ()  # FttH nodes upstream of node_id, up to the NRO
+    upstream_m: float = 0.0
+    csu_id: str | None = None
+    csu_link_m: float = 0.0
+    optics: str = "LX10"  # the optics the budget holds with ("LX10", "long-reach")
+    yearly_rent: float = 0.0  # € HT a year: leased fibres to the NRO and to the CSU
+
+    @property
+    def total_length_m(self) -> float:
+        return round(self.length_m + self.upstream_m + self.csu_link_m, 2)
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,8 @@ class MastResult:
     primary: Route | None = None
     secondary: Route | None = None
     secondary_issue: str | None = None  # a critical mast without a disjoint second route
+    diversity: dict[str, Any] | None = None  # critical masts: where the second route meets
+    yearly_cost: float = 0.0  # € HT a year: its leased fibres and its share of rents
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,21 @@ class Splice:
     fibres: int
 
 
+@dataclass(frozen=True)
+class TransportLink:
+    """A leased link: an NRO to the CSU, or the CSU to a gendarmerie site."""
+
+    from_id: str
+    to_id: str
+    kind: str  # nro_csu, csu_gendarmerie
+    geometry: LineString  # estimated course along roads (straight when off the network)
+    length_m: float
+    fibres: int
+    on_network: bool
+    rent_year: float
+    access_cost: float
+
+
 @dataclass
 class Plan:
     trenches: list[Trench] = field(default_factory=list)
@@ -93,6 +128,44 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     connection_cost: float = 0.0  # € HT: splices, closures and connections at FttH nodes
     routing_value: float = 0.0  # the primary routes on the router's own weights (for the gap)
+    links: list[TransportLink] = field(default_factory=list)
+    csu: dict[str, Any] | None = None  # the CSU site the plan leads to: id, nom, x, y
+    horizon_years: int = 10
+    per_mast: bool = False  # leased NRO-CSU fibres per mast (passive), not one link per NRO
+
+    @property
+    def links_cost(self) -> float:
+        """One-off access fees of the leased links (investment)."""
+        return sum(link.access_cost for link in self.links)
+
+    @property
+    def running_costs(self) -> dict[str, float]:
+        """€ HT a year, by what is rented."""
+        ducts: dict[str, float] = {}
+        for t in self.trenches:
+            if t.rent_year:
+                key = f"rent_{t.mode}"
+                ducts[key] = ducts.get(key, 0.0) + t.rent_year
+        ftth = sum(
+            r.yearly_rent for m in self.masts for r in (m.primary, m.secondary) if r is not None
+        )
+        # A passive plan's NRO-CSU fibres are already in its routes' rents (``per_mast``).
+        links = sum(
+            link.rent_year for link in self.links if link.kind != "nro_csu" or not self.per_mast
+        )
+        out = {k: round(v, 2) for k, v in sorted(ducts.items())}
+        out["leased_fibres"] = round(ftth, 2)
+        out["leased_links"] = round(links, 2)
+        return out
+
+    @property
+    def yearly_cost(self) -> float:
+        return round(sum(self.running_costs.values()), 2)
+
+    @property
+    def tco(self) -> float:
+        """Investment plus the running costs over the horizon, undiscounted."""
+        return round(self.total_cost + self.horizon_years * self.yearly_cost, 2)
 
     @property
     def connected(self) -> list[MastResult]:
@@ -104,4 +177,4 @@ class Plan:
 
     @property
     def total_cost(self) -> float:
-        return sum(t.cost for t in self.trenches) + self.connection_cost
+        return sum(t.cost for t in self.trenches) + self.connection_cost + self.links_cost

@@ -37,6 +37,11 @@ MAST_STATUSES = (
     Category("over_budget", "Bilan optique dépassé", "253,174,97", 3.2, "triangle"),
     Category("unreachable", "Injoignable", "214,48,39", 3.6, "triangle"),
 )
+LINK_KINDS = (
+    Category("nro_csu", "Lien loué NRO-CSU", "184,134,11", 0.8, "line"),
+    Category("csu_gendarmerie", "Lien loué CSU-gendarmerie", "90,90,90", 0.8, "line"),
+)
+
 SPLICE_KINDS = (
     Category("ftth_node", "Raccordement au nœud FttH", "33,102,172", 2.4, "square"),
     Category("branch", "Boîtier d'épissure (dérivation)", "40,40,40", 1.6, "circle"),
@@ -113,4 +118,5 @@ LAYER_STYLES: dict[str, str] = {
     "connections": categorized_qml("budget", CONNECTION_BUDGET, points=False),
     "masts": categorized_qml("status", MAST_STATUSES, points=True),
     "splices": categorized_qml("kind", SPLICE_KINDS, points=True),
+    "links": categorized_qml("kind", LINK_KINDS, points=False),
 }

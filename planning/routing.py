@@ -11,6 +11,7 @@ first, to another node.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
@@ -26,8 +27,18 @@ from shapely.geometry import LineString
 
 from planning.network import RoutableNetwork
 from planning.parameters import CostParameters, PlanParameters
-from planning.plan import MastResult, MastStatus, Plan, Route, RouteRole, Splice, Trench
+from planning.plan import (
+    MastResult,
+    MastStatus,
+    Plan,
+    Route,
+    RouteRole,
+    Splice,
+    TransportLink,
+    Trench,
+)
 from planning.steiner import steiner_tree
+from planning.transport import Transport, build_transport
 
 Node = Hashable
 Edge = tuple[Node, Node]
@@ -57,19 +68,23 @@ def edge_key(u: Node, v: Node) -> Edge:
 class _State:
     """What the rounds share: capacity left per FttH node, and the edges already in the plan."""
 
-    capacity: dict[Node, int]  # masts each FttH node can still serve
+    capacity: dict[Node, int]  # masts each FttH node can still serve (along its own chain too)
+    transport: Transport  # chains to the NRO, joinability, leased links to the CSU
     routes: dict[tuple[str, RouteRole], tuple[Node, list[Node]]]  # (mast, role) -> (node, path)
     built: dict[Edge, list[tuple[str, RouteRole]]]  # edge -> routes laid along it
 
 
-def _fresh_state(net: RoutableNetwork, params: PlanParameters) -> _State:
+def _fresh_state(
+    net: RoutableNetwork, params: PlanParameters, transport: Transport | None = None
+) -> _State:
     """Nothing built yet; each FttH node serves as many masts as it has free fibres for."""
     fibres = params.network.fibres_per_mast
     return _State(
         capacity={
-            node: int(net.graph.nodes[node].get("free_fibres", 0)) // fibres
+            node: int(net.graph.nodes[node].get("free_fibres", 0) or 0) // fibres
             for node in net.ftth_nodes.values()
         },
+        transport=transport if transport is not None else build_transport(net, {}, params),
         routes={},
         built=defaultdict(list),
     )
@@ -81,6 +96,7 @@ def route_masts(
     *,
     steiner: SteinerFunction = default_steiner,
     progress: Progress | None = None,
+    transport: Transport | None = None,
 ) -> Plan:
     """Plan the fibre of every mast of ``net``: trenches, cables, splices, statuses and costs.
 
@@ -95,10 +111,13 @@ def route_masts(
         signature, for comparisons).
     progress
         ``progress(step, done, total)``, for a progress bar.
+    transport
+        Chains to the NRO and links to the CSU (`planning.transport.build_transport`); without
+        it, the chains are inferred and routes end at the NRO.
     """
     report = progress or _silent
     graph = net.graph
-    state = _fresh_state(net, params)
+    state = _fresh_state(net, params, transport)
     failures: dict[str, str] = {u.feature_id: u.reason for u in net.unsnapped if _is_mast(u)}
     pending = _reachable_masts(net, state, failures)
 
@@ -113,7 +132,9 @@ def route_masts(
         pending -= accepted
     report("routing", total - len(pending), total)
     for mast in sorted(pending):
-        failures[mast] = "every FttH node it can reach has no free fibre left"
+        failures[mast] = (
+            "every FttH node it can reach has no free fibre left (at the node or upstream of it)"
+        )
 
     critical = sorted(
         m
@@ -121,6 +142,7 @@ def route_masts(
         if graph.nodes[node].get("critical") and (m, RouteRole.PRIMARY) in state.routes
     )
     secondary_issues: dict[str, str] = {}
+    diversity: dict[str, dict] = {}
     if critical:
         router = _DisjointRouter(net, params, state)
         for done, mast in enumerate(critical, start=1):
@@ -128,17 +150,25 @@ def route_masts(
             if issue:
                 secondary_issues[mast] = issue
             report("second routes", done, len(critical))
-    return _assemble(net, params, state, failures, secondary_issues)
+        diversity = router.diversity
+    plan = _assemble(net, params, state, failures, secondary_issues)
+    plan.masts = [
+        dataclasses.replace(m, diversity=diversity[m.mast_id]) if m.mast_id in diversity else m
+        for m in plan.masts
+    ]
+    return plan
 
 
-def steiner_instance(net: RoutableNetwork, params: PlanParameters) -> tuple[nx.Graph, list[Node]]:
+def steiner_instance(
+    net: RoutableNetwork, params: PlanParameters, transport: Transport | None = None
+) -> tuple[nx.Graph, list[Node]]:
     """The router's first Steiner instance: the graph with the virtual root, and the terminals.
 
     The root is joined to every FttH node with room for one mast; the terminals are the root and
     every mast of the root's part of the network. Its optimum is a lower bound on the primary
     routing of the plan (capacities dropped), and benchmarks compare Steiner solvers on it.
     """
-    state = _fresh_state(net, params)
+    state = _fresh_state(net, params, transport)
     routing = _routing_graph(net, params, state)
     if ROOT not in routing:
         return routing, []
@@ -157,14 +187,14 @@ def _reachable_masts(net: RoutableNetwork, state: _State, failures: dict[str, st
     for index, nodes in enumerate(nx.connected_components(net.graph)):
         for node in nodes:
             component[node] = index
-    served = {component[n] for n, cap in state.capacity.items() if cap > 0}
+    served = {component[n] for n in state.capacity if state.transport.room(state.capacity, n) > 0}
     pending = set()
     for mast, node in net.mast_nodes.items():
         if component.get(node) in served:
             pending.add(mast)
         else:
             failures[mast] = (
-                "no FttH node with free fibres in its part of the network "
+                "no FttH node it may join with free fibres in its part of the network "
                 "(no road or FttH route leads to one)"
             )
     return pending
@@ -179,9 +209,11 @@ def _routing_graph(net: RoutableNetwork, params: PlanParameters, state: _State) 
         (u, v, _reuse_weight(data, cable) if edge_key(u, v) in state.built else data["weight"])
         for u, v, data in graph.edges(data=True)
     )
-    connect = params.cost.ftth_connection_eur
+    transport = state.transport
     routing.add_weighted_edges_from(
-        (ROOT, node, connect) for node, cap in state.capacity.items() if cap > 0
+        (ROOT, node, transport.root_cost(node))
+        for node in state.capacity
+        if transport.room(state.capacity, node) > 0
     )
     return routing
 
@@ -212,12 +244,13 @@ def _steiner_round(
             for node in paths
             if node in mast_of and ROOT not in paths[node]
         )
-        room = state.capacity[child]
+        room = state.transport.room(state.capacity, child)
         for _, mast in masts[:room]:
             path = list(reversed(paths[net.mast_nodes[mast]]))  # mast -> FttH node
             _record(state, mast, RouteRole.PRIMARY, child, path)
             accepted.add(mast)
-        state.capacity[child] = room - min(room, len(masts))
+        # Taking ``room`` empties the scarcest node of the chain: the rest go elsewhere next round.
+        state.transport.take(state.capacity, child, min(room, len(masts)))
     return accepted
 
 
@@ -244,6 +277,7 @@ class _DisjointRouter:
             [_reuse_weight(d, params.cost.cable_eur_per_m) for _, _, d in edges], dtype=float
         )
         self.position = {key: k for k, key in enumerate(self.keys)}
+        self.diversity: dict[str, dict] = {}
 
     def route(self, mast: str) -> str | None:
         """Route ``mast``'s second fibre, or say why there is none."""
@@ -255,6 +289,11 @@ class _DisjointRouter:
         shared = 1 if graph.degree(start) == 1 and len(path) > 2 else 0
         source = path[shared]
         banned_nodes = {self.index[n] for n in path[shared + 1 :]}
+        # The first route's fibres go on through ducts to its PM and NRO: not there either.
+        for hop in state.transport.chain(node)[:-1]:
+            banned_nodes |= {
+                self.index[n] for n in state.transport.hops[hop].path if n in self.index
+            }
         weights = self.weight.copy()
         built = np.array([bool(state.built.get(k)) for k in self.keys])
         weights[built] = self.reuse[built]
@@ -277,38 +316,94 @@ class _DisjointRouter:
             shape=(n, n),
         )
         dist, pred = dijkstra(matrix, indices=self.index[source], return_predecessors=True)
-        connect = self.params.cost.ftth_connection_eur
-        best, target = np.inf, None
-        for other, cap in state.capacity.items():
-            if other == node or cap <= 0:
-                continue
-            cost = dist[self.index[other]] + connect
-            if cost < best:
-                best, target = cost, other
-        if target is None:
+        transport = state.transport
+        candidates = sorted(
+            (dist[self.index[other]] + transport.root_cost(other), repr(other), other)
+            for other in state.capacity
+            if other != node
+            and transport.room(state.capacity, other) > 0
+            and np.isfinite(dist[self.index[other]])
+        )
+        if not candidates:
             return (
                 "no second route: no other FttH node with free fibres is reachable "
                 "without using the first route's trenches"
             )
+        footprint = {edge_key(u, v) for u, v in itertools.pairwise(path)}
+        footprint |= transport.edges_of(node)
+        best: tuple[int, float, Node, list[dict]] | None = None
+        for cost, _, other in candidates:
+            meets = self._meets(node, other, footprint)
+            if best is None or len(meets) < best[0]:
+                best = (len(meets), cost, other, meets)
+            if not meets:
+                break
+        assert best is not None
+        _, _, target, meets = best
         walk = [self.index[target]]
         while walk[-1] != self.index[source]:
             walk.append(int(pred[walk[-1]]))
         second = [self.nodes[i] for i in reversed(walk)]
         second = [start, *second] if shared else second
         _record(state, mast, RouteRole.SECONDARY, target, second)
-        state.capacity[target] -= 1
-        return None
+        transport.take(state.capacity, target, 1)
+        self.diversity[mast] = {"disjoint": not meets, "meets": meets}
+        if not meets:
+            return None
+        where = "; ".join(_meet_text(m) for m in meets)
+        why = (
+            f"none of the {len(candidates)} FttH nodes with free fibres it can reach without the "
+            "first route's trenches leads to the CSU by another PM, NRO and ducts"
+        )
+        self.diversity[mast]["why"] = why
+        return f"second route meets the first: {where} ({why})"
+
+    def _meets(self, node: Node, other: Node, footprint: set[Edge]) -> list[dict]:
+        """Where a second route joining at ``other`` would meet the first (joined at ``node``)."""
+        graph, transport = self.net.graph, self.state.transport
+        meets: list[dict] = []
+        first_chain = set(transport.chain(node))
+        for n in transport.chain(other):
+            if n in first_chain:
+                attrs = graph.nodes[n]
+                meets.append({"kind": str(attrs.get("kind")), "id": str(attrs["feature_id"])})
+        shared = transport.edges_of(other) & footprint
+        if shared:
+            length = sum(float(graph.edges[e]["length"]) for e in shared)
+            routes = sorted({str(graph.edges[e].get("route_id")) for e in shared} - {"None"})
+            meets.append({"kind": "duct", "length_m": round(length, 1), "routes": routes[:10]})
+        a, b = transport.link_of(node), transport.link_of(other)
+        if a is not None and b is not None and a.from_id != b.from_id and a.path and b.path:
+            common = {edge_key(*e) for e in itertools.pairwise(a.path)} & {
+                edge_key(*e) for e in itertools.pairwise(b.path)
+            }
+            if common:
+                length = sum(float(graph.edges[e]["length"]) for e in common)
+                meets.append({"kind": "csu_link", "length_m": round(length, 1)})
+        return meets
+
+
+def _meet_text(meet: dict) -> str:
+    if meet["kind"] == "duct":
+        return f"{meet['length_m']:.0f} m of FttH ducts upstream ({', '.join(meet['routes'])})"
+    if meet["kind"] == "csu_link":
+        return (
+            f"the leased links of both NRO to the CSU run {meet['length_m']:.0f} m along the "
+            "same roads (ask the lessor for diverse paths)"
+        )
+    return f"{meet['kind']} {meet['id']}"
 
 
 def _trenches(
     net: RoutableNetwork, params: PlanParameters, state: _State
-) -> tuple[list[Trench], dict[Edge, float]]:
+) -> tuple[list[Trench], dict[Edge, float], dict[Edge, float]]:
     """One trench per edge in the plan: how the cables are laid there, and what it costs."""
     graph = net.graph
     fibres_per_mast = params.network.fibres_per_mast
     costs = params.cost
     trenches: list[Trench] = []
     edge_cost: dict[Edge, float] = {}
+    edge_rent: dict[Edge, float] = {}
     for key, users in sorted(state.built.items(), key=lambda item: repr(item[0])):
         data = graph.edges[key]
         length = float(data["length"])
@@ -321,6 +416,8 @@ def _trenches(
             cable_cost += _cable_cost(costs, len(primaries) * fibres_per_mast) * length
         cable_cost += len(secondaries) * _cable_cost(costs, fibres_per_mast) * length
         masts = tuple(sorted({m for m, _ in users}))
+        reused = mode in ("duct", "aerial")
+        rent = float(data.get("rent_rate", 0.0) or 0.0) * length * cables if reused else 0.0
         trenches.append(
             Trench(
                 geometry=data["geometry"],
@@ -332,10 +429,14 @@ def _trenches(
                 fibres=(len(primaries) + len(secondaries)) * fibres_per_mast,
                 cables=cables,
                 masts=masts,
+                route_id=None if data.get("route_id") is None else str(data["route_id"]),
+                owner=data.get("owner") if reused else None,
+                rent_year=round(rent, 2),
             )
         )
         edge_cost[key] = civil + cable_cost
-    return trenches, edge_cost
+        edge_rent[key] = rent
+    return trenches, edge_cost, edge_rent
 
 
 def _assemble(
@@ -346,11 +447,12 @@ def _assemble(
     secondary_issues: dict[str, str],
 ) -> Plan:
     """Turn the recorded routes into trenches, splices, per-mast results and costs."""
-    trenches, edge_cost = _trenches(net, params, state)
+    trenches, edge_cost, edge_rent = _trenches(net, params, state)
     branch_degree = _primary_degree(state)
     splices, closure_cost, closure_share = _splices(net, params, state, branch_degree)
     ftth_ids = {node: fid for fid, node in net.ftth_nodes.items()}
     share = _mast_shares(state, edge_cost, closure_share)
+    rent_share = _mast_shares(state, edge_rent, {})
     per_route_connection = _route_connection_cost(params)
     results = _snapped_mast_results(
         net,
@@ -359,6 +461,7 @@ def _assemble(
         failures=failures,
         secondary_issues=secondary_issues,
         share=share,
+        rent_share=rent_share,
         degree=branch_degree,
         ftth_ids=ftth_ids,
         per_route_connection=per_route_connection,
@@ -372,7 +475,71 @@ def _assemble(
     )
     plan.connection_cost = round(closure_cost + len(state.routes) * per_route_connection, 2)
     plan.routing_value = _routing_value(net, params, state)
+    plan.horizon_years = params.rent.horizon_years
+    plan.per_mast = not params.transport.aggregate_at_nro
+    plan.links, plan.csu = _links(net, params, state)
+    plan.notes.extend(state.transport.notes)
     return plan
+
+
+def _links(
+    net: RoutableNetwork, params: PlanParameters, state: _State
+) -> tuple[list[TransportLink], dict[str, Any] | None]:
+    """The leased links the routes use: each NRO's to the CSU, the CSU's to gendarmerie sites."""
+    transport = state.transport
+    if transport.csu is None:
+        return [], None
+    fibres = params.network.fibres_per_mast
+    rent = params.rent
+    per_nro: dict[Node, int] = defaultdict(int)
+    for node, _ in state.routes.values():
+        per_nro[transport.chain(node)[-1]] += 1
+    links = []
+    aggregate = params.transport.aggregate_at_nro
+    for nro, routes in sorted(per_nro.items(), key=lambda item: repr(item[0])):
+        link = transport.nro_links.get(nro)
+        if link is None:
+            continue
+        km = link.length_m / 1000
+        if aggregate:  # one pair and a hosted switch per NRO, whatever the masts behind it
+            count = params.transport.link_fibres
+            rent_year = count * km * rent.dark_fibre_eur_per_km_year + rent.nro_hosting_eur_per_year
+            one_off = rent.dark_fibre_access_eur + params.cost.nro_switch_eur
+        else:
+            count = routes * fibres
+            rent_year = count * km * rent.dark_fibre_eur_per_km_year
+            one_off = rent.dark_fibre_access_eur
+        links.append(
+            TransportLink(
+                link.from_id,
+                link.to_id,
+                link.kind,
+                link.geometry,
+                round(link.length_m, 2),
+                count,
+                link.on_network,
+                round(rent_year, 2),
+                one_off,
+            )
+        )
+    if links:  # the gendarmerie watches the same pictures: one link of two fibres each
+        for link in transport.gendarmerie_links:
+            links.append(
+                TransportLink(
+                    link.from_id,
+                    link.to_id,
+                    link.kind,
+                    link.geometry,
+                    round(link.length_m, 2),
+                    2,
+                    link.on_network,
+                    round(2 * link.length_m / 1000 * rent.dark_fibre_eur_per_km_year, 2),
+                    rent.dark_fibre_access_eur,
+                )
+            )
+    csu = transport.csu
+    where = {"id": csu.site_id, "nom": csu.nom, "x": csu.point.x, "y": csu.point.y}
+    return links, where
 
 
 def _mast_shares(
@@ -404,6 +571,7 @@ def _snapped_mast_results(
     failures: dict[str, str],
     secondary_issues: dict[str, str],
     share: dict[str, float],
+    rent_share: dict[str, float],
     degree: dict[Node, int],
     ftth_ids: dict[Node, str],
     per_route_connection: float,
@@ -422,6 +590,7 @@ def _snapped_mast_results(
         )
         status, reason = _budget_status(primary, secondary)
         routes = 1 + (secondary is not None)
+        leased = primary.yearly_rent + (secondary.yearly_rent if secondary else 0.0)
         results.append(
             MastResult(
                 **fields,
@@ -431,6 +600,7 @@ def _snapped_mast_results(
                 primary=primary,
                 secondary=secondary,
                 secondary_issue=secondary_issues.get(mast),
+                yearly_cost=round(rent_share.get(mast, 0.0) + leased, 2),
             )
         )
     return results
@@ -513,7 +683,7 @@ def _routing_value(net: RoutableNetwork, params: PlanParameters, state: _State) 
     }
     return round(
         sum(net.graph.edges[key]["weight"] for key in primary_edges)
-        + len(used_nodes) * params.cost.ftth_connection_eur,
+        + sum(state.transport.root_cost(node) for node in used_nodes),
         2,
     )
 
@@ -612,8 +782,28 @@ def _route(
         sum(1 for n in path[1:-1] if degree.get(n, 0) >= 3) if role is RouteRole.PRIMARY else 0
     )
     splices = 1 + branches
+    transport = state.transport
+    chain = transport.chain(node)
+    upstream = transport.upstream_m(node)
+    link = transport.link_of(node)
+    csu_m = link.length_m if link is not None else 0.0
+    # On the way up: the FttH cables' own splices, and a patch (connector pair) at each PM or
+    # NRO passed and where the leased link starts.
+    per_km = params.transport.ftth_splices_per_km
     budget = params.link
-    loss = budget.loss_db(length, splices)
+    connectors = budget.connectors + (len(chain) - 1)
+    if link is not None and params.transport.aggregate_at_nro:
+        # Two segments: the mast's optics to the NRO switch, the switch's to the CSU.
+        splices += round(per_km * upstream / 1000)
+        optics, loss, margin = _optics(params, length + upstream, splices, connectors)
+        link_splices = round(per_km * csu_m / 1000)
+        link_optics, _, link_margin = _optics(params, csu_m, link_splices, budget.connectors)
+        margin = min(margin, link_margin)
+        optics = f"{optics} + {link_optics}"
+    else:  # one passive segment, patched at each PM and NRO and where the leased link starts
+        splices += round(per_km * (upstream + csu_m) / 1000)
+        connectors += 1 if link is not None else 0
+        optics, loss, margin = _optics(params, length + upstream + csu_m, splices, connectors)
     return Route(
         mast_id=mast,
         node_id=ftth_ids[node],
@@ -622,10 +812,33 @@ def _route(
         geometry=geometry,
         length_m=round(length, 2),
         splices=splices,
-        connectors=budget.connectors,
+        connectors=connectors,
         loss_db=round(loss, 3),
-        margin_db=round(budget.budget_db - loss - budget.safety_margin_db, 3),
+        margin_db=round(margin, 3),
+        chain=tuple(ftth_ids[n] for n in chain[1:]),
+        upstream_m=round(upstream, 2),
+        csu_id=link.to_id if link is not None else None,
+        csu_link_m=round(csu_m, 2),
+        optics=optics,
+        yearly_rent=round(transport.yearly_per_mast(node), 2),
     )
+
+
+def _optics(
+    params: PlanParameters, length_m: float, splices: int, connectors: int
+) -> tuple[str, float, float]:
+    """The cheapest optics the link fits with (LX10, else long-reach), its loss and margin."""
+    link, long_reach = params.link, params.optics
+    fixed = link.splice_loss_db * splices + link.connector_loss_db * connectors
+    loss = link.attenuation_db_per_km * length_m / 1000 + fixed
+    margin = link.budget_db - loss - link.safety_margin_db
+    if margin >= 0:
+        return "LX10", loss, margin
+    far = long_reach.attenuation_db_per_km * length_m / 1000 + fixed
+    far_margin = long_reach.budget_db - far - link.safety_margin_db
+    if far_margin > margin:
+        return "long-reach", far, far_margin
+    return "LX10", loss, margin  # neither holds: the one that comes closest
 
 
 def _join(pieces: Iterable[LineString]) -> LineString:

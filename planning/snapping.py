@@ -24,6 +24,8 @@ from planning.parameters import PlanParameters
 __all__ = ["MAST_FIELDS", "Attached", "Unsnapped", "attach_points"]
 
 MAST_FIELDS = ("commune", "cameras", "critical", "camera_model")
+FTTH_FIELDS = ("parent", "owner", "manager")
+"""Optional fields of FttH nodes kept on their graph node (None when absent)."""
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,13 @@ def _point_features(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
             ]
         else:
             kinds, free = gdf["kind"].tolist(), gdf["free_fibres"].tolist()
+            extra = {f: gdf[f].tolist() if f in gdf else [None] * len(gdf) for f in FTTH_FIELDS}
             attrs = [
                 {
                     "kind": _text(kinds[i]),
                     "feature_id": ids[i],
                     "free_fibres": _integer(free[i]),
+                    **{f: _text(extra[f][i]) for f in FTTH_FIELDS},
                 }
                 for i in range(len(gdf))
             ]

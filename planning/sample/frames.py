@@ -16,11 +16,13 @@ from planning.schema import LAYERS, WORK_CRS, FieldType
 def layer_frame(name: str, columns: dict[str, Sequence], geometry: Sequence) -> gpd.GeoDataFrame:
     """A GeoDataFrame of layer `name`: the schema's fields in order, geometry, Lambert-93."""
     spec = LAYERS[name]
-    expected = [f.name for f in spec.fields]
+    expected = [f.name for f in spec.fields if f.required or f.name in columns]
     if sorted(columns) != sorted(expected):
         raise ValueError(f"{name}: columns {sorted(columns)} differ from the schema {expected}")
     data = {}
     for field in spec.fields:
+        if field.name not in columns:
+            continue
         values = columns[field.name]
         if field.type is FieldType.INTEGER:
             data[field.name] = np.asarray(values, dtype="int64")

@@ -18,6 +18,8 @@ from planning.sample.frames import layer_frame
 from planning.sample.network import RoadNetwork
 from planning.sample.placement import spread
 
+NETWORK_OWNER = "Eure Numérique"
+"""The public syndicate that built the département's FttH network (the sample's assumption)."""
 COMMUNES_PER_NRO = 11
 INHABITANTS_PER_PM = 500
 INHABITANTS_PER_PBO = 40
@@ -67,11 +69,13 @@ def ftth_layers(
         for k, (a, b) in enumerate(zip(net.u.tolist(), net.v.tolist(), strict=True))
     }
     routes: set[int] = set()
+    parent_of: dict[int, int] = {}  # road node of a PM or PBO -> road node of its parent
     for sources, targets in ((nro, pm), (pm, pbo)):
-        _, pred, _ = dijkstra(
+        _, pred, origin = dijkstra(
             graph, indices=sources, min_only=True, return_predecessors=True, directed=False
         )
         routes |= _trace(pred, set(sources), targets, edge_of)
+        parent_of.update((t, int(origin[t])) for t in targets if origin[t] >= 0)
     route_edges = np.array(sorted(routes), dtype=np.int64)
     routes_frame = _routes_frame(net, route_edges, node_commune, pops, rng)
     chambers = _chambers(net, route_edges, routes_frame["kind"].to_numpy(), used, rng)
@@ -87,11 +91,24 @@ def ftth_layers(
             np.where(rng.random(len(chambers)) < 0.2, 0, rng.integers(1, 13, len(chambers))),
         ]
     )
+    ids = _node_ids(kinds, codes[node_commune[where]])
+    id_at = dict(zip(where.tolist(), ids, strict=True))
+    parents = [
+        id_at.get(parent_of.get(n, -1), "") if kind in ("PM", "PBO") else ""
+        for n, kind in zip(where.tolist(), kinds, strict=True)
+    ]
     nodes_frame = layer_frame(
         "ftth_nodes",
-        {"id": _node_ids(kinds, codes[node_commune[where]]), "kind": kinds, "free_fibres": fibres},
+        {
+            "id": ids,
+            "kind": kinds,
+            "free_fibres": fibres,
+            "parent": parents,
+            "owner": [NETWORK_OWNER] * len(ids),
+        },
         shapely.points(net.nodes[where]),
     )
+    nodes_frame["parent"] = nodes_frame["parent"].replace("", None)
     return nodes_frame, routes_frame
 
 
@@ -152,12 +169,22 @@ def _routes_frame(
         rng.choice(4, size=len(edges), p=[0.15, 0.3, 0.3, 0.25]),
         rng.choice(4, size=len(edges), p=[0.35, 0.35, 0.2, 0.1]),
     )
+    # Whose ducts and poles the network reuses: a fixed pattern, not a draw, so the other layers
+    # do not move. In the Eure as elsewhere, FttH cables run in Orange's ducts and on Orange's
+    # and Enedis's poles as much as in the public network's own.
+    k = np.arange(len(edges))
+    owner = np.where(
+        duct,
+        np.where(k % 10 < 6, "Orange", NETWORK_OWNER),
+        np.where(k % 2 == 0, "Enedis", "Orange"),
+    )
     return layer_frame(
         "ftth_routes",
         {
             "id": [f"F{k + 1:06d}" for k in range(len(edges))],
             "kind": np.where(duct, "duct", "aerial"),
             "spare": spare,
+            "owner": owner,
         },
         shapely.linestrings(np.stack([net.start[edges], net.end[edges]], axis=1)),
     )

@@ -25,7 +25,7 @@ from planning.sample.network import RoadNetwork, build_network
 from planning.sample.placement import locate, nodes_by_commune
 from planning.sample.power import power_layer
 from planning.sample.streets import street_mesh
-from planning.schema import LAYER_NAMES
+from planning.schema import LAYER_NAMES, WORK_CRS
 
 Progress = Callable[[str, int, int], None]
 DEFAULT_EPCI = "200071454"  # CA Evreux Portes de Normandie, 74 communes
@@ -112,8 +112,36 @@ def generate_sample(
             {c: frame[c].to_numpy() for c in ("code", "nom", "population", "epci")},
             frame.geometry,
         ),
+        "sites": sites_layer(),
     }
     return Sample({name: layers[name] for name in LAYER_NAMES}, notes, scope, seed)
+
+
+SITES = (
+    ("CSU-27", "csu", "Centre de supervision urbain départemental (Évreux)", 1.1508, 49.0241),
+    (
+        "GGD-27",
+        "gendarmerie",
+        "Groupement de gendarmerie de l'Eure (position approchée)",
+        1.1390,
+        49.0155,
+    ),
+)
+"""Where the pictures go. The syndicate has not published the CSU's address: the sample puts it at
+the préfecture in Évreux (WGS84 lon, lat), the gendarmerie's departmental group nearby. Real, not
+synthetic, places: the same whatever the sample's scope."""
+
+
+def sites_layer() -> gpd.GeoDataFrame:
+    """The CSU and the gendarmerie, in Lambert-93."""
+    points = gpd.GeoSeries(
+        [shapely.Point(lon, lat) for *_, lon, lat in SITES], crs="EPSG:4326"
+    ).to_crs(WORK_CRS)
+    return layer_frame(
+        "sites",
+        {"id": [s[0] for s in SITES], "kind": [s[1] for s in SITES], "nom": [s[2] for s in SITES]},
+        points,
+    )
 
 
 def _roads_frame(net: RoadNetwork, lines: np.ndarray) -> gpd.GeoDataFrame:

@@ -15,7 +15,7 @@ import shapely
 from planning.errors import LayerError
 from planning.layers import MAX_COMPRESSION_RATIO, read_layers
 from planning.projection import ProjectionError, to_web_crs, to_work_crs
-from planning.schema import LAYER_NAMES, LAYERS
+from planning.schema import LAYERS, REQUIRED_LAYERS
 from planning.validate import validate, validate_path
 
 
@@ -50,7 +50,7 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_geopackage_layers_are_read_untouched(clean_gpkg: Path, layers) -> None:
     layerset = read_layers(clean_gpkg)
     assert layerset.problems == []
-    assert list(layerset.layers) == list(LAYER_NAMES)
+    assert list(layerset.layers) == list(REQUIRED_LAYERS)  # sites is optional: no problem
     assert layerset.files["roads"] == "layers.gpkg (layer roads)"
     masts = layerset.layers["masts"]
     assert masts.crs.to_epsg() == 2154
@@ -63,8 +63,9 @@ def test_folder_of_layer_files(tmp_path: Path, layers, folder_writer, ext: str) 
     layerset = read_layers(folder_writer(layers, tmp_path / "layers", ext=ext))
     assert layerset.problems == []
     assert layerset.files["ftth_nodes"] == f"ftth_nodes{ext}"
-    for name in LAYER_NAMES:
-        assert {f.name for f in LAYERS[name].fields} <= set(layerset.layers[name].columns)
+    for name in REQUIRED_LAYERS:
+        required = {f.name for f in LAYERS[name].fields if f.required}
+        assert required <= set(layerset.layers[name].columns)
 
 
 def test_shapefile_field_names_cut_by_dbf_are_restored(

@@ -72,14 +72,17 @@ def _close_up(page: Page, mode: str) -> None:
             const size = f => { const xs = f.g.map(c => c[0]), ys = f.g.map(c => c[1]);
                 return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]; };
             const span = b => Math.hypot(b[2] - b[0], b[3] - b[1]);
-            const f = L.trenches.filter(t => t.p.mode === mode)
+            const f = (window.ALL_TRENCHES || L.trenches).filter(t => t.p.mode === mode)
                 .sort((a, b) => span(size(b)) - span(size(a)))[0];
             const b = size(f);
             scale = 0.5 * Math.min(cv.width / Math.max(b[2] - b[0], 1),
                                    cv.height / Math.max(b[3] - b[1], 1));
             ox = cv.width / 2 - scale * (b[0] + b[2]) / 2;
             oy = cv.height / 2 + scale * (b[1] + b[3]) / 2;
-            L.masts = []; L.nodes = []; L.cables = []; L.communes = [];
+            L.masts = []; L.nodes = []; L.cables = []; L.communes = []; L.links = []; L.sites = [];
+            // Only this mode's trenches: a close-up of a duct may have new trenches beside it.
+            window.ALL_TRENCHES = window.ALL_TRENCHES || L.trenches;
+            L.trenches = window.ALL_TRENCHES.filter(t => t.p.mode === mode);
             draw();
         }""",
         mode,

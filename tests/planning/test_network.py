@@ -15,6 +15,7 @@ from tests.helpers.paths import SAMPLE
 CRS = "EPSG:2154"
 X, Y = 560_000.0, 6_880_000.0
 PARAMS = PlanParameters()
+RENT = PARAMS.rent
 LOCAL = PARAMS.cost.trench.local
 CABLE = PARAMS.cost.cable_eur_per_m
 
@@ -166,9 +167,12 @@ def test_edge_under_a_duct_with_spare_has_trench_and_duct() -> None:
     cost = PARAMS.cost
     assert set(data["modes"]) == {"trench", "duct"}
     assert data["modes"]["trench"] == pytest.approx(100 * cost.trench.secondary)
-    assert data["modes"]["duct"] == pytest.approx(100 * cost.duct_eur_per_m)
+    # Laying in the duct, and renting it over the horizon (no owner: the public network's rate).
+    per_m = cost.duct_eur_per_m + RENT.public_duct_eur_per_m_year * RENT.horizon_years
+    assert data["modes"]["duct"] == pytest.approx(100 * per_m)
     assert data["mode"] == "duct"
-    assert data["weight"] == pytest.approx(100 * (cost.duct_eur_per_m + CABLE))
+    assert data["weight"] == pytest.approx(100 * (per_m + CABLE))
+    assert data["rent_rate"] == pytest.approx(RENT.public_duct_eur_per_m_year)
     assert (data["road_id"], data["road_kind"]) == ("R1", "secondary")
     assert (data["route_id"], data["route_kind"], data["spare"]) == ("F1", "duct", 2)
     assert data["access"] is False
@@ -199,7 +203,8 @@ def test_aerial_route_with_spare() -> None:
     data = only_edge(net)
     assert set(data["modes"]) == {"trench", "aerial"}
     assert data["mode"] == "aerial"
-    assert data["modes"]["aerial"] == pytest.approx(100 * PARAMS.cost.aerial_eur_per_m)
+    per_m = PARAMS.cost.aerial_eur_per_m + RENT.public_aerial_eur_per_m_year * RENT.horizon_years
+    assert data["modes"]["aerial"] == pytest.approx(100 * per_m)
 
 
 def test_ftth_route_off_road_is_trenched_at_the_local_price() -> None:
@@ -220,7 +225,8 @@ def test_parallel_lines_keep_the_cheapest_cost_of_each_mode() -> None:
     data = only_edge(net)
     detour = line((0, 0), (50, 3), (100, 0)).length
     assert data["modes"]["trench"] == pytest.approx(100 * PARAMS.cost.trench.primary)
-    assert data["modes"]["duct"] == pytest.approx(detour * PARAMS.cost.duct_eur_per_m)
+    per_m = PARAMS.cost.duct_eur_per_m + RENT.public_duct_eur_per_m_year * RENT.horizon_years
+    assert data["modes"]["duct"] == pytest.approx(detour * per_m)
     assert data["mode"] == "duct"
     assert data["length"] == pytest.approx(detour)  # the geometry of the line giving `mode`
 

@@ -26,6 +26,7 @@ EXPECTED = {
     "connections": "budget",
     "masts": "status",
     "splices": "kind",
+    "links": "kind",
 }
 
 

@@ -141,7 +141,7 @@ def test_node_capacity_is_respected() -> None:
         nodes=[("pbo", "PBO", 2, (0, 0)), ("pm", "PM", 24, (-2000, 0))],
         masts=[("A", (50, 0), False), ("B", (100, 0), False)],
     )
-    result = plan(data)
+    result = plan(data, PlanParameters.from_dict({"transport": {"pbo_allowed": True}}))
     served = [m.primary.node_id for m in result.masts]
     assert sorted(served) == ["pbo", "pm"]
     assert mast(result, "A").primary.node_id == "pbo"  # the nearest keeps the node
@@ -157,7 +157,7 @@ def test_unreachable_mast_is_reported_not_dropped() -> None:
     assert mast(result, "A").status is MastStatus.CONNECTED
     lost = mast(result, "lost")
     assert lost.status is MastStatus.UNREACHABLE
-    assert "no FttH node with free fibres in its part of the network" in lost.reason
+    assert "no FttH node it may join with free fibres in its part of the network" in lost.reason
     far = mast(result, "far")
     assert far.status is MastStatus.UNREACHABLE
     assert "snapping" in far.reason
@@ -170,7 +170,12 @@ def test_link_budget_flags_a_mast_too_far_from_its_node() -> None:
         nodes=[("N", "NRO", 96, (0, 0))],
         masts=[("A", (25_000, 0), False), ("B", (1_000, 5), False)],
     )
-    result = plan(data)
+    # Long-reach optics (1550 nm, 23 dB) hold 25 km: the plan picks them.
+    reach = mast(plan(data), "A")
+    assert reach.status is MastStatus.CONNECTED
+    assert reach.primary.optics == "long-reach" and reach.primary.margin_db > 0
+    # Without them (budget 0), the LX10 budget is exceeded and said so.
+    result = plan(data, PlanParameters.from_dict({"optics": {"budget_db": 0}}))
     far = mast(result, "A")
     assert far.status is MastStatus.OVER_BUDGET
     link = PARAMS.link
@@ -307,12 +312,14 @@ def test_sample_plan_files(sample_plan) -> None:
     assert layers_written[:5] == ["trenches", "cables", "connections", "masts", "splices"]
     masts = gpd.read_file(paths["plan"], layer="masts", engine="pyogrio")
     assert set(masts["status"]) == {"connected"}
-    assert masts["cost_eur"].sum() == pytest.approx(result.total_cost, rel=1e-6)
+    # The leased links to the CSU are the centre's, not shared between masts.
+    assert result.links_cost > 0
+    assert masts["cost_eur"].sum() == pytest.approx(result.total_cost - result.links_cost, rel=1e-6)
     import sqlite3
 
     with sqlite3.connect(paths["plan"]) as db:
         styles = dict(db.execute("SELECT f_table_name, styleQML FROM layer_styles"))
-    assert set(styles) == {"trenches", "cables", "connections", "masts", "splices"}
+    assert set(styles) == {"trenches", "cables", "connections", "masts", "splices", "links"}
     assert 'attr="mode"' in styles["trenches"]
     assert 'attr="status"' in styles["masts"]
 

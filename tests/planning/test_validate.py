@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from planning.layers import LayerSet, read_layers
-from planning.schema import LAYERS
+from planning.schema import LAYERS, REQUIRED_LAYERS
 from planning.validate import Problem, Report, Severity, validate, validate_path
 from tests.helpers.paths import SAMPLE
 
@@ -61,7 +61,7 @@ def test_clean_folder_has_no_problem(tmp_path: Path, layers, folder_writer, ext:
 def test_clean_geopackage_has_no_problem(clean_gpkg: Path) -> None:
     report = validate_path(clean_gpkg)
     assert report.problems == []
-    assert set(report.layers) == set(LAYERS)
+    assert set(report.layers) == set(REQUIRED_LAYERS)  # no sites layer: it is optional
     assert all(gdf.crs.to_epsg() == 2154 for gdf in report.layers.values())
 
 

@@ -166,12 +166,35 @@ def plan_table(result: Plan) -> Table:
         "mâts critiques avec un second chemin",
         f"{number(totals['critical_with_second_route'])} / {number(totals['critical'])}",
     )
+    diverse = sum(1 for m in result.masts if m.diversity and m.diversity["disjoint"])
+    if any(m.diversity for m in result.masts):
+        table.add_row(
+            "  dont sans point commun jusqu'au CSU",
+            f"{number(diverse)} / {number(totals['critical_with_second_route'])}",
+        )
     for mode, metres in totals["length_m_by_mode"].items():
         table.add_row(modes.get(mode, mode), with_unit(metres / 1000, "km", 2))
     table.add_row("génie civil", euros(totals["civil_works_eur"], "HT"))
     table.add_row("câble", euros(totals["cable_eur"], "HT"))
     table.add_row("épissures et raccordements", euros(totals["splices_and_connections_eur"], "HT"))
-    table.add_row("total", euros(totals["cost_eur"], "HT"))
+    if result.links:
+        nro = [lk for lk in result.links if lk.kind == "nro_csu"]
+        km = sum(lk.length_m for lk in result.links) / 1000
+        table.add_row(
+            f"liens loués vers le CSU {result.csu['id'] if result.csu else ''}",
+            f"{number(len(nro))} NRO, {number(len(result.links) - len(nro))} gendarmerie, "
+            f"{with_unit(km, 'km', 1)}",
+        )
+        table.add_row(
+            "frais d'accès des liens loués", euros(totals["leased_links_access_eur"], "HT")
+        )
+    elif result.csu is None:
+        table.add_row("CSU", "aucun site CSU : les routes s'arrêtent au NRO")
+    table.add_row("total investissement", euros(totals["cost_eur"], "HT"))
+    table.add_row("loyers et locations par an", euros(totals["running_eur_per_year"], "HT"))
+    table.add_row(
+        f"coût complet sur {number(totals['horizon_years'])} ans", euros(totals["tco_eur"], "HT")
+    )
     table.add_row("écart à la borne inférieure", bound_text(result.bound))
     return table
 
@@ -270,6 +293,7 @@ def plan_and_write(
             communes=report.layers.get("communes"),
             masts=report.layers.get("masts"),
             power_points=report.layers.get("power_points"),
+            sites=report.layers.get("sites"),
             source=str(source),
         )
     return result, paths

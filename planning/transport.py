@@ -1,0 +1,461 @@
+"""From the FttH node a mast joins to the supervision centre (CSU): which nodes may be joined,
+the fibres each step still has free, the path and length of each step, and what it costs a year.
+
+A mast's fibres join the FttH network at a node, then follow the operator's own fibres upstream
+(PBO -> PM -> NRO, along the FttH routes), then a leased dark fibre from the NRO to the CSU.
+Every node of that chain must have fibres free for the mast. A chamber holds no fibre and is never
+joined; a PBO only with the operator's agreement (`TransportParameters.pbo_allowed`).
+
+The upstream node of each FttH node is its ``parent`` field when given, else the nearest node of
+the next level along the FttH routes (the note says how many were inferred). Pure: the routable
+network and the ``sites`` layer in, a `Transport` out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+from shapely.geometry import LineString, Point
+
+from planning.network import RoutableNetwork
+from planning.parameters import PlanParameters
+
+Node = Hashable
+LEVEL = {"PBO": 0, "PM": 1, "NRO": 2}
+"""Where a node stands in the FttH tree: its parent is one level up."""
+
+
+@dataclass(frozen=True)
+class Site:
+    site_id: str
+    kind: str  # csu, gendarmerie, nro
+    nom: str
+    point: Point
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step of a chain: from an FttH node to its parent, along the network's own paths."""
+
+    path: tuple[Node, ...]  # graph nodes, child first
+    length_m: float
+    on_routes: bool  # False: no FttH route links them, the length is measured along roads
+
+
+@dataclass(frozen=True)
+class Link:
+    """A leased link: NRO to CSU, or CSU to a gendarmerie site (estimated course along roads)."""
+
+    from_id: str
+    to_id: str
+    kind: str  # "nro_csu" or "csu_gendarmerie"
+    path: tuple[Node, ...]  # graph nodes; empty when off the network
+    geometry: LineString
+    length_m: float
+    on_network: bool
+
+
+@dataclass
+class Transport:
+    """Chains to the NRO, capacities along them, and the leased links to the CSU."""
+
+    csu: Site | None
+    parent: dict[Node, Node] = field(default_factory=dict)
+    hops: dict[Node, Hop] = field(default_factory=dict)  # child graph node -> hop to its parent
+    refused: dict[Node, str] = field(default_factory=dict)  # graph node -> why it cannot be joined
+    nro_links: dict[Node, Link] = field(default_factory=dict)  # NRO graph node -> link to the CSU
+    gendarmerie_links: list[Link] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    params: PlanParameters = field(default_factory=PlanParameters)
+
+    def chain(self, node: Node) -> tuple[Node, ...]:
+        """``node``, its parent, ... up to its NRO (just ``node`` for an NRO; the chain stops
+        earlier where the layer has no node of the next level)."""
+        out = [node]
+        while out[-1] in self.parent:
+            out.append(self.parent[out[-1]])
+        return tuple(out)
+
+    def joinable(self, node: Node) -> bool:
+        return node not in self.refused
+
+    def room(self, capacity: dict[Node, int], node: Node) -> int:
+        """Masts that can still join at ``node``: the fewest free along its chain."""
+        if node in self.refused:
+            return 0
+        return min(capacity.get(n, 0) for n in self.chain(node))
+
+    def take(self, capacity: dict[Node, int], node: Node, masts: int) -> None:
+        for n in self.chain(node):
+            capacity[n] = capacity.get(n, 0) - masts
+
+    def upstream_m(self, node: Node) -> float:
+        """Metres of FttH fibre from ``node`` to its NRO."""
+        return sum(self.hops[n].length_m for n in self.chain(node)[:-1])
+
+    def link_of(self, node: Node) -> Link | None:
+        """The leased link from the NRO of ``node``'s chain to the CSU (None without a CSU)."""
+        return self.nro_links.get(self.chain(node)[-1])
+
+    def yearly_per_mast(self, node: Node) -> float:
+        """€ a year one mast joining at ``node`` pays for its leased fibres up to the CSU."""
+        rent = self.params.rent
+        fibres = self.params.network.fibres_per_mast
+        link = self.link_of(node)
+        # Aggregated at the NRO, the link to the CSU is the NRO's, not the mast's.
+        passive = link is not None and not self.params.transport.aggregate_at_nro
+        dark = link.length_m if passive else 0.0
+        return fibres * (
+            self.upstream_m(node) / 1000 * rent.ftth_fibre_eur_per_km_year
+            + dark / 1000 * rent.dark_fibre_eur_per_km_year
+        )
+
+    def root_cost(self, node: Node) -> float:
+        """The router's price of joining at ``node``: the connection, and the rents over the
+        horizon, so a join far from its NRO or the CSU costs what it will cost."""
+        return self.params.cost.ftth_connection_eur + (
+            self.params.rent.horizon_years * self.yearly_per_mast(node)
+        )
+
+    def edges_of(self, node: Node) -> set[tuple[Node, Node]]:
+        """Graph edges (as sorted-repr keys) the chain of ``node`` runs along."""
+        out: set[tuple[Node, Node]] = set()
+        for n in self.chain(node)[:-1]:
+            out |= {_key(a, b) for a, b in itertools.pairwise(self.hops[n].path)}
+        return out
+
+
+def _key(u: Node, v: Node) -> tuple[Node, Node]:
+    return (u, v) if repr(u) <= repr(v) else (v, u)
+
+
+def read_sites(layers: dict[str, gpd.GeoDataFrame]) -> list[Site]:
+    """The ``sites`` layer as `Site` objects (empty without the layer)."""
+    gdf = layers.get("sites")
+    if gdf is None or not len(gdf):
+        return []
+    noms = gdf["nom"] if "nom" in gdf else [""] * len(gdf)
+    return [
+        Site(str(i), str(k), "" if n is None else str(n), g)
+        for i, k, n, g in zip(gdf["id"], gdf["kind"], noms, gdf.geometry, strict=True)
+        if g is not None and not g.is_empty
+    ]
+
+
+def build_transport(
+    net: RoutableNetwork, layers: dict[str, gpd.GeoDataFrame], params: PlanParameters
+) -> Transport:
+    """Chains, joinability and leased links of every FttH node of ``net`` (see module doc)."""
+    sites = read_sites(layers)
+    csus = [s for s in sites if s.kind == "csu"]
+    transport = Transport(csu=csus[0] if csus else None, params=params)
+    if len(csus) > 1:
+        transport.notes.append(
+            f"{len(csus)} CSU sites: the plan leads every mast to the first, {csus[0].site_id}"
+        )
+    graph = net.graph
+    compiled = _Compiled.of(net)
+    by_kind: dict[str, list[Node]] = {k: [] for k in ("NRO", "PM", "PBO", "chamber")}
+    for node in net.ftth_nodes.values():
+        by_kind.setdefault(str(graph.nodes[node].get("kind")), []).append(node)
+    for node in by_kind["chamber"]:
+        transport.refused[node] = "a chamber is civil works: no fibre to join there"
+    if not params.transport.pbo_allowed:
+        for node in by_kind["PBO"]:
+            transport.refused[node] = (
+                "a PBO's fibres serve subscribers: joining there needs the operator's agreement "
+                "(parameter transport.pbo_allowed)"
+            )
+    _link_parents(net, compiled, transport, by_kind)
+    if transport.csu is not None:
+        tops = [
+            n
+            for kind in ("NRO", "PM", "PBO")
+            for n in by_kind.get(kind, [])
+            if n not in transport.parent and n not in transport.refused
+        ]
+        _link_sites(net, compiled, transport, sites, [*by_kind["NRO"], *tops])
+    else:
+        transport.notes.append(
+            "no CSU in the sites layer: routes end at the NRO, and no link to the supervision "
+            "centre is planned or priced"
+        )
+    return transport
+
+
+# --- chains ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Compiled:
+    """The graph as scipy arrays: all edges by length, and the FttH-route edges alone."""
+
+    nodes: list[Node]
+    index: dict[Node, int]
+    all_edges: csr_matrix
+    route_edges: csr_matrix
+    xy: np.ndarray
+
+    @classmethod
+    def of(cls, net: RoutableNetwork) -> _Compiled:
+        graph = net.graph
+        nodes = list(graph.nodes)
+        index = {n: i for i, n in enumerate(nodes)}
+        u, v, length, ftth = [], [], [], []
+        for a, b, data in graph.edges(data=True):
+            u.append(index[a])
+            v.append(index[b])
+            length.append(max(float(data["length"]), 1e-6))
+            ftth.append(data.get("route_id") is not None or bool(data.get("access")))
+        u_, v_ = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+        w, keep = np.asarray(length), np.asarray(ftth, dtype=bool)
+        n = len(nodes)
+
+        def matrix(mask: np.ndarray) -> csr_matrix:
+            rows = np.concatenate([u_[mask], v_[mask]])
+            cols = np.concatenate([v_[mask], u_[mask]])
+            return csr_matrix((np.concatenate([w[mask], w[mask]]), (rows, cols)), shape=(n, n))
+
+        xy = np.array([[graph.nodes[x]["x"], graph.nodes[x]["y"]] for x in nodes]).reshape(-1, 2)
+        return cls(nodes, index, matrix(np.ones(len(w), bool)), matrix(keep), xy)
+
+    def walk(self, pred: np.ndarray, target: int, source_row: int | None = None) -> list[Node]:
+        """The path ending at ``target`` from a predecessor row, target first."""
+        row = pred if source_row is None else pred[source_row]
+        out = [target]
+        while row[out[-1]] >= 0:
+            out.append(int(row[out[-1]]))
+        return [self.nodes[i] for i in out]
+
+
+def _link_parents(
+    net: RoutableNetwork, compiled: _Compiled, transport: Transport, by_kind: dict[str, list[Node]]
+) -> None:
+    """The parent of each PBO and PM, given or inferred, and the hop to it."""
+    graph = net.graph
+    ids = {str(fid): node for fid, node in net.ftth_nodes.items()}
+    inferred = {"PBO": 0, "PM": 0}
+    broken: list[str] = []
+    for kind, upper in (("PBO", "PM"), ("PM", "NRO")):
+        children = by_kind.get(kind, [])
+        parents = by_kind.get(upper, [])
+        if not children:
+            continue
+        if not parents:  # a partial delivery: the chain ends here, and the plan says so
+            transport.notes.append(
+                f"no {upper} in ftth_nodes: the fibres of {len(children)} {kind} are taken to "
+                f"reach the CSU from the {kind} itself"
+            )
+            continue
+        given: dict[Node, Node] = {}
+        for child in children:
+            ref = graph.nodes[child].get("parent")
+            target = ids.get(str(ref)) if ref else None
+            if ref and (target is None or graph.nodes[target].get("kind") != upper):
+                broken.append(f"{graph.nodes[child]['feature_id']} -> {ref}")
+                target = None
+            if target is not None:
+                given[child] = target
+        nearest = _nearest(compiled, parents, [c for c in children if c not in given])
+        for child in children:
+            if child in given:
+                parent = given[child]
+            elif child in nearest:
+                parent = nearest[child]
+                inferred[kind] += 1
+            else:
+                transport.refused.setdefault(
+                    child, f"no {upper} upstream of this {kind}: no road or FttH route leads to one"
+                )
+                continue
+            transport.parent[child] = parent
+        _hops(compiled, transport, children)
+    if broken:
+        transport.notes.append(
+            f"{len(broken)} FttH nodes name a parent that is not a node of the next level up; "
+            f"their parent was inferred instead: {', '.join(broken[:5])}"
+            + (" ..." if len(broken) > 5 else "")
+        )
+    for kind, count in inferred.items():
+        if count:
+            upper = "PM" if kind == "PBO" else "NRO"
+            transport.notes.append(
+                f"{count} {kind} without a parent field: each linked to its nearest {upper} "
+                "along the FttH routes (or the roads where no route leads to one)"
+            )
+
+
+def _nearest(compiled: _Compiled, sources: list[Node], targets: list[Node]) -> dict[Node, Node]:
+    """Each target's nearest source along FttH routes, else along any edge."""
+    if not sources or not targets:
+        return {}
+    src = [compiled.index[s] for s in sources]
+    out: dict[Node, Node] = {}
+    left = [compiled.index[t] for t in targets]
+    for matrix in (compiled.route_edges, compiled.all_edges):
+        if not left:
+            break
+        dist, _, origin = dijkstra(
+            matrix, directed=False, indices=src, min_only=True, return_predecessors=True
+        )
+        still = []
+        for t in left:
+            if np.isfinite(dist[t]) and origin[t] >= 0:
+                out[compiled.nodes[t]] = compiled.nodes[int(origin[t])]
+            else:
+                still.append(t)
+        left = still
+    return out
+
+
+def _hops(compiled: _Compiled, transport: Transport, children: list[Node]) -> None:
+    """The path from each child to its parent: along FttH routes where they link them."""
+    by_parent: dict[Node, list[Node]] = {}
+    for child in children:
+        if child in transport.parent:
+            by_parent.setdefault(transport.parent[child], []).append(child)
+    if not by_parent:
+        return
+    parents = list(by_parent)
+    rows = [compiled.index[p] for p in parents]
+    for matrix, on_routes in ((compiled.route_edges, True), (compiled.all_edges, False)):
+        todo = [(i, p) for i, p in enumerate(parents) if by_parent[p]]
+        if not todo:
+            break
+        dist, pred = dijkstra(
+            matrix, directed=False, indices=[rows[i] for i, _ in todo], return_predecessors=True
+        )
+        for k, (_, parent) in enumerate(todo):
+            left = []
+            for child in by_parent[parent]:
+                c = compiled.index[child]
+                if np.isfinite(dist[k, c]):
+                    path = compiled.walk(pred[k], c)
+                    transport.hops[child] = Hop(tuple(path), float(dist[k, c]), on_routes)
+                else:
+                    left.append(child)
+            by_parent[parent] = left
+    for parent, left in by_parent.items():
+        for child in left:  # not even linked by roads: measured straight, flagged
+            a, b = compiled.xy[compiled.index[child]], compiled.xy[compiled.index[parent]]
+            length = float(math.hypot(*(a - b))) * transport.params.transport.off_network_detour
+            transport.hops[child] = Hop((child, parent), length, False)
+
+
+# --- leased links ------------------------------------------------------------------------------
+
+
+def _link_sites(
+    net: RoutableNetwork,
+    compiled: _Compiled,
+    transport: Transport,
+    sites: list[Site],
+    nros: list[Node],
+) -> None:
+    """The leased link of every NRO to the CSU, and of the CSU to each gendarmerie site."""
+    csu = transport.csu
+    assert csu is not None
+    detour = transport.params.transport.off_network_detour
+    tree = cKDTree(compiled.xy) if len(compiled.xy) else None
+    snap_max = transport.params.network.max_snap_distance_m
+
+    def anchor(point: Point) -> tuple[int | None, float]:
+        if tree is None:
+            return None, math.inf
+        d, i = tree.query([point.x, point.y])
+        return (int(i), float(d)) if d <= snap_max else (None, float(d))
+
+    start, offset = anchor(csu.point)
+    dist = pred = None
+    if start is not None:
+        dist, pred = dijkstra(
+            compiled.all_edges, directed=False, indices=start, return_predecessors=True
+        )
+    graph = net.graph
+    for nro in dict.fromkeys(nros):
+        fid = str(graph.nodes[nro]["feature_id"])
+        transport.nro_links[nro] = _link(
+            compiled,
+            fid,
+            csu,
+            nro,
+            dist=dist,
+            pred=pred,
+            offset=offset,
+            detour=detour,
+            kind="nro_csu",
+        )
+    off = [lk.from_id for lk in transport.nro_links.values() if not lk.on_network]
+    if off:
+        transport.notes.append(
+            f"{len(off)} NRO not linked to the CSU {csu.site_id} by roads: their leased link is "
+            f"measured as the crow flies x {detour} ({', '.join(off[:5])})"
+        )
+    for site in sites:
+        if site.kind != "gendarmerie":
+            continue
+        node, extra = anchor(site.point)
+        if node is not None and dist is not None and np.isfinite(dist[node]):
+            path = compiled.walk(pred, node)
+            geometry = _path_line(graph, path, csu.point, site.point)
+            length = float(dist[node]) + offset + extra
+            link = Link(
+                csu.site_id, site.site_id, "csu_gendarmerie", tuple(path), geometry, length, True
+            )
+        else:
+            length = csu.point.distance(site.point) * detour
+            line = LineString([csu.point.coords[0], site.point.coords[0]])
+            link = Link(csu.site_id, site.site_id, "csu_gendarmerie", (), line, length, False)
+        transport.gendarmerie_links.append(link)
+
+
+def _link(
+    compiled: _Compiled,
+    fid: str,
+    csu: Site,
+    nro: Node,
+    *,
+    dist: np.ndarray | None,
+    pred: np.ndarray | None,
+    offset: float,
+    detour: float,
+    kind: str,
+) -> Link:
+    i = compiled.index[nro]
+    here = Point(*compiled.xy[i])
+    if dist is not None and pred is not None and np.isfinite(dist[i]):
+        path = compiled.walk(pred, i)  # NRO first, towards the CSU
+        return Link(
+            fid,
+            csu.site_id,
+            kind,
+            tuple(path),
+            _xy_line(compiled, path, csu.point),
+            float(dist[i]) + offset,
+            True,
+        )
+    line = LineString([here.coords[0], csu.point.coords[0]])
+    return Link(fid, csu.site_id, kind, (), line, here.distance(csu.point) * detour, False)
+
+
+def _xy_line(compiled: _Compiled, path: list[Node], end: Point) -> LineString:
+    coords = [tuple(compiled.xy[compiled.index[n]]) for n in path] + [end.coords[0]]
+    if len(coords) < 2:
+        coords = coords * 2
+    return LineString(coords)
+
+
+def _path_line(graph: Any, path: list[Node], start: Point, end: Point) -> LineString:
+    coords = [start.coords[0]] + [
+        (graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in reversed(path)
+    ]
+    return LineString([*coords, end.coords[0]])
