@@ -563,6 +563,11 @@ def _map_routes(
             f"{origins['cm_cddispo']} routes take their spare from cm_cddispo "
             "(no conduit occupancy given)"
         )
+    if origins["disagree"]:
+        report.notes.append(
+            f"{origins['disagree']} routes have a cm_cddispo that disagrees with their conduits' "
+            "occupancy: spare counts the empty conduits"
+        )
     if origins["unknown"]:
         report.notes.append(
             f"{origins['unknown']} routes have neither conduit occupancy nor cm_cddispo: spare 0"
@@ -589,9 +594,9 @@ def _conduits_by_route(
 def _spare(conduits: list[dict], inner: set[str], cddispo: str | None) -> tuple[int, str]:
     """Free sub-ducts from the conduits' occupancy, else ``cm_cddispo``, else 0; and which."""
     free = _free_conduits(conduits, inner)
-    if free is not None:
-        return max(free, 0), "conduits"
     aggregate = _as_int(cddispo)
+    if free is not None:
+        return free, "conduits" if aggregate in (None, free) else "disagree"
     if aggregate is not None:
         return max(aggregate, 0), "cm_cddispo"
     return 0, "unknown"
