@@ -312,7 +312,10 @@ def _fibres_and_parents(delivery: Delivery, nodes: gpd.GeoDataFrame, report: Imp
     cables = _cables(delivery, report)
     kind = dict(zip(nodes["id"], nodes["kind"], strict=True))
     upstream: dict[str, list[tuple[str, _Cable]]] = defaultdict(list)
+    arriving: dict[str, list[_Cable]] = defaultdict(list)  # intrasite cables at the node included
     for cable in cables:
+        if cable.directed:
+            arriving[cable.nd2].append(cable)
         if cable.nd1 == cable.nd2:
             continue
         upstream[cable.nd2].append((cable.nd1, cable))
@@ -331,9 +334,7 @@ def _fibres_and_parents(delivery: Delivery, nodes: gpd.GeoDataFrame, report: Imp
             continue
         parent, first_hop, several = _parent(node, node_kind, upstream, kind)
         ambiguous += several
-        feeding = [
-            c for c in cables if c.directed and c.nd2 == node
-        ]  # arriving from upstream, intrasite cables at the node included
+        feeding = list(arriving.get(node, []))
         feeding += [c for c in first_hop if not c.directed]
         known = [c.free for c in feeding if c.free is not None]
         if feeding and not known:

@@ -210,3 +210,10 @@ def test_routes_without_a_usable_implantation_are_skipped_with_the_reason(tmp_pa
     assert "no implantation type" in reasons["CM000180032599"]
     assert "'X'" in reasons["CM000180032602"]
     assert len(result.layers["ftth_routes"]) == 22
+
+
+def test_progress_is_reported_per_step():
+    seen: dict[str, tuple[int, int]] = {}
+    import_gracethd(DEMO, progress=lambda step, done, total: seen.__setitem__(step, (done, total)))
+    assert set(seen) == {"read", "nodes", "routes"}
+    assert all(done == total > 0 for done, total in seen.values())
