@@ -217,3 +217,14 @@ def test_progress_is_reported_per_step():
     import_gracethd(DEMO, progress=lambda step, done, total: seen.__setitem__(step, (done, total)))
     assert set(seen) == {"read", "nodes", "routes"}
     assert all(done == total > 0 for done, total in seen.values())
+
+
+def test_without_cables_the_report_says_free_fibres_were_not_delivered(tmp_path: Path):
+    folder = copy_demo(tmp_path / "demo")
+    (folder / "t_cable.csv").unlink()
+    result = import_gracethd(folder)
+    nodes = result.layers["ftth_nodes"]
+    assert len(nodes) == 11
+    assert (nodes["free_fibres"] == 0).all() and nodes["parent"].isna().all()
+    assert any("free fibres were not in the delivery" in n for n in result.report.notes)
+    assert any(n.startswith("no t_cable in the delivery") for n in result.report.notes)
