@@ -4,11 +4,13 @@ A département extract (100-200 MB of PBF, some 20 million nodes) is streamed in
 pyosmium, never loaded whole:
 
 1. the ways: each ``highway`` way is mapped to a kind or skipped with its reason (`classify`); the
-   nodes of the mapped ways are tracked (a compact id set in C++) and counted, so that a node used
+   node ids of the mapped ways are counted (a flat int64 array, then sorted), so that a node used
    more than once (a junction) is known before any geometry is built;
-2. the nodes and ways again: only the tracked nodes' locations are kept (in libosmium's sparse
-   index, 16 bytes each: the roads' nodes, not the buildings', fields' and rivers'), and each
-   mapped way is split at its junctions into segments ``w123`` or ``w123-1``, ``w123-2``...
+2. the nodes and ways again: libosmium keeps node locations in its ``flex_mem`` index (sparse,
+   about 16 bytes a node of the file: some 320 MB for 20 million nodes; an id-set filter of the
+   roads' nodes would be smaller in theory, but libosmium's id sets are bitmaps over the whole id
+   range, 1.6 GB once ids are spread), and each mapped way is split at its junctions into
+   segments ``w123`` or ``w123-1``, ``w123-2``...
 
 The ``roads`` layer is thus noded where OSM roads meet, and every segment keeps its way's id.
 What the table below leaves out is in the report, per way, with the reason.
@@ -188,10 +190,8 @@ def import_osm(
     report = ImportReport(source=str(path), format=SOURCE)
     tell = progress or (lambda step, done, total: None)
     try:
-        tracker, junctions, mapped = _scan_ways(path, report, tell)
-        pieces = _build_segments(
-            path, tracker=tracker, junctions=junctions, mapped=mapped, report=report, tell=tell
-        )
+        junctions, mapped = _scan_ways(path, report, tell)
+        pieces = _build_segments(path, junctions=junctions, mapped=mapped, report=report, tell=tell)
     except RuntimeError as error:  # libosmium's errors: bad header, truncated blob, bad XML...
         raise LayerError(
             f"{path}: cannot read it as OpenStreetMap data ({error}); check it is a complete "
@@ -220,12 +220,9 @@ def import_osm(
     return ImportResult(layers={"roads": roads}, report=report)
 
 
-def _scan_ways(
-    path: Path, report: ImportReport, tell: Progress
-) -> tuple[osmium.IdTracker, np.ndarray, int]:
-    """First pass: classify the highway ways; track the mapped ways and their nodes, and find
-    the nodes used more than once (junctions, sorted)."""
-    tracker = osmium.IdTracker()
+def _scan_ways(path: Path, report: ImportReport, tell: Progress) -> tuple[np.ndarray, int]:
+    """First pass: classify the highway ways and find the nodes the mapped ones use more than
+    once (junctions, sorted)."""
     refs = array("q")
     seen = mapped = 0
     tell("ways", 0, 0)
@@ -243,13 +240,11 @@ def _scan_ways(
             if len(nodes) < 2:
                 report.skip("way", f"w{way.id}", "fewer than two nodes: not a line")
                 continue
-            tracker.add_way(way.id)
-            tracker.add_references(way)
             refs.extend(nodes)
             mapped += 1
     tell("ways", seen, seen)
     ids, counts = np.unique(np.frombuffer(refs, dtype=np.int64), return_counts=True)
-    return tracker, ids[counts > 1], mapped
+    return ids[counts > 1], mapped
 
 
 class _Pieces:
@@ -289,27 +284,27 @@ class _Pieces:
 def _build_segments(
     path: Path,
     *,
-    tracker: osmium.IdTracker,
     junctions: np.ndarray,
     mapped: int,
     report: ImportReport,
     tell: Progress,
 ) -> _Pieces:
-    """Second pass: locations of the tracked nodes only, then each mapped way split at its
-    junctions (and a closed way in two, so that no segment is a ring)."""
+    """Second pass: node locations, then each mapped way split at its junctions (and a closed
+    way in two, so that no segment is a ring); ways left out were reported by the first pass."""
     pieces = _Pieces()
-    index = osmium.index.create_map("sparse_mem_array")
+    index = osmium.index.create_map("flex_mem")
     locations = osmium.NodeLocationsForWays(index)
     locations.ignore_errors()  # a missing node leaves an invalid location: reported per way
     done = 0
     tell("roads", 0, mapped)
     with osmium.io.Reader(str(path), osmium.osm.NODE | osmium.osm.WAY) as reader:
-        # Filters and handlers are held in locals: the iterator does not own them. Nodes not
-        # tracked stop at the id filter, so the location index holds the roads' nodes only.
-        tracked = tracker.id_filter()
+        # Filters and handlers are held in locals: the iterator does not own them.
         only_ways = osmium.filter.EntityFilter(osmium.osm.WAY)
-        ways = osmium.OsmFileIterator(reader, tracked, locations, only_ways)
+        highways = osmium.filter.KeyFilter("highway")
+        ways = osmium.OsmFileIterator(reader, locations, only_ways, highways)
         for way in ways:
+            if classify(way.tags)[0] is None or len(way.nodes) < 2:
+                continue
             done += 1
             if done % _PROGRESS_EVERY == 0:
                 tell("roads", done, mapped)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-DATA = Path(__file__).parent / "data"
-MONACO = DATA / "monaco.osm.gz"
-ANDORRA = DATA / "andorra.osm.pbf"
+from tests.helpers.osm_extracts import MONACO
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from planning._checks_fields import check_layer
 from planning.errors import LayerError
 from planning.importers.area import parse_area
 from planning.importers.osm import HIGHWAY_KINDS, SKIPPED_HIGHWAYS, classify, import_osm
-from tests.planning.importers.conftest import ANDORRA, MONACO
+from tests.helpers.osm_extracts import ANDORRA, MONACO
 
 
 def _osm_ways(path: Path) -> dict[int, dict[str, str]]:
