@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pyogrio
+import pyogrio.errors
 
+from planning.errors import LayerError
 from planning.schema import WORK_CRS
 
 Progress = Callable[[str, int, int], None]
@@ -19,7 +25,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Unmapped:
-    """One source feature or row the importer could not map, and why (in words a user can act on)."""
+    """A source feature or row the importer could not map, and why (in words a user can act on)."""
 
     table: str  # source table, layer or OSM element type
     source_id: str
@@ -75,9 +81,36 @@ class ImportResult:
 
 
 def write_layers(layers: dict[str, gpd.GeoDataFrame], out: Path) -> None:
-    """Write ``layers`` to the GeoPackage ``out`` (replaced), each in Lambert-93."""
+    """Add ``layers`` to the GeoPackage ``out`` (created if need be), each in Lambert-93.
+
+    A layer of the same name is replaced; every other layer already in ``out`` is kept (an
+    engineer imports OSM roads, then the FttH operator's delivery, into the file that holds
+    their own masts). The layers are written to a copy that then takes ``out``'s place, so a
+    failure half-way never leaves a damaged file behind.
+    """
     out = Path(out)
-    if out.exists():
-        out.unlink()
-    for name, gdf in layers.items():
-        gdf.to_crs(WORK_CRS).to_file(out, layer=name, driver="GPKG", engine="pyogrio")
+    if out.suffix.lower() != ".gpkg":
+        raise LayerError(f"{out}: the output must be a GeoPackage (.gpkg)")
+    if out.exists() and not out.is_file():
+        raise LayerError(f"{out}: exists and is not a file")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".gpkg", dir=out.parent)
+    os.close(handle)
+    work = Path(name)
+    try:
+        if out.exists():
+            if pyogrio.list_layers(out) is None:  # pragma: no cover - list_layers raises instead
+                raise LayerError(f"{out}: not a GeoPackage")
+            shutil.copyfile(out, work)
+        else:
+            work.unlink()
+        for layer, gdf in layers.items():
+            gdf.to_crs(WORK_CRS).to_file(work, layer=layer, driver="GPKG", engine="pyogrio")
+        work.replace(out)
+    except pyogrio.errors.DataSourceError as error:
+        raise LayerError(
+            f"{out}: cannot add layers to it ({error}): is it a GeoPackage? Give a new .gpkg "
+            "or an existing one"
+        ) from error
+    finally:
+        work.unlink(missing_ok=True)

@@ -11,7 +11,17 @@ from typing import Annotated
 import typer
 
 from vigie import __version__
-from vigie.cli import cameras, doctor, estimate, plan, security, serve, simulate, webhooks
+from vigie.cli import (
+    cameras,
+    doctor,
+    estimate,
+    importers,
+    plan,
+    security,
+    serve,
+    simulate,
+    webhooks,
+)
 from vigie.cli.context import err, out
 from vigie.errors import USER_ERRORS
 
@@ -25,6 +35,9 @@ app = typer.Typer(
 app.command()(plan.validate)
 app.command()(plan.plan)
 app.add_typer(plan.sample_app, name="sample")
+app.add_typer(importers.import_app, name="import")
+for _command in (importers.osm, importers.bdtopo, importers.gracethd):
+    importers.import_app.command()(_command)
 app.command()(estimate.estimate)
 app.add_typer(serve.db_app, name="db")
 app.command()(serve.serve)
