@@ -232,6 +232,8 @@ def _steiner_round(
 ) -> set[str]:
     """One Steiner tree over the root and the pending masts; keep what the capacities allow."""
     routing = _routing_graph(net, params, state)
+    if ROOT not in routing:  # no FttH node has room left anywhere
+        return set()
     terminals = [ROOT, *(net.mast_nodes[m] for m in sorted(pending))]
     tree = steiner(routing, terminals, weight="weight")
     mast_of = {net.mast_nodes[m]: m for m in pending}

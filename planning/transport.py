@@ -21,9 +21,9 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 
 from planning.network import RoutableNetwork
@@ -204,18 +204,22 @@ class _Compiled:
     all_edges: csr_matrix
     route_edges: csr_matrix
     xy: np.ndarray
+    edge_ends: np.ndarray  # (m, 2) node indices of each edge
+    edge_geoms: np.ndarray  # their geometries, for anchoring a site on the nearest one
+    tree: shapely.STRtree | None = field(default=None, repr=False)  # built on first anchor
 
     @classmethod
     def of(cls, net: RoutableNetwork) -> _Compiled:
         graph = net.graph
         nodes = list(graph.nodes)
         index = {n: i for i, n in enumerate(nodes)}
-        u, v, length, ftth = [], [], [], []
+        u, v, length, ftth, geoms = [], [], [], [], []
         for a, b, data in graph.edges(data=True):
             u.append(index[a])
             v.append(index[b])
             length.append(max(float(data["length"]), 1e-6))
             ftth.append(data.get("route_id") is not None or bool(data.get("access")))
+            geoms.append(data["geometry"])
         u_, v_ = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
         w, keep = np.asarray(length), np.asarray(ftth, dtype=bool)
         n = len(nodes)
@@ -226,7 +230,44 @@ class _Compiled:
             return csr_matrix((np.concatenate([w[mask], w[mask]]), (rows, cols)), shape=(n, n))
 
         xy = np.array([[graph.nodes[x]["x"], graph.nodes[x]["y"]] for x in nodes]).reshape(-1, 2)
-        return cls(nodes, index, matrix(np.ones(len(w), bool)), matrix(keep), xy)
+        ends = np.stack([u_, v_], axis=1) if len(u_) else np.empty((0, 2), dtype=np.int64)
+        edge_geoms = np.empty(len(geoms), dtype=object)
+        edge_geoms[:] = geoms
+        return cls(nodes, index, matrix(np.ones(len(w), bool)), matrix(keep), xy, ends, edge_geoms)
+
+    def anchor(self, point: Point, max_m: float) -> list[tuple[int, float]]:
+        """The two ends of the edge nearest ``point`` and the metres to each along it (off-road
+        distance included); empty when no edge lies within ``max_m``."""
+        if not len(self.edge_geoms):
+            return []
+        if self.tree is None:
+            self.tree = shapely.STRtree(self.edge_geoms)
+        found = self.tree.query_nearest(point, max_distance=max_m)
+        if not len(found):
+            return []
+        k = int(found[0])
+        line = self.edge_geoms[k]
+        off, along, total = line.distance(point), line.project(point), line.length
+        u, v = (int(x) for x in self.edge_ends[k])
+        first = Point(line.coords[0])
+        if first.distance(Point(*self.xy[u])) > first.distance(Point(*self.xy[v])):
+            u, v = v, u  # the line is stored from v to u
+        return [(u, off + along), (v, off + total - along)]
+
+    def with_source(self, anchors: list[tuple[int, float]]) -> csr_matrix:
+        """`all_edges` with one more node (index ``len(nodes)``) joined to ``anchors``."""
+        n = len(self.nodes)
+        extra_rows = [n] * len(anchors) + [a for a, _ in anchors]
+        extra_cols = [a for a, _ in anchors] + [n] * len(anchors)
+        extra_w = [max(d, 1e-6) for _, d in anchors] * 2
+        coo = self.all_edges.tocoo()
+        return csr_matrix(
+            (
+                np.concatenate([coo.data, extra_w]),
+                (np.concatenate([coo.row, extra_rows]), np.concatenate([coo.col, extra_cols])),
+            ),
+            shape=(n + 1, n + 1),
+        )
 
     def walk(self, pred: np.ndarray, target: int, source_row: int | None = None) -> list[Node]:
         """The path ending at ``target`` from a predecessor row, target first."""
@@ -234,7 +275,7 @@ class _Compiled:
         out = [target]
         while row[out[-1]] >= 0:
             out.append(int(row[out[-1]]))
-        return [self.nodes[i] for i in out]
+        return [self.nodes[i] for i in out if i < len(self.nodes)]  # not a virtual source
 
 
 def _link_parents(
@@ -256,15 +297,7 @@ def _link_parents(
                 f"reach the CSU from the {kind} itself"
             )
             continue
-        given: dict[Node, Node] = {}
-        for child in children:
-            ref = graph.nodes[child].get("parent")
-            target = ids.get(str(ref)) if ref else None
-            if ref and (target is None or graph.nodes[target].get("kind") != upper):
-                broken.append(f"{graph.nodes[child]['feature_id']} -> {ref}")
-                target = None
-            if target is not None:
-                given[child] = target
+        given = _given_parents(graph, ids, children, upper, broken)
         nearest = _nearest(compiled, parents, [c for c in children if c not in given])
         for child in children:
             if child in given:
@@ -292,6 +325,21 @@ def _link_parents(
                 f"{count} {kind} without a parent field: each linked to its nearest {upper} "
                 "along the FttH routes (or the roads where no route leads to one)"
             )
+
+
+def _given_parents(
+    graph: Any, ids: dict[str, Node], children: list[Node], upper: str, broken: list[str]
+) -> dict[Node, Node]:
+    """The parents the layer names, where they are nodes of the right kind (others in broken)."""
+    given: dict[Node, Node] = {}
+    for child in children:
+        ref = graph.nodes[child].get("parent")
+        target = ids.get(str(ref)) if ref else None
+        if ref and (target is None or graph.nodes[target].get("kind") != upper):
+            broken.append(f"{graph.nodes[child]['feature_id']} -> {ref}")
+        elif target is not None:
+            given[child] = target
+    return given
 
 
 def _nearest(compiled: _Compiled, sources: list[Node], targets: list[Node]) -> dict[Node, Node]:
@@ -365,20 +413,16 @@ def _link_sites(
     csu = transport.csu
     assert csu is not None
     detour = transport.params.transport.off_network_detour
-    tree = cKDTree(compiled.xy) if len(compiled.xy) else None
     snap_max = transport.params.network.max_snap_distance_m
-
-    def anchor(point: Point) -> tuple[int | None, float]:
-        if tree is None:
-            return None, math.inf
-        d, i = tree.query([point.x, point.y])
-        return (int(i), float(d)) if d <= snap_max else (None, float(d))
-
-    start, offset = anchor(csu.point)
+    anchors = compiled.anchor(csu.point, snap_max)
     dist = pred = None
-    if start is not None:
+    offset = 0.0
+    if anchors:  # the CSU as one more node, joined to the ends of its nearest edge
         dist, pred = dijkstra(
-            compiled.all_edges, directed=False, indices=start, return_predecessors=True
+            compiled.with_source(anchors),
+            directed=False,
+            indices=len(compiled.nodes),
+            return_predecessors=True,
         )
     graph = net.graph
     for nro in dict.fromkeys(nros):
@@ -403,8 +447,12 @@ def _link_sites(
     for site in sites:
         if site.kind != "gendarmerie":
             continue
-        node, extra = anchor(site.point)
-        if node is not None and dist is not None and np.isfinite(dist[node]):
+        ends = compiled.anchor(site.point, snap_max)
+        best = min(
+            ((dist[i] + d, i, d) for i, d in ends if dist is not None), default=(np.inf, 0, 0.0)
+        )
+        node, extra = best[1], best[2]
+        if np.isfinite(best[0]):
             path = compiled.walk(pred, node)
             geometry = _path_line(graph, path, csu.point, site.point)
             length = float(dist[node]) + offset + extra

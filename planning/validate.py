@@ -24,6 +24,7 @@ import numpy as np
 
 from planning._checks_fields import FeatureLabels, check_layer
 from planning._checks_network import check_communes, check_network
+from planning._checks_transport import check_transport
 from planning._problem import Problem, Severity, layer_error
 from planning.layers import DEFAULT_MAX_BYTES, LayerSet, read_layers
 from planning.projection import ProjectionError, crs_name, outside_area_of_use, to_work_crs
@@ -143,6 +144,7 @@ def validate(
         )
     )
     problems.extend(check_communes(report.layers, unusable_fields))
+    problems.extend(check_transport(report.layers, unusable_fields))
     report.problems = _sorted(problems)
     return report
 

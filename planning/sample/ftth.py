@@ -91,6 +91,7 @@ def ftth_layers(
             np.where(rng.random(len(chambers)) < 0.2, 0, rng.integers(1, 13, len(chambers))),
         ]
     )
+    fibres[np.asarray(kinds) == "chamber"] = 0  # civil works: no fibre (drawn, so others stay put)
     ids = _node_ids(kinds, codes[node_commune[where]])
     id_at = dict(zip(where.tolist(), ids, strict=True))
     parents = [

@@ -19,7 +19,7 @@ MASTS = 8
 
 
 def add_planning_layers(gpkg: Path, *, commune: str = COMMUNE, name: str = "Monaco") -> None:
-    """Add masts, ftth_nodes, ftth_routes, power_points and communes beside ``roads``."""
+    """Add masts, ftth_nodes, ftth_routes, power_points, communes and sites beside ``roads``."""
     roads = gpd.read_file(gpkg, layer="roads", engine="pyogrio").sort_values("id")
     crs = roads.crs
     local = roads[roads["kind"] == "local"].reset_index(drop=True)
@@ -58,6 +58,12 @@ def add_planning_layers(gpkg: Path, *, commune: str = COMMUNE, name: str = "Mona
         geometry=[middle(local.geometry.iloc[1]), middle(local.geometry.iloc[-1])],
         crs=crs,
     )
+    # The supervision centre, at the far end of the last local road from the NRO.
+    sites = gpd.GeoDataFrame(
+        {"id": ["CSU-1"], "kind": ["csu"], "nom": ["Centre de supervision"]},
+        geometry=[shapely.Point(local.geometry.iloc[-1].coords[-1])],
+        crs=crs,
+    )
     outline = shapely.box(*roads.total_bounds).buffer(300)
     communes = gpd.GeoDataFrame(
         {"code": [commune], "nom": [name], "population": [38_000], "epci": ["200000000"]},
@@ -71,6 +77,7 @@ def add_planning_layers(gpkg: Path, *, commune: str = COMMUNE, name: str = "Mona
             "ftth_routes": routes,
             "power_points": power,
             "communes": communes,
+            "sites": sites,
         },
         gpkg,
     )

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
 import pytest
 
+from planning.importers.gracethd_write import write_gracethd
+from planning.validate import validate_path
 from tests.helpers.cli import run
+from tests.helpers.gracethd import DEMO
 from tests.helpers.osm_extracts import MONACO
 from tests.helpers.osm_plan import MASTS, add_planning_layers
+from tests.helpers.paths import SAMPLE
 
 
 @pytest.mark.slow
@@ -31,7 +36,9 @@ def test_osm_import_then_validate_then_plan(tmp_path: Path) -> None:
     again = run("import", "osm", str(MONACO), "--out", str(layers))
     assert again.returncode == 0, again.stderr
     names = {name for name, _ in pyogrio.list_layers(layers)}
-    assert names == {"roads", "masts", "ftth_nodes", "ftth_routes", "power_points", "communes"}
+    assert names == {
+        "roads", "masts", "ftth_nodes", "ftth_routes", "power_points", "communes", "sites"
+    }  # fmt: skip
 
     validated = run("validate", str(layers))
     assert validated.returncode == 0, validated.stdout + validated.stderr
@@ -42,6 +49,47 @@ def test_osm_import_then_validate_then_plan(tmp_path: Path) -> None:
     assert summary["totals"]["connected"] == MASTS
     trenches = gpd.read_file(tmp_path / "plan" / "plan.gpkg", layer="trenches")
     assert len(trenches) > 0
+    # ...all the way to the supervision centre, along the imported roads
+    assert summary["csu"]["id"] == "CSU-1"
+    assert [link["kind"] for link in summary["links"]] == ["nro_csu"]
+    assert summary["links"][0]["on_network"] is True
+    assert all(m["primary"]["csu_id"] == "CSU-1" for m in summary["masts"])
+
+
+@pytest.mark.slow
+def test_gracethd_delivery_of_the_sample_imports_and_plans_to_the_csu(tmp_path: Path) -> None:
+    """The sample's FttH network written as GraceTHD, imported back over the sample's own FttH
+    layers with the command line, then validated and planned: the same plan, to the CSU."""
+    sample = validate_path(SAMPLE)
+    write_gracethd(
+        {name: sample.layers[name] for name in ("ftth_routes", "ftth_nodes")}, tmp_path / "grace"
+    )
+    layers = tmp_path / "eure.gpkg"
+    shutil.copy(SAMPLE, layers)
+    imported = run("import", "gracethd", str(tmp_path / "grace"), "--out", str(layers))
+    assert imported.returncode == 0, imported.stderr
+    assert "NRO" in imported.stdout and "PBO" in imported.stdout
+    assert run("validate", str(layers)).returncode == 0
+    for source, out in ((SAMPLE, "before"), (layers, "after")):
+        planned = run("plan", str(source), "--out", str(tmp_path / out), "--no-bound")
+        assert planned.returncode == 0, planned.stderr
+    before, after = (
+        json.loads((tmp_path / out / "summary.json").read_text()) for out in ("before", "after")
+    )
+    assert after["totals"]["connected"] == before["totals"]["connected"] == 110
+    assert after["csu"]["id"] == "CSU-27"
+    assert after["totals"]["cost_eur"] == pytest.approx(before["totals"]["cost_eur"], rel=1e-6)
+    assert after["owners"] == before["owners"]
+
+
+def test_gracethd_demo_delivery_through_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "demo.gpkg"
+    report = tmp_path / "demo.json"
+    result = run("import", "gracethd", str(DEMO), "--out", str(out), "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    assert {name for name, _ in pyogrio.list_layers(out)} == {"ftth_routes", "ftth_nodes"}
+    data = json.loads(report.read_text())
+    assert data["format"] == "gracethd" and data["mapped"]["ftth_nodes"] > 0
 
 
 def test_import_errors_are_one_line(tmp_path: Path) -> None:
