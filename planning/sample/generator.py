@@ -113,7 +113,9 @@ def generate_sample(
             frame.geometry,
         ),
     }
-    return Sample({name: layers[name] for name in LAYER_NAMES if name in layers}, notes, scope, seed)
+    return Sample(
+        {name: layers[name] for name in LAYER_NAMES if name in layers}, notes, scope, seed
+    )
 
 
 def _roads_frame(net: RoadNetwork, lines: np.ndarray) -> gpd.GeoDataFrame:
