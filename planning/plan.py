@@ -15,7 +15,8 @@ from shapely.geometry import LineString, Point
 class MastStatus(StrEnum):
     CONNECTED = "connected"
     UNREACHABLE = "unreachable"
-    OVER_BUDGET = "over_budget"
+    OVER_BUDGET = "over_budget"  # over the optical link budget
+    DEFERRED = "deferred"  # left out of a budget-constrained plan (`planning.budget`)
 
 
 class RouteRole(StrEnum):
@@ -93,6 +94,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     connection_cost: float = 0.0  # € HT: splices, closures and connections at FttH nodes
     routing_value: float = 0.0  # the primary routes on the router's own weights (for the gap)
+    budget: dict[str, Any] | None = None  # the envelope, what it buys and what comes next
 
     @property
     def connected(self) -> list[MastResult]:
