@@ -15,6 +15,7 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
+from planning.budget_text import next_euro_lines
 from planning.french import euros, number, percent, with_unit
 from planning.qgis_styles import MAST_STATUSES, TRENCH_MODES
 from planning.schema import WEB_CRS
@@ -83,6 +84,10 @@ def render_map(
         ("Bilan optique dépassé", number(totals["over_budget"])),
         ("Coût total HT", euros(totals["cost_eur"])),
     ]
+    if (budget := summary.get("budget")) is not None:
+        facts.append(("Enveloppe HT", euros(budget["envelope_eur"])))
+        facts.append(("Reportés (enveloppe)", number(totals.get("deferred", 0))))
+        facts.extend(("Ensuite", line) for line in next_euro_lines(budget, 1))
     for mode, metres in totals["length_m_by_mode"].items():
         label = data["colours"]["modes"].get(mode, [None, mode])[1]
         facts.append((label, with_unit(metres / 1000, "km", 2)))

@@ -36,6 +36,7 @@ MAST_STATUSES = (
     Category("connected", "Raccordé", "26,152,80", 3.2, "triangle"),
     Category("over_budget", "Bilan optique dépassé", "253,174,97", 3.2, "triangle"),
     Category("unreachable", "Injoignable", "214,48,39", 3.6, "triangle"),
+    Category("deferred", "Reporté (enveloppe)", "150,150,150", 2.8, "triangle"),
 )
 SPLICE_KINDS = (
     Category("ftth_node", "Raccordement au nœud FttH", "33,102,172", 2.4, "square"),
