@@ -84,7 +84,16 @@ def total_cost(steps: Iterable[Step]) -> float:
 class MarginalModel:
     """The marginal cost of each mast against the tree grown so far (see the module doc)."""
 
-    def __init__(self, net: RoutableNetwork, params: PlanParameters, masts: Iterable[str]) -> None:
+    def __init__(
+        self,
+        net: RoutableNetwork,
+        params: PlanParameters,
+        masts: Iterable[str],
+        *,
+        second_routes: dict[str, float] | None = None,
+    ) -> None:
+        """``second_routes``: the estimates of critical masts' second routes, shared between
+        models of one network (they depend on no tree)."""
         graph = net.graph
         nodes = list(graph.nodes)
         index = {node: i for i, node in enumerate(nodes)}
@@ -120,7 +129,7 @@ class MarginalModel:
         self.degree: dict[int, int] = defaultdict(int)
         self.tree_edges: set[tuple[int, int]] = set()
         self.added: set[str] = set()
-        self._second: dict[str, float] = {}
+        self._second = second_routes if second_routes is not None else {}
         self._recompute()
 
     # -- sources and distances ----------------------------------------------------------------
@@ -391,19 +400,21 @@ def plan_within_budget(
     full = full if full is not None else route_masts(net, params, steiner=steiner)
     plans = 1
     candidates = sorted(m.mast_id for m in full.masts if m.primary is not None)
+    seconds: dict[str, float] = {}
+
+    def model() -> MarginalModel:
+        return MarginalModel(net, params, candidates, second_routes=seconds)
+
     priorities = {m: mast_priority(net.graph.nodes[net.mast_nodes[m]]) for m in candidates}
     priority_total = sum(priorities.values())
     if full.total_cost <= envelope:
-        model = MarginalModel(net, params, candidates)
-        chosen = greedy(model, candidates, math.inf)
+        chosen = greedy(model(), candidates, math.inf)
         return BudgetResult(
             full, envelope, chosen, [], [], priority_total, full.total_cost, plans, "all"
         )
 
-    by_ratio = greedy(MarginalModel(net, params, candidates), candidates, envelope)
-    by_priority = priority_order(
-        MarginalModel(net, params, candidates), candidates, envelope, skip=True
-    )
+    by_ratio = greedy(model(), candidates, envelope)
+    by_priority = priority_order(model(), candidates, envelope, skip=True)
     method, start = "greedy", by_ratio
     if (total_priority(by_priority), -total_cost(by_priority)) > (
         total_priority(by_ratio),
@@ -426,14 +437,14 @@ def plan_within_budget(
             score = (sum(priorities[m] for m in order), -cost)
             if best is None or score > best[0]:
                 best = (score, list(order), plan)
-            order = _fill(net, params, candidates, order, envelope=envelope, cost=cost)
+            order = _fill(model(), candidates, order, envelope=envelope, cost=cost)
         else:
             order = _drop(plan, priorities, order, cost - envelope)
     assert best is not None  # the empty set fits any envelope >= 0
     _, order, plan = best
-    model = MarginalModel(net, params, candidates)
-    chosen = replay(model, order)
-    next_steps = greedy(model, candidates, math.inf, limit=NEXT_STEPS)
+    final = model()
+    chosen = replay(final, order)
+    next_steps = greedy(final, candidates, math.inf, limit=NEXT_STEPS)
     deferred = sorted(set(candidates) - set(order))
     spent = plan.total_cost
     plan = _with_deferred(net, plan, full, deferred, priorities=priorities, envelope=envelope)
@@ -486,16 +497,9 @@ def _next_cumulative(
 
 
 def _fill(
-    net: RoutableNetwork,
-    params: PlanParameters,
-    candidates: list[str],
-    order: list[str],
-    *,
-    envelope: float,
-    cost: float,
+    model: MarginalModel, candidates: list[str], order: list[str], *, envelope: float, cost: float
 ) -> list[str]:
     """The chosen masts and those the greedy adds with the money left (model scaled to reality)."""
-    model = MarginalModel(net, params, candidates)
     modelled = total_cost(replay(model, order))
     scale = cost / modelled if modelled > 0 else 1.0
     extra = greedy(model, candidates, (envelope - cost) / max(scale, 1e-9))
