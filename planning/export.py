@@ -252,7 +252,11 @@ def summarize_plan(
             entry["epci"] = epcis.get(code, "")
     civil = sum(t.civil_cost for t in plan.trenches)
     cable = sum(t.cable_cost for t in plan.trenches)
-    critical = [m for m in plan.masts if m.critical and m.status is not MastStatus.UNREACHABLE]
+    critical = [
+        m
+        for m in plan.masts
+        if m.critical and m.status not in (MastStatus.UNREACHABLE, MastStatus.DEFERRED)
+    ]
     return {
         "format": PLAN_FORMAT,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -264,6 +268,7 @@ def summarize_plan(
             "connected": sum(m.status is MastStatus.CONNECTED for m in plan.masts),
             "unreachable": sum(m.status is MastStatus.UNREACHABLE for m in plan.masts),
             "over_budget": sum(m.status is MastStatus.OVER_BUDGET for m in plan.masts),
+            "deferred": sum(m.status is MastStatus.DEFERRED for m in plan.masts),
             "critical": len(critical),
             "critical_with_second_route": sum(m.secondary is not None for m in critical),
             "cost_eur": round(plan.total_cost, 2),
@@ -312,6 +317,7 @@ def summarize_plan(
             if m.diversity is not None and not m.diversity["disjoint"]
         ],
         "bound": plan.bound,
+        **({"budget": plan.budget} if plan.budget is not None else {}),
         "parameters": plan.parameters,
         "notes": plan.notes,
     }

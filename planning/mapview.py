@@ -15,6 +15,7 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
+from planning.budget_text import next_euro_lines
 from planning.french import euros, number, percent, with_unit
 from planning.qgis_styles import MAST_STATUSES, TRENCH_MODES
 from planning.schema import WEB_CRS
@@ -92,6 +93,10 @@ def render_map(
         years = totals["horizon_years"]
         facts.append(("Loyers et locations par an", euros(totals["running_eur_per_year"])))
         facts.append((f"Coût complet sur {years} ans", euros(totals["tco_eur"])))
+    if (budget := summary.get("budget")) is not None:
+        facts.append(("Enveloppe HT", euros(budget["envelope_eur"])))
+        facts.append(("Reportés (enveloppe)", number(totals.get("deferred", 0))))
+        facts.extend(("Ensuite", line) for line in next_euro_lines(budget, 1))
     for mode, metres in totals["length_m_by_mode"].items():
         label = data["colours"]["modes"].get(mode, [None, mode])[1]
         facts.append((label, with_unit(metres / 1000, "km", 2)))

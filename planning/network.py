@@ -19,7 +19,8 @@ Graph contract (read by `planning.steiner` and the router)
 -----------------------------------------------------------
 Nodes are integers with ``x``, ``y`` (EPSG:2154, metres). Feature nodes also carry ``kind``
 (``"mast"``, or the FttH kind ``"NRO"``, ``"PM"``, ``"PBO"``, ``"chamber"``) and ``feature_id``;
-masts add ``commune``, ``cameras``, ``critical``, ``camera_model``; FttH nodes add ``free_fibres``.
+masts add ``commune``, ``cameras``, ``critical``, ``camera_model``, ``priority`` (None when the
+layer has none); FttH nodes add ``free_fibres``.
 Other nodes have no ``kind``.
 
 Edges of the undirected ``networkx.Graph`` (no self-loops) carry:

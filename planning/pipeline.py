@@ -8,6 +8,7 @@ from typing import Any
 import geopandas as gpd
 
 from planning.bounds import steiner_lower_bound
+from planning.budget import plan_within_budget
 from planning.errors import PlanningError
 from planning.network import RoutableNetwork, build_network
 from planning.parameters import PlanParameters
@@ -37,14 +38,25 @@ def plan_layers(
     steiner: SteinerFunction = default_steiner,
     progress: Progress | None = None,
     bound: bool = True,
+    budget: float | None = None,
 ) -> tuple[Plan, RoutableNetwork]:
-    """Plan the fibre of every mast in ``layers`` (validated, in Lambert-93)."""
+    """Plan the fibre of every mast in ``layers`` (validated, in Lambert-93).
+
+    With ``budget`` (€ HT), only the masts worth most within it (`planning.budget`); the others
+    are in the plan as ``deferred``, and ``plan.budget`` says what the envelope bought.
+    """
     report = progress or (lambda step, done, total: None)
     report("network", 0, 1)
     net = build_network(layers, params)
     transport = build_transport(net, layers, params)
     report("network", 1, 1)
     plan = route_masts(net, params, steiner=steiner, progress=progress, transport=transport)
+    if budget is not None:
+        chosen = plan_within_budget(
+            net, params, budget, steiner=steiner, progress=progress, full=plan, transport=transport
+        )
+        plan = chosen.plan
+        plan.budget = chosen.to_dict()
     if bound:
         report("lower bound", 0, 1)
         plan.bound = primary_bound(net, params, plan, transport)

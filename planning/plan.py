@@ -15,7 +15,8 @@ from shapely.geometry import LineString, Point
 class MastStatus(StrEnum):
     CONNECTED = "connected"
     UNREACHABLE = "unreachable"
-    OVER_BUDGET = "over_budget"
+    OVER_BUDGET = "over_budget"  # over the optical link budget
+    DEFERRED = "deferred"  # left out of a budget-constrained plan (`planning.budget`)
 
 
 class RouteRole(StrEnum):
@@ -166,6 +167,8 @@ class Plan:
     def tco(self) -> float:
         """Investment plus the running costs over the horizon, undiscounted."""
         return round(self.total_cost + self.horizon_years * self.yearly_cost, 2)
+
+    budget: dict[str, Any] | None = None  # the envelope, what it buys and what comes next
 
     @property
     def connected(self) -> list[MastResult]:

@@ -36,6 +36,7 @@ MAST_STATUSES = (
     Category("connected", "Raccordé", "26,152,80", 3.2, "triangle"),
     Category("over_budget", "Bilan optique dépassé", "253,174,97", 3.2, "triangle"),
     Category("unreachable", "Injoignable", "214,48,39", 3.6, "triangle"),
+    Category("deferred", "Reporté (enveloppe)", "150,150,150", 2.8, "triangle"),
 )
 LINK_KINDS = (
     Category("nro_csu", "Lien loué NRO-CSU", "184,134,11", 0.8, "line"),

@@ -23,7 +23,9 @@ from planning.parameters import PlanParameters
 
 __all__ = ["MAST_FIELDS", "Attached", "Unsnapped", "attach_points"]
 
-MAST_FIELDS = ("commune", "cameras", "critical", "camera_model")
+MAST_FIELDS = ("commune", "cameras", "critical", "camera_model", "priority")
+"""Mast fields copied onto its graph node; ``priority`` is None when the layer has no such field
+(`planning.budget.mast_priority` gives the default)."""
 FTTH_FIELDS = ("parent", "owner", "manager")
 """Optional fields of FttH nodes kept on their graph node (None when absent)."""
 
@@ -66,6 +68,7 @@ def _point_features(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
                     "cameras": _integer(values["cameras"][i]),
                     "critical": _flag(values["critical"][i]),
                     "camera_model": _text(values["camera_model"][i]),
+                    "priority": _integer(values["priority"][i]),
                 }
                 for i in range(len(gdf))
             ]

@@ -14,15 +14,17 @@ from planning.schema import LAYERS, WORK_CRS, FieldType
 
 
 def layer_frame(name: str, columns: dict[str, Sequence], geometry: Sequence) -> gpd.GeoDataFrame:
-    """A GeoDataFrame of layer `name`: the schema's fields in order, geometry, Lambert-93."""
+    """A GeoDataFrame of layer `name`: the schema's fields in order, geometry, Lambert-93.
+
+    Optional fields (owner, priority...) are written only when the generator gives them.
+    """
     spec = LAYERS[name]
-    expected = [f.name for f in spec.fields if f.required or f.name in columns]
+    fields = [f for f in spec.fields if f.required or f.name in columns]
+    expected = [f.name for f in fields]
     if sorted(columns) != sorted(expected):
         raise ValueError(f"{name}: columns {sorted(columns)} differ from the schema {expected}")
     data = {}
-    for field in spec.fields:
-        if field.name not in columns:
-            continue
+    for field in fields:
         values = columns[field.name]
         if field.type is FieldType.INTEGER:
             data[field.name] = np.asarray(values, dtype="int64")

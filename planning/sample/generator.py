@@ -114,7 +114,9 @@ def generate_sample(
         ),
         "sites": sites_layer(),
     }
-    return Sample({name: layers[name] for name in LAYER_NAMES}, notes, scope, seed)
+    return Sample(
+        {name: layers[name] for name in LAYER_NAMES if name in layers}, notes, scope, seed
+    )
 
 
 SITES = (

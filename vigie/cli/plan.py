@@ -103,11 +103,21 @@ def plan(
     bound: Annotated[
         bool, typer.Option(help="Compute a lower bound and the plan's gap (small instances).")
     ] = True,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            "--budget",
+            min=0,
+            metavar="EUROS",
+            help="Envelope in euros HT: plan only the masts worth most within it (by priority); "
+            "the others are deferred.",
+        ),
+    ] = None,
 ) -> None:
     """Route dedicated fibre from every mast to the FttH network at the least cost.
 
-    Exit 0 when every mast is connected, 3 when the plan was written but some masts are
-    unreachable or over the optical budget, 1 on invalid input.
+    Exit 0 when every mast is connected (or deferred by --budget), 3 when the plan was written
+    but some masts are unreachable or over the optical budget, 1 on invalid input.
     """
     from planning.parameters import PlanParameters
     from planning.validate import validate_path
@@ -139,8 +149,12 @@ def plan(
             highlight=False,
         )
         raise typer.Exit(1)
-    result, paths = plan_and_write(report, params, out_dir, source=layers, bound=bound)
+    result, paths = plan_and_write(
+        report, params, out_dir, source=layers, bound=bound, budget=budget
+    )
     out.print(plan_table(result))
+    if result.budget is not None:
+        out.print(budget_table(result.budget))
     for mast in result.failed:
         sys.stdout.write(f"masts:{mast.mast_id}: {mast.status}: {mast.reason}\n")
     err.print(
@@ -148,7 +162,33 @@ def plan(
         f"({number(time.perf_counter() - started, 1)} s)",
         highlight=False,
     )
-    raise typer.Exit(PLAN_EXIT_INCOMPLETE if result.failed else 0)
+    incomplete = [m for m in result.failed if m.status != "deferred"]  # deferred: by choice
+    raise typer.Exit(PLAN_EXIT_INCOMPLETE if incomplete else 0)
+
+
+def budget_table(block: dict) -> Table:
+    """What the envelope bought and what the next euros would (``--budget``)."""
+    from planning.budget_text import next_euro_lines
+
+    table = figures_table("Enveloppe")
+    envelope, spent = block["envelope_eur"], block["spent_eur"]
+    table.add_row("enveloppe", euros(envelope, "HT"))
+    share = f" ({percent(100 * spent / envelope)})" if envelope > 0 else ""
+    table.add_row("dépensé", euros(spent, "HT") + share)
+    table.add_row("plan complet", euros(block["full_plan_eur"], "HT"))
+    table.add_row(
+        "priorité raccordée",
+        f"{number(block['priority_connected'])} / {number(block['priority_total'])}",
+    )
+    table.add_row("mâts reportés (enveloppe)", number(block["masts_deferred"]))
+    if block.get("last_chosen_priority_per_keur") is not None:
+        table.add_row(
+            "derniers mâts choisis",
+            f"{number(block['last_chosen_priority_per_keur'], 2)} point(s) de priorité par k€",
+        )
+    for line in next_euro_lines(block):
+        table.add_row("ensuite (estimation)", line)
+    return table
 
 
 def plan_table(result: Plan) -> Table:
@@ -278,6 +318,7 @@ def plan_and_write(
     *,
     source: Path,
     bound: bool = True,
+    budget: float | None = None,
 ) -> tuple[Plan, dict[str, Path]]:
     """Plan validated layers with progress bars, and write the three outputs."""
     from planning.export import write_plan
@@ -285,7 +326,9 @@ def plan_and_write(
 
     with progress_bars() as progress:
         with stdout_to_stderr():
-            result, _ = plan_layers(report.layers, params, progress=reporter(progress), bound=bound)
+            result, _ = plan_layers(
+                report.layers, params, progress=reporter(progress), bound=bound, budget=budget
+            )
         paths = write_plan(
             result,
             out_dir,
