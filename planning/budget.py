@@ -121,8 +121,15 @@ class MarginalModel:
             node: int(graph.nodes[node].get("free_fibres") or 0) // fibres
             for node in net.ftth_nodes.values()
         }
-        # Each node alone: the chain's room is shared between its nodes (the real plan knows).
-        self.capacity = {index[node]: transport.room(free, node) for node in free}
+        # Room along each node's chain to its NRO: a PM's room is shared by the PBOs behind it.
+        self.free = {index[node]: room for node, room in free.items()}
+        self.chain = {
+            index[node]: [index[c] for c in transport.chain(node)]
+            for node in free
+            if transport.joinable(node)
+        }
+        self.capacity: dict[int, int] = {}
+        self._rooms(list(self.free))
         self.mast_ids = sorted(masts, key=str)
         self.node_of = {m: index[net.mast_nodes[m]] for m in self.mast_ids}
         self.mast_set = set(self.node_of.values())
@@ -137,6 +144,20 @@ class MarginalModel:
         self.added: set[str] = set()
         self._second = second_routes if second_routes is not None else {}
         self._recompute()
+
+    def _rooms(self, changed: list[int]) -> bool:
+        """Recompute the room of every FttH node whose chain holds a node of ``changed``;
+        True when one of them has none left."""
+        touched = set(changed)
+        emptied = False
+        for node in self.free:
+            chain = self.chain.get(node)
+            if node in self.capacity and (chain is None or touched.isdisjoint(chain)):
+                continue
+            room = min(self.free[c] for c in chain) if chain else 0
+            emptied |= self.capacity.get(node, 0) > 0 and room <= 0
+            self.capacity[node] = room
+        return emptied
 
     # -- sources and distances ----------------------------------------------------------------
 
@@ -247,9 +268,10 @@ class MarginalModel:
         for p in path:
             self.root.setdefault(p, root)
         self.added.add(mast)
-        self.capacity[root] -= 1
-        if self.capacity[root] <= 0:
-            self._recompute()  # its subtree can serve no one any more
+        for node in self.chain.get(root, [root]):
+            self.free[node] -= 1
+        if self._rooms(self.chain.get(root, [root])):
+            self._recompute()  # a subtree can serve no one any more
         else:
             waiting = [self.dist[self.node_of[m]] for m in self.mast_ids if m not in self.added]
             limit = max((d for d in waiting if math.isfinite(d)), default=0.0)
@@ -298,6 +320,33 @@ def priority_order(
         steps.append(step)
         left -= step.marginal_eur
     return steps
+
+
+def priority_prefix_real(
+    net: RoutableNetwork,
+    params: PlanParameters,
+    masts: Iterable[str],
+    envelope: float,
+    *,
+    priority: dict[str, int],
+    steiner: SteinerFunction = default_steiner,
+    transport: Transport | None = None,
+) -> tuple[list[str], Plan | None]:
+    """The baseline measured on real plans: the longest run of masts in priority order (ties by
+    id) whose real plan fits the envelope (a binary search, about log2(masts) real plans).
+
+    The model-priced baseline (`priority_order`) flatters it: its real plan may cost far more.
+    """
+    order = sorted(masts, key=lambda m: (-priority[m], str(m)))
+    lo, hi, best = 0, len(order), None
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        plan = plan_subset(net, params, order[:mid], steiner=steiner, transport=transport)
+        if plan.total_cost <= envelope:
+            lo, best = mid, plan
+        else:
+            hi = mid - 1
+    return order[:lo], best
 
 
 def replay(model: MarginalModel, masts: Iterable[str]) -> list[Step]:

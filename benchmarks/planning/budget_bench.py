@@ -31,15 +31,18 @@ from rich.table import Table
 
 from planning.budget import (
     MarginalModel,
+    mast_priority,
     plan_subset,
     plan_within_budget,
     priority_order,
+    priority_prefix_real,
     total_cost,
     total_priority,
 )
 from planning.network import build_network
 from planning.parameters import PlanParameters
 from planning.routing import route_masts
+from planning.transport import build_transport
 from planning.validate import validate_path
 
 console = Console(width=180)
@@ -54,11 +57,12 @@ def bench_file(path: Path, envelopes: list[tuple[str, float | None]], drawn: boo
     params = PlanParameters()
     report = validate_path(path)
     net = build_network(report.layers, params)
+    transport = build_transport(net, report.layers, params)  # to the CSU, as `vigie plan` does
     if drawn:
         for mast, node in net.mast_nodes.items():
             net.graph.nodes[node]["priority"] = drawn_priority(mast)
     started = time.perf_counter()
-    full = route_masts(net, params)
+    full = route_masts(net, params, transport=transport)
     full_seconds = time.perf_counter() - started
     masts = sorted(m.mast_id for m in full.masts if m.primary is not None)
     rows = []
@@ -67,7 +71,7 @@ def bench_file(path: Path, envelopes: list[tuple[str, float | None]], drawn: boo
             amount if amount is not None else float(label.rstrip("%")) / 100 * full.total_cost
         )
         started = time.perf_counter()
-        ours = plan_within_budget(net, params, envelope, full=full)
+        ours = plan_within_budget(net, params, envelope, full=full, transport=transport)
         # The full plan is part of the method: count it once, as `vigie plan --budget` does.
         ours_seconds = time.perf_counter() - started + full_seconds
         row = {
@@ -89,7 +93,8 @@ def bench_file(path: Path, envelopes: list[tuple[str, float | None]], drawn: boo
             started = time.perf_counter()
             steps = priority_order(MarginalModel(net, params, masts), masts, envelope, skip=skip)
             seconds = time.perf_counter() - started
-            real = plan_subset(net, params, [s.mast_id for s in steps]).total_cost
+            chosen = [s.mast_id for s in steps]
+            real = plan_subset(net, params, chosen, transport=transport).total_cost
             row[name] = {
                 "priority": total_priority(steps),
                 "masts": len(steps),
@@ -98,12 +103,28 @@ def bench_file(path: Path, envelopes: list[tuple[str, float | None]], drawn: boo
                 "within": real <= envelope,
                 "seconds": round(seconds, 2),
             }
+        # The baseline on real plans: the longest priority-order run whose real plan fits.
+        started = time.perf_counter()
+        priority = {m: mast_priority(net.graph.nodes[net.mast_nodes[m]]) for m in masts}
+        prefix, _ = priority_prefix_real(
+            net, params, masts, envelope, priority=priority, transport=transport
+        )
+        row["real"] = {
+            "priority": sum(priority[m] for m in prefix),
+            "masts": len(prefix),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
         best = max(row["stop"]["priority"], row["skip"]["priority"])
         row["priority_ratio"] = round(ours.priority_connected / best, 3) if best else None
+        real_best = row["real"]["priority"]
+        row["priority_ratio_real"] = (
+            round(ours.priority_connected / real_best, 3) if real_best else None
+        )
         rows.append(row)
         console.print(
             f"{path.name} {label}: vigie {ours.priority_connected} "
             f"stop {row['stop']['priority']} skip {row['skip']['priority']} "
+            f"real {row['real']['priority']} "
             f"({ours_seconds:.1f} s)"
         )
     return rows
