@@ -18,7 +18,7 @@ from rich.table import Table
 
 from planning.french import number
 from vigie.cli.context import err, out, progress_bars
-from vigie.cli.plan import ROAD_KINDS
+from vigie.cli.plan import FTTH_NODE_KINDS, FTTH_ROUTE_KINDS, ROAD_KINDS
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -157,7 +157,8 @@ def summary_table(result: ImportResult) -> Table:
     table.add_column("entités", justify="right")
     for layer, kinds in report.kinds.items():
         for kind, n in sorted(kinds.items(), key=lambda item: -item[1]):
-            label = ROAD_KINDS.get(kind, kind) if layer == "roads" else kind
+            labels = {"roads": ROAD_KINDS, "ftth_routes": FTTH_ROUTE_KINDS}
+            label = labels.get(layer, FTTH_NODE_KINDS).get(kind, kind)
             table.add_row(layer, label, number(n))
     reasons = report.reasons().most_common()
     table.add_section()
