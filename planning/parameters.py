@@ -175,6 +175,11 @@ class TransportParameters:
     (one segment end to end, a leased fibre pair per mast on the NRO-CSU link)."""
     link_fibres: int = 2
     """Fibres of an aggregated NRO-to-CSU link (one pair)."""
+    max_diversity_premium_eur: float = 50_000.0
+    """A POLICY, not a price: the most a critical mast's second route sharing nothing with the
+    first (no PM, NRO or duct up to the CSU) may cost beyond the cheapest second route that meets
+    it. Beyond, the cheaper route is kept and the plan says where it meets and what full
+    diversity would cost (kilometres of trench to another NRO, in rural communes)."""
 
 
 @dataclass(frozen=True)

@@ -333,15 +333,7 @@ class _DisjointRouter:
             )
         footprint = {edge_key(u, v) for u, v in itertools.pairwise(path)}
         footprint |= transport.edges_of(node)
-        best: tuple[int, float, Node, list[dict]] | None = None
-        for cost, _, other in candidates:
-            meets = self._meets(node, other, footprint)
-            if best is None or len(meets) < best[0]:
-                best = (len(meets), cost, other, meets)
-            if not meets:
-                break
-        assert best is not None
-        _, _, target, meets = best
+        target, meets, why = self._choose(mast, node, candidates, footprint)
         walk = [self.index[target]]
         while walk[-1] != self.index[source]:
             walk.append(int(pred[walk[-1]]))
@@ -349,16 +341,53 @@ class _DisjointRouter:
         second = [start, *second] if shared else second
         _record(state, mast, RouteRole.SECONDARY, target, second)
         transport.take(state.capacity, target, 1)
-        self.diversity[mast] = {"disjoint": not meets, "meets": meets}
         if not meets:
             return None
         where = "; ".join(_meet_text(m) for m in meets)
-        why = (
-            f"none of the {len(candidates)} FttH nodes with free fibres it can reach without the "
-            "first route's trenches leads to the CSU by another PM, NRO and ducts"
-        )
-        self.diversity[mast]["why"] = why
         return f"second route meets the first: {where} ({why})"
+
+    def _choose(
+        self,
+        mast: str,
+        node: Node,
+        candidates: list[tuple[float, str, Node]],
+        footprint: set[Edge],
+    ) -> tuple[Node, list[dict], str]:
+        """The second route's FttH node: the fewest meeting points among the candidates within
+        the premium of the cheapest; a route sharing nothing beyond it is only priced, for the plan
+        to say what full diversity would cost. Records the mast's ``diversity``."""
+        premium = self.params.transport.max_diversity_premium_eur
+        ceiling = candidates[0][0] + premium
+        best: tuple[int, float, Node, list[dict]] | None = None
+        full_cost: float | None = None
+        for cost, _, other in candidates:
+            meets = self._meets(node, other, footprint)
+            if cost <= ceiling and (best is None or len(meets) < best[0]):
+                best = (len(meets), cost, other, meets)
+            if not meets:
+                full_cost = cost
+                break
+        assert best is not None
+        _, chosen_cost, target, meets = best
+        diversity: dict = {"disjoint": not meets, "meets": meets}
+        self.diversity[mast] = diversity
+        if full_cost is not None and meets:
+            extra = full_cost - chosen_cost
+            diversity["full_diversity_extra_eur"] = round(extra, 2)
+            why = (
+                f"a second route sharing nothing with the first would cost {extra:,.0f} EUR more "
+                f"over the horizon, {full_cost - candidates[0][0]:,.0f} EUR more than the "
+                "cheapest second route: above transport.max_diversity_premium_eur "
+                f"({premium:,.0f} EUR)"
+            )
+        else:
+            why = (
+                f"none of the {len(candidates)} FttH nodes with free fibres it can reach without "
+                "the first route's trenches leads to the CSU by another PM, NRO and ducts"
+            )
+        if meets:
+            diversity["why"] = why
+        return target, meets, why
 
     def _meets(self, node: Node, other: Node, footprint: set[Edge]) -> list[dict]:
         """Where a second route joining at ``other`` would meet the first (joined at ``node``)."""
@@ -413,6 +442,11 @@ def _trenches(
         secondaries = sorted({m for m, role in users if role is RouteRole.SECONDARY})
         cables = (1 if primaries else 0) + len(secondaries)
         mode, civil = _laying(data, cables)
+        if mode in ("duct", "aerial"):
+            # The router's price of reuse holds its rent over the horizon; the investment not:
+            # the rent is a running cost (`Trench.rent_year`).
+            horizon = params.rent.horizon_years
+            civil -= float(data.get("rent_rate", 0.0) or 0.0) * length * horizon
         cable_cost = 0.0
         if primaries:
             cable_cost += _cable_cost(costs, len(primaries) * fibres_per_mast) * length

@@ -365,38 +365,58 @@ def _nearest(compiled: _Compiled, sources: list[Node], targets: list[Node]) -> d
     return out
 
 
+HOP_BATCH = 32
+"""Parents searched from at once when a child's parent is not its nearest (bounds the memory:
+one row of distances per parent over the whole graph)."""
+
+
 def _hops(compiled: _Compiled, transport: Transport, children: list[Node]) -> None:
-    """The path from each child to its parent: along FttH routes where they link them."""
-    by_parent: dict[Node, list[Node]] = {}
-    for child in children:
-        if child in transport.parent:
-            by_parent.setdefault(transport.parent[child], []).append(child)
-    if not by_parent:
-        return
-    parents = list(by_parent)
-    rows = [compiled.index[p] for p in parents]
+    """The path from each child to its parent: along FttH routes where they link them.
+
+    One search from all parents at once serves every child whose parent is also its nearest
+    (the usual case); the others are searched from their parent, a batch at a time.
+    """
+    want = {
+        compiled.index[c]: compiled.index[transport.parent[c]]
+        for c in children
+        if c in transport.parent
+    }
+
+    def record(child: int, path: list[Node], length: float, on_routes: bool) -> None:
+        transport.hops[compiled.nodes[child]] = Hop(tuple(path), length, on_routes)
+        del want[child]
+
     for matrix, on_routes in ((compiled.route_edges, True), (compiled.all_edges, False)):
-        todo = [(i, p) for i, p in enumerate(parents) if by_parent[p]]
-        if not todo:
+        if not want:
             break
-        dist, pred = dijkstra(
-            matrix, directed=False, indices=[rows[i] for i, _ in todo], return_predecessors=True
+        dist, pred, origin = dijkstra(
+            matrix,
+            directed=False,
+            indices=sorted(set(want.values())),
+            min_only=True,
+            return_predecessors=True,
         )
-        for k, (_, parent) in enumerate(todo):
-            left = []
-            for child in by_parent[parent]:
-                c = compiled.index[child]
-                if np.isfinite(dist[k, c]):
-                    path = compiled.walk(pred[k], c)
-                    transport.hops[child] = Hop(tuple(path), float(dist[k, c]), on_routes)
-                else:
-                    left.append(child)
-            by_parent[parent] = left
-    for parent, left in by_parent.items():
-        for child in left:  # not even linked by roads: measured straight, flagged
-            a, b = compiled.xy[compiled.index[child]], compiled.xy[compiled.index[parent]]
-            length = float(math.hypot(*(a - b))) * transport.params.transport.off_network_detour
-            transport.hops[child] = Hop((child, parent), length, False)
+        for child, parent in list(want.items()):
+            if np.isfinite(dist[child]) and origin[child] == parent:
+                record(child, compiled.walk(pred, child), float(dist[child]), on_routes)
+        by_parent: dict[int, list[int]] = {}
+        for child, parent in want.items():
+            by_parent.setdefault(parent, []).append(child)
+        parents = sorted(by_parent)
+        for start in range(0, len(parents), HOP_BATCH):
+            batch = parents[start : start + HOP_BATCH]
+            dist, pred = dijkstra(matrix, directed=False, indices=batch, return_predecessors=True)
+            for k, parent in enumerate(batch):
+                for child in by_parent[parent]:
+                    if np.isfinite(dist[k, child]):
+                        path = compiled.walk(pred[k], child)
+                        record(child, path, float(dist[k, child]), on_routes)
+    for child, parent in want.items():  # not even linked by roads: measured straight, flagged
+        a, b = compiled.xy[child], compiled.xy[parent]
+        length = float(math.hypot(*(a - b))) * transport.params.transport.off_network_detour
+        transport.hops[compiled.nodes[child]] = Hop(
+            (compiled.nodes[child], compiled.nodes[parent]), length, False
+        )
 
 
 # --- leased links ------------------------------------------------------------------------------

@@ -259,3 +259,29 @@ def test_validator_warns_of_missing_or_several_csu_bad_parents_and_fibres_in_cha
     assert "ftth_nodes:PM: warning: parent 'nowhere' is not an id of ftth_nodes" in text
     assert "ftth_nodes:NRO: warning: a NRO has no parent" in text
     assert "ftth_nodes:CH: warning: a chamber holds no fibre" in text
+
+
+def test_full_diversity_beyond_the_premium_is_priced_not_bought() -> None:
+    # Cheapest second route: PME, under the first route's NRO. Sharing nothing: PMF, 4 km farther.
+    data = _critical(
+        [("N", -2000), ("F", 6000)],
+        [("PMW", -1000, "N"), ("PME", 1000, "N"), ("PMF", 5000, "F")],
+    )
+    a = mast(plan(data), "A")
+    assert a.secondary.node_id == "PME"
+    assert a.diversity["disjoint"] is False
+    assert (
+        a.diversity["full_diversity_extra_eur"]
+        > PlanParameters().transport.max_diversity_premium_eur
+    )
+    assert "max_diversity_premium_eur" in a.secondary_issue
+    bought = mast(plan(data, params(transport={"max_diversity_premium_eur": 10_000_000})), "A")
+    assert bought.secondary.node_id == "PMF" and bought.diversity["disjoint"] is True
+
+
+def test_the_investment_holds_no_rent_and_the_tco_counts_it_once() -> None:
+    result = plan(_duct_or_trench(), params(rent={"horizon_years": 1}))
+    (duct,) = [t for t in result.trenches if t.mode == "duct"]
+    # Laying in the duct only: its rent is a running cost, not an investment.
+    assert duct.civil_cost == pytest.approx(PlanParameters().cost.duct_eur_per_m * duct.length_m)
+    assert result.tco == pytest.approx(result.total_cost + result.yearly_cost, abs=0.01)
