@@ -26,6 +26,9 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "masts": ("mast_id", "commune", "status", "cameras", *SUPPLY_COLUMNS),
     "splices": ("kind", "node_id", "fibres"),
 }
+OPTIONAL_LAYERS = ("links",)
+"""Layers a format-2 plan written before the transport to the CSU lacks: the estimate reads the
+leased links from ``summary.json`` and counts no running cost when they are absent."""
 
 
 class PlanFolderError(PlanningError):
@@ -69,6 +72,8 @@ def read_plan_folder(path: Path) -> PlanFolder:
     try:
         present = {name for name, _ in pyogrio.list_layers(gpkg)}
         for name in PLAN_LAYERS:
+            if name in OPTIONAL_LAYERS and name not in present:
+                continue
             if name not in present:
                 raise PlanFolderError(f"{gpkg}: layer {name!r} is missing; run `vigie plan` again")
             layers[name] = pyogrio.read_dataframe(gpkg, layer=name)

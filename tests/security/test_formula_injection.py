@@ -4,7 +4,8 @@ stranger, a user or an input file can put it, writes it as inert text.
 - ``vigie audit export`` (real CLI): a failed login's user name (anonymous) and picture-view
   reasons (operators, gendarmes);
 - ``vigie estimate`` CSV and XLSX (real CLI) and ``/api/v1/plans/{name}/dqe.xlsx``: the plan's
-  folder name, commune names and EPCIs of its ``summary.json``, a price file's labels and sources;
+  folder name, commune names and EPCIs of its ``summary.json``, the owners of reused ducts and
+  poles and the leased links' node ids (GraceTHD deliveries), a price file's labels and sources;
   and the workbook of an estimate whose every text field is hostile;
 - ``/api/v1/availability`` CSV (both variants): its keys.
 
@@ -173,6 +174,39 @@ def test_estimate_csv_and_xlsx_keep_hostile_plan_data_as_text(
     assert formulas.keys() == formula_cells(intended).keys()
     assert not [f for f in formulas.values() if "cmd" in f or "HYPERLINK" in f or "1+1" in f]
     assert LINK in text_values(book)  # the commune name is there, as text
+
+
+def test_estimate_keeps_hostile_owner_names_as_text(sample_plan: Path, tmp_path: Path) -> None:
+    """Owners come from users' GraceTHD deliveries: the running-cost lines name them."""
+    plan = tmp_path / "hostile"
+    shutil.copytree(sample_plan, plan)
+    summary_path = plan / "summary.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    assert summary["owners"], "the sample plan reuses ducts and poles"
+    for n, row in enumerate(summary["owners"]):
+        row["owner"] = HOSTILE[n % len(HOSTILE)]
+    for link in summary["links"]:  # node ids come from the same deliveries
+        link["from_id"], link["to_id"] = LINK, "=1+1"
+    summary_path.write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    for out in ("dqe.xlsx", "dqe.csv", "clean.xlsx"):
+        source = sample_plan if out == "clean.xlsx" else plan
+        done = run("estimate", str(source), "--out", out, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+
+    text = (tmp_path / "dqe.csv").read_text(encoding="utf-8")
+    assert dangerous_csv_cells(text) == []
+    rows = list(csv.DictReader(io.StringIO(text)))
+    owners = {restore(r["proprietaire"]) for r in rows if r["lot"] == "exploitation"}
+    assert LINK in owners
+    assert "'" + LINK in {r["proprietaire"] for r in rows}
+
+    book, intended = load(tmp_path / "dqe.xlsx"), load(tmp_path / "clean.xlsx")
+    formulas = formula_cells(book)
+    assert formulas.keys() == formula_cells(intended).keys()
+    assert not [f for f in formulas.values() if "cmd" in f or "HYPERLINK" in f or "1+1" in f]
+    sheet = book["Coûts d'exploitation"]
+    cells = [c for row in sheet.iter_rows() for c in row if c.value == LINK]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
 
 
 def test_every_text_of_an_estimate_stays_text_in_the_workbook(sample_plan: Path) -> None:

@@ -50,7 +50,8 @@ def estimate(
 
 
 def headline_table(result: Estimate) -> Table:
-    """The figures elected officials ask first: totals, subsidy, rest, cost per camera."""
+    """The figures elected officials ask first: totals, subsidy, rest, cost per camera, and what
+    the network costs to run every year and over the plan's horizon."""
     totals = result.totals()
     table = figures_table(f"Estimation de {result.source}")
     figures = result.figures
@@ -71,5 +72,14 @@ def headline_table(result: Estimate) -> Table:
     table.add_row("reste à charge des communes et EPCI", euros(totals["rest_ht"], "HT"))
     if figures["cameras"]:
         per_camera = totals["total_ht"] / figures["cameras"]
-        table.add_row("coût complet par caméra", euros(per_camera, "HT"))
+        table.add_row("investissement par caméra", euros(per_camera, "HT"))
+    running, years = result.running, result.running.horizon_years
+    yearly = euros(result.running_ht, "HT")
+    if not running.lines and not running.plan_total:
+        yearly += " (plan sans loyers : relancer vigie plan)"
+    table.add_row("coûts d'exploitation par an (loyers et locations)", yearly)
+    table.add_row(
+        f"coût complet sur {number(years)} ans (investissement + exploitation)",
+        euros(result.tco_ht, "HT"),
+    )
     return table

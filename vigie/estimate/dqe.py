@@ -18,12 +18,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from cameras.catalogue import Catalogue, CatalogueError, PricedItem
+from planning import french
 from planning.plan_folder import PlanFolder
 from planning.prices import PriceCatalogue, PriceItem
 from planning.quantities import Quantity, mast_inventory, plan_quantities
+from vigie.estimate.leases import RunningCosts, leased_link_quantities, running_costs
 
 LOTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("1", "Lot 1 — Génie civil et réseau fibre", ("trench.", "laying.", "cable.", "splicing.")),
+    (
+        "1",
+        "Lot 1 — Génie civil et réseau fibre",
+        ("trench.", "laying.", "cable.", "splicing.", "transport.link_access"),
+    ),
     (
         "2",
         "Lot 2 — Mâts, caméras et raccordements électriques",
@@ -32,7 +38,12 @@ LOTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "3",
         "Lot 3 — Équipements réseau et supervision",
-        ("network.", "installation.mast_commissioning", "installation.supervision_licence"),
+        (
+            "network.",
+            "transport.nro_switch",
+            "installation.mast_commissioning",
+            "installation.supervision_licence",
+        ),
     ),
 )
 AMO_LOT = ("4", "Assistance à maîtrise d'ouvrage")
@@ -89,6 +100,19 @@ class CommuneShare:
     rest_ht: float
     epci_part: float
     commune_part: float
+    running_year: float = 0.0
+    """Its yearly running costs HT: its masts' rents and leased fibres, its share of the links."""
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """One post of the plan's investment (``summary.json``) beside the DQE lines that price it."""
+
+    label: str
+    plan: float
+    lines: tuple[int, ...]
+    """Indexes in `Estimate.lines` of the DQE lines of this post."""
+    why: str
 
 
 @dataclass(frozen=True)
@@ -106,6 +130,11 @@ class Estimate:
     notes: list[str]
     figures: dict[str, float]
     """Headline quantities: masts, cameras, metres of new trench…"""
+    running: RunningCosts = field(default_factory=RunningCosts)
+    """Yearly rents and leases of the plan (beside the investment, never inside it)."""
+    reconciliation: list[Reconciliation] = field(default_factory=list)
+    plan_cost: float | None = None
+    """``summary.json``'s ``totals.cost_eur``: the fibre network as the plan priced it."""
 
     @property
     def lines(self) -> list[DqeLine]:
@@ -147,6 +176,20 @@ class Estimate:
     def commune_part(self) -> float:
         return money(self.rest_ht - self.epci_part)
 
+    @property
+    def running_ht(self) -> float:
+        """Running costs HT per year."""
+        return self.running.total
+
+    @property
+    def running_ttc(self) -> float:
+        return money(self.running_ht + money(self.running_ht * self.vat_rate / 100.0))
+
+    @property
+    def tco_ht(self) -> float:
+        """Investment HT plus the running costs over the horizon, undiscounted (as the plan)."""
+        return money(self.total_ht + self.running.horizon_years * self.running_ht)
+
     def totals(self) -> dict[str, float]:
         """Every total of the workbook, by name (the JSON's ``totals``)."""
         return {
@@ -161,13 +204,21 @@ class Estimate:
             "rest_ht": self.rest_ht,
             "epci_part": self.epci_part,
             "commune_part": self.commune_part,
+            "running_ht_per_year": self.running_ht,
+            "running_ttc_per_year": self.running_ttc,
+            "horizon_years": self.running.horizon_years,
+            "tco_ht": self.tco_ht,
         }
 
 
 def build_estimate(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalogue) -> Estimate:
     """Price a plan: quantities, lines in lots, AMO, totals and the financing split."""
+    leased = leased_link_quantities(folder.summary)
+    running = running_costs(folder.summary)
     quantities = [*plan_quantities(folder, prices), *_equipment(folder, catalogue)]
+    quantities += [quantity for quantity, _ in leased]
     entries = _entries(prices, catalogue)
+    entries.update({item.key: item for _, item in leased})
     order = {key: i for i, key in enumerate(entries)}
     lots = []
     for number, title, prefixes in LOTS:
@@ -200,8 +251,14 @@ def build_estimate(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalo
         communes=[],
         catalogue=[_catalogue_row(k, e) for k, e in entries.items()]
         + [_catalogue_row(r.key, r, amount="value") for r in prices.rules.values()],
-        notes=_notes(folder),
+        notes=_notes(folder) + running.notes,
         figures=_figures(folder, quantities),
+        running=running,
+    )
+    estimate = dataclasses.replace(
+        estimate,
+        reconciliation=_reconciliation(folder, estimate),
+        plan_cost=folder.summary.get("totals", {}).get("cost_eur"),
     )
     return _with_communes(estimate, folder)
 
@@ -326,9 +383,79 @@ def _with_communes(estimate: Estimate, folder: PlanFolder) -> Estimate:
                 rest_ht=rest,
                 epci_part=epci_part,
                 commune_part=money(rest - epci_part),
+                running_year=estimate.running.by_commune.get(code, 0.0),
             )
         )
     return dataclasses.replace(estimate, communes=shares)
+
+
+def _reconciliation(folder: PlanFolder, estimate: Estimate) -> list[Reconciliation]:
+    """The plan's investment (``totals.cost_eur``) post by post beside the DQE lines.
+
+    They differ on purpose: the plan prices with its own parameters to choose routes, the DQE with
+    the tender's price schedule and quantity rules. Each post says why, so nobody has to guess.
+    """
+    totals = folder.summary.get("totals", {})
+    civil = totals.get("civil_cost_eur_by_mode", {})
+    lengths = totals.get("length_m_by_mode", {})
+    params = folder.summary.get("parameters", {})
+    cost = params.get("cost", {})
+    reuse = sum(float(civil.get(mode, 0.0)) for mode in ("duct", "aerial"))
+    laid = sum(
+        float(lengths.get(mode, 0.0)) * float(cost.get(f"{mode}_eur_per_m", 0.0))
+        for mode in ("duct", "aerial")
+    )
+    years = int(params.get("rent", {}).get("horizon_years", 0) or 0)
+    rents = money(reuse - laid)
+    slack = next((r["price"] for r in estimate.catalogue if r["key"] == "rules.cable_slack"), 0)
+    posts = (
+        (
+            "Tranchées neuves",
+            civil.get("trench", 0.0),
+            ("trench.",),
+            "métrés du DQE arrondis au décimètre",
+        ),
+        (
+            "Pose en fourreau et sur appuis existants",
+            reuse,
+            ("laying.",),
+            f"le plan y ajoute {years} ans de loyer pour un câble ({french.number(rents, 2)} €), "
+            "que cette estimation compte dans les coûts d'exploitation"
+            if rents > 0.005
+            else "",
+        ),
+        (
+            "Câble optique",
+            totals.get("cable_eur", 0.0),
+            ("cable.",),
+            f"le DQE compte chaque liaison de bout en bout, plus {french.percent(slack)} de "
+            "surlongueur et les lovages",
+        ),
+        (
+            "Boîtiers, soudures et raccordements aux nœuds FttH",
+            totals.get("splices_and_connections_eur", 0.0),
+            ("splicing.closure", "splicing.fibre_splice", "splicing.ftth_connection"),
+            "le DQE compte les soudures de tout le parcours de chaque liaison, le plan celles du "
+            "seul raccordement",
+        ),
+        ("Chambres de tirage", 0.0, ("splicing.chamber",), "non chiffrées par le plan"),
+        (
+            "Frais d'accès des liens loués et commutateurs au NRO",
+            totals.get("leased_links_access_eur", 0.0),
+            ("transport.",),
+            "" if "leased_links_access_eur" in totals else "plan antérieur : pas de liens loués",
+        ),
+    )
+    lines = estimate.lines
+    return [
+        Reconciliation(
+            label,
+            money(float(plan)),
+            tuple(i for i, line in enumerate(lines[:-1]) if line.key.startswith(prefixes)),
+            why,
+        )
+        for label, plan, prefixes, why in posts
+    ]
 
 
 def _catalogue_row(key: str, item: Any, *, amount: str = "price") -> dict[str, Any]:

@@ -32,7 +32,10 @@ CSV_COLUMNS = (
     "prix_unitaire_ht",
     "montant_ht",
     "eligible_fipd",
+    "proprietaire",
 )
+RUNNING_LOT = "exploitation"
+"""The CSV's ``lot`` of the yearly running costs: amounts per year, beside the investment."""
 
 
 def estimate_rows(estimates: list[Estimate]) -> list[dict[str, Any]]:
@@ -57,6 +60,7 @@ def estimate_rows(estimates: list[Estimate]) -> list[dict[str, Any]]:
                         "prix_unitaire_ht": line.unit_price,
                         "montant_ht": line.amount,
                         "eligible_fipd": "oui" if line.fipd_eligible else "non",
+                        "proprietaire": "",
                     }
                 )
             if number != estimate.amo.number.split(".")[0]:
@@ -73,6 +77,36 @@ def estimate_rows(estimates: list[Estimate]) -> list[dict[str, Any]]:
             ("rest_ht", "Reste à charge HT"),
         ):
             rows.append(_total(estimate, "", label, totals[key], key=key))
+        rows.extend(_running_rows(estimate))
+    return rows
+
+
+def _running_rows(estimate: Estimate) -> list[dict[str, Any]]:
+    """The yearly running costs (amounts per year), their totals, and the N-year TCO."""
+    rows: list[dict[str, Any]] = [
+        {
+            "plan": estimate.source,
+            "lot": RUNNING_LOT,
+            "numero": line.number,
+            "cle": line.key,
+            "designation": line.designation,
+            "unite": line.unit,
+            "quantite": round(line.quantity, 3),
+            "prix_unitaire_ht": line.unit_price,
+            "montant_ht": line.amount,
+            "eligible_fipd": "",
+            "proprietaire": line.owner,
+        }
+        for line in estimate.running.lines
+    ]
+    years = estimate.running.horizon_years
+    for key, label, amount in (
+        ("running_ht_per_year", "Coûts d'exploitation HT par an", estimate.running_ht),
+        ("running_ttc_per_year", "Coûts d'exploitation TTC par an", estimate.running_ttc),
+        ("tco_ht", f"Coût complet HT sur {years} ans (investissement + exploitation)", None),
+    ):
+        total = _total(estimate, RUNNING_LOT, label, estimate.tco_ht if amount is None else amount)
+        rows.append({**total, "cle": key})
     return rows
 
 
@@ -94,6 +128,7 @@ def _total(
         "prix_unitaire_ht": "",
         "montant_ht": amount,
         "eligible_fipd": "",
+        "proprietaire": "",
     }
 
 
@@ -131,6 +166,25 @@ def estimate_document(estimates: list[Estimate]) -> dict[str, Any]:
                 },
                 "totals": e.totals(),
                 "communes": [dataclasses.asdict(c) for c in e.communes],
+                "running": {
+                    "horizon_years": e.running.horizon_years,
+                    "total_ht_per_year": e.running_ht,
+                    "plan_total_ht_per_year": e.running.plan_total,
+                    "lines": [dataclasses.asdict(line) for line in e.running.lines],
+                    "notes": e.running.notes,
+                },
+                "reconciliation": {
+                    "plan_cost_ht": e.plan_cost,
+                    "posts": [
+                        {
+                            "label": post.label,
+                            "plan_ht": post.plan,
+                            "dqe_ht": round(sum(e.lines[i].amount for i in post.lines), 2),
+                            "why": post.why,
+                        }
+                        for post in e.reconciliation
+                    ],
+                },
                 "notes": e.notes,
                 "catalogue": e.catalogue,
             }

@@ -49,6 +49,7 @@ HEADERS = (
     "Éligible FIPD",
 )
 FIRST_LINE_ROW = 6
+RUNNING_SHEET = "Coûts d'exploitation"
 COLUMNS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -64,6 +65,13 @@ class _DqeCells:
     total_ht: str = ""
     vat: str = ""
     total_ttc: str = ""
+    line_rows: list[int] = field(default_factory=list)
+    """The row of each line of the lots, in the order of ``Estimate.lines``."""
+
+    @property
+    def vat_rate(self) -> str:
+        """The TVA rate: column D of the TVA row."""
+        return self.vat.replace("!$F$", "!$D$")
 
     def eligible_formula(self) -> str:
         rows = f"{FIRST_LINE_ROW}:$G${self.last_row}"
@@ -87,6 +95,9 @@ def build_workbook(estimates: list[Estimate]) -> Workbook:
     communes = book.create_sheet("par commune")
     rates = _finance_sheet(finance, first, cells[0], communes_sheet="'par commune'")
     _communes_sheet(communes, first, cells[0], rates)
+    running = _running_sheet(book.create_sheet(RUNNING_SHEET), first, cells[0])
+    years = first.running.horizon_years
+    tco = _tco_sheet(book.create_sheet(f"Coût complet sur {years} ans"), first, cells[0], running)
     if several:
         _comparison_sheet(book.create_sheet("comparaison"), estimates, cells, rates)
     _assumptions_sheet(book.create_sheet("hypothèses et sources"), estimates)
@@ -98,6 +109,8 @@ def build_workbook(estimates: list[Estimate]) -> Workbook:
         "tva": cells[0].vat,
         "total_ttc": cells[0].total_ttc,
         **rates.names,
+        **running.names,
+        **tco,
     }
     for name, ref in names.items():
         book.defined_names[name] = DefinedName(name, attr_text=ref)
@@ -112,6 +125,11 @@ def build_workbook(estimates: list[Estimate]) -> Workbook:
 
 def _ref(sheet: str, column: str, row: int) -> str:
     return f"{sheet}!${column}${row}"
+
+
+def _quoted(title: str) -> str:
+    """A sheet title as formulas name it (quoted, its apostrophes doubled)."""
+    return "'" + title.replace("'", "''") + "'"
 
 
 def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeCells:
@@ -132,10 +150,9 @@ def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeC
         row += 1
         first = row
         for line in lot.lines:
+            cells.line_rows.append(row)
             _line_row(ws, row, line.number, line.designation, unit=line.unit, qty=line.quantity)
-            _text(ws, row, 5, line.unit_price).number_format = MONEY
-            _formula(ws, row, 6, f"=ROUND(D{row}*E{row},2)").number_format = MONEY
-            _text(ws, row, 7, "oui" if line.fipd_eligible else "non")
+            _priced_cells(ws, row, line.unit_price, eligible=line.fipd_eligible)
             row += 1
         _total_row(ws, row, f"Sous-total {lot.title}", f"=SUM(F{first}:F{max(first, row - 1)})")
         cells.lots[lot.number] = _ref(cells.sheet, "F", row)
@@ -174,6 +191,12 @@ def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeC
     _widths(ws, {"A": 9, "B": 78, "C": 7, "D": 13, "E": 20, "F": 18, "G": 13})
     ws.freeze_panes = "A6"
     return cells
+
+
+def _priced_cells(ws: Worksheet, row: int, price: float, *, eligible: bool) -> None:
+    _text(ws, row, 5, price).number_format = MONEY
+    _formula(ws, row, 6, f"=ROUND(D{row}*E{row},2)").number_format = MONEY
+    _text(ws, row, 7, "oui" if eligible else "non")
 
 
 def _lot_row(ws: Worksheet, row: int, title: str) -> None:
@@ -363,6 +386,217 @@ def _communes_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells, rates: _R
     )
 
 
+@dataclass
+class _RunningCells:
+    """Cells of the running-cost sheet other sheets refer to."""
+
+    total: str
+    ttc: str
+    names: dict[str, str]
+
+
+RUNNING_HEADERS = (
+    "N°",
+    "Désignation",
+    "Propriétaire",
+    "Unité",
+    "Quantité",
+    "Prix unitaire HT par an (€)",
+    "Montant HT par an (€)",
+    "Source du prix",
+    "Estimation",
+    "Mode de calcul",
+)
+
+
+def _running_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells) -> _RunningCells:
+    """Yearly rents and leases, line by line, with the source of each price; HT, TVA, TTC."""
+    running = estimate.running
+    _text(ws, 1, 1, "Coûts d'exploitation annuels (loyers et locations)").font = TITLE
+    _text(ws, 2, 1, f"Plan : {estimate.source}")
+    intro = (
+        "Montants par an en euros HT, hors investissement. Les loyers sont des ESTIMATIONS "
+        "(aucune grille tarifaire publique trouvée) : remplacer les prix par ceux des offres "
+        "réelles (Orange GC BLO, Enedis, opérateur du réseau d'initiative publique) ici, ou avec "
+        "vigie plan --params pour que les tracés en tiennent compte."
+    )
+    _text(ws, 3, 1, intro)
+    for col, header in enumerate(RUNNING_HEADERS, 1):
+        _text(ws, 5, col, header).font = BOLD
+    row = first = FIRST_LINE_ROW
+    for line in running.lines:
+        _text(ws, row, 1, line.number)
+        _text(ws, row, 2, line.designation).alignment = Alignment(wrap_text=True)
+        _text(ws, row, 3, line.owner)
+        _text(ws, row, 4, line.unit)
+        _text(ws, row, 5, line.quantity).number_format = QUANTITY
+        _text(ws, row, 6, line.unit_price).number_format = MONEY
+        _formula(ws, row, 7, f"=ROUND(E{row}*F{row},2)").number_format = MONEY
+        _text(ws, row, 8, line.source)
+        _text(ws, row, 9, "oui" if line.estimate else "non")
+        _text(ws, row, 10, line.basis)
+        row += 1
+    if not running.lines:
+        _text(ws, row, 2, "Aucun loyer ni location dans ce plan.")
+        row += 1
+    row += 1
+    total_row = row
+    _running_total(ws, row, "Total HT par an", f"=SUM(G{first}:G{max(first, row - 2)})")
+    row += 1
+    _text(ws, row, 2, "TVA")
+    _text(ws, row, 4, "%")
+    _formula(ws, row, 5, f"={dqe.vat_rate}")
+    _formula(ws, row, 6, f"=G{total_row}").number_format = MONEY
+    _formula(ws, row, 7, f"=ROUND(E{row}*F{row}/100,2)").number_format = MONEY
+    row += 1
+    _running_total(ws, row, "Total TTC par an", f"=G{total_row}+G{row - 1}")
+    ttc_row = row
+    row += 2
+    _text(ws, row, 2, "Contrôle : total annuel du plan (summary.json, running_eur_per_year)")
+    _text(ws, row, 7, running.plan_total).number_format = MONEY
+    for note in running.notes:
+        row += 1
+        _text(ws, row, 2, note)
+    _widths(ws, dict(zip("ABCDEFGHIJ", (7, 62, 22, 7, 13, 16, 18, 60, 11, 60), strict=True)))
+    ws.freeze_panes = "A6"
+    sheet = _quoted(ws.title)
+    total, ttc = _ref(sheet, "G", total_row), _ref(sheet, "G", ttc_row)
+    return _RunningCells(
+        total=total, ttc=ttc, names={"running_ht_year": total, "running_ttc_year": ttc}
+    )
+
+
+def _running_total(ws: Worksheet, row: int, label: str, formula: str) -> None:
+    _text(ws, row, 2, label).font = BOLD
+    cell = _formula(ws, row, 7, formula)
+    cell.font = BOLD
+    cell.number_format = MONEY
+    for col in range(1, 11):
+        ws.cell(row, col).fill = TOTAL_FILL
+
+
+def _tco_sheet(
+    ws: Worksheet, estimate: Estimate, dqe: _DqeCells, running: _RunningCells
+) -> dict[str, str]:
+    """Investment plus N years of running costs, in total and per commune; then how the DQE's
+    investment relates to the plan's own (``summary.json``)."""
+    years = estimate.running.horizon_years
+    _text(ws, 1, 1, f"Coût complet sur {years} ans (investissement et exploitation)").font = TITLE
+    _text(ws, 2, 1, f"Plan : {estimate.source}")
+    intro = (
+        "Investissement : total du DQE (lots 1 à 3 et AMO). Exploitation : total annuel de la "
+        "feuille « Coûts d'exploitation » multiplié par la durée, sans actualisation ni "
+        "indexation des loyers (comme vigie plan)."
+    )
+    _text(ws, 3, 1, intro)
+    _text(ws, 5, 1, "Durée (années, modifiable)").font = BOLD
+    _text(ws, 5, 2, years)
+    n = "$B$5"
+    for col, header in enumerate(("Poste", "Montant HT (€)", "Montant TTC (€)"), 1):
+        _text(ws, 7, col, header).font = BOLD
+    _text(ws, 8, 1, "Investissement (DQE)")
+    _formula(ws, 8, 2, f"={dqe.total_ht}")
+    _formula(ws, 8, 3, f"={dqe.total_ttc}")
+    _text(ws, 9, 1, "Coûts d'exploitation par an")
+    _formula(ws, 9, 2, f"={running.total}")
+    _formula(ws, 9, 3, f"={running.ttc}")
+    _text(ws, 10, 1, "Coûts d'exploitation sur la durée")
+    _formula(ws, 10, 2, f"=B9*{n}")
+    _formula(ws, 10, 3, f"=C9*{n}")
+    _text(ws, 11, 1, "Coût complet sur la durée").font = BOLD
+    _formula(ws, 11, 2, "=B8+B10").font = BOLD
+    _formula(ws, 11, 3, "=C8+C10").font = BOLD
+    for row in range(8, 12):
+        for col in (2, 3):
+            ws.cell(row, col).number_format = MONEY
+    sheet = _quoted(ws.title)
+    names = {"horizon_years": _ref(sheet, "B", 5), "tco_ht": _ref(sheet, "B", 11)}
+
+    row = 13
+    _text(ws, row, 1, "Par commune (investissement : feuille « par commune »)").font = BOLD
+    headers = (
+        "Code INSEE",
+        "Commune",
+        "Investissement HT (€)",
+        "Exploitation HT par an (€)",
+        "Exploitation HT sur la durée (€)",
+        "Coût complet HT (€)",
+    )
+    for col, header in enumerate(headers, 1):
+        _text(ws, row + 1, col, header).font = BOLD
+    first = row + 2
+    for i, share in enumerate(estimate.communes):
+        r = first + i
+        _text(ws, r, 1, share.code)
+        _text(ws, r, 2, share.nom)
+        _formula(ws, r, 3, f"='par commune'!$H${4 + i}")
+        _text(ws, r, 4, share.running_year)
+        _commune_tco(ws, r, n)
+    r = first + len(estimate.communes)
+    _text(ws, r, 2, "Liens partagés non répartis et arrondis")
+    _formula(ws, r, 3, f"={dqe.total_ht}-SUM(C{first}:C{r - 1})" if r > first else "=0")
+    _formula(ws, r, 4, f"={running.total}-SUM(D{first}:D{r - 1})" if r > first else "=0")
+    _commune_tco(ws, r, n)
+    _text(ws, r + 1, 2, "Total").font = BOLD
+    for col in "CDEF":
+        cell = _formula(ws, r + 1, COLUMNS.index(col) + 1, f"=SUM({col}{first}:{col}{r})")
+        cell.font = BOLD
+        cell.number_format = MONEY
+    for rr in range(first, r + 1):
+        for col in (3, 4):
+            ws.cell(rr, col).number_format = MONEY
+
+    _reconciliation_block(ws, r + 3, estimate, dqe)
+    _widths(ws, dict(zip("ABCDEF", (58, 30, 20, 22, 24, 60), strict=True)))
+    return names
+
+
+def _commune_tco(ws: Worksheet, row: int, years: str) -> None:
+    _formula(ws, row, 5, f"=D{row}*{years}").number_format = MONEY
+    _formula(ws, row, 6, f"=C{row}+E{row}").number_format = MONEY
+
+
+def _reconciliation_block(ws: Worksheet, row: int, estimate: Estimate, dqe: _DqeCells) -> None:
+    """The plan's investment (summary.json) post by post beside the DQE lines that price it."""
+    _text(ws, row, 1, "Rapprochement avec l'investissement du plan (summary.json)").font = BOLD
+    note = (
+        "vigie plan chiffre le seul réseau fibre, avec ses propres paramètres, pour choisir les "
+        "tracés ; le DQE chiffre tout le projet avec le bordereau des prix. Les deux totaux "
+        "diffèrent donc ; voici pourquoi, poste par poste."
+    )
+    _text(ws, row + 1, 1, note)
+    headers = ("Poste", "Plan HT (€)", "DQE HT (€)", "Écart DQE - plan (€)", "", "Pourquoi")
+    for col, header in enumerate(headers, 1):
+        if header:
+            _text(ws, row + 2, col, header).font = BOLD
+    first = row + 3
+    for i, post in enumerate(estimate.reconciliation):
+        r = first + i
+        _text(ws, r, 1, post.label)
+        _text(ws, r, 2, post.plan)
+        cells = [f"{dqe.sheet}!$F${dqe.line_rows[k]}" for k in post.lines]
+        _formula(ws, r, 3, "=" + ("+".join(cells) if cells else "0"))
+        _formula(ws, r, 4, f"=C{r}-B{r}")
+        _text(ws, r, 6, post.why)
+    last = first + len(estimate.reconciliation) - 1
+    r = last + 1
+    _text(ws, r, 1, "Investissement du plan (totals.cost_eur) / lignes correspondantes du DQE")
+    ws.cell(r, 1).font = BOLD
+    if estimate.plan_cost is None:
+        _text(ws, r, 2, "non renseigné")
+    else:
+        _text(ws, r, 2, estimate.plan_cost)
+    _formula(ws, r, 3, f"=SUM(C{first}:C{max(first, last)})")
+    _formula(ws, r, 4, f"=C{r}-N(B{r})")
+    _text(ws, r + 1, 1, "Hors du plan : mâts, caméras, électricité, équipements, AMO")
+    _formula(ws, r + 1, 3, f"={dqe.total_ht}-C{r}")
+    _text(ws, r + 2, 1, "Total HT du DQE").font = BOLD
+    _formula(ws, r + 2, 3, f"={dqe.total_ht}").font = BOLD
+    for rr in range(first, r + 3):
+        for col in (2, 3, 4):
+            ws.cell(rr, col).number_format = MONEY
+
+
 def _comparison_sheet(
     ws: Worksheet, estimates: list[Estimate], cells: list[_DqeCells], rates: _Rates
 ) -> None:
@@ -389,7 +623,16 @@ def _comparison_sheet(
         _text(ws, i, 1, label)
         for col, formula in enumerate(formulas, 2):
             _formula(ws, i, col, formula).number_format = MONEY
-    row = 5 + len(rows) + 1
+    running_row = 5 + len(rows)  # each plan's own rents; the TCO follows its DQE's total
+    _text(ws, running_row, 1, "Coûts d'exploitation HT par an")
+    _text(ws, running_row + 1, 1, "Coût complet HT sur la durée de chaque plan")
+    for col, (estimate, c) in enumerate(zip(estimates, cells, strict=True), 2):
+        letter = COLUMNS[col - 1]
+        _text(ws, running_row, col, estimate.running_ht).number_format = MONEY
+        years = estimate.running.horizon_years
+        tco = f"={c.total_ht}+{years}*{letter}{running_row}"
+        _formula(ws, running_row + 1, col, tco).number_format = MONEY
+    row = running_row + 3
     labels = {
         "masts": "Mâts",
         "masts_connected": "Mâts raccordés en fibre",

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pyogrio
+import pytest
 
 from planning.french import euros
 from tests.helpers.cli import run, sample_folder
@@ -170,3 +171,62 @@ def test_a_plan_with_an_unreachable_mast_is_priced_and_says_so(tmp_path: Path) -
     assert estimate["figures"]["masts_connected"] == 109
     assert estimate["figures"]["cameras"] == 253  # the lost mast's camera is still bought
     assert any("sans liaison fibre" in note and "M-27017-001" in note for note in estimate["notes"])
+
+
+def test_the_summary_prints_running_costs_and_the_tco_in_french(
+    sample_plan: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "dqe.json"
+    result = run("estimate", str(sample_plan), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    totals = _totals(out)
+    years = totals["horizon_years"]
+    assert "coûts d'exploitation par an (loyers et locations)" in result.stdout
+    assert euros(totals["running_ht_per_year"], "HT") in result.stdout
+    assert f"coût complet sur {years} ans" in result.stdout
+    assert euros(totals["tco_ht"], "HT") in result.stdout
+    summary = json.loads((sample_plan / "summary.json").read_text(encoding="utf-8"))
+    assert totals["running_ht_per_year"] == summary["totals"]["running_eur_per_year"]
+    assert totals["tco_ht"] == round(totals["total_ht"] + years * totals["running_ht_per_year"], 2)
+
+
+def test_the_csv_carries_the_running_costs(sample_plan: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dqe.csv"
+    assert run("estimate", str(sample_plan), "--out", str(out)).returncode == 0
+    with out.open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["lot"] == "exploitation"]
+    lines = [r for r in rows if r["numero"]]
+    totals = {r["cle"]: float(r["montant_ht"]) for r in rows if not r["numero"]}
+    summary = json.loads((sample_plan / "summary.json").read_text(encoding="utf-8"))
+    yearly = summary["totals"]["running_eur_per_year"]
+    assert sum(float(r["montant_ht"]) for r in lines) == pytest.approx(yearly, abs=0.01)
+    assert totals["running_ht_per_year"] == pytest.approx(yearly, abs=0.01)
+    assert "tco_ht" in totals
+    assert {r["proprietaire"] for r in lines} >= {"Orange", "Enedis"}
+
+
+def test_a_plan_from_before_the_rents_estimates_with_zero_running_costs(
+    sample_plan: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "old"
+    folder.mkdir()
+    shutil.copy(sample_plan / "summary.json", folder)
+    for name, _ in pyogrio.list_layers(sample_plan / "plan.gpkg"):
+        if name != "links":  # the layer the older plans lack
+            frame = pyogrio.read_dataframe(sample_plan / "plan.gpkg", layer=name)
+            pyogrio.write_dataframe(frame, folder / "plan.gpkg", layer=name)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    for key in ("leased_links_access_eur", "running_eur_per_year", "tco_eur", "horizon_years"):
+        summary["totals"].pop(key)
+    summary["totals"].pop("running_eur_per_year_by_item")
+    for key in ("links", "owners", "csu"):
+        summary.pop(key)
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    result = run("estimate", str(folder), "--out", str(tmp_path / "dqe.json"))
+    assert result.returncode == 0, result.stderr
+    assert "plan sans loyers : relancer vigie plan" in result.stdout
+    estimate = json.loads((tmp_path / "dqe.json").read_text(encoding="utf-8"))["estimates"][0]
+    assert estimate["totals"]["running_ht_per_year"] == 0
+    assert estimate["totals"]["tco_ht"] == estimate["totals"]["total_ht"]
+    assert any("version antérieure" in note for note in estimate["notes"])
+    assert run("estimate", str(folder), "--out", str(tmp_path / "dqe.xlsx")).returncode == 0

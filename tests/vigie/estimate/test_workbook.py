@@ -51,6 +51,7 @@ def recalculate(workbook: Path, tmp_path: Path) -> openpyxl.Workbook:
 
 def named(book: openpyxl.Workbook, name: str):
     sheet, ref = next(iter(book.defined_names[name].destinations))
+    sheet = sheet.replace("''", "'")  # openpyxl leaves a quoted title's apostrophes doubled
     return book[sheet][ref.replace("$", "")].value
 
 
@@ -98,6 +99,53 @@ def test_libreoffice_totals_equal_the_json(estimate, tmp_path: Path) -> None:
         assert row[11].value == pytest.approx(share.commune_part, abs=0.005), share.code
 
 
+def test_running_costs_and_tco_recalculated_equal_the_plan(
+    folder, estimate, tmp_path: Path
+) -> None:
+    path = tmp_path / "dqe.xlsx"
+    build_workbook([estimate]).save(path)
+    book = recalculate(path, tmp_path)
+    totals = folder.summary["totals"]
+    yearly = named(book, "running_ht_year")
+    assert yearly == pytest.approx(totals["running_eur_per_year"], abs=0.01)
+    assert named(book, "running_ttc_year") == pytest.approx(estimate.running_ttc, abs=0.005)
+    years = named(book, "horizon_years")
+    assert years == totals["horizon_years"]
+    assert named(book, "tco_ht") == pytest.approx(
+        named(book, "total_ht") + years * yearly, abs=0.005
+    )
+    assert named(book, "tco_ht") == pytest.approx(estimate.tco_ht, abs=0.01)
+    sheet = book[f"Coût complet sur {years} ans"]
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=15) if r[0].value}
+    for share in estimate.communes:  # per commune: its investment plus N years of its rents
+        row = rows[share.code]
+        assert row[3].value == pytest.approx(share.running_year, abs=0.005)
+        assert row[5].value == pytest.approx(row[2].value + years * share.running_year, abs=0.01)
+    total = next(r for r in sheet.iter_rows(min_row=15) if r[1].value == "Total")
+    assert total[5].value == pytest.approx(estimate.tco_ht, abs=0.01)
+    leased = next(
+        r for r in sheet.iter_rows() if r[0].value and str(r[0].value).startswith("Frais d'accès")
+    )
+    assert leased[1].value == leased[2].value == totals["leased_links_access_eur"]
+
+
+def test_an_edited_rent_carries_through_the_tco(estimate, tmp_path: Path) -> None:
+    path = tmp_path / "dqe.xlsx"
+    build_workbook([estimate]).save(path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Coûts d'exploitation"]
+    row = next(r for r in sheet.iter_rows(min_row=6) if r[2].value == "Orange")
+    quantity, price = row[4].value, row[5].value
+    row[5].value = price + 1.0  # the real offer: one euro more per metre and year
+    book.save(path)
+    values = recalculate(path, tmp_path)
+    years = estimate.running.horizon_years
+    assert named(values, "running_ht_year") == pytest.approx(
+        estimate.running_ht + quantity, abs=0.01
+    )
+    assert named(values, "tco_ht") == pytest.approx(estimate.tco_ht + years * quantity, abs=0.1)
+
+
 def test_an_edited_quantity_carries_through_every_total(estimate, tmp_path: Path) -> None:
     path = tmp_path / "dqe.xlsx"
     build_workbook([estimate]).save(path)
@@ -126,7 +174,14 @@ def test_sheets_are_french_and_the_chart_is_there(estimate, tmp_path: Path) -> N
     path = tmp_path / "dqe.xlsx"
     build_workbook([estimate]).save(path)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["DQE", "financement", "par commune", "hypothèses et sources"]
+    assert book.sheetnames == [
+        "DQE",
+        "financement",
+        "par commune",
+        "Coûts d'exploitation",
+        "Coût complet sur 10 ans",
+        "hypothèses et sources",
+    ]
     assert book["DQE"]["F7"].value.startswith("=ROUND(")  # amounts are formulas
     with zipfile.ZipFile(path) as archive:
         assert any(n.startswith("xl/charts/chart") for n in archive.namelist())
