@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from planning.errors import LayerError
-from planning.importers.report import ImportReport, ImportResult, Progress
+from planning.importers.report import ImportReport, ImportResult, Progress, Reason
 from planning.importers.roads import kinds, road_frame
 from planning.projection import ProjectionError, to_work_crs
 
@@ -62,20 +62,23 @@ IMPORTANCE_KINDS: dict[str, str] = {
 """``importance`` -> kind for the roads of ``ROAD_NATURES`` (a ``Bretelle`` of importance 1 is a
 motorway slip road: motorway)."""
 
-SKIPPED_NATURES: dict[str, str] = {
-    "Sentier": "footpath (Sentier): not a road a trench is dug along",
-    "Escalier": "steps (Escalier): no trench can be dug along steps",
-    "Piste cyclable": "cycle path (Piste cyclable): fibre follows roads",
-    "Bac ou liaison maritime": "ferry or sea link (Bac ou liaison maritime): no road to dig",
-    "Bac auto": "car ferry (Bac auto): no road to dig",
-    "Bac piéton": "foot ferry (Bac piéton): no road to dig",
+SKIPPED_NATURES: dict[str, Reason] = {
+    "Sentier": Reason("bdtopo.footpath", "footpath (Sentier): not a road a trench is dug along"),
+    "Escalier": Reason("bdtopo.steps", "steps (Escalier): no trench can be dug along steps"),
+    "Piste cyclable": Reason("bdtopo.cycleway", "cycle path (Piste cyclable): fibre follows roads"),
+    "Bac ou liaison maritime": Reason(
+        "bdtopo.ferry", "ferry or sea link (Bac ou liaison maritime): no road to dig"
+    ),
+    "Bac auto": Reason("bdtopo.ferry", "car ferry (Bac auto): no road to dig"),
+    "Bac piéton": Reason("bdtopo.ferry", "foot ferry (Bac piéton): no road to dig"),
 }
+"""``nature`` values left out, each with its code and the reason the report gives."""
 
 IN_SERVICE = "En service"
 _TRUE = frozenset({"vrai", "true", "oui", "1", "t", "yes"})
 
 
-def kind_for(nature: str, importance: str) -> tuple[str | None, str | None]:
+def kind_for(nature: str, importance: str) -> tuple[str | None, Reason | None]:
     """``(kind, None)`` for a segment mapped to a road, ``(None, reason)`` for one left out."""
     if nature in MOTORWAY_NATURES:
         return "motorway", None
@@ -87,7 +90,9 @@ def kind_for(nature: str, importance: str) -> tuple[str | None, str | None]:
         if nature == "Bretelle" and importance == "1":
             return "motorway", None
         return IMPORTANCE_KINDS.get(importance, "local"), None
-    return None, f"unknown nature {nature!r}: not in the mapping table (README)"
+    return None, Reason(
+        "bdtopo.unknown_nature", f"unknown nature {nature!r}: not in the mapping table (README)"
+    )
 
 
 def import_bdtopo(
@@ -226,12 +231,17 @@ def _map_rows(table: pd.DataFrame, report: ImportReport) -> np.ndarray:
     ):
         if etat and etat != IN_SERVICE:
             out[i] = ""
-            report.skip(LAYER, sid, f"not in service (etat_de_l_objet: {etat}): not built, or gone")
+            report.skip(
+                LAYER,
+                sid,
+                f"not in service (etat_de_l_objet: {etat}): not built, or gone",
+                code="bdtopo.not_in_service",
+            )
             continue
-        kind, reason = kind_for(nature, importance)
-        if kind is None:
+        kind, why = kind_for(nature, importance)
+        if why is not None:
             out[i] = ""
-            report.skip(LAYER, sid, reason)
+            report.skip(LAYER, sid, why.text, code=why.code)
         else:
             out[i] = kind
     return out
@@ -275,7 +285,7 @@ def _single_parts(roads: gpd.GeoDataFrame, report: ImportReport) -> gpd.GeoDataF
     becomes ``id-1``, ``id-2``...; empty geometries are reported."""
     empty = roads.geometry.is_empty.to_numpy() | roads.geometry.isna().to_numpy()
     for sid in roads.loc[empty, "id"]:
-        report.skip(LAYER, sid, "empty geometry")
+        report.skip(LAYER, sid, "empty geometry", code="bdtopo.empty_geometry")
     roads = roads[~empty]
     parts = roads.explode(index_parts=True)
     counts = parts.groupby(level=0)["id"].transform("size").to_numpy()
@@ -291,5 +301,5 @@ def _keep_in_area(roads: gpd.GeoDataFrame, area: BaseGeometry, report: ImportRep
     shapely.prepare(area)
     inside = shapely.intersects(roads.geometry.array, area)
     for sid in roads.loc[~inside, "id"]:
-        report.skip(LAYER, sid, "outside the area")
+        report.skip(LAYER, sid, "outside the area", code="bdtopo.outside")
     return roads[inside].reset_index(drop=True)

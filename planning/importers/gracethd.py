@@ -30,7 +30,7 @@ from planning.importers.gracethd_model import (
     VIRTUAL_CONDUIT,
 )
 from planning.importers.gracethd_source import Delivery, read_delivery
-from planning.importers.report import ImportReport, ImportResult, Progress
+from planning.importers.report import ImportReport, ImportResult, Progress, Reason
 from planning.schema import WORK_CRS
 
 log = logging.getLogger(__name__)
@@ -46,11 +46,21 @@ MAX_UPSTREAM_HOPS = 500
 ROUTE_COLUMNS = ["id", "kind", "spare", "owner", "manager"]
 NODE_COLUMNS = ["id", "kind", "free_fibres", "parent", "owner", "manager"]
 
-NODE_TYPE_REASON = {
-    "SF": "subscriber site (SF): a PTO, not part of the network a mast connects to",
-    "SE": "radio site (SE): not an FttH node",
-    "JX": "junction of routes (JX) with no equipment",
+NODE_TYPE_REASON: dict[str, Reason] = {
+    "SF": Reason(
+        "gracethd.subscriber_site",
+        "subscriber site (SF): a PTO, not part of the network a mast connects to",
+    ),
+    "SE": Reason("gracethd.radio_site", "radio site (SE): not an FttH node"),
+    "JX": Reason("gracethd.junction", "junction of routes (JX) with no equipment"),
 }
+"""``nd_type`` of nodes no row gives an FttH role, with the code and reason of the report."""
+
+NO_ROLE = Reason(
+    "gracethd.no_role", "no t_sitetech, t_ebp or t_ptech row gives this node an FttH role"
+)
+
+SUBSCRIBER_BOX_CODES = {"PTO": "gracethd.pto", "DTI": "gracethd.dti"}
 
 
 @dataclass
@@ -135,9 +145,19 @@ def _map_nodes(
         noeuds["nd_code"], noeuds["nd_type"], noeuds.geometry, strict=True
     ):
         if code is None:
-            report.skip("t_noeud", "(no nd_code)", "node without nd_code: give every node its code")
+            report.skip(
+                "t_noeud",
+                "(no nd_code)",
+                "node without nd_code: give every node its code",
+                code="gracethd.node_without_code",
+            )
         elif code in geometry:
-            report.skip("t_noeud", code, "nd_code used twice: only the first node is kept")
+            report.skip(
+                "t_noeud",
+                code,
+                "nd_code used twice: only the first node is kept",
+                code="gracethd.node_twice",
+            )
         else:
             geometry[code] = geom
             node_type[code] = nd_type
@@ -149,14 +169,16 @@ def _map_nodes(
     for code, geom in geometry.items():
         candidates = roles.get(code)
         if not candidates:
-            reason = NODE_TYPE_REASON.get(
-                (node_type[code] or "").upper(),
-                "no t_sitetech, t_ebp or t_ptech row gives this node an FttH role",
-            )
-            report.skip("t_noeud", code, reason)
+            why = NODE_TYPE_REASON.get((node_type[code] or "").upper(), NO_ROLE)
+            report.skip("t_noeud", code, why.text, code=why.code)
             continue
         if geom is None or geom.is_empty or geom.geom_type != "Point":
-            report.skip("t_noeud", code, "no point geometry: fix the node's geometry")
+            report.skip(
+                "t_noeud",
+                code,
+                "no point geometry: fix the node's geometry",
+                code="gracethd.node_not_a_point",
+            )
             continue
         role = max(candidates, key=lambda r: r.rank)
         rows.append(
@@ -202,6 +224,7 @@ def _node_roles(
                 "t_ptech",
                 row.pt_code,
                 f"point type {row.pt_typephy!r} is not a chamber, pole or facade anchor",
+                code="gracethd.ptech_not_civil_works",
             )
     return roles
 
@@ -216,7 +239,8 @@ def _site_roles(
     site_node: dict[str, str] = {}
     for row in delivery.table("t_sitetech").itertuples(index=False):
         if row.st_nd_code not in geometry:
-            report.skip("t_sitetech", row.st_code, _missing_node("st_nd_code", row.st_nd_code))
+            why = _missing_node("st_nd_code", row.st_nd_code)
+            report.skip("t_sitetech", row.st_code, why.text, code=why.code)
             continue
         site_node[row.st_code] = row.st_nd_code
         kind = SITE_KIND.get((row.st_typelog or "").upper())
@@ -225,6 +249,7 @@ def _site_roles(
                 "t_sitetech",
                 row.st_code,
                 f"site type {row.st_typelog!r} is not an NRO or a PM (SRO): not an FttH node",
+                code="gracethd.site_not_ftth",
             )
             continue
         roles[row.st_nd_code].append(_Role(ROLE_RANK["site"], kind, row.st_prop, row.st_gest))
@@ -241,7 +266,8 @@ def _ptech_roles(
     ptech_node: dict[str, str] = {}
     for row in delivery.table("t_ptech").itertuples(index=False):
         if row.pt_nd_code not in geometry:
-            report.skip("t_ptech", row.pt_code, _missing_node("pt_nd_code", row.pt_nd_code))
+            why = _missing_node("pt_nd_code", row.pt_nd_code)
+            report.skip("t_ptech", row.pt_code, why.text, code=why.code)
             continue
         ptech_node[row.pt_code] = row.pt_nd_code
         kind = PTECH_KIND.get((row.pt_typephy or "").upper())
@@ -263,7 +289,8 @@ def _ebp_roles(
         node = ptech_node.get(row.bp_pt_code) or room_node.get(row.bp_lt_code)
         typelog = (row.bp_typelog or "").upper()
         if node is None:
-            report.skip("t_ebp", row.bp_code, _unplaced_box(row, typelog))
+            why = _unplaced_box(row, typelog)
+            report.skip("t_ebp", row.bp_code, why.text, code=why.code)
             continue
         kind = EBP_KIND.get(typelog)
         if kind is not None:
@@ -271,7 +298,12 @@ def _ebp_roles(
         elif typelog == "BPE":
             closures += 1
         else:
-            report.skip("t_ebp", row.bp_code, f"box type {row.bp_typelog!r} is not a PBO")
+            report.skip(
+                "t_ebp",
+                row.bp_code,
+                f"box type {row.bp_typelog!r} is not a PBO",
+                code="gracethd.box_not_pbo",
+            )
     if closures:
         report.notes.append(
             f"{closures} splice closures (BPE): their nodes are mapped as the chamber or pole "
@@ -279,20 +311,31 @@ def _ebp_roles(
         )
 
 
-def _unplaced_box(row, typelog: str) -> str:
-    if typelog in {"PTO", "DTI"}:
-        return f"subscriber terminal ({typelog}): not part of the network a mast connects to"
+def _unplaced_box(row, typelog: str) -> Reason:
+    if typelog in SUBSCRIBER_BOX_CODES:
+        return Reason(
+            SUBSCRIBER_BOX_CODES[typelog],
+            f"subscriber terminal ({typelog}): not part of the network a mast connects to",
+        )
     if row.bp_pt_code:
-        return f"bp_pt_code {row.bp_pt_code!r} is not a t_ptech row with a node"
+        return Reason(
+            "gracethd.box_point_unknown",
+            f"bp_pt_code {row.bp_pt_code!r} is not a t_ptech row with a node",
+        )
     if row.bp_lt_code:
-        return f"bp_lt_code {row.bp_lt_code!r} is not a room of a site with a node"
-    return "no bp_pt_code nor bp_lt_code: the box is not placed"
+        return Reason(
+            "gracethd.box_room_unknown",
+            f"bp_lt_code {row.bp_lt_code!r} is not a room of a site with a node",
+        )
+    return Reason("gracethd.box_unplaced", "no bp_pt_code nor bp_lt_code: the box is not placed")
 
 
-def _missing_node(field: str, code: str | None) -> str:
+def _missing_node(field: str, code: str | None) -> Reason:
     if code is None:
-        return f"no {field}: the row is not placed on any node"
-    return f"{field} {code!r} is not in t_noeud: add the node or fix the code"
+        return Reason("gracethd.no_node", f"no {field}: the row is not placed on any node")
+    return Reason(
+        "gracethd.node_unknown", f"{field} {code!r} is not in t_noeud: add the node or fix the code"
+    )
 
 
 # --- cables: free fibres and parents -------------------------------------------------------------
@@ -408,7 +451,8 @@ def _cables(delivery: Delivery, report: ImportReport) -> list[_Cable]:
         if row.cb_nd1 and row.cb_nd2:
             missing = [c for c in (row.cb_nd1, row.cb_nd2) if c not in known_nodes]
             if missing:
-                report.skip("t_cable", row.cb_code, _missing_node("cb_nd1/cb_nd2", missing[0]))
+                why = _missing_node("cb_nd1/cb_nd2", missing[0])
+                report.skip("t_cable", row.cb_code, why.text, code=why.code)
                 continue
             nd1, nd2, directed = row.cb_nd1, row.cb_nd2, True
         elif row.cb_code in ends:
@@ -418,6 +462,7 @@ def _cables(delivery: Delivery, report: ImportReport) -> list[_Cable]:
                 "t_cable",
                 row.cb_code,
                 "no cb_nd1/cb_nd2 and no t_cableline ending on nodes: the cable cannot be placed",
+                code="gracethd.cable_unplaced",
             )
             continue
         available = _as_int(row.cb_fo_disp)
@@ -532,15 +577,26 @@ def _map_routes(
         if progress and done % 1000 == 0:
             progress("routes", done, total)
         if code is None:
-            report.skip("t_cheminement", "(no cm_code)", "route without cm_code")
+            report.skip(
+                "t_cheminement",
+                "(no cm_code)",
+                "route without cm_code",
+                code="gracethd.route_without_code",
+            )
             continue
         line = _line(geom)
         if line is None:
-            report.skip("t_cheminement", code, "no usable line geometry: fix the route's geometry")
+            report.skip(
+                "t_cheminement",
+                code,
+                "no usable line geometry: fix the route's geometry",
+                code="gracethd.route_not_a_line",
+            )
             continue
         kind = IMPLANTATION_KIND.get(implantation or "")
         if kind is None:
-            report.skip("t_cheminement", code, _implantation_reason(implantation))
+            why = _implantation_reason(implantation)
+            report.skip("t_cheminement", code, why.text, code=why.code)
             continue
         mine = [conduits[c] for c in by_route.get(code, [])]
         spare, origin = _spare(mine, inner, cddispo)
@@ -588,6 +644,7 @@ def _conduits_by_route(
                 "t_cond_chem",
                 f"{row.dm_cd_code}/{row.dm_cm_code}",
                 f"dm_cd_code {row.dm_cd_code!r} is not in t_conduite",
+                code="gracethd.conduit_unknown",
             )
     return by_route
 
@@ -603,11 +660,14 @@ def _spare(conduits: list[dict], inner: set[str], cddispo: str | None) -> tuple[
     return 0, "unknown"
 
 
-def _implantation_reason(implantation: str | None) -> str:
+def _implantation_reason(implantation: str | None) -> Reason:
     if implantation is None:
-        return "no implantation type (cm_typ_imp): duct or aerial is not known"
-    return IMPLANTATION_SKIPPED.get(
-        implantation, f"unknown implantation type cm_typ_imp={implantation!r}"
+        return Reason(
+            "gracethd.no_implantation",
+            "no implantation type (cm_typ_imp): duct or aerial is not known",
+        )
+    return IMPLANTATION_SKIPPED.get(implantation) or Reason(
+        "gracethd.unknown_implantation", f"unknown implantation type cm_typ_imp={implantation!r}"
     )
 
 
@@ -617,7 +677,12 @@ def _conduits(delivery: Delivery, report: ImportReport) -> dict[str, dict]:
     conduits = {}
     for row in delivery.table("t_conduite").itertuples(index=False):
         if row.cd_code is None:
-            report.skip("t_conduite", "(no cd_code)", "conduit without cd_code")
+            report.skip(
+                "t_conduite",
+                "(no cd_code)",
+                "conduit without cd_code",
+                code="gracethd.conduit_without_code",
+            )
             continue
         occupancy = _as_float(row.cd_occup)
         count = _as_int(getattr(row, "cd_nbcable", None))

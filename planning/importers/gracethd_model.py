@@ -8,6 +8,8 @@ needs nothing outside the package; tests compare them with the published templat
 
 from __future__ import annotations
 
+from planning.importers.report import Reason
+
 MODEL_VERSION = "2.0"
 """Base tables of GraceTHD-MCD v2.0.1 and v2.0.2 (the CNIG standard)."""
 
@@ -172,12 +174,25 @@ IMPLANTATION_KIND: dict[str, str] = {
 }
 """``cm_typ_imp`` (l_implantation_type) -> ``ftth_routes.kind``."""
 
-IMPLANTATION_SKIPPED: dict[str, str] = {
-    "3": "inside a building (IMMEUBLE): not a route for a cable in the street",
-    "4": "cable buried without a duct (PLEINE TERRE): no room for a new cable",
-    "8": "in a sewer (EGOUT): needs the sewer operator's agreement, not modelled",
-    "9": "specific implantation (SPECIFIQUE): nothing says a cable can be added",
+IMPLANTATION_SKIPPED: dict[str, Reason] = {
+    "3": Reason(
+        "gracethd.in_building",
+        "inside a building (IMMEUBLE): not a route for a cable in the street",
+    ),
+    "4": Reason(
+        "gracethd.buried",
+        "cable buried without a duct (PLEINE TERRE): no room for a new cable",
+    ),
+    "8": Reason(
+        "gracethd.sewer",
+        "in a sewer (EGOUT): needs the sewer operator's agreement, not modelled",
+    ),
+    "9": Reason(
+        "gracethd.specific",
+        "specific implantation (SPECIFIQUE): nothing says a cable can be added",
+    ),
 }
+"""``cm_typ_imp`` values whose routes are left out, with the code and reason of the report."""
 
 SITE_KIND: dict[str, str] = {"NRO": "NRO", "SRO": "PM", "SROL": "PM", "SROS": "PM"}
 """``st_typelog`` (l_site_type_log) -> node kind; other sites (copper, client...) are not FttH

@@ -30,7 +30,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from planning.errors import LayerError
-from planning.importers.report import ImportReport, ImportResult, Progress
+from planning.importers.report import ImportReport, ImportResult, Progress, Reason
 from planning.importers.roads import ROAD_COLUMNS, kinds, road_frame
 from planning.schema import WEB_CRS, WORK_CRS
 
@@ -63,36 +63,46 @@ HIGHWAY_KINDS: dict[str, str] = {
 }
 """``highway`` value -> planning road kind."""
 
-SKIPPED_HIGHWAYS: dict[str, str] = {
-    "footway": "footway or sidewalk: fibre follows the road itself, not a footpath beside it",
-    "path": "path: not a road a trench is dug along",
-    "cycleway": "cycle path: fibre follows roads (a cycle track beside a road duplicates it)",
-    "bridleway": "bridleway: not a road a trench is dug along",
-    "steps": "steps: no trench can be dug along steps",
-    "corridor": "indoor corridor, not a road",
-    "elevator": "elevator, not a road",
-    "via_ferrata": "via ferrata, not a road",
-    "ladder": "ladder, not a road",
-    "platform": "public transport platform, not a road",
-    "bus_stop": "bus stop, not a road",
-    "rest_area": "rest area drawn as a way, not a road",
-    "services": "motorway services drawn as a way, not a road",
-    "raceway": "race track, not a public road",
-    "bus_guideway": "guided busway: no trench beside the guide rails",
-    "escape": "escape lane, not a road to dig along",
-    "emergency_bay": "emergency bay, not a road",
-    "construction": "road under construction: not there yet",
-    "proposed": "proposed road: not built",
-    "planned": "planned road: not built",
-    "abandoned": "abandoned road: no longer a road",
-    "disused": "disused road: no longer a road",
-    "razed": "razed road: no longer a road",
+SKIPPED_HIGHWAYS: dict[str, Reason] = {
+    "footway": Reason(
+        "osm.footway",
+        "footway or sidewalk: fibre follows the road itself, not a footpath beside it",
+    ),
+    "path": Reason("osm.path", "path: not a road a trench is dug along"),
+    "cycleway": Reason(
+        "osm.cycleway",
+        "cycle path: fibre follows roads (a cycle track beside a road duplicates it)",
+    ),
+    "bridleway": Reason("osm.bridleway", "bridleway: not a road a trench is dug along"),
+    "steps": Reason("osm.steps", "steps: no trench can be dug along steps"),
+    "corridor": Reason("osm.corridor", "indoor corridor, not a road"),
+    "elevator": Reason("osm.elevator", "elevator, not a road"),
+    "via_ferrata": Reason("osm.via_ferrata", "via ferrata, not a road"),
+    "ladder": Reason("osm.ladder", "ladder, not a road"),
+    "platform": Reason("osm.platform", "public transport platform, not a road"),
+    "bus_stop": Reason("osm.bus_stop", "bus stop, not a road"),
+    "rest_area": Reason("osm.rest_area", "rest area drawn as a way, not a road"),
+    "services": Reason("osm.services", "motorway services drawn as a way, not a road"),
+    "raceway": Reason("osm.raceway", "race track, not a public road"),
+    "bus_guideway": Reason("osm.bus_guideway", "guided busway: no trench beside the guide rails"),
+    "escape": Reason("osm.escape", "escape lane, not a road to dig along"),
+    "emergency_bay": Reason("osm.emergency_bay", "emergency bay, not a road"),
+    "construction": Reason("osm.construction", "road under construction: not there yet"),
+    "proposed": Reason("osm.proposed", "proposed road: not built"),
+    "planned": Reason("osm.planned", "planned road: not built"),
+    "abandoned": Reason("osm.abandoned", "abandoned road: no longer a road"),
+    "disused": Reason("osm.disused", "disused road: no longer a road"),
+    "razed": Reason("osm.razed", "razed road: no longer a road"),
 }
-"""``highway`` values left out, each with the reason the report gives."""
+"""``highway`` values left out, each with its code and the reason the report gives."""
 
-SKIPPED_SERVICES: dict[str, str] = {
-    "driveway": "driveway to a single property: private, and no mast stands at its end",
-    "drive-through": "drive-through lane of a shop: private, not a road to dig along",
+SKIPPED_SERVICES: dict[str, Reason] = {
+    "driveway": Reason(
+        "osm.driveway", "driveway to a single property: private, and no mast stands at its end"
+    ),
+    "drive-through": Reason(
+        "osm.drive_through", "drive-through lane of a shop: private, not a road to dig along"
+    ),
 }
 """``service`` values of ``highway=service`` left out; parking aisles are kept (car parks are
 typical camera sites)."""
@@ -112,18 +122,22 @@ _PRIVATE_ACCESS = frozenset({"private", "no"})
 _PROGRESS_EVERY = 5_000
 
 
-def classify(tags: osmium.osm.TagList | dict[str, str]) -> tuple[str | None, str | None]:
+def classify(tags: osmium.osm.TagList | dict[str, str]) -> tuple[str | None, Reason | None]:
     """``(kind, None)`` for a way mapped to a road, ``(None, reason)`` for one left out."""
     highway = tags.get("highway")
     if highway is None:
-        return None, "no highway tag"
+        return None, Reason("osm.no_highway", "no highway tag")
     if tags.get("area") == "yes":
-        return None, f"highway={highway} drawn as an area (area=yes), not a road line"
+        return None, Reason(
+            "osm.area", f"highway={highway} drawn as an area (area=yes), not a road line"
+        )
     if highway in SKIPPED_HIGHWAYS:
         return None, SKIPPED_HIGHWAYS[highway]
     kind = HIGHWAY_KINDS.get(highway)
     if kind is None:
-        return None, f"unknown highway={highway}: not in the mapping table (README)"
+        return None, Reason(
+            "osm.unknown_highway", f"unknown highway={highway}: not in the mapping table (README)"
+        )
     if highway == "service" and tags.get("service") in SKIPPED_SERVICES:
         return None, SKIPPED_SERVICES[tags.get("service")]
     if kind == "local" and paved(tags) is False:
@@ -232,13 +246,15 @@ def _scan_ways(path: Path, report: ImportReport, tell: Progress) -> tuple[np.nda
             seen += 1
             if seen % _PROGRESS_EVERY == 0:
                 tell("ways", seen, 0)
-            kind, reason = classify(way.tags)
-            if kind is None:
-                report.skip("way", f"w{way.id}", reason)
+            _, why = classify(way.tags)
+            if why is not None:
+                report.skip("way", f"w{way.id}", why.text, code=why.code)
                 continue
             nodes = [n.ref for n in way.nodes]
             if len(nodes) < 2:
-                report.skip("way", f"w{way.id}", "fewer than two nodes: not a line")
+                report.skip(
+                    "way", f"w{way.id}", "fewer than two nodes: not a line", code="osm.too_short"
+                )
                 continue
             refs.extend(nodes)
             mapped += 1
@@ -333,6 +349,7 @@ def _add_way(
             way_id,
             f"{missing} of its {len(way.nodes)} nodes have no location in the file "
             "(an extract that cut the way, or a broken file)",
+            code="osm.missing_nodes",
         )
         return
     values = attributes(way.tags)
@@ -353,7 +370,12 @@ def _add_way(
         else:
             runs.append(run)
     if not runs:
-        report.skip("way", way_id, "zero length: all its nodes share one location")
+        report.skip(
+            "way",
+            way_id,
+            "zero length: all its nodes share one location",
+            code="osm.zero_length",
+        )
         return
     for number, run in enumerate(runs, 1):
         piece_id = way_id if len(runs) == 1 else f"{way_id}-{number}"
@@ -392,10 +414,10 @@ def _keep_in_area(roads, way_ids: list[str], area: BaseGeometry, report: ImportR
     outside = zip(ids[~inside].tolist(), roads["id"].to_numpy()[~inside].tolist(), strict=True)
     for way_id, piece_id in outside:
         if way_id in kept_ways:
-            report.skip("way", piece_id, "segment outside the area")
+            report.skip("way", piece_id, "segment outside the area", code="osm.segment_outside")
         elif way_id not in reported:
             reported.add(way_id)
-            report.skip("way", way_id, "outside the area")
+            report.skip("way", way_id, "outside the area", code="osm.outside")
     return roads[inside].reset_index(drop=True)
 
 

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import pyogrio
@@ -23,13 +23,23 @@ Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``, for a progress bar (total 0 when unknown)."""
 
 
+class Reason(NamedTuple):
+    """Why a feature is left out: ``code``, the stable kind of reason; ``text``, in English."""
+
+    code: str
+    text: str
+
+
 @dataclass(frozen=True)
 class Unmapped:
-    """A source feature or row the importer could not map, and why (in words a user can act on)."""
+    """A source feature or row the importer could not map, and why: ``reason`` in English words
+    a user can act on (it may quote the feature's values), ``code`` the kind of reason, stable
+    (``osm.footway``, ``gracethd.pto``...), which summaries translate (`labels_fr`)."""
 
     table: str  # source table, layer or OSM element type
     source_id: str
     reason: str
+    code: str
 
 
 @dataclass
@@ -43,8 +53,9 @@ class ImportReport:
     unmapped: list[Unmapped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the user should know (version, CRS...)
 
-    def skip(self, table: str, source_id: Any, reason: str) -> None:
-        self.unmapped.append(Unmapped(table, str(source_id), reason))
+    def skip(self, table: str, source_id: Any, reason: str, *, code: str) -> None:
+        """Record a feature left out: ``reason`` for the report, ``code`` its kind of reason."""
+        self.unmapped.append(Unmapped(table, str(source_id), reason, code))
 
     def count(self, layer: str, kinds: Counter[str] | dict[str, int]) -> None:
         """Record the features written to ``layer``, by their ``kind``."""
@@ -56,6 +67,10 @@ class ImportReport:
         """How many features were left out for each reason."""
         return Counter(item.reason for item in self.unmapped)
 
+    def codes(self) -> Counter[str]:
+        """How many features were left out for each kind of reason (its code)."""
+        return Counter(item.code for item in self.unmapped)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -63,10 +78,11 @@ class ImportReport:
             "mapped": dict(self.mapped),
             "kinds": {layer: dict(c) for layer, c in self.kinds.items()},
             "unmapped": [
-                {"table": u.table, "source_id": u.source_id, "reason": u.reason}
+                {"table": u.table, "source_id": u.source_id, "code": u.code, "reason": u.reason}
                 for u in self.unmapped
             ],
             "unmapped_by_reason": dict(self.reasons()),
+            "unmapped_by_code": dict(self.codes()),
             "notes": list(self.notes),
         }
 

@@ -3,7 +3,7 @@
 Registered in ``vigie.cli.main``. Each command reads its source with a progress bar on stderr,
 adds (or replaces) the layers it produces in ``--out`` and keeps the others already there, writes
 the JSON report when asked, and prints a short summary in French: what was mapped per layer and
-kind, what was left out per reason.
+kind, what was left out per kind of reason (its French label, `planning.importers.labels_fr`).
 """
 
 from __future__ import annotations
@@ -48,11 +48,18 @@ ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Write the full report (every feature left out).")
 ]
 
-STEPS = {"ways": "voies OSM lues", "roads": "tronçons de route"}
+STEPS = {
+    "ways": "voies OSM lues",
+    "roads": "tronçons de route",
+    "read": "tables GraceTHD lues",
+    "nodes": "nœuds FttH",
+    "routes": "cheminements FttH",
+}
 """French labels of the importers' progress steps."""
 
 MAX_REASONS = 12
-"""Reasons listed in the summary; the rest are counted on one line (all are in the report)."""
+"""Kinds of reason listed in the summary; the rest are counted on one line (all are in the
+report)."""
 
 
 def osm(
@@ -149,7 +156,9 @@ def _reporter(progress: Progress) -> Callable[[str, int, int], None]:
 
 
 def summary_table(result: ImportResult) -> Table:
-    """Mapped per layer and kind, left out per reason (most frequent first)."""
+    """Mapped per layer and kind, left out per kind of reason (most frequent first), in French."""
+    from planning.importers.labels_fr import skip_label
+
     report = result.report
     table = Table(title=f"Import {report.format} : {report.source}", header_style="bold")
     table.add_column("couche")
@@ -160,12 +169,12 @@ def summary_table(result: ImportResult) -> Table:
             labels = {"roads": ROAD_KINDS, "ftth_routes": FTTH_ROUTE_KINDS}
             label = labels.get(layer, FTTH_NODE_KINDS).get(kind, kind)
             table.add_row(layer, label, number(n))
-    reasons = report.reasons().most_common()
+    codes = report.codes().most_common()
     table.add_section()
     table.add_row("écartées", "total", number(len(report.unmapped)))
-    for reason, n in reasons[:MAX_REASONS]:
-        table.add_row("", reason, number(n))
-    if len(reasons) > MAX_REASONS:
-        rest = sum(n for _, n in reasons[MAX_REASONS:])
-        table.add_row("", f"{len(reasons) - MAX_REASONS} autres raisons", number(rest))
+    for code, n in codes[:MAX_REASONS]:
+        table.add_row("", skip_label(code), number(n))
+    if len(codes) > MAX_REASONS:
+        rest = sum(n for _, n in codes[MAX_REASONS:])
+        table.add_row("", f"{number(len(codes) - MAX_REASONS)} autres raisons", number(rest))
     return table

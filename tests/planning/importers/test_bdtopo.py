@@ -32,6 +32,15 @@ def test_natures_map_to_kinds_and_the_rest_is_reported(delivery: Path) -> None:
     assert "Escalier" in skipped[cleabs("12")]
     assert "Bac" in skipped[cleabs("16")]
     assert "En projet" in skipped[cleabs("14")] and "En construction" in skipped[cleabs("17")]
+    codes = {u.source_id: u.code for u in result.report.unmapped}
+    assert codes == {
+        cleabs("11"): "bdtopo.footpath",
+        cleabs("12"): "bdtopo.steps",
+        cleabs("13"): "bdtopo.cycleway",
+        cleabs("14"): "bdtopo.not_in_service",  # two reasons (En projet, En construction)...
+        cleabs("16"): "bdtopo.ferry",
+        cleabs("17"): "bdtopo.not_in_service",  # ...one code
+    }
 
 
 def test_attributes(delivery: Path) -> None:
@@ -82,6 +91,7 @@ def test_area(tmp_path: Path) -> None:
     result = import_bdtopo(gpkg, area=parse_area(str(box)))
     assert set(result.layers["roads"]["id"]) == {cleabs("01"), cleabs("03")}
     assert "outside the area" in result.report.reasons()
+    assert set(result.report.codes()) >= {"bdtopo.outside", "bdtopo.not_in_service"}
 
 
 def test_no_troncon_de_route_layer(tmp_path: Path) -> None:

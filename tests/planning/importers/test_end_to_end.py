@@ -15,6 +15,7 @@ import pytest
 
 from planning.importers.gracethd_write import write_gracethd
 from planning.validate import validate_path
+from tests.helpers.bdtopo_sample import write_geopackage
 from tests.helpers.cli import run
 from tests.helpers.gracethd import DEMO
 from tests.helpers.osm_extracts import MONACO
@@ -90,6 +91,39 @@ def test_gracethd_demo_delivery_through_the_command_line(tmp_path: Path) -> None
     assert {name for name, _ in pyogrio.list_layers(out)} == {"ftth_routes", "ftth_nodes"}
     data = json.loads(report.read_text())
     assert data["format"] == "gracethd" and data["mapped"]["ftth_nodes"] > 0
+    # the summary says why in French, per code; the report keeps the English reasons
+    assert _left_out(result.stdout) == {
+        "câble sans extrémités connues : impossible à placer": "27",
+        "prise terminale optique (PTO) : hors du réseau auquel un mât se raccorde": "21",
+        "site abonné (SF) : hors du réseau auquel un mât se raccorde": "15",
+        "site radio (SE) : pas un nœud FttH": "1",
+    }
+    assert "subscriber" not in result.stdout
+    assert data["unmapped_by_code"]["gracethd.pto"] == 21
+    pto = next(u for u in data["unmapped"] if u["code"] == "gracethd.pto")
+    assert pto["reason"].startswith("subscriber terminal (PTO)")
+
+
+def test_left_out_segments_are_counted_per_code_in_french(tmp_path: Path) -> None:
+    source = write_geopackage(tmp_path / "bdtopo.gpkg")
+    result = run("import", "bdtopo", str(source), "--out", str(tmp_path / "roads.gpkg"))
+    assert result.returncode == 0, result.stderr
+    # En projet and En construction: two English reasons, one code, one French row
+    assert _left_out(result.stdout) == {
+        "tronçon pas en service (en projet, en construction…)": "2",
+        "sentier : pas une route le long de laquelle on creuse": "1",
+        "escalier : impossible d'y creuser une tranchée": "1",
+        "piste cyclable : la fibre suit les routes": "1",
+        "bac ou liaison maritime : pas de route à creuser": "1",
+    }
+    assert "not in service" not in result.stdout
+
+
+def _left_out(stdout: str) -> dict[str, str]:
+    """The summary's "écartées" rows but the total: French label -> count."""
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in stdout.splitlines()]
+    start = next(i for i, row in enumerate(rows) if row[:2] == ["écartées", "total"])
+    return {row[1]: row[2] for row in rows[start + 1 :] if len(row) == 3}
 
 
 def test_import_errors_are_one_line(tmp_path: Path) -> None:

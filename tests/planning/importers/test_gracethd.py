@@ -99,6 +99,12 @@ def test_the_report_says_what_was_left_out_and_why(demo):
     assert "radio site (SE)" in unmapped[("t_noeud", "ND201180030502")]
     # jarretières are intrasite cables without ends: nothing places them
     assert "cannot be placed" in unmapped[("t_cable", "CB001800300071")]
+    assert demo.report.codes() == {
+        "gracethd.cable_unplaced": 27,
+        "gracethd.pto": 21,
+        "gracethd.subscriber_site": 15,
+        "gracethd.radio_site": 1,
+    }
     report = demo.report.to_dict()
     assert report["mapped"] == {"ftth_nodes": 11, "ftth_routes": 25}
     assert report["kinds"]["ftth_routes"] == {"duct": 15, "aerial": 10}
@@ -186,6 +192,8 @@ def test_a_point_on_a_missing_node_is_reported(tmp_path: Path):
     reasons = {(u.table, u.source_id): u.reason for u in result.report.unmapped}
     assert "ND999999999999" in reasons[("t_ptech", "PT000180030065")]
     assert "not in t_noeud" in reasons[("t_ptech", "PT000180030065")]
+    codes = {(u.table, u.source_id): u.code for u in result.report.unmapped}
+    assert codes[("t_ptech", "PT000180030065")] == "gracethd.node_unknown"
     assert "ND000180030065" not in set(result.layers["ftth_nodes"]["id"])
 
 
@@ -209,6 +217,12 @@ def test_routes_without_a_usable_implantation_are_skipped_with_the_reason(tmp_pa
     assert "PLEINE TERRE" in reasons["CM000180032598"]
     assert "no implantation type" in reasons["CM000180032599"]
     assert "'X'" in reasons["CM000180032602"]
+    codes = {u.source_id: u.code for u in result.report.unmapped if u.table == "t_cheminement"}
+    assert codes == {
+        "CM000180032598": "gracethd.buried",
+        "CM000180032599": "gracethd.no_implantation",
+        "CM000180032602": "gracethd.unknown_implantation",
+    }
     assert len(result.layers["ftth_routes"]) == 22
 
 

@@ -51,10 +51,17 @@ def test_kinds_follow_the_table(monaco_roads) -> None:
 
 def test_left_out_values_give_their_reason(monaco_roads) -> None:
     reasons = monaco_roads.report.reasons()
-    assert reasons[SKIPPED_HIGHWAYS["footway"]] == 230  # Monaco's sidewalks and footpaths
-    assert reasons[SKIPPED_HIGHWAYS["steps"]] == 82
+    assert reasons[SKIPPED_HIGHWAYS["footway"].text] == 230  # Monaco's sidewalks and footpaths
+    assert reasons[SKIPPED_HIGHWAYS["steps"].text] == 82
     assert any("area=yes" in r for r in reasons)  # pedestrian squares drawn as areas
     assert any(r.startswith("driveway") for r in reasons)
+    codes = monaco_roads.report.codes()
+    assert codes["osm.footway"] == 230 and codes["osm.steps"] == 82
+    assert codes["osm.area"] == 6 and codes["osm.driveway"] == 11
+    area = [u for u in monaco_roads.report.unmapped if u.code == "osm.area"]
+    assert {u.reason for u in area} == {
+        "highway=pedestrian drawn as an area (area=yes), not a road line"
+    }
 
 
 def test_ways_are_split_at_junctions_and_the_layer_validates(monaco_roads) -> None:
@@ -130,7 +137,7 @@ def test_ways_with_missing_nodes_are_reported(tmp_path: Path) -> None:
                 writer.add(obj)
     result = import_osm(cut)
     missing = [u for u in result.report.unmapped if "have no location" in u.reason]
-    assert missing
+    assert missing and all(u.code == "osm.missing_nodes" for u in missing)
     kept = {i.split("-")[0] for i in result.layers["roads"]["id"]}
     assert not kept & {u.source_id for u in missing}
 
@@ -142,6 +149,7 @@ def test_area_keeps_what_touches_it(monaco_roads) -> None:
     assert 0 < len(roads) < len(monaco_roads.layers["roads"])
     assert roads.geometry.intersects(area).all()
     assert "outside the area" in result.report.reasons()
+    assert result.report.codes()["osm.outside"] == result.report.reasons()["outside the area"]
 
 
 def test_progress_is_reported() -> None:

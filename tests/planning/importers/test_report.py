@@ -3,6 +3,7 @@ every other layer there is kept."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,7 +12,7 @@ import pytest
 import shapely
 
 from planning.errors import LayerError
-from planning.importers import ImportReport, write_layers
+from planning.importers import ImportReport, Unmapped, write_layers
 
 
 def _roads(n: int) -> gpd.GeoDataFrame:
@@ -55,7 +56,27 @@ def test_a_file_that_is_not_a_geopackage_is_left_as_it_was(tmp_path: Path) -> No
 def test_report_json(tmp_path: Path) -> None:
     report = ImportReport(source="x.osm.pbf", format="osm")
     report.count("roads", {"local": 2})
-    report.skip("way", "w1", "steps")
+    report.skip("way", "w1", "steps: no trench can be dug along steps", code="osm.steps")
+    report.skip("way", "w2", "highway=pedestrian drawn as an area", code="osm.area")
+    report.skip("way", "w3", "highway=service drawn as an area", code="osm.area")
     report.write_json(tmp_path / "r.json")
     text = (tmp_path / "r.json").read_text()
-    assert '"unmapped_by_reason": {\n    "steps": 1' in text
+    assert '"unmapped_by_reason": {\n    "steps: no trench can be dug along steps": 1' in text
+    data = json.loads(text)
+    assert data["unmapped"][1] == {
+        "table": "way",
+        "source_id": "w2",
+        "code": "osm.area",
+        "reason": "highway=pedestrian drawn as an area",  # English, with the feature's values
+    }
+    assert data["unmapped_by_code"] == {"osm.steps": 1, "osm.area": 2}
+    assert len(data["unmapped_by_reason"]) == 3
+
+
+def test_a_skip_needs_its_code() -> None:
+    report = ImportReport(source="x.osm.pbf", format="osm")
+    with pytest.raises(TypeError):
+        report.skip("way", "w1", "steps")  # no code: refused
+    report.skip("way", 42, "steps", code="osm.steps")
+    assert report.unmapped == [Unmapped("way", "42", "steps", "osm.steps")]
+    assert report.codes() == {"osm.steps": 1}
