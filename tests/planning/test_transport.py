@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from planning.parameters import PlanParameters
 from planning.plan import MastStatus
 from planning.validate import validate
-from tests.planning.test_routing import at, frame, layers, mast, plan
+from tests.helpers.plan_layers import at, frame, layers, mast, plan
 
 ROAD = [("r1", "local", [(-6000, 0), (6000, 0)])]
 
