@@ -80,6 +80,7 @@ def _link_frame(plan: Plan) -> gpd.GeoDataFrame:
             "on_network": [lk.on_network for lk in plan.links],
             "rent_eur_year": [lk.rent_year for lk in plan.links],
             "access_cost_eur": [lk.access_cost for lk in plan.links],
+            "relays": [lk.relays for lk in plan.links],
         },
         geometry=[lk.geometry for lk in plan.links],
         crs=WORK_CRS,
@@ -295,6 +296,7 @@ def summarize_plan(
                 "on_network": lk.on_network,
                 "rent_eur_year": lk.rent_year,
                 "access_cost_eur": lk.access_cost,
+                "relays": lk.relays,
             }
             for lk in plan.links
         ],

@@ -205,10 +205,13 @@ class RentParameters:
     """ESTIMATE: duct rent of the public network's operator (RIP), usually below Orange's."""
     public_aerial_eur_per_m_year: float = 0.25
     """ESTIMATE: pole rent of the public network's operator."""
-    ftth_fibre_eur_per_km_year: float = 120.0
-    """ESTIMATE: one leased fibre of the FttH network from the joining node to the NRO, per km."""
-    dark_fibre_eur_per_km_year: float = 250.0
-    """ESTIMATE: one leased dark fibre from the NRO to the CSU, per km."""
+    ftth_fibre_eur_per_km_year: float = 40.0
+    """ESTIMATE: one leased fibre of the FttH network from the joining node to the NRO, per km
+    (the order of an IRU of a few hundred euros per fibre-km spread over 15 to 20 years, plus
+    maintenance)."""
+    dark_fibre_eur_per_km_year: float = 60.0
+    """ESTIMATE: one leased dark fibre from the NRO to the CSU, per km (same reasoning, with the
+    lessor's margin on a point-to-point link)."""
     dark_fibre_access_eur: float = 2000.0
     """ESTIMATE: one-off access fee of a leased NRO-to-CSU link."""
     nro_hosting_eur_per_year: float = 1200.0

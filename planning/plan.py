@@ -116,7 +116,8 @@ class TransportLink:
     fibres: int
     on_network: bool
     rent_year: float
-    access_cost: float
+    access_cost: float  # access fee, and the switches at the NRO and at the relays
+    relays: int = 0  # relay switches a long aggregated link needs to hold its optical budget
 
 
 @dataclass

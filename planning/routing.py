@@ -50,6 +50,8 @@ default_steiner: SteinerFunction = steiner_tree
 
 ROOT = ("__vigie_root__",)  # the virtual root, a tuple so it never collides with a real node
 MAX_ROUNDS = 20
+MAX_RELAYS = 10
+"""Relay switches tried on one leased link before it is declared over its optical budget."""
 CABLE_SIZE_FACTOR = {12: 1.0, 24: 1.3, 48: 1.9, 72: 2.5, 96: 3.1, 144: 4.2}
 """Price of a cable relative to a 12-fibre one, by fibre count. Estimate: no public price list
 per fibre count was found (see DOMAIN.md); the ratios follow the usual shape of catalogue prices."""
@@ -537,10 +539,16 @@ def _links(
         if link is None:
             continue
         km = link.length_m / 1000
+        relays = 0
         if aggregate:  # one pair and a hosted switch per NRO, whatever the masts behind it
+            relays = link_segment(params, link.length_m)[2]
             count = params.transport.link_fibres
-            rent_year = count * km * rent.dark_fibre_eur_per_km_year + rent.nro_hosting_eur_per_year
-            one_off = rent.dark_fibre_access_eur + params.cost.nro_switch_eur
+            switches = 1 + relays
+            rent_year = (
+                count * km * rent.dark_fibre_eur_per_km_year
+                + switches * rent.nro_hosting_eur_per_year
+            )
+            one_off = rent.dark_fibre_access_eur + switches * params.cost.nro_switch_eur
         else:
             count = routes * fibres
             rent_year = count * km * rent.dark_fibre_eur_per_km_year
@@ -556,6 +564,7 @@ def _links(
                 link.on_network,
                 round(rent_year, 2),
                 one_off,
+                relays,
             )
         )
     if links:  # the gendarmerie watches the same pictures: one link of two fibres each
@@ -832,8 +841,7 @@ def _route(
         # Two segments: the mast's optics to the NRO switch, the switch's to the CSU.
         splices += round(per_km * upstream / 1000)
         optics, loss, margin = _optics(params, length + upstream, splices, connectors)
-        link_splices = round(per_km * csu_m / 1000)
-        link_optics, _, link_margin = _optics(params, csu_m, link_splices, budget.connectors)
+        link_optics, link_margin, _ = link_segment(params, csu_m)
         margin = min(margin, link_margin)
         optics = f"{optics} + {link_optics}"
     else:  # one passive segment, patched at each PM and NRO and where the leased link starts
@@ -858,6 +866,23 @@ def _route(
         optics=optics,
         yearly_rent=round(transport.yearly_per_mast(node), 2),
     )
+
+
+def link_segment(params: PlanParameters, length_m: float) -> tuple[str, float, int]:
+    """The optics of an aggregated NRO-to-CSU link, its margin, and the relay switches it needs.
+
+    A link longer than long-reach optics hold is cut by relays (a switch hosted midway, at another
+    NRO or a technical site) into equal spans that fit: the margin is a span's.
+    """
+    per_km = params.transport.ftth_splices_per_km
+    connectors = params.link.connectors
+    relays = 0
+    while True:
+        span = length_m / (relays + 1)
+        optics, _, margin = _optics(params, span, round(per_km * span / 1000), connectors)
+        if margin >= 0 or relays >= MAX_RELAYS:
+            return optics, margin, relays
+        relays += 1
 
 
 def _optics(
