@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import pyogrio
 from matplotlib.lines import Line2D
 
 from planning.qgis_styles import MAST_STATUSES, TRENCH_MODES
@@ -23,6 +24,17 @@ OUT = Path(__file__).resolve().parent / "plan-evreux.png"
 def rgb(colour: str) -> tuple[float, float, float]:
     r, g, b = (int(c) / 255 for c in colour.split(","))
     return (r, g, b)
+
+
+def draw_transport(ax: plt.Axes, plan: Path, layers: Path) -> None:
+    """The leased links to the CSU and the sites they reach, where the plan has them."""
+    if "links" in {name for name, _ in pyogrio.list_layers(plan)}:
+        links = gpd.read_file(plan, layer="links")
+        if len(links):
+            links.plot(ax=ax, color="#b8860b", linewidth=1.4, linestyle=(0, (1, 2)), zorder=2)
+    if "sites" in {name for name, _ in pyogrio.list_layers(layers)}:
+        sites = gpd.read_file(layers, layer="sites")
+        sites.plot(ax=ax, color="#b8860b", edgecolor="black", marker="*", markersize=260, zorder=7)
 
 
 def main() -> None:
@@ -53,6 +65,7 @@ def main() -> None:
         if len(part):
             style = (0, (4, 2)) if cat.dashed else "solid"
             part.plot(ax=ax, color=rgb(cat.colour), linewidth=3, linestyle=style, zorder=3)
+    draw_transport(ax, gpkg, args.layers)
     second = cables[cables["role"] == "secondary"]
     if len(second):
         second.plot(ax=ax, color="#7840a0", linewidth=1.2, linestyle=(0, (2, 2)), zorder=4)
@@ -71,6 +84,8 @@ def main() -> None:
         Line2D([], [], color="#7840a0", lw=1.5, ls=":", label="Câble de secours (mât critique)"),
         Line2D([], [], color="#2166ac", marker="s", ls="", label="PM / NRO"),
         Line2D([], [], color="#9ecae1", marker="s", ls="", label="PBO"),
+        Line2D([], [], color="#b8860b", lw=1.5, ls=":", label="Lien loué vers le CSU"),
+        Line2D([], [], color="#b8860b", mec="black", marker="*", ms=13, ls="", label="CSU"),
         *(
             Line2D(
                 [],

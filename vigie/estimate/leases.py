@@ -183,15 +183,21 @@ def leased_link_quantities(summary: dict[str, Any]) -> list[tuple[Quantity, Pric
             (
                 Quantity(
                     "transport.nro_switch",
-                    len(nro_links),
+                    _switches(nro_links),
                     "u",
-                    "un par NRO relié au CSU (les mâts y sont agrégés sur un lien)",
+                    "un par NRO relié au CSU (les mâts y sont agrégés sur un lien), et un par "
+                    "relais d'un lien trop long pour ses optiques",
                     _split_links(nro_links, shares),
                 ),
                 _price_item("transport.nro_switch", "nro_switch_eur", params),
             )
         )
     return out
+
+
+def _switches(nro_links: list[dict]) -> int:
+    """Aggregation switches: one at each NRO linked to the CSU, one at each relay of its link."""
+    return sum(1 + int(link.get("relays", 0) or 0) for link in nro_links)
 
 
 def _price_item(key: str, parameter: str, params: PlanParameters) -> PriceItem:
@@ -254,7 +260,10 @@ def running_costs(summary: dict[str, Any]) -> RunningCosts:
     lines.append(_fibre_line(summary, params, leased_fibres))
     hosting = params.rent.nro_hosting_eur_per_year if aggregated else 0.0
     for link in links:
-        rent = float(link["rent_eur_year"]) - (hosting if link.get("kind") == "nro_csu" else 0.0)
+        switches = 1 + int(link.get("relays", 0) or 0)
+        rent = float(link["rent_eur_year"]) - (
+            hosting * switches if link.get("kind") == "nro_csu" else 0.0
+        )
         lines.append(_link_line(link, params, round(rent, 2), aggregated))
     if aggregated and nro_links:
         lines.append(
@@ -263,10 +272,10 @@ def running_costs(summary: dict[str, Any]) -> RunningCosts:
                 "nro_hosting_eur_per_year",
                 SOURCES["nro_hosting_eur_per_year"].label,
                 "",
-                quantity=len(nro_links),
+                quantity=_switches(nro_links),
                 unit="u",
                 price=_price("nro_hosting_eur_per_year", params),
-                basis="un commutateur hébergé par NRO relié au CSU",
+                basis="un commutateur hébergé par NRO relié au CSU, et un par relais",
             )
         )
     lines = [line for line in lines if line.amount or line.quantity]
