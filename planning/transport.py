@@ -30,8 +30,6 @@ from planning.network import RoutableNetwork
 from planning.parameters import PlanParameters
 
 Node = Hashable
-LEVEL = {"PBO": 0, "PM": 1, "NRO": 2}
-"""Where a node stands in the FttH tree: its parent is one level up."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +174,12 @@ def build_transport(
                 "(parameter transport.pbo_allowed)"
             )
     _link_parents(net, compiled, transport, by_kind)
+    off_routes = sum(not hop.on_routes for hop in transport.hops.values())
+    if off_routes:
+        transport.notes.append(
+            f"{off_routes} FttH nodes are linked to their parent by no FttH route: the fibre "
+            "between them is measured along the roads (check the ftth_routes layer)"
+        )
     if transport.csu is not None:
         tops = [
             n
