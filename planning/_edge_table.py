@@ -32,6 +32,7 @@ def empty_lines(geoms: np.ndarray) -> pd.DataFrame:
             "route_kind": none,
             "spare": np.zeros(n, int),
             "route_owner": none,
+            "level": np.zeros(n, np.int8),  # 1 on a bridge, -1 in a tunnel: crossings ignored
             "rent_rate": np.zeros(n),  # € per metre and year to reuse the route (duct, aerial)
             **dict.fromkeys(COSTS, nan),
         }

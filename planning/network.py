@@ -5,7 +5,10 @@
 the lines that must be cut and over the points to attach.
 
 1. Lines of ``roads`` and ``ftth_routes`` are read as segments; segments of different lines that
-   cross away from the lines' ends give new points (user data is seldom noded).
+   cross away from the lines' ends give new points (user data is seldom noded), unless one is on
+   a bridge or in a tunnel (the optional ``bridge``/``tunnel`` road fields the importers keep):
+   a road passing over another meets it nowhere. Along a bridge or a tunnel the "trench" is a
+   duct fixed to the structure, at ``cost.structure_eur_per_m``.
 2. Line ends and crossing points closer than ``merge_tolerance_m`` become one graph node
    (cKDTree pairs, then connected components, so chains of close points merge too).
 3. A line is cut wherever a graph node lies on its interior (T-junctions, crossings); a
@@ -153,7 +156,7 @@ def build_network(
     lines = _source_lines(layers, params.cost, params.rent)
     seg = _Segments.of(lines["geometry"].to_numpy())
     tree, boxes = seg.tree(tol)
-    crossings = _crossing_points(seg, tree, boxes, tol)
+    crossings = _crossing_points(seg, tree, boxes, tol, lines["level"].to_numpy())
     n = len(lines)
     node_xy, labels = _merge_points(np.vstack([seg.first_xy, seg.last_xy, crossings]), tol)
     u, v = labels[:n], labels[n : 2 * n]
@@ -185,7 +188,11 @@ def _source_lines(
         frame = empty_lines(geoms)
         frame["road_id"] = objects(roads["id"])[rows]
         frame["road_kind"] = kinds
-        frame["trench_road"] = [prices[kind] for kind in kinds.tolist()]
+        trench = np.array([prices[kind] for kind in kinds.tolist()], dtype=float)
+        bridge, tunnel = _flag(roads, "bridge")[rows], _flag(roads, "tunnel")[rows]
+        # No trench on a bridge or in a tunnel: a duct fixed to the structure, dearer.
+        frame["trench_road"] = np.where(bridge | tunnel, cost.structure_eur_per_m, trench)
+        frame["level"] = np.where(bridge, 1, np.where(tunnel, -1, 0)).astype(np.int8)
         frames.append(frame)
     routes = layers.get("ftth_routes")
     if routes is not None and len(routes):
@@ -273,8 +280,20 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
 
 
+def _flag(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    """An optional boolean field as a mask (False where absent or blank)."""
+    if column not in gdf.columns:
+        return np.zeros(len(gdf), bool)
+    values = pd.to_numeric(gdf[column], errors="coerce").fillna(0)
+    return values.to_numpy() != 0
+
+
 def _crossing_points(
-    seg: _Segments, tree: shapely.STRtree, boxes: np.ndarray, tol: float
+    seg: _Segments,
+    tree: shapely.STRtree,
+    boxes: np.ndarray,
+    tol: float,
+    level: np.ndarray | None = None,
 ) -> np.ndarray:
     """Points where two lines meet away from both lines' ends, as an (k, 2) array.
 
@@ -296,6 +315,8 @@ def _crossing_points(
     w[crossing] = _cross(qp[crossing], r[crossing]) / denom[crossing]
     hit = (t >= -_EPS) & (t <= 1 + _EPS) & (w >= -_EPS) & (w <= 1 + _EPS)
     la, lb = seg.line[a], seg.line[b]
+    if level is not None:  # a bridge over a road, a tunnel under it: no junction there
+        hit &= level[la] == level[lb]
     n = len(seg.first_xy)
     pair = np.minimum(la, lb).astype(np.int64) * n + np.maximum(la, lb)
     # Lines that run along each other: collinear segments overlapping by more than tol.

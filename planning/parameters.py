@@ -92,6 +92,10 @@ class CostParameters:
     """ESTIMATE (no public figure): a splice closure supplied and installed."""
     fibre_splice_eur: float = 15.0
     """ESTIMATE (no public figure): one fusion splice, labour and protection sleeve."""
+    structure_eur_per_m: float = 200.0
+    """ESTIMATE (no public figure): a duct fixed under a bridge deck or along a tunnel wall, with
+    the structure owner's agreement and studies; replaces the trench on roads marked ``bridge`` or
+    ``tunnel`` (OSM, BD TOPO)."""
     nro_switch_eur: float = 3000.0
     """ESTIMATE: an industrial aggregation switch with its optics, installed in an NRO."""
     ftth_connection_eur: float = 500.0

@@ -80,6 +80,24 @@ def only_edge(net: RoutableNetwork) -> dict:
 # --- noding and merging ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("field", ["bridge", "tunnel"])
+def test_a_bridge_or_a_tunnel_over_a_road_is_no_junction_and_costs_its_structure(
+    field: str,
+) -> None:
+    layer = roads(
+        ("A", "local", line((-100, 0), (100, 0))),
+        ("B", "primary", line((0, -100), (0, 100))),
+    )
+    layer[field] = [False, True]  # B passes over (or under) A
+    net = build_network({"roads": layer})
+    g = net.graph
+    assert g.number_of_nodes() == 4 and g.number_of_edges() == 2  # no node where they cross
+    by_road = {data["road_id"]: data for _, _, data in g.edges(data=True)}
+    structure = PARAMS.cost.structure_eur_per_m
+    assert by_road["B"]["modes"]["trench"] == pytest.approx(200 * structure)
+    assert by_road["A"]["modes"]["trench"] == pytest.approx(200 * LOCAL)
+
+
 def test_roads_crossing_without_a_shared_vertex_are_noded() -> None:
     net = build_network(
         {
