@@ -79,7 +79,7 @@ def headline_table(result: Estimate) -> Table:
         yearly += " (plan sans loyers : relancer vigie plan)"
     table.add_row("coûts d'exploitation par an (loyers et locations)", yearly)
     table.add_row(
-        f"coût complet sur {number(years)} ans (investissement + exploitation)",
+        f"coût complet du projet sur {number(years)} ans (investissement + exploitation)",
         euros(result.tco_ht, "HT"),
     )
     return table

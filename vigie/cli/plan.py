@@ -230,10 +230,11 @@ def plan_table(result: Plan) -> Table:
         )
     elif result.csu is None:
         table.add_row("CSU", "aucun site CSU : les routes s'arrêtent au NRO")
-    table.add_row("total investissement", euros(totals["cost_eur"], "HT"))
+    table.add_row("total investissement (réseau fibre)", euros(totals["cost_eur"], "HT"))
     table.add_row("loyers et locations par an", euros(totals["running_eur_per_year"], "HT"))
     table.add_row(
-        f"coût complet sur {number(totals['horizon_years'])} ans", euros(totals["tco_eur"], "HT")
+        f"coût complet du réseau fibre sur {number(totals['horizon_years'])} ans",
+        euros(totals["tco_eur"], "HT"),
     )
     table.add_row("écart à la borne inférieure", bound_text(result.bound))
     return table

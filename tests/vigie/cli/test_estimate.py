@@ -183,7 +183,7 @@ def test_the_summary_prints_running_costs_and_the_tco_in_french(
     years = totals["horizon_years"]
     assert "coûts d'exploitation par an (loyers et locations)" in result.stdout
     assert euros(totals["running_ht_per_year"], "HT") in result.stdout
-    assert f"coût complet sur {years} ans" in result.stdout
+    assert f"coût complet du projet sur {years} ans" in result.stdout
     assert euros(totals["tco_ht"], "HT") in result.stdout
     summary = json.loads((sample_plan / "summary.json").read_text(encoding="utf-8"))
     assert totals["running_ht_per_year"] == summary["totals"]["running_eur_per_year"]

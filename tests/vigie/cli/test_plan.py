@@ -110,6 +110,11 @@ def test_plan_the_sample_exits_0_and_writes_the_three_outputs(tmp_path: Path) ->
     assert "Plan de raccordement" in result.stdout and "mâts raccordés" in result.stdout
     assert euros(totals["cost_eur"], "HT") in result.stdout
     assert f"{totals['cost_eur']:,.0f}" not in result.stdout
+    # ...led to the sample's CSU, with the yearly rents and the 10-year cost beside it.
+    (links,) = [line for line in result.stdout.splitlines() if "liens loués vers le CSU" in line]
+    assert "CSU-27" in links and f"{len(summary['links']) - 1} NRO, 1 gendarmerie" in links
+    assert euros(totals["running_eur_per_year"], "HT") in result.stdout
+    assert euros(totals["tco_eur"], "HT") in result.stdout
     # The sample is too large for the bound, and the table says so with the figures that decide.
     bound = summary["bound"]
     assert bound["computed"] is False and bound["why"].startswith("too_large"), bound
