@@ -216,3 +216,13 @@ def test_vigie_plan_budget_end_to_end(tmp_path: Path) -> None:
     assert " de plus : mât" in done.stdout
     assert f"masts:{block['deferred'][0]}: deferred: outside the budget envelope" in done.stdout
     assert '"deferred"' in (out / "map.html").read_text(encoding="utf-8")
+    # The estimate of that plan leaves the deferred masts out, and says so.
+    priced = run("estimate", str(out), "--out", str(tmp_path / "dqe.json"))
+    assert priced.returncode == 0, priced.stderr
+    (dqe,) = json.loads((tmp_path / "dqe.json").read_text(encoding="utf-8"))["estimates"]
+    connected = int((masts["status"] == "connected").sum())
+    assert dqe["figures"]["masts"] == connected
+    assert dqe["figures"]["cameras"] == int(
+        masts.loc[masts["status"] == "connected", "cameras"].sum()
+    )
+    assert any(f"{block['masts_deferred']} mât(s) reporté(s)" in note for note in dqe["notes"])

@@ -212,7 +212,12 @@ class Estimate:
 
 
 def build_estimate(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalogue) -> Estimate:
-    """Price a plan: quantities, lines in lots, AMO, totals and the financing split."""
+    """Price a plan: quantities, lines in lots, AMO, totals and the financing split.
+
+    Masts a budget-constrained plan deferred (`vigie plan --budget`) are left out: neither their
+    fibre nor their equipment is in this phase; a note lists them.
+    """
+    folder, deferred = _without_deferred(folder)
     leased = leased_link_quantities(folder.summary)
     running = running_costs(folder.summary)
     quantities = [*plan_quantities(folder, prices), *_equipment(folder, catalogue)]
@@ -251,7 +256,7 @@ def build_estimate(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalo
         communes=[],
         catalogue=[_catalogue_row(k, e) for k, e in entries.items()]
         + [_catalogue_row(r.key, r, amount="value") for r in prices.rules.values()],
-        notes=_notes(folder) + running.notes,
+        notes=_notes(folder) + _deferred_notes(deferred) + running.notes,
         figures=_figures(folder, quantities),
         running=running,
     )
@@ -261,6 +266,28 @@ def build_estimate(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalo
         plan_cost=folder.summary.get("totals", {}).get("cost_eur"),
     )
     return _with_communes(estimate, folder)
+
+
+def _without_deferred(folder: PlanFolder) -> tuple[PlanFolder, list[str]]:
+    """The plan without the masts its budget deferred, and their ids."""
+    masts = folder.layers["masts"]
+    deferred = masts["status"].astype(str) == "deferred"
+    if not deferred.any():
+        return folder, []
+    layers = {**folder.layers, "masts": masts[~deferred].reset_index(drop=True)}
+    return dataclasses.replace(folder, layers=layers), masts.loc[deferred, "mast_id"].astype(
+        str
+    ).tolist()
+
+
+def _deferred_notes(deferred: list[str]) -> list[str]:
+    if not deferred:
+        return []
+    ids = ", ".join(deferred[:10]) + ("…" if len(deferred) > 10 else "")
+    return [
+        f"{len(deferred)} mât(s) reporté(s) par l'enveloppe du plan (vigie plan --budget) : ni "
+        f"leur fibre ni leurs équipements ne sont chiffrés dans cette tranche ({ids})."
+    ]
 
 
 def _rank(key: str, prefixes: tuple[str, ...]) -> int:
