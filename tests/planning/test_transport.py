@@ -285,3 +285,28 @@ def test_the_investment_holds_no_rent_and_the_tco_counts_it_once() -> None:
     # Laying in the duct only: its rent is a running cost, not an investment.
     assert duct.civil_cost == pytest.approx(PlanParameters().cost.duct_eur_per_m * duct.length_m)
     assert result.tco == pytest.approx(result.total_cost + result.yearly_cost, abs=0.01)
+
+
+def test_a_link_too_long_for_its_optics_gets_relays_priced_as_switches() -> None:
+    # The NRO is 150 km of road from the CSU: beyond long-reach optics (23 dB at 0.25 dB/km).
+    data = with_sites(
+        layers(
+            roads=[("r1", "track", [(0, 0), (150_000, 0)])],
+            nodes=[("NRO", "NRO", 96, (0, 0))],
+            masts=[("A", (100, 0), False)],
+        ),
+        ("CSU", "csu", (150_000, 0)),
+    )
+    result = plan(data)
+    (link,) = result.links
+    assert link.length_m == pytest.approx(150_000, abs=1)
+    assert link.relays >= 1
+    p = PlanParameters()
+    span = link.length_m / (link.relays + 1)
+    assert span * p.optics.attenuation_db_per_km / 1000 < p.optics.budget_db
+    assert link.access_cost == pytest.approx(
+        p.rent.dark_fibre_access_eur + (1 + link.relays) * p.cost.nro_switch_eur
+    )
+    a = mast(result, "A")
+    assert a.status is MastStatus.CONNECTED and a.primary.margin_db >= 0
+    assert a.primary.optics.endswith("long-reach")
