@@ -38,7 +38,7 @@ from planning.plan import (
     Trench,
 )
 from planning.steiner import steiner_tree
-from planning.transport import Transport, build_transport
+from planning.transport import Link, Transport, build_transport
 
 Node = Hashable
 Edge = tuple[Node, Node]
@@ -553,38 +553,35 @@ def _links(
             count = routes * fibres
             rent_year = count * km * rent.dark_fibre_eur_per_km_year
             one_off = rent.dark_fibre_access_eur
-        links.append(
-            TransportLink(
-                link.from_id,
-                link.to_id,
-                link.kind,
-                link.geometry,
-                round(link.length_m, 2),
-                count,
-                link.on_network,
-                round(rent_year, 2),
-                one_off,
-                relays,
-            )
-        )
-    if links:  # the gendarmerie watches the same pictures: one link of two fibres each
+        links.append(_leased(link, count, rent_year, one_off, relays))
+    if links:  # the gendarmerie watches the same pictures: a pair, switched at both ends
         for link in transport.gendarmerie_links:
-            links.append(
-                TransportLink(
-                    link.from_id,
-                    link.to_id,
-                    link.kind,
-                    link.geometry,
-                    round(link.length_m, 2),
-                    2,
-                    link.on_network,
-                    round(2 * link.length_m / 1000 * rent.dark_fibre_eur_per_km_year, 2),
-                    rent.dark_fibre_access_eur,
-                )
-            )
+            relays = link_segment(params, link.length_m)[2]
+            km = link.length_m / 1000
+            rent_year = 2 * km * rent.dark_fibre_eur_per_km_year
+            rent_year += relays * rent.nro_hosting_eur_per_year
+            one_off = rent.dark_fibre_access_eur + relays * params.cost.nro_switch_eur
+            links.append(_leased(link, 2, rent_year, one_off, relays))
     csu = transport.csu
     where = {"id": csu.site_id, "nom": csu.nom, "x": csu.point.x, "y": csu.point.y}
     return links, where
+
+
+def _leased(
+    link: Link, fibres: int, rent_year: float, one_off: float, relays: int
+) -> TransportLink:
+    return TransportLink(
+        link.from_id,
+        link.to_id,
+        link.kind,
+        link.geometry,
+        round(link.length_m, 2),
+        fibres,
+        link.on_network,
+        round(rent_year, 2),
+        one_off,
+        relays,
+    )
 
 
 def _mast_shares(

@@ -178,16 +178,17 @@ def leased_link_quantities(summary: dict[str, Any]) -> list[tuple[Quantity, Pric
             _price_item("transport.link_access", "dark_fibre_access_eur", params),
         )
     ]
-    if aggregated and nro_links:
+    switched = [link for link in links if _switches_of(link, aggregated)]
+    if switched:
         out.append(
             (
                 Quantity(
                     "transport.nro_switch",
-                    _switches(nro_links),
+                    sum(_switches_of(link, aggregated) for link in links),
                     "u",
                     "un par NRO relié au CSU (les mâts y sont agrégés sur un lien), et un par "
                     "relais d'un lien trop long pour ses optiques",
-                    _split_links(nro_links, shares),
+                    _split_links(switched, shares),
                 ),
                 _price_item("transport.nro_switch", "nro_switch_eur", params),
             )
@@ -195,9 +196,12 @@ def leased_link_quantities(summary: dict[str, Any]) -> list[tuple[Quantity, Pric
     return out
 
 
-def _switches(nro_links: list[dict]) -> int:
-    """Aggregation switches: one at each NRO linked to the CSU, one at each relay of its link."""
-    return sum(1 + int(link.get("relays", 0) or 0) for link in nro_links)
+def _switches_of(link: dict, aggregated: bool) -> int:
+    """Switches a leased link needs: one at its NRO when the masts are aggregated there, and
+    one at each relay of a link too long for its optics (``relays``, plan format 2 since
+    issue 18)."""
+    at_nro = 1 if aggregated and link.get("kind") == "nro_csu" else 0
+    return at_nro + int(link.get("relays", 0) or 0)
 
 
 def _price_item(key: str, parameter: str, params: PlanParameters) -> PriceItem:
@@ -258,21 +262,21 @@ def running_costs(summary: dict[str, Any]) -> RunningCosts:
     passive_links = 0.0 if aggregated else sum(float(k["rent_eur_year"]) for k in nro_links)
     leased_fibres = float(by_item.get("leased_fibres", 0.0)) - passive_links
     lines.append(_fibre_line(summary, params, leased_fibres))
-    hosting = params.rent.nro_hosting_eur_per_year if aggregated else 0.0
+    hosting = params.rent.nro_hosting_eur_per_year
+    switches = 0
     for link in links:
-        switches = 1 + int(link.get("relays", 0) or 0)
-        rent = float(link["rent_eur_year"]) - (
-            hosting * switches if link.get("kind") == "nro_csu" else 0.0
-        )
+        own = _switches_of(link, aggregated)
+        switches += own
+        rent = float(link["rent_eur_year"]) - hosting * own
         lines.append(_link_line(link, params, round(rent, 2), aggregated))
-    if aggregated and nro_links:
+    if switches:
         lines.append(
             _line(
                 "leased_links",
                 "nro_hosting_eur_per_year",
                 SOURCES["nro_hosting_eur_per_year"].label,
                 "",
-                quantity=_switches(nro_links),
+                quantity=switches,
                 unit="u",
                 price=_price("nro_hosting_eur_per_year", params),
                 basis="un commutateur hébergé par NRO relié au CSU, et un par relais",
