@@ -128,8 +128,11 @@ class MarginalModel:
             for node in free
             if transport.joinable(node)
         }
-        self.capacity: dict[int, int] = {}
-        self._rooms(list(self.free))
+        self.behind: dict[int, list[int]] = defaultdict(list)  # node -> joins whose chain holds it
+        for node, chain in self.chain.items():
+            for member in chain:
+                self.behind[member].append(node)
+        self.capacity = {node: self._room(node) for node in self.free}
         self.mast_ids = sorted(masts, key=str)
         self.node_of = {m: index[net.mast_nodes[m]] for m in self.mast_ids}
         self.mast_set = set(self.node_of.values())
@@ -145,16 +148,16 @@ class MarginalModel:
         self._second = second_routes if second_routes is not None else {}
         self._recompute()
 
+    def _room(self, node: int) -> int:
+        chain = self.chain.get(node)
+        return min(self.free[c] for c in chain) if chain else 0
+
     def _rooms(self, changed: list[int]) -> bool:
         """Recompute the room of every FttH node whose chain holds a node of ``changed``;
         True when one of them has none left."""
-        touched = set(changed)
         emptied = False
-        for node in self.free:
-            chain = self.chain.get(node)
-            if node in self.capacity and (chain is None or touched.isdisjoint(chain)):
-                continue
-            room = min(self.free[c] for c in chain) if chain else 0
+        for node in {n for c in changed for n in self.behind.get(c, ())}:
+            room = self._room(node)
             emptied |= self.capacity.get(node, 0) > 0 and room <= 0
             self.capacity[node] = room
         return emptied

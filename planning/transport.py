@@ -478,7 +478,7 @@ def _link_sites(
         node, extra = best[1], best[2]
         if np.isfinite(best[0]):
             path = compiled.walk(pred, node)
-            geometry = _path_line(graph, path, csu.point, site.point)
+            geometry = _xy_line(compiled, path[::-1], site.point, start=csu.point)
             length = float(dist[node]) + offset + extra
             link = Link(
                 csu.site_id, site.site_id, "csu_gendarmerie", tuple(path), geometry, length, True
@@ -519,15 +519,13 @@ def _link(
     return Link(fid, csu.site_id, kind, (), line, here.distance(csu.point) * detour, False)
 
 
-def _xy_line(compiled: _Compiled, path: list[Node], end: Point) -> LineString:
+def _xy_line(
+    compiled: _Compiled, path: list[Node], end: Point, start: Point | None = None
+) -> LineString:
+    """The course through ``path``'s graph nodes to ``end`` (from ``start`` when given)."""
     coords = [tuple(compiled.xy[compiled.index[n]]) for n in path] + [end.coords[0]]
+    if start is not None:
+        coords.insert(0, start.coords[0])
     if len(coords) < 2:
         coords = coords * 2
     return LineString(coords)
-
-
-def _path_line(graph: Any, path: list[Node], start: Point, end: Point) -> LineString:
-    coords = [start.coords[0]] + [
-        (graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in reversed(path)
-    ]
-    return LineString([*coords, end.coords[0]])
