@@ -40,11 +40,16 @@ RULES = (
     "chamber_spacing_m",
     "enedis_at_hand_m",
     "amo_rate",
+    "amo_daily_rate",
     "vat_rate",
-    "fipd_rate",
-    "epci_share",
 )
-PERCENT_RULES = ("cable_slack", "amo_rate", "vat_rate", "fipd_rate", "epci_share")
+PERCENT_RULES = ("cable_slack", "amo_rate", "vat_rate")
+MOVED_RULES = {
+    "fipd_rate": "the rates asked of each funder now come with the call for projects: "
+    "vigie estimate --rate fipd=N (or --call FILE)",
+    "epci_share": "each project owner (commune, EPCI) now has its own financing plan: "
+    "set the masts layer's owner field",
+}
 
 
 class PriceError(PlanningError):
@@ -191,7 +196,9 @@ def load_prices(data: Mapping[str, Any] | None = None) -> PriceCatalogue:
             problems.append(f"{key}.value: {fields['value']} is over 100 %")
             continue
         rules[name] = RuleItem(key=key, value=fields.pop("value"), **fields)
-    problems.extend(f"rules.{name}: unknown rule" for name in sorted(set(entries) - set(RULES)))
+    for name in sorted(set(entries) - set(RULES)):
+        moved = MOVED_RULES.get(name)
+        problems.append(f"rules.{name}: " + (moved or "unknown rule"))
     if problems:
         raise PriceError("price catalogue: " + "; ".join(problems))
     return PriceCatalogue(items, rules)

@@ -31,18 +31,29 @@ def estimate(
             "--prices", help="YAML (or JSON) prices merged over the catalogues (see README)."
         ),
     ] = None,
+    call_file: Annotated[
+        Path | None,
+        typer.Option("--call", help="The call for projects (YAML); default: the FIPD model."),
+    ] = None,
+    rates: Annotated[
+        list[str] | None,
+        typer.Option("--rate", help="Rate asked of a funder, FUNDER=PERCENT (e.g. fipd=40)."),
+    ] = None,
 ) -> None:
-    """Price a plan: DQE in lots, totals HT/TVA/TTC, FIPD financing, split per commune.
+    """Price a plan: DQE of the works in lots, the AMO apart, totals HT/TVA/TTC, and each
+    project owner's financing plan under a call for projects.
 
-    Nothing is written when a plan folder, a price or a camera model is wrong.
+    Nothing is written when a plan folder, a price, a rate or a camera model is wrong.
     """
     from planning.plan_folder import read_plan_folder
+    from vigie.estimate.calls import load_call, parse_rates, with_rates
     from vigie.estimate.files import write_estimate
     from vigie.estimate.pricing import load_catalogues, price_plan
 
     started = time.perf_counter()
     prices, catalogue = load_catalogues(prices_file)
-    estimates = [price_plan(read_plan_folder(d), prices, catalogue) for d in plan_dirs]
+    call = with_rates(load_call(call_file), parse_rates(rates or []))
+    estimates = [price_plan(read_plan_folder(d), prices, catalogue, call) for d in plan_dirs]
     path = write_estimate(estimates, out_file)
     for result in estimates:
         out.print(headline_table(result))
@@ -50,26 +61,38 @@ def estimate(
 
 
 def headline_table(result: Estimate) -> Table:
-    """The figures elected officials ask first: totals, subsidy, rest, cost per camera, and what
-    the network costs to run every year and over the plan's horizon."""
+    """The figures elected officials ask first: totals, aid asked, rest, cost per camera, and
+    what the network costs to run every year and over the plan's horizon."""
     totals = result.totals()
+    financing = result.financing
     table = figures_table(f"Estimation de {result.source}")
     figures = result.figures
     table.add_row("mâts / caméras", f"{number(figures['masts'])} / {number(figures['cameras'])}")
     for lot in result.lots:
         table.add_row(lot.title, euros(lot.subtotal, "HT"))
+    table.add_row("total des travaux", euros(totals["works_ht"], "HT"))
     table.add_row(
-        f"assistance à maîtrise d'ouvrage (AMO {percent(result.amo.quantity, 2)})",
+        f"AMO, marché distinct ({percent(result.amo.rate, 2)} des travaux, "
+        f"{number(result.amo.days)} jours)",
         euros(result.amo.amount, "HT"),
     )
-    table.add_row("total", euros(totals["total_ht"], "HT"))
+    table.add_row("coût total du projet", euros(totals["total_ht"], "HT"))
     vat = percent(result.vat_rate, 2)
-    table.add_row(f"total TTC (TVA {vat})", euros(totals["total_ttc"], "TTC"))
-    table.add_row(
-        f"subvention FIPD ({percent(result.fipd_rate, 2)} des dépenses éligibles)",
-        euros(totals["fipd"]),
-    )
-    table.add_row("reste à charge des communes et EPCI", euros(totals["rest_ht"], "HT"))
+    table.add_row(f"coût total TTC (TVA {vat})", euros(totals["total_ttc"], "TTC"))
+    for funder in financing.call.funders:
+        if not funder.requested_rate:
+            continue
+        table.add_row(
+            f"aide {funder.key.upper()} sollicitée ({percent(funder.requested_rate, 2)} de "
+            f"{euros(financing.base(funder.key))} retenus)",
+            euros(financing.aid(funder.key)),
+        )
+    table.add_row("reste à charge des maîtres d'ouvrage", euros(totals["rest_ht"], "HT"))
+    local = [o for o in financing.owners if o.local]
+    table.add_row("maîtres d'ouvrage financés", number(len(local)))
+    excluded = [o for o in financing.owners if not o.local]
+    for owner in excluded:
+        table.add_row(f"hors appel : {owner.label}", euros(owner.total_ht, "HT"))
     if figures["cameras"]:
         per_camera = totals["total_ht"] / figures["cameras"]
         table.add_row("investissement par caméra", euros(per_camera, "HT"))

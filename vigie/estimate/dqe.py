@@ -2,8 +2,14 @@
 
 Composes the two catalogues, which do not know each other: civil works, fibre and electricity
 (`planning.prices`, quantities from `planning.quantities`) and masts, cameras and per-mast
-equipment (`cameras.catalogue`). Pure: a plan folder already read and the catalogues in, an
-`Estimate` out; the writers (`vigie.estimate.workbook`, `vigie.estimate.files`) only lay it out.
+equipment (`cameras.catalogue`). Pure: a plan folder already read, the catalogues and a call for
+projects in, an `Estimate` out; the writers (`vigie.estimate.workbook`, `vigie.estimate.files`)
+only lay it out.
+
+Every quantity is split per mast (the quantity rules split by the masts layer's ``commune``
+column; the estimate gives each mast its own key), so the works follow each mast to its commune
+and to its project owner (`vigie.estimate.financing`). The AMO is a contract of its own
+(`vigie.estimate.amo`), outside the works lots.
 
 Amounts are rounded to the cent exactly as the workbook's formulas do (``ROUND(q*p; 2)``, half
 away from zero), so the JSON and the recalculated workbook agree to the cent.
@@ -11,10 +17,10 @@ away from zero), so the JSON and the recalculated workbook agree to the cent.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from cameras.catalogue import Catalogue, CatalogueError, PricedItem
@@ -22,7 +28,13 @@ from planning import french
 from planning.plan_folder import PlanFolder
 from planning.prices import PriceCatalogue, PriceItem
 from planning.quantities import Quantity, mast_inventory, plan_quantities
+from vigie.estimate.amo import AMO_KEY, AmoEstimate, amo_estimate
+from vigie.estimate.calls import Call, load_call
+from vigie.estimate.financing import Financing, MastOwner, Priced, finance
 from vigie.estimate.leases import RunningCosts, leased_link_quantities, running_costs
+from vigie.estimate.rounding import money
+
+__all__ = ["DqeLine", "Estimate", "Lot", "build_estimate", "money"]
 
 LOTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
@@ -46,12 +58,6 @@ LOTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ),
     ),
 )
-AMO_LOT = ("4", "Assistance à maîtrise d'ouvrage")
-
-
-def money(value: float) -> float:
-    """Round to the cent, half away from zero, as the spreadsheet's ROUND does."""
-    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,11 @@ class DqeLine:
     quantity: float
     unit_price: float
     amount: float
-    fipd_eligible: bool
+    schedule_eligible: bool = True
+    """False when the price schedule takes the line out of every aid (``fipd_eligible: false``)."""
     basis: str = ""
+    by_mast: dict[str, float] = field(default_factory=dict)
+    """Quantity per mast id (``""``: shared, not attributed), summing to ``quantity``."""
     by_commune: dict[str, float] = field(default_factory=dict)
     """Quantity per commune (INSEE code), summing to ``quantity``."""
 
@@ -80,28 +89,6 @@ class Lot:
     @property
     def subtotal(self) -> float:
         return money(sum(line.amount for line in self.lines))
-
-
-@dataclass(frozen=True)
-class CommuneShare:
-    """A commune's part of the works and of their financing (the works where its masts stand)."""
-
-    code: str
-    nom: str
-    epci: str
-    masts: int
-    cameras: int
-    works_key: float
-    """Its share of the works HT (and of the AMO, split like the works)."""
-    eligible_key: float
-    """Its share of the FIPD-eligible spending."""
-    amount_ht: float
-    fipd: float
-    rest_ht: float
-    epci_part: float
-    commune_part: float
-    running_year: float = 0.0
-    """Its yearly running costs HT: its masts' rents and leased fibres, its share of the links."""
 
 
 @dataclass(frozen=True)
@@ -119,12 +106,10 @@ class Reconciliation:
 class Estimate:
     source: str
     lots: list[Lot]
-    amo: DqeLine
-    """Quantity: the AMO rate in %; unit price: the works total HT."""
+    amo: AmoEstimate
+    """The AMO contract, priced apart from the works."""
     vat_rate: float
-    fipd_rate: float
-    epci_share: float
-    communes: list[CommuneShare]
+    financing: Financing
     catalogue: list[dict[str, Any]]
     """Every price and rule used, with unit, year and source (the assumptions sheet)."""
     notes: list[str]
@@ -132,49 +117,55 @@ class Estimate:
     """Headline quantities: masts, cameras, metres of new trench…"""
     running: RunningCosts = field(default_factory=RunningCosts)
     """Yearly rents and leases of the plan (beside the investment, never inside it)."""
+    running_by_owner: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Yearly running costs HT per project owner (kind, code)."""
     reconciliation: list[Reconciliation] = field(default_factory=list)
     plan_cost: float | None = None
     """``summary.json``'s ``totals.cost_eur``: the fibre network as the plan priced it."""
 
     @property
     def lines(self) -> list[DqeLine]:
-        return [line for lot in self.lots for line in lot.lines] + [self.amo]
+        """The works lines, lot by lot (the AMO is not one of them)."""
+        return [line for lot in self.lots for line in lot.lines]
 
     @property
     def works_ht(self) -> float:
         return money(sum(lot.subtotal for lot in self.lots))
 
     @property
+    def works_vat(self) -> float:
+        return money(self.works_ht * self.vat_rate / 100.0)
+
+    @property
+    def works_ttc(self) -> float:
+        return money(self.works_ht + self.works_vat)
+
+    @property
     def total_ht(self) -> float:
+        """The project: works and AMO."""
         return money(self.works_ht + self.amo.amount)
 
     @property
     def vat(self) -> float:
-        return money(self.total_ht * self.vat_rate / 100.0)
+        return money(self.works_vat + self.amo.vat)
 
     @property
     def total_ttc(self) -> float:
         return money(self.total_ht + self.vat)
 
     @property
-    def eligible_ht(self) -> float:
-        return money(sum(line.amount for line in self.lines if line.fipd_eligible))
+    def fipd(self) -> float:
+        """The FIPD aid asked, all owners (after ceilings and the cap on public aid)."""
+        return self.financing.aid("fipd") if _has(self.financing, "fipd") else 0.0
 
     @property
-    def fipd(self) -> float:
-        return money(self.eligible_ht * self.fipd_rate / 100.0)
+    def aids(self) -> float:
+        return self.financing.aid_total
 
     @property
     def rest_ht(self) -> float:
-        return money(self.total_ht - self.fipd)
-
-    @property
-    def epci_part(self) -> float:
-        return money(self.rest_ht * self.epci_share / 100.0)
-
-    @property
-    def commune_part(self) -> float:
-        return money(self.rest_ht - self.epci_part)
+        """What the project owners (and the State for its own masts) pay themselves."""
+        return money(self.total_ht - self.aids)
 
     @property
     def running_ht(self) -> float:
@@ -192,18 +183,22 @@ class Estimate:
 
     def totals(self) -> dict[str, float]:
         """Every total of the workbook, by name (the JSON's ``totals``)."""
+        financing = self.financing
         return {
             **{f"lot_{lot.number}_ht": lot.subtotal for lot in self.lots},
             "works_ht": self.works_ht,
+            "works_vat": self.works_vat,
+            "works_ttc": self.works_ttc,
             "amo_ht": self.amo.amount,
+            "amo_ttc": self.amo.ttc,
             "total_ht": self.total_ht,
             "vat": self.vat,
             "total_ttc": self.total_ttc,
-            "eligible_ht": self.eligible_ht,
+            **{f"eligible_{f.key}": financing.base(f.key) for f in financing.call.funders},
+            **{f"aid_{f.key}": financing.aid(f.key) for f in financing.call.funders},
             "fipd": self.fipd,
+            "aids_ht": self.aids,
             "rest_ht": self.rest_ht,
-            "epci_part": self.epci_part,
-            "commune_part": self.commune_part,
             "running_ht_per_year": self.running_ht,
             "running_ttc_per_year": self.running_ttc,
             "horizon_years": self.running.horizon_years,
@@ -211,61 +206,156 @@ class Estimate:
         }
 
 
-def build_estimate(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalogue) -> Estimate:
-    """Price a plan: quantities, lines in lots, AMO, totals and the financing split.
+def _has(financing: Financing, funder: str) -> bool:
+    return any(f.key == funder for f in financing.call.funders)
+
+
+def build_estimate(
+    folder: PlanFolder,
+    prices: PriceCatalogue,
+    catalogue: Catalogue,
+    call: Call | None = None,
+    epci_names: dict[str, str] | None = None,
+) -> Estimate:
+    """Price a plan: quantities, lines in lots, the AMO apart, totals and each owner's financing.
 
     Masts a budget-constrained plan deferred (`vigie plan --budget`) are left out: neither their
     fibre nor their equipment is in this phase; a note lists them.
     """
+    call = call or load_call()
     folder, deferred = _without_deferred(folder)
-    leased = leased_link_quantities(folder.summary)
-    running = running_costs(folder.summary)
-    quantities = [*plan_quantities(folder, prices), *_equipment(folder, catalogue)]
+    by_mast = _keyed_by_mast(folder)
+    leased = leased_link_quantities(by_mast.summary)
+    running = running_costs(by_mast.summary)
+    quantities = [*plan_quantities(by_mast, prices), *_equipment(by_mast, catalogue)]
     quantities += [quantity for quantity, _ in leased]
     entries = _entries(prices, catalogue)
     entries.update({item.key: item for _, item in leased})
     order = {key: i for i, key in enumerate(entries)}
+    commune_of = _commune_of(folder)
     lots = []
     for number, title, prefixes in LOTS:
         mine = sorted(
             (q for q in quantities if q.key.startswith(prefixes)),
             key=lambda q, prefixes=prefixes: (_rank(q.key, prefixes), order[q.key]),
         )
-        lines = [_line(f"{number}.{rank:02d}", q, entries[q.key]) for rank, q in enumerate(mine, 1)]
+        lines = [
+            _line(f"{number}.{rank:02d}", q, entries[q.key], commune_of)
+            for rank, q in enumerate(mine, 1)
+        ]
         lots.append(Lot(number, title, lines))
     works = money(sum(lot.subtotal for lot in lots))
-    amo_rule = prices.rules["amo_rate"]
-    amo = DqeLine(
-        number=f"{AMO_LOT[0]}.01",
-        key=amo_rule.key,
-        designation=amo_rule.label,
-        unit="%",
-        quantity=amo_rule.value,
-        unit_price=works,
-        amount=money(amo_rule.value * works / 100.0),
-        fipd_eligible=amo_rule.fipd_eligible,
-        basis="part du total des lots 1 à 3",
+    amo = amo_estimate(works, prices)
+    masts = _mast_owners(folder, catalogue)
+    financing = finance(
+        call,
+        [
+            Priced(
+                line.number,
+                line.key,
+                line.designation,
+                line.amount,
+                line.by_mast,
+                not line.schedule_eligible,
+            )
+            for lot in lots
+            for line in lot.lines
+        ],
+        Priced("AMO", AMO_KEY, prices.rules["amo_rate"].label, amo.amount, {}),
+        masts,
+        _communes(folder),
+        epci_names,
     )
+    owner_of = {m.mast_id: m for m in masts}
     estimate = Estimate(
         source=str(folder.path),
         lots=lots,
         amo=amo,
         vat_rate=prices.rules["vat_rate"].value,
-        fipd_rate=prices.rules["fipd_rate"].value,
-        epci_share=prices.rules["epci_share"].value,
-        communes=[],
+        financing=financing,
         catalogue=[_catalogue_row(k, e) for k, e in entries.items()]
         + [_catalogue_row(r.key, r, amount="value") for r in prices.rules.values()],
-        notes=_notes(folder) + _deferred_notes(deferred) + running.notes,
+        notes=_notes(folder) + _deferred_notes(deferred) + running.notes + list(financing.notes),
         figures=_figures(folder, quantities),
-        running=running,
+        running=dataclasses.replace(
+            running, by_commune=_per_commune(running.by_commune, commune_of)
+        ),
+        running_by_owner=_running_by_owner(running.by_commune, financing, owner_of),
     )
-    estimate = dataclasses.replace(
+    return dataclasses.replace(
         estimate,
         reconciliation=_reconciliation(folder, estimate),
         plan_cost=folder.summary.get("totals", {}).get("cost_eur"),
     )
-    return _with_communes(estimate, folder)
+
+
+def _keyed_by_mast(folder: PlanFolder) -> PlanFolder:
+    """The folder with each mast's ``commune`` replaced by its own id, so every quantity rule
+    (which splits by commune) splits by mast instead."""
+    masts = folder.layers["masts"].copy()
+    masts["commune"] = masts["mast_id"].astype(str)
+    summary = copy.deepcopy(folder.summary)
+    for mast in summary.get("masts", []):
+        mast["commune"] = str(mast["mast_id"])
+    return dataclasses.replace(folder, layers={**folder.layers, "masts": masts}, summary=summary)
+
+
+def _commune_of(folder: PlanFolder) -> dict[str, str]:
+    masts = folder.layers["masts"]
+    return dict(zip(masts["mast_id"].astype(str), masts["commune"].astype(str), strict=True))
+
+
+def _per_commune(split: dict[str, float], commune_of: dict[str, str]) -> dict[str, float]:
+    out: dict[str, float] = defaultdict(float)
+    for mast, value in split.items():
+        out[commune_of.get(mast, "")] += value
+    return {code: value for code, value in sorted(out.items()) if value}
+
+
+def _communes(folder: PlanFolder) -> dict[str, tuple[str, str]]:
+    info = folder.summary.get("communes", {})
+    return {code: (str(v.get("nom", "")), str(v.get("epci", ""))) for code, v in info.items()}
+
+
+def _mast_owners(folder: PlanFolder, catalogue: Catalogue) -> list[MastOwner]:
+    masts = folder.layers["masts"]
+    owners = (
+        masts["owner"].fillna("").astype(str).str.strip() if "owner" in masts else [""] * len(masts)
+    )
+    result = []
+    for m, commune, n, model, owner in zip(
+        masts["mast_id"].astype(str),
+        masts["commune"].astype(str),
+        masts["cameras"],
+        masts["camera_model"].fillna("").astype(str),
+        owners,
+        strict=True,
+    ):
+        camera = catalogue.cameras.get(model)
+        reserved = getattr(camera, "reserved_to", None)
+        basis = getattr(camera, "legal_basis", "") or "caméra réservée à l'État"
+        result.append(
+            MastOwner(m, commune, owner or "commune", int(n), model, basis if reserved else "")
+        )
+    return result
+
+
+def _running_by_owner(
+    by_mast: dict[str, float], financing: Financing, owner_of: dict[str, MastOwner]
+) -> dict[tuple[str, str], float]:
+    """Each owner's yearly running costs: its masts' own, and the shared links by the key of
+    the masts they carry (``""``: spread like the works)."""
+    mast_owner = {m: (o.kind, o.code) for o in financing.owners for m in o.masts}
+    out: dict[tuple[str, str], float] = defaultdict(float)
+    unassigned = 0.0
+    for mast, value in by_mast.items():
+        if mast in mast_owner:
+            out[mast_owner[mast]] += value
+        else:
+            unassigned += value
+    for owner in financing.owners:
+        out[(owner.kind, owner.code)] += unassigned * owner.works_key
+    return {k: money(v) for k, v in out.items()}
 
 
 def _without_deferred(folder: PlanFolder) -> tuple[PlanFolder, list[str]]:
@@ -303,7 +393,9 @@ def _entries(prices: PriceCatalogue, catalogue: Catalogue) -> dict[str, PriceIte
     return entries
 
 
-def _line(number: str, quantity: Quantity, item: PriceItem | PricedItem) -> DqeLine:
+def _line(
+    number: str, quantity: Quantity, item: PriceItem | PricedItem, commune_of: dict[str, str]
+) -> DqeLine:
     return DqeLine(
         number=number,
         key=quantity.key,
@@ -312,9 +404,10 @@ def _line(number: str, quantity: Quantity, item: PriceItem | PricedItem) -> DqeL
         quantity=quantity.quantity,
         unit_price=item.price,
         amount=money(quantity.quantity * item.price),
-        fipd_eligible=item.fipd_eligible,
+        schedule_eligible=item.fipd_eligible,
         basis=quantity.basis,
-        by_commune=quantity.by_commune,
+        by_mast=quantity.by_commune,
+        by_commune=_per_commune(quantity.by_commune, commune_of),
     )
 
 
@@ -367,53 +460,6 @@ def _equipment(folder: PlanFolder, catalogue: Catalogue) -> list[Quantity]:
             )
         )
     return lines
-
-
-def _with_communes(estimate: Estimate, folder: PlanFolder) -> Estimate:
-    works = estimate.works_ht
-    eligible = estimate.eligible_ht
-    work_share: dict[str, float] = defaultdict(float)
-    eligible_share: dict[str, float] = defaultdict(float)
-    for lot in estimate.lots:
-        for line in lot.lines:
-            measured = sum(line.by_commune.values())
-            for code, q in line.by_commune.items():
-                part = line.amount * q / measured if measured else 0.0
-                work_share[code] += part
-                if line.fipd_eligible:
-                    eligible_share[code] += part
-    works_key = {c: v / works for c, v in work_share.items()} if works else {}
-    if estimate.amo.fipd_eligible:
-        for code, key in works_key.items():
-            eligible_share[code] += key * estimate.amo.amount
-    eligible_key = {c: v / eligible for c, v in eligible_share.items()} if eligible else {}
-    info = folder.summary.get("communes", {})
-    masts = mast_inventory(folder)
-    shares = []
-    for code in sorted(works_key):
-        entry = info.get(code, {})
-        amount = money(works_key[code] * estimate.total_ht)
-        fipd = money(eligible_key.get(code, 0.0) * estimate.fipd)
-        rest = money(amount - fipd)
-        epci_part = money(rest * estimate.epci_share / 100.0)
-        shares.append(
-            CommuneShare(
-                code=code,
-                nom=str(entry.get("nom", "")),
-                epci=str(entry.get("epci", "")),
-                masts=sum(m.commune == code for m in masts),
-                cameras=sum(m.cameras for m in masts if m.commune == code),
-                works_key=works_key[code],
-                eligible_key=eligible_key.get(code, 0.0),
-                amount_ht=amount,
-                fipd=fipd,
-                rest_ht=rest,
-                epci_part=epci_part,
-                commune_part=money(rest - epci_part),
-                running_year=estimate.running.by_commune.get(code, 0.0),
-            )
-        )
-    return dataclasses.replace(estimate, communes=shares)
 
 
 def _reconciliation(folder: PlanFolder, estimate: Estimate) -> list[Reconciliation]:
@@ -478,7 +524,7 @@ def _reconciliation(folder: PlanFolder, estimate: Estimate) -> list[Reconciliati
         Reconciliation(
             label,
             money(float(plan)),
-            tuple(i for i, line in enumerate(lines[:-1]) if line.key.startswith(prefixes)),
+            tuple(i for i, line in enumerate(lines) if line.key.startswith(prefixes)),
             why,
         )
         for label, plan, prefixes, why in posts

@@ -16,6 +16,7 @@ from typing import Any
 
 from planning.french import percent
 from vigie.errors import ConfigurationError
+from vigie.estimate.amo import AMO_KEY
 from vigie.estimate.dqe import Estimate
 from vigie.estimate.workbook import build_workbook
 from vigie.spreadsheet_safety import csv_record
@@ -32,26 +33,27 @@ CSV_COLUMNS = (
     "prix_unitaire_ht",
     "montant_ht",
     "eligible_fipd",
+    "eligibilite",
     "proprietaire",
 )
+AMO_LOT = "amo"
+"""The CSV's ``lot`` of the AMO: a contract of its own, outside the works lots."""
 RUNNING_LOT = "exploitation"
 """The CSV's ``lot`` of the yearly running costs: amounts per year, beside the investment."""
 
 
 def estimate_rows(estimates: list[Estimate]) -> list[dict[str, Any]]:
-    """The DQE lines of every plan, then its subtotals and totals, as flat rows (CSV)."""
+    """The DQE lines of every plan, its subtotals, the AMO and the totals, as flat rows (CSV)."""
     rows: list[dict[str, Any]] = []
     for estimate in estimates:
-        lots = [(lot.number, lot.title, lot.lines) for lot in estimate.lots]
-        lots.append(
-            (estimate.amo.number.split(".")[0], "Assistance à maîtrise d'ouvrage", [estimate.amo])
-        )
-        for number, title, lines in lots:
-            for line in lines:
+        eligibility = iter(estimate.financing.lines)
+        for lot in estimate.lots:
+            for line in lot.lines:
+                rules = next(eligibility)
                 rows.append(
                     {
                         "plan": estimate.source,
-                        "lot": number,
+                        "lot": lot.number,
                         "numero": line.number,
                         "cle": line.key,
                         "designation": line.designation,
@@ -59,26 +61,62 @@ def estimate_rows(estimates: list[Estimate]) -> list[dict[str, Any]]:
                         "quantite": line.quantity,
                         "prix_unitaire_ht": line.unit_price,
                         "montant_ht": line.amount,
-                        "eligible_fipd": "oui" if line.fipd_eligible else "non",
+                        "eligible_fipd": _yes(rules.rules, "fipd"),
+                        "eligibilite": _eligibility(rules.rules),
                         "proprietaire": "",
                     }
                 )
-            if number != estimate.amo.number.split(".")[0]:
-                rows.append(
-                    _total(estimate, number, f"Sous-total {title}", _subtotal(estimate, number))
-                )
+            rows.append(_total(estimate, lot.number, f"Sous-total {lot.title}", lot.subtotal))
         totals = estimate.totals()
-        for key, label in (
+        amo = estimate.amo
+        rows.append(
+            {
+                **_total(
+                    estimate,
+                    AMO_LOT,
+                    "Assistance à maîtrise d'ouvrage (marché distinct)",
+                    amo.amount,
+                ),
+                "cle": AMO_KEY,
+                "unite": "%",
+                "quantite": amo.rate,
+                "prix_unitaire_ht": amo.works_ht,
+                "eligible_fipd": _yes(estimate.financing.amo_rules, "fipd"),
+                "eligibilite": _eligibility(estimate.financing.amo_rules),
+            }
+        )
+        labels = [
             ("works_ht", "Total des travaux HT (lots 1 à 3)"),
-            ("total_ht", "Total HT"),
+            ("amo_ht", "AMO HT"),
+            ("total_ht", "Total HT du projet (travaux et AMO)"),
             ("vat", f"TVA {percent(estimate.vat_rate, 2)}"),
-            ("total_ttc", "Total TTC"),
-            ("fipd", f"Subvention FIPD ({percent(estimate.fipd_rate, 2)} des dépenses éligibles)"),
-            ("rest_ht", "Reste à charge HT"),
-        ):
+            ("total_ttc", "Total TTC du projet"),
+        ]
+        for funder in estimate.financing.call.funders:
+            labels.append((f"eligible_{funder.key}", f"Base retenue {funder.label}"))
+            labels.append(
+                (
+                    f"aid_{funder.key}",
+                    f"Aide sollicitée {funder.label} ({percent(funder.requested_rate, 2)})",
+                )
+            )
+        labels += [
+            ("aids_ht", "Aides sollicitées (tous financeurs)"),
+            ("rest_ht", "Reste à charge des maîtres d'ouvrage HT"),
+        ]
+        for key, label in labels:
             rows.append(_total(estimate, "", label, totals[key], key=key))
         rows.extend(_running_rows(estimate))
     return rows
+
+
+def _yes(rules: Any, funder: str) -> str:
+    rule = next((r for r in rules if r.funder == funder), None)
+    return "" if rule is None else ("oui" if rule.eligible else "non")
+
+
+def _eligibility(rules: Any) -> str:
+    return "; ".join(f"{r.funder}: {'oui' if r.eligible else 'non'}" for r in rules)
 
 
 def _running_rows(estimate: Estimate) -> list[dict[str, Any]]:
@@ -94,7 +132,8 @@ def _running_rows(estimate: Estimate) -> list[dict[str, Any]]:
             "quantite": round(line.quantity, 3),
             "prix_unitaire_ht": line.unit_price,
             "montant_ht": line.amount,
-            "eligible_fipd": "",
+            "eligible_fipd": "non",
+            "eligibilite": "dépense de fonctionnement",
             "proprietaire": line.owner,
         }
         for line in estimate.running.lines
@@ -108,10 +147,6 @@ def _running_rows(estimate: Estimate) -> list[dict[str, Any]]:
         total = _total(estimate, RUNNING_LOT, label, estimate.tco_ht if amount is None else amount)
         rows.append({**total, "cle": key})
     return rows
-
-
-def _subtotal(estimate: Estimate, number: str) -> float:
-    return next(lot.subtotal for lot in estimate.lots if lot.number == number)
 
 
 def _total(
@@ -128,68 +163,128 @@ def _total(
         "prix_unitaire_ht": "",
         "montant_ht": amount,
         "eligible_fipd": "",
+        "eligibilite": "",
         "proprietaire": "",
     }
 
 
 def estimate_document(estimates: list[Estimate]) -> dict[str, Any]:
-    """The JSON document: per plan its lines, lots, totals, financing and per-commune split."""
+    """The JSON document: per plan its lines, lots, AMO, totals, financing per owner."""
+    return {"currency": "EUR", "estimates": [_estimate_json(e) for e in estimates]}
+
+
+def _estimate_json(e: Estimate) -> dict[str, Any]:
+    financing = e.financing
     return {
-        "currency": "EUR",
-        "estimates": [
-            {
-                "plan": e.source,
-                "figures": e.figures,
-                "lots": [
-                    {"lot": lot.number, "title": lot.title, "subtotal_ht": lot.subtotal}
-                    for lot in e.lots
-                ],
-                "lines": [
-                    {
-                        "number": line.number,
-                        "key": line.key,
-                        "designation": line.designation,
-                        "unit": line.unit,
-                        "quantity": line.quantity,
-                        "unit_price_ht": line.unit_price,
-                        "amount_ht": line.amount,
-                        "fipd_eligible": line.fipd_eligible,
-                        "basis": line.basis,
-                    }
-                    for line in e.lines
-                ],
-                "rates": {
-                    "amo_percent": e.amo.quantity,
-                    "vat_percent": e.vat_rate,
-                    "fipd_percent": e.fipd_rate,
-                    "epci_share_percent": e.epci_share,
-                },
-                "totals": e.totals(),
-                "communes": [dataclasses.asdict(c) for c in e.communes],
-                "running": {
-                    "horizon_years": e.running.horizon_years,
-                    "total_ht_per_year": e.running_ht,
-                    "plan_total_ht_per_year": e.running.plan_total,
-                    "lines": [dataclasses.asdict(line) for line in e.running.lines],
-                    "notes": e.running.notes,
-                },
-                "reconciliation": {
-                    "plan_cost_ht": e.plan_cost,
-                    "posts": [
-                        {
-                            "label": post.label,
-                            "plan_ht": post.plan,
-                            "dqe_ht": round(sum(e.lines[i].amount for i in post.lines), 2),
-                            "why": post.why,
-                        }
-                        for post in e.reconciliation
-                    ],
-                },
-                "notes": e.notes,
-                "catalogue": e.catalogue,
-            }
-            for e in estimates
+        "plan": e.source,
+        "figures": e.figures,
+        "lots": [
+            {"lot": lot.number, "title": lot.title, "subtotal_ht": lot.subtotal} for lot in e.lots
         ],
+        "lines": [
+            {
+                "number": line.number,
+                "key": line.key,
+                "designation": line.designation,
+                "unit": line.unit,
+                "quantity": line.quantity,
+                "unit_price_ht": line.unit_price,
+                "amount_ht": line.amount,
+                "category": rules.category,
+                "eligibility": {
+                    r.funder: {"eligible": r.eligible, "rule": r.rule} for r in rules.rules
+                },
+                "fipd_eligible": rules.eligible_for("fipd") if "fipd" in _funders(e) else False,
+                "reserved_to_state_ht": rules.reserved_amount,
+                "basis": line.basis,
+                "by_commune": line.by_commune,
+            }
+            for line, rules in zip(e.lines, financing.lines, strict=True)
+        ],
+        "amo": {
+            **dataclasses.asdict(e.amo),
+            "days": e.amo.days,
+            "vat": e.amo.vat,
+            "ttc": e.amo.ttc,
+            "eligibility": {
+                r.funder: {"eligible": r.eligible, "rule": r.rule} for r in financing.amo_rules
+            },
+        },
+        "rates": {
+            "amo_percent": e.amo.rate,
+            "vat_percent": e.vat_rate,
+            **{f"{f.key}_percent": f.requested_rate for f in financing.call.funders},
+        },
+        "call": {
+            "key": financing.call.key,
+            "title": financing.call.title,
+            "year": financing.call.year,
+            "source": financing.call.source,
+            "file": financing.call.path,
+            "public_aid_cap_percent": financing.call.public_aid_cap,
+            "funders": [
+                {
+                    "key": f.key,
+                    "label": f.label,
+                    "max_rate": f.max_rate,
+                    "requested_rate": f.requested_rate,
+                    "ceiling_per_camera": f.ceiling_per_camera,
+                    "owners": list(f.owners),
+                    "eligible_spending_ht": financing.eligible_totals[f.key],
+                }
+                for f in financing.call.funders
+            ],
+        },
+        "totals": e.totals(),
+        "owners": [_owner_json(o, e) for o in financing.owners],
+        "running": {
+            "horizon_years": e.running.horizon_years,
+            "total_ht_per_year": e.running_ht,
+            "plan_total_ht_per_year": e.running.plan_total,
+            "lines": [dataclasses.asdict(line) for line in e.running.lines],
+            "by_commune": e.running.by_commune,
+            "notes": e.running.notes,
+        },
+        "reconciliation": {
+            "plan_cost_ht": e.plan_cost,
+            "posts": [
+                {
+                    "label": post.label,
+                    "plan_ht": post.plan,
+                    "dqe_ht": round(sum(e.lines[i].amount for i in post.lines), 2),
+                    "why": post.why,
+                }
+                for post in e.reconciliation
+            ],
+        },
+        "notes": e.notes,
+        "catalogue": e.catalogue,
+    }
+
+
+def _funders(e: Estimate) -> set[str]:
+    return {f.key for f in e.financing.call.funders}
+
+
+def _owner_json(owner: Any, e: Estimate) -> dict[str, Any]:
+    return {
+        "kind": owner.kind,
+        "code": owner.code,
+        "name": owner.nom,
+        "label": owner.label,
+        "epci": owner.epci,
+        "masts": list(owner.masts),
+        "communes": list(owner.communes),
+        "cameras": owner.cameras,
+        "works_key": owner.works_key,
+        "total_ht": owner.total_ht,
+        "public_aid_cap_ht": owner.cap,
+        "aids": [dataclasses.asdict(a) for a in owner.aids],
+        "aids_ht": owner.aid_total,
+        "own_share_ht": owner.own_share,
+        "capped": owner.capped,
+        "running_ht_per_year": e.running_by_owner.get((owner.kind, owner.code), 0.0),
+        "notes": list(owner.notes),
     }
 
 

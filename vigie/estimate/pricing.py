@@ -24,6 +24,7 @@ from planning.prices import (
     merge_prices,
 )
 from vigie.errors import ConfigurationError
+from vigie.estimate.calls import Call
 from vigie.estimate.dqe import Estimate, build_estimate
 
 if TYPE_CHECKING:
@@ -64,10 +65,23 @@ def load_catalogues(prices_file: Path | None) -> tuple[PriceCatalogue, Catalogue
     return prices, catalogue
 
 
-def price_plan(folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalogue) -> Estimate:
+def price_plan(
+    folder: PlanFolder, prices: PriceCatalogue, catalogue: Catalogue, call: Call | None = None
+) -> Estimate:
     """``build_estimate``, with a missing camera model reported as a user error."""
 
     try:
-        return build_estimate(folder, prices, catalogue)
+        return build_estimate(folder, prices, catalogue, call, epci_names())
     except CatalogueError as error:
         raise ConfigurationError(f"{folder.path}: {error}") from error
+
+
+def epci_names() -> dict[str, str]:
+    """SIREN -> name of the intercommunalities, from the communes referential shipped."""
+    from gis_data import data_path  # noqa: PLC0415 (read only when pricing)
+    from vigie.inventory.communes import ReferentialError, read_referential
+
+    try:
+        return read_referential(data_path("sources", "communes-27-admin.json")).epcis
+    except ReferentialError:
+        return {}

@@ -1,19 +1,22 @@
 """The DQE workbook an AMO puts in a tender file: French labels, amounts as formulas.
 
-Sheets: ``DQE`` (lines in lots, subtotals, AMO, total HT, TVA, TTC), ``financement`` (summary by
-lot with a chart, FIPD subsidy, the rest split between intercommunalities and communes, per
-intercommunality), ``par commune``, ``hypothèses et sources`` (how each quantity was measured, the
-price schedule with years and sources, notes) and, with several plans, ``comparaison`` with one
-``DQE n`` sheet per plan. Every amount is a formula over the quantities and unit prices, so an
-edited quantity, price or rate carries through to every total; the cached values are left to the
-spreadsheet (LibreOffice and Excel compute them on opening).
+Sheets: ``DQE`` (the works: lines in lots, subtotals, total HT, TVA, TTC, and per funder whether
+each line is eligible), ``AMO`` (the AMO contract apart: rate of the works, phases and days),
+``financement`` (the project by lot with a chart, the call's rates and ceilings as editable
+cells, the eligible spending, the aid asked of each funder and the owners' share),
+``par maître d'ouvrage`` (each commune's, EPCI's… plan: cost, base per funder, ceiling, aid asked,
+cap on public aid, own share), ``éligibilité`` (every line, per funder, with the rule that
+decided), the running costs, the N-year cost, ``hypothèses et sources`` and, with several plans,
+``comparaison`` with one ``DQE n`` sheet per plan. Every amount is a formula over the quantities,
+unit prices and rates, so an edited quantity, price or rate carries through to every total; the
+cached values are left to the spreadsheet (LibreOffice and Excel compute them on opening).
 
 Data (plan paths, commune names, designations, notes naming mast ids, the price file's labels
 and sources) is written with ``_text``, which keeps text as text however it starts; formulas only
 with ``_formula``, from strings this module builds (``vigie.spreadsheet_safety``).
 
 Workbook-level names point at the totals of the first plan (``total_ht``, ``tva``, ``total_ttc``,
-``fipd``…), for readers and tests.
+``fipd``, ``aid_detr``…), for readers and tests.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-from vigie.estimate.dqe import AMO_LOT, Estimate
+from vigie.estimate.calls import CATEGORIES, category_of
+from vigie.estimate.dqe import Estimate
+from vigie.estimate.financing import OWNER_LABELS, OwnerPlan
 from vigie.spreadsheet_safety import xlsx_cell as _text
 from vigie.spreadsheet_safety import xlsx_formula as _formula
 
@@ -46,11 +51,18 @@ HEADERS = (
     "Quantité",
     "Prix unitaire HT (€)",
     "Montant HT (€)",
-    "Éligible FIPD",
 )
 FIRST_LINE_ROW = 6
 RUNNING_SHEET = "Coûts d'exploitation"
-COLUMNS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+OWNERS_SHEET = "par maître d'ouvrage"
+AMO_SHEET = "AMO"
+COLUMNS = [
+    *"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    *(a + b for a in "AB" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+]
+OWNER_FIRST_ROW = 6
+OWNER_FUNDER_COLUMNS = 5
+"""Per funder: key, base, base retained (ceiling), aid asked, aid after the cap."""
 
 
 @dataclass
@@ -58,13 +70,14 @@ class _DqeCells:
     """Where a DQE sheet put its totals (absolute references, sheet included)."""
 
     sheet: str
+    first_row: int = FIRST_LINE_ROW
     last_row: int = 0
     lots: dict[str, str] = field(default_factory=dict)
     works: str = ""
-    amo: str = ""
-    total_ht: str = ""
     vat: str = ""
-    total_ttc: str = ""
+    works_ttc: str = ""
+    funder_columns: dict[str, str] = field(default_factory=dict)
+    """Per funder key: the column saying ``oui`` where a line is eligible."""
     line_rows: list[int] = field(default_factory=list)
     """The row of each line of the lots, in the order of ``Estimate.lines``."""
 
@@ -73,12 +86,20 @@ class _DqeCells:
         """The TVA rate: column D of the TVA row."""
         return self.vat.replace("!$F$", "!$D$")
 
-    def eligible_formula(self) -> str:
-        rows = f"{FIRST_LINE_ROW}:$G${self.last_row}"
+    def eligible_formula(self, funder: str) -> str:
+        column = self.funder_columns[funder]
+        rows = f"{self.first_row}:${column}${self.last_row}"
         return (
-            f'SUMIF({self.sheet}!$G${rows},"oui",'
-            f"{self.sheet}!$F${FIRST_LINE_ROW}:$F${self.last_row})"
+            f'SUMIF({self.sheet}!${column}${rows},"oui",'
+            f"{self.sheet}!$F${self.first_row}:$F${self.last_row})"
         )
+
+
+@dataclass
+class _AmoCells:
+    amount: str
+    vat: str
+    ttc: str
 
 
 def build_workbook(estimates: list[Estimate]) -> Workbook:
@@ -91,23 +112,26 @@ def build_workbook(estimates: list[Estimate]) -> Workbook:
         sheet = book.create_sheet(f"DQE {i}" if several else "DQE")
         cells.append(_dqe_sheet(sheet, estimate, title_suffix=f" — plan {i}" if several else ""))
     first = estimates[0]
+    amo = _amo_sheet(book.create_sheet(AMO_SHEET), first, cells[0])
     finance = book.create_sheet("financement")
-    communes = book.create_sheet("par commune")
-    rates = _finance_sheet(finance, first, cells[0], communes_sheet="'par commune'")
-    _communes_sheet(communes, first, cells[0], rates)
+    owners = book.create_sheet(OWNERS_SHEET)
+    rates = _finance_sheet(finance, first, cells[0], amo)
+    _owners_sheet(owners, first, rates)
+    _eligibility_sheet(book.create_sheet("éligibilité"), first)
     running = _running_sheet(book.create_sheet(RUNNING_SHEET), first, cells[0])
     years = first.running.horizon_years
-    tco = _tco_sheet(book.create_sheet(f"Coût complet sur {years} ans"), first, cells[0], running)
+    tco = _tco_sheet(
+        book.create_sheet(f"Coût complet sur {years} ans"), first, cells[0], rates, running
+    )
     if several:
-        _comparison_sheet(book.create_sheet("comparaison"), estimates, cells, rates)
+        _comparison_sheet(book.create_sheet("comparaison"), estimates, cells)
     _assumptions_sheet(book.create_sheet("hypothèses et sources"), estimates)
     names = {
         **{f"lot_{n}_ht": ref for n, ref in cells[0].lots.items()},
         "works_ht": cells[0].works,
-        "amo_ht": cells[0].amo,
-        "total_ht": cells[0].total_ht,
-        "tva": cells[0].vat,
-        "total_ttc": cells[0].total_ttc,
+        "works_ttc": cells[0].works_ttc,
+        "amo_ht": amo.amount,
+        "amo_ttc": amo.ttc,
         **rates.names,
         **running.names,
         **tco,
@@ -133,75 +157,462 @@ def _quoted(title: str) -> str:
 
 
 def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeCells:
-    cells = _DqeCells(sheet=ws.title if " " not in ws.title else f"'{ws.title}'")
-    _text(ws, 1, 1, f"Détail quantitatif estimatif (DQE){title_suffix}").font = TITLE
+    cells = _DqeCells(sheet=_quoted(ws.title) if " " in ws.title else ws.title)
+    _text(ws, 1, 1, f"Détail quantitatif estimatif (DQE) des travaux{title_suffix}").font = TITLE
     _text(ws, 2, 1, f"Plan : {estimate.source}")
     intro = (
         "Montants en euros hors taxes. Les montants sont des formules : modifier une quantité, "
-        "un prix ou un taux met à jour les totaux, le financement et la répartition par commune."
+        "un prix ou un taux met à jour les totaux, le financement et la répartition par maître "
+        "d'ouvrage. L'AMO est un marché distinct (feuille AMO). Colonnes « Éligible » : selon "
+        "l'appel à projets (feuille éligibilité pour la règle appliquée)."
     )
     _text(ws, 3, 1, intro)
-    for col, header in enumerate(HEADERS, 1):
+    funders = estimate.financing.call.funders
+    headers = (*HEADERS, *(f"Éligible {f.key.upper()}" for f in funders))
+    for col, header in enumerate(headers, 1):
         _text(ws, 5, col, header).font = BOLD
+    cells.funder_columns = {f.key: COLUMNS[len(HEADERS) + i] for i, f in enumerate(funders)}
+    width = len(headers)
+    eligibility = iter(estimate.financing.lines)
     row = FIRST_LINE_ROW
     subtotals = []
     for lot in estimate.lots:
-        _lot_row(ws, row, lot.title)
+        _lot_row(ws, row, lot.title, width)
         row += 1
         first = row
         for line in lot.lines:
             cells.line_rows.append(row)
             _line_row(ws, row, line.number, line.designation, unit=line.unit, qty=line.quantity)
-            _priced_cells(ws, row, line.unit_price, eligible=line.fipd_eligible)
+            _text(ws, row, 5, line.unit_price).number_format = MONEY
+            _formula(ws, row, 6, f"=ROUND(D{row}*E{row},2)").number_format = MONEY
+            rules = next(eligibility)
+            for i, funder in enumerate(funders):
+                _text(
+                    ws,
+                    row,
+                    len(HEADERS) + 1 + i,
+                    "oui" if rules.eligible_for(funder.key) else "non",
+                )
             row += 1
-        _total_row(ws, row, f"Sous-total {lot.title}", f"=SUM(F{first}:F{max(first, row - 1)})")
+        _total_row(
+            ws, row, f"Sous-total {lot.title}", f"=SUM(F{first}:F{max(first, row - 1)})", width
+        )
         cells.lots[lot.number] = _ref(cells.sheet, "F", row)
         subtotals.append(row)
         row += 2
+    cells.last_row = row - 1
     _total_row(
-        ws, row, "Total des travaux HT (lots 1 à 3)", "=" + "+".join(f"F{r}" for r in subtotals)
+        ws,
+        row,
+        "Total des travaux HT (lots 1 à 3)",
+        "=" + "+".join(f"F{r}" for r in subtotals),
+        width,
     )
     works_row = row
     cells.works = _ref(cells.sheet, "F", row)
-    row += 2
-    _lot_row(ws, row, AMO_LOT[1])
-    row += 1
-    amo = estimate.amo
-    _line_row(ws, row, amo.number, amo.designation, unit="%", qty=amo.quantity)
-    _formula(ws, row, 5, f"=F{works_row}").number_format = MONEY
-    _formula(ws, row, 6, f"=ROUND(D{row}*E{row}/100,2)").number_format = MONEY
-    _text(ws, row, 7, "oui" if amo.fipd_eligible else "non")
-    amo_row = row
-    cells.amo = _ref(cells.sheet, "F", row)
-    cells.last_row = row
-    row += 2
-    _total_row(ws, row, "Total HT", f"=F{works_row}+F{amo_row}")
-    ht_row = row
-    cells.total_ht = _ref(cells.sheet, "F", row)
     row += 1
     _text(ws, row, 2, "TVA")
     _text(ws, row, 3, "%")
     _text(ws, row, 4, estimate.vat_rate)
-    _formula(ws, row, 5, f"=F{ht_row}").number_format = MONEY
+    _formula(ws, row, 5, f"=F{works_row}").number_format = MONEY
     _formula(ws, row, 6, f"=ROUND(D{row}*E{row}/100,2)").number_format = MONEY
     cells.vat = _ref(cells.sheet, "F", row)
     row += 1
-    _total_row(ws, row, "Total TTC", f"=F{ht_row}+F{row - 1}")
-    cells.total_ttc = _ref(cells.sheet, "F", row)
-    _widths(ws, {"A": 9, "B": 78, "C": 7, "D": 13, "E": 20, "F": 18, "G": 13})
+    _total_row(ws, row, "Total des travaux TTC", f"=F{works_row}+F{row - 1}", width)
+    cells.works_ttc = _ref(cells.sheet, "F", row)
+    _widths(ws, {"A": 9, "B": 78, "C": 7, "D": 13, "E": 20, "F": 18})
+    for i in range(len(funders)):
+        ws.column_dimensions[COLUMNS[len(HEADERS) + i]].width = 13
     ws.freeze_panes = "A6"
     return cells
 
 
-def _priced_cells(ws: Worksheet, row: int, price: float, *, eligible: bool) -> None:
-    _text(ws, row, 5, price).number_format = MONEY
-    _formula(ws, row, 6, f"=ROUND(D{row}*E{row},2)").number_format = MONEY
-    _text(ws, row, 7, "oui" if eligible else "non")
+def _amo_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells) -> _AmoCells:
+    """The AMO contract: a rate of the works, shown also as days per phase."""
+    amo = estimate.amo
+    _text(ws, 1, 1, "Assistance à maîtrise d'ouvrage (marché distinct des travaux)").font = TITLE
+    intro = (
+        "L'AMO est attribuée avant les travaux, par un marché à part : elle n'est pas un lot du "
+        "DQE. Chiffrée en part des travaux (taux modifiable), et en jours par phase au prix de "
+        "journée (modifiable). Études et AMO : non éligibles au FIPD (feuille éligibilité)."
+    )
+    _text(ws, 2, 1, intro)
+    rows = (
+        ("Montant des travaux HT (DQE, lots 1 à 3)", f"={dqe.works}", None),
+        ("Taux de l'AMO (% des travaux, modifiable)", amo.rate, None),
+        ("Montant de l'AMO HT", "=ROUND(B4*B5/100,2)", MONEY),
+        ("TVA", f"=ROUND(B6*{dqe.vat_rate}/100,2)", MONEY),
+        ("Montant de l'AMO TTC", "=B6+B7", MONEY),
+    )
+    for i, (label, value, fmt) in enumerate(rows, 4):
+        _text(ws, i, 1, label)
+        cell = _formula(ws, i, 2, value) if isinstance(value, str) else _text(ws, i, 2, value)
+        cell.number_format = fmt or (MONEY if i == 4 else "0.0")
+    _text(ws, 9, 1, f"Source du taux : {amo.source}")
+    _text(ws, 11, 1, "Prix de journée HT (modifiable)")
+    _text(ws, 11, 2, amo.daily_rate).number_format = MONEY
+    for col, header in enumerate(("Phase", "Part (%)", "Montant HT (€)", "Jours"), 1):
+        _text(ws, 13, col, header).font = BOLD
+    row = 14
+    for phase in amo.phases:
+        _text(ws, row, 1, phase.label)
+        _text(ws, row, 2, phase.share)
+        _formula(ws, row, 3, f"=ROUND($B$6*B{row}/100,2)").number_format = MONEY
+        _formula(ws, row, 4, f"=IF($B$11=0,0,ROUND(C{row}/$B$11,1))").number_format = "0.0"
+        row += 1
+    _text(ws, row, 1, "Total").font = BOLD
+    for col in "BCD":
+        _formula(ws, row, COLUMNS.index(col) + 1, f"=SUM({col}14:{col}{row - 1})").font = BOLD
+    ws.cell(row, 3).number_format = MONEY
+    _text(
+        ws,
+        row + 1,
+        1,
+        "Répartition par phase et prix de journée : ESTIMATIONS (aucun barème public trouvé).",
+    )
+    _widths(ws, {"A": 70, "B": 18, "C": 18, "D": 10})
+    sheet = AMO_SHEET
+    return _AmoCells(_ref(sheet, "B", 6), _ref(sheet, "B", 7), _ref(sheet, "B", 8))
 
 
-def _lot_row(ws: Worksheet, row: int, title: str) -> None:
+@dataclass
+class _Rates:
+    """Cells of the financing sheet other sheets refer to."""
+
+    total_ht: str
+    cap: str
+    rates: dict[str, str]
+    ceilings: dict[str, str]
+    eligible: dict[str, str]
+    """Per funder: eligible spending of the whole project (before ceilings)."""
+    names: dict[str, str]
+
+
+def _finance_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells, amo: _AmoCells) -> _Rates:
+    financing = estimate.financing
+    call = financing.call
+    _text(ws, 1, 1, "Plan de financement du projet (montants HT)").font = TITLE
+    _text(ws, 2, 1, f"Plan : {estimate.source}")
+    for col, header in enumerate(("Poste", "Montant HT (€)", "Part du total HT"), 1):
+        _text(ws, 4, col, header).font = BOLD
+    posts = [(lot.title, dqe.lots[lot.number]) for lot in estimate.lots]
+    posts.append(("Assistance à maîtrise d'ouvrage (marché distinct)", amo.amount))
+    for i, (title, ref) in enumerate(posts):
+        row = 5 + i
+        _text(ws, row, 1, title)
+        _formula(ws, row, 2, f"={ref}").number_format = MONEY
+        _formula(ws, row, 3, f"=IF($B${5 + len(posts)}=0,0,B{row}/$B${5 + len(posts)})")
+        ws.cell(row, 3).number_format = SHARE
+    total_row = 5 + len(posts)
+    _text(ws, total_row, 1, "Coût total du projet HT").font = BOLD
+    _formula(ws, total_row, 2, f"=SUM(B5:B{total_row - 1})").number_format = MONEY
+    _text(ws, total_row + 1, 1, "TVA (travaux et AMO)")
+    _formula(ws, total_row + 1, 2, f"={dqe.vat}+{amo.vat}").number_format = MONEY
+    _text(ws, total_row + 2, 1, "Coût total du projet TTC").font = BOLD
+    _formula(ws, total_row + 2, 2, f"=B{total_row}+B{total_row + 1}").number_format = MONEY
+    names = {
+        "total_ht": f"financement!$B${total_row}",
+        "tva": f"financement!$B${total_row + 1}",
+        "total_ttc": f"financement!$B${total_row + 2}",
+    }
+    ws.add_chart(_breakdown_chart(ws, first_row=5, last_row=total_row - 1), "F4")
+
+    row = total_row + 4
+    _text(ws, row, 1, f"Appel à projets : {call.title} ({call.year})").font = BOLD
+    _text(ws, row + 1, 1, f"Source : {call.source}")
+    row += 3
+    headers = (
+        "Financeur",
+        "Taux maximal (%)",
+        "Taux sollicité (%, modifiable)",
+        "Plafond de dépense par caméra (€, modifiable)",
+        "Dépenses éligibles du projet HT (€)",
+        "Base retenue HT (€)",
+        "Aide sollicitée HT (€)",
+    )
+    for col, header in enumerate(headers, 1):
+        _text(ws, row, col, header).font = BOLD
+        ws.cell(row, col).alignment = Alignment(wrap_text=True)
+    rates, ceilings, eligible = {}, {}, {}
+    owners_sheet = _quoted(OWNERS_SHEET)
+    last_owner = OWNER_FIRST_ROW + len(financing.owners) - 1
+    aid_rows = []
+    for i, funder in enumerate(call.funders):
+        r = row + 1 + i
+        _text(ws, r, 1, funder.label)
+        _text(ws, r, 2, funder.max_rate)
+        _text(ws, r, 3, funder.requested_rate)
+        if funder.ceiling_per_camera is not None:
+            _text(ws, r, 4, funder.ceiling_per_camera).number_format = MONEY
+        amo_eligible = any(
+            rule.funder == funder.key and rule.eligible for rule in financing.amo_rules
+        )
+        formula = f"={dqe.eligible_formula(funder.key)}" + (
+            f"+{amo.amount}" if amo_eligible else ""
+        )
+        _formula(ws, r, 5, formula).number_format = MONEY
+        base_col, aid_col = _owner_funder_columns(i)[2], _owner_funder_columns(i)[4]
+        _formula(
+            ws, r, 6, f"=SUM({owners_sheet}!${base_col}${OWNER_FIRST_ROW}:${base_col}${last_owner})"
+        ).number_format = MONEY
+        _formula(
+            ws, r, 7, f"=SUM({owners_sheet}!${aid_col}${OWNER_FIRST_ROW}:${aid_col}${last_owner})"
+        ).number_format = MONEY
+        rates[funder.key] = f"financement!$C${r}"
+        ceilings[funder.key] = f"financement!$D${r}"
+        eligible[funder.key] = f"financement!$E${r}"
+        names[f"eligible_{funder.key}"] = f"financement!$F${r}"
+        names[f"aid_{funder.key}"] = f"financement!$G${r}"
+        aid_rows.append(r)
+    if "fipd" in rates:
+        names["fipd"] = names["aid_fipd"]
+    row = row + len(call.funders) + 2
+    _text(ws, row, 1, "Plafond des aides publiques (% du coût de chaque projet, modifiable)")
+    _text(ws, row, 3, call.public_aid_cap)
+    cap = f"financement!$C${row}"
+    _text(ws, row + 1, 1, f"({call.cap_source})")
+    row += 3
+    _text(ws, row, 1, "Financement (somme des plans par maître d'ouvrage)").font = BOLD
+    lines = [
+        ("Coût total du projet HT", f"=B{total_row}", None),
+        (
+            "Aides sollicitées HT (tous financeurs)",
+            "=" + "+".join(f"G{r}" for r in aid_rows),
+            "aids_ht",
+        ),
+        ("Reste à charge des maîtres d'ouvrage HT", f"=B{row + 1}-B{row + 2}", "rest_ht"),
+        ("TVA (avancée par les acheteurs, FCTVA)", f"=B{total_row + 1}", None),
+    ]
+    for i, (label, formula, name) in enumerate(lines, 1):
+        _text(ws, row + i, 1, label)
+        _formula(ws, row + i, 2, formula).number_format = MONEY
+        _formula(ws, row + i, 3, f"=IF($B${total_row}=0,0,B{row + i}/$B${total_row})")
+        ws.cell(row + i, 3).number_format = SHARE
+        if name:
+            names[name] = f"financement!$B${row + i}"
+    row += len(lines) + 2
+    _text(
+        ws,
+        row,
+        1,
+        "Les taux sont ceux sollicités : chaque financeur décide projet par projet ; aucune aide "
+        "n'est acquise avant sa décision.",
+    )
+    _widths(ws, {"A": 58, "B": 18, "C": 18, "D": 22, "E": 22, "F": 20, "G": 20})
+    return _Rates(
+        total_ht=names["total_ht"],
+        cap=cap,
+        rates=rates,
+        ceilings=ceilings,
+        eligible=eligible,
+        names=names,
+    )
+
+
+def _owner_funder_columns(index: int) -> tuple[str, str, str, str, str]:
+    """Columns of the funder ``index`` in the owners sheet: key, base, retained, asked, after cap."""
+    first = 9 + index * OWNER_FUNDER_COLUMNS  # J is the 10th column (index 9)
+    return tuple(COLUMNS[first + k] for k in range(OWNER_FUNDER_COLUMNS))  # type: ignore[return-value]
+
+
+def _owners_sheet(ws: Worksheet, estimate: Estimate, rates: _Rates) -> None:
+    """Each project owner's financing plan, as formulas over the financing sheet's cells."""
+    financing = estimate.financing
+    funders = financing.call.funders
+    _text(ws, 1, 1, "Plan de financement par maître d'ouvrage (montants HT)").font = TITLE
+    intro = (
+        "Clé travaux : part du maître d'ouvrage dans les lignes du DQE (équipements de ses mâts, "
+        "part de ses mâts dans les tranchées et câbles partagés) ; l'AMO suit la même clé. Base : "
+        "sa part des dépenses éligibles de chaque financeur, plafonnée par caméra ; aide "
+        "sollicitée : base × taux ; puis plafond des aides publiques (les financeurs sont servis "
+        "dans l'ordre de l'appel). Montants arrondis au centime : les sommes peuvent différer de "
+        "quelques centimes des totaux de la feuille financement."
+    )
+    _text(ws, 2, 1, intro)
+    fixed = (
+        "Type",
+        "Code",
+        "Maître d'ouvrage",
+        "EPCI (SIREN)",
+        "Mâts",
+        "Caméras",
+        "Clé travaux",
+        "Coût HT (€)",
+        "Plafond des aides publiques (€)",
+    )
+    header_row = OWNER_FIRST_ROW - 1
+    for col, header in enumerate(fixed, 1):
+        _text(ws, header_row, col, header).font = BOLD
+    for i, funder in enumerate(funders):
+        columns = _owner_funder_columns(i)
+        _text(ws, header_row - 1, COLUMNS.index(columns[0]) + 1, funder.label).font = BOLD
+        for column, header in zip(
+            columns,
+            (
+                "clé",
+                "base éligible (€)",
+                "base retenue (€)",
+                "aide sollicitée (€)",
+                "aide après plafond (€)",
+            ),
+            strict=True,
+        ):
+            _text(
+                ws, header_row, COLUMNS.index(column) + 1, f"{funder.key.upper()} {header}"
+            ).font = BOLD
+    after = COLUMNS.index(_owner_funder_columns(len(funders) - 1)[4]) + 1
+    total_col, own_col, own_share_col = COLUMNS[after], COLUMNS[after + 1], COLUMNS[after + 2]
+    for column, header in (
+        (total_col, "Total des aides (€)"),
+        (own_col, "Part du maître d'ouvrage (€)"),
+        (own_share_col, "Part du maître d'ouvrage (%)"),
+    ):
+        _text(ws, header_row, COLUMNS.index(column) + 1, header).font = BOLD
+    row = OWNER_FIRST_ROW
+    for owner in financing.owners:
+        _owner_row(ws, row, owner, funders, rates, (total_col, own_col, own_share_col))
+        row += 1
+    _text(ws, row, 3, "Total").font = BOLD
+    sums = ["E", "F", "H", "I"]
+    for i in range(len(funders)):
+        sums += list(_owner_funder_columns(i)[1:])
+    sums += [total_col, own_col]
+    for col in sums:
+        cell = _formula(
+            ws, row, COLUMNS.index(col) + 1, f"=SUM({col}{OWNER_FIRST_ROW}:{col}{row - 1})"
+        )
+        cell.font = BOLD
+        cell.number_format = COUNT if col in "EF" else MONEY
+    row += 2
+    for owner in financing.owners:
+        for note in owner.notes:
+            _text(ws, row, 3, note)
+            row += 1
+    ws.freeze_panes = f"D{OWNER_FIRST_ROW}"
+    _widths(ws, {"A": 16, "B": 12, "C": 40, "D": 13, "E": 7, "F": 9, "G": 11, "H": 16, "I": 18})
+
+
+def _owner_row(
+    ws: Worksheet,
+    row: int,
+    owner: OwnerPlan,
+    funders: tuple,
+    rates: _Rates,
+    tail: tuple[str, str, str],
+) -> None:
+    values = (
+        OWNER_LABELS[owner.kind],
+        owner.code,
+        owner.nom,
+        owner.epci,
+        len(owner.masts),
+        owner.cameras,
+    )
+    for col, value in enumerate(values, 1):
+        _text(ws, row, col, value)
+    _text(ws, row, 7, owner.works_key).number_format = SHARE
+    _formula(ws, row, 8, f"=ROUND(G{row}*{rates.total_ht},2)").number_format = MONEY
+    _formula(ws, row, 9, f"=ROUND(H{row}*{rates.cap}/100,2)").number_format = MONEY
+    granted: list[str] = []
+    for i, (funder, aid) in enumerate(zip(funders, owner.aids, strict=True)):
+        key, base, kept, asked, after = _owner_funder_columns(i)
+        _text(ws, row, COLUMNS.index(key) + 1, aid.key).number_format = SHARE
+        _formula(
+            ws, row, COLUMNS.index(base) + 1, f"=ROUND({key}{row}*{rates.eligible[funder.key]},2)"
+        )
+        ceiling = rates.ceilings[funder.key]
+        kept_formula = (
+            f'=IF({ceiling}="",{base}{row},MIN({base}{row},{ceiling}*F{row}))'
+            if aid.applies
+            else "=0"
+        )
+        _formula(ws, row, COLUMNS.index(kept) + 1, kept_formula)
+        _formula(
+            ws,
+            row,
+            COLUMNS.index(asked) + 1,
+            f"=ROUND({kept}{row}*{rates.rates[funder.key]}/100,2)",
+        )
+        before = "+".join(f"{c}{row}" for c in granted) or "0"
+        _formula(ws, row, COLUMNS.index(after) + 1, f"=MIN({asked}{row},MAX(0,I{row}-({before})))")
+        granted.append(after)
+        for column in (base, kept, asked, after):
+            ws.cell(row, COLUMNS.index(column) + 1).number_format = MONEY
+    total_col, own_col, share_col = tail
+    _formula(ws, row, COLUMNS.index(total_col) + 1, "=" + "+".join(f"{c}{row}" for c in granted))
+    _formula(ws, row, COLUMNS.index(own_col) + 1, f"=H{row}-{total_col}{row}")
+    _formula(ws, row, COLUMNS.index(share_col) + 1, f"=IF(H{row}=0,0,{own_col}{row}/H{row})")
+    ws.cell(row, COLUMNS.index(total_col) + 1).number_format = MONEY
+    ws.cell(row, COLUMNS.index(own_col) + 1).number_format = MONEY
+    ws.cell(row, COLUMNS.index(share_col) + 1).number_format = SHARE
+
+
+def _eligibility_sheet(ws: Worksheet, estimate: Estimate) -> None:
+    """Every line (works, AMO, running costs), per funder, with the rule that decided."""
+    financing = estimate.financing
+    funders = financing.call.funders
+    _text(ws, 1, 1, "Éligibilité de chaque dépense, par financeur").font = TITLE
+    _text(ws, 2, 1, f"Appel à projets : {financing.call.title} ({financing.call.year})")
+    headers = [
+        "N°",
+        "Désignation",
+        "Catégorie",
+        "Montant HT (€)",
+        "dont mâts réservés à l'État (€)",
+    ]
+    for funder in funders:
+        headers += [f"{funder.key.upper()}", f"{funder.key.upper()} : règle"]
+    for col, header in enumerate(headers, 1):
+        _text(ws, 4, col, header).font = BOLD
+    rows = [
+        (
+            line.number,
+            line.designation,
+            line.category,
+            line.amount,
+            line.reserved_amount,
+            line.rules,
+        )
+        for line in financing.lines
+    ]
+    rows.append(
+        (
+            "AMO",
+            "Assistance à maîtrise d'ouvrage (marché distinct)",
+            "etudes",
+            estimate.amo.amount,
+            0.0,
+            financing.amo_rules,
+        )
+    )
+    for line in estimate.running.lines:
+        category = category_of("running.")
+        rules = tuple((f.key, *f.rule(category)) for f in funders)
+        rows.append(
+            (line.number, f"{line.designation} (par an)", category, line.amount, 0.0, rules)
+        )
+    row = 5
+    for number, label, category, amount, reserved, rules in rows:
+        _text(ws, row, 1, number)
+        _text(ws, row, 2, label)
+        _text(ws, row, 3, CATEGORIES.get(category, category))
+        _text(ws, row, 4, amount).number_format = MONEY
+        _text(ws, row, 5, reserved).number_format = MONEY
+        for i, rule in enumerate(rules):
+            eligible, text = (rule.eligible, rule.rule) if hasattr(rule, "rule") else rule[1:]
+            _text(ws, row, 6 + 2 * i, "oui" if eligible else "non")
+            _text(ws, row, 7 + 2 * i, text)
+        row += 1
+    ws.freeze_panes = "C5"
+    _widths(ws, {"A": 7, "B": 60, "C": 28, "D": 16, "E": 16})
+    for i in range(len(funders)):
+        ws.column_dimensions[COLUMNS[5 + 2 * i]].width = 7
+        ws.column_dimensions[COLUMNS[6 + 2 * i]].width = 50
+
+
+def _lot_row(ws: Worksheet, row: int, title: str, width: int = 7) -> None:
     _text(ws, row, 1, title).font = BOLD
-    for col in range(1, 8):
+    for col in range(1, width + 1):
         ws.cell(row, col).fill = LOT_FILL
 
 
@@ -212,83 +623,18 @@ def _line_row(ws: Worksheet, row: int, number: str, label: str, *, unit: str, qt
     _text(ws, row, 4, qty).number_format = QUANTITY if unit == "m" else COUNT
 
 
-def _total_row(ws: Worksheet, row: int, label: str, formula: str) -> None:
+def _total_row(ws: Worksheet, row: int, label: str, formula: str, width: int = 7) -> None:
     _text(ws, row, 2, label).font = BOLD
     cell = _formula(ws, row, 6, formula)
     cell.font = BOLD
     cell.number_format = MONEY
-    for col in range(1, 8):
+    for col in range(1, width + 1):
         ws.cell(row, col).fill = TOTAL_FILL
 
 
 def _widths(ws: Worksheet, widths: dict[str, float]) -> None:
     for column, width in widths.items():
         ws.column_dimensions[column].width = width
-
-
-@dataclass
-class _Rates:
-    """Cells of the financing sheet other sheets refer to."""
-
-    fipd_rate: str
-    epci_share: str
-    fipd: str
-    names: dict[str, str]
-
-
-def _finance_sheet(
-    ws: Worksheet, estimate: Estimate, dqe: _DqeCells, *, communes_sheet: str
-) -> _Rates:
-    _text(ws, 1, 1, "Plan de financement (montants HT)").font = TITLE
-    _text(ws, 2, 1, f"Plan : {estimate.source}")
-    for col, header in enumerate(("Poste", "Montant HT (€)", "Part du total HT"), 1):
-        _text(ws, 4, col, header).font = BOLD
-    posts = [(lot.title, dqe.lots[lot.number]) for lot in estimate.lots]
-    posts.append((AMO_LOT[1], dqe.amo))
-    for i, (title, ref) in enumerate(posts):
-        row = 5 + i
-        _text(ws, row, 1, title)
-        _formula(ws, row, 2, f"={ref}").number_format = MONEY
-        _formula(ws, row, 3, f"=IF($B${5 + len(posts)}=0,0,B{row}/$B${5 + len(posts)})")
-        ws.cell(row, 3).number_format = SHARE
-    total_row = 5 + len(posts)
-    _text(ws, total_row, 1, "Total HT").font = BOLD
-    _formula(ws, total_row, 2, f"={dqe.total_ht}").number_format = MONEY
-
-    ws.add_chart(_breakdown_chart(ws, first_row=5, last_row=total_row - 1), "E4")
-
-    row = total_row + 2
-    _text(ws, row, 1, "Paramètres (modifiables)").font = BOLD
-    _text(ws, row + 1, 1, "Taux de subvention FIPD sur les dépenses éligibles (%)")
-    _text(ws, row + 1, 2, estimate.fipd_rate)
-    _text(ws, row + 2, 1, "Part du reste à charge portée par l'intercommunalité (%)")
-    _text(ws, row + 2, 2, estimate.epci_share)
-    fipd_rate, epci_share = f"financement!$B${row + 1}", f"financement!$B${row + 2}"
-
-    row += 4
-    _text(ws, row, 1, "Financement").font = BOLD
-    lines = [
-        ("Dépenses éligibles au FIPD HT", f"={dqe.eligible_formula()}", "eligible_ht"),
-        ("Subvention FIPD (État)", f"=ROUND(B{row + 1}*{fipd_rate}/100,2)", "fipd"),
-        ("Reste à charge HT", f"=B{total_row}-B{row + 2}", "rest_ht"),
-        ("dont intercommunalités", f"=ROUND(B{row + 3}*{epci_share}/100,2)", "epci_part"),
-        ("dont communes", f"=B{row + 3}-B{row + 4}", "commune_part"),
-        ("TVA (avancée par les acheteurs, FCTVA)", f"={dqe.vat}", None),
-        ("Total TTC", f"={dqe.total_ttc}", None),
-    ]
-    names = {}
-    for i, (label, formula, name) in enumerate(lines, 1):
-        _text(ws, row + i, 1, label)
-        _formula(ws, row + i, 2, formula).number_format = MONEY
-        _formula(ws, row + i, 3, f"=IF($B${total_row}=0,0,B{row + i}/$B${total_row})")
-        ws.cell(row + i, 3).number_format = SHARE
-        if name:
-            names[name] = f"financement!$B${row + i}"
-    fipd = names["fipd"]
-
-    _epci_table(ws, estimate, row + len(lines) + 2, communes_sheet=communes_sheet)
-    _widths(ws, {"A": 58, "B": 18, "C": 18, "D": 20, "E": 20, "F": 22, "G": 18})
-    return _Rates(fipd_rate=fipd_rate, epci_share=epci_share, fipd=fipd, names=names)
 
 
 def _breakdown_chart(ws: Worksheet, *, first_row: int, last_row: int) -> PieChart:
@@ -305,85 +651,6 @@ def _breakdown_chart(ws: Worksheet, *, first_row: int, last_row: int) -> PieChar
         setattr(chart.dataLabels, flag, False)
     chart.height, chart.width = 9, 16
     return chart
-
-
-def _epci_table(ws: Worksheet, estimate: Estimate, row: int, *, communes_sheet: str) -> None:
-    """Per intercommunality: sums of the per-commune sheet (formulas, so edits carry)."""
-    _text(ws, row, 1, "Par intercommunalité").font = BOLD
-    headers = (
-        "EPCI (SIREN)",
-        "Communes",
-        "Montant HT (€)",
-        "Subvention FIPD (€)",
-        "Reste à charge HT (€)",
-        "Part intercommunalité (€)",
-        "Part communes (€)",
-    )
-    for col, header in enumerate(headers, 1):
-        _text(ws, row + 1, col, header).font = BOLD
-    epcis = sorted({c.epci for c in estimate.communes})
-    n = len(estimate.communes)
-    first, last = 4, 3 + n
-    for i, epci in enumerate(epcis, row + 2):
-        _text(ws, i, 1, epci)
-        _formula(ws, i, 2, f"=COUNTIF({communes_sheet}!$C${first}:$C${last},A{i})")
-        for col, source in zip("CDEFG", "HIJKL", strict=True):
-            formula = (
-                f"=SUMIF({communes_sheet}!$C${first}:$C${last},$A{i},"
-                f"{communes_sheet}!${source}${first}:${source}${last})"
-            )
-            _formula(ws, i, COLUMNS.index(col) + 1, formula).number_format = MONEY
-
-
-def _communes_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells, rates: _Rates) -> None:
-    _text(ws, 1, 1, "Répartition par commune (là où les mâts sont implantés)").font = TITLE
-    intro = (
-        "Clé des travaux : part de chaque commune dans les lignes du DQE (équipements de ses "
-        "mâts, part de ses mâts dans les tranchées et câbles partagés). L'AMO suit la même clé. "
-        "Chaque montant est arrondi au centime : les sommes peuvent différer de quelques "
-        "centimes des totaux de la feuille financement."
-    )
-    _text(ws, 2, 1, intro)
-    headers = (
-        "Code INSEE",
-        "Commune",
-        "EPCI (SIREN)",
-        "Mâts",
-        "Caméras",
-        "Clé travaux",
-        "Clé FIPD",
-        "Montant HT (€)",
-        "Subvention FIPD (€)",
-        "Reste à charge HT (€)",
-        "Part intercommunalité (€)",
-        "Part commune (€)",
-    )
-    for col, header in enumerate(headers, 1):
-        _text(ws, 3, col, header).font = BOLD
-    row = 4
-    for share in estimate.communes:
-        values = (share.code, share.nom, share.epci, share.masts, share.cameras)
-        for col, value in enumerate(values, 1):
-            _text(ws, row, col, value)
-        _text(ws, row, 6, share.works_key).number_format = SHARE
-        _text(ws, row, 7, share.eligible_key).number_format = SHARE
-        _formula(ws, row, 8, f"=ROUND(F{row}*{dqe.total_ht},2)")
-        _formula(ws, row, 9, f"=ROUND(G{row}*{rates.fipd},2)")
-        _formula(ws, row, 10, f"=H{row}-I{row}")
-        _formula(ws, row, 11, f"=ROUND(J{row}*{rates.epci_share}/100,2)")
-        _formula(ws, row, 12, f"=J{row}-K{row}")
-        for col in range(8, 13):
-            ws.cell(row, col).number_format = MONEY
-        row += 1
-    _text(ws, row, 2, "Total").font = BOLD
-    for col in "DEFGHIJKL":
-        cell = _formula(ws, row, COLUMNS.index(col) + 1, f"=SUM({col}4:{col}{row - 1})")
-        cell.font = BOLD
-        cell.number_format = SHARE if col in "FG" else MONEY
-    ws.freeze_panes = "A4"
-    _widths(
-        ws, dict(zip("ABCDEFGHIJKL", (11, 30, 13, 7, 9, 12, 12, 16, 18, 18, 20, 16), strict=True))
-    )
 
 
 @dataclass
@@ -476,17 +743,17 @@ def _running_total(ws: Worksheet, row: int, label: str, formula: str) -> None:
 
 
 def _tco_sheet(
-    ws: Worksheet, estimate: Estimate, dqe: _DqeCells, running: _RunningCells
+    ws: Worksheet, estimate: Estimate, dqe: _DqeCells, rates: _Rates, running: _RunningCells
 ) -> dict[str, str]:
-    """Investment plus N years of running costs, in total and per commune; then how the DQE's
-    investment relates to the plan's own (``summary.json``)."""
+    """Investment plus N years of running costs, in total and per project owner; then how the
+    DQE's investment relates to the plan's own (``summary.json``)."""
     years = estimate.running.horizon_years
     _text(ws, 1, 1, f"Coût complet sur {years} ans (investissement et exploitation)").font = TITLE
     _text(ws, 2, 1, f"Plan : {estimate.source}")
     intro = (
-        "Investissement : total du DQE (lots 1 à 3 et AMO). Exploitation : total annuel de la "
-        "feuille « Coûts d'exploitation » multiplié par la durée, sans actualisation ni "
-        "indexation des loyers (comme vigie plan)."
+        "Investissement : coût total du projet (DQE des travaux et AMO). Exploitation : total "
+        "annuel de la feuille « Coûts d'exploitation » multiplié par la durée, sans actualisation "
+        "ni indexation des loyers (comme vigie plan)."
     )
     _text(ws, 3, 1, intro)
     _text(ws, 5, 1, "Durée (années, modifiable)").font = BOLD
@@ -494,9 +761,9 @@ def _tco_sheet(
     n = "$B$5"
     for col, header in enumerate(("Poste", "Montant HT (€)", "Montant TTC (€)"), 1):
         _text(ws, 7, col, header).font = BOLD
-    _text(ws, 8, 1, "Investissement (DQE)")
-    _formula(ws, 8, 2, f"={dqe.total_ht}")
-    _formula(ws, 8, 3, f"={dqe.total_ttc}")
+    _text(ws, 8, 1, "Investissement (travaux et AMO)")
+    _formula(ws, 8, 2, f"={rates.names['total_ht']}")
+    _formula(ws, 8, 3, f"={rates.names['total_ttc']}")
     _text(ws, 9, 1, "Coûts d'exploitation par an")
     _formula(ws, 9, 2, f"={running.total}")
     _formula(ws, 9, 3, f"={running.ttc}")
@@ -513,10 +780,12 @@ def _tco_sheet(
     names = {"horizon_years": _ref(sheet, "B", 5), "tco_ht": _ref(sheet, "B", 11)}
 
     row = 13
-    _text(ws, row, 1, "Par commune (investissement : feuille « par commune »)").font = BOLD
+    owners_sheet = _quoted(OWNERS_SHEET)
+    _text(ws, row, 1, f"Par maître d'ouvrage (investissement : feuille « {OWNERS_SHEET} »)")
+    ws.cell(row, 1).font = BOLD
     headers = (
-        "Code INSEE",
-        "Commune",
+        "Maître d'ouvrage",
+        "Code",
         "Investissement HT (€)",
         "Exploitation HT par an (€)",
         "Exploitation HT sur la durée (€)",
@@ -525,19 +794,20 @@ def _tco_sheet(
     for col, header in enumerate(headers, 1):
         _text(ws, row + 1, col, header).font = BOLD
     first = row + 2
-    for i, share in enumerate(estimate.communes):
+    owners = estimate.financing.owners
+    for i, owner in enumerate(owners):
         r = first + i
-        _text(ws, r, 1, share.code)
-        _text(ws, r, 2, share.nom)
-        _formula(ws, r, 3, f"='par commune'!$H${4 + i}")
-        _text(ws, r, 4, share.running_year)
-        _commune_tco(ws, r, n)
-    r = first + len(estimate.communes)
-    _text(ws, r, 2, "Liens partagés non répartis et arrondis")
-    _formula(ws, r, 3, f"={dqe.total_ht}-SUM(C{first}:C{r - 1})" if r > first else "=0")
+        _text(ws, r, 1, owner.label)
+        _text(ws, r, 2, owner.code)
+        _formula(ws, r, 3, f"={owners_sheet}!$H${OWNER_FIRST_ROW + i}")
+        _text(ws, r, 4, estimate.running_by_owner.get((owner.kind, owner.code), 0.0))
+        _owner_tco(ws, r, n)
+    r = first + len(owners)
+    _text(ws, r, 1, "Arrondis")
+    _formula(ws, r, 3, f"={rates.names['total_ht']}-SUM(C{first}:C{r - 1})" if r > first else "=0")
     _formula(ws, r, 4, f"={running.total}-SUM(D{first}:D{r - 1})" if r > first else "=0")
-    _commune_tco(ws, r, n)
-    _text(ws, r + 1, 2, "Total").font = BOLD
+    _owner_tco(ws, r, n)
+    _text(ws, r + 1, 1, "Total").font = BOLD
     for col in "CDEF":
         cell = _formula(ws, r + 1, COLUMNS.index(col) + 1, f"=SUM({col}{first}:{col}{r})")
         cell.font = BOLD
@@ -551,7 +821,7 @@ def _tco_sheet(
     return names
 
 
-def _commune_tco(ws: Worksheet, row: int, years: str) -> None:
+def _owner_tco(ws: Worksheet, row: int, years: str) -> None:
     _formula(ws, row, 5, f"=D{row}*{years}").number_format = MONEY
     _formula(ws, row, 6, f"=C{row}+E{row}").number_format = MONEY
 
@@ -588,51 +858,51 @@ def _reconciliation_block(ws: Worksheet, row: int, estimate: Estimate, dqe: _Dqe
         _text(ws, r, 2, estimate.plan_cost)
     _formula(ws, r, 3, f"=SUM(C{first}:C{max(first, last)})")
     _formula(ws, r, 4, f"=C{r}-N(B{r})")
-    _text(ws, r + 1, 1, "Hors du plan : mâts, caméras, électricité, équipements, AMO")
-    _formula(ws, r + 1, 3, f"={dqe.total_ht}-C{r}")
-    _text(ws, r + 2, 1, "Total HT du DQE").font = BOLD
-    _formula(ws, r + 2, 3, f"={dqe.total_ht}").font = BOLD
+    _text(ws, r + 1, 1, "Hors du plan : mâts, caméras, électricité, équipements")
+    _formula(ws, r + 1, 3, f"={dqe.works}-C{r}")
+    _text(ws, r + 2, 1, "Total HT des travaux (DQE)").font = BOLD
+    _formula(ws, r + 2, 3, f"={dqe.works}").font = BOLD
     for rr in range(first, r + 3):
         for col in (2, 3, 4):
             ws.cell(rr, col).number_format = MONEY
 
 
-def _comparison_sheet(
-    ws: Worksheet, estimates: list[Estimate], cells: list[_DqeCells], rates: _Rates
-) -> None:
+def _comparison_sheet(ws: Worksheet, estimates: list[Estimate], cells: list[_DqeCells]) -> None:
     _text(ws, 1, 1, "Comparaison des plans").font = TITLE
-    _text(ws, 2, 1, "Montants HT; la subvention FIPD applique le taux de la feuille financement.")
+    _text(
+        ws,
+        2,
+        1,
+        "Montants HT. Travaux : formules des feuilles DQE ; AMO, aides et coût complet : calculés "
+        "par Vigie pour chaque plan avec le même appel à projets.",
+    )
     _text(ws, 4, 1, "Poste").font = BOLD
     for col, estimate in enumerate(estimates, 2):
         _text(ws, 4, col, f"Plan {col - 1} : {estimate.source}").font = BOLD
         ws.cell(4, col).alignment = Alignment(wrap_text=True)
-    rows: list[tuple[str, list[str]]] = [
+    rows: list[tuple[str, list[str | float]]] = [
         (lot.title, [f"={c.lots[lot.number]}" for c in cells]) for lot in estimates[0].lots
     ]
     rows += [
-        (AMO_LOT[1], [f"={c.amo}" for c in cells]),
-        ("Total HT", [f"={c.total_ht}" for c in cells]),
-        ("TVA", [f"={c.vat}" for c in cells]),
-        ("Total TTC", [f"={c.total_ttc}" for c in cells]),
-        (
-            "Subvention FIPD",
-            [f"=ROUND({c.eligible_formula()}*{rates.fipd_rate}/100,2)" for c in cells],
-        ),
+        ("Total des travaux HT", [f"={c.works}" for c in cells]),
+        ("Total des travaux TTC", [f"={c.works_ttc}" for c in cells]),
+        ("AMO HT", [e.amo.amount for e in estimates]),
+        ("Total HT", [e.total_ht for e in estimates]),
+        ("Total TTC", [e.total_ttc for e in estimates]),
+        ("Subvention FIPD", [e.fipd for e in estimates]),
+        ("Aides sollicitées (tous financeurs)", [e.aids for e in estimates]),
+        ("Reste à charge HT", [e.rest_ht for e in estimates]),
+        ("Coûts d'exploitation HT par an", [e.running_ht for e in estimates]),
+        ("Coût complet HT sur la durée de chaque plan", [e.tco_ht for e in estimates]),
     ]
-    for i, (label, formulas) in enumerate(rows, 5):
+    for i, (label, values) in enumerate(rows, 5):
         _text(ws, i, 1, label)
-        for col, formula in enumerate(formulas, 2):
-            _formula(ws, i, col, formula).number_format = MONEY
-    running_row = 5 + len(rows)  # each plan's own rents; the TCO follows its DQE's total
-    _text(ws, running_row, 1, "Coûts d'exploitation HT par an")
-    _text(ws, running_row + 1, 1, "Coût complet HT sur la durée de chaque plan")
-    for col, (estimate, c) in enumerate(zip(estimates, cells, strict=True), 2):
-        letter = COLUMNS[col - 1]
-        _text(ws, running_row, col, estimate.running_ht).number_format = MONEY
-        years = estimate.running.horizon_years
-        tco = f"={c.total_ht}+{years}*{letter}{running_row}"
-        _formula(ws, running_row + 1, col, tco).number_format = MONEY
-    row = running_row + 3
+        for col, value in enumerate(values, 2):
+            cell = (
+                _formula(ws, i, col, value) if isinstance(value, str) else _text(ws, i, col, value)
+            )
+            cell.number_format = MONEY
+    row = 5 + len(rows) + 1
     labels = {
         "masts": "Mâts",
         "masts_connected": "Mâts raccordés en fibre",
@@ -683,7 +953,7 @@ def _assumptions_sheet(ws: Worksheet, estimates: list[Estimate]) -> None:
         "Source",
         "Estimation",
         "Note",
-        "Éligible FIPD",
+        "Éligible aux aides (bordereau)",
     )
     for col, header in enumerate(headers, 1):
         _text(ws, row, col, header).font = BOLD
