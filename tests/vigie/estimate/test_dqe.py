@@ -34,32 +34,89 @@ def test_totals_recomputed_from_the_json_lines(estimate) -> None:
     """Decimal arithmetic on the exported lines only, not on the estimate's own properties."""
     document = estimate_document([estimate])["estimates"][0]
     lots: dict[str, Decimal] = {}
-    eligible = Decimal(0)
     for line in document["lines"]:
         lot = line["number"].split(".")[0]
-        if lot == "4":
-            continue
         amount = cents(Decimal(str(line["quantity"])) * Decimal(str(line["unit_price_ht"])))
         assert Decimal(str(line["amount_ht"])) == amount, line["number"]
         lots[lot] = lots.get(lot, Decimal(0)) + amount
-        eligible += amount if line["fipd_eligible"] else 0
+    assert set(lots) == {"1", "2", "3"}  # the AMO is not a lot of the works
     works = sum(lots.values())
-    amo = cents(works * Decimal("13") / 100)
+    amo = cents(works * Decimal("14.8") / 100)
     total = works + amo
-    vat = cents(total * Decimal("0.20"))
-    fipd = cents((eligible + amo) * Decimal("0.5"))
+    vat = cents(works * Decimal("0.20")) + cents(amo * Decimal("0.20"))
     totals = {k: Decimal(str(v)) for k, v in document["totals"].items()}
     assert {f"lot_{n}_ht": v for n, v in lots.items()} == {
         k: v for k, v in totals.items() if k.startswith("lot_")
     }
     assert totals["works_ht"] == works
-    assert totals["amo_ht"] == amo
+    assert totals["amo_ht"] == amo == Decimal(str(document["amo"]["amount"]))
     assert totals["total_ht"] == total
     assert totals["vat"] == vat
     assert totals["total_ttc"] == total + vat
-    assert totals["fipd"] == fipd
-    assert totals["rest_ht"] == total - fipd
-    assert totals["epci_part"] + totals["commune_part"] == totals["rest_ht"]
+    aids = sum(Decimal(str(a["amount"])) for o in document["owners"] for a in o["aids"])
+    assert totals["aids_ht"] == aids
+    assert totals["rest_ht"] == total - aids
+    fipd = sum(
+        Decimal(str(a["amount"]))
+        for o in document["owners"]
+        for a in o["aids"]
+        if a["funder"] == "fipd"
+    )
+    assert totals["fipd"] == totals["aid_fipd"] == fipd
+
+
+def test_each_owner_plan_recomputed_from_the_json(estimate) -> None:
+    """Base, ceiling, rate, cap and own share of every owner, in Decimal from the JSON."""
+    document = estimate_document([estimate])["estimates"][0]
+    funders = {f["key"]: f for f in document["call"]["funders"]}
+    cap_percent = Decimal(str(document["call"]["public_aid_cap_percent"]))
+    total_project = Decimal(str(document["totals"]["total_ht"]))
+    for owner in document["owners"]:
+        total = cents(Decimal(repr(owner["works_key"])) * total_project)
+        assert Decimal(str(owner["total_ht"])) == total, owner["code"]
+        cap = cents(total * cap_percent / 100)
+        granted = Decimal(0)
+        for aid in owner["aids"]:
+            funder = funders[aid["funder"]]
+            base = Decimal(str(aid["base"]))
+            kept = base
+            if funder["ceiling_per_camera"] is not None:
+                ceiling = Decimal(str(funder["ceiling_per_camera"])) * owner["cameras"]
+                kept = min(base, ceiling)
+            applies = owner["kind"] in funder["owners"]
+            asked = cents(kept * Decimal(str(funder["requested_rate"])) / 100) if applies else 0
+            assert Decimal(str(aid["requested"])) == asked, (owner["code"], aid["funder"])
+            amount = min(asked, max(Decimal(0), cap - granted))
+            assert Decimal(str(aid["amount"])) == amount, (owner["code"], aid["funder"])
+            granted += amount
+        assert granted <= cap
+        assert Decimal(str(owner["own_share_ht"])) == total - granted
+        # the law's floor: at least 20 % of the project paid by its owner
+        assert Decimal(str(owner["own_share_ht"])) >= total * (100 - cap_percent) / 100 - Decimal(
+            "0.01"
+        )
+
+
+def test_no_ineligible_line_is_counted_in_a_funders_base(estimate) -> None:
+    """Studies, AMO, running costs and licences never feed the FIPD; the others do."""
+    financing = estimate.financing
+    fipd = financing.call.funder("fipd")
+    for line in financing.lines:
+        eligible = line.eligible_for("fipd")
+        assert eligible == (line.category in fipd.eligible), line.key
+        rule = next(r.rule for r in line.rules if r.funder == "fipd")
+        assert rule.startswith(
+            "éligible" if eligible else ("exclu" if line.category in fipd.excluded else "non prévu")
+        )
+    licence = next(
+        line for line in financing.lines if line.key == "installation.supervision_licence"
+    )
+    assert not licence.eligible_for("fipd") and "licences" in licence.rules[0].rule
+    amo = next(r for r in financing.amo_rules if r.funder == "fipd")
+    assert not amo.eligible and "assistance à maîtrise d'ouvrage" in amo.rule
+    eligible = sum(line.amount for line in financing.lines if line.eligible_for("fipd"))
+    assert financing.eligible_totals["fipd"] == pytest.approx(eligible, abs=0.01)
+    assert financing.eligible_totals["fipd"] < estimate.works_ht
 
 
 def test_csv_rows_are_the_same_lines_and_totals(estimate) -> None:
@@ -87,27 +144,36 @@ def test_lots_hold_what_the_issue_lists(estimate) -> None:
     assert len(numbers) == len(set(numbers))
 
 
-def test_commune_split_covers_the_whole_estimate(estimate) -> None:
-    communes = estimate.communes
-    assert sum(c.works_key for c in communes) == pytest.approx(1.0, abs=1e-9)
-    assert sum(c.eligible_key for c in communes) == pytest.approx(1.0, abs=1e-9)
-    # each commune rounds to the cent on its own: the sums differ from the totals by cents only
-    assert sum(c.amount_ht for c in communes) == pytest.approx(estimate.total_ht, abs=0.01 * 60)
-    assert sum(c.fipd for c in communes) == pytest.approx(estimate.fipd, abs=0.01 * 60)
-    assert sum(c.masts for c in communes) == 110
-    assert all(c.nom and c.epci == "200071454" for c in communes)
-    for c in communes:
-        assert c.epci_part + c.commune_part == pytest.approx(c.rest_ht, abs=1e-6)
+def test_owner_split_covers_the_whole_estimate(estimate) -> None:
+    owners = estimate.financing.owners
+    assert sum(o.works_key for o in owners) == pytest.approx(1.0, abs=1e-9)
+    for funder in estimate.financing.call.funders:
+        keys = sum(a.key for o in owners for a in o.aids if a.funder == funder.key)
+        assert keys == pytest.approx(1.0, abs=1e-9), funder.key
+    # each owner rounds to the cent on its own: the sums differ from the totals by cents only
+    assert sum(o.total_ht for o in owners) == pytest.approx(estimate.total_ht, abs=0.01 * 60)
+    assert sum(len(o.masts) for o in owners) == 110
+    assert sum(o.cameras for o in owners) == 253
+    communes = [o for o in owners if o.kind == "commune"]
+    assert communes and all(o.nom and o.epci == "200071454" for o in communes)
+    codes = {c for o in owners for c in o.communes}
+    for line in estimate.lines:
+        assert sum(line.by_commune.values()) == pytest.approx(line.quantity, rel=1e-6, abs=0.1)
+        assert sum(line.by_mast.values()) == pytest.approx(line.quantity, rel=1e-6, abs=0.1)
+        assert set(line.by_commune) <= codes | {""}, line.key
 
 
-def test_ineligible_lines_leave_the_fipd_base(folder, estimate) -> None:
+def test_ineligible_lines_leave_every_base(folder, estimate) -> None:
     data = merge_prices(
-        default_catalogue_data(), {"cameras": {"lpr_2mp": {"fipd_eligible": False}}}
+        default_catalogue_data(), {"cameras": {"dome_4mp": {"fipd_eligible": False}}}
     )
     changed = build_estimate(folder, load_prices(), load_catalogue(data))
-    lpr = next(line for line in changed.lines if line.key == "cameras.lpr_2mp")
+    dome = next(line for line in changed.financing.lines if line.key == "cameras.dome_4mp")
     assert changed.total_ht == estimate.total_ht
-    assert changed.eligible_ht == pytest.approx(estimate.eligible_ht - lpr.amount, abs=0.01)
+    assert not any(r.eligible for r in dome.rules)
+    assert "bordereau" in dome.rules[0].rule
+    before, after = estimate.financing.eligible_totals, changed.financing.eligible_totals
+    assert after["fipd"] == pytest.approx(before["fipd"] - dome.amount, abs=0.01)
     assert changed.fipd < estimate.fipd
 
 
@@ -122,7 +188,8 @@ def test_overridden_prices_change_exactly_their_lines(folder, estimate) -> None:
     metres = next(line.quantity for line in estimate.lines if line.key == "trench.local")
     assert after["trench.local"] == pytest.approx(metres * 80, abs=0.01)
     differing = {k for k in before if before[k] != after[k]}
-    assert differing == {"trench.local", "rules.amo_rate"}
+    assert differing == {"trench.local"}
+    assert changed.amo.amount > estimate.amo.amount  # the AMO follows the works
 
 
 def test_a_camera_model_missing_from_the_catalogue_is_named_with_its_masts(folder) -> None:
@@ -138,9 +205,7 @@ def test_labels_and_bases_write_numbers_the_french_way(folder) -> None:
     )
     labels = {r["cle"]: r["designation"] for r in estimate_rows([estimate]) if not r["numero"]}
     assert labels["vat"] == "TVA 5,5\u00a0%"
-    assert re.fullmatch(
-        r"Subvention FIPD \(\d+(,\d+)?\u00a0% des dépenses éligibles\)", labels["fipd"]
-    )
+    assert re.fullmatch(r"Aide sollicitée FIPD \(.+\) \(\d+(,\d+)?\u00a0%\)", labels["aid_fipd"])
     bases = [line.basis for line in estimate.lines if line.basis]
     assert any("de lovage" in basis for basis in bases)
     for basis in bases:  # no English decimal point before a unit

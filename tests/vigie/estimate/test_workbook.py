@@ -17,6 +17,7 @@ import pytest
 from cameras.catalogue import load_catalogue
 from planning.plan_folder import read_plan_folder
 from planning.prices import default_price_data, load_prices, merge_prices
+from vigie.estimate.calls import load_call, with_rates
 from vigie.estimate.dqe import build_estimate
 from vigie.estimate.workbook import build_workbook
 
@@ -74,11 +75,15 @@ NAMES = {
     "total_ht": "total_ht",
     "tva": "vat",
     "total_ttc": "total_ttc",
-    "eligible_ht": "eligible_ht",
+    "works_ttc": "works_ttc",
+    "amo_ttc": "amo_ttc",
+    "eligible_fipd": "eligible_fipd",
+    "eligible_detr": "eligible_detr",
+    "aid_fipd": "aid_fipd",
+    "aid_detr": "aid_detr",
     "fipd": "fipd",
+    "aids_ht": "aids_ht",
     "rest_ht": "rest_ht",
-    "epci_part": "epci_part",
-    "commune_part": "commune_part",
 }
 
 
@@ -89,14 +94,22 @@ def test_libreoffice_totals_equal_the_json(estimate, tmp_path: Path) -> None:
     totals = estimate.totals()
     for name, key in NAMES.items():
         assert named(book, name) == pytest.approx(totals[key], abs=0.005), name
-    communes = book["par commune"]
-    rows = {row[0].value: row for row in communes.iter_rows(min_row=4) if row[0].value}
-    for share in estimate.communes:
-        row = rows[share.code]
-        assert row[7].value == pytest.approx(share.amount_ht, abs=0.005), share.code
-        assert row[8].value == pytest.approx(share.fipd, abs=0.005), share.code
-        assert row[10].value == pytest.approx(share.epci_part, abs=0.005), share.code
-        assert row[11].value == pytest.approx(share.commune_part, abs=0.005), share.code
+    owners = book["par maître d'ouvrage"]
+    rows = {r[1].value: r for r in owners.iter_rows(min_row=6) if r[1].value}
+    for owner in estimate.financing.owners:
+        row = [c.value for c in rows[owner.code]]
+        assert row[7] == pytest.approx(owner.total_ht, abs=0.005), owner.code
+        assert row[8] == pytest.approx(owner.cap, abs=0.005), owner.code
+        for i, aid in enumerate(owner.aids):
+            base, kept, asked, after = row[10 + 5 * i : 14 + 5 * i]
+            assert base == pytest.approx(aid.base, abs=0.005), (owner.code, aid.funder)
+            assert asked == pytest.approx(aid.requested, abs=0.005), (owner.code, aid.funder)
+            assert after == pytest.approx(aid.amount, abs=0.005), (owner.code, aid.funder)
+        assert row[9 + 5 * len(owner.aids) + 1] == pytest.approx(owner.own_share, abs=0.005)
+    amo = book["AMO"]
+    assert amo["B6"].value == pytest.approx(estimate.amo.amount, abs=0.005)
+    days = [r[3].value for r in amo.iter_rows(min_row=14) if isinstance(r[1].value, (int, float))]
+    assert sum(days[:-1]) == pytest.approx(estimate.amo.days, abs=0.05)
 
 
 def test_running_costs_and_tco_recalculated_equal_the_plan(
@@ -116,12 +129,15 @@ def test_running_costs_and_tco_recalculated_equal_the_plan(
     )
     assert named(book, "tco_ht") == pytest.approx(estimate.tco_ht, abs=0.01)
     sheet = book[f"Coût complet sur {years} ans"]
-    rows = {r[0].value: r for r in sheet.iter_rows(min_row=15) if r[0].value}
-    for share in estimate.communes:  # per commune: its investment plus N years of its rents
-        row = rows[share.code]
-        assert row[3].value == pytest.approx(share.running_year, abs=0.005)
-        assert row[5].value == pytest.approx(row[2].value + years * share.running_year, abs=0.01)
-    total = next(r for r in sheet.iter_rows(min_row=15) if r[1].value == "Total")
+    rows = {r[1].value: r for r in sheet.iter_rows(min_row=15) if r[1].value}
+    for owner in estimate.financing.owners:  # per owner: its investment plus N years of rents
+        row = rows[owner.code]
+        running = estimate.running_by_owner[(owner.kind, owner.code)]
+        assert row[2].value == pytest.approx(owner.total_ht, abs=0.005)
+        assert row[3].value == pytest.approx(running, abs=0.005)
+        assert row[5].value == pytest.approx(row[2].value + years * running, abs=0.01)
+    assert sum(estimate.running_by_owner.values()) == pytest.approx(estimate.running_ht, abs=0.5)
+    total = next(r for r in sheet.iter_rows(min_row=15) if r[0].value == "Total")
     assert total[5].value == pytest.approx(estimate.tco_ht, abs=0.01)
     leased = next(
         r for r in sheet.iter_rows() if r[0].value and str(r[0].value).startswith("Frais d'accès")
@@ -158,16 +174,41 @@ def test_an_edited_quantity_carries_through_every_total(estimate, tmp_path: Path
     book.save(path)
     values = recalculate(path, tmp_path)
     delta = 10 * price
-    amo = estimate.amo.quantity / 100
+    amo = estimate.amo.rate / 100
     assert named(values, "lot_2_ht") == pytest.approx(estimate.lots[1].subtotal + delta, abs=0.01)
+    assert named(values, "amo_ht") == pytest.approx(estimate.amo.amount + delta * amo, abs=0.01)
     assert named(values, "total_ht") == pytest.approx(
         estimate.total_ht + delta * (1 + amo), abs=0.02
     )
-    assert named(values, "fipd") == pytest.approx(
-        estimate.fipd + delta * (1 + amo) * estimate.fipd_rate / 100, abs=0.02
-    )
-    total = values["par commune"].cell(4 + len(estimate.communes), 8).value
+    finance = values["financement"]
+    fipd_row = next(r for r in finance.iter_rows() if str(r[0].value).startswith("FIPD"))
+    eligible = estimate.financing.eligible_totals["fipd"]
+    assert fipd_row[4].value == pytest.approx(eligible + delta, abs=0.01)  # masts are eligible
+    # more base, but owners at the per-camera ceiling keep their aid: up to rate x delta more
+    grown = named(values, "fipd") - estimate.fipd
+    assert 0 < grown <= delta * 0.5 + 0.5
+    owners = values["par maître d'ouvrage"]
+    total = owners.cell(6 + len(estimate.financing.owners), 8).value
     assert total == pytest.approx(estimate.total_ht + delta * (1 + amo), abs=0.01 * 60)
+
+
+def test_an_edited_rate_gives_the_same_aid_as_the_estimate_at_that_rate(
+    folder, estimate, tmp_path: Path
+) -> None:
+    path = tmp_path / "dqe.xlsx"
+    build_workbook([estimate]).save(path)
+    book = openpyxl.load_workbook(path)
+    finance = book["financement"]
+    row = next(r for r in finance.iter_rows() if str(r[0].value).startswith("FIPD"))
+    row[2].value = 40  # the owner asks 40 % instead of 50 %
+    book.save(path)
+    values = recalculate(path, tmp_path)
+    call = with_rates(load_call(), {"fipd": 40})
+    at_40 = build_estimate(folder, load_prices(), load_catalogue(), call)
+    assert named(values, "fipd") == pytest.approx(at_40.fipd, abs=0.005)
+    assert named(values, "aids_ht") == pytest.approx(at_40.aids, abs=0.005)
+    assert named(values, "rest_ht") == pytest.approx(at_40.rest_ht, abs=0.005)
+    assert at_40.fipd < estimate.fipd
 
 
 def test_sheets_are_french_and_the_chart_is_there(estimate, tmp_path: Path) -> None:
@@ -176,8 +217,10 @@ def test_sheets_are_french_and_the_chart_is_there(estimate, tmp_path: Path) -> N
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == [
         "DQE",
+        "AMO",
         "financement",
-        "par commune",
+        "par maître d'ouvrage",
+        "éligibilité",
         "Coûts d'exploitation",
         "Coût complet sur 10 ans",
         "hypothèses et sources",
@@ -185,6 +228,9 @@ def test_sheets_are_french_and_the_chart_is_there(estimate, tmp_path: Path) -> N
     assert book["DQE"]["F7"].value.startswith("=ROUND(")  # amounts are formulas
     with zipfile.ZipFile(path) as archive:
         assert any(n.startswith("xl/charts/chart") for n in archive.namelist())
+    rules = [c.value for c in book["éligibilité"]["G"] if c.value]  # the FIPD's rule per line
+    assert any(r.startswith("exclu : études") for r in rules)
+    assert any(r.startswith("exclu : dépenses de fonctionnement") for r in rules)
     sources = [c.value for c in book["hypothèses et sources"]["F"] if c.value]
     assert any("CETE de l'Ouest" in s for s in sources)
     assert any("Enedis" in s for s in sources)
