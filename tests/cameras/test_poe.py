@@ -1,4 +1,4 @@
-"""Powering a mast's cameras: the cheapest switch that holds them, separate supplies for the rest."""
+"""Powering a mast's cameras: the cheapest switch that holds them, separate supplies else."""
 
 from __future__ import annotations
 
