@@ -24,7 +24,7 @@ from planning.errors import PlanningError
 from planning.mapview import render_map
 from planning.plan import MastResult, MastStatus, Plan, Route
 from planning.qgis_styles import LAYER_STYLES
-from planning.schema import WORK_CRS
+from planning.schema import WORK_CRS, mast_owner
 from planning.supply import SUPPLY_COLUMNS, mast_supply
 
 PLAN_LAYERS = ("trenches", "cables", "connections", "masts", "splices", "links")
@@ -188,7 +188,8 @@ def _add_input_columns(
 ) -> None:
     """Add to ``mast_layer``, in place, what only the input layers know and the estimate needs.
 
-    The cameras and camera model as the ``masts`` layer gives them, and the nearest power point.
+    The cameras, camera model and owner (`commune` when not given) as the ``masts`` layer gives
+    them, and the nearest power point.
     """
     supply = mast_supply(masts, power_points).reindex([str(m.mast_id) for m in plan.masts])
     if "cameras" in masts:  # the router knows nothing of a mast it could not snap
@@ -197,6 +198,10 @@ def _add_input_columns(
     if "camera_model" in masts:  # what `vigie cameras import PLAN` gives each camera
         models = dict(zip(masts["id"].astype(str), masts["camera_model"], strict=True))
         mast_layer["camera_model"] = [str(models.get(str(m.mast_id), "")) for m in plan.masts]
+    owners = (
+        dict(zip(masts["id"].astype(str), masts["owner"], strict=True)) if "owner" in masts else {}
+    )
+    mast_layer["owner"] = [mast_owner(owners.get(str(m.mast_id))) for m in plan.masts]
     for column in SUPPLY_COLUMNS:
         values = supply[column]
         mast_layer[column] = (

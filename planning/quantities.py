@@ -29,6 +29,7 @@ import pandas as pd
 from planning.french import percent, with_unit
 from planning.plan_folder import PlanFolder
 from planning.prices import PriceCatalogue
+from planning.schema import DEFAULT_MAST_OWNER, mast_owner
 
 OFF_ROAD = "off_road"
 """Price key of trenches along no road (access to a mast, FttH routes off the road network)."""
@@ -55,19 +56,23 @@ class MastRow:
     status: str
     cameras: int
     camera_model: str
+    owner: str = DEFAULT_MAST_OWNER
+    """Who owns the mast (`planning.schema.MAST_OWNERS`); plans older than the field: commune."""
 
 
 def mast_inventory(folder: PlanFolder) -> list[MastRow]:
     """Every mast of the plan, connected or not (each still needs its equipment)."""
     masts = folder.layers["masts"]
+    owners = masts["owner"] if "owner" in masts else [None] * len(masts)
     return [
-        MastRow(str(m), str(c), str(s), int(n), str(model or ""))
-        for m, c, s, n, model in zip(
+        MastRow(str(m), str(c), str(s), int(n), str(model or ""), mast_owner(owner))
+        for m, c, s, n, model, owner in zip(
             masts["mast_id"],
             masts["commune"],
             masts["status"],
             masts["cameras"],
             masts["camera_model"],
+            owners,
             strict=True,
         )
     ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import pandas as pd
+
 WORK_CRS = "EPSG:2154"
 """Lambert-93: every metric computation happens in it."""
 
@@ -54,6 +56,10 @@ FTTH_ROUTE_KINDS = ("duct", "aerial")
 FTTH_NODE_KINDS = ("NRO", "PM", "PBO", "chamber")
 POWER_POINT_KINDS = ("enedis", "public_lighting")
 SITE_KINDS = ("csu", "gendarmerie", "nro")
+MAST_OWNERS = ("commune", "epci", "etat", "departement")
+"""Who owns (and runs) a mast: `etat` is the gendarmerie or the police (e.g. plate reading at road
+passage points), whose cameras the law reserves some uses to (`cameras.catalogue`)."""
+DEFAULT_MAST_OWNER = "commune"
 
 _ID = FieldSpec("id", FieldType.ID, description="unique identifier")
 
@@ -146,6 +152,12 @@ LAYERS: dict[str, LayerSpec] = {
                     "weight of the mast in a budget-constrained plan (higher first)",
                     minimum=0,
                 ),
+                _optional(
+                    "owner",
+                    FieldType.TEXT,
+                    "who owns and runs the mast (missing or blank: the commune)",
+                    choices=MAST_OWNERS,
+                ),
             ),
             "camera masts to connect",
         ),
@@ -189,6 +201,15 @@ LAYERS: dict[str, LayerSpec] = {
         ),
     )
 }
+
+
+def mast_owner(value: object) -> str:
+    """A mast's ``owner`` as the layer gives it, `DEFAULT_MAST_OWNER` when missing or blank."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return DEFAULT_MAST_OWNER
+    text = str(value).strip()
+    return text or DEFAULT_MAST_OWNER
+
 
 LAYER_NAMES: tuple[str, ...] = tuple(LAYERS)
 REQUIRED_LAYERS: tuple[str, ...] = tuple(name for name, spec in LAYERS.items() if spec.required)

@@ -69,6 +69,10 @@ class Report:
         """No errors and no warnings."""
         return not self.problems
 
+    def add(self, problems: list[Problem]) -> None:
+        """Add problems found outside the planner (e.g. the catalogue's legal rules), in order."""
+        self.problems = _sorted([*self.problems, *problems])
+
     def lines(self) -> list[str]:
         """One ``LAYER:FEATURE_ID: message`` line per problem."""
         return [str(p) for p in self.problems]

@@ -22,6 +22,8 @@ CAMERA_MODELS = ("fixed_4mp", "dome_4mp", "ptz_2mp_30x", "multi_4x5mp", "lpr_2mp
 MODEL_SHARES = (0.3, 0.25, 0.15, 0.15, 0.15)
 MIN_POPULATION = 1_000
 INHABITANTS_PER_MAST = 900
+EPCI_EVERY = 10
+"""One mast in ten of the others (in id order) belongs to the intercommunality."""
 TOWN_HALL = 3_000  # inhabitants: above it the mast at the town hall is critical
 OFFSET = (2.0, 15.0)  # m from the street node
 
@@ -67,15 +69,35 @@ def masts_layer(
         rng.integers(2, 5, len(ids)),
         rng.choice([1, 2, 3, 4], size=len(ids), p=[0.35, 0.35, 0.2, 0.1]),
     )
-    models = rng.choice(len(CAMERA_MODELS), size=len(ids), p=MODEL_SHARES)
+    models = [
+        CAMERA_MODELS[m] for m in rng.choice(len(CAMERA_MODELS), size=len(ids), p=MODEL_SHARES)
+    ]
     return layer_frame(
         "masts",
         {
             "id": ids,
             "commune": codes,
             "cameras": cameras,
-            "camera_model": [CAMERA_MODELS[m] for m in models],
+            "camera_model": models,
             "critical": critical_mask,
+            "owner": mast_owners(models),
         },
         shapely.points(np.array(points).reshape(-1, 2)),
     )
+
+
+def mast_owners(models: list[str]) -> list[str]:
+    """Who owns each mast: a fixed pattern, not a draw (the rest of the sample does not move).
+
+    Plate reading (`lpr_2mp`) is the State's (gendarmerie passage points: the law reserves it to
+    police, gendarmerie and customs); of the other masts, in order, every `EPCI_EVERY`-th is the
+    intercommunality's; the rest the commune's.
+    """
+    owners, others = [], 0
+    for model in models:
+        if model == "lpr_2mp":
+            owners.append("etat")
+            continue
+        others += 1
+        owners.append("epci" if others % EPCI_EVERY == 0 else "commune")
+    return owners

@@ -457,3 +457,12 @@ def test_broken_copies_of_the_eure_sample(tmp_path: Path) -> None:
         and "more than 200 m" in line
         for line in lines("lost", "masts", lost)
     )
+
+
+def test_a_mast_owner_is_one_of_the_choices_and_may_be_blank(check, layers) -> None:
+    masts = layers["masts"]
+    masts["owner"] = ["mairie", ""] + ["etat"] * (len(masts) - 2)
+    report = check(layers)
+    mast = masts["id"].iloc[0]
+    line = only_line(report)
+    assert line.startswith(f"masts:{mast}: 'owner' is 'mairie', not one of: commune, epci, etat")

@@ -23,7 +23,7 @@ from vigie.cli.context import err, out, progress_bars, reporter, stdout_to_stder
 if TYPE_CHECKING:
     from planning.parameters import PlanParameters
     from planning.plan import Plan
-    from planning.validate import Report
+    from planning.validate import Problem, Report
 
 sample_app = typer.Typer(help="Generate sample planning layers.", no_args_is_help=True)
 
@@ -56,6 +56,7 @@ def validate(
         report = validate_path(
             layers, far_from_road_warning_m=warn_distance, far_from_road_error_m=max_snap
         )
+        report.add(reserved_camera_problems(report))
     elapsed = time.perf_counter() - started
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
@@ -70,6 +71,63 @@ def validate(
         highlight=False,
     )
     raise typer.Exit(1 if failed else 0)
+
+
+RESERVED_CAMERA = "camera-reserved"
+"""The code of a mast whose camera model the law reserves to another owner (a warning)."""
+
+
+def reserved_camera_problems(report: Report) -> list[Problem]:
+    """A warning per mast whose owner the law refuses its camera model (plate reading: the State).
+
+    The rule is the camera catalogue's (`Catalogue.refused`), which planning does not know; a
+    mast without an owner is the commune's. Models the catalogue lacks are the estimate's to name.
+    """
+    import numpy as np
+
+    from cameras.catalogue import load_catalogue
+    from planning.schema import MAST_OWNERS, mast_owner
+    from planning.validate import Problem, Severity
+
+    masts = report.layers.get("masts")
+    if masts is None or "camera_model" not in masts or "id" not in masts:
+        return []
+    catalogue = load_catalogue()
+    owners = masts["owner"] if "owner" in masts else [None] * len(masts)
+    problems = []
+    for row, (mast_id, model, given) in enumerate(
+        zip(masts["id"], masts["camera_model"], owners, strict=True)
+    ):
+        owner = mast_owner(given)
+        camera = catalogue.refused(str(model), owner) if owner in MAST_OWNERS else None
+        if camera is None:
+            continue
+        missing = _blank(given)
+        whose = f"'{owner}' (no owner given)" if missing else f"'{owner}'"
+        label = masts.index[row]
+        position = int(label) if isinstance(label, int | np.integer) else row
+        feature = f"#{position + 1}" if _blank(mast_id) else str(mast_id)
+        problems.append(
+            Problem(
+                "masts",
+                feature,
+                Severity.WARNING,
+                RESERVED_CAMERA,
+                f"camera model '{camera.key}' is reserved to '{camera.reserved_to}' but the "
+                f"mast's owner is {whose}: {camera.legal_basis} Give the mast to "
+                f"'{camera.reserved_to}' (field owner) or choose another model",
+                row=position,
+            )
+        )
+    return problems
+
+
+def _blank(value: object) -> bool:
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return True
+    return not str(value).strip()
 
 
 def verdict(layers: Path | str, report: Report, *, failed: bool) -> str:
@@ -138,6 +196,7 @@ def plan(
     started = time.perf_counter()
     with err.status(f"Vérification de {layers}…"):
         report = validate_path(layers)
+        report.add(reserved_camera_problems(report))
     # A mast the planner cannot reach is a result (reported, exit 3), not a reason to stop.
     blocking = [p for p in report.errors if p.code not in PLANNER_REPORTS]
     if blocking:
@@ -149,6 +208,9 @@ def plan(
             highlight=False,
         )
         raise typer.Exit(1)
+    for problem in report.problems:  # the law does not stop a plan, but it must be read
+        if problem.code == RESERVED_CAMERA:
+            sys.stdout.write(f"{problem}\n")
     result, paths = plan_and_write(
         report, params, out_dir, source=layers, bound=bound, budget=budget
     )

@@ -23,7 +23,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from cameras.catalogue import Catalogue, CatalogueError, PricedItem
+from cameras.catalogue import (
+    SEPARATE_SUPPLY,
+    CameraModel,
+    Catalogue,
+    CatalogueError,
+    PricedItem,
+)
+from cameras.poe import choose_poe
 from planning import french
 from planning.plan_folder import PlanFolder
 from planning.prices import PriceCatalogue, PriceItem
@@ -331,12 +338,10 @@ def _mast_owners(folder: PlanFolder, catalogue: Catalogue) -> list[MastOwner]:
         owners,
         strict=True,
     ):
-        camera = catalogue.cameras.get(model)
-        reserved = getattr(camera, "reserved_to", None)
-        basis = getattr(camera, "legal_basis", "") or "caméra réservée à l'État"
-        result.append(
-            MastOwner(m, commune, owner or "commune", int(n), model, basis if reserved else "")
-        )
+        owner = owner or "commune"
+        refused = catalogue.refused(model, owner)
+        reserved = (refused.legal_basis or "caméra réservée à l'État") if refused else ""
+        result.append(MastOwner(m, commune, owner, int(n), model, reserved))
     return result
 
 
@@ -412,7 +417,10 @@ def _line(
 
 
 def _equipment(folder: PlanFolder, catalogue: Catalogue) -> list[Quantity]:
-    """Masts by height, cameras by model, per-mast network equipment and installation."""
+    """Masts by height, cameras by model, per-mast network equipment and installation.
+
+    Each mast's PoE switches and separate supplies are chosen by `cameras.poe.choose_poe`.
+    """
     masts = mast_inventory(folder)
     unknown: dict[str, list[str]] = defaultdict(list)
     for mast in masts:
@@ -433,9 +441,11 @@ def _equipment(folder: PlanFolder, catalogue: Catalogue) -> list[Quantity]:
         model = catalogue.camera(mast.camera_model)
         height = catalogue.mast_for(model.mast_height_m)
         per_mast = [f"masts.{height.key}", "installation.mast_commissioning"]
-        per_mast += [f"network.{key}" for key in catalogue.network]
+        per_mast += [f"network.{key}" for key in catalogue.per_mast_network]
         for key in per_mast:
             counts[key][mast.commune] += 1
+        for key, count in _poe_equipment(model, mast.cameras, catalogue):
+            counts[key][mast.commune] += count
         for key in (f"cameras.{model.key}", "installation.camera"):
             counts[key][mast.commune] += mast.cameras
         counts["installation.supervision_licence"][mast.commune] += mast.cameras
@@ -443,6 +453,10 @@ def _equipment(folder: PlanFolder, catalogue: Catalogue) -> list[Quantity]:
         "masts": "un mât par site, de la hauteur demandée par son modèle de caméra",
         "cameras": "caméras du plan, par modèle",
         "network": "un par mât",
+        **{f"network.{key}": _SWITCH_BASIS for key in catalogue.switches},
+        f"network.{SEPARATE_SUPPLY}": (
+            "une par caméra qu'aucun port PoE du catalogue ne peut alimenter (trop gourmande)"
+        ),
         "installation.camera": "une par caméra",
         "installation.supervision_licence": "une par caméra",
         "installation.mast_commissioning": "une par mât",
@@ -460,6 +474,26 @@ def _equipment(folder: PlanFolder, catalogue: Catalogue) -> list[Quantity]:
             )
         )
     return lines
+
+
+_SWITCH_BASIS = (
+    "par mât, le commutateur PoE le moins cher dont les ports, la puissance par port (classe "
+    "802.3af/at/bt) et le budget PoE alimentent ses caméras (puissance de la caméra plus la perte "
+    "en ligne maximale de sa classe) ; plusieurs quand les ports ou le budget ne suffisent pas"
+)
+
+
+def _poe_equipment(model: CameraModel, cameras: int, catalogue: Catalogue) -> list[tuple[str, int]]:
+    """A mast's PoE switches and separate supplies, as (DQE key, count) pairs."""
+    choice = choose_poe(
+        [model] * cameras, catalogue.switches.values(), catalogue.separate_supply.price
+    )
+    found = []
+    if choice.switch is not None and choice.switches:
+        found.append((f"network.{choice.switch}", choice.switches))
+    if choice.separate:
+        found.append((f"network.{SEPARATE_SUPPLY}", choice.separate))
+    return found
 
 
 def _reconciliation(folder: PlanFolder, estimate: Estimate) -> list[Reconciliation]:

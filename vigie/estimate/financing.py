@@ -15,8 +15,8 @@ The computation is the one the workbook writes as formulas, to the cent:
   the call's order, the last ones lose what exceeds the cap;
 - the owner's share is the rest.
 
-A camera model the law reserves to the State (LAPI, CSI L233-1) on a commune's or EPCI's mast is
-in no local authority's plan: the mast goes to a bucket of its own, financed by nobody, and the
+A camera model the law reserves to the State (LAPI, CSI L233-1) on a mast of a commune, an EPCI or
+the Département is in no local authority's plan: the mast goes to a bucket of its own, financed by nobody, and the
 notes say why.
 """
 
@@ -324,7 +324,7 @@ def finance(
 
 def _owner_key(mast: MastOwner, communes: dict[str, tuple[str, str]]) -> tuple[str, str]:
     owner = mast.owner or "commune"
-    if mast.reserved and owner in ("commune", "epci"):
+    if mast.reserved:  # set only where the law refuses the model to this owner
         return RESERVED, "reserve-etat"
     if owner == "epci":
         return "epci", communes.get(mast.commune, ("", ""))[1] or f"epci-de-{mast.commune}"

@@ -11,6 +11,7 @@ import pytest
 from planning.french import euros, number
 from tests.helpers.cli import run, sample_folder
 from tests.helpers.paths import SAMPLE
+from tests.helpers.planning_layers import make_layers, write_gpkg
 from vigie.cli.plan import bound_text
 
 
@@ -218,3 +219,44 @@ def test_plan_stdout_holds_only_results_even_when_the_lp_bound_runs(tmp_path: Pa
 )
 def test_the_bound_line_says_why_there_is_no_gap(bound: dict | None, expected: str) -> None:
     assert bound_text(bound) == expected
+
+
+def test_validate_warns_of_plate_reading_on_a_mast_the_state_does_not_own(tmp_path: Path) -> None:
+    refused: list[str] = []
+
+    def edit(name, frame):
+        if name == "masts":
+            lpr = frame.index[frame["camera_model"] == "lpr_2mp"]
+            frame.loc[lpr[0], "owner"] = "commune"
+            frame.loc[lpr[1], "owner"] = ""  # blank: the commune's
+            frame.loc[lpr[2], "owner"] = "epci"
+            refused.extend(frame.loc[lpr[:3], "id"])
+        return frame
+
+    folder = sample_folder(tmp_path / "layers", edit)
+    result = run("validate", str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning: the plan may run
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[1] for line in lines] == sorted(refused, key=refused.index)
+    assert all(": warning: camera model 'lpr_2mp' is reserved to 'etat'" in x for x in lines)
+    assert all("L233-1" in line and "Gujan-Mestras" in line for line in lines)
+    assert "'commune' (no owner given)" in lines[1] and "'epci'" in lines[2]
+    assert "0 erreur(s), 3 avertissement(s)" in result.stderr
+    assert run("validate", str(folder), "--strict").returncode == 1
+    report = json.loads(run("validate", str(folder), "--json").stdout)
+    assert [(p["layer"], p["severity"], p["code"]) for p in report["problems"]] == [
+        ("masts", "warning", "camera-reserved")
+    ] * 3
+
+
+def test_plan_prints_the_plate_reading_warning_and_still_plans(tmp_path: Path) -> None:
+    layers = make_layers()
+    layers["masts"]["camera_model"] = "lpr_2mp"
+    layers["masts"]["owner"] = ["etat", None]  # the second is the commune's
+    source = write_gpkg(layers, tmp_path / "layers.gpkg")
+    result = run("plan", str(source), "--out", str(tmp_path / "plan"))
+    assert result.returncode in (0, 3), result.stdout + result.stderr
+    (warning,) = [line for line in result.stdout.splitlines() if "L233-1" in line]
+    mast = str(layers["masts"]["id"].iloc[1])
+    assert warning.startswith(f"masts:{mast}: warning: camera model 'lpr_2mp'")
+    assert (tmp_path / "plan" / "plan.gpkg").is_file()

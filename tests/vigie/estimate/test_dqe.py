@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from cameras.catalogue import CatalogueError, default_catalogue_data, load_catalogue
 from planning.plan_folder import read_plan_folder
 from planning.prices import default_price_data, load_prices, merge_prices
+from planning.quantities import mast_inventory
 from vigie.estimate.dqe import build_estimate
 from vigie.estimate.files import estimate_document, estimate_rows
 
@@ -138,7 +140,12 @@ def test_lots_hold_what_the_issue_lists(estimate) -> None:
     lines = {line.key: line for line in estimate.lines}
     assert lines["cameras.ptz_2mp_30x"].quantity == 36
     assert sum(line.quantity for k, line in lines.items() if k.startswith("masts.")) == 110
-    assert lines["network.switch"].quantity == 110
+    # PoE: the 16 PTZ masts (35 W a camera) need 802.3bt; the other 94 stay on PoE+
+    assert lines["network.switch_poe_bt"].quantity == 16
+    assert lines["network.switch_poe_plus"].quantity == 94
+    assert "network.separate_supply" not in lines
+    assert lines["network.media_converter"].quantity == lines["network.cabinet"].quantity == 110
+    assert "802.3af/at/bt" in lines["network.switch_poe_bt"].basis
     assert lines["installation.camera"].quantity == 253
     numbers = [line.number for line in estimate.lines]
     assert len(numbers) == len(set(numbers))
@@ -210,3 +217,20 @@ def test_labels_and_bases_write_numbers_the_french_way(folder) -> None:
     assert any("de lovage" in basis for basis in bases)
     for basis in bases:  # no English decimal point before a unit
         assert not re.search(r"\d\.\d+ ?(m|%|€)", basis), basis
+
+
+def test_the_new_poe_entries_take_a_prices_override(folder) -> None:
+    override = {"network": {"switch_poe_bt": {"price": 1500, "year": 2026, "source": "devis"}}}
+    catalogue = load_catalogue(merge_prices(default_catalogue_data(), override))
+    changed = {line.key: line for line in build_estimate(folder, load_prices(), catalogue).lines}
+    assert changed["network.switch_poe_bt"].unit_price == 1500
+    assert changed["network.switch_poe_bt"].amount == 16 * 1500
+
+
+def test_the_inventory_carries_each_masts_owner(folder) -> None:
+    rows = mast_inventory(folder)
+    assert Counter(r.owner for r in rows) == {"commune": 83, "etat": 18, "epci": 9}
+    assert all(r.owner == "etat" for r in rows if r.camera_model == "lpr_2mp")
+    masts = folder.layers["masts"].drop(columns="owner")  # a plan from before the field
+    older = dataclasses.replace(folder, layers={**folder.layers, "masts": masts})
+    assert {r.owner for r in mast_inventory(older)} == {"commune"}
