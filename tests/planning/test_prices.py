@@ -35,7 +35,8 @@ def test_enedis_figures_are_the_public_ttc_ones_brought_to_ht() -> None:
     prices = load_prices()
     assert prices["electricity.enedis_branch"].price == pytest.approx(1658.88 / 1.2, abs=0.01)
     assert prices["electricity.enedis_at_hand"].price == pytest.approx(410 / 1.2, abs=0.01)
-    assert prices.rules["amo_rate"].value == pytest.approx(100 * 1.7 / 13.2, abs=0.2)
+    # the seed's AMO: 1.7 M€ for 11.5 M€ of works (9 M€ equipment, 2.5 M€ fibre)
+    assert prices.rules["amo_rate"].value == pytest.approx(100 * 1.7 / (9 + 2.5), abs=0.05)
 
 
 def test_merge_replaces_given_fields_and_keeps_the_others() -> None:
@@ -76,8 +77,17 @@ def test_merge_adds_new_entries_and_leaves_the_defaults_unchanged() -> None:
 def test_a_new_price_without_its_source_is_refused() -> None:
     with pytest.raises(PriceError, match=r"trench\.local: a new price needs its source and year"):
         merge_prices(default_price_data(), {"trench": {"local": {"price": 65}}})
-    with pytest.raises(PriceError, match=r"rules\.fipd_rate: a new price needs its source"):
-        merge_prices(default_price_data(), {"rules": {"fipd_rate": {"value": 40, "year": 2026}}})
+    with pytest.raises(PriceError, match=r"rules\.amo_rate: a new price needs its source"):
+        merge_prices(default_price_data(), {"rules": {"amo_rate": {"value": 12, "year": 2026}}})
+
+
+def test_rules_that_moved_to_the_call_for_projects_say_where() -> None:
+    data = merge_prices(
+        default_price_data(),
+        {"rules": {"fipd_rate": {"value": 40, "year": 2026, "source": "arrêté"}}},
+    )
+    with pytest.raises(PriceError, match=r"rules\.fipd_rate: .*--rate fipd=N"):
+        load_prices(data)
 
 
 def test_changing_only_a_label_or_eligibility_needs_no_source() -> None:
@@ -91,7 +101,7 @@ def test_missing_and_negative_prices_are_all_named() -> None:
     data["laying"]["duct"]["price"] = -1
     data["trench"]["track"]["price"] = "cheap"
     del data["rules"]["vat_rate"]
-    data["rules"]["fipd_rate"]["value"] = 150
+    data["rules"]["amo_rate"]["value"] = 150
     with pytest.raises(PriceError) as raised:
         load_prices(data)
     message = str(raised.value)
@@ -100,7 +110,7 @@ def test_missing_and_negative_prices_are_all_named() -> None:
         "laying.duct.price: -1 is negative",
         "trench.track.price: 'cheap' is not a number",
         "rules.vat_rate: missing",
-        "rules.fipd_rate.value: 150.0 is over 100 %",
+        "rules.amo_rate.value: 150.0 is over 100 %",
     ):
         assert expected in message
 

@@ -129,7 +129,8 @@ def with_rates(call: Call, rates: dict[str, float]) -> Call:
     unknown = sorted(set(rates) - known)
     if unknown:
         raise ConfigurationError(
-            f"--rate: unknown funder(s) {', '.join(unknown)} (this call has: {', '.join(sorted(known))})"
+            f"--rate: unknown funder(s) {', '.join(unknown)} "
+            f"(this call has: {', '.join(sorted(known))})"
         )
     funders = []
     for funder in call.funders:

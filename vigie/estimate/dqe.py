@@ -271,7 +271,7 @@ def build_estimate(
         Priced("AMO", AMO_KEY, prices.rules["amo_rate"].label, amo.amount, {}),
         masts,
         _communes(folder),
-        epci_names,
+        epci_names=epci_names,
     )
     owner_of = {m.mast_id: m for m in masts}
     estimate = Estimate(
@@ -338,10 +338,10 @@ def _mast_owners(folder: PlanFolder, catalogue: Catalogue) -> list[MastOwner]:
         owners,
         strict=True,
     ):
-        owner = owner or "commune"
-        refused = catalogue.refused(model, owner)
+        kind = owner or "commune"
+        refused = catalogue.refused(model, kind)
         reserved = (refused.legal_basis or "caméra réservée à l'État") if refused else ""
-        result.append(MastOwner(m, commune, owner, int(n), model, reserved))
+        result.append(MastOwner(m, commune, kind, int(n), model, reserved))
     return result
 
 

@@ -15,9 +15,9 @@ The computation is the one the workbook writes as formulas, to the cent:
   the call's order, the last ones lose what exceeds the cap;
 - the owner's share is the rest.
 
-A camera model the law reserves to the State (LAPI, CSI L233-1) on a mast of a commune, an EPCI or
-the Département is in no local authority's plan: the mast goes to a bucket of its own, financed by nobody, and the
-notes say why.
+A camera model the law reserves to the State (LAPI, CSI L233-1) on a mast of a commune, an EPCI
+or the Département is in no local authority's plan: the mast goes to a bucket of its own,
+financed by nobody, and the notes say why.
 """
 
 from __future__ import annotations
@@ -185,14 +185,70 @@ def finance(
     amo: Priced,
     masts: Sequence[MastOwner],
     communes: dict[str, tuple[str, str]],
+    *,
     epci_names: dict[str, str] | None = None,
 ) -> Financing:
     """Every owner's plan; ``communes`` maps an INSEE code to (name, EPCI SIREN)."""
-    epci_names = epci_names or {}
     owner_of = {m.mast_id: _owner_key(m, communes) for m in masts}
     works = money(sum(line.amount for line in lines))
     project = money(works + amo.amount)
+    parts = _parts(lines, owner_of)
+    line_rules = [_rules(call, line) for line in lines]
+    amo_rules = _rules(call, amo)
+    eligible_totals = {}
+    for funder in call.funders:
+        total = sum(
+            line.amount
+            for line, rules in zip(lines, line_rules, strict=True)
+            if _ok(rules, funder.key)
+        )
+        if _ok(amo_rules, funder.key):
+            total += amo.amount
+        eligible_totals[funder.key] = money(total)
+    context = _Context(call, line_rules, amo_rules, amo.amount, eligible_totals, works, project)
+    owners = tuple(
+        _owner_plan(
+            owner,
+            parts[owner],
+            [m for m in masts if owner_of[m.mast_id] == owner],
+            context,
+            _name(owner, communes, epci_names or {}),
+        )
+        for owner in sorted(parts, key=_order)
+    )
+    reserved_masts = {m for m, o in owner_of.items() if o[0] == RESERVED}
+    return Financing(
+        call=call,
+        lines=tuple(
+            _line_eligibility(line, rules, reserved_masts)
+            for line, rules in zip(lines, line_rules, strict=True)
+        ),
+        eligible_totals=eligible_totals,
+        owners=owners,
+        project_ht=project,
+        notes=tuple(_notes(call, masts, owner_of)),
+        amo_rules=amo_rules,
+    )
 
+
+@dataclass(frozen=True)
+class _Context:
+    """What every owner's plan is computed against."""
+
+    call: Call
+    line_rules: list[tuple[LineRule, ...]]
+    amo_rules: tuple[LineRule, ...]
+    amo: float
+    eligible_totals: dict[str, float]
+    works: float
+    project: float
+
+
+def _parts(
+    lines: Sequence[Priced], owner_of: dict[str, tuple[str, str]]
+) -> dict[tuple[str, str], dict[int, float]]:
+    """Per owner, its amount of each line: its masts' parts, and the unattributed parts spread
+    in proportion to what it already carries."""
     assigned: dict[tuple[str, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
     unassigned: dict[int, float] = defaultdict(float)
     for i, line in enumerate(lines):
@@ -206,119 +262,86 @@ def finance(
                 assigned[owner_of[mast]][i] += part
             else:
                 unassigned[i] += part
-    weight = {o: sum(parts.values()) for o, parts in assigned.items()}
+    weight = {o: sum(own.values()) for o, own in assigned.items()}
     weight_total = sum(weight.values())
-    parts: dict[tuple[str, str], dict[int, float]] = {}
+    parts = {}
     for owner, own in assigned.items():
         share = weight[owner] / weight_total if weight_total else 0.0
         parts[owner] = {
             i: own.get(i, 0.0) + unassigned.get(i, 0.0) * share for i in range(len(lines))
         }
+    return parts
 
-    line_rules = [_rules(call, line) for line in lines]
-    amo_rules = _rules(call, amo)
-    eligible_totals = {}
-    for funder in call.funders:
-        total = sum(
-            line.amount
-            for line, rules in zip(lines, line_rules, strict=True)
-            if _ok(rules, funder.key)
-        )
-        if _ok(amo_rules, funder.key):
-            total += amo.amount
-        eligible_totals[funder.key] = money(total)
 
-    owners = []
-    for owner in sorted(parts, key=_order):
-        own = parts[owner]
-        works_part = sum(own.values())
-        works_key = works_part / works if works else 0.0
-        total_ht = money(works_key * project)
-        owner_masts = sorted(m.mast_id for m in masts if owner_of[m.mast_id] == owner)
-        cameras = sum(m.cameras for m in masts if owner_of[m.mast_id] == owner)
-        cap = money(total_ht * call.public_aid_cap / 100.0)
-        aids, granted = [], 0.0
-        for funder in call.funders:
-            eligible_part = sum(
-                own[i] for i, rules in enumerate(line_rules) if _ok(rules, funder.key)
-            )
-            if _ok(amo_rules, funder.key):
-                eligible_part += works_key * amo.amount
-            total_f = eligible_totals[funder.key]
-            key = eligible_part / total_f if total_f else 0.0
-            base = money(key * total_f)
-            ceiling = (
-                money(funder.ceiling_per_camera * cameras)
-                if funder.ceiling_per_camera is not None
-                else None
-            )
-            applies = owner[0] in funder.owners
-            capped_base = min(base, ceiling) if ceiling is not None else base
-            requested = money(capped_base * funder.requested_rate / 100.0) if applies else 0.0
-            amount = money(min(requested, max(0.0, money(cap - granted))))
-            granted = money(granted + amount)
-            aids.append(
-                Aid(
-                    funder.key,
-                    funder.label,
-                    applies,
-                    key,
-                    base,
-                    ceiling,
-                    funder.requested_rate if applies else 0.0,
-                    requested,
-                    amount,
-                )
-            )
-        kind, code = owner
-        communes_of = sorted({m.commune for m in masts if owner_of[m.mast_id] == owner})
-        nom, epci = _name(owner, communes, epci_names)
-        owners.append(
-            OwnerPlan(
-                kind=kind,
-                code=code,
-                nom=nom,
-                epci=epci,
-                masts=tuple(owner_masts),
-                communes=tuple(communes_of),
-                cameras=cameras,
-                works_key=works_key,
-                total_ht=total_ht,
-                aids=tuple(aids),
-                cap=cap,
-                own_share=money(total_ht - granted),
-                notes=tuple(_owner_notes(owner, masts, owner_of)),
-            )
+def _owner_plan(
+    owner: tuple[str, str],
+    own: dict[int, float],
+    masts: list[MastOwner],
+    context: _Context,
+    names: tuple[str, str],
+) -> OwnerPlan:
+    works_key = sum(own.values()) / context.works if context.works else 0.0
+    total_ht = money(works_key * context.project)
+    cameras = sum(m.cameras for m in masts)
+    cap = money(total_ht * context.call.public_aid_cap / 100.0)
+    aids, granted = [], 0.0
+    for funder in context.call.funders:
+        eligible_part = sum(
+            own[i] for i, rules in enumerate(context.line_rules) if _ok(rules, funder.key)
         )
+        if _ok(context.amo_rules, funder.key):
+            eligible_part += works_key * context.amo
+        total_f = context.eligible_totals[funder.key]
+        key = eligible_part / total_f if total_f else 0.0
+        base = money(key * total_f)
+        ceiling = (
+            money(funder.ceiling_per_camera * cameras)
+            if funder.ceiling_per_camera is not None
+            else None
+        )
+        applies = owner[0] in funder.owners
+        kept = min(base, ceiling) if ceiling is not None else base
+        requested = money(kept * funder.requested_rate / 100.0) if applies else 0.0
+        amount = money(min(requested, max(0.0, money(cap - granted))))
+        granted = money(granted + amount)
+        rate = funder.requested_rate if applies else 0.0
+        aids.append(
+            Aid(funder.key, funder.label, applies, key, base, ceiling, rate, requested, amount)
+        )
+    return OwnerPlan(
+        kind=owner[0],
+        code=owner[1],
+        nom=names[0],
+        epci=names[1],
+        masts=tuple(sorted(m.mast_id for m in masts)),
+        communes=tuple(sorted({m.commune for m in masts})),
+        cameras=cameras,
+        works_key=works_key,
+        total_ht=total_ht,
+        aids=tuple(aids),
+        cap=cap,
+        own_share=money(total_ht - granted),
+        notes=tuple(_owner_notes(owner[0], masts)),
+    )
 
-    eligibility = []
-    reserved_masts = {m for m, o in owner_of.items() if o[0] == RESERVED}
-    for line, rules in zip(lines, line_rules, strict=True):
-        measured = sum(line.by_mast.values())
-        reserved = (
-            sum(q for m, q in line.by_mast.items() if m in reserved_masts) / measured * line.amount
-            if measured
-            else 0.0
-        )
-        eligibility.append(
-            LineEligibility(
-                line.number,
-                line.key,
-                line.designation,
-                category_of(line.key),
-                line.amount,
-                rules,
-                money(reserved),
-            )
-        )
-    return Financing(
-        call=call,
-        lines=tuple(eligibility),
-        eligible_totals=eligible_totals,
-        owners=tuple(owners),
-        project_ht=project,
-        notes=tuple(_notes(call, masts, owner_of)),
-        amo_rules=amo_rules,
+
+def _line_eligibility(
+    line: Priced, rules: tuple[LineRule, ...], reserved_masts: set[str]
+) -> LineEligibility:
+    measured = sum(line.by_mast.values())
+    reserved = (
+        sum(q for m, q in line.by_mast.items() if m in reserved_masts) / measured * line.amount
+        if measured
+        else 0.0
+    )
+    return LineEligibility(
+        line.number,
+        line.key,
+        line.designation,
+        category_of(line.key),
+        line.amount,
+        rules,
+        money(reserved),
     )
 
 
@@ -345,9 +368,9 @@ def _name(
     kind, code = owner
     if kind == "commune":
         nom, epci = communes.get(code, ("", ""))
-        return (f"{nom} ({code})" if nom else code), epci
+        return nom or code, epci
     if kind == "epci":
-        return (f"{epci_names[code]} ({code})" if code in epci_names else code), code
+        return epci_names.get(code, code), code
     if kind == "departement":
         return "de l'Eure", ""
     if kind == "etat":
@@ -375,18 +398,15 @@ def _ok(rules: tuple[LineRule, ...], funder: str) -> bool:
     return next(r.eligible for r in rules if r.funder == funder)
 
 
-def _owner_notes(
-    owner: tuple[str, str], masts: Sequence[MastOwner], owner_of: dict[str, tuple[str, str]]
-) -> list[str]:
-    mine = [m for m in masts if owner_of[m.mast_id] == owner]
-    if owner[0] == RESERVED:
+def _owner_notes(kind: str, mine: list[MastOwner]) -> list[str]:
+    if kind == RESERVED:
         return [
             f"Mât {m.mast_id} (commune {m.commune}, propriétaire {m.owner or 'commune'}) : "
             f"{m.camera_model} — {m.reserved}. Exclu du financement de la collectivité : à "
             "transférer à l'État ou à retirer du projet."
             for m in mine
         ]
-    if owner[0] == "etat":
+    if kind == "etat":
         return [
             "Mâts de l'État : financés sur les crédits du ministère de l'Intérieur, hors appel "
             f"à projets ({len(mine)} mât(s))."

@@ -15,6 +15,7 @@ from cameras.catalogue import (
     default_catalogue_data,
     load_catalogue,
 )
+from gis_data import data_path
 from planning.prices import (
     PRICE_SECTIONS,
     PriceCatalogue,
@@ -26,6 +27,7 @@ from planning.prices import (
 from vigie.errors import ConfigurationError
 from vigie.estimate.calls import Call
 from vigie.estimate.dqe import Estimate, build_estimate
+from vigie.inventory.communes import ReferentialError, read_referential
 
 if TYPE_CHECKING:
     from planning.plan_folder import PlanFolder
@@ -78,9 +80,6 @@ def price_plan(
 
 def epci_names() -> dict[str, str]:
     """SIREN -> name of the intercommunalities, from the communes referential shipped."""
-    from gis_data import data_path  # noqa: PLC0415 (read only when pricing)
-    from vigie.inventory.communes import ReferentialError, read_referential
-
     try:
         return read_referential(data_path("sources", "communes-27-admin.json")).epcis
     except ReferentialError:

@@ -30,7 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-from vigie.estimate.calls import CATEGORIES, category_of
+from vigie.estimate.calls import CATEGORIES, Funder, category_of
 from vigie.estimate.dqe import Estimate
 from vigie.estimate.financing import OWNER_LABELS, OwnerPlan
 from vigie.spreadsheet_safety import xlsx_cell as _text
@@ -317,7 +317,64 @@ def _finance_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells, amo: _AmoC
     }
     ws.add_chart(_breakdown_chart(ws, first_row=5, last_row=total_row - 1), "F4")
 
-    row = total_row + 4
+    rates, ceilings, eligible, aid_rows = _call_table(
+        ws, total_row + 4, estimate, cells=(dqe, amo), names=names
+    )
+    row = total_row + 4 + 3 + len(call.funders) + 2
+    _text(ws, row, 1, "Plafond des aides publiques (% du coût de chaque projet, modifiable)")
+    _text(ws, row, 3, call.public_aid_cap)
+    cap = f"financement!$C${row}"
+    _text(ws, row + 1, 1, f"({call.cap_source})")
+    row += 3
+    _text(ws, row, 1, "Financement (somme des plans par maître d'ouvrage)").font = BOLD
+    lines = [
+        ("Coût total du projet HT", f"=B{total_row}", None),
+        (
+            "Aides sollicitées HT (tous financeurs)",
+            "=" + "+".join(f"G{r}" for r in aid_rows),
+            "aids_ht",
+        ),
+        ("Reste à charge des maîtres d'ouvrage HT", f"=B{row + 1}-B{row + 2}", "rest_ht"),
+        ("TVA (avancée par les acheteurs, FCTVA)", f"=B{total_row + 1}", None),
+    ]
+    for i, (label, formula, name) in enumerate(lines, 1):
+        _text(ws, row + i, 1, label)
+        _formula(ws, row + i, 2, formula).number_format = MONEY
+        _formula(ws, row + i, 3, f"=IF($B${total_row}=0,0,B{row + i}/$B${total_row})")
+        ws.cell(row + i, 3).number_format = SHARE
+        if name:
+            names[name] = f"financement!$B${row + i}"
+    row += len(lines) + 2
+    _text(
+        ws,
+        row,
+        1,
+        "Les taux sont ceux sollicités : chaque financeur décide projet par projet ; aucune aide "
+        "n'est acquise avant sa décision.",
+    )
+    _widths(ws, {"A": 58, "B": 18, "C": 18, "D": 22, "E": 22, "F": 20, "G": 20})
+    return _Rates(
+        total_ht=names["total_ht"],
+        cap=cap,
+        rates=rates,
+        ceilings=ceilings,
+        eligible=eligible,
+        names=names,
+    )
+
+
+def _call_table(
+    ws: Worksheet,
+    row: int,
+    estimate: Estimate,
+    *,
+    cells: tuple[_DqeCells, _AmoCells],
+    names: dict[str, str],
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], list[int]]:
+    """The call's funders: editable rates and ceilings, eligible spending, base, aid asked."""
+    financing = estimate.financing
+    call = financing.call
+    dqe, amo = cells
     _text(ws, row, 1, f"Appel à projets : {call.title} ({call.year})").font = BOLD
     _text(ws, row + 1, 1, f"Source : {call.source}")
     row += 3
@@ -366,51 +423,11 @@ def _finance_sheet(ws: Worksheet, estimate: Estimate, dqe: _DqeCells, amo: _AmoC
         aid_rows.append(r)
     if "fipd" in rates:
         names["fipd"] = names["aid_fipd"]
-    row = row + len(call.funders) + 2
-    _text(ws, row, 1, "Plafond des aides publiques (% du coût de chaque projet, modifiable)")
-    _text(ws, row, 3, call.public_aid_cap)
-    cap = f"financement!$C${row}"
-    _text(ws, row + 1, 1, f"({call.cap_source})")
-    row += 3
-    _text(ws, row, 1, "Financement (somme des plans par maître d'ouvrage)").font = BOLD
-    lines = [
-        ("Coût total du projet HT", f"=B{total_row}", None),
-        (
-            "Aides sollicitées HT (tous financeurs)",
-            "=" + "+".join(f"G{r}" for r in aid_rows),
-            "aids_ht",
-        ),
-        ("Reste à charge des maîtres d'ouvrage HT", f"=B{row + 1}-B{row + 2}", "rest_ht"),
-        ("TVA (avancée par les acheteurs, FCTVA)", f"=B{total_row + 1}", None),
-    ]
-    for i, (label, formula, name) in enumerate(lines, 1):
-        _text(ws, row + i, 1, label)
-        _formula(ws, row + i, 2, formula).number_format = MONEY
-        _formula(ws, row + i, 3, f"=IF($B${total_row}=0,0,B{row + i}/$B${total_row})")
-        ws.cell(row + i, 3).number_format = SHARE
-        if name:
-            names[name] = f"financement!$B${row + i}"
-    row += len(lines) + 2
-    _text(
-        ws,
-        row,
-        1,
-        "Les taux sont ceux sollicités : chaque financeur décide projet par projet ; aucune aide "
-        "n'est acquise avant sa décision.",
-    )
-    _widths(ws, {"A": 58, "B": 18, "C": 18, "D": 22, "E": 22, "F": 20, "G": 20})
-    return _Rates(
-        total_ht=names["total_ht"],
-        cap=cap,
-        rates=rates,
-        ceilings=ceilings,
-        eligible=eligible,
-        names=names,
-    )
+    return rates, ceilings, eligible, aid_rows
 
 
 def _owner_funder_columns(index: int) -> tuple[str, str, str, str, str]:
-    """Columns of the funder ``index`` in the owners sheet: key, base, retained, asked, after cap."""
+    """Columns of funder ``index`` in the owners sheet: key, base, retained, asked, after cap."""
     first = 9 + index * OWNER_FUNDER_COLUMNS  # J is the 10th column (index 9)
     return tuple(COLUMNS[first + k] for k in range(OWNER_FUNDER_COLUMNS))  # type: ignore[return-value]
 
@@ -424,7 +441,7 @@ def _owners_sheet(ws: Worksheet, estimate: Estimate, rates: _Rates) -> None:
         "Clé travaux : part du maître d'ouvrage dans les lignes du DQE (équipements de ses mâts, "
         "part de ses mâts dans les tranchées et câbles partagés) ; l'AMO suit la même clé. Base : "
         "sa part des dépenses éligibles de chaque financeur, plafonnée par caméra ; aide "
-        "sollicitée : base × taux ; puis plafond des aides publiques (les financeurs sont servis "
+        "sollicitée : base fois taux ; puis plafond des aides publiques (financeurs servis "
         "dans l'ordre de l'appel). Montants arrondis au centime : les sommes peuvent différer de "
         "quelques centimes des totaux de la feuille financement."
     )
@@ -470,7 +487,9 @@ def _owners_sheet(ws: Worksheet, estimate: Estimate, rates: _Rates) -> None:
         _text(ws, header_row, COLUMNS.index(column) + 1, header).font = BOLD
     row = OWNER_FIRST_ROW
     for owner in financing.owners:
-        _owner_row(ws, row, owner, funders, rates, (total_col, own_col, own_share_col))
+        _owner_row(
+            ws, row, owner, funders=funders, rates=rates, tail=(total_col, own_col, own_share_col)
+        )
         row += 1
     _text(ws, row, 3, "Total").font = BOLD
     sums = ["E", "F", "H", "I"]
@@ -496,7 +515,8 @@ def _owner_row(
     ws: Worksheet,
     row: int,
     owner: OwnerPlan,
-    funders: tuple,
+    *,
+    funders: tuple[Funder, ...],
     rates: _Rates,
     tail: tuple[str, str, str],
 ) -> None:
@@ -779,6 +799,16 @@ def _tco_sheet(
     sheet = _quoted(ws.title)
     names = {"horizon_years": _ref(sheet, "B", 5), "tco_ht": _ref(sheet, "B", 11)}
 
+    r = _tco_owners(ws, estimate, rates, running, n)
+    _reconciliation_block(ws, r + 3, estimate, dqe)
+    _widths(ws, dict(zip("ABCDEF", (58, 30, 20, 22, 24, 60), strict=True)))
+    return names
+
+
+def _tco_owners(
+    ws: Worksheet, estimate: Estimate, rates: _Rates, running: _RunningCells, n: str
+) -> int:
+    """Per project owner: investment, running costs, over the horizon; returns the last row."""
     row = 13
     owners_sheet = _quoted(OWNERS_SHEET)
     _text(ws, row, 1, f"Par maître d'ouvrage (investissement : feuille « {OWNERS_SHEET} »)")
@@ -816,9 +846,7 @@ def _tco_sheet(
         for col in (3, 4):
             ws.cell(rr, col).number_format = MONEY
 
-    _reconciliation_block(ws, r + 3, estimate, dqe)
-    _widths(ws, dict(zip("ABCDEF", (58, 30, 20, 22, 24, 60), strict=True)))
-    return names
+    return r
 
 
 def _owner_tco(ws: Worksheet, row: int, years: str) -> None:

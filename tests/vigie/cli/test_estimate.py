@@ -31,7 +31,9 @@ def test_estimate_writes_xlsx_csv_and_json_with_the_same_totals(
     with (tmp_path / "dqe.csv").open(encoding="utf-8") as handle:
         rows = {r["cle"]: r for r in csv.DictReader(handle) if not r["numero"]}
     assert float(rows["total_ttc"]["montant_ht"]) == totals["total_ttc"]
-    assert float(rows["fipd"]["montant_ht"]) == totals["fipd"]
+    assert float(rows["aid_fipd"]["montant_ht"]) == totals["fipd"]
+    assert float(rows["rest_ht"]["montant_ht"]) == totals["rest_ht"]
+    assert rows["amo.contract"]["lot"] == "amo"  # a contract of its own, not a lot
     assert euros(totals["total_ht"], "HT") in result.stdout  # "3 115 442 € HT"
     assert f"{totals['total_ht']:,.0f}" not in result.stdout  # never "3,115,442"
     assert not list(tmp_path.glob(".*tmp*"))  # no temporary file left behind
@@ -41,21 +43,44 @@ def test_prices_file_merges_over_the_defaults(sample_plan: Path, tmp_path: Path)
     run("estimate", str(sample_plan), "--out", str(tmp_path / "base.json"))
     prices = tmp_path / "prices.yaml"
     prices.write_text(
-        "rules:\n"
-        "  fipd_rate: {value: 40, year: 2026, source: 'arrêté préfectoral 2026'}\n"
-        "cameras:\n"
-        "  ptz_2mp_30x: {price: 3000, year: 2026, source: 'devis 2026-03'}\n",
+        "cameras:\n  ptz_2mp_30x: {price: 3000, year: 2026, source: 'devis 2026-03'}\n",
         encoding="utf-8",
     )
+    out = tmp_path / "o.json"
     result = run(
-        "estimate", str(sample_plan), "--out", str(tmp_path / "o.json"), "--prices", str(prices)
+        "estimate",
+        str(sample_plan),
+        "--out",
+        str(out),
+        "--prices",
+        str(prices),
+        "--rate",
+        "fipd=40",
     )
     assert result.returncode == 0, result.stderr
-    base, changed = _totals(tmp_path / "base.json"), _totals(tmp_path / "o.json")
-    # 36 PTZ cameras in the sample, 500 € dearer each, plus the AMO's 13 % on top
+    base, changed = _totals(tmp_path / "base.json"), _totals(out)
+    # 36 PTZ cameras in the sample, 500 € dearer each, plus the AMO's 14.8 % on top
     assert changed["lot_2_ht"] - base["lot_2_ht"] == 36 * 500
-    assert round(changed["total_ht"] - base["total_ht"], 2) == round(36 * 500 * 1.13, 2)
-    assert changed["fipd"] == round(changed["eligible_ht"] * 0.40, 2)
+    assert round(changed["total_ht"] - base["total_ht"], 2) == round(36 * 500 * 1.148, 2)
+    document = json.loads(out.read_text(encoding="utf-8"))["estimates"][0]
+    assert document["rates"]["fipd_percent"] == 40
+    asked = 0.0
+    for owner in document["owners"]:
+        fipd = next(a for a in owner["aids"] if a["funder"] == "fipd")
+        kept = fipd["base"] if fipd["ceiling"] is None else min(fipd["base"], fipd["ceiling"])
+        assert fipd["requested"] == (round(kept * 0.40, 2) if fipd["applies"] else 0)
+        asked += fipd["amount"]
+    assert changed["fipd"] == pytest.approx(asked, abs=0.005) and changed["fipd"] < base["fipd"]
+
+
+def test_a_rate_over_the_calls_maximum_is_refused_and_writes_nothing(
+    sample_plan: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "dqe.json"
+    result = run("estimate", str(sample_plan), "--out", str(out), "--rate", "fipd=60")
+    assert result.returncode != 0
+    assert "fipd=60: the call allows 0 to 50 %" in result.stderr
+    assert not out.exists()
 
 
 def test_bad_catalogue_is_one_line_and_writes_nothing(sample_plan: Path, tmp_path: Path) -> None:
@@ -149,7 +174,7 @@ def test_the_readme_prices_example_works(sample_plan: Path, tmp_path: Path) -> N
     result = run("estimate", str(sample_plan), "--out", str(out), "--prices", str(prices))
     assert result.returncode == 0, result.stderr
     estimate = json.loads(out.read_text(encoding="utf-8"))["estimates"][0]
-    assert estimate["rates"]["fipd_percent"] == 40
+    assert estimate["rates"]["amo_percent"] == 12
     lines = {line["key"]: line for line in estimate["lines"]}
     assert lines["trench.local"]["unit_price_ht"] == 65
     assert lines["electricity.link"]["fipd_eligible"] is False

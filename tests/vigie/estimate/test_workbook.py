@@ -101,7 +101,7 @@ def test_libreoffice_totals_equal_the_json(estimate, tmp_path: Path) -> None:
         assert row[7] == pytest.approx(owner.total_ht, abs=0.005), owner.code
         assert row[8] == pytest.approx(owner.cap, abs=0.005), owner.code
         for i, aid in enumerate(owner.aids):
-            base, kept, asked, after = row[10 + 5 * i : 14 + 5 * i]
+            base, _kept, asked, after = row[10 + 5 * i : 14 + 5 * i]
             assert base == pytest.approx(aid.base, abs=0.005), (owner.code, aid.funder)
             assert asked == pytest.approx(aid.requested, abs=0.005), (owner.code, aid.funder)
             assert after == pytest.approx(aid.amount, abs=0.005), (owner.code, aid.funder)
