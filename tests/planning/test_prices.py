@@ -81,8 +81,10 @@ def test_a_new_price_without_its_source_is_refused() -> None:
 
 
 def test_changing_only_a_label_or_eligibility_needs_no_source() -> None:
-    merged = merge_prices(default_price_data(), {"electricity": {"link": {"fipd_eligible": False}}})
-    assert load_prices(merged)["electricity.link"].fipd_eligible is False
+    merged = merge_prices(
+        default_price_data(), {"electricity": {"link_cable": {"fipd_eligible": False}}}
+    )
+    assert load_prices(merged)["electricity.link_cable"].fipd_eligible is False
 
 
 def test_missing_and_negative_prices_are_all_named() -> None:

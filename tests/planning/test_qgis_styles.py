@@ -27,6 +27,7 @@ EXPECTED = {
     "masts": "status",
     "splices": "kind",
     "links": "kind",
+    "power_links": "laying",
 }
 
 
