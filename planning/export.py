@@ -25,14 +25,16 @@ from planning.mapview import render_map
 from planning.plan import MastResult, MastStatus, Plan, Route
 from planning.qgis_styles import LAYER_STYLES
 from planning.schema import WORK_CRS, mast_owner
-from planning.supply import SUPPLY_COLUMNS, mast_supply
+from planning.supply import ROUTED_COLUMNS, SUPPLY_COLUMNS, mast_supply
 
-PLAN_LAYERS = ("trenches", "cables", "connections", "masts", "splices", "links")
+PLAN_LAYERS = ("trenches", "cables", "connections", "masts", "splices", "links", "power_links")
 
 PLAN_FORMAT = {"name": "vigie-plan", "version": 2}
 """Written to ``summary.json``; readers refuse older folders. Version 2 added, per mast, the
 camera model and the nearest power point (``planning.supply``), and per commune its name and
-intercommunality: what `vigie estimate` needs."""
+intercommunality: what `vigie estimate` needs. Later version-2 plans add the low-voltage links
+measured along the roads (``power_links`` layer, `planning.supply.ROUTED_COLUMNS`); the estimate
+prices older ones as the crow flies."""
 
 
 class ExportError(PlanningError):
@@ -45,10 +47,11 @@ def plan_frames(
     masts: gpd.GeoDataFrame | None = None,
     power_points: gpd.GeoDataFrame | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
-    """The five layers of ``plan.gpkg``, in Lambert-93.
+    """The layers of ``plan.gpkg``, in Lambert-93.
 
     With the input ``masts`` (and ``power_points``) layers, the masts layer also carries each
-    mast's camera model and nearest power point (`planning.supply.mast_supply`).
+    mast's camera model and nearest power point: along the roads when the plan measured it
+    (``plan.power``, `planning.supply.routed_supply`), else as the crow flies (`mast_supply`).
     """
     trenches = _trench_frame(plan)
     routes = _plan_routes(plan)
@@ -65,7 +68,24 @@ def plan_frames(
         "masts": mast_layer,
         "splices": splices,
         "links": _link_frame(plan),
+        "power_links": _power_frame(plan),
     }
+
+
+def _power_frame(plan: Plan) -> gpd.GeoDataFrame:
+    """One row per stretch of each mast's low-voltage link, so QGIS shows where it is laid."""
+    pieces = plan.power.pieces if plan.power is not None else []
+    return gpd.GeoDataFrame(
+        {
+            "mast_id": [p.mast_id for p in pieces],
+            "point_id": [p.point_id for p in pieces],
+            "piece": [p.piece for p in pieces],
+            "laying": [p.laying for p in pieces],
+            "length_m": [p.length_m for p in pieces],
+        },
+        geometry=[p.geometry for p in pieces],
+        crs=WORK_CRS,
+    )
 
 
 def _link_frame(plan: Plan) -> gpd.GeoDataFrame:
@@ -207,6 +227,21 @@ def _add_input_columns(
         mast_layer[column] = (
             values.to_numpy() if column == "power_distance_m" else (values.fillna("").to_numpy())
         )
+    if plan.power is not None:  # measured along the roads (`planning.supply.routed_supply`)
+        _add_power_columns(mast_layer, plan)
+
+
+def _add_power_columns(mast_layer: gpd.GeoDataFrame, plan: Plan) -> None:
+    """The routed power point of each mast, over the crow-flies one, and its link's metres."""
+    assert plan.power is not None
+    power = [plan.power.masts.get(str(m.mast_id)) for m in plan.masts]
+    mast_layer["power_point_id"] = [p.point_id if p else "" for p in power]
+    mast_layer["power_kind"] = [p.kind if p else "" for p in power]
+    mast_layer["power_distance_m"] = [p.distance_m if p else float("nan") for p in power]
+    shared, trench, path = ROUTED_COLUMNS
+    mast_layer[shared] = [p.shared_m if p else 0.0 for p in power]
+    mast_layer[trench] = [p.trench_m if p else 0.0 for p in power]
+    mast_layer[path] = [p.path if p else "" for p in power]
 
 
 def _splice_frame(plan: Plan) -> gpd.GeoDataFrame:
@@ -289,6 +324,7 @@ def summarize_plan(
             "running_eur_per_year_by_item": plan.running_costs,
             "horizon_years": plan.horizon_years,
             "tco_eur": plan.tco,
+            **({"low_voltage": plan.power.totals()} if plan.power is not None else {}),
         },
         "csu": plan.csu,
         "links": [

@@ -20,6 +20,7 @@ from planning.routing import (
     route_masts,
     steiner_instance,
 )
+from planning.supply import routed_supply
 from planning.transport import Transport, build_transport
 
 Progress = Callable[[str, int, int], None]
@@ -44,6 +45,7 @@ def plan_layers(
 
     With ``budget`` (€ HT), only the masts worth most within it (`planning.budget`); the others
     are in the plan as ``deferred``, and ``plan.budget`` says what the envelope bought.
+    ``plan.power`` holds each mast's low-voltage link to its nearest power point by road.
     """
     report = progress or (lambda step, done, total: None)
     report("network", 0, 1)
@@ -57,6 +59,9 @@ def plan_layers(
         )
         plan = chosen.plan
         plan.budget = chosen.to_dict()
+    if (masts := layers.get("masts")) is not None:
+        # After the budget: only the trenches of the plan kept can take a low-voltage duct.
+        plan.power = routed_supply(net, plan, layers.get("power_points"), masts, params)
     if bound:
         report("lower bound", 0, 1)
         plan.bound = primary_bound(net, params, plan, transport)

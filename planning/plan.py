@@ -120,6 +120,60 @@ class TransportLink:
     relays: int = 0  # relay switches a long aggregated link needs to hold its optical budget
 
 
+@dataclass(frozen=True)
+class PowerPiece:
+    """A stretch of a mast's low-voltage link, with how it is laid.
+
+    ``piece`` names the stretch: masts whose links share a piece share its trench, which the
+    estimate counts once. ``laying`` is ``shared`` (a second duct in the fibre's new trench),
+    ``own`` (a trench for the low-voltage link alone) or ``crow_flies`` (no road leads there:
+    measured straight, priced as a trench of its own).
+    """
+
+    mast_id: str
+    point_id: str
+    piece: str
+    laying: str
+    length_m: float
+    geometry: LineString
+
+
+@dataclass(frozen=True)
+class MastPower:
+    """A mast's power point, nearest along the roads, and the metres of its low-voltage link."""
+
+    mast_id: str
+    point_id: str  # "" when the plan has no power point
+    kind: str  # enedis, public_lighting ("" without a point)
+    distance_m: float  # along the roads (as the crow flies when ``path`` says so); NaN: no point
+    shared_m: float  # of which in the fibre's new trench
+    trench_m: float  # of which in a trench of its own (its share not split with other masts)
+    path: str  # "road", "crow_flies", or "" without a point
+
+
+@dataclass
+class PowerSupply:
+    """The low-voltage links of a plan's masts (`planning.supply.routed_supply`)."""
+
+    masts: dict[str, MastPower] = field(default_factory=dict)
+    pieces: list[PowerPiece] = field(default_factory=list)
+
+    def totals(self) -> dict[str, float]:
+        """Metres of cable (per mast) and of trench (each piece once), shared and own."""
+        once: dict[str, PowerPiece] = {}
+        for piece in self.pieces:
+            once.setdefault(piece.piece, piece)
+        cable = sum(m.distance_m for m in self.masts.values() if m.point_id)
+        shared = sum(p.length_m for p in once.values() if p.laying == "shared")
+        own = sum(p.length_m for p in once.values() if p.laying != "shared")
+        return {
+            "cable_m": round(cable, 1),
+            "trench_shared_m": round(shared, 1),
+            "trench_m": round(own, 1),
+            "crow_flies_masts": sum(m.path == "crow_flies" for m in self.masts.values()),
+        }
+
+
 @dataclass
 class Plan:
     trenches: list[Trench] = field(default_factory=list)
@@ -134,6 +188,7 @@ class Plan:
     csu: dict[str, Any] | None = None  # the CSU site the plan leads to: id, nom, x, y
     horizon_years: int = 10
     per_mast: bool = False  # leased NRO-CSU fibres per mast (passive), not one link per NRO
+    power: PowerSupply | None = None  # low-voltage links, when the layers have power points
 
     @property
     def links_cost(self) -> float:

@@ -26,9 +26,11 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "masts": ("mast_id", "commune", "status", "cameras", *SUPPLY_COLUMNS),
     "splices": ("kind", "node_id", "fibres"),
 }
-OPTIONAL_LAYERS = ("links",)
-"""Layers a format-2 plan written before the transport to the CSU lacks: the estimate reads the
-leased links from ``summary.json`` and counts no running cost when they are absent."""
+OPTIONAL_LAYERS = ("links", "power_links")
+"""Layers an older format-2 plan lacks: without ``links`` (written before the transport to the
+CSU) the estimate reads the leased links from ``summary.json`` and counts no running cost; without
+``power_links`` (before the low-voltage links were measured along the roads) it prices them as
+the crow flies, and says so."""
 
 
 class PlanFolderError(PlanningError):

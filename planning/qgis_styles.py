@@ -42,6 +42,13 @@ LINK_KINDS = (
     Category("nro_csu", "Lien loué NRO-CSU", "184,134,11", 0.8, "line"),
     Category("csu_gendarmerie", "Lien loué CSU-gendarmerie", "90,90,90", 0.8, "line"),
 )
+POWER_LAYINGS = (
+    Category("shared", "Liaison BT dans la tranchée de la fibre", "255,200,0", 0.8),
+    Category("own", "Liaison BT en tranchée propre", "230,85,13", 0.8),
+    Category(
+        "crow_flies", "Liaison BT à vol d'oiseau (hors voirie)", "230,85,13", 0.6, dashed=True
+    ),
+)
 
 SPLICE_KINDS = (
     Category("ftth_node", "Raccordement au nœud FttH", "33,102,172", 2.4, "square"),
@@ -120,4 +127,5 @@ LAYER_STYLES: dict[str, str] = {
     "masts": categorized_qml("status", MAST_STATUSES, points=True),
     "splices": categorized_qml("kind", SPLICE_KINDS, points=True),
     "links": categorized_qml("kind", LINK_KINDS, points=False),
+    "power_links": categorized_qml("laying", POWER_LAYINGS, points=False),
 }

@@ -11,7 +11,10 @@ split between the communes where the masts stand, so financing can follow the wo
 - splice closures, fusion splices, connections at FttH nodes: from the plan's splices and routes;
   chambers: one every ``chamber_spacing_m`` of new trench, plus one per branch closure;
 - electricity, per mast: an Enedis connection (the cheap one when the point is at hand) or a
-  public-lighting adaptation, and the metres of low-voltage link to the nearest power point.
+  public-lighting adaptation; the low-voltage cable to the nearest power point by road, and its
+  trench: a second duct where it runs in the fibre's new trench, a trench of its own elsewhere,
+  each stretch counted once however many masts' links share it (`planning.supply`). A plan
+  folder from an older Vigie has crow-flies distances only: all in a trench of its own.
 
 Masts, cameras and per-mast equipment come from the camera catalogue, which the planner does not
 import: `mast_inventory` hands them over as plain rows.
@@ -30,6 +33,7 @@ from planning.french import percent, with_unit
 from planning.plan_folder import PlanFolder
 from planning.prices import PriceCatalogue
 from planning.schema import DEFAULT_MAST_OWNER, mast_owner
+from planning.supply import ROUTED_COLUMNS
 
 OFF_ROAD = "off_road"
 """Price key of trenches along no road (access to a mast, FttH routes off the road network)."""
@@ -255,9 +259,16 @@ def _splicing(
 
 
 def _electricity(folder: PlanFolder, prices: PriceCatalogue) -> list[Quantity]:
+    masts = folder.layers["masts"]
+    routed = "power_links" in folder.layers and all(c in masts for c in ROUTED_COLUMNS)
+    links = _routed_links(folder) if routed else _crow_flies_links(masts)
+    return [*_connections(masts, prices, routed), *links]
+
+
+def _connections(masts: pd.DataFrame, prices: PriceCatalogue, routed: bool) -> list[Quantity]:
+    """One electricity connection per mast, by the kind of its nearest power point."""
     at_hand_m = prices.rules["enedis_at_hand_m"].value
     counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    masts = folder.layers["masts"]
     distances = pd.to_numeric(masts["power_distance_m"], errors="coerce").fillna(0.0)
     for commune, kind, distance in zip(
         masts["commune"].astype(str), masts["power_kind"].astype(str), distances, strict=True
@@ -269,28 +280,98 @@ def _electricity(folder: PlanFolder, prices: PriceCatalogue) -> list[Quantity]:
         else:
             key = "electricity.enedis_branch"
         counts[key][commune] += 1.0
-        counts["electricity.link"][commune] += float(distance)
+    how = "par la voirie" if routed else "à vol d'oiseau"
+    at_hand = with_unit(at_hand_m, "m", 2, trim=True)
     basis = {
-        "electricity.enedis_at_hand": (
-            f"mâts à moins de {with_unit(at_hand_m, 'm', 2, trim=True)} d'un point Enedis"
-        ),
+        "electricity.enedis_at_hand": f"mâts à moins de {at_hand} ({how}) d'un point Enedis",
         "electricity.enedis_branch": (
-            f"mâts à plus de {with_unit(at_hand_m, 'm', 2, trim=True)} de tout point Enedis "
-            "(ou sans point connu), "
+            f"mâts à plus de {at_hand} ({how}) de tout point Enedis (ou sans point connu), "
             "le point le plus proche étant Enedis"
         ),
-        "electricity.public_lighting": "mâts dont le point le plus proche est une armoire "
-        "d'éclairage public",
-        "electricity.link": "distance à vol d'oiseau de chaque mât à son point d'alimentation "
-        "le plus proche",
+        "electricity.public_lighting": (
+            f"mâts dont le point le plus proche ({how}) est une armoire d'éclairage public"
+        ),
     }
     lines = []
     for key in sorted(counts):
-        total = sum(counts[key].values())
-        unit = "m" if key == "electricity.link" else "u"
-        quantity = round(total, 1) if unit == "m" else round(total)
-        lines.append(Quantity(key, quantity, unit, basis[key], _nonzero(counts[key], quantity)))
+        total = round(sum(counts[key].values()))
+        lines.append(Quantity(key, total, "u", basis[key], _nonzero(counts[key], total)))
     return lines
+
+
+def _routed_links(folder: PlanFolder) -> list[Quantity]:
+    """The low-voltage links along the roads: cable per mast, each trench stretch once.
+
+    A stretch several masts' links share is one trench, split between their communes; a
+    deferred mast (left out of ``masts`` by the estimate) lays nothing.
+    """
+    masts = folder.layers["masts"]
+    commune_of = dict(zip(masts["mast_id"].astype(str), masts["commune"].astype(str), strict=True))
+    cable: dict[str, float] = defaultdict(float)
+    distances = pd.to_numeric(masts["power_distance_m"], errors="coerce").fillna(0.0)
+    for commune, distance in zip(masts["commune"].astype(str), distances, strict=True):
+        cable[commune] += float(distance)
+    pieces = folder.layers["power_links"]
+    pieces = pieces[pieces["mast_id"].astype(str).isin(commune_of)]
+    trench: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for _, group in pieces.groupby("piece", sort=True):
+        key = (
+            "electricity.trench_shared"
+            if group["laying"].iat[0] == "shared"
+            else ("electricity.trench")
+        )
+        communes = [commune_of[str(m)] for m in dict.fromkeys(group["mast_id"].astype(str))]
+        _add(trench[key], _split(float(group["length_m"].iat[0]), communes))
+    crow = int((masts["power_path"].astype(str) == "crow_flies").sum())
+    own_basis = (
+        "tronçons des liaisons basse tension hors des tranchées neuves de la fibre (fibre en "
+        "fourreau FttH existant, en aérien, ou absente) et raccord hors voirie au point, "
+        "chacun compté une fois"
+    )
+    if crow:
+        own_basis += f"; dont {crow} mât(s) sans voie jusqu'à un point, mesuré(s) à vol d'oiseau"
+    return _metre_lines(
+        {
+            "electricity.link_cable": (
+                cable,
+                "longueur de la liaison de chaque mât à son point d'alimentation le plus proche "
+                "par la voirie (un câble par mât)",
+            ),
+            "electricity.trench_shared": (
+                trench["electricity.trench_shared"],
+                "tronçons des liaisons basse tension posés dans une tranchée neuve de la fibre "
+                "(un fourreau de plus), chacun compté une fois",
+            ),
+            "electricity.trench": (trench["electricity.trench"], own_basis),
+        }
+    )
+
+
+def _crow_flies_links(masts: pd.DataFrame) -> list[Quantity]:
+    """A plan folder from an older Vigie: crow-flies metres, each in a trench of its own."""
+    metres: dict[str, float] = defaultdict(float)
+    distances = pd.to_numeric(masts["power_distance_m"], errors="coerce").fillna(0.0)
+    for commune, distance in zip(masts["commune"].astype(str), distances, strict=True):
+        metres[commune] += float(distance)
+    older = (
+        "distance à vol d'oiseau de chaque mât à son point d'alimentation le plus proche "
+        "(plan écrit par une version antérieure de Vigie : refaire `vigie plan` pour la mesurer "
+        "par la voirie)"
+    )
+    return _metre_lines(
+        {
+            "electricity.link_cable": (metres, older),
+            "electricity.trench": (metres, older + ", toute en tranchée propre"),
+        }
+    )
+
+
+def _metre_lines(lines: dict[str, tuple[dict[str, float], str]]) -> list[Quantity]:
+    out = []
+    for key, (split, basis) in lines.items():
+        total = round(sum(split.values()), 1)
+        out.append(Quantity(key, total, "m", basis, _nonzero(split, total)))
+    return out
 
 
 def _nonzero(split: dict[str, float], total: float) -> dict[str, float]:

@@ -1,23 +1,54 @@
 """What each mast needs besides fibre, read from the input layers: its camera model and power.
 
-The estimate prices a mast's electricity by the nearest power point of the `power_points`
+The estimate prices a mast's electricity by its nearest power point of the `power_points`
 layer: an Enedis delivery point (a connection under Enedis's scale of charges) or a public-lighting
 cabinet (adapted to give a permanent supply, as communes commonly do for their cameras), plus the
-metres of low-voltage link to it. Pure: layers in (Lambert-93), a table out.
+low-voltage link to it.
+
+Engineers lay that link along the roads, in a second duct of the fibre's new trench where both
+go the same way, so `routed_supply` measures it on the planner's own graph: one multi-source
+shortest-path pass from every power point (each joined to the ends of its nearest edge, as the
+CSU is in `planning.transport`) gives each mast its nearest point by road and the path to it; the
+path's edges that are new fibre trenches of the plan are ``shared``, the others need a trench of
+their own. A mast or a point off the network falls back to the crow-flies measure of
+`mast_supply`. Pure: layers in (Lambert-93), tables out.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
+import math
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import LineString, Point
+from shapely.ops import substring
+
+from planning.network import RoutableNetwork
+from planning.parameters import PlanParameters
+from planning.plan import MastPower, Plan, PowerPiece, PowerSupply
+from planning.transport import _Compiled
+
+log = logging.getLogger(__name__)
 
 SUPPLY_COLUMNS = ("camera_model", "power_point_id", "power_kind", "power_distance_m")
-"""The columns `mast_supply` adds to each mast of a plan."""
+"""The columns every plan's masts layer has (`mast_supply`; routed since `ROUTED_COLUMNS`)."""
+ROUTED_COLUMNS = ("power_shared_m", "power_trench_m", "power_path")
+"""The columns a plan measured along the roads adds; a plan folder without them is older, and
+its ``power_distance_m`` is as the crow flies."""
+SHARED, OWN, CROW_FLIES = "shared", "own", "crow_flies"
+"""How a piece of low-voltage link is laid (`planning.plan.PowerPiece.laying`)."""
+_MIN_PIECE_M = 0.01
 
 
 def mast_supply(masts: gpd.GeoDataFrame, power_points: gpd.GeoDataFrame | None) -> pd.DataFrame:
-    """Per mast id: ``camera_model`` and the nearest power point (id, kind, distance in m).
+    """Per mast id: ``camera_model`` and the nearest power point as the crow flies (id, kind, m).
 
     Masts with no power point at all get an empty id and kind and a NaN distance; the estimate
     then prices an Enedis complete branch with no extra metres, and says so.
@@ -41,4 +72,232 @@ def mast_supply(masts: gpd.GeoDataFrame, power_points: gpd.GeoDataFrame | None) 
     return pd.DataFrame(
         dict(zip(SUPPLY_COLUMNS, (models, point_ids, kinds, distances), strict=True)),
         index=pd.Index(ids, name="mast_id"),
+    )
+
+
+@dataclass(frozen=True)
+class _Anchors:
+    """Power points joined to the graph: each to both ends of its nearest edge."""
+
+    point: np.ndarray  # row in the power_points layer, per anchored point
+    edge: np.ndarray  # its nearest edge (row of `_Compiled.edge_geoms`)
+    start: np.ndarray  # node index at the first vertex of that edge's line
+    end: np.ndarray  # node index at its last vertex
+    along: np.ndarray  # metres from the line's start to the projected point
+    off: np.ndarray  # metres from the line to the point (off-road part)
+    points: np.ndarray  # every power point's geometry (by layer row)
+
+
+def routed_supply(
+    net: RoutableNetwork,
+    plan: Plan,
+    power_points: gpd.GeoDataFrame | None,
+    masts: gpd.GeoDataFrame,
+    params: PlanParameters,
+) -> PowerSupply:
+    """Each mast of ``plan``'s nearest power point along the roads, and its low-voltage link.
+
+    Stretches along new fibre trenches of ``plan`` are ``shared``; the others, and the off-road
+    stretch to the point, ``own``. Masts no road joins to a point are measured as the crow flies
+    (``crow_flies``); ``plan.notes`` counts them, and the points too far from any road.
+    """
+    crow = mast_supply(masts, power_points)
+    supply = PowerSupply()
+    if power_points is None or not len(power_points):
+        for mast in plan.masts:
+            mast_id = str(mast.mast_id)
+            supply.masts[mast_id] = MastPower(mast_id, "", "", math.nan, 0.0, 0.0, "")
+        return supply
+    compiled = _Compiled.of(net)
+    points = np.asarray(power_points.geometry.array, dtype=object)
+    anchors = _anchor(compiled, points, params.network.max_snap_distance_m)
+    dist, pred, source = _nearest_points(compiled, anchors)
+    shared = {t.geometry.wkb for t in plan.trenches if t.mode == "trench"}
+    ids = power_points["id"].astype(str).to_numpy()
+    kinds = power_points["kind"].astype(str).to_numpy()
+    where = dict(zip(ids.tolist(), points.tolist(), strict=True))
+    mast_at = dict(zip(masts["id"].astype(str), masts.geometry, strict=True))
+    mast_nodes = {str(m): node for m, node in net.mast_nodes.items()}
+    for mast in plan.masts:
+        mast_id = str(mast.mast_id)
+        node = mast_nodes.get(mast_id)
+        at = compiled.index[node] if node is not None else -1
+        if at >= 0 and np.isfinite(dist[at]):
+            j = int(source[at]) - len(compiled.nodes)
+            row = int(anchors.point[j])
+            point_id, kind = str(ids[row]), str(kinds[row])
+            pieces = _route_pieces(
+                net,
+                compiled,
+                anchors,
+                j,
+                _walk(pred, at),
+                mast_id=mast_id,
+                point_id=point_id,
+                shared=shared,
+            )
+            supply.masts[mast_id] = _mast_power(mast_id, point_id, kind, pieces)
+        else:
+            power, pieces = _crow_flies(mast_id, mast_at.get(mast_id), crow, where)
+            supply.masts[mast_id] = power
+        supply.pieces.extend(pieces)
+    _note(plan, supply, len(points) - len(anchors.point), params)
+    return supply
+
+
+def _anchor(compiled: _Compiled, points: np.ndarray, max_m: float) -> _Anchors:
+    """Every power point within ``max_m`` of an edge, on its nearest edge (one STRtree query)."""
+    usable = np.flatnonzero(
+        (shapely.get_type_id(points) == 0) & ~shapely.is_empty(points)
+        if len(points)
+        else np.zeros(0, bool)
+    )
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(compiled.edge_geoms) or not len(usable):
+        return _Anchors(empty, empty, empty, empty, np.zeros(0), np.zeros(0), points)
+    tree = shapely.STRtree(compiled.edge_geoms)
+    (qi, edge), off = tree.query_nearest(
+        points[usable], max_distance=max_m, return_distance=True, all_matches=False
+    )
+    point = usable[qi]
+    lines = compiled.edge_geoms[edge]
+    along = shapely.line_locate_point(lines, points[point])
+    u, v = compiled.edge_ends[edge, 0], compiled.edge_ends[edge, 1]
+    first = shapely.get_coordinates(shapely.get_point(lines, 0))
+    flip = np.hypot(*(first - compiled.xy[u]).T) > np.hypot(*(first - compiled.xy[v]).T)
+    start, end = np.where(flip, v, u), np.where(flip, u, v)
+    return _Anchors(point, edge, start, end, along, off, points)
+
+
+def _nearest_points(
+    compiled: _Compiled, anchors: _Anchors
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Dijkstra pass from every anchored point (a virtual node each): distance, predecessor
+    and the virtual node each graph node is nearest to."""
+    n, k = len(compiled.nodes), len(anchors.point)
+    if not k:
+        return np.full(n, np.inf), np.full(n, -9999), np.full(n, -9999)
+    virtual = n + np.arange(k)
+    total = shapely.length(compiled.edge_geoms[anchors.edge])
+    to_start = np.maximum(anchors.off + anchors.along, 1e-6)
+    to_end = np.maximum(anchors.off + total - anchors.along, 1e-6)
+    coo = compiled.all_edges.tocoo()
+    rows = np.concatenate([coo.row, virtual, virtual, anchors.start, anchors.end])
+    cols = np.concatenate([coo.col, anchors.start, anchors.end, virtual, virtual])
+    data = np.concatenate([coo.data, to_start, to_end, to_start, to_end])
+    matrix = csr_matrix(coo_matrix((data, (rows, cols)), shape=(n + k, n + k)))
+    dist, pred, source = dijkstra(
+        matrix, directed=False, indices=virtual, min_only=True, return_predecessors=True
+    )
+    return dist, pred, source
+
+
+def _walk(pred: np.ndarray, target: int) -> list[int]:
+    """Node indices from ``target`` back to its source (the virtual node last)."""
+    out = [target]
+    while pred[out[-1]] >= 0:
+        out.append(int(pred[out[-1]]))
+    return out
+
+
+def _route_pieces(
+    net: RoutableNetwork,
+    compiled: _Compiled,
+    anchors: _Anchors,
+    j: int,
+    path: list[int],
+    *,
+    mast_id: str,
+    point_id: str,
+    shared: set[bytes],
+) -> list[PowerPiece]:
+    """The stretches of one mast's link, mast first: whole edges, part of the point's edge,
+    off-road to the point. Keys name each stretch, so masts sharing one count its trench once."""
+    pieces: list[PowerPiece] = []
+    real = path[:-1]  # the last is the point's virtual node
+    for a, b in itertools.pairwise(real):
+        u, v = compiled.nodes[a], compiled.nodes[b]
+        data = net.graph.edges[u, v]
+        laying = SHARED if data["geometry"].wkb in shared else OWN
+        pieces.append(
+            PowerPiece(
+                mast_id,
+                point_id,
+                f"e{min(a, b)}-{max(a, b)}",
+                laying,
+                round(float(data["length"]), 2),
+                net.edge_geometry(u, v),
+            )
+        )
+    line = compiled.edge_geoms[anchors.edge[j]]
+    along = float(anchors.along[j])
+    if real[-1] == anchors.start[j]:
+        part, side = substring(line, 0.0, along), "s"
+    else:
+        part, side = shapely.reverse(substring(line, along, line.length)), "e"
+    laying = SHARED if line.wkb in shared else OWN
+    key = f"p{anchors.edge[j]}{side}"
+    pieces.append(PowerPiece(mast_id, point_id, key, laying, round(part.length, 2), part))
+    off_road = LineString([line.interpolate(along), _point_at(anchors, j)])
+    pieces.append(
+        PowerPiece(mast_id, point_id, f"o{point_id}", OWN, round(off_road.length, 2), off_road)
+    )
+    return [p for p in pieces if p.length_m >= _MIN_PIECE_M]
+
+
+def _point_at(anchors: _Anchors, j: int) -> Point:
+    return anchors.points[anchors.point[j]]
+
+
+def _mast_power(mast_id: str, point_id: str, kind: str, pieces: list[PowerPiece]) -> MastPower:
+    shared = sum(p.length_m for p in pieces if p.laying == SHARED)
+    own = sum(p.length_m for p in pieces if p.laying != SHARED)
+    return MastPower(
+        mast_id,
+        point_id,
+        kind,
+        round(shared + own, 1),
+        round(shared, 1),
+        round(own, 1),
+        "road",
+    )
+
+
+def _crow_flies(
+    mast_id: str, mast_point: Point | None, crow: pd.DataFrame, where: dict[str, Point]
+) -> tuple[MastPower, list[PowerPiece]]:
+    """A mast no road joins to a power point: straight to its nearest one, in a trench of its
+    own (or nothing at all without any power point, or without a point geometry)."""
+    point_id = str(crow.at[mast_id, "power_point_id"]) if mast_id in crow.index else ""
+    if not point_id or mast_point is None or mast_point.is_empty:
+        return MastPower(mast_id, "", "", math.nan, 0.0, 0.0, ""), []
+    line = LineString([mast_point, where[point_id]])
+    piece = PowerPiece(mast_id, point_id, f"c{mast_id}", CROW_FLIES, round(line.length, 2), line)
+    kind = str(crow.at[mast_id, "power_kind"])
+    length = round(line.length, 1)
+    return MastPower(mast_id, point_id, kind, length, 0.0, length, CROW_FLIES), [piece]
+
+
+def _note(plan: Plan, supply: PowerSupply, far_points: int, params: PlanParameters) -> None:
+    """Say in the plan's notes what was not measured along the roads."""
+    limit = params.network.max_snap_distance_m
+    if far_points:
+        plan.notes.append(
+            f"{far_points} power points lie more than {limit:,.0f} m from any road or FttH route: "
+            "no low-voltage link is laid to them along the roads"
+        )
+    crow = sorted(m.mast_id for m in supply.masts.values() if m.path == CROW_FLIES)
+    if crow:
+        plan.notes.append(
+            f"{len(crow)} masts have no road to a power point: their low-voltage link is "
+            f"measured as the crow flies, in a trench of its own ({', '.join(crow[:5])}"
+            + (" ..." if len(crow) > 5 else "")
+            + ")"
+        )
+    totals = supply.totals()
+    log.info(
+        "low-voltage links: %.0f m of cable, %.0f m in the fibre's trenches, %.0f m of own trench",
+        totals["cable_m"],
+        totals["trench_shared_m"],
+        totals["trench_m"],
     )

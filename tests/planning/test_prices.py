@@ -91,8 +91,10 @@ def test_rules_that_moved_to_the_call_for_projects_say_where() -> None:
 
 
 def test_changing_only_a_label_or_eligibility_needs_no_source() -> None:
-    merged = merge_prices(default_price_data(), {"electricity": {"link": {"fipd_eligible": False}}})
-    assert load_prices(merged)["electricity.link"].fipd_eligible is False
+    merged = merge_prices(
+        default_price_data(), {"electricity": {"link_cable": {"fipd_eligible": False}}}
+    )
+    assert load_prices(merged)["electricity.link_cable"].fipd_eligible is False
 
 
 def test_missing_and_negative_prices_are_all_named() -> None:

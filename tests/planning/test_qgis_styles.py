@@ -14,7 +14,13 @@ from pathlib import Path
 import numpy as np
 from matplotlib.image import imread
 
-from planning.qgis_styles import LAYER_STYLES, MAST_STATUSES, TRENCH_MODES, Category
+from planning.qgis_styles import (
+    LAYER_STYLES,
+    MAST_STATUSES,
+    POWER_LAYINGS,
+    TRENCH_MODES,
+    Category,
+)
 from tests.helpers.paths import REPO
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -27,6 +33,7 @@ EXPECTED = {
     "masts": "status",
     "splices": "kind",
     "links": "kind",
+    "power_links": "laying",
 }
 
 
@@ -60,6 +67,9 @@ def test_qgis_opens_every_layer_coloured_by_the_stored_style(
         assert layer["attribute"] == attribute
     assert report["trenches"]["features"] > 0
     assert report["masts"]["features"] == 110
+    assert report["power_links"]["features"] > 0
+    layings = {c["value"]: c["label"] for c in report["power_links"]["categories"]}
+    assert layings == {cat.value: cat.label for cat in POWER_LAYINGS}
     trench = {c["value"]: c for c in report["trenches"]["categories"]}
     for cat in TRENCH_MODES:
         assert trench[cat.value]["label"] == cat.label

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
+import pyogrio
 import pytest
 
+from cameras.catalogue import load_catalogue
+from planning.export import PLAN_LAYERS
 from planning.plan_folder import read_plan_folder
 from planning.prices import default_price_data, load_prices, merge_prices
 from planning.quantities import mast_inventory, plan_quantities
 from planning.schema import ROAD_KINDS
+from planning.supply import ROUTED_COLUMNS
+from vigie.estimate.dqe import build_estimate
 
 
 @pytest.fixture(scope="module")
@@ -62,16 +68,51 @@ def test_splicing_counts_come_from_the_plan(folder) -> None:
     assert q["splicing.chamber"].quantity == math.ceil(new_m / 150) + branches
 
 
+LINKS = ("electricity.link_cable", "electricity.trench_shared", "electricity.trench")
+
+
 def test_every_mast_gets_one_electricity_connection(folder) -> None:
     q = _by_key(plan_quantities(folder, load_prices()))
     masts = folder.layers["masts"]
-    connections = [k for k in q if k.startswith("electricity.") and k != "electricity.link"]
+    connections = [k for k in q if k.startswith("electricity.") and k not in LINKS]
     assert sum(q[k].quantity for k in connections) == len(masts)
     assert (
         q["electricity.public_lighting"].quantity
         == (masts["power_kind"] == "public_lighting").sum()
     )
-    assert q["electricity.link"].quantity == pytest.approx(masts["power_distance_m"].sum(), abs=0.1)
+    cable = masts["power_distance_m"].sum()
+    assert q["electricity.link_cable"].quantity == pytest.approx(cable, abs=0.1)
+    # along the roads, some of it in the fibre's trenches; stretches masts share counted once
+    assert 0 < q["electricity.trench_shared"].quantity <= masts["power_shared_m"].sum() + 0.1
+    assert 0 < q["electricity.trench"].quantity < masts["power_trench_m"].sum()
+    trench = q["electricity.trench_shared"].quantity + q["electricity.trench"].quantity
+    assert trench < cable
+
+
+def test_a_plan_from_an_older_vigie_prices_its_links_as_the_crow_flies(
+    sample_plan: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "plan"
+    old.mkdir()
+    shutil.copy(sample_plan / "summary.json", old)
+    for name in PLAN_LAYERS:
+        if name == "power_links":
+            continue
+        layer = pyogrio.read_dataframe(sample_plan / "plan.gpkg", layer=name)
+        if name == "masts":
+            layer = layer.drop(columns=list(ROUTED_COLUMNS))
+        pyogrio.write_dataframe(layer, old / "plan.gpkg", layer=name)
+    folder = read_plan_folder(old)
+    q = _by_key(plan_quantities(folder, load_prices()))
+    metres = folder.layers["masts"]["power_distance_m"].sum()
+    assert q["electricity.link_cable"].quantity == pytest.approx(metres, abs=0.1)
+    assert q["electricity.trench"].quantity == pytest.approx(metres, abs=0.1)
+    assert "electricity.trench_shared" not in q
+    assert "version antérieure" in q["electricity.trench"].basis
+    notes = build_estimate(folder, load_prices(), load_catalogue()).notes
+    assert any(n.startswith("Plan écrit par une version antérieure") for n in notes)
+    routed = build_estimate(read_plan_folder(sample_plan), load_prices(), load_catalogue()).notes
+    assert any("le long des voies jusqu'au point" in n for n in routed)
 
 
 def test_a_wider_at_hand_radius_moves_masts_to_the_cheap_connection(folder) -> None:

@@ -252,8 +252,17 @@ def test_sample_plan_files(sample_plan) -> None:
 
     with sqlite3.connect(paths["plan"]) as db:
         styles = dict(db.execute("SELECT f_table_name, styleQML FROM layer_styles"))
-    assert set(styles) == {"trenches", "cables", "connections", "masts", "splices", "links"}
+    assert set(styles) == {
+        "trenches",
+        "cables",
+        "connections",
+        "masts",
+        "splices",
+        "links",
+        "power_links",
+    }
     assert 'attr="mode"' in styles["trenches"]
+    assert 'attr="laying"' in styles["power_links"]
     assert 'attr="status"' in styles["masts"]
 
     summary = json.loads(paths["summary"].read_text(encoding="utf-8"))

@@ -595,10 +595,19 @@ def _notes(folder: PlanFolder) -> list[str]:
             f"{unpowered} mât(s) sans point d'alimentation connu: branchement Enedis complet "
             "chiffré sans longueur de liaison."
         )
-    notes.append(
-        "Les longueurs de liaison électrique sont mesurées à vol d'oiseau jusqu'au point "
-        "d'alimentation le plus proche de la couche power_points."
-    )
+    if "power_links" in folder.layers and "power_trench_m" in masts:
+        notes.append(
+            "Les liaisons électriques sont mesurées le long des voies jusqu'au point "
+            "d'alimentation le plus proche par la voirie (couche power_points) : fourreau "
+            "supplémentaire là où elles suivent une tranchée neuve de la fibre, tranchée propre "
+            "ailleurs, chaque tronçon compté une fois."
+        )
+    else:
+        notes.append(
+            "Plan écrit par une version antérieure de Vigie : les liaisons électriques sont "
+            "mesurées à vol d'oiseau jusqu'au point d'alimentation le plus proche et chiffrées "
+            "en tranchée propre; refaire `vigie plan` pour les mesurer le long des voies."
+        )
     notes.append(
         "La TVA est avancée par les acheteurs publics et en partie récupérée par le FCTVA; le "
         "plan de financement est établi hors taxes."

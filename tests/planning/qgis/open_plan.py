@@ -25,7 +25,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 
-LAYERS = ("trenches", "cables", "connections", "masts", "splices", "links")
+LAYERS = ("trenches", "cables", "connections", "masts", "splices", "links", "power_links")
 
 
 def describe(layer: QgsVectorLayer) -> dict:

@@ -177,7 +177,7 @@ def test_the_readme_prices_example_works(sample_plan: Path, tmp_path: Path) -> N
     assert estimate["rates"]["amo_percent"] == 12
     lines = {line["key"]: line for line in estimate["lines"]}
     assert lines["trench.local"]["unit_price_ht"] == 65
-    assert lines["electricity.link"]["fipd_eligible"] is False
+    assert lines["electricity.link_cable"]["fipd_eligible"] is False
 
 
 def test_a_plan_with_an_unreachable_mast_is_priced_and_says_so(tmp_path: Path) -> None:
