@@ -101,6 +101,16 @@ class CostParameters:
     ftth_connection_eur: float = 500.0
     """ESTIMATE (no public figure): connecting a new cable at an FttH node (access to the
     chamber or cabinet, closure work, patching), per connection."""
+    lv_cable_eur_per_m: float = 12.0
+    """ESTIMATE (no public figure): low-voltage cable from a mast to its power point, supplied and
+    pulled in its duct (the estimate's ``electricity.link_cable``)."""
+    lv_shared_duct_eur_per_m: float = 5.0
+    """ESTIMATE: a second duct laid in the fibre's new trench for the low-voltage cable
+    (fibtic.net, bare duct 3-4 €/m, plus laying; ``electricity.trench_shared``)."""
+    lv_trench_eur_per_m: float = 50.0
+    """CETE de l'Ouest ~2010, low end of 50-90 €/m: a trench for the low-voltage link alone
+    (``electricity.trench``). With the two above, the power point a mast is joined to is the one
+    whose link costs least, so a link follows the fibre's trenches where it can."""
 
 
 @dataclass(frozen=True)

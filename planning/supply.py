@@ -1,17 +1,18 @@
 """What each mast needs besides fibre, read from the input layers: its camera model and power.
 
-The estimate prices a mast's electricity by its nearest power point of the `power_points`
-layer: an Enedis delivery point (a connection under Enedis's scale of charges) or a public-lighting
-cabinet (adapted to give a permanent supply, as communes commonly do for their cameras), plus the
+The estimate prices a mast's electricity by its power point of the `power_points` layer: an
+Enedis delivery point (a connection under Enedis's scale of charges) or a public-lighting cabinet
+(adapted to give a permanent supply, as communes commonly do for their cameras), plus the
 low-voltage link to it.
 
 Engineers lay that link along the roads, in a second duct of the fibre's new trench where both
 go the same way, so `routed_supply` measures it on the planner's own graph: one multi-source
 shortest-path pass from every power point (each joined to the ends of its nearest edge, as the
-CSU is in `planning.transport`) gives each mast its nearest point by road and the path to it; the
-path's edges that are new fibre trenches of the plan are ``shared``, the others need a trench of
-their own. A mast or a point off the network falls back to the crow-flies measure of
-`mast_supply`. Pure: layers in (Lambert-93), tables out.
+CSU is in `planning.transport`), weighted by what a metre of link costs (cable and a second duct
+in the fibre's new trench, cable and a trench of its own elsewhere), gives each mast the point
+whose link costs least and the path to it; the path's edges that are new fibre trenches of the
+plan are ``shared``, the others need a trench of their own. A mast or a point off the network
+falls back to the crow-flies measure of `mast_supply`. Pure: layers in (Lambert-93), tables out.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
 from planning.network import RoutableNetwork
-from planning.parameters import PlanParameters
+from planning.parameters import CostParameters, PlanParameters
 from planning.plan import MastPower, Plan, PowerPiece, PowerSupply
 from planning.transport import _Compiled
 
@@ -95,7 +96,7 @@ def routed_supply(
     masts: gpd.GeoDataFrame,
     params: PlanParameters,
 ) -> PowerSupply:
-    """Each mast of ``plan``'s nearest power point along the roads, and its low-voltage link.
+    """Each mast of ``plan``'s cheapest power point along the roads, and its low-voltage link.
 
     Stretches along new fibre trenches of ``plan`` are ``shared``; the others, and the off-road
     stretch to the point, ``own``. Masts no road joins to a point are measured as the crow flies
@@ -111,8 +112,8 @@ def routed_supply(
     compiled = _Compiled.of(net)
     points = np.asarray(power_points.geometry.array, dtype=object)
     anchors = _anchor(compiled, points, params.network.max_snap_distance_m)
-    dist, pred, source = _nearest_points(compiled, anchors)
     shared = {t.geometry.wkb for t in plan.trenches if t.mode == "trench"}
+    dist, pred, source = _cheapest_points(compiled, anchors, shared, params.cost)
     ids = power_points["id"].astype(str).to_numpy()
     kinds = power_points["kind"].astype(str).to_numpy()
     where = dict(zip(ids.tolist(), points.tolist(), strict=True))
@@ -169,23 +170,40 @@ def _anchor(compiled: _Compiled, points: np.ndarray, max_m: float) -> _Anchors:
     return _Anchors(point, edge, start, end, along, off, points)
 
 
-def _nearest_points(
-    compiled: _Compiled, anchors: _Anchors
+def _cheapest_points(
+    compiled: _Compiled, anchors: _Anchors, shared: set[bytes], cost: CostParameters
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One Dijkstra pass from every anchored point (a virtual node each): distance, predecessor
-    and the virtual node each graph node is nearest to."""
+    """One Dijkstra pass from every anchored point (a virtual node each), over what a metre of
+    link costs: cable plus a second duct along the fibre's new trenches, cable plus a trench of
+    its own elsewhere. Returns cost, predecessor and the virtual node each graph node is joined
+    to: the point whose link costs least (the nearest, where no fibre trench leads elsewhere)."""
     n, k = len(compiled.nodes), len(anchors.point)
     if not k:
         return np.full(n, np.inf), np.full(n, -9999), np.full(n, -9999)
+    own = cost.lv_cable_eur_per_m + cost.lv_trench_eur_per_m
+    in_trench = cost.lv_cable_eur_per_m + cost.lv_shared_duct_eur_per_m
+    length = np.maximum(shapely.length(compiled.edge_geoms), 1e-6)
+    is_shared = (
+        np.fromiter((g.wkb in shared for g in compiled.edge_geoms), dtype=bool, count=len(length))
+        if shared
+        else np.zeros(len(length), dtype=bool)
+    )
+    rate = np.where(is_shared, in_trench, own)
+    weight = np.maximum(length * rate, 1e-6)
     virtual = n + np.arange(k)
-    total = shapely.length(compiled.edge_geoms[anchors.edge])
-    to_start = np.maximum(anchors.off + anchors.along, 1e-6)
-    to_end = np.maximum(anchors.off + total - anchors.along, 1e-6)
-    coo = compiled.all_edges.tocoo()
-    rows = np.concatenate([coo.row, virtual, virtual, anchors.start, anchors.end])
-    cols = np.concatenate([coo.col, anchors.start, anchors.end, virtual, virtual])
-    data = np.concatenate([coo.data, to_start, to_end, to_start, to_end])
-    matrix = csr_matrix(coo_matrix((data, (rows, cols)), shape=(n + k, n + k)))
+    total = length[anchors.edge]
+    on_edge = rate[anchors.edge]
+    to_start = np.maximum(anchors.off * own + anchors.along * on_edge, 1e-6)
+    to_end = np.maximum(anchors.off * own + (total - anchors.along) * on_edge, 1e-6)
+    u, v = compiled.edge_ends[:, 0], compiled.edge_ends[:, 1]
+    rows = np.concatenate([u, v, virtual, virtual, anchors.start, anchors.end])
+    cols = np.concatenate([v, u, anchors.start, anchors.end, virtual, virtual])
+    data = np.concatenate([weight, weight, to_start, to_end, to_start, to_end])
+    order = np.lexsort((data, cols, rows))  # parallel edges: keep the cheapest, never a sum
+    rows, cols, data = rows[order], cols[order], data[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    matrix = csr_matrix((data[first], (rows[first], cols[first])), shape=(n + k, n + k))
     dist, pred, source = dijkstra(
         matrix, directed=False, indices=virtual, min_only=True, return_predecessors=True
     )

@@ -29,6 +29,10 @@ def test_defaults_match_the_prices_the_planner_routes_with() -> None:
     assert prices["cable.fo12"].price == costs.cable_eur_per_m
     assert prices["splicing.closure"].price == costs.splice_closure_eur
     assert prices["splicing.ftth_connection"].price == costs.ftth_connection_eur
+    # the power point a mast is joined to is chosen at the estimate's low-voltage prices
+    assert prices["electricity.link_cable"].price == costs.lv_cable_eur_per_m
+    assert prices["electricity.trench_shared"].price == costs.lv_shared_duct_eur_per_m
+    assert prices["electricity.trench"].price == costs.lv_trench_eur_per_m
 
 
 def test_enedis_figures_are_the_public_ttc_ones_brought_to_ht() -> None:

@@ -152,3 +152,26 @@ def test_a_mast_with_no_road_to_a_point_falls_back_to_the_crow_flies() -> None:
     assert result.power.masts["M1"].point_id == "P1"
     assert any("as the crow flies" in note for note in result.notes)
     assert any("1 power points lie more than 200 m" in note for note in result.notes)
+
+
+def test_the_cheapest_link_wins_over_the_nearest_point() -> None:
+    # West: a point 200 m away along a road with no fibre (cable and trench: 62 €/m). East: a
+    # point 600 m away along the fibre's new trench to the NRO (cable and a second duct: 17 €/m).
+    data = layers(
+        roads=[("R1", "local", [(-300, 0), (1000, 0)])],
+        nodes=[("NRO1", "NRO", 10, (1000, 0))],
+        masts=[("M1", (0, 10), False)],
+    )
+    data["power_points"] = _power([("WEST", (-200, 5)), ("EAST", (600, 5))])
+    result = plan(data)
+    power = result.power.masts["M1"]
+    assert power.point_id == "EAST"
+    assert power.shared_m == pytest.approx(10 + 600, abs=0.2)  # 610 m x 17 € < 205 m x 62 €
+    # the same mast with the fibre in an existing duct: no trench to share, the nearest wins
+    data["ftth_routes"] = layers(
+        roads=[("R1", "local", [(-300, 0), (1000, 0)])],
+        nodes=[("NRO1", "NRO", 10, (1000, 0))],
+        masts=[("M1", (0, 10), False)],
+        routes=[("D1", "duct", 2, [(0, 0), (1000, 0)])],
+    )["ftth_routes"]
+    assert plan(data).power.masts["M1"].point_id == "WEST"
