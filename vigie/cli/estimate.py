@@ -57,6 +57,7 @@ def estimate(
     path = write_estimate(estimates, out_file)
     for result in estimates:
         out.print(headline_table(result))
+        out.print(programme_table(result))
     err.print(f"écrit : {path} ({number(time.perf_counter() - started, 1)} s)", highlight=False)
 
 
@@ -104,5 +105,54 @@ def headline_table(result: Estimate) -> Table:
     table.add_row(
         f"coût complet du projet sur {number(years)} ans (investissement + exploitation)",
         euros(result.tco_ht, "HT"),
+    )
+    return table
+
+
+def programme_table(result: Estimate) -> Table:
+    """The estimate beside the programme's envelope: the seed's headings, and what they buy."""
+    from vigie.estimate.programme import compare, load_envelope
+
+    comparison = compare(result, load_envelope())
+    envelope = comparison.envelope
+    table = Table(
+        title=f"Comparaison avec l'enveloppe du programme ({euros(envelope.total, 'HT')})"
+    )
+    for header in ("poste", "enveloppe", "estimation", "par mât", "mâts permis"):
+        table.add_column(header, justify="left" if header == "poste" else "right")
+    for row in comparison.headings:
+        share = row.estimate / comparison.total if comparison.total else 0.0
+        table.add_row(
+            row.heading.label,
+            euros(row.heading.envelope, "HT"),
+            f"{euros(row.estimate, 'HT')} ({percent(100 * share, 1)})",
+            euros(row.per_mast, "HT"),
+            "—" if row.masts_affordable is None else number(row.masts_affordable),
+        )
+    label = next(
+        r.heading.label for r in comparison.headings if r.heading.key == comparison.binding
+    )
+    table.add_row(
+        "l'enveloppe permet, poste par poste",
+        "",
+        "",
+        "",
+        f"{number(comparison.masts_affordable)} mâts, {number(comparison.cameras_affordable)} "
+        f"caméras (limite : {label.lower()})",
+    )
+    table.add_row(
+        "l'enveloppe permet, si les postes s'échangent",
+        "",
+        "",
+        "",
+        f"{number(comparison.masts_within_total)} mâts",
+    )
+    table.add_row(
+        "FIPD",
+        f"{euros(envelope.fipd)} attendus",
+        f"{euros(comparison.fipd)} sollicités ({percent(100 * comparison.fipd_share, 1)} du coût)",
+        "",
+        f"{euros(comparison.fipd_at_envelope)} pour ces mâts, "
+        f"{euros(comparison.fipd_on_envelope)} pour toute l'enveloppe",
     )
     return table

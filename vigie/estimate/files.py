@@ -18,6 +18,7 @@ from planning.french import percent
 from vigie.errors import ConfigurationError
 from vigie.estimate.amo import AMO_KEY
 from vigie.estimate.dqe import Estimate
+from vigie.estimate.programme import compare, comparison_json, load_envelope
 from vigie.estimate.workbook import build_workbook
 from vigie.spreadsheet_safety import csv_record
 
@@ -257,6 +258,7 @@ def _estimate_json(e: Estimate) -> dict[str, Any]:
                 for post in e.reconciliation
             ],
         },
+        "programme": comparison_json(compare(e, load_envelope())),
         "notes": e.notes,
         "catalogue": e.catalogue,
     }

@@ -33,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from vigie.estimate.calls import CATEGORIES, Funder, category_of
 from vigie.estimate.dqe import Estimate
 from vigie.estimate.financing import OWNER_LABELS, OwnerPlan
+from vigie.estimate.programme import compare, load_envelope
 from vigie.spreadsheet_safety import xlsx_cell as _text
 from vigie.spreadsheet_safety import xlsx_formula as _formula
 
@@ -78,6 +79,8 @@ class _DqeCells:
     works_ttc: str = ""
     funder_columns: dict[str, str] = field(default_factory=dict)
     """Per funder key: the column saying ``oui`` where a line is eligible."""
+    category_column: str = ""
+    """The column of each line's spending category (``cameras``, ``genie_civil``…)."""
     line_rows: list[int] = field(default_factory=list)
     """The row of each line of the lots, in the order of ``Estimate.lines``."""
 
@@ -85,6 +88,13 @@ class _DqeCells:
     def vat_rate(self) -> str:
         """The TVA rate: column D of the TVA row."""
         return self.vat.replace("!$F$", "!$D$")
+
+    def category_formula(self, category: str) -> str:
+        column = self.category_column
+        return (
+            f'SUMIF({self.sheet}!${column}${self.first_row}:${column}${self.last_row},"{category}",'
+            f"{self.sheet}!$F${self.first_row}:$F${self.last_row})"
+        )
 
     def eligible_formula(self, funder: str) -> str:
         column = self.funder_columns[funder]
@@ -123,6 +133,7 @@ def build_workbook(estimates: list[Estimate]) -> Workbook:
     tco = _tco_sheet(
         book.create_sheet(f"Coût complet sur {years} ans"), first, cells[0], rates, running
     )
+    programme = _programme_sheet(book.create_sheet("programme"), first, cells[0], amo)
     if several:
         _comparison_sheet(book.create_sheet("comparaison"), estimates, cells)
     _assumptions_sheet(book.create_sheet("hypothèses et sources"), estimates)
@@ -135,6 +146,7 @@ def build_workbook(estimates: list[Estimate]) -> Workbook:
         **rates.names,
         **running.names,
         **tco,
+        **programme,
     }
     for name, ref in names.items():
         book.defined_names[name] = DefinedName(name, attr_text=ref)
@@ -168,10 +180,11 @@ def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeC
     )
     _text(ws, 3, 1, intro)
     funders = estimate.financing.call.funders
-    headers = (*HEADERS, *(f"Éligible {f.key.upper()}" for f in funders))
+    headers = (*HEADERS, *(f"Éligible {f.key.upper()}" for f in funders), "Catégorie")
     for col, header in enumerate(headers, 1):
         _text(ws, 5, col, header).font = BOLD
     cells.funder_columns = {f.key: COLUMNS[len(HEADERS) + i] for i, f in enumerate(funders)}
+    cells.category_column = COLUMNS[len(HEADERS) + len(funders)]
     width = len(headers)
     eligibility = iter(estimate.financing.lines)
     row = FIRST_LINE_ROW
@@ -193,6 +206,7 @@ def _dqe_sheet(ws: Worksheet, estimate: Estimate, *, title_suffix: str) -> _DqeC
                     len(HEADERS) + 1 + i,
                     "oui" if rules.eligible_for(funder.key) else "non",
                 )
+            _text(ws, row, len(HEADERS) + len(funders) + 1, rules.category)
             row += 1
         _total_row(
             ws, row, f"Sous-total {lot.title}", f"=SUM(F{first}:F{max(first, row - 1)})", width
@@ -893,6 +907,100 @@ def _reconciliation_block(ws: Worksheet, row: int, estimate: Estimate, dqe: _Dqe
     for rr in range(first, r + 3):
         for col in (2, 3, 4):
             ws.cell(rr, col).number_format = MONEY
+
+
+def _programme_sheet(
+    ws: Worksheet, estimate: Estimate, dqe: _DqeCells, amo: _AmoCells
+) -> dict[str, str]:
+    """The estimate beside the programme's envelope, heading by heading, and what it buys."""
+    comparison = compare(estimate, load_envelope())
+    envelope = comparison.envelope
+    rates_total = "total_ht"  # the financing sheet's project total, by its workbook name
+    _text(ws, 1, 1, f"Comparaison avec l'enveloppe du programme : {envelope.title}").font = TITLE
+    _text(ws, 2, 1, f"Source : {envelope.source}")
+    _text(
+        ws,
+        3,
+        1,
+        "Mâts permis : enveloppe du poste divisée par le coût par mât du plan (même mélange de "
+        "caméras et de raccordements) ; le poste qui s'épuise le premier décide.",
+    )
+    headers = (
+        "Poste",
+        "Enveloppe HT (€)",
+        "Estimation HT (€)",
+        "Part de l'enveloppe",
+        "Part de l'estimation",
+        "Estimation par mât (€)",
+        "Mâts permis par l'enveloppe",
+    )
+    for col, header in enumerate(headers, 1):
+        _text(ws, 5, col, header).font = BOLD
+        ws.cell(5, col).alignment = Alignment(wrap_text=True)
+    first = 6
+    last = first + len(comparison.headings) - 1
+    total_row, masts_row = last + 1, last + 3
+    for i, row_data in enumerate(comparison.headings):
+        r = first + i
+        heading = row_data.heading
+        parts = [dqe.category_formula(c) for c in heading.categories]
+        if "etudes" in heading.categories:
+            parts.append(amo.amount)
+        _text(ws, r, 1, heading.label)
+        _text(ws, r, 2, heading.envelope).number_format = MONEY
+        _formula(ws, r, 3, "=" + "+".join(parts)).number_format = MONEY
+        _formula(ws, r, 4, f"=B{r}/B${total_row}").number_format = SHARE
+        _formula(ws, r, 5, f"=C{r}/C${total_row}").number_format = SHARE
+        _formula(ws, r, 6, f"=C{r}/$B${masts_row}").number_format = MONEY
+        _formula(ws, r, 7, f'=IF(F{r}=0,"",ROUNDDOWN(B{r}/F{r},0))').number_format = COUNT
+    _text(ws, total_row, 1, "Total").font = BOLD
+    for col in "BC":
+        cell = _formula(ws, total_row, COLUMNS.index(col) + 1, f"=SUM({col}{first}:{col}{last})")
+        cell.number_format = MONEY
+        cell.font = BOLD
+    _formula(ws, total_row, 6, f"=C{total_row}/$B${masts_row}").number_format = MONEY
+    _formula(ws, total_row, 7, f"=ROUNDDOWN(B{total_row}/F{total_row},0)").number_format = COUNT
+    rows = (
+        ("Mâts du plan", comparison.masts, COUNT),
+        ("Caméras du plan", comparison.cameras, COUNT),
+        ("Mâts que permet l'enveloppe, poste par poste", f"=MIN(G{first}:G{last})", COUNT),
+        (
+            "Caméras que permet l'enveloppe, poste par poste",
+            f"=ROUNDDOWN(B{masts_row + 2}*B{masts_row + 1}/B{masts_row},0)",
+            COUNT,
+        ),
+        ("Aide FIPD sollicitée par le plan", "=fipd", MONEY),
+        (
+            "Aide FIPD à l'échelle de l'enveloppe (même aide par mât)",
+            f"=ROUND(B{masts_row + 4}/B{masts_row}*B{masts_row + 2},2)",
+            MONEY,
+        ),
+        ("FIPD attendu par le programme (jusqu'à 50 %)", envelope.fipd, MONEY),
+        ("Part du coût du plan apportée par le FIPD", f"=B{masts_row + 4}/{rates_total}", SHARE),
+        (
+            "Aide FIPD pour toute l'enveloppe, à cette part",
+            f"=ROUND(B{total_row}*B{masts_row + 4}/{rates_total},2)",
+            MONEY,
+        ),
+        (
+            "Mâts que permet l'enveloppe si les postes s'échangent",
+            f"=ROUNDDOWN(B{total_row}/({rates_total}/B{masts_row}),0)",
+            COUNT,
+        ),
+    )
+    names = {}
+    for i, (label, value, fmt) in enumerate(rows):
+        r = masts_row + i
+        _text(ws, r, 1, label)
+        cell = _formula(ws, r, 2, value) if isinstance(value, str) else _text(ws, r, 2, value)
+        cell.number_format = fmt
+    names["programme_masts"] = _ref("programme", "B", masts_row + 2)
+    names["programme_cameras"] = _ref("programme", "B", masts_row + 3)
+    names["programme_fipd"] = _ref("programme", "B", masts_row + 5)
+    names["programme_fipd_envelope"] = _ref("programme", "B", masts_row + 8)
+    names["programme_masts_total"] = _ref("programme", "B", masts_row + 9)
+    _widths(ws, {"A": 52, "B": 18, "C": 18, "D": 14, "E": 14, "F": 18, "G": 16})
+    return names
 
 
 def _comparison_sheet(ws: Worksheet, estimates: list[Estimate], cells: list[_DqeCells]) -> None:

@@ -19,6 +19,7 @@ from planning.plan_folder import read_plan_folder
 from planning.prices import default_price_data, load_prices, merge_prices
 from vigie.estimate.calls import load_call, with_rates
 from vigie.estimate.dqe import build_estimate
+from vigie.estimate.programme import compare, load_envelope
 from vigie.estimate.workbook import build_workbook
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -106,6 +107,13 @@ def test_libreoffice_totals_equal_the_json(estimate, tmp_path: Path) -> None:
             assert asked == pytest.approx(aid.requested, abs=0.005), (owner.code, aid.funder)
             assert after == pytest.approx(aid.amount, abs=0.005), (owner.code, aid.funder)
         assert row[9 + 5 * len(owner.aids) + 1] == pytest.approx(owner.own_share, abs=0.005)
+    comparison = compare(estimate, load_envelope())
+    assert named(book, "programme_masts") == comparison.masts_affordable
+    assert named(book, "programme_cameras") == comparison.cameras_affordable
+    assert named(book, "programme_fipd") == pytest.approx(comparison.fipd_at_envelope, abs=0.005)
+    fipd_envelope = named(book, "programme_fipd_envelope")
+    assert fipd_envelope == pytest.approx(comparison.fipd_on_envelope, abs=0.005)
+    assert named(book, "programme_masts_total") == comparison.masts_within_total
     amo = book["AMO"]
     assert amo["B6"].value == pytest.approx(estimate.amo.amount, abs=0.005)
     days = [r[3].value for r in amo.iter_rows(min_row=14) if isinstance(r[1].value, (int, float))]
@@ -223,6 +231,7 @@ def test_sheets_are_french_and_the_chart_is_there(estimate, tmp_path: Path) -> N
         "éligibilité",
         "Coûts d'exploitation",
         "Coût complet sur 10 ans",
+        "programme",
         "hypothèses et sources",
     ]
     assert book["DQE"]["F7"].value.startswith("=ROUND(")  # amounts are formulas
