@@ -111,6 +111,7 @@ def _owner_section(app: Application) -> str:
 def _cameras_section(app: Application, map_svg: str) -> str:
     rows = [
         (
+            _e(i),
             _e(s.mast_id),
             _e(f"{s.commune_nom} ({s.commune})" if s.commune_nom else s.commune),
             _e(f"{number(s.x, 1)} / {number(s.y, 1)}"),
@@ -119,11 +120,12 @@ def _cameras_section(app: Application, map_svg: str) -> str:
             _e(number(s.cameras)),
             _e(s.purpose),
         )
-        for s in app.sites
+        for i, s in enumerate(app.sites, 1)
     ]
-    rows.append(("<b>Total</b>", "", "", "", "", _e(number(app.owner.cameras)), ""))
+    rows.append(("<b>Total</b>", "", "", "", "", "", _e(number(app.owner.cameras)), ""))
     table = _table(
         (
+            "N°",
             "Mât",
             "Commune",
             "X / Y Lambert-93 (m)",
@@ -133,7 +135,7 @@ def _cameras_section(app: Application, map_svg: str) -> str:
             "Finalité proposée (à confirmer)",
         ),
         rows,
-        {5},
+        {0, 6},
     )
     figure = f"<figure>{map_svg}<figcaption>{_e(BOUNDARIES_CREDIT)}</figcaption></figure>"
     note = (

@@ -29,6 +29,8 @@ BOUNDARIES_CREDIT = (
 
 OFFSETS = ((4, 4), (-4, -9), (4, -9), (-4, 4))
 """Label offsets in points, taken in turn."""
+MAX_NAMED = 12
+"""Above this many masts, the map numbers them (the table's N°) instead of naming them."""
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,11 @@ def map_svg(
         xs, ys = [s.x for s in sites], [s.y for s in sites]
         colours = ["#c0392b" if s.critical else "#1f4e79" for s in sites]
         axes.scatter(xs, ys, s=28, c=colours, zorder=3, edgecolors="white", linewidths=0.6)
+        numbered = len(sites) > MAX_NAMED
         for i, site in enumerate(sites):  # labels of neighbouring masts alternate sides
             dx, dy = OFFSETS[i % len(OFFSETS)]
             axes.annotate(
-                site.mast_id,
+                str(i + 1) if numbered else site.mast_id,
                 (site.x, site.y),
                 xytext=(dx, dy),
                 ha="left" if dx > 0 else "right",
@@ -114,9 +117,15 @@ def map_svg(
                 fontsize=6.5,
                 zorder=4,
             )
+        zoomed = _zoom(axes, xs, ys, shapes)
         axes.set_aspect("equal")
         axes.set_axis_off()
-        axes.set_title("Implantation des mâts (rouge : mât critique) — Lambert-93", fontsize=9)
+        title = "Implantation des mâts (rouge : mât critique) — Lambert-93"
+        if numbered:
+            title += " — numéros du tableau"
+        if zoomed:
+            title += " — vue resserrée sur les mâts"
+        axes.set_title(title, fontsize=9)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     finally:
@@ -126,3 +135,17 @@ def map_svg(
     head, rest = svg.split(">", 1)  # scale to the page: the viewBox stays, the size goes
     head = re.sub(r'\s(?:width|height)="[^"]*"', "", head)
     return f'{head} role="img" aria-label="Carte des mâts">{rest}'
+
+
+def _zoom(axes, xs: list[float], ys: list[float], shapes: gpd.GeoDataFrame) -> bool:
+    """Frame the masts when they gather in a small part of their communes; True if zoomed."""
+    if not xs or shapes.empty:
+        return False
+    left, bottom, right, top = shapes.total_bounds
+    span = max(max(xs) - min(xs), max(ys) - min(ys))
+    if span * 3 > max(right - left, top - bottom):
+        return False
+    pad = max(400.0, span * 0.15)
+    axes.set_xlim(min(xs) - pad, max(xs) + pad)
+    axes.set_ylim(min(ys) - pad, max(ys) + pad)
+    return True
