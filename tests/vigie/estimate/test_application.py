@@ -8,7 +8,6 @@ law reserves to the State; one commune is named like a spreadsheet formula.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import shutil
@@ -37,19 +36,10 @@ LAPI = "lpr_2mp"
 
 
 def reserved_catalogue():
-    """The catalogue with the LAPI model reserved to the State (as `CameraModel.reserved_to`
-    will say; financing reads it with getattr, so a subclass carrying it is enough here)."""
+    """The shipped catalogue, where plate reading is the State's (CSI L233-1)."""
     catalogue = load_catalogue()
-    model = catalogue.cameras[LAPI]
-    values = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)}
-
-    @dataclasses.dataclass(frozen=True, kw_only=True)
-    class Reserved(type(model)):
-        reserved_to: str = "etat"
-        legal_basis: str = "CSI L233-1 : LAPI réservée à la police, la gendarmerie et les douanes"
-
-    values.update(reserved_to="etat")
-    return dataclasses.replace(catalogue, cameras={**catalogue.cameras, LAPI: Reserved(**values)})
+    assert catalogue.cameras[LAPI].reserved_to == "etat"
+    return catalogue
 
 
 @pytest.fixture(scope="module")
