@@ -15,6 +15,8 @@ from vigie.cli.context import err, out
 from vigie.cli.plan import figures_table
 
 if TYPE_CHECKING:
+    from cameras.catalogue import Catalogue
+    from planning.plan_folder import PlanFolder
     from vigie.estimate.dqe import Estimate
 
 
@@ -39,11 +41,20 @@ def estimate(
         list[str] | None,
         typer.Option("--rate", help="Rate asked of a funder, FUNDER=PERCENT (e.g. fipd=40)."),
     ] = None,
+    applications_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--applications",
+            help="Folder for each local project owner's FIPD application (.xlsx and .html) "
+            "and an index.html; created if missing.",
+        ),
+    ] = None,
 ) -> None:
     """Price a plan: DQE of the works in lots, the AMO apart, totals HT/TVA/TTC, and each
     project owner's financing plan under a call for projects.
 
-    Nothing is written when a plan folder, a price, a rate or a camera model is wrong.
+    Nothing is written when a plan folder, a price, a rate or a camera model is wrong; with
+    --applications, neither the estimate nor any application file unless all of them are.
     """
     from planning.plan_folder import read_plan_folder
     from vigie.estimate.calls import load_call, parse_rates, with_rates
@@ -51,14 +62,64 @@ def estimate(
     from vigie.estimate.pricing import load_catalogues, price_plan
 
     started = time.perf_counter()
+    if applications_dir is not None:
+        _check_applications(plan_dirs, applications_dir)
     prices, catalogue = load_catalogues(prices_file)
     call = with_rates(load_call(call_file), parse_rates(rates or []))
-    estimates = [price_plan(read_plan_folder(d), prices, catalogue, call) for d in plan_dirs]
-    path = write_estimate(estimates, out_file)
+    folders = [read_plan_folder(d) for d in plan_dirs]
+    estimates = [price_plan(folder, prices, catalogue, call) for folder in folders]
+    if applications_dir is None:
+        path = write_estimate(estimates, out_file)
+    else:
+        path = out_file
+        _write_applications(estimates[0], folders[0], catalogue, applications_dir, out_file)
     for result in estimates:
         out.print(headline_table(result))
         out.print(programme_table(result))
     err.print(f"écrit : {path} ({number(time.perf_counter() - started, 1)} s)", highlight=False)
+
+
+def _check_applications(plan_dirs: list[Path], directory: Path) -> None:
+    """Refuse before any work: one plan only, and a folder that can be written."""
+    from vigie.errors import ConfigurationError
+    from vigie.estimate.application_files import check_target
+
+    if len(plan_dirs) > 1:
+        raise ConfigurationError("--applications: give one plan folder (the one to finance)")
+    check_target(directory)
+
+
+def _write_applications(
+    estimate: Estimate, folder: PlanFolder, catalogue: Catalogue, directory: Path, out_file: Path
+) -> None:
+    """Every local owner's application, then the estimate, then both in place (or nothing)."""
+    from vigie.cli.context import progress_bars
+    from vigie.estimate.application import applications
+    from vigie.estimate.application_files import write_applications
+    from vigie.estimate.files import write_estimate
+
+    apps = applications(estimate, folder, catalogue)
+    others = [o for o in estimate.financing.owners if not o.local]
+    with progress_bars() as progress:
+        task = progress.add_task("dossiers de demande FIPD", total=len(apps))
+        write_applications(
+            apps,
+            others,
+            estimate.source,
+            directory,
+            progress=lambda _: progress.advance(task),
+            before_publish=lambda: write_estimate([estimate], out_file),
+        )
+    aids = sum(a.owner.aid_total for a in apps)
+    own = sum(a.owner.own_share for a in apps)
+    err.print(
+        f"dossiers FIPD : {number(len(apps))} maître(s) d'ouvrage, aides sollicitées "
+        f"{euros(aids, 'HT')}, part des maîtres d'ouvrage {euros(own, 'HT')} — "
+        f"{directory / 'index.html'}",
+        highlight=False,
+    )
+    for owner in others:
+        err.print(f"sans dossier (hors appel à projets) : {owner.label}", highlight=False)
 
 
 def headline_table(result: Estimate) -> Table:

@@ -6,8 +6,6 @@ are then compared with the JSON of the same estimate. `.ci/run` installs LibreOf
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -17,44 +15,11 @@ import pytest
 from cameras.catalogue import load_catalogue
 from planning.plan_folder import read_plan_folder
 from planning.prices import default_price_data, load_prices, merge_prices
+from tests.helpers.libreoffice import named, recalculate
 from vigie.estimate.calls import load_call, with_rates
 from vigie.estimate.dqe import build_estimate
 from vigie.estimate.programme import compare, load_envelope
 from vigie.estimate.workbook import build_workbook
-
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def recalculate(workbook: Path, tmp_path: Path) -> openpyxl.Workbook:
-    """Open ``workbook`` in LibreOffice, save it again as XLSX, and read the computed values."""
-    assert SOFFICE, "LibreOffice is missing: .ci/run installs libreoffice-calc-nogui"
-    out = tmp_path / "recalculated"
-    profile = tmp_path / "lo-profile"
-    result = subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--calc",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            str(workbook),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    converted = out / workbook.name
-    assert converted.is_file(), result.stdout + result.stderr
-    return openpyxl.load_workbook(converted, data_only=True)
-
-
-def named(book: openpyxl.Workbook, name: str):
-    sheet, ref = next(iter(book.defined_names[name].destinations))
-    sheet = sheet.replace("''", "'")  # openpyxl leaves a quoted title's apostrophes doubled
-    return book[sheet][ref.replace("$", "")].value
 
 
 @pytest.fixture(scope="module")
