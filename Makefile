@@ -6,13 +6,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SAMPLE := gis_data/eure/eure.gpkg
 
-.PHONY: help install system-packages demo test lint format validate-sample sample sample-departement preview serve clean
+.PHONY: help install system-packages demo test lint format validate-sample sample sample-departement estimate-departement preview serve clean
 
 help:
 	@echo "make demo     install into .venv and run the main job on the embedded defaults"
 	@echo "make test     install the system packages the tests use (as root) and .venv, lint,"
 	@echo "              validate the sample, run the tests"
-	@echo "make lint | format | sample | sample-departement | preview | serve | clean"
+	@echo "make lint | format | sample | sample-departement | estimate-departement | preview | serve | clean"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vigie needs Python >= 3.11 (set PYTHON=python3.11)"'
@@ -58,6 +58,11 @@ preview: $(STAMP)
 # The whole département, for benchmarks (not committed).
 sample-departement: $(STAMP)
 	$(BIN)/vigie sample eure --scope departement --out var/eure-departement.gpkg
+
+# The whole département planned and priced, beside the programme's envelope (README).
+estimate-departement: sample-departement
+	$(BIN)/vigie plan var/eure-departement.gpkg --out var/plan-departement
+	$(BIN)/vigie estimate var/plan-departement --out var/dqe-departement.xlsx
 
 # A developer's service: development mode (a key per process; production refuses to start
 # without VIGIE_SECRET_KEY and VIGIE_CREDENTIALS_KEYS, see the README's Security section).

@@ -193,8 +193,8 @@ def finance(
     works = money(sum(line.amount for line in lines))
     project = money(works + amo.amount)
     parts = _parts(lines, owner_of)
-    line_rules = [_rules(call, line) for line in lines]
-    amo_rules = _rules(call, amo)
+    line_rules = [_rules(call, line, owner_of) for line in lines]
+    amo_rules = _rules(call, amo, owner_of)
     eligible_totals = {}
     for funder in call.funders:
         total = sum(
@@ -378,8 +378,12 @@ def _name(
     return "(caméras réservées à l'État sur des mâts de collectivités)", ""
 
 
-def _rules(call: Call, line: Priced) -> tuple[LineRule, ...]:
+def _rules(call: Call, line: Priced, owner_of: dict[str, tuple[str, str]]) -> tuple[LineRule, ...]:
+    """Per funder: the call's rule for the line's category, unless the price schedule excludes
+    the line, or the line lies only on masts of owners the funder does not serve (the State's
+    own, or State-reserved cameras on local masts): then nobody could ask for it."""
     category = category_of(line.key)
+    kinds = _owner_kinds(line, owner_of)
     rules = []
     for funder in call.funders:
         if line.schedule_excluded:
@@ -390,8 +394,36 @@ def _rules(call: Call, line: Priced) -> tuple[LineRule, ...]:
             )
             continue
         eligible, rule = funder.rule(category)
+        if eligible and kinds is not None and not kinds & set(funder.owners):
+            eligible, rule = False, _nobody_served(kinds)
         rules.append(LineRule(funder.key, eligible, rule))
     return tuple(rules)
+
+
+def _owner_kinds(line: Priced, owner_of: dict[str, tuple[str, str]]) -> set[str] | None:
+    """The kinds of owner whose masts carry the line; None when part of it is shared by all."""
+    if not sum(line.by_mast.values()):
+        return None
+    kinds = set()
+    for mast, q in line.by_mast.items():
+        if q and mast not in owner_of:
+            return None
+        if q:
+            kinds.add(owner_of[mast][0])
+    return kinds
+
+
+def _nobody_served(kinds: set[str]) -> str:
+    if kinds == {RESERVED}:
+        return (
+            "exclu : caméras réservées à l'État sur des mâts de collectivités (Code de la "
+            "sécurité intérieure, art. L233-1)"
+        )
+    if kinds <= {RESERVED, "etat"}:
+        return "hors de l'appel : mâts de l'État, financés par le ministère de l'Intérieur"
+    return (
+        "hors de l'appel : aucun des maîtres d'ouvrage de cette ligne n'est aidé par ce financeur"
+    )
 
 
 def _ok(rules: tuple[LineRule, ...], funder: str) -> bool:

@@ -102,6 +102,9 @@ def test_a_state_reserved_camera_on_a_commune_mast_is_in_no_local_plan() -> None
     assert reserved.aid_total == 0 and reserved.own_share == reserved.total_ht == 8_000.0
     assert "L233-1" in reserved.notes[0] and "L" in reserved.notes[0]
     assert financing.lines[1].reserved_amount == 6_000.0
+    lpr = {r.funder: r for r in financing.lines[1].rules}
+    assert not lpr["fipd"].eligible and "L233-1" in lpr["fipd"].rule
+    assert financing.lines[2].eligible_for("fipd")  # the shared trench still serves the commune
     assert any("L233-1" in note for note in financing.notes)
 
 
