@@ -434,8 +434,8 @@ def _owner_notes(kind: str, mine: list[MastOwner]) -> list[str]:
     if kind == RESERVED:
         return [
             f"Mât {m.mast_id} (commune {m.commune}, propriétaire {m.owner or 'commune'}) : "
-            f"{m.camera_model} — {m.reserved}. Exclu du financement de la collectivité : à "
-            "transférer à l'État ou à retirer du projet."
+            f"{m.camera_model} — {m.reserved.rstrip('.')}. Exclu du financement de la "
+            "collectivité : à transférer à l'État ou à retirer du projet."
             for m in mine
         ]
     if kind == "etat":
