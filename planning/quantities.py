@@ -11,9 +11,10 @@ split between the communes where the masts stand, so financing can follow the wo
 - splice closures, fusion splices, connections at FttH nodes: from the plan's splices and routes;
   chambers: one every ``chamber_spacing_m`` of new trench, plus one per branch closure;
 - electricity, per mast: an Enedis connection (the cheap one when the point is at hand) or a
-  public-lighting adaptation; the low-voltage cable to the nearest power point by road, and its
-  trench: a second duct where it runs in the fibre's new trench, a trench of its own elsewhere,
-  each stretch counted once however many masts' links share it (`planning.supply`). A plan
+  public-lighting adaptation; the low-voltage cable to its power point by road (the one whose
+  link costs least), and its trench: a second duct where it runs in the fibre's new trench, a
+  trench of its own elsewhere, each stretch counted once however many masts' links share it
+  (`planning.supply`). A plan
   folder from an older Vigie has crow-flies distances only: all in a trench of its own.
 
 Masts, cameras and per-mast equipment come from the camera catalogue, which the planner does not
@@ -266,7 +267,7 @@ def _electricity(folder: PlanFolder, prices: PriceCatalogue) -> list[Quantity]:
 
 
 def _connections(masts: pd.DataFrame, prices: PriceCatalogue, routed: bool) -> list[Quantity]:
-    """One electricity connection per mast, by the kind of its nearest power point."""
+    """One electricity connection per mast, by the kind of its power point."""
     at_hand_m = prices.rules["enedis_at_hand_m"].value
     counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     distances = pd.to_numeric(masts["power_distance_m"], errors="coerce").fillna(0.0)
@@ -283,13 +284,12 @@ def _connections(masts: pd.DataFrame, prices: PriceCatalogue, routed: bool) -> l
     how = "par la voirie" if routed else "à vol d'oiseau"
     at_hand = with_unit(at_hand_m, "m", 2, trim=True)
     basis = {
-        "electricity.enedis_at_hand": f"mâts à moins de {at_hand} ({how}) d'un point Enedis",
+        "electricity.enedis_at_hand": f"mâts à moins de {at_hand} ({how}) de leur point Enedis",
         "electricity.enedis_branch": (
-            f"mâts à plus de {at_hand} ({how}) de tout point Enedis (ou sans point connu), "
-            "le point le plus proche étant Enedis"
+            f"mâts à plus de {at_hand} ({how}) de leur point Enedis (ou sans point connu)"
         ),
         "electricity.public_lighting": (
-            f"mâts dont le point le plus proche ({how}) est une armoire d'éclairage public"
+            f"mâts dont le point d'alimentation ({how}) est une armoire d'éclairage public"
         ),
     }
     lines = []
@@ -315,11 +315,8 @@ def _routed_links(folder: PlanFolder) -> list[Quantity]:
     pieces = pieces[pieces["mast_id"].astype(str).isin(commune_of)]
     trench: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for _, group in pieces.groupby("piece", sort=True):
-        key = (
-            "electricity.trench_shared"
-            if group["laying"].iat[0] == "shared"
-            else ("electricity.trench")
-        )
+        shared = group["laying"].iat[0] == "shared"
+        key = "electricity.trench_shared" if shared else "electricity.trench"
         communes = [commune_of[str(m)] for m in dict.fromkeys(group["mast_id"].astype(str))]
         _add(trench[key], _split(float(group["length_m"].iat[0]), communes))
     crow = int((masts["power_path"].astype(str) == "crow_flies").sum())
@@ -334,8 +331,8 @@ def _routed_links(folder: PlanFolder) -> list[Quantity]:
         {
             "electricity.link_cable": (
                 cable,
-                "longueur de la liaison de chaque mât à son point d'alimentation le plus proche "
-                "par la voirie (un câble par mât)",
+                "longueur de la liaison de chaque mât, par la voirie, au point d'alimentation "
+                "dont la liaison coûte le moins (un câble par mât)",
             ),
             "electricity.trench_shared": (
                 trench["electricity.trench_shared"],
