@@ -1025,7 +1025,7 @@ def _comparison_sheet(ws: Worksheet, estimates: list[Estimate], cells: list[_Dqe
         ("AMO HT", [e.amo.amount for e in estimates]),
         ("Total HT", [e.total_ht for e in estimates]),
         ("Total TTC", [e.total_ttc for e in estimates]),
-        ("Subvention FIPD", [e.fipd for e in estimates]),
+        ("Aide FIPD sollicitée", [e.fipd for e in estimates]),
         ("Aides sollicitées (tous financeurs)", [e.aids for e in estimates]),
         ("Reste à charge HT", [e.rest_ht for e in estimates]),
         ("Coûts d'exploitation HT par an", [e.running_ht for e in estimates]),

@@ -107,7 +107,7 @@ def test_demo_validates_summarises_and_plans_the_sample(tmp_path: Path) -> None:
     assert "110 (" in result.stdout  # masts
     assert "110 / 110" in result.stdout  # masts connected by the plan
     assert (tmp_path / "demo" / "plans" / "eure-echantillon" / "map.html").is_file()
-    assert "Estimation de" in result.stdout and "subvention FIPD" in result.stdout
+    assert "Estimation de" in result.stdout and "aide FIPD sollicitée" in result.stdout
     assert (tmp_path / "demo" / "plans" / "eure-echantillon" / "dqe.xlsx").is_file()
     # The screen is for people: the libraries' logs (pyogrio, Alembic...) went to the log file.
     log = tmp_path / "demo" / "vigie.log"

@@ -225,5 +225,5 @@ def test_several_plans_compare_side_by_side(folder, estimate, tmp_path: Path) ->
     for column, expected in ((1, estimate), (2, other)):
         assert rows["Total HT"][column].value == pytest.approx(expected.total_ht, abs=0.005)
         assert rows["Total TTC"][column].value == pytest.approx(expected.total_ttc, abs=0.005)
-        assert rows["Subvention FIPD"][column].value == pytest.approx(expected.fipd, abs=0.005)
+        assert rows["Aide FIPD sollicitée"][column].value == pytest.approx(expected.fipd, abs=0.005)
     assert rows["Total HT"][2].value > rows["Total HT"][1].value
