@@ -273,7 +273,6 @@ def build_estimate(
         _communes(folder),
         epci_names=epci_names,
     )
-    owner_of = {m.mast_id: m for m in masts}
     estimate = Estimate(
         source=str(folder.path),
         lots=lots,
@@ -287,7 +286,7 @@ def build_estimate(
         running=dataclasses.replace(
             running, by_commune=_per_commune(running.by_commune, commune_of)
         ),
-        running_by_owner=_running_by_owner(running.by_commune, financing, owner_of),
+        running_by_owner=_running_by_owner(running.by_commune, financing),
     )
     return dataclasses.replace(
         estimate,
@@ -346,10 +345,10 @@ def _mast_owners(folder: PlanFolder, catalogue: Catalogue) -> list[MastOwner]:
 
 
 def _running_by_owner(
-    by_mast: dict[str, float], financing: Financing, owner_of: dict[str, MastOwner]
+    by_mast: dict[str, float], financing: Financing
 ) -> dict[tuple[str, str], float]:
-    """Each owner's yearly running costs: its masts' own, and the shared links by the key of
-    the masts they carry (``""``: spread like the works)."""
+    """Each owner's yearly running costs: its masts' own and its masts' share of the links they
+    use; what no mast carries is spread like the works."""
     mast_owner = {m: (o.kind, o.code) for o in financing.owners for m in o.masts}
     out: dict[tuple[str, str], float] = defaultdict(float)
     unassigned = 0.0
