@@ -34,7 +34,7 @@ from shapely.ops import substring
 from planning.network import RoutableNetwork
 from planning.parameters import CostParameters, PlanParameters
 from planning.plan import MastPower, Plan, PowerPiece, PowerSupply
-from planning.transport import _Compiled
+from planning.transport import CompiledGraph
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class _Anchors:
     """Power points joined to the graph: each to both ends of its nearest edge."""
 
     point: np.ndarray  # row in the power_points layer, per anchored point
-    edge: np.ndarray  # its nearest edge (row of `_Compiled.edge_geoms`)
+    edge: np.ndarray  # its nearest edge (row of `CompiledGraph.edge_geoms`)
     start: np.ndarray  # node index at the first vertex of that edge's line
     end: np.ndarray  # node index at its last vertex
     along: np.ndarray  # metres from the line's start to the projected point
@@ -109,7 +109,7 @@ def routed_supply(
             mast_id = str(mast.mast_id)
             supply.masts[mast_id] = MastPower(mast_id, "", "", math.nan, 0.0, 0.0, "")
         return supply
-    compiled = _Compiled.of(net)
+    compiled = CompiledGraph.of(net)
     points = np.asarray(power_points.geometry.array, dtype=object)
     anchors = _anchor(compiled, points, params.network.max_snap_distance_m)
     shared = {t.geometry.wkb for t in plan.trenches if t.mode == "trench"}
@@ -146,7 +146,7 @@ def routed_supply(
     return supply
 
 
-def _anchor(compiled: _Compiled, points: np.ndarray, max_m: float) -> _Anchors:
+def _anchor(compiled: CompiledGraph, points: np.ndarray, max_m: float) -> _Anchors:
     """Every power point within ``max_m`` of an edge, on its nearest edge (one STRtree query)."""
     usable = np.flatnonzero(
         (shapely.get_type_id(points) == 0) & ~shapely.is_empty(points)
@@ -171,7 +171,7 @@ def _anchor(compiled: _Compiled, points: np.ndarray, max_m: float) -> _Anchors:
 
 
 def _cheapest_points(
-    compiled: _Compiled, anchors: _Anchors, shared: set[bytes], cost: CostParameters
+    compiled: CompiledGraph, anchors: _Anchors, shared: set[bytes], cost: CostParameters
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One Dijkstra pass from every anchored point (a virtual node each), over what a metre of
     link costs: cable plus a second duct along the fibre's new trenches, cable plus a trench of
@@ -220,7 +220,7 @@ def _walk(pred: np.ndarray, target: int) -> list[int]:
 
 def _route_pieces(
     net: RoutableNetwork,
-    compiled: _Compiled,
+    compiled: CompiledGraph,
     anchors: _Anchors,
     j: int,
     path: list[int],

@@ -161,7 +161,7 @@ def build_transport(
             f"{len(csus)} CSU sites: the plan leads every mast to the first, {csus[0].site_id}"
         )
     graph = net.graph
-    compiled = _Compiled.of(net)
+    compiled = CompiledGraph.of(net)
     by_kind: dict[str, list[Node]] = {k: [] for k in ("NRO", "PM", "PBO", "chamber")}
     for node in net.ftth_nodes.values():
         by_kind.setdefault(str(graph.nodes[node].get("kind")), []).append(node)
@@ -200,8 +200,9 @@ def build_transport(
 
 
 @dataclass
-class _Compiled:
-    """The graph as scipy arrays: all edges by length, and the FttH-route edges alone."""
+class CompiledGraph:
+    """The graph as scipy arrays: all edges by length, and the FttH-route edges alone (shared by
+    the transport links and the low-voltage links of `planning.supply`)."""
 
     nodes: list[Node]
     index: dict[Node, int]
@@ -213,7 +214,7 @@ class _Compiled:
     tree: shapely.STRtree | None = field(default=None, repr=False)  # built on first anchor
 
     @classmethod
-    def of(cls, net: RoutableNetwork) -> _Compiled:
+    def of(cls, net: RoutableNetwork) -> CompiledGraph:
         graph = net.graph
         nodes = list(graph.nodes)
         index = {n: i for i, n in enumerate(nodes)}
@@ -283,7 +284,10 @@ class _Compiled:
 
 
 def _link_parents(
-    net: RoutableNetwork, compiled: _Compiled, transport: Transport, by_kind: dict[str, list[Node]]
+    net: RoutableNetwork,
+    compiled: CompiledGraph,
+    transport: Transport,
+    by_kind: dict[str, list[Node]],
 ) -> None:
     """The parent of each PBO and PM, given or inferred, and the hop to it."""
     graph = net.graph
@@ -346,7 +350,7 @@ def _given_parents(
     return given
 
 
-def _nearest(compiled: _Compiled, sources: list[Node], targets: list[Node]) -> dict[Node, Node]:
+def _nearest(compiled: CompiledGraph, sources: list[Node], targets: list[Node]) -> dict[Node, Node]:
     """Each target's nearest source along FttH routes, else along any edge."""
     if not sources or not targets:
         return {}
@@ -374,7 +378,7 @@ HOP_BATCH = 32
 one row of distances per parent over the whole graph)."""
 
 
-def _hops(compiled: _Compiled, transport: Transport, children: list[Node]) -> None:
+def _hops(compiled: CompiledGraph, transport: Transport, children: list[Node]) -> None:
     """The path from each child to its parent: along FttH routes where they link them.
 
     One search from all parents at once serves every child whose parent is also its nearest
@@ -428,7 +432,7 @@ def _hops(compiled: _Compiled, transport: Transport, children: list[Node]) -> No
 
 def _link_sites(
     net: RoutableNetwork,
-    compiled: _Compiled,
+    compiled: CompiledGraph,
     transport: Transport,
     sites: list[Site],
     nros: list[Node],
@@ -491,7 +495,7 @@ def _link_sites(
 
 
 def _link(
-    compiled: _Compiled,
+    compiled: CompiledGraph,
     fid: str,
     csu: Site,
     nro: Node,
@@ -520,7 +524,7 @@ def _link(
 
 
 def _xy_line(
-    compiled: _Compiled, path: list[Node], end: Point, start: Point | None = None
+    compiled: CompiledGraph, path: list[Node], end: Point, start: Point | None = None
 ) -> LineString:
     """The course through ``path``'s graph nodes to ``end`` (from ``start`` when given)."""
     coords = [tuple(compiled.xy[compiled.index[n]]) for n in path] + [end.coords[0]]
