@@ -64,12 +64,18 @@ class Notifier:
                 redaction.SECRETS.add(secret.get_secret_value())
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.settings.notify_timeout_seconds),
-            follow_redirects=False,
-            trust_env=False,
-        )
+        """Poll every ``notify_poll_seconds`` until :meth:`stop` (a test may instead call
+        :meth:`run_once` on a clock of its own, then :meth:`stop`)."""
         self._task = asyncio.create_task(self._run(), name="notifier")
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.settings.notify_timeout_seconds),
+                follow_redirects=False,
+                trust_env=False,  # no proxy or netrc credentials picked up from the environment
+            )
+        return self._client
 
     async def stop(self) -> None:
         """Stop; a message in flight is sent again by the next notifier (its lease runs out)."""
@@ -123,14 +129,13 @@ class Notifier:
 
     async def _send(self, job: Job) -> str | None:
         """Send one message; None when handed over, else why not (never a secret)."""
-        assert self._client is not None, "start() the notifier first"
         try:
             if job.channel == "email":
                 await asyncio.to_thread(
                     send_email, self.settings, job.recipient, job.subject, job.text
                 )
             else:
-                await send_sms(self._client, self.settings, job.recipient, job.text)
+                await send_sms(self._http(), self.settings, job.recipient, job.text)
         except ChannelError as error:
             self.outcomes["failed"] += 1
             log.warning(
