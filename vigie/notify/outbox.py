@@ -74,6 +74,9 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
     The incidents are locked while planned (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: another
     process plans the others; SQLite has one writer); the unique key is a second guard.
     """
+    rules = list(session.scalars(select(NotificationRule).order_by(NotificationRule.id)))
+    if not rules:  # nobody to tell: lock nothing
+        return 0
     found = session.execute(
         select(IncidentRow, Camera.name, Camera.commune_code, Commune.nom)
         .join(Camera, Camera.id == IncidentRow.camera_id)
@@ -85,7 +88,6 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
     if not found:
         return 0
     silent = _in_maintenance(session, [row.camera_id for row, *_ in found], now)
-    rules = list(session.scalars(select(NotificationRule).order_by(NotificationRule.id)))
     by_id = {rule.id: rule for rule in rules}
     ids = [row.id for row, *_ in found]
     existing: dict[int, set[tuple]] = {}
