@@ -5,12 +5,13 @@ now: level ``k`` is reached ``after_minutes`` after the incident opened, and eac
 is told again every ``repeat_minutes`` (round 0, 1, 2 ...). Rows are keyed by (incident, level,
 round, channel, recipient), so planning twice, or in two processes, adds nothing twice; after a
 stop, only the current round is added (no burst of missed reminders). A camera inside a
-maintenance window is silent.
+maintenance window, or back up while its incident waits to close, is silent.
 
 Rows are sent by the dispatcher, each claimed with a lease so that one process sends it; a
 failed attempt waits its backoff and is tried again, never given up: nothing is lost while the
 mail server or the gateway is down. A row whose incident was acknowledged or closed meanwhile
-is cancelled instead of sent. Every outcome is audited (``notification.sent|failed|cancelled``).
+(or whose camera is back up or in maintenance) is cancelled instead of sent. Every outcome is
+audited (``notification.sent|failed|cancelled``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from vigie.notify.rules import matching_rule
 ACTOR = "vigie:notify"
 ROLE = "system"
 MAX_ERROR = 500
+RECOVERED = "up"
+"""An incident's state while its camera is back and it waits its quiet period to close: no
+reminder then (a false alarm teaches people to ignore the next one); if the problem returns, the
+same incident goes on, and so do its notifications."""
 CHANNELS = (("email", "email"), ("sms", "phone"))
 """Each channel and the recipient field it uses."""
 
@@ -81,7 +86,11 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
         select(IncidentRow, Camera.name, Camera.commune_code, Commune.nom)
         .join(Camera, Camera.id == IncidentRow.camera_id)
         .join(Commune, Commune.code == Camera.commune_code)
-        .where(IncidentRow.closed_at.is_(None), IncidentRow.acknowledged_at.is_(None))
+        .where(
+            IncidentRow.closed_at.is_(None),
+            IncidentRow.acknowledged_at.is_(None),
+            IncidentRow.state != RECOVERED,
+        )
         .order_by(IncidentRow.id)
         .with_for_update(of=IncidentRow, skip_locked=True)
     ).all()
@@ -220,6 +229,8 @@ def claim(
         reason = "closed"
     elif incident.acknowledged_at is not None:
         reason = "acknowledged"
+    elif incident.state == RECOVERED:
+        reason = "recovered"
     elif _in_maintenance(session, [incident.camera_id], now):
         reason = "maintenance"
     if reason is not None:

@@ -14,6 +14,7 @@ from sqlalchemy import MetaData, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from supervision.states import Policy
 from tests.helpers.http_server import free_port
 from tests.helpers.notify_data import (
     SMS_TOKEN,
@@ -24,10 +25,12 @@ from tests.helpers.notify_data import (
     open_incident,
 )
 from tests.helpers.notify_servers import SmsGateway, SmtpServer
+from tests.helpers.supervision_data import ok
 from vigie import db
 from vigie.models import AuditEvent, IncidentRow, MaintenanceWindowRow, Notification
 from vigie.notify import outbox
 from vigie.notify.dispatcher import Notifier
+from vigie.supervisor.store import apply_result
 
 ONE_LEVEL = [
     {
@@ -165,6 +168,24 @@ def test_reminders_repeat_until_the_acknowledgement_stops_them(
     cancelled = [r for r in rows(sessions) if r.cancelled_at is not None]
     assert [(r.round, r.cancel_reason) for r in cancelled] == [(2, "acknowledged")] * 2
     assert audited(sessions, "notification.cancelled") == 2
+
+
+def test_no_reminder_once_the_camera_is_back_while_the_incident_waits_to_close(
+    sessions, smtp: SmtpServer, gateway: SmsGateway, database_url: str
+) -> None:
+    settings = notify_settings(database_url, smtp_port=smtp.port, sms_url=gateway.url)
+    _, opened = open_incident(sessions)
+    add_rule(sessions, opened, levels=ONE_LEVEL, repeat_minutes=1)
+    clock = Clock(opened)
+    notifier = Notifier(sessions, settings, clock=clock)
+    assert once(notifier) == 2
+    for seconds in (30, 60):  # two good checks: UP, the incident open for its quiet period
+        at = opened + timedelta(seconds=seconds)
+        with db.session_scope(sessions) as session:
+            apply_result(session, "cam-a1", ok("cam-a1", at), Policy(), at)
+    clock.advance(minutes=2)
+    assert once(notifier) == 0
+    assert len(smtp.messages) == 1 and len(gateway.requests) == 1
 
 
 def test_a_maintenance_window_silences_the_camera(
