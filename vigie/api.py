@@ -239,6 +239,7 @@ async def _background(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         if app.state.webhooks is not None:
             stack.push_async_callback(app.state.webhooks.stop)
         app.state.notifier = await start_notifier(app.state.sessions, settings)
+        app.state.metrics.notifier = app.state.notifier
         if app.state.notifier is not None:
             stack.push_async_callback(app.state.notifier.stop)
         yield

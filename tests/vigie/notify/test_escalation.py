@@ -30,6 +30,7 @@ from vigie import db
 from vigie.models import AuditEvent, IncidentRow, MaintenanceWindowRow, Notification
 from vigie.notify import outbox
 from vigie.notify.dispatcher import Notifier
+from vigie.notify.metrics import collect
 from vigie.supervisor.store import apply_result
 
 ONE_LEVEL = [
@@ -231,6 +232,9 @@ def test_an_email_queued_while_the_smtp_server_is_down_is_delivered_when_it_is_b
     [row] = rows(sessions)
     assert row.sent_at is None and row.attempts == 1
     assert "ConnectionRefusedError" in (row.last_error or "")
+    with sessions() as session:
+        stats = collect(session, clock(), outcomes=notifier.outcomes)
+    assert dict(stats.pending) == {"email": 1} and stats.outcomes == {"failed": 1}
     clock.advance(seconds=10)
     assert once(notifier) == 0  # waits its backoff (30 s +- 20 %)
     clock.advance(seconds=30)
@@ -248,6 +252,8 @@ def test_an_email_queued_while_the_smtp_server_is_down_is_delivered_when_it_is_b
     [row] = rows(sessions)
     assert row.sent_at is not None and row.attempts == 3 and row.last_error is None
     assert audited(sessions, "notification.failed") == 2
+    with sessions() as session:
+        assert dict(collect(session, clock()).pending) == {}
     assert audited(sessions, "notification.sent") == 1
 
 
