@@ -186,6 +186,11 @@ class Settings(BaseSettings):
         default="starttls",
         description="starttls (port 587), tls (implicit TLS, port 465) or none (local relay).",
     )
+    notify_smtp_cafile: Path | None = Field(
+        default=None,
+        description="CA certificates (PEM) the SMTP server's certificate is checked against "
+        "instead of the system's (a private CA).",
+    )
     notify_smtp_user: str = Field(default="", description="SMTP login; empty: none.")
     notify_smtp_password: SecretStr | None = Field(
         default=None, description="SMTP password (environment only, never stored, never logged)."

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -37,9 +38,11 @@ class Mailbox:
 
 
 class SmtpServer:
-    """A real SMTP server on 127.0.0.1 (no TLS; AUTH allowed in clear for the test)."""
+    """A real SMTP server on 127.0.0.1: plain (AUTH allowed in clear for the test), or
+    STARTTLS with a certificate of ``tests.helpers.tls``."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, tls: ssl.SSLContext | None = None) -> None:
+        """``tls``: STARTTLS required before anything else (AUTH included)."""
         self.port = port or free_port()
         self.mailbox = Mailbox()
         self._controller = Controller(
@@ -47,7 +50,9 @@ class SmtpServer:
             hostname="127.0.0.1",
             port=self.port,
             authenticator=self.mailbox.authenticate,
-            auth_require_tls=False,
+            auth_require_tls=tls is not None,
+            tls_context=tls,
+            require_starttls=tls is not None,
         )
 
     @property

@@ -29,18 +29,19 @@ def send_email(settings: Settings, to: str, subject: str, text: str) -> None:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="vigie")
     message.set_content(text)
+    cafile = settings.notify_smtp_cafile
     host, port = settings.notify_smtp_host, settings.notify_smtp_port
     timeout = settings.notify_timeout_seconds
     try:
+        # the server's certificate is always checked (name and chain): the password follows
+        context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
         if settings.notify_smtp_security == "tls":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(
-                host, port, timeout=timeout, context=ssl.create_default_context()
-            )
+            server: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
         else:
             server = smtplib.SMTP(host, port, timeout=timeout)
         with server:
             if settings.notify_smtp_security == "starttls":
-                server.starttls(context=ssl.create_default_context())
+                server.starttls(context=context)
             if settings.notify_smtp_user:
                 password = settings.notify_smtp_password
                 server.login(

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import ssl
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData, select, update
@@ -26,6 +28,7 @@ from tests.helpers.notify_data import (
 )
 from tests.helpers.notify_servers import SmsGateway, SmtpServer
 from tests.helpers.supervision_data import ok
+from tests.helpers.tls import self_signed
 from vigie import db
 from vigie.models import AuditEvent, IncidentRow, MaintenanceWindowRow, Notification
 from vigie.notify import outbox
@@ -297,3 +300,50 @@ def test_no_secret_in_the_logs_nor_the_database(
     for secret in (SMTP_PASSWORD, SMS_TOKEN, expected):
         assert secret not in caplog.text  # ... without a secret
         assert secret not in _database_text(seeded)
+
+
+def _starttls_server(tmp_path: Path) -> tuple[SmtpServer, Path]:
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return SmtpServer(tls=context).start(), cert
+
+
+def test_starttls_checks_the_certificate_before_the_password_goes(
+    sessions, gateway: SmsGateway, database_url: str, tmp_path: Path
+) -> None:
+    server, cert = _starttls_server(tmp_path)
+    try:
+        _, opened = open_incident(sessions)
+        add_rule(
+            sessions,
+            opened,
+            levels=[{"after_minutes": 0, "recipients": [{"email": "op@csu.example"}]}],
+        )
+        # the server's certificate is not from a CA the system trusts: refused, nothing sent
+        untrusted = notify_settings(
+            database_url,
+            smtp_port=server.port,
+            sms_url=gateway.url,
+            notify_smtp_security="starttls",
+        )
+        clock = Clock(opened)
+        assert once(Notifier(sessions, untrusted, clock=clock)) == 1
+        [row] = rows(sessions)
+        assert row.sent_at is None and "SSLCertVerificationError" in (row.last_error or "")
+        assert server.mailbox.logins == [] and server.messages == []
+        # its CA given: STARTTLS, then the login, then the mail
+        trusted = notify_settings(
+            database_url,
+            smtp_port=server.port,
+            sms_url=gateway.url,
+            notify_smtp_security="starttls",
+            notify_smtp_cafile=cert,
+        )
+        clock.advance(minutes=5)
+        assert once(Notifier(sessions, trusted, clock=clock)) == 1
+    finally:
+        server.stop()
+    assert server.mailbox.logins == [("vigie", SMTP_PASSWORD)]
+    [mail] = server.messages
+    assert mail["To"] == "op@csu.example"
