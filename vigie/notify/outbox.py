@@ -121,7 +121,7 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
         rule = by_id.get(chosen.get(row.id, -1))
         if rule is None:
             rule = matching_rule(rules, row.severity, commune_code, now)
-        if rule is None:
+        if rule is None or not rule.active:  # a rule turned off tells nobody more
             continue
         opened = as_utc(row.opened_at)
         elapsed = (now - opened).total_seconds() / 60

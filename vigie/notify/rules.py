@@ -1,9 +1,10 @@
 """Notification rules: which incidents (severity, commune), when (on-call schedule), to whom
 (escalation levels). Every change is audited (``notification_rule.create|update|delete``).
 
-A rule is matched when an incident is first seen unacknowledged: the most specific active rule
-on call then (one naming the incident's commune before one for the whole département, then the
-oldest) follows the incident to its end, so an escalation never changes hands half-way.
+A rule is matched at an incident's first notification: the most specific active rule on call
+then (one naming the incident's commune before one for the whole département, then the oldest)
+follows the incident to its end, so an escalation never changes hands half-way; turned off
+(``active`` false), it tells nobody more.
 """
 
 from __future__ import annotations

@@ -30,7 +30,13 @@ from tests.helpers.notify_servers import SmsGateway, SmtpServer
 from tests.helpers.supervision_data import ok
 from tests.helpers.tls import self_signed
 from vigie import db
-from vigie.models import AuditEvent, IncidentRow, MaintenanceWindowRow, Notification
+from vigie.models import (
+    AuditEvent,
+    IncidentRow,
+    MaintenanceWindowRow,
+    Notification,
+    NotificationRule,
+)
 from vigie.notify import outbox
 from vigie.notify.dispatcher import Notifier
 from vigie.notify.metrics import collect
@@ -172,6 +178,23 @@ def test_reminders_repeat_until_the_acknowledgement_stops_them(
     cancelled = [r for r in rows(sessions) if r.cancelled_at is not None]
     assert [(r.round, r.cancel_reason) for r in cancelled] == [(2, "acknowledged")] * 2
     assert audited(sessions, "notification.cancelled") == 2
+
+
+def test_a_rule_turned_off_tells_nobody_more(
+    sessions, smtp: SmtpServer, gateway: SmsGateway, database_url: str
+) -> None:
+    settings = notify_settings(database_url, smtp_port=smtp.port, sms_url=gateway.url)
+    _, opened = open_incident(sessions)
+    rule_id = add_rule(sessions, opened, levels=ONE_LEVEL, repeat_minutes=5)
+    clock = Clock(opened)
+    notifier = Notifier(sessions, settings, clock=clock)
+    assert once(notifier) == 2
+    with db.session_scope(sessions) as session:
+        session.execute(
+            update(NotificationRule).where(NotificationRule.id == rule_id).values(active=False)
+        )
+    clock.advance(minutes=30)
+    assert once(notifier) == 0
 
 
 def test_no_reminder_once_the_camera_is_back_while_the_incident_waits_to_close(
