@@ -109,7 +109,9 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
             Notification.round,
             Notification.channel,
             Notification.recipient,
-        ).where(Notification.incident_id.in_(ids))
+        )
+        .where(Notification.incident_id.in_(ids))
+        .order_by(Notification.id.desc())  # the latest rule an incident was told by goes on
     ):
         existing.setdefault(incident_id, set()).add((level, round_, channel, recipient))
         if rule_id in by_id:
