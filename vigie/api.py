@@ -37,6 +37,7 @@ from vigie.bodies import BodyGuard
 from vigie.credentials import KeyRing
 from vigie.errors import DatabaseError
 from vigie.live.feed import LiveFeed
+from vigie.notify.dispatcher import start_notifier
 from vigie.routes import auth as auth_routes
 from vigie.routes import availability as availability_routes
 from vigie.routes import cameras as camera_routes
@@ -45,6 +46,7 @@ from vigie.routes import incidents as incident_routes
 from vigie.routes import live as live_routes
 from vigie.routes import maintenance as maintenance_routes
 from vigie.routes import metrics as metrics_routes
+from vigie.routes import notifications as notification_routes
 from vigie.routes import pictures as picture_routes
 from vigie.routes import plans as plan_routes
 from vigie.routes import status as status_routes
@@ -74,6 +76,7 @@ ROUTERS = (
     live_routes,
     status_routes,
     incident_routes,
+    notification_routes,
     availability_routes,
     maintenance_routes,
     picture_routes,
@@ -218,7 +221,7 @@ class SecurityHeaders:
 async def _background(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """The service's own tasks, started after the database and stopped in reverse order:
     the live feed (streams events), the supervisor (writes them), the webhook dispatcher
-    (sends them)."""
+    (sends them), the notifier (escalates incidents by e-mail and SMS)."""
     async with AsyncExitStack() as stack:
         app.state.live_hub = LiveHub(settings.live_queue_size)
         app.state.metrics.live_hub = app.state.live_hub
@@ -235,6 +238,10 @@ async def _background(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         app.state.metrics.webhook_unhealthy_after = settings.webhook_unhealthy_after
         if app.state.webhooks is not None:
             stack.push_async_callback(app.state.webhooks.stop)
+        app.state.notifier = await start_notifier(app.state.sessions, settings)
+        app.state.metrics.notifier = app.state.notifier
+        if app.state.notifier is not None:
+            stack.push_async_callback(app.state.notifier.stop)
         yield
 
 

@@ -403,3 +403,69 @@ class WebhookDelivery(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- escalation: who is told of an incident, by e-mail or SMS, until someone acts (README:
+# Escalation)
+
+
+class NotificationRule(Base):
+    """Who is told of which incidents when: severities and communes (empty: all), an on-call
+    schedule (Europe/Paris; empty: always) and escalation levels of recipients.
+
+    ``levels`` is ``[{"after_minutes": 0, "recipients": [{"name", "email", "phone"}]}, ...]``,
+    ``schedule`` ``[{"days": [1..7], "start": "HH:MM", "end": "HH:MM"}, ...]``
+    (``vigie.notify.schedule``).
+    """
+
+    __tablename__ = "notification_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    severities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    communes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    schedule: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    levels: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    repeat_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """One message to one recipient on one channel: the escalation outbox and its record.
+
+    One row per (incident, level, round, channel, recipient): the unique key makes planning
+    idempotent across restarts and processes. Kept after sending: it is the incident's record.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "level", "round", "channel", "recipient"),
+        Index("ix_notifications_pending", "sent_at", "cancelled_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notification_rules.id", ondelete="SET NULL"), index=True
+    )
+    level: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

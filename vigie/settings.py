@@ -161,6 +161,55 @@ class Settings(BaseSettings):
             "addresses: loopback, link-local and private addresses are refused otherwise."
         ),
     )
+    # --- escalation: e-mail and SMS until someone acts (README: Escalation) ---
+    notify_poll_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="How often incidents are checked for notifications."
+    )
+    notify_backoff_base_seconds: float = Field(
+        default=5.0, gt=0, description="First retry delay of a failed notification (doubles)."
+    )
+    notify_backoff_cap_seconds: float = Field(
+        default=300.0, gt=0, description="Longest delay between two attempts (never gives up)."
+    )
+    notify_timeout_seconds: float = Field(
+        default=15.0, gt=0, le=120, description="Per-message timeout (SMTP or SMS gateway)."
+    )
+    notify_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The service's address as recipients reach it: the link in messages.",
+    )
+    notify_smtp_host: str | None = Field(
+        default=None, description="SMTP server for e-mail notifications; unset: no e-mail."
+    )
+    notify_smtp_port: int = Field(default=587, ge=1, le=65535)
+    notify_smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls (port 587), tls (implicit TLS, port 465) or none (local relay).",
+    )
+    notify_smtp_cafile: Path | None = Field(
+        default=None,
+        description="CA certificates (PEM) the SMTP server's certificate is checked against "
+        "instead of the system's (a private CA).",
+    )
+    notify_smtp_user: str = Field(default="", description="SMTP login; empty: none.")
+    notify_smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password (environment only, never stored, never logged)."
+    )
+    notify_smtp_from: str = Field(
+        default="vigie@localhost", description="The From address of notification e-mails."
+    )
+    notify_sms_url: str | None = Field(
+        default=None,
+        description="SMS gateway URL receiving POST JSON {to, text}; unset: no SMS.",
+    )
+    notify_sms_auth: Literal["bearer", "basic"] = Field(
+        default="bearer", description="How the gateway is authenticated."
+    )
+    notify_sms_user: str = Field(default="", description="The gateway's user for basic auth.")
+    notify_sms_token: SecretStr | None = Field(
+        default=None,
+        description="The gateway's bearer token or basic password (environment only).",
+    )
     # --- dashboard and plans (README: Dashboard) ---
     plans_dir: Path | None = Field(
         default=None,

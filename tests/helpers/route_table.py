@@ -51,6 +51,13 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/incidents"): SUPERVISION_READERS,
     ("GET", "/api/v1/incidents/{incident_id}"): SUPERVISION_READERS,
     ("POST", "/api/v1/incidents/{incident_id}/ack"): OPERATOR,
+    # escalation (README: Escalation): recipients' addresses, so admin and the centre only
+    ("GET", "/api/v1/incidents/{incident_id}/notifications"): EDITORS,
+    ("GET", "/api/v1/notification-rules"): ADMIN,
+    ("POST", "/api/v1/notification-rules"): ADMIN,
+    ("GET", "/api/v1/notification-rules/{rule_id}"): ADMIN,
+    ("PUT", "/api/v1/notification-rules/{rule_id}"): ADMIN,
+    ("DELETE", "/api/v1/notification-rules/{rule_id}"): ADMIN,
     ("GET", "/api/v1/availability"): REPORT_READERS,
     ("GET", "/api/v1/maintenance"): EDITORS,
     ("POST", "/api/v1/maintenance"): EDITORS,

@@ -8,7 +8,7 @@ supervisor exceptions (from the running supervisor).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from supervision.conditions import State
 from vigie.clock import utcnow
 from vigie.models import Camera, CameraStatus
+from vigie.notify import metrics as notify_metrics
 from vigie.webhooks import metrics as webhook_metrics
 
 __all__ = ["SupervisorMetrics", "SupervisorSnapshot"]
@@ -73,6 +74,8 @@ class SupervisorMetrics:
         self.webhooks: Any = None
         """The running webhook dispatcher (``vigie.webhooks.dispatcher``), for its outcomes."""
         self.webhook_unhealthy_after = 5
+        self.notifier: Any = None
+        """The running notifier (``vigie.notify.dispatcher``), for its outcomes."""
         self.registry.register(_Scraped(self, sessions))
 
 
@@ -123,6 +126,7 @@ class _Scraped(Collector):
         yield from (lag, skipped, queue, exceptions, supervised)
         yield from self._live()
         yield from self._webhooks()
+        yield from self._notifications()
 
     def _live(self) -> Iterator:
         hub = self.metrics.live_hub
@@ -152,17 +156,19 @@ class _Scraped(Collector):
                 unhealthy_after=self.metrics.webhook_unhealthy_after,
                 outcomes=dispatcher.outcomes if dispatcher is not None else None,
             )
-        families: dict[str, Any] = {}
-        for name, labels, value in stats.samples():
-            if name not in families:
-                kind = CounterMetricFamily if name.endswith("_total") else GaugeMetricFamily
-                families[name] = kind(
-                    name.removesuffix("_total"),
-                    webhook_metrics.HELP[name],
-                    labels=sorted(labels),
-                )
-            families[name].add_metric([labels[k] for k in sorted(labels)], value)
-        yield from families.values()
+        yield from _families(stats.samples(), webhook_metrics.HELP)
+
+    def _notifications(self) -> Iterator:
+        """The escalation outbox's series (README: Escalation), read at scrape time."""
+        factory = self.sessions()
+        if factory is None:
+            return
+        notifier = self.metrics.notifier
+        with factory() as session:
+            stats = notify_metrics.collect(
+                session, utcnow(), outcomes=notifier.outcomes if notifier is not None else None
+            )
+        yield from _families(stats.samples(), notify_metrics.HELP)
 
     def _states(self) -> dict[str, int]:
         counts = {state.value: 0 for state in State}
@@ -179,3 +185,16 @@ class _Scraped(Collector):
             for state, count in rows:  # never checked: no status row, UNKNOWN
                 counts[state or State.UNKNOWN.value] += count
         return counts
+
+
+def _families(
+    samples: Iterable[tuple[str, dict[str, str], float]], help_: dict[str, str]
+) -> Iterator:
+    """``(name, labels, value)`` samples as metric families (``_total``: a counter)."""
+    families: dict[str, Any] = {}
+    for name, labels, value in samples:
+        if name not in families:
+            kind = CounterMetricFamily if name.endswith("_total") else GaugeMetricFamily
+            families[name] = kind(name.removesuffix("_total"), help_[name], labels=sorted(labels))
+        families[name].add_metric([labels[k] for k in sorted(labels)], value)
+    yield from families.values()

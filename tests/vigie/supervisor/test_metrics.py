@@ -96,6 +96,9 @@ def test_metrics_need_a_monitoring_token_and_parse(tmp_path: Path, database_url:
         assert samples["vigie_webhook_pending"][0].value == 0
         health = {s.labels["health"]: s.value for s in samples["vigie_webhook_subscriptions"]}
         assert health == {"healthy": 0, "unhealthy": 0, "disabled": 0}
+        # The escalation outbox's series (no rule here: nothing waiting).
+        waiting = {s.labels["channel"]: s.value for s in samples["vigie_notifications_pending"]}
+        assert waiting == {"email": 0, "sms": 0}
         # The live stream's counts (no client in this test).
         assert samples["vigie_live_clients"][0].value == 0
         assert "vigie_live_dropped" in samples
