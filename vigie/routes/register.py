@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from shapely.geometry import mapping
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigie import audit
@@ -263,7 +264,10 @@ def create_authorisation(
         updated_at=now,
     )
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as taken:  # created meanwhile by someone else; rolled back
+        raise HTTPException(409, f"authorisation {number} already exists") from taken
     for camera in cameras:
         _attach(session, principal, row, camera.id, now)
     audit.record_by(
@@ -603,6 +607,8 @@ class RequisitionRequest(BaseModel):
             raise ValueError("latitude and longitude are required (WGS84)")
         if self.end <= self.start:
             raise ValueError("end must come after start")
+        if self.start.date() < EARLIEST:
+            raise ValueError(f"start: no camera was authorised before {EARLIEST.isoformat()}")
         if self.end - self.start > MAX_PERIOD:
             raise ValueError("the period is longer than 31 days: ask for it in parts")
         if len({c.lower() for c in self.reason if c.isalnum()}) < 4:
