@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from supervision.availability import StateSpan, camera_availability
 from vigie.models import Authorisation, Camera, FieldOfView
 from vigie.register.authorisations import during
+from vigie.register.fov import GEOD
 from vigie.register.fov import FieldOfView as Sector
 from vigie.supervisor.store import state_spans
 
@@ -62,6 +63,24 @@ def near(statement: Select, latitude: float, longitude: float) -> Select:
         Camera.latitude.between(latitude - margin, latitude + margin),
         Camera.longitude.between(longitude - wide, longitude + wide),
     )
+
+
+def unplaced(session: Session, cameras: Select, latitude: float, longitude: float) -> list[Camera]:
+    """Cameras of ``cameras`` (a scoped select of Camera) within the longest range of the point
+    whose field of view is not recorded: they may have seen it, the register cannot say."""
+    statement = near(
+        cameras.outerjoin(FieldOfView, FieldOfView.camera_id == Camera.id).where(
+            FieldOfView.camera_id.is_(None)
+        ),
+        latitude,
+        longitude,
+    ).order_by(Camera.id)
+    found = []
+    for camera in session.scalars(statement):
+        _, _, metres = GEOD.inv(camera.longitude, camera.latitude, longitude, latitude)
+        if metres <= MAX_RANGE_M:
+            found.append(camera)
+    return found
 
 
 def intervals(spans: list[StateSpan], start: datetime, end: datetime) -> list[dict[str, Any]]:

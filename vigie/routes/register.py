@@ -670,6 +670,10 @@ class RequisitionView(BaseModel):
     asked_by: str
     asked_at: datetime
     cameras: list[SeenView]
+    unplaced: list[str] = Field(
+        description="Cameras within 500 m of the point whose field of view is not recorded: "
+        "they may have seen it; check them on site."
+    )
 
 
 @router.post("/requisitions", response_model=RequisitionView)
@@ -696,6 +700,15 @@ def requisition(
         end=body.end,
         now=now,
     )
+    near_unknown = [
+        camera.id
+        for camera in requisitions.unplaced(
+            session,
+            apply_scope(select(Camera), principal, Camera.commune_code),
+            body.latitude,
+            body.longitude,
+        )
+    ]
     audit.record_by(
         session,
         principal,
@@ -710,6 +723,7 @@ def requisition(
             "start": body.start.isoformat(),
             "end": body.end.isoformat(),
             "cameras": [seen.camera.id for seen in found],
+            "unplaced": near_unknown,
         },
     )
     return RequisitionView(
@@ -739,4 +753,5 @@ def requisition(
             )
             for seen in found
         ],
+        unplaced=near_unknown,
     )

@@ -282,7 +282,18 @@ def test_a_requisition_sees_only_the_callers_communes(register: Service) -> None
     west = requisition(register, "gendarme", **east(50, azimuth=270)).json()
     assert [camera["camera_id"] for camera in west["cameras"]] == ["cam-a2", "cam-b1"]
     far = requisition(register, "gendarme", **east(150)).json()
-    assert far["cameras"] == []
+    assert far["cameras"] == [] and far["unplaced"] == []
+
+
+def test_a_requisition_names_the_nearby_cameras_without_a_field_of_view(
+    supervised: Service,
+) -> None:
+    supervised.client.app.dependency_overrides[get_now] = lambda: NOW
+    body = requisition(supervised, "gendarme", **east(300)).json()
+    assert body["cameras"] == [] and body["unplaced"] == ["cam-a1", "cam-a2", "cam-b1"]
+    assert requisition(supervised, "gendarme", **east(600)).json()["unplaced"] == []
+    (row,) = audit_rows(supervised.engine, "register.requisition")[:1]
+    assert json.loads(row.detail)["unplaced"] == ["cam-a1", "cam-a2", "cam-b1"]
 
 
 @pytest.mark.parametrize(
