@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 
-from tests.helpers.service import Service
-from tests.helpers.supervision_data import OUTAGE, T0
+from tests.helpers.service import Service, make_settings, running_service
+from tests.helpers.supervision_data import OUTAGE, T0, add_cameras
 from vigie import db
 from vigie.deps import get_now
 from vigie.models import AuditEvent
@@ -355,3 +355,18 @@ def test_the_fields_of_view_as_geojson_and_geopackage(register: Service, tmp_pat
         assert connection.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
     mairie = register.client.get(f"{BASE}/fov.geojson", headers=register.headers("mairie-27056"))
     assert [f["properties"]["camera_id"] for f in mairie.json()["features"]] == ["cam-a1"]
+
+
+def test_the_alert_window_is_a_setting(database_url: str) -> None:
+    """VIGIE_REGISTER_ALERT_MONTHS=5 alerts an authorisation ending in four and a half months."""
+    with running_service(make_settings(database_url, register_alert_months=5)) as service:
+        add_cameras(service.engine)
+        service.client.app.dependency_overrides[get_now] = lambda: NOW
+        create(service, number="LATER", granted_on="2021-08-02", ends_on="2026-08-01")
+        attached = service.client.put(
+            f"{BASE}/authorisations/1/cameras/cam-b1", headers=service.headers("engineer")
+        )
+        assert attached.status_code == 200, attached.text
+        body = service.client.get(f"{BASE}/alerts", headers=service.headers("operator")).json()
+        assert body["months"] == 5
+        assert [(a["camera_id"], a["code"]) for a in body["alerts"]] == [("cam-b1", "expiring")]
