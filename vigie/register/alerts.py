@@ -87,7 +87,7 @@ def alerts(session: Session, cameras: Select, *, now: datetime, months: int) -> 
     """The alerts of ``cameras`` (a select of Camera rows, already scoped), by camera id."""
     rows = list(session.scalars(cameras.order_by(Camera.id)))
     ids = [camera.id for camera in rows]
-    active = filming(session, select(Camera.id).where(Camera.id.in_(ids)), now) if ids else set()
+    active = filming(session, cameras.with_only_columns(Camera.id), now) if ids else set()
     links = current(session, ids)
     today = now.date()
     horizon = add_months(today, months)
