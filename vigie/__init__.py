@@ -3,8 +3,9 @@
 The application shell. A small core at the top (settings, errors, clock, db, models, deps, api,
 problems, audit, credentials, redaction, admission, geo_cache) and one folder per job: ``cli``
 (the ``vigie`` command), ``auth``, ``routes`` (the HTTP API), ``estimate``, ``supervisor`` (which
-drives the pure ``supervision`` package), ``live``, ``inventory``, ``webhooks`` and ``web`` (the
-dashboard's assets). Nothing imports ``cli`` or ``routes`` but their own entry points
+drives the pure ``supervision`` package), ``live``, ``inventory``, ``webhooks``, ``register``
+(the legal register: authorisations, fields of view) and ``web`` (the dashboard's assets).
+Nothing imports ``cli`` or ``routes`` but their own entry points
 (``tests/test_layout.py``).
 """
 

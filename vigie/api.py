@@ -49,6 +49,7 @@ from vigie.routes import metrics as metrics_routes
 from vigie.routes import notifications as notification_routes
 from vigie.routes import pictures as picture_routes
 from vigie.routes import plans as plan_routes
+from vigie.routes import register as register_routes
 from vigie.routes import status as status_routes
 from vigie.routes import tokens as token_routes
 from vigie.routes import web as web_routes
@@ -80,6 +81,7 @@ ROUTERS = (
     availability_routes,
     maintenance_routes,
     picture_routes,
+    register_routes,
     metrics_routes,
     # the dashboard's (README: Dashboard); the page shell and its static files last
     commune_routes,

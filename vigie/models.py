@@ -469,3 +469,62 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- the legal register: prefectoral authorisations, fields of view (README: Legal register) ---
+
+
+class Authorisation(Base):
+    """A prefect's authorisation of a video-protection system (CSI L252-1 ff.): its number, its
+    validity, what it is for and how long images may be kept."""
+
+    __tablename__ = "authorisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(100), unique=True)
+    """The arrêté's number, as the prefecture wrote it."""
+    granted_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
+    """Last day it is in force (granted_on + 5 years unless the arrêté says otherwise)."""
+    purposes: Mapped[str] = mapped_column(Text, default="")
+    retention_days: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CameraAuthorisation(Base):
+    """Which authorisation a camera films under, and since when: the link in force has no
+    ``detached_at``; attaching a camera to another authorisation closes it (history kept)."""
+
+    __tablename__ = "camera_authorisations"
+    __table_args__ = (
+        Index("ix_camera_authorisations_camera_detached", "camera_id", "detached_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    authorisation_id: Mapped[int] = mapped_column(
+        ForeignKey("authorisations.id", ondelete="CASCADE"), index=True
+    )
+    attached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attached_by: Mapped[str] = mapped_column(String(120))
+    detached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    detached_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class FieldOfView(Base):
+    """Where a camera looks from its position: the sector the register draws and searches."""
+
+    __tablename__ = "fields_of_view"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    direction: Mapped[float] = mapped_column(Float)
+    """Degrees clockwise from true north, [0, 360)."""
+    angle: Mapped[float] = mapped_column(Float)
+    """Opening in degrees, 1 to 360 (360: a dome or multi-sensor camera seeing all around)."""
+    range_m: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Check results older than this are purged (states and incidents are kept).",
     )
+    register_alert_months: int = Field(
+        default=4,
+        ge=1,
+        le=24,
+        description="Months before a prefectoral authorisation ends that the register alerts.",
+    )
     # --- supervision by `vigie serve` (README: How vigie serve supervises) ---
     supervise: bool = Field(
         default=True, description="`vigie serve` polls the cameras of the inventory."

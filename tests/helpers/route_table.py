@@ -31,6 +31,8 @@ REPORT_READERS = frozenset({Role.ADMIN, Role.ENGINEER, Role.OPERATOR, Role.COMMU
 OPERATOR = frozenset({Role.OPERATOR})
 # Plans are for those who build the network (README: Dashboard).
 PLANNERS = frozenset({Role.ADMIN, Role.ENGINEER, Role.AMO})
+REGISTER_KEEPERS = frozenset({Role.ADMIN, Role.ENGINEER})
+REQUESTERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.GENDARMERIE, Role.COMMUNE})
 
 # The role-by-route matrix: every protected route must be here, with exactly these roles.
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
@@ -75,6 +77,23 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/plans/{name}"): PLANNERS,
     ("GET", "/api/v1/plans/{name}/geojson"): PLANNERS,
     ("GET", "/api/v1/plans/{name}/dqe.xlsx"): PLANNERS,
+    # The legal register (README: Legal register): engineers and admins keep it, the watchers
+    # read it, and requisitions come from those who may view pictures' whereabouts.
+    ("GET", "/api/v1/register/authorisations"): READERS,
+    ("GET", "/api/v1/register/authorisations/{authorisation_id}"): READERS,
+    ("POST", "/api/v1/register/authorisations"): REGISTER_KEEPERS,
+    ("PATCH", "/api/v1/register/authorisations/{authorisation_id}"): REGISTER_KEEPERS,
+    ("PUT", "/api/v1/register/authorisations/{authorisation_id}/cameras/{camera_id}"): (
+        REGISTER_KEEPERS
+    ),
+    ("DELETE", "/api/v1/register/authorisations/{authorisation_id}/cameras/{camera_id}"): (
+        REGISTER_KEEPERS
+    ),
+    ("PUT", "/api/v1/register/cameras/{camera_id}/fov"): REGISTER_KEEPERS,
+    ("GET", "/api/v1/register/fov.geojson"): READERS,
+    ("GET", "/api/v1/register/fov.gpkg"): READERS,
+    ("GET", "/api/v1/register/alerts"): READERS,
+    ("POST", "/api/v1/register/requisitions"): REQUESTERS,
     ("WS", "/api/v1/live"): SUPERVISION_READERS,
     ("GET", "/api/v1/live/sse"): SUPERVISION_READERS,
 }

@@ -259,3 +259,37 @@ def test_mast_ids_in_the_plan_s_map_html(hostile: Hostile, page: Page, tmp_path:
     assert first == breaker  # the script read the value whole, and the page still works
     _assert_no_element = page.eval_on_selector_all(".pwned", "e => e.length")
     assert _assert_no_element == 0
+
+
+HOSTILE_NUMBER = '<img src="x" class="pwned" onerror="window.__pwned=1">n°1'
+"""An authorisation number as someone could type it (at most 100 characters)."""
+
+
+def test_camera_names_and_authorisation_numbers_on_the_register_page(
+    hostile: Hostile, page: Page
+) -> None:
+    headers = {"Authorization": f"Bearer {_token(hostile.url, 'ingenieur')}"}
+    fov = httpx.put(
+        f"{hostile.url}/api/v1/register/cameras/cam-hostile-1/fov",
+        json={"direction": 90, "angle": 90, "range_m": 100},
+        headers=headers,
+    )
+    assert fov.status_code == 200, fov.text
+    created = httpx.post(
+        f"{hostile.url}/api/v1/register/authorisations",
+        json={
+            "number": HOSTILE_NUMBER,
+            "granted_on": "2020-01-01",
+            "retention_days": 30,
+            "cameras": ["cam-hostile-1"],
+        },
+        headers=headers,
+    )
+    assert created.status_code in (201, 409), created.text
+    _login(page, hostile.url, "operateur", "/#/registre")
+    page.wait_for_selector("#register-alerts li")
+    _assert_text_not_markup(page, payload("name-cam-hostile-2"))  # filming without one
+    page.hover("path[data-camera='cam-hostile-1']", force=True)
+    page.wait_for_selector(".leaflet-tooltip")
+    _assert_text_not_markup(page, HOSTILE_NUMBER)
+    _assert_text_not_markup(page, payload("name-cam-hostile-1"))

@@ -1,7 +1,7 @@
 """Hidden characters in reasons and comments (issue 16, item 8): a picture-view reason, a
-reference-reset reason, a maintenance reason and an incident comment holding a control
-character or a bidirectional override are refused with a 422 that names the character (and
-not the text); the same words without it are accepted. SQLite and PostgreSQL."""
+reference-reset reason, a maintenance reason, an incident comment and a requisition's reason
+holding a control character or a bidirectional override are refused with a 422 that names the
+character (and not the text); the same words without it are accepted. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -85,11 +85,26 @@ def _ack(service: Service, text: str) -> Response:
     )
 
 
+def _requisition(service: Service, text: str) -> Response:
+    return service.client.post(
+        "/api/v1/register/requisitions",
+        headers=service.headers("gendarme"),
+        json={
+            "latitude": 49.0,
+            "longitude": 1.15,
+            "start": T0.isoformat(),
+            "end": OUTAGE.isoformat(),
+            "reason": text,
+        },
+    )
+
+
 ROUTES: dict[str, Callable[[Service, str], Response]] = {
     "picture view": _snapshot,
     "reference reset": _reset,
     "maintenance": _maintenance,
     "incident comment": _ack,
+    "requisition": _requisition,
 }
 
 

@@ -1,5 +1,6 @@
 // The dashboard's entry point: login, the header, and the page for the location hash.
-// Pages: #/carte, #/camera/<id>, #/disponibilite, #/plans[/<name>]; /?mur is the wall mode.
+// Pages: #/carte, #/camera/<id>, #/disponibilite, #/registre, #/plans[/<name>]; /?mur is the
+// wall mode.
 import * as api from "./api.js";
 import * as auth from "./auth.js";
 import { el, toast } from "./util.js";
@@ -7,6 +8,7 @@ import { renderMap, forgetCommunes } from "./map.js";
 import { renderCamera } from "./camera.js";
 import { renderAvailability } from "./availability.js";
 import { renderPlans } from "./plans.js";
+import { renderRegister } from "./register.js";
 
 const main = document.getElementById("main");
 const header = document.getElementById("top");
@@ -17,6 +19,7 @@ const PAGES = {
   camera: ["admin", "engineer", "operator", "gendarmerie", "commune"],
   disponibilite: ["admin", "engineer", "operator", "commune"],
   plans: ["admin", "engineer", "amo"],
+  registre: ["admin", "engineer", "operator", "gendarmerie", "commune"],
 };
 const ROLE_LABELS = {
   admin: "administrateur", engineer: "ingénieur", amo: "AMO", operator: "opérateur",
@@ -77,6 +80,7 @@ async function route() {
     else if (page === "carte") cleanup = await renderMap(main);
     else if (page === "camera") cleanup = await renderCamera(main, decodeURIComponent(rest.join("/")));
     else if (page === "disponibilite") cleanup = await renderAvailability(main);
+    else if (page === "registre") cleanup = await renderRegister(main);
     else if (page === "plans") cleanup = await renderPlans(main, rest[0] && decodeURIComponent(rest[0]));
   } catch (error) {
     if (error instanceof api.ApiError && error.status === 401) return;
