@@ -1,7 +1,7 @@
 """Escalation: notification rules and the notifications outbox (README: Escalation).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-07
 """
 
