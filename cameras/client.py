@@ -506,6 +506,13 @@ class Camera:
             )
         except CameraUnsupportedError:
             return job
+        except zeep.exceptions.Fault as fault:
+            if _refuses_credentials(fault):
+                raise
+            # Some firmwares refuse the state of a job they listed (InvalidArgVal): its
+            # configured mode still tells whether it should record.
+            log.info("%s: GetRecordingJobState: %s", self.address.where, describe_fault(fault))
+            return job
         return replace(job, state=state or None, track_states=tracks, errors=errors)
 
     async def pull_events(self) -> list[CameraEvent]:
