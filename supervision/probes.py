@@ -8,7 +8,8 @@ Two checks, each cheap enough for its interval:
 - :func:`full_check` (every 5 min): the clock again (it also signs the token), authentication
   (GetDeviceInformation), the profiles, the stream and snapshot URIs of the main profile, the
   snapshot itself, its picture health through an ``assess`` callable (the contract of
-  ``supervision.imaging.assess``) and the main profile's resolution against the catalogue's.
+  ``supervision.imaging.assess``) and the main profile's resolution against the catalogue's;
+  on a camera recording at the edge (ONVIF Profile G), its recording (``supervision.recording``).
 
 A camera's fault never raises: :mod:`cameras.client` turns every failure of the camera into a
 :class:`~cameras.errors.CameraError`, and only those are caught here and mapped to the result
