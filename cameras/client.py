@@ -12,12 +12,14 @@ Every failure is translated at this boundary into :class:`CameraUnreachable`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import ssl
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +32,7 @@ from onvif import client as onvif_client
 from onvif.definition import SERVICES
 from zeep.wsdl import Document
 
-from cameras import calls, clock, events, soap
+from cameras import calls, clock, events, recording, soap
 from cameras.errors import (
     CameraAuthFailed,
     CameraBasicRefused,
@@ -75,6 +77,8 @@ _NAMESPACES = {
     "ptz": soap.PTZ,
     "events": soap.EVENTS,
     "imaging": soap.IMAGING,
+    "recording": recording.RECORDING,
+    "search": recording.SEARCH,
 }
 """The services whose calls :meth:`Camera._call` makes without zeep, by onvif-zeep-async's
 names."""
@@ -464,6 +468,52 @@ class Camera:
             )
 
         return await self._run("GetStatus", call)
+
+    async def get_recording_status(self) -> recording.RecordingStatus | None:
+        """What a camera recording at the edge (ONVIF Profile G) says of its recordings; None
+        for a camera that does not record at the edge (no Recording or Search service, both
+        unsupported, or no recording job): that is a choice of the site, not a fault."""
+
+        async def call() -> recording.RecordingStatus | None:
+            await self.discover()
+            summary = None
+            if self.offers("search"):
+                with contextlib.suppress(CameraUnsupportedError):
+                    summary = await self._call(
+                        "search", "GetRecordingSummary", recording.summary, optional=True
+                    )
+            jobs: list[recording.RecordingJob] = []
+            if self.offers("recording"):
+                with contextlib.suppress(CameraUnsupportedError):
+                    jobs = await self._call(
+                        "recording", "GetRecordingJobs", recording.jobs, optional=True
+                    )
+            if not jobs:
+                return None
+            return recording.RecordingStatus(summary, tuple([await self._job(j) for j in jobs]))
+
+        return await self._run("GetRecordingJobs", call)
+
+    async def _job(self, job: recording.RecordingJob) -> recording.RecordingJob:
+        """A job with its actual state, where the camera tells it (GetRecordingJobState)."""
+        try:
+            state, tracks, errors = await self._call(
+                "recording",
+                "GetRecordingJobState",
+                recording.job_state,
+                recording.job_state_body(job.token),
+                optional=True,
+            )
+        except CameraUnsupportedError:
+            return job
+        except zeep.exceptions.Fault as fault:
+            if _refuses_credentials(fault):
+                raise
+            # Some firmwares refuse the state of a job they listed (InvalidArgVal): its
+            # configured mode still tells whether it should record.
+            log.info("%s: GetRecordingJobState: %s", self.address.where, describe_fault(fault))
+            return job
+        return replace(job, state=state or None, track_states=tracks, errors=errors)
 
     async def pull_events(self) -> list[CameraEvent]:
         """The camera's health events (PullPoint): subscribes on first use, renews before the

@@ -58,6 +58,9 @@ class Cause(StrEnum):
     CERTIFICATE_CHANGED = "certificate_changed"
     """A TLS camera presented another certificate than the pinned one: nothing is sent to it
     (an impostor, or a camera re-keyed) until an administrator trusts the new one."""
+    # Recording at the edge (ONVIF Profile G, ``supervision.recording``): the evidence is not kept.
+    RECORDING_STOPPED = "recording_stopped"
+    STORAGE_FAILED = "storage_failed"
 
 
 PICTURE_PROBLEMS = frozenset(

@@ -8,7 +8,8 @@ Two checks, each cheap enough for its interval:
 - :func:`full_check` (every 5 min): the clock again (it also signs the token), authentication
   (GetDeviceInformation), the profiles, the stream and snapshot URIs of the main profile, the
   snapshot itself, its picture health through an ``assess`` callable (the contract of
-  ``supervision.imaging.assess``) and the main profile's resolution against the catalogue's.
+  ``supervision.imaging.assess``) and the main profile's resolution against the catalogue's;
+  on a camera recording at the edge (ONVIF Profile G), its recording (``supervision.recording``).
 
 A camera's fault never raises: :mod:`cameras.client` turns every failure of the camera into a
 :class:`~cameras.errors.CameraError`, and only those are caught here and mapped to the result
@@ -46,6 +47,7 @@ from cameras.errors import (
     CameraUnsupported,
 )
 from cameras.models import CameraAddress, Profile, PtzStatus
+from supervision import recording
 from supervision.imaging import ImageError, ImageReport, Reference
 from supervision.states import CheckKind, CheckResult, ErrorKind
 
@@ -340,6 +342,7 @@ async def full_check(
             raise CameraProtocolError(f"{camera.address.where}: GetProfiles: no media profile")
         if profile.width and profile.height:
             observed["resolution"] = (profile.width, profile.height)
+        observed.update(await recording_observed(camera, clock.offset_s))
         with contextlib.suppress(CameraUnsupported):  # no stream check then, nothing more
             await camera.get_stream_uri(profile.token)
         try:
@@ -398,6 +401,28 @@ async def full_check(
         away=away,
         sensors=others,
     )
+
+
+async def recording_observed(camera: Camera, clock_offset_s: float) -> dict[str, Any]:
+    """A Profile G camera's recording, as ``CheckResult`` fields ({} when not recording at the
+    edge). Its Recording and Search services are extras of a camera that answered the rest of
+    the check: their failure says nothing of whether it is up, so it leaves the recording
+    unobserved (logged) rather than the camera unreachable."""
+    try:
+        status = await camera.get_recording_status()
+    except CameraCertificateChanged:
+        raise
+    except CameraError as error:
+        log.info("camera %s: recording not checked: %s", camera.address.where, error)
+        return {}
+    if status is None:
+        return {}
+    seen = recording.observe(status, now=_now(), clock_offset_s=clock_offset_s)
+    return {
+        "recording_active": seen.active,
+        "recording_lag_s": seen.lag_s,
+        "recording_storage_failed": seen.storage_failed,
+    }
 
 
 def other_sensors(profiles: list[Profile], main: Profile) -> list[Profile]:

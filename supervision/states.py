@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from supervision import recording
 from supervision._time import as_utc, from_iso, to_iso
 from supervision.conditions import (
     CAMERA_REPORTED,
@@ -108,6 +109,9 @@ _OBSERVATIONS = (
     "resolution",
     "camera_reported",
     "certificate_changed",
+    "recording_active",
+    "recording_lag_s",
+    "recording_storage_failed",
 )
 
 
@@ -141,6 +145,13 @@ class CheckResult:
     camera_reported: frozenset[str] | None = None
     """An events check's: the health causes the camera's own events report active now
     (``camera_tamper``, ``storage_failure``...; the others of ``CAMERA_REPORTED`` absent)."""
+    recording_active: bool | None = None
+    """A Profile G camera's full check: whether a recording job records (None: the camera does
+    not record at the edge, or this check did not ask)."""
+    recording_lag_s: float | None = None
+    """How far the latest recorded data is behind the camera's clock, in seconds."""
+    recording_storage_failed: bool | None = None
+    """Whether the camera's recording jobs blame its storage."""
     unjudged: frozenset[str] | None = None
     """Picture problems this check could not judge (``displaced`` while a PTZ head is away from
     where its reference was learned): not observed, so left as they were."""
@@ -164,12 +175,7 @@ class CheckResult:
             problems.append(f"unreachable, yet observed {', '.join(observed)}")
         if self.reachable and self.error is not None:
             problems.append(f"reachable, yet error {self.error}")
-        if self.clock_offset_s is not None and not math.isfinite(self.clock_offset_s):
-            problems.append(f"clock offset {self.clock_offset_s} is not a number of seconds")
-        if self.frame_rate is not None and not (
-            math.isfinite(self.frame_rate) and self.frame_rate >= 0
-        ):
-            problems.append(f"frame rate {self.frame_rate} must be a number >= 0")
+        problems += self._number_problems()
         for label, allowed, what in (
             ("picture_problems", PICTURE_PROBLEMS, "picture problem(s)"),
             ("camera_reported", CAMERA_REPORTED, "camera event cause(s)"),
@@ -186,6 +192,22 @@ class CheckResult:
                 problems.append(f"{label} {size} must be (width, height) in pixels")
         if problems:
             raise StateError(f"{name} at {self.time.isoformat()}: {'; '.join(problems)}")
+
+    def _number_problems(self) -> list[str]:
+        """What is wrong with the numbers observed (NaN, infinite, a negative frame rate)."""
+        problems = [
+            f"{what} {seconds} is not a number of seconds"
+            for what, seconds in (
+                ("clock offset", self.clock_offset_s),
+                ("recording lag", self.recording_lag_s),
+            )
+            if seconds is not None and not math.isfinite(seconds)
+        ]
+        if self.frame_rate is not None and not (
+            math.isfinite(self.frame_rate) and self.frame_rate >= 0
+        ):
+            problems.append(f"frame rate {self.frame_rate} must be a number >= 0")
+        return problems
 
     def observations(self, policy: Policy) -> dict[Cause, bool]:
         """Each cause this check observed, and whether it was present."""
@@ -205,11 +227,24 @@ class CheckResult:
         if self.camera_reported is not None:
             for cause in CAMERA_REPORTED:
                 seen[cause] = cause.value in self.camera_reported
+        seen.update(self._recording_seen(policy))
         if self.frame_rate is not None:
             seen[Cause.LOW_FRAME_RATE] = self.frame_rate < policy.min_frame_rate
         if self.resolution is not None and self.expected_resolution is not None:
             seen[Cause.WRONG_RESOLUTION] = tuple(self.resolution) != tuple(self.expected_resolution)
         return seen
+
+    def _recording_seen(self, policy: Policy) -> dict[Cause, bool]:
+        """The recording causes a Profile G camera's full check observed ({} otherwise)."""
+        if self.recording_active is None:
+            return {}
+        found = recording.problems(
+            self.recording_active,
+            self.recording_lag_s,
+            bool(self.recording_storage_failed),
+            max_lag_s=policy.max_recording_lag_s,
+        )
+        return {cause: cause in found for cause in recording.RECORDING_PROBLEMS}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -254,6 +289,8 @@ class Policy:
     max_clock_offset_s: float = 5.0
     """Camera clock error beyond which pictures carry a wrong time (arrêté du 3 août 2007)."""
     min_frame_rate: float = 10.0
+    max_recording_lag_s: float = recording.DEFAULT_MAX_LAG_S
+    """How far behind the camera's clock its latest recorded data may be (Profile G)."""
     close_after: timedelta = timedelta(minutes=5)
     """Time UP before an incident closes: a blip within it reopens nothing."""
     flap_window: timedelta = timedelta(hours=1)
@@ -283,7 +320,7 @@ class Policy:
         ]
         if self.check_interval <= timedelta() or self.silent_after < 1:
             problems.append("check_interval and silent_after must be > 0")
-        for name in ("max_clock_offset_s", "min_frame_rate"):
+        for name in ("max_clock_offset_s", "min_frame_rate", "max_recording_lag_s"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 problems.append(f"{name} must be a number >= 0 (got {value!r})")

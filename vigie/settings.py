@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     supervise_restore_after: int = Field(default=2, ge=1)
     supervise_max_clock_offset_s: float = Field(default=5.0, ge=0)
     supervise_min_frame_rate: float = Field(default=10.0, ge=0)
+    supervise_max_recording_lag_s: float = Field(
+        default=600.0,
+        ge=0,
+        description="How far behind its own clock a camera recording at the edge (ONVIF "
+        "Profile G) may have its latest recorded data before recording_stopped.",
+    )
     supervise_silent_after: int = Field(default=5, ge=1)
     supervise_retry_s: float = Field(
         default=10.0,

@@ -50,6 +50,8 @@ class FaultKind(StrEnum):
     flapping = "flapping"  # up period_s, down period_s, and so on
     ptz_moved = "ptz_moved"  # an operator turned its PTZ head to pan, tilt, zoom (PTZ cameras)
     storage_failure = "storage_failure"  # its SD card failed (told only by its events)
+    recording_stopped = "recording_stopped"  # its edge recording job turned Idle (Profile G)
+    storage_failed = "storage_failed"  # its recording job in Error, blaming the SD card (Profile G)
     rekeyed = "rekeyed"  # an HTTPS camera presents a new certificate (re-keyed, or an impostor)
     sensor_loss = "sensor_loss"  # one sensor of a multi-sensor camera is dead (black)
     video_loss = "video_loss"

@@ -34,7 +34,7 @@ from lxml import etree
 
 from cameras.errors import ScenarioError, SimulatorError
 from cameras.picture_faults import PictureFault, PictureRenderer
-from cameras.simulator import httpauth, personalities, scenes, soap, tls
+from cameras.simulator import httpauth, personalities, recording, scenes, soap, tls
 from cameras.simulator.scenario import Fault, FaultKind, Scenario, parse_fault
 
 log = logging.getLogger(__name__)
@@ -443,6 +443,8 @@ class Simulator:
                 return soap.not_authorized()
         if FaultKind.soap_fault in camera.faults:
             return soap.fault("Receiver", "ter:Action", "internal error (simulated fault)", 500)
+        if persona.name == personalities.DEFAULT and name in recording.RECORDING_OPERATIONS:
+            return self._recording_answer(camera, name, soap.token_of(operation), camera_now)
         if persona.name == personalities.DEFAULT:
             device = soap.Device(self.host, camera.port, camera.serial, camera.resolution)
             return soap.answer(name, soap.token_of(operation), device, camera_now)
@@ -454,6 +456,25 @@ class Simulator:
             path=path,
             token=soap.token_of(operation),
         )
+
+    @staticmethod
+    def _recording_answer(
+        camera: VirtualCamera, name: str, token: str, camera_now: datetime
+    ) -> soap.Reply:
+        """The default camera's Profile G answers, with its recording faults."""
+        if name == "GetRecordingJobState" and token != recording.TOKEN:
+            return soap.fault("Sender", "ter:InvalidArgVal", f"no recording job {token!r}", 400)
+        stopped = next(
+            (
+                k.value
+                for k in (FaultKind.storage_failed, FaultKind.recording_stopped)
+                if k in camera.faults
+            ),
+            None,
+        )
+        stopped_for = timedelta(seconds=time.monotonic() - camera.fault_since)
+        text = recording.reply(name, camera_now, stopped=stopped, stopped_for=stopped_for)
+        return soap.Reply(200, text.encode())
 
     def _refusal(
         self,

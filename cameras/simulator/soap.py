@@ -225,6 +225,9 @@ SERVICE_VERSIONS = (
     ("http://www.onvif.org/ver10/media/wsdl", "media_service", 2, 0),
     ("http://www.onvif.org/ver20/imaging/wsdl", "imaging_service", 2, 0),
     ("http://www.onvif.org/ver10/events/wsdl", "event_service", 2, 0),
+    # Profile G: it records on its SD card (cameras.simulator.recording)
+    ("http://www.onvif.org/ver10/recording/wsdl", "recording_service", 2, 0),
+    ("http://www.onvif.org/ver10/search/wsdl", "search_service", 2, 0),
 )
 
 

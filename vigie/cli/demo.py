@@ -219,6 +219,8 @@ CAUSES_FR = {
     "storage_failure": "carte mémoire en panne (signalée par la caméra)",
     "hardware_failure": "panne matérielle (signalée par la caméra)",
     "certificate_changed": "certificat TLS changé (alerte de sécurité)",
+    "recording_stopped": "enregistrement arrêté",
+    "storage_failed": "stockage en défaut",
 }
 """How the demo's screen names an incident's causes (those the camera's events report say
 so: the operator sees where each came from)."""

@@ -30,6 +30,8 @@ CAUSES = {
     "camera_too_bright": "image trop claire",
     "storage_failure": "panne de stockage",
     "hardware_failure": "panne matérielle",
+    "recording_stopped": "enregistrement arrêté",
+    "storage_failed": "stockage en défaut",
 }
 
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")

@@ -109,6 +109,7 @@ class SupervisorConfig:
                 restore_after=settings.supervise_restore_after,
                 max_clock_offset_s=settings.supervise_max_clock_offset_s,
                 min_frame_rate=settings.supervise_min_frame_rate,
+                max_recording_lag_s=settings.supervise_max_recording_lag_s,
                 silent_after=settings.supervise_silent_after,
                 check_interval=timedelta(seconds=settings.supervise_liveness_interval_s),
             ),

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from supervision import recording
 from supervision.availability import StateSpan, spans_from_events
 from supervision.conditions import Cause, State
 from supervision.incidents import (
@@ -456,6 +457,23 @@ def _observation_dict(result: CheckResult) -> dict[str, Any]:
             if result.camera_reported is None
             else {"camera_reported": sorted(result.camera_reported)}
         ),
+        **({} if result.recording_active is None else {"recording": _recording_dict(result)}),
+    }
+
+
+def _recording_dict(result: CheckResult) -> dict[str, Any]:
+    """A Profile G camera's recording as the camera detail shows it, with the French sentence
+    (judged at the default lag; the incident's causes follow the camera's own policy)."""
+    active, lag, failed = (
+        bool(result.recording_active),
+        result.recording_lag_s,
+        bool(result.recording_storage_failed),
+    )
+    return {
+        "active": active,
+        "lag_s": None if lag is None else round(lag, 1),
+        "storage_failed": failed,
+        "label": recording.describe(active, lag, failed, max_lag_s=recording.DEFAULT_MAX_LAG_S),
     }
 
 

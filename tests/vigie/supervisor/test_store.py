@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -301,3 +302,30 @@ def test_a_tick_repeated_at_the_same_time_writes_nothing(session: Session) -> No
     before = count(session, SupervisionEvent)
     assert apply_tick(session, "cam-a1", POLICY, silent) == []
     assert count(session, SupervisionEvent) == before
+
+
+def test_a_stopped_edge_recording_opens_an_incident_shown_with_its_french_label(
+    session: Session,
+) -> None:
+    """What the camera status API reads: the cause, and the latest check's recording."""
+    for index in range(POLICY.degrade_after + 1):
+        at = T0 + index * STEP
+        result = replace(
+            full("cam-a1", at),
+            recording_active=index == 0,
+            recording_lag_s=60.0 * 42,
+            recording_storage_failed=False,
+        )
+        apply_result(session, "cam-a1", result, POLICY, at)
+    session.commit()
+    status = session.get(CameraStatus, "cam-a1")
+    assert status is not None and status.state == "degraded"
+    assert status.last_observation is not None
+    assert status.last_observation["recording"] == {
+        "active": False,
+        "lag_s": 2520.0,
+        "storage_failed": False,
+        "label": "enregistrement arrêté depuis 42 min",
+    }
+    (incident,) = session.scalars(select(IncidentRow)).all()
+    assert Cause.RECORDING_STOPPED.value in incident.causes

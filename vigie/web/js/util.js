@@ -39,6 +39,7 @@ export const CAUSE_LABELS = {
   camera_too_bright: "image trop claire (signalée par la caméra)",
   storage_failure: "carte mémoire en panne (signalée par la caméra)",
   hardware_failure: "panne matérielle (signalée par la caméra)",
+  recording_stopped: "enregistrement arrêté", storage_failed: "stockage en défaut",
   certificate_changed: "certificat TLS changé : alerte de sécurité, plus rien n'est envoyé",
 };
 
