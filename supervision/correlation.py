@@ -31,6 +31,7 @@ __all__ = [
     "Topology",
     "find_faults",
     "reconcile",
+    "scope_key",
 ]
 
 MAST = "mast"
@@ -110,9 +111,7 @@ def _branch_label(paths: Iterable[tuple[Element, ...]]) -> tuple[str, str]:
     return deepest.key, label
 
 
-def find_faults(
-    topology: Topology, down: Mapping[str, datetime], window: timedelta
-) -> list[Fault]:
+def find_faults(topology: Topology, down: Mapping[str, datetime], window: timedelta) -> list[Fault]:
     """The mast and branch faults explaining the DOWN cameras (``down``: camera -> since).
 
     A group counts only when every camera it covers is DOWN and all went DOWN within ``window``
@@ -217,9 +216,9 @@ def reconcile(
         if key not in by_scope:
             decision.opened.append(fault)
             for cause in causes:
-                if cause.key not in decision.superseded and cause.cameras & fault.cameras:
-                    if cause.cameras <= fault.cameras:
-                        decision.superseded.append(cause.key)
+                overlaps = cause.cameras & fault.cameras and cause.cameras <= fault.cameras
+                if overlaps and cause.key not in decision.superseded:
+                    decision.superseded.append(cause.key)
         for camera in sorted(fault.cameras):
             if camera in open_incidents and camera not in taken:
                 decision.attach[camera] = key

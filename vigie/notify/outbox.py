@@ -90,6 +90,7 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
             IncidentRow.closed_at.is_(None),
             IncidentRow.acknowledged_at.is_(None),
             IncidentRow.state != RECOVERED,
+            IncidentRow.parent_id.is_(None),  # told through its cause incident (correlation)
         )
         .order_by(IncidentRow.id)
         .with_for_update(of=IncidentRow, skip_locked=True)

@@ -17,13 +17,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from supervision.states import CheckResult, Event, Policy
 from vigie.clock import utcnow
 from vigie.db import session_scope
+from vigie.supervisor.causes import correlate
 from vigie.supervisor.store import UnknownCameraError, apply_results, apply_ticks
 
 __all__ = ["ResultWriter", "Tick", "WriterStats", "store_batch"]
@@ -73,6 +74,7 @@ class ResultWriter:
         *,
         batch_size: int = 200,
         flush_s: float = 0.25,
+        correlation_window_s: float = 0.0,
         on_batch: Callable[[float, int], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -80,6 +82,9 @@ class ResultWriter:
         self.policy_of = policy_of
         self.batch_size = batch_size
         self.flush_s = flush_s
+        self.correlation_window = (
+            timedelta(seconds=correlation_window_s) if correlation_window_s > 0 else None
+        )
         self.on_batch = on_batch
         self.clock = clock
         self.stats = WriterStats()
@@ -161,12 +166,15 @@ class ResultWriter:
         ticks = [item for item in batch if isinstance(item, Tick)]
         with session_scope(self.sessions) as session:
             policies = {r.camera_id: self.policy_of(r.camera_id) for r in results}
-            store_batch(session, results, policies, now)
+            events = store_batch(session, results, policies, now)
             if ticks:
                 ids = list(dict.fromkeys(tick.camera_id for tick in ticks))
-                apply_ticks(
+                events += apply_ticks(
                     session, ids, Policy(), now, policies={i: self.policy_of(i) for i in ids}
                 )
+            if self.correlation_window is not None and events:
+                # Only a batch that moved a state or an incident can change a cause.
+                correlate(session, now, self.correlation_window)
 
 
 def _describe(item: Item) -> str:
