@@ -280,7 +280,7 @@ def _windows_of(session: Session, ids: Sequence[str]) -> dict[str, tuple[Mainten
     return windows
 
 
-def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+def _chunks(ids: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     # PostgreSQL and SQLite both cap the number of bound parameters.
     for index in range(0, len(ids), size):
         yield ids[index : index + size]
@@ -380,13 +380,13 @@ def _suppressed_by(session: Session, rows: Mapping[str, IncidentRow]) -> dict[st
     parents = {row.key: row.parent_id for row in rows.values() if row.parent_id is not None}
     if not parents:
         return {}
-    keys = dict(
-        session.execute(
-            select(IncidentRow.id, IncidentRow.key).where(
-                IncidentRow.id.in_(sorted(set(parents.values())))
-            )
-        ).tuples()
-    )
+    keys: dict[int, str] = {}
+    ids = sorted(set(parents.values()))
+    for chunk in _chunks(ids):
+        found = session.execute(
+            select(IncidentRow.id, IncidentRow.key).where(IncidentRow.id.in_(chunk))
+        )
+        keys.update((incident_id, key) for incident_id, key in found)
     return {key: keys[parent] for key, parent in parents.items() if parent in keys}
 
 
