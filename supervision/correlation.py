@@ -100,15 +100,24 @@ def _branch_label(paths: Iterable[tuple[Element, ...]]) -> tuple[str, str]:
     """The scope and French label of a branch: the deepest shared element and the next one up."""
     paths = list(paths)
     shared = set.intersection(*({e.key for e in p} for p in paths))
-    first = paths[0]
-    index = next(i for i, e in enumerate(first) if e.key in shared)
-    deepest = first[index]
-    if index + 1 < len(first):
-        upstream = first[index + 1]
-        label = f"coupure probable entre {_article(deepest.label)} et {_article(upstream.label)}"
-    else:
+    deepest = next(e for e in paths[0] if e.key in shared)
+    upstream = {_after(p, deepest.key) for p in paths}
+    if None in upstream:
         label = f"coupure probable en amont du {deepest.label}"
+    elif len(upstream) == 1:
+        (up,) = upstream
+        assert up is not None
+        label = f"coupure probable entre {_article(deepest.label)} et {_article(up.label)}"
+    else:  # cables sharing a trench up to this closure part there for different nodes
+        label = f"coupure probable près du {deepest.label}"
     return deepest.key, label
+
+
+def _after(path: tuple[Element, ...], key: str) -> Element | None:
+    """The element after ``key`` in ``path`` (towards the FttH network), if any."""
+    keys = [e.key for e in path]
+    index = keys.index(key)
+    return path[index + 1] if index + 1 < len(path) else None
 
 
 def find_faults(topology: Topology, down: Mapping[str, datetime], window: timedelta) -> list[Fault]:

@@ -68,6 +68,13 @@ def test_a_lone_camera_is_no_fault_and_keeps_its_own_incident() -> None:
     }
 
 
+def test_masts_parting_for_different_nodes_name_the_closure_alone() -> None:
+    pm2 = Element("PM", "PM-27056-04", "PM 27056-04")
+    parting = Topology(cameras={"E-1": "E", "F-1": "F"}, paths={"E": (S7, PM), "F": (S7, pm2)})
+    (fault,) = find_faults(parting, {"E-1": at(0), "F-1": at(3)}, WINDOW)
+    assert fault.label == "coupure probable près du manchon S7"
+
+
 def test_a_mast_of_one_camera_is_just_the_camera() -> None:
     assert find_faults(TOPOLOGY, {"B-1": at(0)}, WINDOW) == []
 
