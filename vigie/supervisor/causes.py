@@ -5,8 +5,9 @@ masts, masts' paths), the DOWN cameras and the open incidents, and in the caller
 opens, updates and closes the mast and branch incidents, attaches the camera incidents they
 explain (``parent_id``: suppressed from the alarm list, still recorded) and appends the events
 (``incident_opened`` / ``_updated`` / ``_closed`` with ``kind``, ``cause``, ``cameras``; a camera
-incident attached is re-sent with ``suppressed_by``). The ``event_head`` row is locked first, so
-two writers never correlate at once.
+incident attached is re-sent with ``suppressed_by``). The supervisor's writer runs it in a
+transaction of its own after each batch that moved something. The ``event_head`` row is locked
+first, so two writers never correlate at once.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ class _Seen:
             select(IncidentRow)
             .where(IncidentRow.closed_at.is_(None))
             .order_by(IncidentRow.id)
-            .with_for_update()
+            .with_for_update(nowait=True)  # never waits: see ResultWriter._correlate_sync
             .execution_options(populate_existing=True)
         ).all()
         return cls(

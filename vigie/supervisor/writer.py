@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supervision.states import CheckResult, Event, Policy
@@ -85,6 +86,9 @@ class ResultWriter:
         self.correlation_window = (
             timedelta(seconds=correlation_window_s) if correlation_window_s > 0 else None
         )
+        self._correlate = True
+        """Correlate after the next batch: one moved a state, or the last pass gave way
+        (and once at start, for what a previous process left)."""
         self.on_batch = on_batch
         self.clock = clock
         self.stats = WriterStats()
@@ -155,10 +159,34 @@ class ResultWriter:
                 except Exception:
                     self.stats.errors += 1
                     log.exception("writer: cannot store %r", _describe(item))
+        if self.correlation_window is not None and self._correlate:
+            await asyncio.to_thread(self._correlate_sync)
         self.stats.batches += 1
         self.stats.written += len(batch)
         if self.on_batch is not None:
             self.on_batch(time.perf_counter() - started, len(batch))
+
+    def _correlate_sync(self) -> None:
+        """Cause incidents in their own transaction, after the batch committed.
+
+        Its locks come in the order ``event_head`` then incidents, opposite to a batch's; the
+        incidents are taken without waiting (``NOWAIT``): when another writer's batch or an
+        acknowledgement holds one, this pass gives way and the next batch tries again, so no
+        deadlock.
+        """
+        assert self.correlation_window is not None
+        try:
+            with session_scope(self.sessions) as session:
+                correlate(session, self.clock(), self.correlation_window)
+        except DBAPIError as err:
+            log.info("writer: correlation gave way (%s); again after the next batch", err.orig)
+            self._correlate = True
+        except Exception:
+            self.stats.errors += 1
+            log.exception("writer: correlation failed; again after the next batch")
+            self._correlate = True
+        else:
+            self._correlate = False
 
     def _write_sync(self, batch: list[Item]) -> None:
         now = self.clock()
@@ -172,9 +200,8 @@ class ResultWriter:
                 events += apply_ticks(
                     session, ids, Policy(), now, policies={i: self.policy_of(i) for i in ids}
                 )
-            if self.correlation_window is not None and events:
-                # Only a batch that moved a state or an incident can change a cause.
-                correlate(session, now, self.correlation_window)
+            if events:  # only a batch that moved a state or an incident can change a cause
+                self._correlate = True
 
 
 def _describe(item: Item) -> str:

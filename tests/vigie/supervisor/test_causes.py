@@ -7,10 +7,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from supervision.states import Policy
+from tests.helpers.notify_data import add_rule
 from tests.helpers.service import Service
 from tests.helpers.supervision_data import T0, down, ok
 from vigie import db
-from vigie.models import Camera, IncidentRow, Mast, SupervisionEvent
+from vigie.models import Camera, IncidentRow, Mast, Notification, SupervisionEvent
+from vigie.notify import outbox
 from vigie.supervisor.causes import correlate
 from vigie.supervisor.writer import store_batch
 
@@ -145,3 +147,24 @@ def test_one_incident_per_fault_named_by_its_cause_then_closed(service: Service)
         "mast:C/1": "recovered",
     }
     assert kinds.count("branch") == 1 and kinds.count("mast") == 2
+
+
+def test_escalation_tells_of_the_causes_not_of_the_cameras_under_them(service: Service) -> None:
+    _network(service)
+    failing = {"A-1": 2, "A-2": 2, "B-1": 2, "D-1": 2}
+    _run(service, 0, 6, failing)
+    sessions = db.session_factory(service.engine)
+    now = T0 + 6 * STEP
+    add_rule(sessions, now)
+    with db.session_scope(sessions) as session:
+        assert outbox.plan(session, now, base_url="https://vigie.example") > 0
+        told = {
+            (row.key, n.subject)
+            for n, row in session.execute(
+                select(Notification, IncidentRow).join(
+                    IncidentRow, IncidentRow.id == Notification.incident_id
+                )
+            )
+        }
+    assert {key for key, _ in told} == {"branch:splice:S12/1", "D-1/1"}
+    assert any("coupure probable entre le manchon S12" in subject for _, subject in told)

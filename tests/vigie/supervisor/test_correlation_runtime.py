@@ -41,10 +41,10 @@ async def _scenario(w: World) -> None:
     async with w.supervisor(CONFIG):
         await until(lambda: len(w.states()) == 7 and {s for s, _ in w.states().values()} == {"up"})
         for index in OFF:  # within one check interval
-            w.set_fault(index, {"kind": "offline"})
+            await asyncio.to_thread(w.set_fault, index, {"kind": "offline"})
         await until(lambda: _faults_named(w), timeout=30)
         for index in OFF:
-            w.set_fault(index, None)
+            await asyncio.to_thread(w.set_fault, index, None)
         await until(lambda: not _open(w), timeout=30)
 
 
