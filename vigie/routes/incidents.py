@@ -168,7 +168,7 @@ def list_incidents(
         bool, Query(description="Also the camera incidents folded under a cause.")
     ] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,  # the database's INTEGER
 ) -> IncidentPage:
     """Incidents, newest first; ``since``/``until`` keep those that overlap the period.
 
