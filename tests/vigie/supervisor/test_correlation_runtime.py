@@ -21,7 +21,9 @@ S2 = {"kind": "splice", "id": "S2", "label": "manchon S2"}
 MASTS = {"A": [0, 1], "B": [2], "C": [3, 4], "D": [5, 6]}
 PATHS = {"A": [S1, PM], "B": [S1, PM], "C": [S2, PM], "D": [PM]}
 OFF = [0, 1, 2, 3, 4, 5]
-CONFIG = replace(FAST, correlation_window_s=2.0)
+CONFIG = replace(FAST, correlation_window_s=5.0, camera_timeout_s=2.0)
+"""A wide window and a patient timeout: a loaded machine must not stagger the failures nor
+time out a healthy camera."""
 
 
 def _open(w: World) -> dict[str, tuple[str, int | None]]:
