@@ -76,6 +76,8 @@ class CloseReason(StrEnum):
     """UP and stable for the quiet period."""
     MAINTENANCE = "maintenance"
     """A maintenance window began: the technicians own the camera now."""
+    SUPERSEDED = "superseded"
+    """A cause incident folded into a larger one (a mast into its branch: correlation)."""
 
 
 class IncidentChange(StrEnum):

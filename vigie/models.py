@@ -192,6 +192,22 @@ class Camera(Base):
     """Talk HTTPS to it (README: Cameras over HTTPS)."""
     tls_fingerprint: Mapped[str | None] = mapped_column(String(64))
     """SHA-256 (hex) of its pinned certificate: the first it presented, or one trusted since."""
+    mast_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The mast holding it (0013): cameras of one mast DOWN together are one mast incident."""
+
+
+class Mast(Base):
+    """A mast's place in the planned network, for correlation (README: Correlation).
+
+    ``path`` lists, mast side first, the branch closures its primary cable passes through and the
+    FttH node it joins: ``[{"kind": "splice"|"PM"|"NRO"|"PBO", "id": ..., "label": ...}]``.
+    """
+
+    __tablename__ = "masts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    commune: Mapped[str | None] = mapped_column(String(5))
+    path: Mapped[list[dict]] = mapped_column(JSON, default=list)
 
 
 # --- supervision: saved states, history, incidents, maintenance, events (README: Supervision
@@ -264,6 +280,13 @@ class IncidentRow(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acknowledged_by: Mapped[str | None] = mapped_column(String(120))
     comment: Mapped[str | None] = mapped_column(Text)
+    # Correlation (0013): a cause incident (mast, branch) holds the camera incidents it explains;
+    # its camera_id is the first of its cameras (scoping, events).
+    kind: Mapped[str] = mapped_column(String(16), default="camera", server_default="camera")
+    cause_label: Mapped[str | None] = mapped_column(Text)
+    scope: Mapped[str | None] = mapped_column(String(140))
+    parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The cause incident this camera incident is suppressed by."""
 
 
 class MaintenanceWindowRow(Base):

@@ -144,6 +144,12 @@ class Settings(BaseSettings):
     )
     supervise_batch_size: int = Field(default=200, ge=1, description="Results per transaction.")
     supervise_flush_s: float = Field(default=0.25, gt=0, description="Longest wait to write.")
+    supervise_correlation_window_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Cameras DOWN within this long of each other share a mast or branch "
+        "incident (README: Correlation; 0 turns correlation off).",
+    )
     # --- webhooks (README: Webhooks) ---
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="Per-request timeout of a webhook delivery."

@@ -48,6 +48,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("DELETE", "/api/v1/cameras/{camera_id}"): EDITORS,
     # Trusting another TLS certificate for a camera is a security decision (README: Security).
     ("PUT", "/api/v1/cameras/{camera_id}/certificate"): ADMIN,
+    # Where a camera stands in the planned network is the engineers' (README: Correlation).
+    ("PUT", "/api/v1/cameras/{camera_id}/mast"): frozenset({Role.ADMIN, Role.ENGINEER}),
     ("GET", "/api/v1/status"): SUPERVISION_READERS,
     ("GET", "/api/v1/status/{camera_id}"): SUPERVISION_READERS,
     ("GET", "/api/v1/incidents"): SUPERVISION_READERS,

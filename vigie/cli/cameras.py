@@ -49,7 +49,8 @@ def import_file(
     from vigie.credentials import KeyRing
     from vigie.errors import ConfigurationError
     from vigie.inventory.cameras import import_cameras, read_inventory
-    from vigie.inventory.plans import plan_inventory
+    from vigie.inventory.plans import plan_inventory, plan_masts_path
+    from vigie.inventory.topology import plan_topology, save_masts
 
     from_plan = file.is_dir() or file.suffix.lower() == ".gpkg"
     if from_plan:
@@ -74,6 +75,12 @@ def import_file(
     with database_session() as (session, settings):
         keys = KeyRing.from_settings(settings) if settings.credentials_keys else None
         summary = import_cameras(session, file, rows, keys=keys, now=utcnow())
+        masts = 0
+        if from_plan:  # each mast's path in the planned network, for correlation
+            masts = save_masts(
+                session,
+                plan_topology(plan_masts_path(file), {(r.mast_id or "", r.commune) for r in rows}),
+            )
         audit.record(
             session,
             actor=actor(),
@@ -81,7 +88,7 @@ def import_file(
             action="camera.import",
             object_type="plan" if from_plan else "file",
             object_id=file.name,
-            detail={"created": summary.created, "updated": summary.updated},
+            detail={"created": summary.created, "updated": summary.updated, "masts": masts},
         )
     out.print(
         f"{number(summary.created)} caméra(s) créée(s), {number(summary.updated)} mise(s) à jour "

@@ -44,7 +44,8 @@ from vigie.clock import utcnow
 from vigie.credentials import KeyRing, generate_key
 from vigie.inventory.cameras import InventoryRow, import_cameras
 from vigie.inventory.communes import load_referential, read_referential
-from vigie.inventory.plans import plan_inventory
+from vigie.inventory.plans import plan_inventory, plan_masts_path
+from vigie.inventory.topology import plan_topology, save_masts
 from vigie.models import IncidentRow
 from vigie.settings import generate_secret_key, load_settings
 
@@ -143,6 +144,9 @@ def prepare(out_dir: Path, *, sim_port: int) -> tuple[Any, dict[str, str], list[
                 actor="demo",
             )
         import_cameras(session, plan_dir, rows, keys=KeyRing.from_settings(settings), now=utcnow())
+        # Each mast's path in the plan: a mast or a fibre branch down is one incident.
+        masts = {(row.mast_id or "", row.commune) for row in rows}
+        save_masts(session, plan_topology(plan_masts_path(plan_dir), masts))
     engine.dispose()
     return settings, passwords, rows
 

@@ -1,8 +1,8 @@
 """Import the camera inventory from a CSV or GeoJSON file, all rows or none.
 
 CSV: a header with ``id, name, commune, latitude, longitude, host, port, username, password,
-model, critical, basic_auth, tls`` (``port``, ``username``, ``password``, ``model``,
-``critical``, ``basic_auth``, ``tls`` optional).
+model, critical, basic_auth, tls, mast_id`` (``port``, ``username``, ``password``, ``model``,
+``critical``, ``basic_auth``, ``tls``, ``mast_id`` optional).
 GeoJSON: a FeatureCollection of Points (WGS84 longitude, latitude) whose properties carry the
 same fields. Every problem is reported with its line (CSV) or feature (GeoJSON) number, and
 nothing is written unless every row is good; a camera already in the inventory is updated.
@@ -38,6 +38,7 @@ KNOWN = {
     *REQUIRED,
     *("latitude", "longitude", "port", "username", "password", "model", "critical", "basic_auth"),
     "tls",
+    "mast_id",
 }
 TRUE, FALSE = {"1", "true", "yes", "oui", "vrai"}, {"", "0", "false", "no", "non", "faux"}
 
@@ -71,6 +72,8 @@ class InventoryRow:
     basic_auth: bool = False
     tls: bool = False
     """Answer the camera's HTTP Basic challenge (password in clear); off by default."""
+    mast_id: str | None = None
+    """The mast holding it: its cameras DOWN together are one mast incident (correlation)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,12 @@ def _geojson_records(text: str, problems: list[str]) -> list[tuple[str, dict[str
     return records
 
 
+def _mast_problems(mast_id: str | None) -> list[str]:
+    if mast_id is None or CAMERA_ID.match(mast_id):
+        return []
+    return [f"mast_id {mast_id!r}: letters, digits, . _ - only, at most 64"]
+
+
 def _row(where: str, record: dict[str, Any], problems: list[str]) -> InventoryRow | None:
     found: list[str] = []
 
@@ -188,6 +197,8 @@ def _row(where: str, record: dict[str, Any], problems: list[str]) -> InventoryRo
         flags[flag] = text(flag).lower()
         if flags[flag] not in TRUE | FALSE:
             found.append(f"{flag} {text(flag)!r} is not true or false")
+    mast_id = text("mast_id") or None
+    found += _mast_problems(mast_id)
     if found:
         name = f" (camera {camera_id})" if camera_id else ""
         problems.extend(f"{where}{name}: {problem}" for problem in found)
@@ -207,6 +218,7 @@ def _row(where: str, record: dict[str, Any], problems: list[str]) -> InventoryRo
         critical=flags["critical"] in TRUE,
         basic_auth=flags["basic_auth"] in TRUE,
         tls=flags["tls"] in TRUE,
+        mast_id=mast_id,
     )
 
 
@@ -258,6 +270,7 @@ def import_cameras(
         camera.model = row.model
         camera.critical = row.critical
         camera.basic_auth = row.basic_auth
+        camera.mast_id = row.mast_id
         if camera.tls != row.tls:
             camera.tls = row.tls
             camera.tls_fingerprint = None  # pinned again on first use over HTTPS

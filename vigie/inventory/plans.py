@@ -80,6 +80,7 @@ def plan_inventory(
                     password=password,
                     model=mast.model,
                     critical=mast.critical,
+                    mast_id=mast.id,
                 )
             )
             port += 1

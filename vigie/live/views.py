@@ -60,7 +60,9 @@ def views_of(session: Session, rows: list) -> list[CameraStatusView]:
             row.camera_id: row
             for row in session.scalars(
                 select(IncidentRow).where(
-                    IncidentRow.camera_id.in_(ids), IncidentRow.closed_at.is_(None)
+                    IncidentRow.camera_id.in_(ids),
+                    IncidentRow.closed_at.is_(None),
+                    IncidentRow.kind == "camera",  # its own, not a cause it stands for
                 )
             )
         }

@@ -90,6 +90,7 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
             IncidentRow.closed_at.is_(None),
             IncidentRow.acknowledged_at.is_(None),
             IncidentRow.state != RECOVERED,
+            IncidentRow.parent_id.is_(None),  # told through its cause incident (correlation)
         )
         .order_by(IncidentRow.id)
         .with_for_update(of=IncidentRow, skip_locked=True)
@@ -140,7 +141,8 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
                 commune_code=commune_code,
                 commune_name=commune_name,
                 severity=row.severity,
-                causes=list(row.causes),
+                # A cause incident (correlation) says what probably failed, in French.
+                causes=[row.cause_label] if row.cause_label else list(row.causes),
                 opened_at=opened,
                 level=level_no,
                 round=round_,
@@ -210,7 +212,8 @@ def claim(
     session: Session, notification_id: int, owner: str, now: datetime, lease: timedelta
 ) -> Job | None:
     """Take the row's lease and read it; None when another process has it, it is done, or it
-    was cancelled now because its incident was acknowledged, closed or is in maintenance."""
+    was cancelled now because its incident was acknowledged, closed, folded under a cause
+    incident (correlation) or is in maintenance."""
     taken = session.execute(
         update(Notification)
         .where(
@@ -233,6 +236,8 @@ def claim(
         reason = "acknowledged"
     elif incident.state == RECOVERED:
         reason = "recovered"
+    elif incident.parent_id is not None:
+        reason = "suppressed"  # its cause incident is told instead (correlation)
     elif _in_maintenance(session, [incident.camera_id], now):
         reason = "maintenance"
     if reason is not None:

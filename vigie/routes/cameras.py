@@ -28,7 +28,7 @@ from vigie.auth.scope import VisibleCamera
 from vigie.clock import as_utc, utcnow
 from vigie.credentials import KeyRing, seal_camera_password
 from vigie.deps import SessionDep, SettingsDep
-from vigie.models import Camera, Commune
+from vigie.models import Camera, Commune, Mast
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 
@@ -40,6 +40,7 @@ Reader = Annotated[
 ]
 Editor = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.OPERATOR))]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+Topologist = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.ENGINEER))]
 
 CAMERA_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 BASIC_AUTH = (
@@ -76,6 +77,7 @@ class CameraView(BaseModel):
     latitude: float
     longitude: float
     model: str
+    mast_id: str | None = Field(default=None, description="The mast holding it (correlation).")
     access: Access | None = Field(
         default=None, description="Only for admin, engineer and operator."
     )
@@ -117,6 +119,26 @@ class CameraUpdate(BaseModel):
     tls: bool | None = Field(default=None, description=TLS)
 
 
+class PathElement(BaseModel):
+    kind: str = Field(
+        pattern=r"^(splice|PM|NRO|PBO)$", description="A branch closure or the FttH node."
+    )
+    id: str = Field(min_length=1, max_length=64)
+    label: str = Field(min_length=1, max_length=120, description="In French: « manchon S12 ».")
+
+
+class MastAssignment(BaseModel):
+    mast_id: str | None = Field(
+        pattern=CAMERA_ID, description="The camera's mast; null: none (no correlation)."
+    )
+    path: list[PathElement] | None = Field(
+        default=None,
+        max_length=50,
+        description="The mast's closures from the mast, then its FttH node; given: replaces "
+        "the mast's path, for all its cameras.",
+    )
+
+
 class CertificateTrust(BaseModel):
     sha256: str = Field(
         pattern=SHA256,
@@ -144,6 +166,7 @@ def _view(camera: Camera, principal: Principal) -> CameraView:
         latitude=camera.latitude,
         longitude=camera.longitude,
         model=camera.model,
+        mast_id=camera.mast_id,
         access=access,
         updated_at=as_utc(camera.updated_at),
     )
@@ -296,5 +319,37 @@ def trust_certificate(
         object_type="camera",
         object_id=camera.id,
         detail={"sha256": body.sha256, "replaced_sha256": previous},
+    )
+    return _view(camera, principal)
+
+
+@router.put("/{camera_id}/mast", response_model=CameraView, response_model_exclude_none=True)
+def assign_mast(
+    principal: Topologist, session: SessionDep, camera: VisibleCamera, body: MastAssignment
+) -> CameraView:
+    """Put the camera on a mast, and optionally set the mast's path in the planned network
+    (what correlation names a cut by); audited (``camera.mast``)."""
+    previous = camera.mast_id
+    camera.mast_id = body.mast_id
+    camera.updated_at = utcnow()
+    if body.mast_id is not None and body.path is not None:
+        mast = session.get(Mast, body.mast_id)
+        if mast is None:
+            mast = Mast(id=body.mast_id)
+            session.add(mast)
+        mast.commune = camera.commune_code
+        mast.path = [element.model_dump() for element in body.path]
+    session.flush()
+    audit.record_by(
+        session,
+        principal,
+        action="camera.mast",
+        object_type="camera",
+        object_id=camera.id,
+        detail={
+            "mast": body.mast_id,
+            "previous": previous,
+            **({} if body.path is None else {"path": [e.id for e in body.path]}),
+        },
     )
     return _view(camera, principal)

@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from supervision.incidents import AcknowledgementError, acknowledge
 from vigie import audit
 from vigie.auth.guards import require_roles
-from vigie.auth.principal import Principal, apply_scope
+from vigie.auth.principal import Principal, apply_scope, scope_condition
 from vigie.auth.roles import STATUS_READERS, Role
 from vigie.clock import as_utc, utcnow
 from vigie.deps import RowId, SessionDep
@@ -50,6 +50,16 @@ class IncidentView(BaseModel):
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     comment: str | None
+    kind: Literal["camera", "mast", "branch"] = Field(
+        "camera", description="A camera's own incident, or a cause: a mast, a fibre branch."
+    )
+    cause: str | None = Field(None, description="The probable cause, in French (mast, branch).")
+    cameras: list[str] = Field(
+        default_factory=list, description="Cameras whose incidents this cause holds."
+    )
+    suppressed_by: int | None = Field(
+        None, description="The cause incident this camera incident is folded under."
+    )
 
 
 class IncidentPage(BaseModel):
@@ -63,8 +73,12 @@ class Acknowledgement(BaseModel):
     comment: Lines = Field(min_length=1, max_length=2000, description="What is being done.")
 
 
-def _view(row: IncidentRow, commune: str) -> IncidentView:
+def _view(row: IncidentRow, commune: str, cameras: list[str] | None = None) -> IncidentView:
     return IncidentView(
+        kind=row.kind,
+        cause=row.cause_label,
+        cameras=cameras or [],
+        suppressed_by=row.parent_id,
         id=row.id,
         key=row.key,
         camera_id=row.camera_id,
@@ -86,10 +100,44 @@ def _view(row: IncidentRow, commune: str) -> IncidentView:
 
 
 def _scoped(principal: Principal):
+    """Incidents of visible cameras, and causes holding an incident of a visible camera."""
     statement = select(IncidentRow, Camera.commune_code).join(
         Camera, Camera.id == IncidentRow.camera_id
     )
-    return apply_scope(statement, principal, Camera.commune_code)
+    if not principal.restricted:
+        return statement
+    child, owner = aliased(IncidentRow), aliased(Camera)
+    holding = (
+        select(child.parent_id)
+        .join(owner, owner.id == child.camera_id)
+        .where(child.parent_id.is_not(None), scope_condition(principal, owner.commune_code))
+    )
+    return statement.where(
+        or_(scope_condition(principal, Camera.commune_code), IncidentRow.id.in_(holding))
+    )
+
+
+def _cameras_of(
+    session: Session, principal: Principal, causes: list[IncidentRow]
+) -> dict[int, list[str]]:
+    """The visible cameras each cause incident holds (one query)."""
+    ids = [row.id for row in causes if row.kind != "camera"]
+    if not ids:
+        return {}
+    statement = (
+        select(IncidentRow.parent_id, IncidentRow.camera_id)
+        .join(Camera, Camera.id == IncidentRow.camera_id)
+        .where(IncidentRow.parent_id.in_(ids))
+        .order_by(IncidentRow.camera_id)
+    )
+    found: dict[int, list[str]] = {}
+    for parent_id, camera_id in session.execute(
+        apply_scope(statement, principal, Camera.commune_code)
+    ):
+        held = found.setdefault(parent_id, [])
+        if camera_id not in held:
+            held.append(camera_id)
+    return found
 
 
 def _visible(session: Session, principal: Principal, incident_id: int, *, lock: bool = False):
@@ -113,11 +161,25 @@ def list_incidents(
     epci: Annotated[list[str] | None, Query(description="Only these EPCI SIRENs.")] = None,
     since: Annotated[AwareDatetime | None, Query(description="Open at or after this.")] = None,
     until: Annotated[AwareDatetime | None, Query(description="Opened before this.")] = None,
+    kind: Annotated[
+        list[Literal["camera", "mast", "branch"]] | None, Query(description="Only these kinds.")
+    ] = None,
+    include_suppressed: Annotated[
+        bool, Query(description="Also the camera incidents folded under a cause.")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,  # the database's INTEGER
 ) -> IncidentPage:
-    """Incidents, newest first; ``since``/``until`` keep those that overlap the period."""
+    """Incidents, newest first; ``since``/``until`` keep those that overlap the period.
+
+    Camera incidents folded under a cause incident (correlation) are left out unless
+    ``include_suppressed``; a cause lists its cameras.
+    """
     statement = _scoped(principal)
+    if not include_suppressed:
+        statement = statement.where(IncidentRow.parent_id.is_(None))
+    if kind:
+        statement = statement.where(IncidentRow.kind.in_(kind))
     if status == "open":
         statement = statement.where(IncidentRow.closed_at.is_(None))
     elif status == "closed":
@@ -141,18 +203,20 @@ def list_incidents(
         .limit(limit)
         .offset(offset)
     )
+    found = page.all()
+    cameras = _cameras_of(session, principal, [row for row, _commune in found])
     return IncidentPage(
         total=total,
         limit=limit,
         offset=offset,
-        items=[_view(row, commune_code) for row, commune_code in page],
+        items=[_view(row, code, cameras.get(row.id)) for row, code in found],
     )
 
 
 @router.get("/{incident_id}", response_model=IncidentView)
 def read_incident(principal: Reader, session: SessionDep, incident_id: RowId) -> IncidentView:
     row, commune = _visible(session, principal, incident_id)
-    return _view(row, commune)
+    return _view(row, commune, _cameras_of(session, principal, [row]).get(row.id))
 
 
 @router.post("/{incident_id}/ack", response_model=IncidentView)
@@ -171,11 +235,11 @@ def acknowledge_incident(
     row.acknowledged_at = acknowledged.acknowledged_at
     row.acknowledged_by = acknowledged.acknowledged_by
     row.comment = acknowledged.comment
-    payload = {
-        "type": "incident_acknowledged",
-        "at": now.isoformat(),
-        "incident": acknowledged.to_dict(),
-    }
+    cameras = _cameras_of(session, principal, [row]).get(row.id, [])
+    incident = acknowledged.to_dict()
+    if row.kind != "camera":  # a cause says what it is and what it holds, as when it opened
+        incident |= {"kind": row.kind, "cause": row.cause_label, "cameras": cameras}
+    payload = {"type": "incident_acknowledged", "at": now.isoformat(), "incident": incident}
     append_events(session, [(row.camera_id, commune, now, payload)])
     audit.record_by(
         session,
@@ -185,4 +249,4 @@ def acknowledge_incident(
         object_id=row.key,
         detail={"camera": row.camera_id, "comment": acknowledged.comment},
     )
-    return _view(row, commune)
+    return _view(row, commune, cameras)

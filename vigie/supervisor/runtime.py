@@ -80,6 +80,8 @@ class SupervisorConfig:
     """Re-check an unreachable camera this soon (0: only at its interval)."""
     batch_size: int = 200
     flush_s: float = 0.25
+    correlation_window_s: float = 30.0
+    """Cameras DOWN within this long of each other share a cause incident (0: no correlation)."""
     stop_grace_s: float = 5.0
     freeze_heap: bool = True
     """Exempt the objects that live as long as the service from the garbage collector's full
@@ -101,6 +103,7 @@ class SupervisorConfig:
             retry_s=settings.supervise_retry_s,
             batch_size=settings.supervise_batch_size,
             flush_s=settings.supervise_flush_s,
+            correlation_window_s=settings.supervise_correlation_window_s,
             freeze_heap=settings.supervise_freeze_heap,
             policy=Policy(
                 down_after=settings.supervise_down_after,
@@ -203,6 +206,7 @@ class Supervisor:
             self.policy_of,
             batch_size=self.config.batch_size,
             flush_s=self.config.flush_s,
+            correlation_window_s=self.config.correlation_window_s,
             on_batch=self._on_batch,
             clock=clock,
         )

@@ -281,7 +281,7 @@ def _windows_of(session: Session, ids: Sequence[str]) -> dict[str, tuple[Mainten
     return windows
 
 
-def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+def _chunks(ids: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     # PostgreSQL and SQLite both cap the number of bound parameters.
     for index in range(0, len(ids), size):
         yield ids[index : index + size]
@@ -367,9 +367,40 @@ def _store_events_many(session: Session, communes: dict[str, str], events: Seque
         for event in incident_events:
             _fold_into(session, rows, event)
         session.flush()
+        suppressed = _suppressed_by(session, rows)
+    else:
+        suppressed = {}
     append_events(
-        session, [(e.camera_id, communes[e.camera_id], e.at, e.to_dict()) for e in events]
+        session,
+        [(e.camera_id, communes[e.camera_id], e.at, _payload(e, suppressed)) for e in events],
     )
+
+
+def _suppressed_by(session: Session, rows: Mapping[str, IncidentRow]) -> dict[str, str]:
+    """``{incident key: cause key}`` of the camera incidents a cause incident suppresses."""
+    parents = {row.key: row.parent_id for row in rows.values() if row.parent_id is not None}
+    if not parents:
+        return {}
+    keys: dict[int, str] = {}
+    ids = sorted(set(parents.values()))
+    for chunk in _chunks(ids):
+        found = session.execute(
+            select(IncidentRow.id, IncidentRow.key).where(IncidentRow.id.in_(chunk))
+        )
+        keys.update((incident_id, key) for incident_id, key in found)
+    return {key: keys[parent] for key, parent in parents.items() if parent in keys}
+
+
+def _payload(event: Event, suppressed: Mapping[str, str]) -> dict[str, Any]:
+    """The event as stored; a suppressed camera incident says by which cause (correlation)."""
+    payload = event.to_dict()
+    if isinstance(event, IncidentEvent) and event.incident.key in suppressed:
+        payload["incident"] = {
+            **payload["incident"],
+            "kind": "camera",
+            "suppressed_by": suppressed[event.incident.key],
+        }
+    return payload
 
 
 def _locked(session: Session, camera_id: str) -> tuple[str, CameraState]:

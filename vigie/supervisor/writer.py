@@ -17,13 +17,15 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supervision.states import CheckResult, Event, Policy
 from vigie.clock import utcnow
 from vigie.db import session_scope
+from vigie.supervisor.causes import correlate
 from vigie.supervisor.store import UnknownCameraError, apply_results, apply_ticks
 
 __all__ = ["ResultWriter", "Tick", "WriterStats", "store_batch"]
@@ -73,6 +75,7 @@ class ResultWriter:
         *,
         batch_size: int = 200,
         flush_s: float = 0.25,
+        correlation_window_s: float = 0.0,
         on_batch: Callable[[float, int], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -80,6 +83,12 @@ class ResultWriter:
         self.policy_of = policy_of
         self.batch_size = batch_size
         self.flush_s = flush_s
+        self.correlation_window = (
+            timedelta(seconds=correlation_window_s) if correlation_window_s > 0 else None
+        )
+        self._correlate = True
+        """Correlate after the next batch: one moved a state, or the last pass gave way
+        (and once at start, for what a previous process left)."""
         self.on_batch = on_batch
         self.clock = clock
         self.stats = WriterStats()
@@ -150,10 +159,34 @@ class ResultWriter:
                 except Exception:
                     self.stats.errors += 1
                     log.exception("writer: cannot store %r", _describe(item))
+        if self.correlation_window is not None and self._correlate:
+            await asyncio.to_thread(self._correlate_sync)
         self.stats.batches += 1
         self.stats.written += len(batch)
         if self.on_batch is not None:
             self.on_batch(time.perf_counter() - started, len(batch))
+
+    def _correlate_sync(self) -> None:
+        """Cause incidents in their own transaction, after the batch committed.
+
+        Its locks come in the order ``event_head`` then incidents, opposite to a batch's; the
+        incidents are taken without waiting (``NOWAIT``): when another writer's batch or an
+        acknowledgement holds one, this pass gives way and the next batch tries again, so no
+        deadlock.
+        """
+        assert self.correlation_window is not None
+        try:
+            with session_scope(self.sessions) as session:
+                correlate(session, self.clock(), self.correlation_window)
+        except DBAPIError as err:
+            log.info("writer: correlation gave way (%s); again after the next batch", err.orig)
+            self._correlate = True
+        except Exception:
+            self.stats.errors += 1
+            log.exception("writer: correlation failed; again after the next batch")
+            self._correlate = True
+        else:
+            self._correlate = False
 
     def _write_sync(self, batch: list[Item]) -> None:
         now = self.clock()
@@ -161,12 +194,14 @@ class ResultWriter:
         ticks = [item for item in batch if isinstance(item, Tick)]
         with session_scope(self.sessions) as session:
             policies = {r.camera_id: self.policy_of(r.camera_id) for r in results}
-            store_batch(session, results, policies, now)
+            events = store_batch(session, results, policies, now)
             if ticks:
                 ids = list(dict.fromkeys(tick.camera_id for tick in ticks))
-                apply_ticks(
+                events += apply_ticks(
                     session, ids, Policy(), now, policies={i: self.policy_of(i) for i in ids}
                 )
+            if events:  # only a batch that moved a state or an incident can change a cause
+                self._correlate = True
 
 
 def _describe(item: Item) -> str:

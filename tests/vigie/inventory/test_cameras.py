@@ -139,3 +139,16 @@ def test_a_row_moving_a_camera_needs_its_password_again(tmp_path: Path, engine: 
         camera = session.get(Camera, "cam-1")
         assert camera.port == 8081 and camera.basic_auth is True
         assert open_camera_password(keys, camera) == "s3cret-pass"
+
+
+def test_an_optional_mast_id_column_puts_cameras_on_masts(tmp_path) -> None:
+    from vigie.inventory.cameras import read_inventory
+
+    path = tmp_path / "inventory.csv"
+    path.write_text(
+        "id,name,commune,latitude,longitude,host,mast_id\n"
+        "cam-1,Un,27056,49.0,1.15,10.0.0.1,M-1\n"
+        "cam-2,Deux,27056,49.0,1.15,10.0.0.2,\n",
+        encoding="utf-8",
+    )
+    assert [(r.id, r.mast_id) for r in read_inventory(path)] == [("cam-1", "M-1"), ("cam-2", None)]

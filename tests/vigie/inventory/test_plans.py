@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,7 +19,7 @@ from vigie.credentials import KeyRing, generate_key, open_camera_password
 from vigie.inventory.cameras import CameraImportError
 from vigie.inventory.communes import load_referential, read_referential
 from vigie.inventory.plans import plan_inventory
-from vigie.models import AuditEvent, Camera
+from vigie.models import AuditEvent, Camera, Mast
 from vigie.settings import load_settings
 
 
@@ -111,5 +112,11 @@ def test_cli_imports_the_plan_with_a_password_file(
         assert any(c.critical for c in cameras)
         (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action == "camera.import"))
         assert event.object_type == "plan"
+        # Topology for correlation: each camera's mast, each mast's path to its FttH node.
+        assert all(c.id.rsplit("-", 1)[0] == c.mast_id for c in cameras)
+        masts = {m.id: m.path for m in session.scalars(select(Mast))}
+        assert set(masts) == {c.mast_id for c in cameras}
+        assert json.loads(event.detail)["masts"] == len(masts)
+        assert any(len(path) > 1 and path[0]["kind"] == "splice" for path in masts.values())
     again = run(*args, "--username", "admin", "--password-file", str(secret), env=env)
     assert f"0 caméra(s) créée(s), {expected} mise(s) à jour" in again.stdout

@@ -61,3 +61,30 @@ def test_batches_are_written_and_a_bad_item_loses_only_itself(engine: Engine) ->
             )
             == 3
         )
+
+
+def test_correlation_that_gives_way_runs_again_after_the_next_batch(
+    engine: Engine, monkeypatch
+) -> None:
+    """A correlation pass that meets a lock (NOWAIT) is retried, never lost nor waited for."""
+    from sqlalchemy.exc import OperationalError
+
+    from vigie.supervisor import writer as writer_module
+
+    seed(engine)
+    calls: list[str] = []
+
+    def busy(session, now, window) -> int:
+        calls.append("busy" if not calls else "done")
+        if len(calls) == 1:
+            raise OperationalError("SELECT ... FOR UPDATE NOWAIT", {}, Exception("lock"))
+        return 0
+
+    monkeypatch.setattr(writer_module, "correlate", busy)
+    writer = ResultWriter(
+        db.session_factory(engine), lambda _camera: Policy(), correlation_window_s=30
+    )
+    writer._correlate_sync()
+    assert writer._correlate  # gave way: again after the next batch
+    writer._correlate_sync()
+    assert not writer._correlate and calls == ["busy", "done"]

@@ -1,0 +1,56 @@
+"""Masts' paths from a plan: the branch closures of each primary cable, then its FttH node."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import geopandas as gpd
+
+from gis_data import data_path
+from vigie.inventory.topology import node_label, plan_topology
+
+
+def test_each_mast_gets_its_closures_from_the_mast_then_its_ftth_node(sample_plan: Path) -> None:
+    gpkg = sample_plan / "plan.gpkg"
+    masts = gpd.read_file(gpkg, layer="masts")
+    connections = gpd.read_file(gpkg, layer="connections")
+    joined = dict(
+        zip(
+            connections.loc[connections["role"] == "primary", "mast_id"],
+            connections.loc[connections["role"] == "primary", "node_id"],
+            strict=True,
+        )
+    )
+    found = plan_topology(gpkg, zip(masts["mast_id"], masts["commune"], strict=True))
+    assert {m.id for m in found} == set(masts["mast_id"])
+    for mast in found:
+        if mast.id in joined:
+            assert mast.path[-1]["id"] == joined[mast.id]
+            assert all(e["kind"] == "splice" for e in mast.path[:-1])
+        else:  # unreachable: no cable, no path
+            assert mast.path == []
+    # From the mast up, each element serves at least as many masts as the one before (a tree),
+    # but where cables that shared a trench part for different nodes (a closure, two PMs).
+    behind = Counter(e["id"] for m in found for e in m.path)
+    after: dict[str, set[str]] = {}
+    for mast in found:
+        for here, up in zip(mast.path, mast.path[1:], strict=False):
+            after.setdefault(here["id"], set()).add(up["id"])
+    nested = [m for m in found if all(len(after.get(e["id"], ())) <= 1 for e in m.path)]
+    assert len(nested) >= 0.9 * len(found)
+    for mast in nested:
+        counts = [behind[e["id"]] for e in mast.path]
+        assert counts == sorted(counts), mast
+    assert max(len(m.path) for m in found) >= 3
+
+
+def test_the_planning_input_gives_masts_without_paths() -> None:
+    gpkg = data_path("eure", "eure.gpkg")
+    found = plan_topology(gpkg, [("M-27056-001", "27056")])
+    assert [(m.id, m.path) for m in found] == [("M-27056-001", [])]
+
+
+def test_node_labels_read_as_operators_say_them() -> None:
+    assert node_label("PM", "PM-27056-03") == "PM 27056-03"
+    assert node_label("NRO", "27306-01") == "NRO 27306-01"
