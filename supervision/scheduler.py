@@ -77,8 +77,9 @@ DEFAULT_TIMEOUTS = {
     CheckKind.EVENTS: 20.0,
 }
 """Seconds a whole check may take. The client bounds each call (5 s by default); a full check
-makes about seven calls, so its bound is the total's backstop. The stream check bounds its own
-steps (about 16 s in all) in a worker thread, which a timeout cannot stop: 20 s leaves it room."""
+makes about seven calls (eleven with edge recording), so its bound is the total's backstop. The
+stream check bounds its own steps (about 16 s in all) in a worker thread, which a timeout cannot
+stop: 20 s leaves it room."""
 
 LAG_SAMPLES = 20_000
 """Lags kept for the percentiles: several intervals of 5,000 cameras' liveness checks."""

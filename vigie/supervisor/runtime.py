@@ -125,8 +125,9 @@ class SupervisorConfig:
 
     @property
     def full_timeout_s(self) -> float:
-        """A full check makes about seven calls, each bounded by the camera timeout."""
-        return 12 * self.camera_timeout_s
+        """A full check makes about seven calls, eleven with edge recording (Profile G), each
+        bounded by the camera timeout."""
+        return 16 * self.camera_timeout_s
 
 
 @dataclass(frozen=True, slots=True)
