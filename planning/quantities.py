@@ -307,10 +307,7 @@ def _routed_links(folder: PlanFolder) -> list[Quantity]:
     """
     masts = folder.layers["masts"]
     commune_of = dict(zip(masts["mast_id"].astype(str), masts["commune"].astype(str), strict=True))
-    cable: dict[str, float] = defaultdict(float)
-    distances = pd.to_numeric(masts["power_distance_m"], errors="coerce").fillna(0.0)
-    for commune, distance in zip(masts["commune"].astype(str), distances, strict=True):
-        cable[commune] += float(distance)
+    cable = _power_metres(masts)
     pieces = folder.layers["power_links"]
     pieces = pieces[pieces["mast_id"].astype(str).isin(commune_of)]
     trench: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -346,10 +343,7 @@ def _routed_links(folder: PlanFolder) -> list[Quantity]:
 
 def _crow_flies_links(masts: pd.DataFrame) -> list[Quantity]:
     """A plan folder from an older Vigie: crow-flies metres, each in a trench of its own."""
-    metres: dict[str, float] = defaultdict(float)
-    distances = pd.to_numeric(masts["power_distance_m"], errors="coerce").fillna(0.0)
-    for commune, distance in zip(masts["commune"].astype(str), distances, strict=True):
-        metres[commune] += float(distance)
+    metres = _power_metres(masts)
     older = (
         "distance à vol d'oiseau de chaque mât à son point d'alimentation le plus proche "
         "(plan écrit par une version antérieure de Vigie : refaire `vigie plan` pour la mesurer "
@@ -361,6 +355,15 @@ def _crow_flies_links(masts: pd.DataFrame) -> list[Quantity]:
             "electricity.trench": (metres, older + ", toute en tranchée propre"),
         }
     )
+
+
+def _power_metres(masts: pd.DataFrame) -> dict[str, float]:
+    """Per commune, the metres of its masts' low-voltage links (``power_distance_m``)."""
+    metres: dict[str, float] = defaultdict(float)
+    distances = pd.to_numeric(masts["power_distance_m"], errors="coerce").fillna(0.0)
+    for commune, distance in zip(masts["commune"].astype(str), distances, strict=True):
+        metres[commune] += float(distance)
+    return metres
 
 
 def _metre_lines(lines: dict[str, tuple[dict[str, float], str]]) -> list[Quantity]:

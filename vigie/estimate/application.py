@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vigie.estimate.amo import PHASES
+from vigie.estimate.financing import retained_base
 from vigie.estimate.rounding import money
 
 if TYPE_CHECKING:
@@ -109,9 +110,7 @@ class FunderLine:
 
     @property
     def retained(self) -> float:
-        if not self.applies:
-            return 0.0
-        return min(self.base, self.ceiling) if self.ceiling is not None else self.base
+        return retained_base(self.base, self.ceiling, applies=self.applies)
 
 
 @dataclass(frozen=True)

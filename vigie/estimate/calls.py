@@ -104,6 +104,9 @@ class Call:
     def funder(self, key: str) -> Funder:
         return next(f for f in self.funders if f.key == key)
 
+    def has(self, key: str) -> bool:
+        return any(f.key == key for f in self.funders)
+
 
 def default_call_path() -> Path:
     return Path(str(resources.files("vigie.estimate").joinpath("calls", DEFAULT_CALL)))

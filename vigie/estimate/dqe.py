@@ -163,7 +163,7 @@ class Estimate:
     @property
     def fipd(self) -> float:
         """The FIPD aid asked, all owners (after ceilings and the cap on public aid)."""
-        return self.financing.aid("fipd") if _has(self.financing, "fipd") else 0.0
+        return self.financing.aid("fipd") if self.financing.call.has("fipd") else 0.0
 
     @property
     def aids(self) -> float:
@@ -211,10 +211,6 @@ class Estimate:
             "horizon_years": self.running.horizon_years,
             "tco_ht": self.tco_ht,
         }
-
-
-def _has(financing: Financing, funder: str) -> bool:
-    return any(f.key == funder for f in financing.call.funders)
 
 
 def build_estimate(

@@ -192,10 +192,8 @@ def _estimate_json(e: Estimate) -> dict[str, Any]:
                 "unit_price_ht": line.unit_price,
                 "amount_ht": line.amount,
                 "category": rules.category,
-                "eligibility": {
-                    r.funder: {"eligible": r.eligible, "rule": r.rule} for r in rules.rules
-                },
-                "fipd_eligible": rules.eligible_for("fipd") if "fipd" in _funders(e) else False,
+                "eligibility": _rules_json(rules.rules),
+                "fipd_eligible": financing.call.has("fipd") and rules.eligible_for("fipd"),
                 "reserved_to_state_ht": rules.reserved_amount,
                 "basis": line.basis,
                 "by_commune": line.by_commune,
@@ -207,9 +205,7 @@ def _estimate_json(e: Estimate) -> dict[str, Any]:
             "days": e.amo.days,
             "vat": e.amo.vat,
             "ttc": e.amo.ttc,
-            "eligibility": {
-                r.funder: {"eligible": r.eligible, "rule": r.rule} for r in financing.amo_rules
-            },
+            "eligibility": _rules_json(financing.amo_rules),
         },
         "rates": {
             "amo_percent": e.amo.rate,
@@ -264,8 +260,9 @@ def _estimate_json(e: Estimate) -> dict[str, Any]:
     }
 
 
-def _funders(e: Estimate) -> set[str]:
-    return {f.key for f in e.financing.call.funders}
+def _rules_json(rules: Any) -> dict[str, dict[str, Any]]:
+    """Per funder: whether the line is eligible and the rule that decided it."""
+    return {r.funder: {"eligible": r.eligible, "rule": r.rule} for r in rules}
 
 
 def _owner_json(owner: Any, e: Estimate) -> dict[str, Any]:

@@ -107,6 +107,19 @@ class Aid:
     amount: float
     """After the cap on public aid."""
 
+    @property
+    def retained(self) -> float:
+        """The base the rate applies to: after the ceiling, nothing where the funder does not
+        serve this owner."""
+        return retained_base(self.base, self.ceiling, applies=self.applies)
+
+
+def retained_base(base: float, ceiling: float | None, *, applies: bool) -> float:
+    """The eligible base at most the ceiling; 0 for an owner the funder does not serve."""
+    if not applies:
+        return 0.0
+    return min(base, ceiling) if ceiling is not None else base
+
 
 @dataclass(frozen=True)
 class OwnerPlan:
@@ -161,14 +174,7 @@ class Financing:
 
     def base(self, funder: str) -> float:
         """The eligible base of the owners the funder serves, after ceilings."""
-        return money(
-            sum(
-                min(a.base, a.ceiling) if a.ceiling is not None else a.base
-                for o in self.owners
-                for a in o.aids
-                if a.funder == funder and a.applies
-            )
-        )
+        return money(sum(a.retained for o in self.owners for a in o.aids if a.funder == funder))
 
     @property
     def aid_total(self) -> float:
@@ -300,8 +306,8 @@ def _owner_plan(
             else None
         )
         applies = owner[0] in funder.owners
-        kept = min(base, ceiling) if ceiling is not None else base
-        requested = money(kept * funder.requested_rate / 100.0) if applies else 0.0
+        kept = retained_base(base, ceiling, applies=applies)
+        requested = money(kept * funder.requested_rate / 100.0)
         amount = money(min(requested, max(0.0, money(cap - granted))))
         granted = money(granted + amount)
         rate = funder.requested_rate if applies else 0.0

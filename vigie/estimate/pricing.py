@@ -3,6 +3,7 @@ routes share."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,8 +79,10 @@ def price_plan(
         raise ConfigurationError(f"{folder.path}: {error}") from error
 
 
+@functools.cache
 def epci_names() -> dict[str, str]:
-    """SIREN -> name of the intercommunalities, from the communes referential shipped."""
+    """SIREN -> name of the intercommunalities, from the communes referential shipped (read
+    once per process: the plans route prices a plan on every request)."""
     try:
         return read_referential(data_path("sources", "communes-27-admin.json")).epcis
     except ReferentialError:

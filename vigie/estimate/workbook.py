@@ -32,7 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from vigie.estimate.calls import CATEGORIES, Funder, category_of
 from vigie.estimate.dqe import Estimate
-from vigie.estimate.financing import OWNER_LABELS, OwnerPlan
+from vigie.estimate.financing import OWNER_LABELS, LineRule, OwnerPlan
 from vigie.estimate.programme import compare, load_envelope
 from vigie.spreadsheet_safety import xlsx_cell as _text
 from vigie.spreadsheet_safety import xlsx_formula as _formula
@@ -619,11 +619,11 @@ def _eligibility_sheet(ws: Worksheet, estimate: Estimate) -> None:
             financing.amo_rules,
         )
     )
+    category = category_of("running.")
+    running = tuple(LineRule(f.key, *f.rule(category)) for f in funders)
     for line in estimate.running.lines:
-        category = category_of("running.")
-        rules = tuple((f.key, *f.rule(category)) for f in funders)
         rows.append(
-            (line.number, f"{line.designation} (par an)", category, line.amount, 0.0, rules)
+            (line.number, f"{line.designation} (par an)", category, line.amount, 0.0, running)
         )
     row = 5
     for number, label, category, amount, reserved, rules in rows:
@@ -633,9 +633,8 @@ def _eligibility_sheet(ws: Worksheet, estimate: Estimate) -> None:
         _text(ws, row, 4, amount).number_format = MONEY
         _text(ws, row, 5, reserved).number_format = MONEY
         for i, rule in enumerate(rules):
-            eligible, text = (rule.eligible, rule.rule) if hasattr(rule, "rule") else rule[1:]
-            _text(ws, row, 6 + 2 * i, "oui" if eligible else "non")
-            _text(ws, row, 7 + 2 * i, text)
+            _text(ws, row, 6 + 2 * i, "oui" if rule.eligible else "non")
+            _text(ws, row, 7 + 2 * i, rule.rule)
         row += 1
     ws.freeze_panes = "C5"
     _widths(ws, {"A": 7, "B": 60, "C": 28, "D": 16, "E": 16})
