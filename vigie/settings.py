@@ -14,10 +14,18 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from vigie.errors import ConfigurationError
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is this machine."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _default_data_dir() -> Path:
@@ -372,6 +380,22 @@ class Settings(BaseSettings):
                 "are supported"
             )
         return value
+
+    @model_validator(mode="after")
+    def _smtp_login_protected(self) -> Settings:
+        """A login over plain SMTP sends the password in clear: only to a relay on this machine."""
+        if (
+            self.notify_smtp_host
+            and self.notify_smtp_security == "none"
+            and (self.notify_smtp_user or self.notify_smtp_password is not None)
+            and not is_loopback(self.notify_smtp_host)
+        ):
+            raise ValueError(
+                "VIGIE_NOTIFY_SMTP_SECURITY=none with a login would send the SMTP password in "
+                f"clear to {self.notify_smtp_host}: use starttls or tls, or a relay on this "
+                "machine (127.0.0.1) without a login"
+            )
+        return self
 
     @property
     def plans_path(self) -> Path:

@@ -87,6 +87,7 @@ def check_settings(settings: Settings) -> list[Finding]:
         *_browsers(settings),
         *_database(settings),
         *_retention(settings),
+        *_notifications(settings),
     ]
 
 
@@ -280,6 +281,96 @@ def _retention(settings: Settings) -> list[Finding]:
     ]
 
 
+def _notifications(settings: Settings) -> list[Finding]:
+    """The escalation channels: configured, protected, and able to reach what the rules ask."""
+    from urllib.parse import urlsplit
+
+    from vigie.settings import is_loopback
+
+    topic = "notifications"
+    found = []
+    host = settings.notify_smtp_host
+    if host:
+        where = f"{host}:{settings.notify_smtp_port}"
+        if settings.notify_smtp_security == "none" and not is_loopback(host):
+            found.append(wrong(topic, f"e-mails envoyés en clair à {where} : starttls ou tls"))
+        else:
+            found.append(ok(topic, f"e-mails par {where} ({settings.notify_smtp_security})"))
+    sms = settings.notify_sms_url
+    if sms:
+        parts = urlsplit(sms)
+        gateway = f"{parts.scheme}://{parts.hostname}"  # never the path or a login in the URL
+        if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
+            found.append(wrong(topic, f"passerelle SMS en clair ({gateway}) : jeton lisible"))
+        else:
+            found.append(ok(topic, f"SMS par {gateway}"))
+    base = urlsplit(settings.notify_base_url)
+    if settings.environment != "development" and is_loopback(base.hostname or ""):
+        found.append(
+            wrong(
+                topic,
+                f"les liens des messages mènent à {settings.notify_base_url} : définissez "
+                "VIGIE_NOTIFY_BASE_URL (l'adresse du service vue des destinataires)",
+            )
+        )
+    wanted = _channels_wanted(settings)
+    for channel, setting, have in (
+        ("email", "VIGIE_NOTIFY_SMTP_HOST", host),
+        ("phone", "VIGIE_NOTIFY_SMS_URL", sms),
+    ):
+        rules = wanted.get(channel, [])
+        if rules and not have:
+            what = "des e-mails" if channel == "email" else "des SMS"
+            found.append(
+                wrong(
+                    topic,
+                    f"{len(rules)} règle(s) demandent {what} ({', '.join(rules[:3])}) mais "
+                    f"{setting} n'est pas défini : ils attendraient dans la file",
+                )
+            )
+    if not host and not sms:
+        found.append(
+            by_hand(
+                topic,
+                "ni e-mail ni SMS configurés : personne n'est prévenu hors de l'écran du centre "
+                "(VIGIE_NOTIFY_SMTP_HOST, VIGIE_NOTIFY_SMS_URL)",
+            )
+        )
+    return found
+
+
+def _channels_wanted(settings: Settings) -> dict[str, list[str]]:
+    """The active rules' names per recipient field they use (``email``, ``phone``); nothing
+    when the database cannot be read (the database check says why)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from vigie import db
+    from vigie.models import NotificationRule
+
+    if settings.db_url.startswith("sqlite"):
+        from sqlalchemy.engine import make_url
+
+        file = make_url(settings.db_url).database
+        if file and not Path(file).is_file():
+            return {}
+    engine = db.make_engine(settings.db_url)
+    wanted: dict[str, list[str]] = {}
+    try:
+        with db.session_factory(engine)() as session:
+            for rule in session.scalars(
+                select(NotificationRule).where(NotificationRule.active.is_(True))
+            ):
+                for field in ("email", "phone"):
+                    if any(r.get(field) for level in rule.levels for r in level["recipients"]):
+                        wanted.setdefault(field, []).append(rule.name)
+    except SQLAlchemyError:
+        return {}
+    finally:
+        engine.dispose()
+    return wanted
+
+
 # --- a running service ----------------------------------------------------------------------
 
 
@@ -364,7 +455,9 @@ def _transport(parts: urllib.parse.SplitResult, certificate: dict | None) -> Fin
             end = datetime.fromtimestamp(ssl.cert_time_to_seconds(certificate["notAfter"]), UTC)
             return _expiry(end, f"de {parts.hostname}")
         return ok("TLS", f"{parts.hostname} présente un certificat valide")
-    if _loopback(parts.hostname or ""):
+    from vigie.settings import is_loopback
+
+    if is_loopback(parts.hostname or ""):
         return by_hand(
             "TLS",
             f"{parts.netloc} en clair, sur la machine même : le proxy inverse doit être le "
@@ -390,13 +483,6 @@ def _headers(parts: urllib.parse.SplitResult, headers: http.client.HTTPMessage) 
     if headers.get("server"):
         found.append(wrong("en-têtes", f"Server annonce le logiciel : {headers.get('server')}"))
     return found
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def _json(body: bytes) -> object:

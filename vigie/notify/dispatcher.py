@@ -117,7 +117,12 @@ class Notifier:
     def _plan_and_find_due(self) -> list[int]:
         now = self.clock()
         with session_scope(self.sessions) as session:
-            added = outbox.plan(session, now, base_url=self.settings.notify_base_url)
+            added = outbox.plan(
+                session,
+                now,
+                base_url=self.settings.notify_base_url,
+                hold=timedelta(seconds=self.settings.supervise_correlation_window_s),
+            )
         if added:
             log.info("notifier: %d notifications queued", added)
         with session_scope(self.sessions) as session:

@@ -66,6 +66,10 @@ class Facts:
     opened_at: datetime
     level: int
     round: int
+    cause: str | None = None
+    """A cause incident's probable cause (mast, fibre branch), in French; None for a camera."""
+    cameras: tuple[str, ...] = ()
+    """A cause incident's cameras, as « name (id) »."""
 
 
 def problem(causes: list[str]) -> str:
@@ -90,11 +94,37 @@ def link(base_url: str, incident_id: int) -> str:
     return f"{base_url.rstrip('/')}/api/v1/incidents/{incident_id}"
 
 
+def what(facts: Facts) -> str:
+    """The camera, or for a cause incident how many cameras it holds."""
+    if facts.cause is None:
+        return facts.camera_name
+    return f"{len(facts.cameras)} caméra{'s' if len(facts.cameras) > 1 else ''}"
+
+
 def subject(facts: Facts) -> str:
+    if facts.cause is not None:
+        return (
+            f"[Vigie] Incident {SEVERITY.get(facts.severity, facts.severity)} : {facts.cause} "
+            f"({facts.commune_name}, {what(facts)})"
+        )
     return (
         f"[Vigie] Incident {SEVERITY.get(facts.severity, facts.severity)} : "
         f"{facts.camera_name} ({facts.commune_name}) : {problem(facts.causes)}"
     )
+
+
+def _concerned(facts: Facts) -> list[str]:
+    if facts.cause is None:
+        return [
+            f"Caméra : {facts.camera_name} ({facts.camera_id})",
+            f"Commune : {facts.commune_name} ({facts.commune_code})",
+            f"Problème : {problem(facts.causes)}",
+        ]
+    return [
+        f"Cause probable : {facts.cause}",
+        f"Commune : {facts.commune_name} ({facts.commune_code})",
+        f"Caméras hors service ensemble ({len(facts.cameras)}) : {', '.join(facts.cameras)}",
+    ]
 
 
 def email_text(facts: Facts, now: datetime, base_url: str) -> str:
@@ -105,9 +135,7 @@ def email_text(facts: Facts, now: datetime, base_url: str) -> str:
             "",
             f"Incident {SEVERITY.get(facts.severity, facts.severity)} non acquitté{reminder}.",
             "",
-            f"Caméra : {facts.camera_name} ({facts.camera_id})",
-            f"Commune : {facts.commune_name} ({facts.commune_code})",
-            f"Problème : {problem(facts.causes)}",
+            *_concerned(facts),
             f"Depuis : {paris_time(facts.opened_at)} (heure de Paris), "
             f"soit {duration((now - facts.opened_at).total_seconds())}",
             f"Niveau d'alerte : {facts.level}",
@@ -126,7 +154,8 @@ def sms_text(facts: Facts, now: datetime, base_url: str) -> str:
     reminder = f" rappel {facts.round}" if facts.round else ""
     return (
         f"Vigie{reminder} niv.{facts.level} : incident "
-        f"{SEVERITY.get(facts.severity, facts.severity)}, {facts.camera_name} "
-        f"({facts.commune_name}) : {problem(facts.causes)} depuis {local:%d/%m %Hh%M}. "
+        f"{SEVERITY.get(facts.severity, facts.severity)}, {what(facts)} "
+        f"({facts.commune_name}) : {facts.cause or problem(facts.causes)} "
+        f"depuis {local:%d/%m %Hh%M}. "
         f"{link(base_url, facts.incident_id)}"
     )

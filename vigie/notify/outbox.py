@@ -5,7 +5,10 @@ now: level ``k`` is reached ``after_minutes`` after the incident opened, and eac
 is told again every ``repeat_minutes`` (round 0, 1, 2 ...). Rows are keyed by (incident, level,
 round, channel, recipient), so planning twice, or in two processes, adds nothing twice; after a
 stop, only the current round is added (no burst of missed reminders). A camera inside a
-maintenance window, or back up while its incident waits to close, is silent.
+maintenance window, or back up while its incident waits to close, is silent. A camera on a mast
+is told only once ``hold`` (the correlation window) has passed since its incident opened: if its
+mast or fibre branch failed, correlation folds it under the cause meanwhile, and only the cause is
+told (one message per fault, not one per camera).
 
 Rows are sent by the dispatcher, each claimed with a lease so that one process sends it; a
 failed attempt waits its backoff and is tried again, never given up: nothing is lost while the
@@ -38,6 +41,7 @@ from vigie.notify.rules import matching_rule
 ACTOR = "vigie:notify"
 ROLE = "system"
 MAX_ERROR = 500
+CAMERA = "camera"
 RECOVERED = "up"
 """An incident's state while its camera is back and it waits its quiet period to close: no
 reminder then (a false alarm teaches people to ignore the next one); if the problem returns, the
@@ -73,7 +77,7 @@ def _in_maintenance(session: Session, camera_ids: list[str], now: datetime) -> s
     )
 
 
-def plan(session: Session, now: datetime, *, base_url: str) -> int:
+def plan(session: Session, now: datetime, *, base_url: str, hold: timedelta = timedelta(0)) -> int:
     """Add the notifications due now for every open, unacknowledged incident; returns how many.
 
     The incidents are locked while planned (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: another
@@ -91,6 +95,11 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
             IncidentRow.acknowledged_at.is_(None),
             IncidentRow.state != RECOVERED,
             IncidentRow.parent_id.is_(None),  # told through its cause incident (correlation)
+            or_(  # a mast's camera waits to see whether correlation folds it under a cause
+                IncidentRow.kind != CAMERA,
+                Camera.mast_id.is_(None),
+                IncidentRow.opened_at <= now - hold,
+            ),
         )
         .order_by(IncidentRow.id)
         .with_for_update(of=IncidentRow, skip_locked=True)
@@ -98,6 +107,7 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
     if not found:
         return 0
     silent = _in_maintenance(session, [row.camera_id for row, *_ in found], now)
+    held = _held_cameras(session, [row.id for row, *_ in found if row.kind != CAMERA])
     by_id = {rule.id: rule for rule in rules}
     ids = [row.id for row, *_ in found]
     existing: dict[int, set[tuple]] = {}
@@ -141,11 +151,13 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
                 commune_code=commune_code,
                 commune_name=commune_name,
                 severity=row.severity,
-                # A cause incident (correlation) says what probably failed, in French.
-                causes=[row.cause_label] if row.cause_label else list(row.causes),
+                causes=list(row.causes),
                 opened_at=opened,
                 level=level_no,
                 round=round_,
+                # A cause incident (correlation) says what probably failed, and its cameras.
+                cause=row.cause_label if row.kind != CAMERA else None,
+                cameras=held.get(row.id, ()),
             )
             for notification in _rows(facts, rule.id, level["recipients"], now, base_url):
                 key = (level_no, round_, notification.channel, notification.recipient)
@@ -155,6 +167,20 @@ def plan(session: Session, now: datetime, *, base_url: str) -> int:
                     added += 1
     session.flush()
     return added
+
+
+def _held_cameras(session: Session, cause_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """Each cause incident's cameras (its open camera incidents), as « name (id) »."""
+    found: dict[int, list[str]] = {}
+    if cause_ids:
+        for parent_id, camera_id, name in session.execute(
+            select(IncidentRow.parent_id, Camera.id, Camera.name)
+            .join(Camera, Camera.id == IncidentRow.camera_id)
+            .where(IncidentRow.parent_id.in_(cause_ids), IncidentRow.closed_at.is_(None))
+            .order_by(Camera.id)
+        ):
+            found.setdefault(parent_id, []).append(f"{name} ({camera_id})")
+    return {cause: tuple(names) for cause, names in found.items()}
 
 
 def _rows(

@@ -4,6 +4,9 @@ settings as ``vigie serve`` loads them, and running services over real HTTP and 
 from __future__ import annotations
 
 import http.server
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +21,11 @@ from vigie.credentials import generate_key
 from vigie.settings import generate_secret_key
 
 KEYS = {"VIGIE_SECRET_KEY": generate_secret_key(), "VIGIE_CREDENTIALS_KEYS": generate_key()}
+ESCALATION = {
+    "VIGIE_NOTIFY_SMTP_HOST": "smtp.departement.example",
+    "VIGIE_NOTIFY_BASE_URL": "https://vigie.departement.example",
+}
+"""Production's e-mail relay and the address its messages link to."""
 
 
 def _lines(result) -> list[str]:
@@ -30,6 +38,7 @@ def test_a_production_configuration_passes(database_url: str, tmp_path: Path) ->
         "VIGIE_DATABASE_URL": database_url,
         "VIGIE_TLS_CERT": str(cert),
         "VIGIE_TLS_KEY": str(key),
+        **ESCALATION,
         **KEYS,
     }
     assert run("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
@@ -44,6 +53,7 @@ def test_a_production_configuration_passes(database_url: str, tmp_path: Path) ->
     assert f"✓ TLS : la clé privée TLS ({key}) n'est lisible que par son propriétaire" in lines
     assert "✓ corps de requête : 1 Mio au plus, reçus en 10 s" in lines
     assert any(line.startswith("? sauvegardes : ") for line in lines)
+    assert "✓ notifications : e-mails par smtp.departement.example:587 (starttls)" in lines
     assert lines[-1].startswith("Bilan : 0 problème, 2 points à vérifier à la main, ")
 
 
@@ -71,7 +81,8 @@ def test_what_is_wrong_is_said_in_french_and_fails(sqlite_url: str, tmp_path: Pa
     assert "✗ base de données : VIGIE_DATABASE_ECHO écrit chaque requête SQL" in text
     assert "n'existe pas : `vigie db upgrade` la crée" in text
     assert not (tmp_path / "vigie.db").exists()  # the doctor created nothing
-    assert _lines(result)[-1].startswith("Bilan : 9 problèmes, 2 points à vérifier")
+    assert "? notifications : ni e-mail ni SMS configurés" in text
+    assert _lines(result)[-1].startswith("Bilan : 9 problèmes, 3 points à vérifier")
     assert "Traceback" not in result.stderr
 
 
@@ -90,6 +101,43 @@ def test_without_tls_or_a_trusted_proxy_passwords_would_travel_in_clear(
     assert "✓ proxys de confiance : X-Forwarded-For cru de 10.0.0.5/32 seulement" in behind.stdout
 
 
+def test_escalation_that_would_leak_or_wait_forever_is_said(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    env = {
+        "VIGIE_DATABASE_URL": sqlite_url,
+        "VIGIE_TRUSTED_PROXIES": "10.0.0.5",
+        "VIGIE_NOTIFY_SMTP_HOST": "relais.departement.example",
+        "VIGIE_NOTIFY_SMTP_SECURITY": "none",
+        "VIGIE_NOTIFY_SMS_URL": "http://sms.example/api/send",
+        **KEYS,
+    }
+    assert run("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    script = (
+        "from datetime import datetime, UTC; from vigie import db; "
+        "from vigie.settings import load_settings; "
+        "from vigie.notify.rules import RuleSpec, create_rule; "
+        "e = db.make_engine(load_settings().db_url); "
+        "spec = RuleSpec(name='nuit', levels=[{'after_minutes': 0, "
+        "'recipients': [{'phone': '+33600000001'}]}]); "
+        "s = db.session_factory(e)(); "
+        "create_rule(s, spec, actor='a', role='admin', ip='', now=datetime.now(UTC)); s.commit()"
+    )
+    subprocess.run([sys.executable, "-c", script], env={**os.environ, **env}, check=True)
+    text = run("doctor", env=env, cwd=tmp_path).stdout
+    assert "✗ notifications : e-mails envoyés en clair à relais.departement.example:587" in text
+    assert "✗ notifications : passerelle SMS en clair (http://sms.example)" in text
+    assert "✗ notifications : les liens des messages mènent à http://127.0.0.1:8000" in text
+    without_sms = {k: v for k, v in env.items() if k != "VIGIE_NOTIFY_SMS_URL"}
+    text = run("doctor", env=without_sms, cwd=tmp_path).stdout
+    assert "✗ notifications : 1 règle(s) demandent des SMS (nuit) mais VIGIE_NOTIFY_SMS_URL" in text
+    # A login over plain SMTP to another machine: refused as the service would refuse it.
+    leaking = {**env, "VIGIE_NOTIFY_SMTP_USER": "vigie"}
+    result = run("doctor", env=leaking, cwd=tmp_path)
+    assert "✗ réglages : illisibles" in result.stdout
+    assert "password in clear to relais.departement.example" in result.stdout
+
+
 def test_settings_the_service_would_refuse_are_a_problem_not_a_traceback(tmp_path: Path) -> None:
     result = run("doctor", env={"VIGIE_TRUSTED_PROXIES": "0.0.0.0/0"}, cwd=tmp_path)
     assert result.returncode == 1
@@ -103,7 +151,13 @@ def test_a_running_service_over_https_passes(sqlite_url: str, tmp_path: Path) ->
     server = start_serve(sqlite_url, tmp_path, tls=(cert, key))
     try:
         result = run(
-            "doctor", "--url", server.url, "--cafile", str(cert), env=server.env, cwd=tmp_path
+            "doctor",
+            "--url",
+            server.url,
+            "--cafile",
+            str(cert),
+            env={**server.env, **ESCALATION},
+            cwd=tmp_path,
         )
     finally:
         server.stop()

@@ -168,3 +168,35 @@ def test_escalation_tells_of_the_causes_not_of_the_cameras_under_them(service: S
         }
     assert {key for key, _ in told} == {"branch:splice:S12/1", "D-1/1"}
     assert any("coupure probable entre le manchon S12" in subject for _, subject in told)
+
+
+def test_a_mast_camera_is_told_only_if_no_cause_takes_it_within_the_window(
+    service: Service,
+) -> None:
+    """Without the hold, the first camera of a dying mast would be e-mailed on its own seconds
+    before its mast's incident: one message per camera again."""
+    _network(service)
+    sessions = db.session_factory(service.engine)
+    add_rule(sessions, T0)
+    failing = {"A-1": 2, "A-2": 3}  # A-1 DOWN at step 4, A-2 at step 5: mast A
+    _run(service, 0, 5, failing)
+    with db.session_scope(sessions) as session:
+        held = outbox.plan(session, T0 + 4 * STEP + WINDOW / 2, base_url="https://v", hold=WINDOW)
+    assert held == 0, "A-1 alone is held while its mast may still be the cause"
+    _run(service, 5, 6, failing)
+    with db.session_scope(sessions) as session:
+        assert outbox.plan(session, T0 + 5 * STEP, base_url="https://v", hold=WINDOW) == 1
+        (told,) = session.scalars(select(Notification)).all()
+        cause = session.get(IncidentRow, told.incident_id)
+    assert cause.kind == "mast"
+    assert told.subject.startswith("[Vigie] Incident majeur : panne probable du mât A ")
+    assert told.subject.endswith(", 2 caméras)"), told.subject
+    assert "Caméras hors service ensemble (2) : Caméra A-1 (A-1), Caméra A-2 (A-2)" in told.text
+    assert "Cause probable : panne probable du mât A" in told.text
+
+    # A camera whose incident no cause takes is told once the window has passed.
+    _run(service, 6, 9, {**failing, "D-1": 6})  # D-1 DOWN at step 8, D-2 stays up
+    with db.session_scope(sessions) as session:
+        at = T0 + 8 * STEP
+        assert outbox.plan(session, at, base_url="https://v", hold=WINDOW) == 0
+        assert outbox.plan(session, at + WINDOW, base_url="https://v", hold=WINDOW) == 1
