@@ -8,6 +8,7 @@ service and the simulator.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes
 from pathlib import Path
 
 import httpx
@@ -57,6 +59,10 @@ class Demo:
         )
         assert token.status_code == 200, token.text
         return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    def schedule(self) -> list[dict]:
+        """The faults the demo plays (it writes them beside its database)."""
+        return json.loads((self.out / "data" / "demo-faults.json").read_text(encoding="utf-8"))
 
     def read_until(self, pattern: str, limit: float) -> None:
         deadline = time.monotonic() + limit
@@ -126,14 +132,14 @@ def test_every_camera_of_the_sample_is_supervised_and_the_plan_is_listed(demo: D
 def test_a_camera_switched_off_turns_red_live_and_its_incident_is_acknowledged(
     demo: Demo,
 ) -> None:
-    from vigie.cli.demo import SIM_PASSWORD, fault_schedule, plan_folder
+    from vigie.cli.demo import SIM_PASSWORD, plan_folder
     from vigie.inventory.plans import plan_inventory
 
     rows = plan_inventory(
         plan_folder(demo.out), host="127.0.0.1", first_port=SIM_PORT, username="admin",
         password=SIM_PASSWORD,
     )  # fmt: skip
-    scheduled = {f.index for f in fault_schedule(len(rows))}
+    scheduled = {i for f in demo.schedule() for i in f["cameras"]}
     index = next(i for i in range(1, len(rows)) if i not in scheduled)
     camera_id = rows[index].id
     token = (demo.out / "data" / "simulator-token").read_text().strip()
@@ -181,6 +187,60 @@ def test_a_camera_switched_off_turns_red_live_and_its_incident_is_acknowledged(
         headers=demo.headers("operateur"),
     ).json()["items"]
     assert [(i["acknowledged_by"], i["comment"]) for i in incidents] == [("operateur", "Astreinte")]
+
+
+def test_a_mast_and_a_branch_fail_one_incident_each_and_nobody_acknowledging_escalates(
+    demo: Demo,
+) -> None:
+    """The done-when of the centre's day: a mast failure and a branch failure, each one incident
+    naming its cause; an e-mail to the demo's SMTP server, then to the manager on duty when
+    nobody acknowledges; the gendarmerie's point query lists the cameras that see it."""
+    from vigie.cli.demo_scenario import CENTRE, ON_CALL
+
+    causes = {f["what"].split(" ")[0]: f for f in demo.schedule() if len(f["cameras"]) > 1}
+    assert set(causes) == {"mât", "branche"}, causes
+    headers = demo.headers("operateur")
+    deadline = time.monotonic() + 240
+    while True:
+        shown = httpx.get(
+            f"{demo.url}/api/v1/incidents?status=open&kind=mast&kind=branch", headers=headers
+        ).json()["items"]
+        if {i["kind"] for i in shown} == {"mast", "branch"} or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    by_kind = {i["kind"]: i for i in shown}
+    assert sorted(i["kind"] for i in shown) == ["branch", "mast"], shown  # one incident each
+    assert by_kind["mast"]["cause"].startswith("panne probable du mât M-")
+    assert by_kind["branch"]["cause"].startswith("coupure probable entre le manchon S")
+    for kind, what in (("mast", "mât"), ("branch", "branche")):
+        held = set(by_kind[kind]["cameras"])
+        assert len(held) == len(causes[what]["cameras"]), (kind, by_kind[kind])
+    listed = httpx.get(f"{demo.url}/api/v1/incidents?status=open", headers=headers).json()
+    folded = set(by_kind["mast"]["cameras"]) | set(by_kind["branch"]["cameras"])
+    assert not folded & {i["camera_id"] for i in listed["items"] if i["kind"] == "camera"}
+    demo.read_until(r"incident ouvert : coupure probable entre le manchon S", 30)
+
+    # The centre is told at once, the manager on duty a minute later (nobody acknowledges).
+    mails = demo.out / "data" / "courriels"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        received = [message_from_bytes(f.read_bytes()) for f in sorted(mails.glob("*.eml"))]
+        escalated = [m for m in received if m["To"] == ON_CALL and "mât" in m["Subject"]]
+        if escalated:
+            break
+        time.sleep(2)
+    assert escalated, [(m["To"], m["Subject"]) for m in received]
+    first = [m for m in received if m["To"] == CENTRE and "panne probable du mât" in m["Subject"]]
+    assert first, [(m["To"], m["Subject"]) for m in received]
+    demo.read_until(rf"courriel reçu pour {re.escape(ON_CALL)} :", 30)
+    notes = httpx.get(
+        f"{demo.url}/api/v1/incidents/{by_kind['mast']['id']}/notifications", headers=headers
+    ).json()
+    assert {(n["level"], n["recipient"]) for n in notes} >= {(1, CENTRE), (2, ON_CALL)}, notes
+
+    # The gendarmerie's point query, asked by the demo through the API, names the mast's camera.
+    demo.read_until(r"réquisition \(démo\) : le point .* est vu par [1-9]\d* caméra", 60)
+    demo.read_until(r"hors service \d+ %", 10)
 
 
 def test_ctrl_c_stops_the_service_and_the_simulator(demo: Demo) -> None:
