@@ -5,6 +5,7 @@
 - :mod:`.plan`: ``validate``, ``plan``, ``sample``; :mod:`.estimate`: ``estimate``;
 - :mod:`.serve`: ``serve``, ``demo``, ``db``; :mod:`.demo`: what ``vigie demo`` runs;
 - :mod:`.simulate`: ``simulate``; :mod:`.cameras`: ``cameras``; :mod:`.webhooks`: ``webhooks``;
+  :mod:`.notify`: ``notify``;
 - :mod:`.security`: ``users``, ``tokens``, ``audit``, ``keys``.
 
 Nothing outside this package imports it: the HTTP layer and the services never depend on the

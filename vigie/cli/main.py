@@ -16,6 +16,7 @@ from vigie.cli import (
     doctor,
     estimate,
     importers,
+    notify,
     plan,
     security,
     serve,
@@ -46,6 +47,7 @@ app.command()(doctor.doctor)
 app.command()(simulate.simulate)
 app.add_typer(cameras.cameras_app, name="cameras")
 app.add_typer(webhooks.webhooks_app, name="webhooks")
+app.add_typer(notify.notify_app, name="notify")
 for _name, _typer in security.APPS.items():  # users, tokens, audit, keys
     app.add_typer(_typer, name=_name)
 
