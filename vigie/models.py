@@ -200,7 +200,9 @@ class Mast(Base):
     """A mast's place in the planned network, for correlation (README: Correlation).
 
     ``path`` lists, mast side first, the branch closures its primary cable passes through and the
-    FttH node it joins: ``[{"kind": "splice"|"PM"|"NRO"|"PBO", "id": ..., "label": ...}]``.
+    FttH node it joins: ``[{"kind": "splice"|"PM"|"NRO"|"PBO", "id": ..., "label": ...}]``, each
+    with ``lon``/``lat`` (WGS84) when the plan places it; ``cable`` (0014) is the primary cable as
+    ``[[lon, lat], ...]`` from the mast, for the map (none: nothing to draw).
     """
 
     __tablename__ = "masts"
@@ -208,6 +210,7 @@ class Mast(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     commune: Mapped[str | None] = mapped_column(String(5))
     path: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    cable: Mapped[list[list[float]] | None] = mapped_column(JSON)
 
 
 # --- supervision: saved states, history, incidents, maintenance, events (README: Supervision

@@ -54,6 +54,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/status/{camera_id}"): SUPERVISION_READERS,
     ("GET", "/api/v1/incidents"): SUPERVISION_READERS,
     ("GET", "/api/v1/incidents/{incident_id}"): SUPERVISION_READERS,
+    ("GET", "/api/v1/incidents/{incident_id}/map"): SUPERVISION_READERS,
     ("POST", "/api/v1/incidents/{incident_id}/ack"): OPERATOR,
     # escalation (README: Escalation): recipients' addresses, so admin and the centre only
     ("GET", "/api/v1/incidents/{incident_id}/notifications"): EDITORS,

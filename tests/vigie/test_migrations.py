@@ -12,7 +12,7 @@ from sqlalchemy import Engine, inspect, text
 from vigie import db
 from vigie.credentials import CredentialsError, KeyRing, generate_key, open_camera_password
 from vigie.errors import ConfigurationError
-from vigie.models import Base, Camera
+from vigie.models import Base, Camera, Mast
 from vigie.settings import parse_key_ring
 
 SECURITY_TABLES = {"users", "refresh_tokens", "api_tokens", "audit_events", "audit_head", "cameras"}
@@ -71,3 +71,24 @@ def test_0006_binds_the_stored_passwords_to_their_cameras_addresses(engine: Engi
         stored = connection.execute(text("SELECT password_encrypted FROM cameras")).scalar_one()
     assert ring.decrypt(stored, context="camera:CAM-1") == "Onvif!Pass"
     assert db.upgrade(engine, credentials_keys=keys) == db.head_revision()
+
+
+def test_0014_adds_the_masts_cables_and_takes_them_away(engine: Engine) -> None:
+    """A mast written before 0014 (no cable, no positions) reads back with no cable."""
+    db.upgrade(engine, "0013")
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO masts (id, commune, path) VALUES ('M-1', '27056', :p)"),
+            {"p": '[{"kind": "PM", "id": "PM-1", "label": "PM 1"}]'},
+        )
+    db.upgrade(engine)
+    assert "cable" in {c["name"] for c in inspect(engine).get_columns("masts")}
+    with db.session_scope(db.session_factory(engine)) as session:
+        mast = session.get(Mast, "M-1")
+        assert mast is not None and mast.cable is None and mast.path[0]["id"] == "PM-1"
+        mast.cable = [[1.15, 49.0], [1.16, 49.01]]
+    db.downgrade(engine, "0013")
+    assert "cable" not in {c["name"] for c in inspect(engine).get_columns("masts")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT id FROM masts")).scalar_one() == "M-1"
+    assert db.upgrade(engine) == db.head_revision()

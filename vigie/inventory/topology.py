@@ -7,6 +7,11 @@ path is the branch closures its primary cable passes through, from the mast, the
 "label": "PM 27056-03"}]``. Closures have no id in the plan: ``S<fid>``, their row in
 ``plan.gpkg``'s ``splices`` layer (what QGIS shows). A GeoPackage without those layers (the
 planning input) gives masts without a path: they still group their cameras.
+
+For the dashboard's map each element also carries its place (``lon``, ``lat``, WGS84: the
+closure, the FttH node at the end of the mast's ``connections`` line), and each mast keeps its
+primary cable in WGS84, mast end first, simplified to ``CABLE_TOLERANCE_M``: what
+``GET /api/v1/incidents/{id}/map`` draws.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pyogrio
+from pyproj import Transformer
+from shapely.geometry import LineString, Point
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,13 +33,41 @@ __all__ = ["MastPath", "node_label", "plan_topology", "save_masts"]
 
 ON_CABLE_M = 1.0
 """A closure this close to a cable (metres, Lambert-93) is on it."""
+CABLE_TOLERANCE_M = 2.0
+"""A cable drawn on the map strays at most this far (metres) from the plan's."""
+DIGITS = 6
+"""Decimal places of a WGS84 degree kept: about 10 cm."""
+_TO_WGS84 = Transformer.from_crs(2154, 4326, always_xy=True)
 
 
 @dataclass(frozen=True)
 class MastPath:
     id: str
     commune: str | None
-    path: list[dict[str, str]] = field(default_factory=list)
+    path: list[dict[str, Any]] = field(default_factory=list)
+    cable: list[list[float]] | None = None
+    """The primary cable, ``[lon, lat]`` from the mast; None without a plan."""
+
+
+def _wgs84(x: float, y: float) -> tuple[float, float]:
+    lon, lat = _TO_WGS84.transform(x, y)
+    return round(lon, DIGITS), round(lat, DIGITS)
+
+
+def _placed(element: dict[str, Any], point: Point | None) -> dict[str, Any]:
+    """The element with its ``lon``/``lat`` when the plan places it."""
+    if point is None or point.is_empty:
+        return element
+    lon, lat = _wgs84(point.x, point.y)
+    return {**element, "lon": lon, "lat": lat}
+
+
+def _cable(line: LineString, origin: float) -> list[list[float]]:
+    """The cable in WGS84, mast end first, simplified in Lambert-93 (metres) first."""
+    if origin > line.length / 2:
+        line = line.reverse()
+    simple = line.simplify(CABLE_TOLERANCE_M, preserve_topology=False)
+    return [list(_wgs84(x, y)) for x, y, *_ in simple.coords]
 
 
 def node_label(kind: str, node_id: str) -> str:
@@ -53,14 +88,19 @@ def plan_topology(gpkg: Path, masts: Iterable[tuple[str, str]]) -> list[MastPath
     cables, splices, connections = (
         _layer(gpkg, name) for name in ("cables", "splices", "connections")
     )
-    paths: dict[str, list[dict[str, str]]] = {}
+    paths: dict[str, list[dict[str, Any]]] = {}
+    cabled: dict[str, list[list[float]]] = {}
     if cables is not None and splices is not None and connections is not None:
         branches = splices[splices["kind"] == "branch"]
         primary = connections[connections["role"] == "primary"]
         nodes = {
-            str(m): (str(n), str(k))
-            for m, n, k in zip(
-                primary["mast_id"], primary["node_id"], primary["node_kind"], strict=True
+            str(m): (str(n), str(k), _end(line))
+            for m, n, k, line in zip(
+                primary["mast_id"],
+                primary["node_id"],
+                primary["node_kind"],
+                primary.geometry,
+                strict=True,
             )
         }
         plan_masts = _layer(gpkg, "masts")
@@ -77,18 +117,31 @@ def plan_topology(gpkg: Path, masts: Iterable[tuple[str, str]]) -> list[MastPath
             near = branches[branches.geometry.distance(line) <= ON_CABLE_M]
             origin = line.project(where[mast_id]) if mast_id in where else 0.0
             ordered = sorted(
-                (abs(line.project(point) - origin), int(fid))
+                (abs(line.project(point) - origin), int(fid), point)
                 for fid, point in zip(near.index, near.geometry, strict=True)
             )
-            node_id, kind = nodes[mast_id]
+            node_id, kind, node_point = nodes[mast_id]
             paths[mast_id] = [
                 *(
-                    {"kind": "splice", "id": f"S{fid}", "label": f"manchon S{fid}"}
-                    for _, fid in ordered
+                    _placed({"kind": "splice", "id": f"S{fid}", "label": f"manchon S{fid}"}, p)
+                    for _, fid, p in ordered
                 ),
-                {"kind": kind, "id": node_id, "label": node_label(kind, node_id)},
+                _placed(
+                    {"kind": kind, "id": node_id, "label": node_label(kind, node_id)}, node_point
+                ),
             ]
-    return [MastPath(id=m, commune=c, path=paths.get(m, [])) for m, c in sorted(set(masts))]
+            cabled[mast_id] = _cable(line, origin)
+    return [
+        MastPath(id=m, commune=c, path=paths.get(m, []), cable=cabled.get(m))
+        for m, c in sorted(set(masts))
+    ]
+
+
+def _end(line: LineString | None) -> Point | None:
+    """The FttH node: where a mast's ``connections`` line (mast to node) ends."""
+    if line is None or line.is_empty:
+        return None
+    return Point(line.coords[-1])
 
 
 def save_masts(session: Session, masts: Iterable[MastPath]) -> int:
@@ -104,5 +157,6 @@ def save_masts(session: Session, masts: Iterable[MastPath]) -> int:
             session.add(row)
         row.commune = mast.commune
         row.path = list(mast.path)
+        row.cable = mast.cable
     session.flush()
     return len(masts)

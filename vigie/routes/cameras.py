@@ -125,6 +125,8 @@ class PathElement(BaseModel):
     )
     id: str = Field(min_length=1, max_length=64)
     label: str = Field(min_length=1, max_length=120, description="In French: « manchon S12 ».")
+    lon: float | None = Field(default=None, ge=-180, le=180, description="WGS84, for the map.")
+    lat: float | None = Field(default=None, ge=-90, le=90, description="WGS84, for the map.")
 
 
 class MastAssignment(BaseModel):
@@ -338,7 +340,7 @@ def assign_mast(
             mast = Mast(id=body.mast_id)
             session.add(mast)
         mast.commune = camera.commune_code
-        mast.path = [element.model_dump() for element in body.path]
+        mast.path = [element.model_dump(exclude_none=True) for element in body.path]
     session.flush()
     audit.record_by(
         session,

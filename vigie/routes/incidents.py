@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -24,6 +25,7 @@ from vigie.clock import as_utc, utcnow
 from vigie.deps import RowId, SessionDep
 from vigie.models import Camera, Commune, IncidentRow
 from vigie.plain_text import Lines
+from vigie.supervisor.cause_map import incident_map
 from vigie.supervisor.store import append_events, incident_from_row
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["supervision"])
@@ -217,6 +219,31 @@ def list_incidents(
 def read_incident(principal: Reader, session: SessionDep, incident_id: RowId) -> IncidentView:
     row, commune = _visible(session, principal, incident_id)
     return _view(row, commune, _cameras_of(session, principal, [row]).get(row.id))
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = "application/geo+json"
+
+
+@router.get(
+    "/{incident_id}/map",
+    response_class=GeoJSONResponse,
+    responses={200: {"description": "A GeoJSON FeatureCollection (WGS84)"}},
+)
+def read_incident_map(
+    principal: Reader, session: SessionDep, incident_id: RowId
+) -> GeoJSONResponse:
+    """Where it is: the cameras, and for a cause its cables, closures and suspected section.
+
+    Features have a ``role``: ``camera``, ``cable``, ``splice``, ``node``, ``suspect``; a cause
+    shows only the cameras (and their masts) the caller may see.
+    """
+    row, _commune = _visible(session, principal, incident_id)
+    if row.kind == "camera":
+        cameras = [row.camera_id]
+    else:
+        cameras = _cameras_of(session, principal, [row]).get(row.id, [])
+    return GeoJSONResponse(incident_map(session, row, cameras))
 
 
 @router.post("/{incident_id}/ack", response_model=IncidentView)

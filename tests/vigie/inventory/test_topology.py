@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
+from shapely.geometry import LineString, Point
 
 from gis_data import data_path
 from vigie.inventory.topology import node_label, plan_topology
@@ -45,10 +46,38 @@ def test_each_mast_gets_its_closures_from_the_mast_then_its_ftth_node(sample_pla
     assert max(len(m.path) for m in found) >= 3
 
 
+def test_each_element_and_cable_is_placed_in_wgs84_from_the_mast(sample_plan: Path) -> None:
+    gpkg = sample_plan / "plan.gpkg"
+    masts = gpd.read_file(gpkg, layer="masts").to_crs(4326)
+    cables = gpd.read_file(gpkg, layer="cables")
+    found = plan_topology(gpkg, zip(masts["mast_id"], masts["commune"], strict=True))
+    where = dict(zip(masts["mast_id"], masts.geometry, strict=True))
+    primary = cables[cables["role"] == "primary"].set_index("mast_id")
+    placed = [m for m in found if m.path]
+    assert placed
+    for mast in placed:
+        assert mast.cable is not None and len(mast.cable) >= 2
+        for lon, lat in mast.cable:
+            assert 0.0 < lon < 2.0 and 48.5 < lat < 49.6  # the Eure, longitude first
+            assert round(lon, 6) == lon and round(lat, 6) == lat
+        # Mast end first: the cable starts where the mast stands.
+        start = Point(mast.cable[0])
+        assert start.distance(where[mast.id]) < start.distance(Point(mast.cable[-1])) or (
+            len(mast.path) == 1 and start.distance(where[mast.id]) < 1e-3
+        )
+        for element in mast.path:
+            assert set(element) >= {"kind", "id", "label", "lon", "lat"}
+            # Each element lies on (near) the cable it serves.
+            assert LineString(mast.cable).distance(Point(element["lon"], element["lat"])) < 1e-4
+        # Simplified to about 2 m: never more points than the plan's line.
+        assert len(mast.cable) <= len(primary.loc[mast.id].geometry.coords)
+    assert all(m.cable is None for m in found if not m.path)
+
+
 def test_the_planning_input_gives_masts_without_paths() -> None:
     gpkg = data_path("eure", "eure.gpkg")
     found = plan_topology(gpkg, [("M-27056-001", "27056")])
-    assert [(m.id, m.path) for m in found] == [("M-27056-001", [])]
+    assert [(m.id, m.path, m.cable) for m in found] == [("M-27056-001", [], None)]
 
 
 def test_node_labels_read_as_operators_say_them() -> None:

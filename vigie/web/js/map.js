@@ -328,7 +328,11 @@ export async function renderMap(main, { wall = false } = {}) {
       redraw();
     });
     filterBox.addEventListener("submit", (e) => e.preventDefault());
-    incidentsView = renderIncidents(incidentBox, { cameras, names, canAck: auth.role() === "operator" });
+    incidentsView = renderIncidents(incidentBox, {
+      cameras, names, map, canAck: auth.role() === "operator",
+      // the notifications sent are the admin's and operators' record (the API refuses others)
+      canNotify: ["admin", "operator"].includes(auth.role()),
+    });
   }
 
   live.start();

@@ -1,6 +1,9 @@
 // The legal register's page: each camera's field of view on the map (solid when an
-// authorisation is in force, dashed red when not), and the register's alerts, in French.
+// authorisation is in force, dashed red when not), the register's alerts, in French, and for
+// those who may ask, the point query « Qui voit ce lieu ? » (requisition.js).
 import * as api from "./api.js";
+import * as auth from "./auth.js";
+import { ASKERS, renderRequisition } from "./requisition.js";
 import { baseMap, communes, drawCommunes } from "./map.js";
 import { el, STATE_LABELS } from "./util.js";
 
@@ -74,5 +77,6 @@ export async function renderRegister(main) {
       el("li", { "data-camera": a.camera_id, "data-code": a.code },
         el("strong", {}, a.label), " — ", a.message))));
   }
+  if (ASKERS.includes(auth.role())) renderRequisition(side, map, sectors);
   return () => map.remove();
 }

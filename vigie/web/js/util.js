@@ -75,6 +75,43 @@ export function when(iso) {
   return iso ? PARIS.format(new Date(iso)) : "—";
 }
 
+const PARIS_PARTS = new Intl.DateTimeFormat("en-GB", {
+  timeZone: "Europe/Paris", hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", second: "2-digit",
+});
+
+// Minutes Paris is ahead of UTC at an instant (60 in winter, 120 in summer).
+function parisOffset(ms) {
+  const p = Object.fromEntries(PARIS_PARTS.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return Math.round((Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - ms) / 60000);
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+// A datetime-local value read as Paris time, whatever the browser's zone: ISO with its offset.
+export function parisIso(local) {
+  const [date, time] = local.split("T");
+  const [y, m, d] = date.split("-").map(Number);
+  const [h, min] = time.split(":").map(Number);
+  const wall = Date.UTC(y, m - 1, d, h, min);
+  const offset = parisOffset(wall - parisOffset(wall) * 60000);
+  const sign = offset < 0 ? "-" : "+";
+  const abs = Math.abs(offset);
+  return `${date}T${pad(h)}:${pad(min)}:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+// « 1 j 2 h 05 min », « 45 min », « 30 s »: a length of time in French.
+export function duration(seconds) {
+  const s = Math.round(seconds || 0);
+  if (s < 60) return `${s} s`;
+  const days = Math.floor(s / 86400);
+  const hours = Math.floor((s % 86400) / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  if (days) return `${days} j ${hours} h ${pad(minutes)} min`;
+  if (hours) return `${hours} h ${pad(minutes)} min`;
+  return `${minutes} min`;
+}
+
 export function day(date) {
   return PARIS_DAY.format(date);
 }
