@@ -4,8 +4,10 @@
 (``splices`` of kind ``branch``) and the FttH node each mast joins (``connections``). A mast's
 path is the branch closures its primary cable passes through, from the mast, then the FttH node:
 ``[{"kind": "splice", "id": "S12", "label": "manchon S12"}, {"kind": "PM", "id": "PM-27056-03",
-"label": "PM 27056-03"}]``. Closures have no id in the plan: ``S<fid>``, their row in
-``plan.gpkg``'s ``splices`` layer (what QGIS shows). A GeoPackage without those layers (the
+"label": "PM 27056-03"}, {"kind": "NRO", "id": "NRO-27229-01", ...}]``: the node is followed by
+the operator's nodes above it up to the NRO (the plan's ``chain``; no position). Closures have
+no id in the plan: ``S<fid>``, their row in ``plan.gpkg``'s ``splices`` layer (what QGIS
+shows). A GeoPackage without those layers (the
 planning input) gives masts without a path: they still group their cameras.
 
 For the dashboard's map each element also carries its place (``lon``, ``lat``, WGS84: the
@@ -31,6 +33,8 @@ from vigie.models import Mast
 
 __all__ = ["MastPath", "node_label", "plan_topology", "save_masts"]
 
+NODE_KINDS = ("NRO", "SRO", "PM", "PBO")
+"""FttH node kinds an id's prefix names (GraceTHD, the sample: ``NRO-27306-01``)."""
 ON_CABLE_M = 1.0
 """A closure this close to a cable (metres, Lambert-93) is on it."""
 CABLE_TOLERANCE_M = 2.0
@@ -103,6 +107,11 @@ def plan_topology(gpkg: Path, masts: Iterable[tuple[str, str]]) -> list[MastPath
                 strict=True,
             )
         }
+        chains = (
+            dict(zip(primary["mast_id"].astype(str), primary["chain"], strict=True))
+            if "chain" in primary
+            else {}
+        )
         plan_masts = _layer(gpkg, "masts")
         where = (
             {}
@@ -129,12 +138,29 @@ def plan_topology(gpkg: Path, masts: Iterable[tuple[str, str]]) -> list[MastPath
                 _placed(
                     {"kind": kind, "id": node_id, "label": node_label(kind, node_id)}, node_point
                 ),
+                *_upstream(chains.get(mast_id), node_id),
             ]
             cabled[mast_id] = _cable(line, origin)
     return [
         MastPath(id=m, commune=c, path=paths.get(m, []), cable=cabled.get(m))
         for m, c in sorted(set(masts))
     ]
+
+
+def _upstream(chain: object, node_id: str) -> list[dict[str, Any]]:
+    """The operator's nodes above the one a mast joins, from the plan's ``chain``
+    (``PM-… > NRO-…``, up to the NRO): masts down behind several PMs of one NRO are one cut."""
+    if not isinstance(chain, str) or not chain.strip():
+        return []
+    found = []
+    for part in chain.split(">"):
+        upstream = part.strip()
+        if not upstream or upstream == node_id or any(e["id"] == upstream for e in found):
+            continue
+        kind = upstream.split("-", 1)[0].upper()
+        kind = kind if kind in NODE_KINDS else "node"
+        found.append({"kind": kind, "id": upstream, "label": node_label(kind, upstream)})
+    return found
 
 
 def _end(line: LineString | None) -> Point | None:

@@ -16,19 +16,21 @@ def test_each_mast_gets_its_closures_from_the_mast_then_its_ftth_node(sample_pla
     gpkg = sample_plan / "plan.gpkg"
     masts = gpd.read_file(gpkg, layer="masts")
     connections = gpd.read_file(gpkg, layer="connections")
-    joined = dict(
-        zip(
-            connections.loc[connections["role"] == "primary", "mast_id"],
-            connections.loc[connections["role"] == "primary", "node_id"],
-            strict=True,
-        )
-    )
+    primary = connections[connections["role"] == "primary"]
+    joined = dict(zip(primary["mast_id"], primary["node_id"], strict=True))
+    chains = dict(zip(primary["mast_id"], primary["chain"], strict=True))
     found = plan_topology(gpkg, zip(masts["mast_id"], masts["commune"], strict=True))
     assert {m.id for m in found} == set(masts["mast_id"])
     for mast in found:
         if mast.id in joined:
-            assert mast.path[-1]["id"] == joined[mast.id]
-            assert all(e["kind"] == "splice" for e in mast.path[:-1])
+            kinds = [e["kind"] for e in mast.path]
+            node = next(i for i, e in enumerate(mast.path) if e["id"] == joined[mast.id])
+            assert set(kinds[:node]) <= {"splice"}
+            # then the operator's nodes up to the NRO, as the plan's chain names them
+            upstream = [e["id"] for e in mast.path[node + 1 :]]
+            named = [n for n in chains[mast.id].split(" > ") if n and n != joined[mast.id]]
+            assert upstream == named
+            assert kinds[-1] == "NRO", mast
         else:  # unreachable: no cable, no path
             assert mast.path == []
     # From the mast up, each element serves at least as many masts as the one before (a tree),
@@ -65,7 +67,7 @@ def test_each_element_and_cable_is_placed_in_wgs84_from_the_mast(sample_plan: Pa
         assert start.distance(where[mast.id]) < start.distance(Point(mast.cable[-1])) or (
             len(mast.path) == 1 and start.distance(where[mast.id]) < 1e-3
         )
-        for element in mast.path:
+        for element in (e for e in mast.path if e["kind"] != "NRO"):  # the NRO: not placed
             assert set(element) >= {"kind", "id", "label", "lon", "lat"}
             # Each element lies on (near) the cable it serves.
             assert LineString(mast.cable).distance(Point(element["lon"], element["lat"])) < 1e-4
