@@ -114,7 +114,7 @@ def fault_schedule(cameras: int) -> list[Fault]:
     ]
 
 
-CAUSE_TIMES = {"mast": (45, 270), "branch": (60, 300)}
+CAUSE_TIMES = {"mast": (25, 270), "branch": (35, 300)}
 """When the demo's mast and branch failures begin and end (seconds): long enough for the
 escalation's second level (one minute unacknowledged) to be told."""
 
@@ -504,7 +504,7 @@ async def serve(settings: Any, host: str, port: int, play: Any) -> None:
             await player
 
 
-REQUISITION_AFTER_S = 110
+REQUISITION_AFTER_S = 60
 """When the demo's gendarme asks which cameras saw a point (seconds): after the mast failure,
 so that the answer shows a camera that stopped filming."""
 
