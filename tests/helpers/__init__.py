@@ -22,7 +22,9 @@ only fixtures). One module per kind of helper:
   edge in tests/security), ``tls`` (a self-signed certificate).
 
 The port plan: each family of real servers listens in a range of its own, so that families can
-run in one session; the simulators, which cannot look for a free port, stay below 32768 (Linux
+run in one session, and in the two processes of ``scripts/run-tests`` (a family whose tests run
+in both takes half its range in each, ``http_server.share``: the supervisor harness and
+``edge_server``); the simulators, which cannot look for a free port, stay below 32768 (Linux
 hands out outgoing ports above):
 
 - 10000-11999: the CLI tests' own servers: ``vigie demo`` on 10100 and its simulator from 10200
@@ -33,7 +35,9 @@ hands out outgoing ports above):
   chosen by the process id and past any where something listens (``camera_servers.camera_block``),
   so nothing else of a fixed number may sit there (the demo's ports did, and met it one run in
   about 20); 29800-29999: the simulator tests of fixed ports (tests/cameras/simulator);
-- 30000-30999: the supervisor harness's simulators; 31000-31999: ``live_server``;
+- 30000-30959: the supervisor harness's simulators (30000-30479 and 30480-30959 in the two
+  parts), 30989 test_runtime's RTSP server; 31000-31999: ``live_server``;
 - 32000-32999: ``webhook_receiver``; 33000-33999: the dashboard tests (``dashboard``);
-- 34000-34999: ``edge_server`` (tests/security/test_http_edge.py, tests/vigie/cli/test_doctor.py).
+- 34000-34999: ``edge_server`` (tests/security/test_http_edge.py, tests/vigie/cli/test_doctor.py;
+  34000-34499 and 34500-34999 in the two parts).
 """

@@ -22,13 +22,13 @@ from pathlib import Path
 import httpx
 
 from tests.helpers.cli import VIGIE
-from tests.helpers.http_server import free_port
+from tests.helpers.http_server import free_port, share
 from tests.helpers.service import seed
 from vigie import db
 from vigie.credentials import generate_key
 from vigie.settings import generate_secret_key
 
-PORTS = range(34000, 35000)  # this test family's range (see the helpers' port plan)
+PORTS = share(range(34000, 35000))  # this family's range, halved per test part (port plan)
 
 
 @dataclass

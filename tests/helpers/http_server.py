@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import threading
@@ -20,6 +21,24 @@ def can_listen(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+PARTS = 2
+"""The test processes ``scripts/run-tests`` runs side by side."""
+
+
+def partition() -> int:
+    """This test process's part (``VIGIE_TEST_PARTITION``, set by ``scripts/run-tests``); 0 for
+    a plain ``pytest``."""
+    return int(os.environ.get("VIGIE_TEST_PARTITION") or 0) % PARTS
+
+
+def share(ports: range) -> range:
+    """This part's share of a family's ``ports``: a family whose tests run in both parts never
+    meets itself."""
+    size = len(ports) // PARTS
+    start = ports.start + partition() * size
+    return range(start, start + size)
 
 
 def free_port(ports: range | None = None) -> int:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from supervision.states import Policy
+from tests.helpers.http_server import share
 from tests.helpers.service import make_settings, seed
 from tests.helpers.simulator import running_simulator, set_fault
 from vigie import db
@@ -30,11 +31,14 @@ USERNAME = "vigie"
 PASSWORD = "Sup3rvision-runtime"
 COMMUNE = "27056"
 
-_PORTS = itertools.cycle(range(30000, 31000, 40))
-"""Each simulator gets 40 ports of the 30000-30999 range, reused in turn after the 25th (one
-simulator at a time runs; other tests' servers have ranges of their own). A simulator of more
-than 39 cameras takes the range from its start."""
-LARGE_BASE = 30000
+_RANGE = share(range(30000, 30960))
+"""This test part's half of 30000-30959 (30989 is tests/vigie/supervisor/test_runtime.py's RTSP
+server): 30000-30479, or 30480-30959 in the second part of ``scripts/run-tests``."""
+_PORTS = itertools.cycle(range(_RANGE.start, _RANGE.stop - 39, 40))
+"""Each simulator gets 40 ports of the range, reused in turn (one simulator at a time runs per
+process; other tests' servers have ranges of their own). A simulator of more than 39 cameras
+takes the range from its start."""
+LARGE_BASE = _RANGE.start
 
 FAST = SupervisorConfig(
     liveness_interval_s=0.5,
@@ -129,8 +133,8 @@ def world(
 ) -> Iterator[World]:
     """A simulator with ``faults`` and its cameras imported into a seeded database: all of
     them, or only the indices in ``supervised``; ``extra_args`` go to ``vigie simulate``."""
-    if cameras >= 1000:
-        raise ValueError(f"{cameras} cameras do not fit the harness's 30000-30999 range")
+    if cameras > len(_RANGE):
+        raise ValueError(f"{cameras} cameras do not fit the harness's {_RANGE} range")
     base_port = next(_PORTS) if cameras < 40 else LARGE_BASE
     settings = make_settings(database_url)
     engine = db.make_engine(database_url)

@@ -14,7 +14,7 @@ from cameras.simulator.scenes import FRAME_SIZE
 from tests.helpers.snapshot_sizes import DEMO_CAMERAS, SMOOTH, judge_camera, snapshot_sizes
 from vigie.cli.demo import fault_schedule
 
-DEMO_FAULTED = tuple(sorted({f.index for f in fault_schedule(DEMO_CAMERAS)}))
+DEMO_FAULTED = tuple(sorted({i for f in fault_schedule(DEMO_CAMERAS) for i in f.indices}))
 
 
 def _cameras(size: tuple[int, int]) -> list[int]:

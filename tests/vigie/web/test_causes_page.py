@@ -87,7 +87,7 @@ def test_a_cause_folds_its_cameras_draws_its_suspected_section_and_lists_notific
     assert page.locator("#map path[data-role=splice]").count() >= 1
     assert page.locator("#map path[data-role=node]").count() == 1
     page.locator("#map path[data-role=splice]").first.dispatch_event("mouseover")
-    page.locator(".leaflet-tooltip").filter(has_text="Point de branchement : manchon S").wait_for()
+    page.locator(".leaflet-tooltip").filter(has_text="Boîtier d'épissure : manchon S").wait_for()
     screenshot(page, "dashboard-cause.png")
     # Another cause replaces it; a second click takes it away.
     mast_button = mast.get_by_role("button", name="Voir sur la carte")

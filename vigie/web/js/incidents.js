@@ -18,7 +18,7 @@ const ROLE_STYLE = {
   cable: { color: "#5c5c5c", weight: 3, opacity: 0.9 },
   suspect: { color: "#c0262d", weight: 7, opacity: 0.95, dashArray: "10 6" },
 };
-const ELEMENT_TEXT = { splice: "Point de branchement", node: "Nœud FttH" };
+const ELEMENT_TEXT = { splice: "Boîtier d'épissure", node: "Nœud FttH" };
 
 // One line per notification, in French: channel, recipient, level, status, when.
 function noteLine(n) {
