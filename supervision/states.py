@@ -64,6 +64,7 @@ __all__ = [
     "State",
     "StateChanged",
     "StateError",
+    "lapse",
     "step",
     "tick",
 ]
@@ -362,6 +363,8 @@ class Reason(StrEnum):
     """A maintenance window began or ended."""
     SILENCE = "silence"
     """No result for ``silent_after`` intervals: the supervisor's fault."""
+    UNSUPERVISED = "unsupervised"
+    """The supervisor was stopped or crashed: nobody watched from then to the next check."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -518,6 +521,24 @@ def tick(state: CameraState, now: datetime, policy: Policy) -> tuple[CameraState
     return _settle(state, at, policy, silent=silent, announced=state.causes)
 
 
+def lapse(state: CameraState, at: datetime, policy: Policy) -> tuple[CameraState, list[Event]]:
+    """Record that nobody watched the camera from ``at`` (the supervisor stopped or crashed).
+
+    The camera becomes UNKNOWN at ``at`` (never before its last check), whatever it was, so
+    availability leaves the unwatched time out and no incident's quiet period runs through it:
+    the open incident stays open, the counters are kept, and the first checks after the restart
+    say what the camera is. A camera in maintenance at ``at``, never checked, or already UNKNOWN
+    is left as it is.
+    """
+    at = as_utc(at, f"camera {state.camera_id}: lapse")
+    if state.last_check_at is None or state.state in (State.UNKNOWN, State.MAINTENANCE):
+        return state, []
+    at = max(at, state.last_check_at)
+    if policy.maintenance_at(at) is not None:
+        return state, []
+    return _settle(state, at, policy, silent=True, announced=state.causes, unsupervised=True)
+
+
 def _observe(
     state: CameraState, seen: Mapping[Cause, bool], policy: Policy
 ) -> tuple[frozenset[Cause], dict[Cause, int]]:
@@ -546,6 +567,10 @@ def _target(state: CameraState, at: datetime, policy: Policy, *, silent: bool) -
         return State.MAINTENANCE
     if silent:
         return State.UNKNOWN
+    if state.state is State.UNKNOWN and Cause.UNREACHABLE in state.pending:
+        # after a silence or a stop, the checks have not yet settled whether it is up or down:
+        # saying either now would count time the camera may not have spent so
+        return State.UNKNOWN
     if Cause.UNREACHABLE in state.causes:
         return State.DOWN
     if state.last_success_at is None:
@@ -553,10 +578,12 @@ def _target(state: CameraState, at: datetime, policy: Policy, *, silent: bool) -
     return State.DEGRADED if state.causes else State.UP
 
 
-def _reason(previous: State, target: State, *, silent: bool) -> Reason:
+def _reason(previous: State, target: State, *, silent: bool, unsupervised: bool) -> Reason:
     if State.MAINTENANCE in (previous, target):
         return Reason.MAINTENANCE
-    return Reason.SILENCE if silent and target is State.UNKNOWN else Reason.CHECK
+    if silent and target is State.UNKNOWN:
+        return Reason.UNSUPERVISED if unsupervised else Reason.SILENCE
+    return Reason.CHECK
 
 
 def _settle(
@@ -566,6 +593,7 @@ def _settle(
     *,
     silent: bool,
     announced: frozenset[Cause],
+    unsupervised: bool = False,
 ) -> tuple[CameraState, list[Event]]:
     """Move the camera to the state its counters and the clock call for; follow its incident."""
     previous = state.state
@@ -583,7 +611,7 @@ def _settle(
                 previous=previous,
                 state=target,
                 causes=state.causes,
-                reason=_reason(previous, target, silent=silent),
+                reason=_reason(previous, target, silent=silent, unsupervised=unsupervised),
             )
         )
     since = at if target is not previous else state.since

@@ -332,10 +332,16 @@ def test_silence_makes_the_camera_unknown_and_keeps_its_incident() -> None:
     assert events[0].reason is Reason.SILENCE
     assert state.incident is not None and state.incident.key == incident.key
     assert state.incident.state is State.UNKNOWN
-    # Checks resume: one success is still not J=2; the same incident goes on.
+    # Checks resume: one success is still not J=2, so neither DOWN (it answered) nor UP (not
+    # yet confirmed): it stays UNKNOWN, the same incident goes on.
     state, events = run([live(at(10))], state=state)
-    assert state.state is State.DOWN
+    assert state.state is State.UNKNOWN
+    assert events == []
+    state, events = run([live(at(10, 30))], state=state)
+    assert states_of(events) == ["up"]
+    assert events[0].at == at(10, 30)
     assert incident_changes(events) == ["incident_updated"]
+    assert state.incident.key == incident.key
     assert state.incident.returns == 0, "silence is not a flap"
 
 
