@@ -332,6 +332,21 @@ class EventHead(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SupervisorRun(Base):
+    """One run of the supervisor: when it started, its last heartbeat, when it stopped.
+
+    The next run reads it to know since when nobody watched the cameras: a graceful stop sets
+    ``stopped_at``; after a crash ``last_beat_at`` bounds the time still supervised.
+    """
+
+    __tablename__ = "supervisor_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class CameraPicture(Base):
     """What the supervisor keeps of a camera's pictures between two full checks, nothing more.
 
