@@ -55,7 +55,7 @@ from vigie.credentials import CredentialsError, KeyRing, open_camera_password
 from vigie.db import session_scope
 from vigie.models import Camera, MaintenanceWindowRow
 from vigie.settings import Settings
-from vigie.supervisor import pictures
+from vigie.supervisor import pictures, runs
 from vigie.supervisor.metrics import SupervisorMetrics, SupervisorSnapshot
 from vigie.supervisor.writer import ResultWriter, Tick
 
@@ -217,6 +217,8 @@ class Supervisor:
         self._last_tick_run: datetime | None = None
         self._catalogue = load_catalogue()
         self._frozen = False
+        self._run_id: int | None = None
+        """This run's ``supervisor_runs`` row (None: it could not be written; no heartbeat)."""
 
     def __len__(self) -> int:
         return len(self._watched)
@@ -259,6 +261,11 @@ class Supervisor:
         except Exception:  # the database may come back: housekeeping reloads again
             self.exceptions += 1
             log.exception("supervisor: cannot read the inventory (will retry)")
+        try:
+            await asyncio.to_thread(self._begin_run)
+        except Exception:  # supervising matters more than the record of the gap
+            self.exceptions += 1
+            log.exception("supervisor: cannot record the unwatched time before this start")
         await self.scheduler.start()
         self._last_tick_run = self.clock()
         self._housekeeping = asyncio.get_running_loop().create_task(
@@ -276,6 +283,7 @@ class Supervisor:
             await asyncio.gather(task, return_exceptions=True)
         await self.scheduler.stop(grace=self.config.stop_grace_s)
         await self.writer.close()
+        await self._run_record(runs.end_run, "stop")
         if self._onvif is not None:
             await self._onvif.aclose()
             self._onvif = None
@@ -295,6 +303,45 @@ class Supervisor:
         """The camera's policy (the settings' one for a camera no longer watched)."""
         watched = self._watched.get(camera_id)
         return watched.policy if watched is not None else self.config.policy
+
+    # --- runs --------------------------------------------------------------------------------
+
+    @property
+    def unwatched_bound(self) -> timedelta:
+        """How late a check may be before nobody is watching: two liveness intervals and the
+        liveness check's timeout (after a crash without heartbeat, or the first start)."""
+        seconds = 2 * self.config.liveness_interval_s + self.config.liveness_timeout_s
+        return timedelta(seconds=seconds)
+
+    def _begin_run(self) -> None:
+        """Record the time nobody watched since the previous run as unknown; start this one."""
+        policies = {camera_id: w.policy for camera_id, w in self._watched.items()}
+        with session_scope(self.sessions) as session:
+            self._run_id, _ = runs.begin_run(
+                session,
+                self.clock(),
+                bound=self.unwatched_bound,
+                policy=self.config.policy,
+                policies=policies,
+            )
+
+    async def _run_record(
+        self, record: Callable[[Session, int, datetime], None], what: str
+    ) -> None:
+        """Write this run's heartbeat or stop; a failure is logged and counted, never raised."""
+        if self._run_id is None:
+            return
+        run_id, now = self._run_id, self.clock()
+
+        def write() -> None:
+            with session_scope(self.sessions) as session:
+                record(session, run_id, now)
+
+        try:
+            await asyncio.to_thread(write)
+        except Exception:
+            self.exceptions += 1
+            log.exception("supervisor: cannot record its %s", what)
 
     # --- inventory -------------------------------------------------------------------------
 
@@ -663,12 +710,16 @@ class Supervisor:
         """Ticks and inventory reloads, on their own schedule."""
         period = min(self.config.liveness_interval_s, 1.0)  # window edges within a second
         next_reload = time.monotonic() + self.config.inventory_reload_s
+        next_beat = time.monotonic() + self.config.liveness_interval_s
         # by then every camera had its first full check, which made its long-lived objects
         freeze_again: float | None = time.monotonic() + self.config.full_interval_s + period
         while True:
             await asyncio.sleep(period)
             try:
                 self.tick_due()
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + self.config.liveness_interval_s
+                    await self._run_record(runs.beat, "heartbeat")
                 if time.monotonic() >= next_reload:
                     next_reload = time.monotonic() + self.config.inventory_reload_s
                     await self.reload()
