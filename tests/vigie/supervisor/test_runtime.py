@@ -13,7 +13,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +30,16 @@ from supervision.probes import decode_snapshot
 from tests.helpers.rtsp import serving_rtsp
 from tests.helpers.supervisor_harness import FAST, PASSWORD, World, until, world
 from vigie import db
-from vigie.clock import utcnow
+from vigie.clock import as_utc, utcnow
 from vigie.credentials import KeyRing, seal_camera_password
-from vigie.models import Camera, CameraPicture, MaintenanceWindowRow, Observation, StateChange
+from vigie.models import (
+    Camera,
+    CameraPicture,
+    MaintenanceWindowRow,
+    Observation,
+    StateChange,
+    SupervisorRun,
+)
 from vigie.supervisor.pictures import last_snapshot, load_memory
 from vigie.supervisor.runtime import _learnable, _with_credentials
 
@@ -217,6 +224,56 @@ def test_a_restart_resumes_without_duplicate_incidents(tmp_path: Path, database_
         assert after == before  # same incidents, still open, none added
         assert {c: s[0] for c, s in w.states().items()} == {c: s[0] for c, s in states.items()}
         assert w.states()["cam-0"][0] == State.UP.value
+
+
+def _history(w: World, camera_id: str) -> list[tuple[str, str, datetime]]:
+    with w.sessions() as session:
+        rows = session.scalars(
+            select(StateChange)
+            .where(StateChange.camera_id == camera_id)
+            .order_by(StateChange.at, StateChange.id)
+        ).all()
+        return [(r.state, r.reason, as_utc(r.at)) for r in rows]
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_the_time_the_supervisor_was_stopped_is_unknown(tmp_path: Path, database_url: str) -> None:
+    """Issue 21: a camera switched off while the service was stopped was recorded UP until the
+    restart. Now its history says UNKNOWN from the stop to the checks after the restart."""
+    with world(tmp_path, database_url, cameras=2, faults={}) as w:
+
+        async def first() -> None:
+            async with w.supervisor():
+                await until(lambda: _state_is(w, "cam-0", "up") and _state_is(w, "cam-1", "up"))
+
+        asyncio.run(first())
+        with w.sessions() as session:
+            (run,) = session.scalars(select(SupervisorRun)).all()
+            stopped = as_utc(run.stopped_at)
+        w.set_fault(1, {"kind": "offline"})  # switched off while nobody watches
+
+        async def second() -> None:
+            async with w.supervisor():
+                await until(lambda: _state_is(w, "cam-1", "down"), timeout=15)
+                await until(lambda: _state_is(w, "cam-0", "up"), timeout=15)
+
+        asyncio.run(second())
+        off = _history(w, "cam-1")
+        assert [(state, reason) for state, reason, _ in off[-3:]] == [
+            ("up", "check"),
+            ("unknown", "unsupervised"),
+            ("down", "check"),
+        ], "no UP between the stop and DOWN"
+        assert off[-2][2] <= stopped, "unknown from the stop (or the last check before it)"
+        on = _history(w, "cam-0")
+        assert [(state, reason) for state, reason, _ in on[-2:]] == [
+            ("unknown", "unsupervised"),
+            ("up", "check"),
+        ]
 
 
 SLOW = replace(FAST, liveness_interval_s=60.0, full_interval_s=600.0, inventory_reload_s=0.5)
