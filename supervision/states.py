@@ -19,6 +19,9 @@ What moves a camera (defaults in :class:`Policy`):
 - :func:`tick` makes it UNKNOWN after ``silent_after`` check intervals without any result. That is
   the supervisor's own failure (stopped scheduler, lost worker), not the camera's: the open
   incident stays open, the state's counters are kept, and availability leaves the time out.
+  :func:`lapse` does the same from a given time when the supervisor was stopped or crashed.
+- after UNKNOWN, the camera stays UNKNOWN while its checks contradict its last known
+  reachability without settling it yet: no UP or DOWN time that the checks did not confirm.
 """
 
 from __future__ import annotations

@@ -17,7 +17,10 @@ Started and stopped by the app's lifespan (setting ``supervise``). It:
   maintenance window of it starting or ending;
 - stops gracefully: checks in flight get a grace period, then the writer drains its queue. A
   new supervisor on the same database resumes from the stored states (a redelivered result is
-  ignored by ``apply_result``).
+  ignored by ``apply_result``);
+- records its run (``vigie.supervisor.runs``): at start the time nobody watched since the
+  previous run's stop or last heartbeat becomes UNKNOWN, then it beats every liveness interval
+  and writes its stop.
 
 In memory per camera: its address (credentials included, needed to log in), policy, stream URI,
 maintenance window bounds and the time of its last result. Nothing else.
