@@ -43,8 +43,8 @@ def live(sqlite_url: str) -> Iterator[LiveServer]:
     engine.dispose()
 
 
-def _append(server: LiveServer, count: int) -> None:
-    event = {"type": "state_changed", "camera_id": "cam-a1", "note": "x" * 100}
+def _append(server: LiveServer, count: int, size: int = 100) -> None:
+    event = {"type": "state_changed", "camera_id": "cam-a1", "note": "x" * size}
     with db.session_scope(db.session_factory(server.engine)) as session:
         now = datetime.now(UTC)
         append_events(session, [("cam-a1", "27056", now, dict(event)) for _ in range(count)])
@@ -190,4 +190,47 @@ def test_a_websocket_client_that_stops_reading_gets_resync_and_4008(live: LiveSe
     assert code == 4008
     assert time.monotonic() - started < 30  # the hub, not uvicorn's keepalive (40 s)
     assert _dropped_metric(live, admin) == 1.0
+    assert _disconnect_reasons(live) == ["slow consumer"]
+
+
+def test_a_websocket_send_that_does_not_complete_drops_the_client(
+    live: LiveServer, monkeypatch
+) -> None:
+    """Few, big messages: far from the queue's bound, but the socket is full and the send
+    waits; the client is dropped after the send timeout, not after uvicorn's 40 s."""
+    monkeypatch.setattr(live_routes, "SEND_TIMEOUT", 0.5)
+    live.app.state.live_hub.queue_size = 100_000  # only the send timeout can drop it
+    token = live.token("operator")
+
+    async def scenario() -> tuple[list[dict], int]:
+        raw = _small_socket()
+        raw.connect(("127.0.0.1", live.port))
+        async with await connect(
+            f"ws://127.0.0.1:{live.port}/api/v1/live",
+            additional_headers={"Authorization": f"Bearer {token}"},
+            sock=raw,
+            max_queue=1,
+            compression=None,
+            open_timeout=10,
+        ) as client:
+            assert json.loads(await client.recv())["type"] == "snapshot"
+            hub = live.app.state.live_hub
+            for _ in range(20):  # 20 * 10 * 20 kB: more than every buffer on the way holds
+                await asyncio.to_thread(_append, live, 10, 20_000)
+                if hub.stats().dropped:
+                    break
+            deadline = time.monotonic() + 5
+            while not hub.stats().dropped and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert hub.stats().dropped == 1
+            messages: list[dict] = []
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    messages.append(json.loads(await asyncio.wait_for(client.recv(), 15)))
+            assert closed.value.rcvd is not None
+            return messages, closed.value.rcvd.code
+
+    messages, code = asyncio.run(scenario())
+    assert messages[-1] == {"type": "resync", "reason": "slow consumer"}
+    assert code == 4008
     assert _disconnect_reasons(live) == ["slow consumer"]
