@@ -288,3 +288,31 @@ def test_sigint_closes_the_live_streams_and_stops_within_the_bound(
 
 
 STOP_BOUND = 5.0  # seconds; the backstop, VIGIE_SHUTDOWN_GRACE_S, is 10
+
+
+def test_a_connection_that_does_not_finish_holds_a_stop_no_longer_than_the_grace(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The backstop: a request whose body trickles in (allowed 60 s here) is cut after
+    VIGIE_SHUTDOWN_GRACE_S, and the stop goes on (the lifespan still runs)."""
+    import signal
+    import time
+
+    from tests.helpers.edge_server import slow_body, start_serve
+
+    server = start_serve(sqlite_url, tmp_path, shutdown_grace_s="1", body_timeout_seconds="60")
+    try:
+        sock = slow_body(server.port)
+        time.sleep(0.3)  # the server has read the headers: a request is under way
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGINT)
+        code = server.process.wait(timeout=STOP_BOUND)
+        elapsed = time.monotonic() - started
+        sock.close()
+    finally:
+        server.stop()
+    assert code == 0, server.log()
+    assert 1 <= elapsed < STOP_BOUND
+    log = server.log()
+    assert "timeout graceful shutdown exceeded" in log
+    assert "Application shutdown complete" in log
