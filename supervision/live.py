@@ -4,7 +4,10 @@ Pure asyncio, no database and no web: ``vigie.live.feed`` publishes the events i
 the ``events`` table, and each live connection (``vigie.routes.live``) subscribes with a filter
 (its caller's scope). :meth:`LiveHub.publish` never waits: a subscriber whose bounded queue is
 full is *dropped* (marked, sent :data:`RESYNC` in the one slot kept for it, and removed), and
-reconnects from its last sequence number. Call the hub from its event loop's thread only.
+reconnects from its last sequence number. A subscriber may also count the messages its
+transport still holds (``backlog``: handed to the socket, not yet taken by the client), so that
+kernel buffers cannot hide a client that stopped reading. :meth:`LiveHub.stop` ends every stream
+when the service stops. Call the hub from its event loop's thread only.
 """
 
 from __future__ import annotations
@@ -54,6 +57,16 @@ class Resync:
 
 RESYNC: Final = Resync()
 
+
+class Stop:
+    """Wakes a subscriber waiting on an empty queue: the service is stopping (close 1012)."""
+
+    def __repr__(self) -> str:
+        return "STOP"
+
+
+STOP: Final = Stop()
+
 Filter = Callable[[LiveEvent], bool]
 
 
@@ -77,12 +90,16 @@ def scope_filter(restricted: bool, communes: Iterable[str], epcis: Iterable[str]
 
 @dataclass(eq=False)
 class Subscriber:
-    """One connection's queue. ``dropped`` is set when the hub gave up on it."""
+    """One connection's queue. ``dropped`` is set when the hub gave up on it, ``stopping``
+    when the service stops."""
 
     accepts: Filter
     capacity: int
-    queue: asyncio.Queue[LiveEvent | Resync] = field(init=False)
+    queue: asyncio.Queue[LiveEvent | Resync | Stop] = field(init=False)
     dropped: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    stopping: bool = field(init=False, default=False)
+    backlog: Callable[[], int] | None = field(init=False, default=None)
+    """Messages the transport still holds for the client (set by the transport, if it can)."""
 
     def __post_init__(self) -> None:
         if self.capacity < 1:
@@ -90,8 +107,13 @@ class Subscriber:
         # One slot more than the capacity: room for RESYNC when the events fill the rest.
         self.queue = asyncio.Queue(maxsize=self.capacity + 1)
 
-    async def get(self) -> LiveEvent | Resync:
+    async def get(self) -> LiveEvent | Resync | Stop:
         return await self.queue.get()
+
+    def behind(self) -> int:
+        """Messages published to this subscriber that the client has not taken yet."""
+        held = self.backlog() if self.backlog is not None else 0
+        return self.queue.qsize() + held
 
 
 @dataclass
@@ -116,10 +138,15 @@ class LiveHub:
         self._published = 0
         self._delivered = 0
         self._dropped = 0
+        self._stopping = False
 
     def subscribe(self, accepts: Filter = everything, capacity: int | None = None) -> Subscriber:
         """A new subscriber that receives every event published from now on that it accepts."""
         subscriber = Subscriber(accepts, capacity or self.queue_size)
+        if self._stopping:
+            subscriber.stopping = True
+            subscriber.queue.put_nowait(STOP)
+            return subscriber
         self._subscribers.add(subscriber)
         return subscriber
 
@@ -133,18 +160,33 @@ class LiveHub:
         for subscriber in list(self._subscribers):
             if not subscriber.accepts(event):
                 continue
-            if subscriber.queue.qsize() >= subscriber.capacity:
-                self._drop(subscriber)
+            if subscriber.queue.qsize() >= subscriber.capacity or (
+                subscriber.backlog is not None and subscriber.behind() >= subscriber.capacity
+            ):
+                self.drop(subscriber)
                 continue
             subscriber.queue.put_nowait(event)
             self._delivered += 1
 
-    def _drop(self, subscriber: Subscriber) -> None:
+    def drop(self, subscriber: Subscriber) -> None:
+        """Give up on a client that does not keep up (also called by a transport whose send
+        does not complete): counted once, it gets RESYNC and must reconnect."""
+        if subscriber.dropped.is_set():
+            return
         self._subscribers.discard(subscriber)
         self._dropped += 1
         if not subscriber.queue.full():
             subscriber.queue.put_nowait(RESYNC)
         subscriber.dropped.set()
+
+    def stop(self) -> None:
+        """The service is stopping: every stream ends (with a reconnect hint) instead of
+        holding the shutdown until its client leaves; new subscribers end at once."""
+        self._stopping = True
+        for subscriber in list(self._subscribers):
+            subscriber.stopping = True
+            if subscriber.queue.empty():  # waiting on it: wake it; otherwise it sees the flag
+                subscriber.queue.put_nowait(STOP)
 
     def stats(self) -> HubStats:
         return HubStats(

@@ -302,6 +302,13 @@ class Settings(BaseSettings):
         le=5000,
         description="How often the live feed reads new events from the database.",
     )
+    shutdown_grace_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds `vigie serve` waits for connections to finish when told to stop "
+        "(live streams are closed at once), before it closes them and stops the supervisor.",
+    )
 
     @field_validator("secret_key")
     @classmethod

@@ -38,6 +38,6 @@ hands out outgoing ports above):
 - 30000-30959: the supervisor harness's simulators (30000-30479 and 30480-30959 in the two
   parts), 30989 test_runtime's RTSP server; 31000-31999: ``live_server``;
 - 32000-32999: ``webhook_receiver``; 33000-33999: the dashboard tests (``dashboard``);
-- 34000-34999: ``edge_server`` (tests/security/test_http_edge.py, tests/vigie/cli/test_doctor.py;
-  34000-34499 and 34500-34999 in the two parts).
+- 34000-34999: ``edge_server`` (tests/security/test_http_edge.py, tests/vigie/cli/test_doctor.py,
+  the stop of tests/vigie/cli/test_serve.py; 34000-34499 and 34500-34999 in the two parts).
 """

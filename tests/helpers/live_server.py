@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from tests.helpers.http_server import ThreadServer, serve_in_thread
 from tests.helpers.service import PASSWORD
 from vigie.api import create_app
+from vigie.live.transport import LiveHttpProtocol
 from vigie.settings import Settings
 
 PORTS = range(31000, 32000)  # this test family's range (see the helpers' port plan)
@@ -49,6 +50,6 @@ class LiveServer:
 
 def start(settings: Settings, engine: Engine) -> LiveServer:
     app = create_app(settings)
-    return LiveServer(
-        app, settings, engine, serve_in_thread(app, ports=PORTS, ws="websockets-sansio")
-    )
+    # As `vigie serve` runs it: the live connections' transports in the scope.
+    running = serve_in_thread(app, ports=PORTS, ws="websockets-sansio", http=LiveHttpProtocol)
+    return LiveServer(app, settings, engine, running)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from supervision.live import RESYNC, LiveEvent, LiveHub, everything, scope_filter
+from supervision.live import RESYNC, STOP, LiveEvent, LiveHub, everything, scope_filter
 
 
 def event(seq: int, commune: str = "27056", epci: str | None = "200070753") -> LiveEvent:
@@ -105,3 +105,34 @@ def test_publish_never_waits_and_unsubscribe_stops_delivery() -> None:
 def test_a_queue_holds_at_least_one_message() -> None:
     with pytest.raises(ValueError, match="at least one"):
         LiveHub().subscribe(capacity=-1)
+
+
+def test_what_the_transport_still_holds_counts_toward_the_bound() -> None:
+    """A client that stopped reading leaves its queue empty while its socket fills up."""
+    hub = LiveHub(queue_size=10)
+    stuck, fine = hub.subscribe(), hub.subscribe()
+    held = [0]
+    stuck.backlog = lambda: held[0]
+    hub.publish(event(1))
+    drain(stuck.queue)  # written to the socket
+    held[0] = 9
+    hub.publish(event(2))  # 1 queued + 9 held: the bound is reached
+    hub.publish(event(3))
+    assert stuck.dropped.is_set()
+    assert drain(stuck.queue) == [event(2), RESYNC]
+    assert [e.seq for e in drain(fine.queue)] == [1, 2, 3]
+    hub.drop(stuck)  # a transport giving up too: counted once
+    assert hub.stats().dropped == 1
+
+
+def test_stop_ends_every_stream_and_the_ones_that_come_after() -> None:
+    hub = LiveHub(queue_size=10)
+    waiting, busy = hub.subscribe(), hub.subscribe()
+    hub.publish(event(1))
+    drain(waiting.queue)
+    hub.stop()
+    assert drain(waiting.queue) == [STOP]  # woken up
+    assert busy.stopping and [e.seq for e in drain(busy.queue)] == [1]  # sees the flag next
+    late = hub.subscribe()
+    assert late.stopping and drain(late.queue) == [STOP]
+    assert hub.stats().dropped == 0  # a stop is not a slow consumer

@@ -84,7 +84,9 @@ def serve(
 
     from vigie import db
     from vigie.api import create_app
+    from vigie.cli.server import VigieServer, stop_live
     from vigie.errors import ConfigurationError
+    from vigie.live.transport import LiveHttpProtocol
     from vigie.settings import load_settings
 
     settings = load_settings()
@@ -97,8 +99,9 @@ def serve(
         db.upgrade(engine, credentials_keys=_keys(settings))
     db.require_current_schema(engine)
     engine.dispose()
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=host,
         port=port,
         ssl_certfile=str(tls_cert) if tls_cert else None,
@@ -107,7 +110,15 @@ def serve(
         # The app decides which proxies it believes (VIGIE_TRUSTED_PROXIES, vigie.api); uvicorn's
         # own handling would trust X-Forwarded-For from 127.0.0.1 (or $FORWARDED_ALLOW_IPS).
         proxy_headers=False,
+        # Live connections' transports in the scope: the hub counts what their sockets hold.
+        http=LiveHttpProtocol,
+        # A stop ends the live streams at once (VigieServer); this bounds the wait for the rest.
+        timeout_graceful_shutdown=settings.shutdown_grace_s,  # type: ignore[arg-type]
     )
+    server = VigieServer(config, on_exit=stop_live(app))
+    server.run()
+    if not server.started:
+        raise typer.Exit(3)  # as uvicorn.run: the server could not start (the log says why)
 
 
 def demo(

@@ -1,5 +1,5 @@
 """One live client's conversation, whatever the transport: start (snapshot or replay), then
-events, heartbeats and the end (slow consumer, expired or revoked credential).
+events, heartbeats and the end (slow consumer, expired or revoked credential, service stop).
 
 ``vigie.routes.live`` drives it over a WebSocket or Server-Sent Events. The order that loses
 nothing and duplicates nothing: subscribe to the hub first, then read the database (snapshot or
@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
-from supervision.live import LiveHub, Resync, Subscriber, scope_filter
+from supervision.live import LiveHub, Resync, Stop, Subscriber, scope_filter
 from vigie import audit
 from vigie.auth.guards import Authenticated
 from vigie.auth.principal import Principal
@@ -37,6 +37,7 @@ PAGE = 500
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 SLOW_CONSUMER = 4008
+SERVICE_RESTART = 1012
 
 
 def _iso(moment: datetime) -> str:
@@ -203,6 +204,9 @@ class LiveSession:
             if self.subscriber.dropped.is_set():
                 yield self.resync()
                 return
+            if self.subscriber.stopping:
+                self.end(SERVICE_RESTART, "service restart")
+                return
             expires_in = (self.caller.expires_at - utcnow()).total_seconds()
             if expires_in <= 0:
                 self.end(UNAUTHORIZED, "token expired")
@@ -225,6 +229,9 @@ class LiveSession:
                 continue
             if isinstance(item, Resync):
                 yield self.resync()
+                return
+            if isinstance(item, Stop):
+                self.end(SERVICE_RESTART, "service restart")
                 return
             if item.seq <= self.last_sent:
                 continue  # already in the snapshot or the replay

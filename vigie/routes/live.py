@@ -7,6 +7,7 @@ the URL, which ends up in logs. A refused WebSocket is accepted and closed at on
 4403, so the client can tell why; over SSE the refusal is a 401/403 problem document.
 """
 
+import asyncio
 import contextlib
 import json
 from dataclasses import dataclass
@@ -30,7 +31,15 @@ from starlette.requests import HTTPConnection
 from vigie.auth.guards import Authenticated, authenticate, unauthorized
 from vigie.auth.roles import STATUS_READERS, Role
 from vigie.db import session_scope
-from vigie.live.sessions import FORBIDDEN, UNAUTHORIZED, LiveSession, Outgoing
+from vigie.live.sessions import (
+    FORBIDDEN,
+    SERVICE_RESTART,
+    SLOW_CONSUMER,
+    UNAUTHORIZED,
+    LiveSession,
+    Outgoing,
+)
+from vigie.live.transport import Backlog, transport_of
 
 router = APIRouter(prefix="/api/v1/live", tags=["supervision"])
 
@@ -39,6 +48,11 @@ TOKEN_SUBPROTOCOL = "bearer."  # noqa: S105 (a prefix, not a secret)
 UNAVAILABLE = 1013  # "try again later": the feed cannot read the database yet
 DROP_GRACE = 10.0
 """Seconds a dropped client has to take its resync message and close frame."""
+SEND_TIMEOUT = 5.0
+"""Seconds a WebSocket send may wait for a client that does not read before it is dropped
+(well before uvicorn's keepalive, 20 s ping + 20 s timeout, would close it with 1011)."""
+RETRY_MS = 1000
+"""The SSE ``retry:`` hint when the service stops: reconnect after a second."""
 
 
 @dataclass(frozen=True)
@@ -139,16 +153,33 @@ async def live_socket(websocket: WebSocket, caller: Caller, after: After = None)
 
 async def _serve_socket(websocket: WebSocket, live: LiveSession, first: list[Outgoing]) -> None:
     assert live.subscriber is not None
-    dropped = live.subscriber.dropped
+    subscriber = live.subscriber
+    dropped = subscriber.dropped
     ended: list[str] = []
+    resynced: list[Outgoing] = []
+    transport = transport_of(websocket.scope)
+    backlog = Backlog(transport) if transport is not None else None
+    subscriber.backlog = backlog
+
+    async def send(message: Outgoing) -> None:
+        # A send that waits this long: the client stopped reading and every buffer is full.
+        with anyio.move_on_after(SEND_TIMEOUT) as waited:
+            await websocket.send_text(message.text)
+        if waited.cancelled_caught:
+            live.hub.drop(subscriber)
+            await anyio.sleep_forever()  # the drop ends the group
+        if backlog is not None:
+            backlog.written(len(message.text.encode()))
+        if message.type == "resync":
+            resynced.append(message)
 
     async def send_all() -> None:
         try:
             for message in first:
-                await websocket.send_text(message.text)
+                await send(message)
             async with contextlib.aclosing(live.messages()) as messages:
                 async for message in messages:
-                    await websocket.send_text(message.text)
+                    await send(message)
         except (WebSocketDisconnect, RuntimeError, OSError):
             ended.append("gone")  # the client went away while we were sending
 
@@ -171,15 +202,30 @@ async def _serve_socket(websocket: WebSocket, live: LiveSession, first: list[Out
         return
     if ended[0] == "dropped":
         # The sender may have been stuck on a full socket: give the client time to read.
-        with anyio.move_on_after(DROP_GRACE):
-            await websocket.send_text(live.resync().text)
+        subscriber.backlog = None
+        resync = live.resync()
+        if not resynced:  # the sender had not sent it before the drop stopped it
+            with anyio.move_on_after(DROP_GRACE):
+                await websocket.send_text(resync.text)
     with anyio.move_on_after(DROP_GRACE), contextlib.suppress(WebSocketDisconnect, RuntimeError):
         await websocket.close(live.close_code or 1000, live.close_reason)
 
 
-def _sse(message: Outgoing) -> str:
+def _sse(message: Outgoing, retry: int | None = None) -> bytes:
     head = f"id: {message.seq}\n" if message.seq is not None else ""
-    return f"{head}event: {message.type}\ndata: {message.text}\n\n"
+    if retry is not None:
+        head += f"retry: {retry}\n"
+    return f"{head}event: {message.type}\ndata: {message.text}\n\n".encode()
+
+
+async def _cut_when_stuck(live: LiveSession, transport: asyncio.BaseTransport) -> None:
+    """A dropped SSE client whose stream is stuck on a full socket never reads its resync:
+    close its connection after the grace (the stream's end would otherwise never come)."""
+    assert live.subscriber is not None
+    await live.subscriber.dropped.wait()
+    live.end(SLOW_CONSUMER, "slow consumer")
+    await asyncio.sleep(DROP_GRACE)
+    transport.abort()
 
 
 @router.get(
@@ -204,17 +250,32 @@ async def live_sse(
         raise HTTPException(503, "live feed not ready, try again")
     live = _live_session(request, caller, "sse")
     first = await live.open(after)
+    assert live.subscriber is not None
+    transport = transport_of(request.scope)
+    backlog = Backlog(transport) if transport is not None else None
+    live.subscriber.backlog = backlog
 
     async def body():
+        watch = asyncio.create_task(_cut_when_stuck(live, transport)) if transport else None
         try:
             for message in first:
-                yield _sse(message)
+                chunk = _sse(message)
+                yield chunk
+                if backlog is not None:
+                    backlog.written(len(chunk))
             async for message in live.messages():
-                yield _sse(message)
+                chunk = _sse(message)
+                yield chunk
+                if backlog is not None:
+                    backlog.written(len(chunk))
             if live.close_code is not None:
                 end = {"type": "close", "code": live.close_code, "reason": live.close_reason}
-                yield _sse(Outgoing("close", None, json.dumps(end)))
+                # When the service stops: reconnect (with Last-Event-ID) after RETRY_MS.
+                retry = RETRY_MS if live.close_code == SERVICE_RESTART else None
+                yield _sse(Outgoing("close", None, json.dumps(end)), retry)
         finally:
+            if watch is not None:
+                watch.cancel()
             await live.close()
 
     return StreamingResponse(

@@ -214,3 +214,105 @@ def test_serve_over_tls_and_log_in(sqlite_url: str, tmp_path: Path) -> None:
     )
     assert "POST /api/v1/auth/token" in logs  # the access log is there...
     assert password not in logs and token not in logs  # ...without secrets
+
+
+def test_sigint_closes_the_live_streams_and_stops_within_the_bound(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Connected live clients must not hold a stop (uvicorn waits for every connection): the
+    streams end with a reconnect hint, the supervisor stops, the process exits 0."""
+    import signal
+    import threading
+    import time
+
+    import httpx
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect as ws_connect
+
+    from tests.helpers.edge_server import connect, request_head, start_serve
+    from tests.helpers.service import PASSWORD
+
+    server = start_serve(sqlite_url, tmp_path)
+    received = bytearray()
+    closes: list[tuple[int, str]] = []
+    try:
+        answer = httpx.post(
+            f"{server.url}/api/v1/auth/token",
+            data={"grant_type": "password", "username": "operator", "password": PASSWORD},
+        )
+        token = answer.json()["access_token"]
+        sock = connect(server.port)
+        sock.sendall(request_head("GET", "/api/v1/live/sse", {"Authorization": f"Bearer {token}"}))
+        while b"event: snapshot" not in received:
+            chunk = sock.recv(65536)
+            assert chunk, "the stream ended before its snapshot"
+            received += chunk
+        sock.settimeout(STOP_BOUND + 5)
+        with ws_connect(
+            f"ws://127.0.0.1:{server.port}/api/v1/live",
+            additional_headers={"Authorization": f"Bearer {token}"},
+        ) as socket:
+            socket.recv(timeout=10)  # the snapshot
+
+            def read_to_the_end() -> None:  # clients that keep reading
+                try:
+                    while chunk := sock.recv(65536):
+                        received.extend(chunk)
+                except OSError:
+                    pass
+                try:
+                    while True:
+                        socket.recv(timeout=STOP_BOUND + 5)
+                except ConnectionClosed as closed:
+                    if closed.rcvd is not None:
+                        closes.append((closed.rcvd.code, closed.rcvd.reason))
+
+            reader = threading.Thread(target=read_to_the_end, daemon=True)
+            reader.start()
+            started = time.monotonic()
+            server.process.send_signal(signal.SIGINT)
+            code = server.process.wait(timeout=STOP_BOUND)
+            elapsed = time.monotonic() - started
+            reader.join(5)
+    finally:
+        server.stop()
+    assert code == 0, server.log()
+    assert elapsed < STOP_BOUND
+    # The live streams were ended by the service, with when and why to reconnect.
+    assert b"retry: 1000\nevent: close\n" in received
+    assert b'"code": 1012, "reason": "service restart"' in received
+    assert closes == [(1012, "service restart")]
+    log = server.log()
+    assert "Application shutdown complete" in log  # the lifespan ran: the supervisor stopped
+    assert "Cancel" not in log  # not the backstop (VIGIE_SHUTDOWN_GRACE_S)
+
+
+STOP_BOUND = 5.0  # seconds; the backstop, VIGIE_SHUTDOWN_GRACE_S, is 10
+
+
+def test_a_connection_that_does_not_finish_holds_a_stop_no_longer_than_the_grace(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The backstop: a request whose body trickles in (allowed 60 s here) is cut after
+    VIGIE_SHUTDOWN_GRACE_S, and the stop goes on (the lifespan still runs)."""
+    import signal
+    import time
+
+    from tests.helpers.edge_server import slow_body, start_serve
+
+    server = start_serve(sqlite_url, tmp_path, shutdown_grace_s="1", body_timeout_seconds="60")
+    try:
+        sock = slow_body(server.port)
+        time.sleep(0.3)  # the server has read the headers: a request is under way
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGINT)
+        code = server.process.wait(timeout=STOP_BOUND)
+        elapsed = time.monotonic() - started
+        sock.close()
+    finally:
+        server.stop()
+    assert code == 0, server.log()
+    assert 1 <= elapsed < STOP_BOUND
+    log = server.log()
+    assert "timeout graceful shutdown exceeded" in log
+    assert "Application shutdown complete" in log
