@@ -51,12 +51,14 @@ from vigie.cli.demo_scenario import (
     requisition_lines,
     seed_register,
 )
+from vigie.cli.server import VigieServer, stop_live
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing, generate_key
 from vigie.inventory.cameras import InventoryRow, import_cameras
 from vigie.inventory.communes import load_referential, read_referential
 from vigie.inventory.plans import plan_inventory, plan_masts_path
 from vigie.inventory.topology import MastPath, plan_topology, save_masts
+from vigie.live.transport import LiveHttpProtocol
 from vigie.models import Camera, IncidentRow
 from vigie.settings import generate_secret_key, load_settings
 
@@ -483,17 +485,22 @@ def stop(process: subprocess.Popen) -> None:
 
 
 async def serve(settings: Any, host: str, port: int, play: Any) -> None:
-    """The service in this process, the fault schedule beside it, until Ctrl-C."""
-    server = uvicorn.Server(
+    """The service in this process, the fault schedule beside it, until Ctrl-C (which ends
+    the live streams first, as ``vigie serve`` does: ``vigie.cli.server``)."""
+    app = create_app(settings)
+    server = VigieServer(
         uvicorn.Config(
-            create_app(settings),
+            app,
             host=host,
             port=port,
             log_config=None,  # uvicorn's own handlers would print; its records go to the log file
             log_level="info",
             access_log=False,
             server_header=False,
-        )
+            http=LiveHttpProtocol,  # the live hub counts what a slow client has not taken
+            timeout_graceful_shutdown=settings.shutdown_grace_s,  # type: ignore[arg-type]
+        ),
+        on_exit=stop_live(app),
     )
     player = asyncio.create_task(play)
     try:
