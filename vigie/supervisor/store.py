@@ -185,23 +185,14 @@ def apply_ticks(
     Locks, errors and ``policies`` as :func:`apply_results`. Does not commit.
     """
     order = list(dict.fromkeys(camera_ids))
-    if not order:
-        return []
-    communes, saved, states, chosen = _batch_of(session, sorted(order), policy, policies)
-    changed: list[CameraState] = []
-    events: list[Event] = []
-    for camera_id in order:
-        state = states[camera_id]
-        new_state, new_events = tick(state, now, chosen[camera_id])
-        if new_state == state:
-            continue
-        changed.append(new_state)
-        events += new_events
-    if not changed:
-        return []
-    _save_many(session, changed, saved, now)
-    _store_events_many(session, communes, events)
-    return events
+    return _step_many(
+        session,
+        order,
+        policy,
+        policies=policies,
+        now=now,
+        step=lambda state, chosen: tick(state, now, chosen),
+    )
 
 
 def apply_lapses(
@@ -226,21 +217,37 @@ def apply_lapses(
             .order_by(CameraStatus.camera_id)
         )
     )
-    if not ids:
+
+    def step(state: CameraState, chosen: Policy) -> tuple[CameraState, list[Event]] | None:
+        since = unwatched_from(state)
+        return None if since is None or since >= now else lapse(state, since, chosen)
+
+    return _step_many(session, ids, policy, policies=policies, now=now, step=step)
+
+
+def _step_many(
+    session: Session,
+    order: list[str],
+    policy: Policy,
+    *,
+    policies: Mapping[str, Policy] | None,
+    now: datetime,
+    step: Callable[[CameraState, Policy], tuple[CameraState, list[Event]] | None],
+) -> list[Event]:
+    """``step`` each camera of ``order`` (in that order) from its saved state, then save what
+    changed and its events in a few statements: what ticks and lapses share."""
+    if not order:
         return []
-    communes, saved, states, chosen = _batch_of(session, ids, policy, policies)
+    communes, saved, states, chosen = _batch_of(session, sorted(order), policy, policies)
     changed: list[CameraState] = []
     events: list[Event] = []
-    for camera_id in ids:
+    for camera_id in order:
         state = states[camera_id]
-        since = unwatched_from(state)
-        if since is None or since >= now:
+        moved = step(state, chosen[camera_id])
+        if moved is None or moved[0] == state:
             continue
-        new_state, new_events = lapse(state, since, chosen[camera_id])
-        if new_state == state:
-            continue
-        changed.append(new_state)
-        events += new_events
+        changed.append(moved[0])
+        events += moved[1]
     if not changed:
         return []
     _save_many(session, changed, saved, now)
