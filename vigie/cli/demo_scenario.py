@@ -293,15 +293,6 @@ def point_in_view(session: Session, row: InventoryRow) -> tuple[float, float]:
     return round(lat, 6), round(lon, 6)
 
 
-STATES_FR = {
-    "up": "en service",
-    "degraded": "dégradée",
-    "down": "hors service",
-    "maintenance": "en maintenance",
-    "unknown": "état inconnu",
-}
-
-
 def requisition_lines(answer: dict[str, Any]) -> list[str]:
     """The point query's answer in French, one line per camera that saw the point."""
     lines = [
@@ -309,13 +300,13 @@ def requisition_lines(answer: dict[str, Any]) -> list[str]:
         f"est vu par {len(answer['cameras'])} caméra(s)"
     ]
     for camera in answer["cameras"]:
-        seconds: dict[str, float] = {}
+        seconds: dict[str, float] = {}  # per state label, as the API words it
         for interval in camera["states"]:
-            seconds[interval["state"]] = seconds.get(interval["state"], 0.0) + interval["seconds"]
+            seconds[interval["label"]] = seconds.get(interval["label"], 0.0) + interval["seconds"]
         total = sum(seconds.values()) or 1.0
         states = ", ".join(
-            f"{STATES_FR.get(state, state)} {100 * s / total:.0f} %".replace(".", ",")
-            for state, s in sorted(seconds.items(), key=lambda item: -item[1])
+            f"{label} {100 * s / total:.0f} %"
+            for label, s in sorted(seconds.items(), key=lambda item: -item[1])
         )
         numbers = ", ".join(a["number"] for a in camera["authorisations"]) or "aucune"
         lines.append(

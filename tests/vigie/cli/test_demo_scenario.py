@@ -121,8 +121,8 @@ def test_a_point_query_answer_reads_in_french() -> None:
                 "camera_id": "M-1-c1",
                 "name": "Mairie",
                 "states": [
-                    {"state": "up", "seconds": 90.0},
-                    {"state": "down", "seconds": 30.0},
+                    {"state": "up", "label": "en service", "seconds": 90.0},
+                    {"state": "down", "label": "hors service", "seconds": 30.0},
                 ],
                 "authorisations": [{"number": "DEMO-2024-27056"}],
                 "retention": {"label": "images conservées"},
