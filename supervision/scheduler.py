@@ -134,6 +134,8 @@ class _Job:
     """Seconds after a failed (unreachable) result to check again, off the fixed schedule."""
     running: asyncio.Task[None] | None = None
     removed: bool = field(default=False)
+    first_within: float | None = None
+    """Run the first check within this many seconds, not at the next instant of its phase."""
 
 
 class Scheduler:
@@ -177,8 +179,13 @@ class Scheduler:
         interval: float | None = None,
         timeout: float | None = None,
         retry: float | None = None,
+        first_within: float | None = None,
     ) -> None:
         """Check ``camera_id`` with ``check`` every ``interval`` s (replaces the same kind).
+
+        With ``first_within``, the first check runs within that many seconds (at the camera's
+        phase scaled to it) instead of at the next instant of its phase: a camera taken over
+        from another node is checked at once, not up to an interval later.
 
         With ``retry``, a result saying the camera is unreachable is confirmed sooner: the
         check runs again ``retry`` s later, off its schedule, until the camera answers. The
@@ -198,7 +205,18 @@ class Scheduler:
                 f"interval (got {retry})"
             )
         self._drop((camera_id, kind))
-        job = _Job(camera_id, kind, check, interval, timeout, due=0.0, retry=retry)
+        if first_within is not None and not (math.isfinite(first_within) and first_within >= 0):
+            raise ValueError(f"camera {camera_id}: first_within must be >= 0 s")
+        job = _Job(
+            camera_id,
+            kind,
+            check,
+            interval,
+            timeout,
+            due=0.0,
+            retry=retry,
+            first_within=first_within,
+        )
         self._jobs[(camera_id, kind)] = job
         if self._dispatcher is not None:
             self._plan_first(job, asyncio.get_running_loop().time())
@@ -317,9 +335,12 @@ class Scheduler:
 
     def _plan_first(self, job: _Job, now: float) -> None:
         """First due time: the next instant at the job's phase (fixed rate from the origin)."""
-        phase = phase_of(job.camera_id, job.kind, job.interval)
-        cycles = max(0, math.ceil((now - self._origin - phase) / job.interval))
-        job.due = self._origin + phase + cycles * job.interval
+        if job.first_within is not None:
+            job.due = now + phase_of(job.camera_id, job.kind, job.first_within or 1e-9)
+        else:
+            phase = phase_of(job.camera_id, job.kind, job.interval)
+            cycles = max(0, math.ceil((now - self._origin - phase) / job.interval))
+            job.due = self._origin + phase + cycles * job.interval
         heapq.heappush(self._heap, (job.due, next(self._order), job, False))
         if self._wakeup is not None:
             self._wakeup.set()

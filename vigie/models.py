@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -345,6 +346,28 @@ class SupervisorRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    node: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    """The node's name (host and process), for the operators."""
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """Its last lease round, in the database's time (PostgreSQL; the nodes still alive)."""
+
+
+class CameraLease(Base):
+    """Which supervisor run checks a camera, until when, and under which epoch (PostgreSQL).
+
+    ``vigie.supervisor.leases`` keeps them; a result is stored only if its epoch is still the
+    lease's, so a node that lost a camera cannot write over the node that took it.
+    """
+
+    __tablename__ = "camera_leases"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    renewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CameraPicture(Base):

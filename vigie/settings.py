@@ -158,6 +158,13 @@ class Settings(BaseSettings):
         description="Cameras DOWN within this long of each other share a mast or branch "
         "incident (README: Correlation; 0 turns correlation off).",
     )
+    supervise_lease_ttl_s: float = Field(
+        default=30.0,
+        ge=1.0,
+        description="Several nodes on PostgreSQL: life of a camera's lease without renewal; a "
+        "dead node's cameras are taken over within it and one lease round (README: Several "
+        "nodes).",
+    )
     # --- webhooks (README: Webhooks) ---
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="Per-request timeout of a webhook delivery."

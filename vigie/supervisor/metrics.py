@@ -41,6 +41,10 @@ class SupervisorSnapshot:
     queued: int
     failures: int
     supervised: int
+    refused: int = 0
+    """Results refused because another node took the camera's lease (several nodes)."""
+    leased: bool = False
+    """Whether this node shares the cameras with others through leases (PostgreSQL)."""
 
 
 class SupervisorMetrics:
@@ -111,6 +115,10 @@ class _Scraped(Collector):
             "The supervisor's own failures (bugs, database errors), logged with a traceback.",
         )
         supervised = GaugeMetricFamily("vigie_supervised_cameras", "Cameras being polled.")
+        refused = CounterMetricFamily(
+            "vigie_results_refused",
+            "Results not stored: another node had taken the camera's lease (several nodes).",
+        )
         if snapshot is not None:
             value = snapshot()
             for name, seconds in (
@@ -123,7 +131,8 @@ class _Scraped(Collector):
             queue.add_metric([], value.queued)
             exceptions.add_metric([], value.failures)
             supervised.add_metric([], value.supervised)
-        yield from (lag, skipped, queue, exceptions, supervised)
+            refused.add_metric([], value.refused)
+        yield from (lag, skipped, queue, exceptions, supervised, refused)
         yield from self._live()
         yield from self._webhooks()
         yield from self._notifications()

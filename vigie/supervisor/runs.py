@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from supervision.states import CameraState, Event, Policy
 from vigie.clock import as_utc
 from vigie.models import SupervisorRun
+from vigie.supervisor import leases
 from vigie.supervisor.store import apply_lapses
 
 __all__ = ["beat", "begin_run", "end_run", "unwatched_from"]
@@ -54,13 +55,27 @@ def begin_run(
     bound: timedelta,
     policy: Policy,
     policies: Mapping[str, Policy] | None = None,
+    node: str = "",
+    ttl: timedelta | None = None,
 ) -> tuple[int, list[Event]]:
     """Record the unwatched time since the previous run, then this run; in the caller's
-    transaction. Returns the new run's id and the events written."""
+    transaction. Returns the new run's id and the events written.
+
+    With leases (``ttl``, PostgreSQL), the unwatched time is recorded only when no other node
+    is alive: while one is, the cameras were watched, and the ones this node takes over from a
+    dead node are judged as it takes them (:func:`vigie.supervisor.leases.play_round`).
+    """
+    run = SupervisorRun(started_at=now, last_beat_at=now, node=node[:255])
+    if ttl is not None and leases.live_nodes(session, ttl):
+        session.add(run)
+        session.flush()
+        return run.id, []
     previous = session.scalars(select(SupervisorRun).order_by(SupervisorRun.id.desc())).first()
     watched_until = None
     if previous is not None:
-        watched_until = previous.stopped_at or previous.last_beat_at
+        watched_until = max(
+            as_utc(r.stopped_at or r.last_beat_at) for r in session.scalars(select(SupervisorRun))
+        )
         if previous.stopped_at is None:
             log.warning(
                 "supervisor: the previous run (started %s) did not stop cleanly; "
@@ -75,7 +90,6 @@ def begin_run(
     events = apply_lapses(session, since, policy, now, policies=policies)
     if events:
         log.info("supervisor: unwatched time recorded as unknown for %d event(s)", len(events))
-    run = SupervisorRun(started_at=now, last_beat_at=now)
     session.add(run)
     session.flush()
     return run.id, events

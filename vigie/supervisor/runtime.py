@@ -20,7 +20,12 @@ Started and stopped by the app's lifespan (setting ``supervise``). It:
   ignored by ``apply_result``);
 - records its run (``vigie.supervisor.runs``): at start the time nobody watched since the
   previous run's stop or last heartbeat becomes UNKNOWN, then it beats every liveness interval
-  and writes its stop.
+  and writes its stop;
+- on PostgreSQL, shares the cameras with the other nodes on the same database
+  (``vigie.supervisor.leases``): it checks only the cameras it holds a lease on, plays a lease
+  round every ``lease_round_s`` (renew, balance, take over a dead node's cameras and check them
+  at once), tags every result with its lease's epoch so the database refuses a stale one, and
+  at a graceful stop hands its cameras over, checking each until another node has taken it.
 
 In memory per camera: its address (credentials included, needed to log in), policy, stream URI,
 maintenance window bounds and the time of its last result. Nothing else.
@@ -32,6 +37,8 @@ import asyncio
 import functools
 import gc
 import logging
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -58,8 +65,9 @@ from vigie.credentials import CredentialsError, KeyRing, open_camera_password
 from vigie.db import session_scope
 from vigie.models import Camera, MaintenanceWindowRow
 from vigie.settings import Settings
-from vigie.supervisor import pictures, runs
+from vigie.supervisor import leases, pictures, runs
 from vigie.supervisor.metrics import SupervisorMetrics, SupervisorSnapshot
+from vigie.supervisor.store import apply_lapses
 from vigie.supervisor.writer import ResultWriter, Tick
 
 __all__ = ["Supervisor", "SupervisorConfig"]
@@ -86,6 +94,9 @@ class SupervisorConfig:
     correlation_window_s: float = 30.0
     """Cameras DOWN within this long of each other share a cause incident (0: no correlation)."""
     stop_grace_s: float = 5.0
+    lease_ttl_s: float = 30.0
+    """Several nodes (PostgreSQL): how long a camera's lease lasts without being renewed; a dead
+    node's cameras are taken over within this and one lease round."""
     freeze_heap: bool = True
     """Exempt the objects that live as long as the service from the garbage collector's full
     passes, once started and once every camera had its first full check (:meth:`Supervisor.
@@ -107,6 +118,7 @@ class SupervisorConfig:
             batch_size=settings.supervise_batch_size,
             flush_s=settings.supervise_flush_s,
             correlation_window_s=settings.supervise_correlation_window_s,
+            lease_ttl_s=settings.supervise_lease_ttl_s,
             freeze_heap=settings.supervise_freeze_heap,
             policy=Policy(
                 down_after=settings.supervise_down_after,
@@ -125,6 +137,13 @@ class SupervisorConfig:
     def liveness_timeout_s(self) -> float:
         """A liveness check makes one call (two with a retry of the connection)."""
         return 2 * self.camera_timeout_s
+
+    @property
+    def lease_round_s(self) -> float:
+        """How often a node renews and balances its leases: a third of their life, at most 5 s,
+        so a lease survives two failed rounds and a dead node's cameras wait little more than
+        the lease's life."""
+        return min(self.lease_ttl_s / 3, 5.0)
 
     @property
     def full_timeout_s(self) -> float:
@@ -222,6 +241,15 @@ class Supervisor:
         self._frozen = False
         self._run_id: int | None = None
         """This run's ``supervisor_runs`` row (None: it could not be written; no heartbeat)."""
+        self.node = f"{socket.gethostname()}:{os.getpid()}"
+        self._inventory: dict[str, _Inventoried] = {}
+        self._leased = False
+        """Whether the cameras are shared with other nodes through leases (PostgreSQL)."""
+        self._held: dict[str, int] = {}
+        """With leases: the cameras this node holds, with their lease's epoch."""
+        self._lease_task: asyncio.Task[None] | None = None
+        self._lease_failing = False
+        """The last lease round failed (the database is away): the next one only renews."""
 
     def __len__(self) -> int:
         return len(self._watched)
@@ -251,6 +279,8 @@ class Supervisor:
             queued=len(self.writer),
             failures=self.failures,
             supervised=len(self),
+            refused=self.writer.stats.refused,
+            leased=self._leased,
         )
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -260,16 +290,26 @@ class Supervisor:
         self._onvif = OnvifClient()
         self.writer.start()
         try:
-            await self.reload()
-        except Exception:  # the database may come back: housekeeping reloads again
-            self.exceptions += 1
-            log.exception("supervisor: cannot read the inventory (will retry)")
+            self._leased = await asyncio.to_thread(self._supports_leases)
+        except Exception:  # the database is away: the engine's dialect still tells
+            self._leased = self.sessions.kw["bind"].dialect.name == "postgresql"
         try:
             await asyncio.to_thread(self._begin_run)
         except Exception:  # supervising matters more than the record of the gap
             self.exceptions += 1
             log.exception("supervisor: cannot record the unwatched time before this start")
+        if self._leased and self._run_id is not None:
+            await self.play_round()
+        try:
+            await self.reload()
+        except Exception:  # the database may come back: housekeeping reloads again
+            self.exceptions += 1
+            log.exception("supervisor: cannot read the inventory (will retry)")
         await self.scheduler.start()
+        if self._leased:
+            self._lease_task = asyncio.get_running_loop().create_task(
+                self._lease_rounds(), name="vigie-supervisor-leases"
+            )
         self._last_tick_run = self.clock()
         self._housekeeping = asyncio.get_running_loop().create_task(
             self._keep_house(), name="vigie-supervisor-housekeeping"
@@ -280,12 +320,18 @@ class Supervisor:
 
     async def stop(self) -> None:
         """Stop polling (checks in flight get the grace period), write what is queued."""
-        task, self._housekeeping = self._housekeeping, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        for name in ("_housekeeping", "_lease_task"):
+            task = getattr(self, name)
+            setattr(self, name, None)
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if self._leased and self._run_id is not None:
+            await self._hand_over()
         await self.scheduler.stop(grace=self.config.stop_grace_s)
         await self.writer.close()
+        if self._leased and self._run_id is not None:
+            await self._run_record(lambda s, run, _now: leases.release(s, run), "release")
         await self._run_record(runs.end_run, "stop")
         if self._onvif is not None:
             await self._onvif.aclose()
@@ -316,6 +362,10 @@ class Supervisor:
         seconds = 2 * self.config.liveness_interval_s + self.config.liveness_timeout_s
         return timedelta(seconds=seconds)
 
+    def _supports_leases(self) -> bool:
+        with self.sessions() as session:
+            return leases.supports_leases(session)
+
     def _begin_run(self) -> None:
         """Record the time nobody watched since the previous run as unknown; start this one."""
         policies = {camera_id: w.policy for camera_id, w in self._watched.items()}
@@ -326,7 +376,116 @@ class Supervisor:
                 bound=self.unwatched_bound,
                 policy=self.config.policy,
                 policies=policies,
+                node=self.node,
+                ttl=timedelta(seconds=self.config.lease_ttl_s) if self._leased else None,
             )
+
+    # --- leases (several nodes, PostgreSQL) -------------------------------------------------
+
+    @property
+    def held(self) -> dict[str, int]:
+        """The cameras this node holds a lease on, with their epochs (empty without leases)."""
+        return dict(self._held)
+
+    async def play_round(self) -> leases.Round | None:
+        """One lease round now (renew, balance, take); the watched cameras follow. None when
+        the database could not be reached (logged; the next round only renews)."""
+        take = not self._lease_failing
+        try:
+            played = await asyncio.to_thread(self._play_round_sync, take)
+        except Exception as err:
+            if not self._lease_failing:
+                log.warning("supervisor: lease round failed (%s); renewing when back", err)
+            self._lease_failing = True
+            return None
+        if not take:
+            log.info("supervisor: database back; %d lease(s) renewed", len(played.held))
+        self._lease_failing = False
+        lost = set(self._held) - set(played.held) - set(played.released)
+        if lost:
+            log.warning(
+                "supervisor: %d camera(s) lost to another node (this one was away): %s",
+                len(lost),
+                ", ".join(sorted(lost)[:10]),
+            )
+        if played.taken or played.released:
+            log.info(
+                "supervisor: leases: %d taken, %d released, %d held (%d node(s), share %d)",
+                len(played.taken),
+                len(played.released),
+                len(played.held),
+                played.nodes,
+                played.share,
+            )
+        self._held = dict(played.held)
+        self._sync_watch(soon=set(played.taken))
+        return played
+
+    def _play_round_sync(self, take: bool) -> leases.Round:
+        assert self._run_id is not None
+        ttl = timedelta(seconds=self.config.lease_ttl_s)
+        with session_scope(self.sessions) as session:
+            played = leases.play_round(session, self._run_id, ttl, take=take)
+            if played.taken:
+                # a camera whose last check is older than the bound went unwatched: UNKNOWN
+                bound, now = self.unwatched_bound, self.clock()
+                apply_lapses(
+                    session,
+                    lambda state: runs.unwatched_from(state.last_check_at, None, bound, now),
+                    self.config.policy,
+                    now,
+                    policies={i: self.policy_of(i) for i in played.taken},
+                    only=played.taken,
+                )
+            return played
+
+    async def _lease_rounds(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.lease_round_s)
+            await self.play_round()
+
+    async def _hand_over(self) -> None:
+        """A graceful stop: free every lease, leave the live nodes, and go on checking each
+        camera until another node has taken it (or none is alive, or the wait is over)."""
+        assert self._run_id is not None
+        run_id, held = self._run_id, dict(self._held)
+
+        def leave() -> int:
+            with session_scope(self.sessions) as session:
+                leases.release(session, run_id)
+                return len(leases.live_nodes(session, timedelta(seconds=self.config.lease_ttl_s)))
+
+        def still_mine() -> set[str]:
+            with self.sessions() as session:
+                current = leases.fence(session, held)
+                session.rollback()
+            return {i for i, epoch in held.items() if current.get(i) == epoch}
+
+        try:
+            others = await asyncio.to_thread(leave)
+        except Exception as err:
+            log.warning("supervisor: cannot hand the cameras over (%s); stopping", err)
+            return
+        if not others or not held:
+            return
+        deadline = time.monotonic() + self.config.lease_round_s + 2 * self.config.camera_timeout_s
+        remaining = set(held)
+        while remaining and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            try:
+                mine = await asyncio.to_thread(still_mine)
+            except Exception:
+                break
+            for camera_id in remaining - mine:
+                self.scheduler.remove(camera_id)
+                self._watched.pop(camera_id, None)
+            remaining &= mine
+        log.info(
+            "supervisor: handed %d camera(s) over to %d node(s)%s",
+            len(held) - len(remaining),
+            others,
+            f"; {len(remaining)} not taken in time" if remaining else "",
+        )
 
     async def _run_record(
         self, record: Callable[[Session, int, datetime], None], what: str
@@ -351,18 +510,30 @@ class Supervisor:
     async def reload(self) -> None:
         """Re-read the inventory; add, drop or re-create the checks of changed cameras."""
         inventory = await asyncio.to_thread(self._read_inventory)
-        for camera_id in set(self._watched) - set(inventory):
+        for camera_id in set(self._inventory) - set(inventory):
+            log.info("supervisor: camera %s left the inventory", camera_id)
+        self._inventory = inventory
+        self._sync_watch()
+
+    def _sync_watch(self, soon: set[str] | frozenset[str] = frozenset()) -> None:
+        """Watch the inventory's cameras this node is to check (with leases, those it holds);
+        ``soon``: cameras just taken over, checked at once."""
+        wanted = (
+            {i: spec for i, spec in self._inventory.items() if i in self._held}
+            if self._leased
+            else self._inventory
+        )
+        for camera_id in set(self._watched) - set(wanted):
             self.scheduler.remove(camera_id)
             del self._watched[camera_id]
-            log.info("supervisor: camera %s left the inventory", camera_id)
-        for camera_id, spec in inventory.items():
+        for camera_id, spec in wanted.items():
             watched = self._watched.get(camera_id)
             if watched is not None and watched.spec == spec:
                 continue
             if watched is not None and replace(watched.spec, windows=spec.windows) == spec:
                 watched.spec = spec  # only its maintenance changed: its checks stay as they are
                 continue
-            self._watch(spec)
+            self._watch(spec, soon=camera_id in soon)
 
     def _read_inventory(self) -> dict[str, _Inventoried]:
         now = self.clock()
@@ -413,7 +584,7 @@ class Supervisor:
             log.error("camera %s: not supervised: %s", camera.id, err)
             return None
 
-    def _watch(self, spec: _Inventoried) -> None:
+    def _watch(self, spec: _Inventoried, *, soon: bool = False) -> None:
         assert self._onvif is not None
         model = self._catalogue.cameras.get(spec.model) if spec.model else None
         watched = _Watched(
@@ -434,6 +605,9 @@ class Supervisor:
             timeout=self.config.liveness_timeout_s,
             retry=self.config.retry_s
             if 0 < self.config.retry_s < self.config.liveness_interval_s
+            else None,
+            first_within=min(self.config.liveness_interval_s, self.config.lease_round_s)
+            if soon
             else None,
         )
         self.scheduler.add(
@@ -646,7 +820,10 @@ class Supervisor:
         if self.metrics is not None and not result.reachable:
             error = result.error.value if result.error is not None else "unreachable"
             self.metrics.check_errors.labels(result.kind.value, error).inc()
-        self.writer.put(result)
+        epoch = self._held.get(result.camera_id)
+        if self._leased and epoch is None:
+            return  # let go since the check started: the node that holds it now checks it
+        self.writer.put(result, epoch)
 
     async def _certificate_bookkeeping(self, watched: _Watched, result: CheckResult) -> None:
         """A TLS camera's certificate: store the one pinned on first use; audit a changed one
@@ -772,7 +949,7 @@ class Supervisor:
                 if not boundary:
                     watched.last_result = monotonic  # one tick per silence period
                 due.append(camera_id)
-                self.writer.put(Tick(camera_id))
+                self.writer.put(Tick(camera_id), self._held.get(camera_id))
         return due
 
     # --- on demand ---------------------------------------------------------------------------

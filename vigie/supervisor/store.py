@@ -202,21 +202,26 @@ def apply_lapses(
     now: datetime,
     *,
     policies: Mapping[str, Policy] | None = None,
+    only: Iterable[str] | None = None,
 ) -> list[Event]:
     """Record the time nobody watched the cameras (the supervisor stopped or crashed).
 
     For every camera with a saved state, ``unwatched_from(state)`` says since when it went
     unwatched (``None``: it did not); :func:`~supervision.states.lapse` then makes it UNKNOWN
     from then, so the history holds no UP or DOWN time nobody observed. Written like
-    :func:`apply_ticks`, a few statements for all cameras. Does not commit.
+    :func:`apply_ticks`, a few statements for all cameras (``only``: for these ones). Does not
+    commit.
     """
-    ids = list(
-        session.scalars(
-            select(CameraStatus.camera_id)
-            .where(CameraStatus.state.not_in((State.UNKNOWN.value, State.MAINTENANCE.value)))
-            .order_by(CameraStatus.camera_id)
-        )
+    query = (
+        select(CameraStatus.camera_id)
+        .where(CameraStatus.state.not_in((State.UNKNOWN.value, State.MAINTENANCE.value)))
+        .order_by(CameraStatus.camera_id)
     )
+    if only is not None:
+        wanted = set(only)
+        ids = [i for i in session.scalars(query) if i in wanted]
+    else:
+        ids = list(session.scalars(query))
 
     def step(state: CameraState, chosen: Policy) -> tuple[CameraState, list[Event]] | None:
         since = unwatched_from(state)

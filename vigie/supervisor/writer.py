@@ -5,9 +5,17 @@ drains the queue: it takes what arrived within ``flush_s`` (or ``batch_size`` it
 them in **one transaction** in a worker thread (``asyncio.to_thread``), so the event loop never
 blocks on the database and 5,000 cameras cost a few commits a second, not hundreds.
 
-If a batch fails (a camera deleted meanwhile, a database hiccup), its items are retried one
-transaction each, so one bad item loses only itself; it is logged and counted.
-:meth:`ResultWriter.close` writes what is queued before returning (graceful stop).
+If a batch fails (a camera deleted meanwhile), its items are retried one transaction each, so one
+bad item loses only itself; it is logged and counted. When the database cannot be reached (an
+outage, a network cut), the batch is kept and written again, in order, until it is: results
+checked meanwhile wait in the queue, nothing is dropped. :meth:`ResultWriter.close` writes what is
+queued before returning (graceful stop; it gives up on an unreachable database after
+``close_retry_s``).
+
+With leases (several nodes on PostgreSQL, ``vigie.supervisor.leases``), each item carries the
+epoch of the lease it was checked under; the writing transaction keeps only the items whose lease
+is still at that epoch (:func:`~vigie.supervisor.leases.fence`): the others are refused, counted
+and logged, never stored.
 """
 
 from __future__ import annotations
@@ -19,12 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supervision.states import CheckResult, Event, Policy
 from vigie.clock import utcnow
 from vigie.db import session_scope
+from vigie.supervisor import leases
 from vigie.supervisor.causes import correlate
 from vigie.supervisor.store import UnknownCameraError, apply_results, apply_ticks
 
@@ -41,6 +50,11 @@ class Tick:
 
 
 Item = CheckResult | Tick
+Queued = tuple[Item, int | None]
+"""An item and the epoch of the lease it was checked under (``None``: no leases)."""
+
+RETRY_MIN_S = 0.2
+RETRY_MAX_S = 5.0
 
 
 def store_batch(
@@ -63,6 +77,10 @@ class WriterStats:
     written: int = 0
     errors: int = 0
     """Items that could not be written even alone (logged)."""
+    refused: int = 0
+    """Items refused because their lease was taken by another node (logged)."""
+    outages: int = 0
+    """Batches that found the database unreachable and were kept to be written again."""
 
 
 class ResultWriter:
@@ -78,8 +96,10 @@ class ResultWriter:
         correlation_window_s: float = 0.0,
         on_batch: Callable[[float, int], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        close_retry_s: float = 10.0,
     ) -> None:
         self.sessions = sessions
+        self.close_retry_s = close_retry_s
         self.policy_of = policy_of
         self.batch_size = batch_size
         self.flush_s = flush_s
@@ -92,22 +112,25 @@ class ResultWriter:
         self.on_batch = on_batch
         self.clock = clock
         self.stats = WriterStats()
-        self._queue: asyncio.Queue[Item] = asyncio.Queue()
+        self._queue: asyncio.Queue[Queued] = asyncio.Queue()
+        self._closing_until: float | None = None
+        """Monotonic deadline past which a closing writer stops waiting for the database."""
         self._task: asyncio.Task[None] | None = None
         self._writing: asyncio.Future[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="vigie-writer")
 
-    def put(self, item: Item) -> None:
-        """Queue a result or a tick; never waits."""
-        self._queue.put_nowait(item)
+    def put(self, item: Item, epoch: int | None = None) -> None:
+        """Queue a result or a tick (``epoch``: its lease's, with leases); never waits."""
+        self._queue.put_nowait((item, epoch))
 
     def __len__(self) -> int:
         return self._queue.qsize()
 
     async def close(self) -> None:
         """Write everything queued, then stop."""
+        self._closing_until = time.monotonic() + self.close_retry_s
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -117,8 +140,8 @@ class ResultWriter:
         while not self._queue.empty():
             await self._write(self._take_ready())
 
-    def _take_ready(self) -> list[Item]:
-        batch: list[Item] = []
+    def _take_ready(self) -> list[Queued]:
+        batch: list[Queued] = []
         while len(batch) < self.batch_size and not self._queue.empty():
             batch.append(self._queue.get_nowait())
         return batch
@@ -143,28 +166,73 @@ class ResultWriter:
             await asyncio.shield(self._writing)
             self._writing = None
 
-    async def _write(self, batch: list[Item]) -> None:
+    async def _write(self, batch: list[Queued]) -> None:
         if not batch:
             return
         started = time.perf_counter()
         try:
-            await asyncio.to_thread(self._write_sync, batch)
+            await self._write_through_outages(batch)
+        except _GaveUpError:
+            return
         except Exception:
             log.warning("writer: a batch of %d failed; writing its items one by one", len(batch))
             for item in batch:
                 try:
-                    await asyncio.to_thread(self._write_sync, [item])
+                    await self._write_through_outages([item])
+                except _GaveUpError:
+                    return
                 except UnknownCameraError:  # deleted while being checked: nothing to store
-                    log.info("writer: %s dropped: the camera left the inventory", _describe(item))
+                    log.info(
+                        "writer: %s dropped: the camera left the inventory", _describe(item[0])
+                    )
                 except Exception:
                     self.stats.errors += 1
-                    log.exception("writer: cannot store %r", _describe(item))
+                    log.exception("writer: cannot store %r", _describe(item[0]))
         if self.correlation_window is not None and self._correlate:
             await asyncio.to_thread(self._correlate_sync)
         self.stats.batches += 1
         self.stats.written += len(batch)
         if self.on_batch is not None:
             self.on_batch(time.perf_counter() - started, len(batch))
+
+    async def _write_through_outages(self, batch: list[Queued]) -> None:
+        """Write ``batch``; while the database cannot be reached, wait and write it again.
+
+        Raises ``_GaveUpError`` when closing and the database stayed away past ``close_retry_s``
+        (the batch is lost, logged); any other error is the caller's.
+        """
+        delay = RETRY_MIN_S
+        attempts = 0
+        while True:
+            try:
+                await asyncio.to_thread(self._write_sync, batch)
+                if attempts:
+                    log.warning(
+                        "writer: database back; a batch of %d written after %d attempt(s)",
+                        len(batch),
+                        attempts + 1,
+                    )
+                return
+            except OperationalError as err:
+                attempts += 1
+                if attempts == 1:
+                    self.stats.outages += 1
+                    log.warning(
+                        "writer: database unreachable (%s); keeping a batch of %d and %d queued",
+                        _first_line(err),
+                        len(batch),
+                        len(self),
+                    )
+                if self._closing_until is not None and time.monotonic() >= self._closing_until:
+                    self.stats.errors += len(batch)
+                    log.error(
+                        "writer: stopping while the database is unreachable: %d result(s) "
+                        "not stored",
+                        len(batch),
+                    )
+                    raise _GaveUpError from err
+                await asyncio.sleep(delay)
+                delay = min(RETRY_MAX_S, delay * 2)
 
     def _correlate_sync(self) -> None:
         """Cause incidents in their own transaction, after the batch committed.
@@ -188,11 +256,12 @@ class ResultWriter:
         else:
             self._correlate = False
 
-    def _write_sync(self, batch: list[Item]) -> None:
+    def _write_sync(self, batch: list[Queued]) -> None:
         now = self.clock()
-        results = [item for item in batch if isinstance(item, CheckResult)]
-        ticks = [item for item in batch if isinstance(item, Tick)]
         with session_scope(self.sessions) as session:
+            items = self._fenced(session, batch)
+            results = [item for item in items if isinstance(item, CheckResult)]
+            ticks = [item for item in items if isinstance(item, Tick)]
             policies = {r.camera_id: self.policy_of(r.camera_id) for r in results}
             events = store_batch(session, results, policies, now)
             if ticks:
@@ -202,6 +271,29 @@ class ResultWriter:
                 )
             if events:  # only a batch that moved a state or an incident can change a cause
                 self._correlate = True
+
+    def _fenced(self, session: Session, batch: list[Queued]) -> list[Item]:
+        """The batch's items whose lease is still at their epoch (all of them without leases)."""
+        leased = {item.camera_id for item, epoch in batch if epoch is not None}
+        if not leased:
+            return [item for item, _ in batch]
+        current = leases.fence(session, leased)
+        items = []
+        for item, epoch in batch:
+            if epoch is None or current.get(item.camera_id) == epoch:
+                items.append(item)
+            else:
+                self.stats.refused += 1
+                log.info("writer: %s refused: its lease was taken", _describe(item))
+        return items
+
+
+class _GaveUpError(Exception):
+    """The writer stopped while the database was unreachable."""
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def _describe(item: Item) -> str:
