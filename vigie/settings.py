@@ -307,7 +307,8 @@ class Settings(BaseSettings):
         default=100,
         ge=10,
         le=5000,
-        description="How often the live feed reads new events from the database.",
+        description="How often the live feed reads new events from the database (on PostgreSQL "
+        "only while it cannot LISTEN: NOTIFY wakes it otherwise).",
     )
     shutdown_grace_s: float = Field(
         default=10.0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import socket
@@ -54,6 +55,13 @@ def free_port(ports: range | None = None) -> int:
 
 
 class _Server(uvicorn.Server):
+    loop: asyncio.AbstractEventLoop | None = None
+    """The server's event loop while it runs: where to call the app's own objects from."""
+
+    async def serve(self, sockets: Any = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
     def install_signal_handlers(self) -> None:  # the test's thread owns no signals
         pass
 
@@ -61,7 +69,7 @@ class _Server(uvicorn.Server):
 @dataclass
 class ThreadServer:
     port: int
-    server: uvicorn.Server
+    server: _Server
     thread: threading.Thread
 
     @property

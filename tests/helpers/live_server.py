@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from tests.helpers.http_server import ThreadServer, serve_in_thread
 from tests.helpers.service import PASSWORD
 from vigie.api import create_app
+from vigie.cli.server import stop_live
 from vigie.live.transport import LiveHttpProtocol
 from vigie.settings import Settings
 
@@ -46,6 +47,14 @@ class LiveServer:
 
     def stop(self) -> None:
         self.running.stop()
+
+    def stop_as_serve(self) -> None:
+        """Stop as ``vigie serve`` does on SIGTERM: the live streams end first (WebSocket 1012,
+        SSE ``retry`` + ``close``), then the server."""
+        loop = self.running.server.loop
+        assert loop is not None, "the server is not running"
+        loop.call_soon_threadsafe(stop_live(self.app))
+        self.stop()
 
 
 def start(settings: Settings, engine: Engine) -> LiveServer:

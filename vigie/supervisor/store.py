@@ -671,6 +671,8 @@ def append_events(
     The numbers are reserved by updating the single ``event_head`` row, whose lock is held until
     the transaction ends: another writer waits, so sequence numbers commit in increasing order
     without gaps, and a reader resuming after ``seq`` can never skip one committed later.
+    On PostgreSQL the transaction also notifies ``vigie_events`` with the last ``seq``
+    (delivered at commit): the live feeds of every node read the new events at once.
     """
     events = list(events)
     if not events:
@@ -694,6 +696,8 @@ def append_events(
             )
         )
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":  # wakes every node's live feed at commit
+        session.connection().exec_driver_sql("SELECT pg_notify('vigie_events', %s)", (str(last),))
     return list(range(first, last + 1))
 
 
