@@ -427,8 +427,12 @@ class Supervisor:
         with session_scope(self.sessions) as session:
             played = leases.play_round(session, self._run_id, ttl, take=take)
             if played.taken:
-                # a camera whose last check is older than the bound went unwatched: UNKNOWN
-                bound, now = self.unwatched_bound, self.clock()
+                # A dead node's camera waits up to a lease's life and a round to be taken: only
+                # a camera not checked for longer than that and the usual bound went unwatched.
+                bound = self.unwatched_bound + timedelta(
+                    seconds=self.config.lease_ttl_s + self.config.lease_round_s
+                )
+                now = self.clock()
                 apply_lapses(
                     session,
                     lambda state: runs.unwatched_from(state.last_check_at, None, bound, now),

@@ -24,6 +24,7 @@ from supervision.states import Policy
 from tests.helpers.http_server import free_port
 from tests.helpers.live_server import LiveServer, start
 from tests.helpers.service import make_settings, seed
+from tests.helpers.sse import SseStream
 from tests.helpers.supervision_data import OUTAGE, T0, add_cameras, ok, outage
 from vigie import db
 from vigie.credentials import generate_key
@@ -151,25 +152,6 @@ async def events_until(socket, last_seq: int) -> list[dict]:
         if message["type"] != "heartbeat":
             got.append(message)
     return got
-
-
-class SseStream:
-    """The SSE events (id, event, data) of a streaming response, one at a time."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.lines = response.iter_lines()
-
-    def next(self) -> dict | None:
-        """The next event, or None when the stream ended."""
-        current: dict = {}
-        for line in self.lines:
-            if not line:
-                if "event" in current:
-                    return current
-                continue
-            field, _, value = line.partition(": ")
-            current[field] = json.loads(value) if field == "data" else value
-        return None
 
 
 def test_a_client_cut_from_its_node_resumes_on_another_with_last_event_id(

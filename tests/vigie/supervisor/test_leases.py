@@ -19,8 +19,10 @@ from vigie import db
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing, generate_key, parse_key_ring
 from vigie.inventory.cameras import import_cameras
-from vigie.models import CameraStatus, Observation, SupervisorRun
+from vigie.models import CameraStatus, Observation, StateChange, SupervisorRun
 from vigie.supervisor import leases
+from vigie.supervisor.runtime import Supervisor, SupervisorConfig
+from vigie.supervisor.store import apply_result
 from vigie.supervisor.writer import ResultWriter
 
 pytestmark = pytest.mark.postgres
@@ -221,3 +223,45 @@ def test_live_nodes_are_the_runs_seen_within_the_lease(pg: Engine) -> None:
         )
     with db.session_factory(pg)() as session:
         assert leases.live_nodes(session, TTL) == [a]
+
+
+def _up(engine: Engine, camera_id: str, at: datetime) -> None:
+    with db.session_scope(db.session_factory(engine)) as session:
+        for offset in (0, 1):  # two answers: UP
+            apply_result(
+                session, camera_id, result(camera_id, at + timedelta(seconds=offset)), Policy(), at
+            )
+
+
+def state_of(engine: Engine, camera_id: str) -> str:
+    with db.session_factory(engine)() as session:
+        row = session.get(CameraStatus, camera_id)
+        assert row is not None
+        return row.state
+
+
+def test_a_take_over_makes_unknown_only_a_camera_unchecked_for_too_long(pg: Engine) -> None:
+    now = utcnow()
+    _up(pg, "cam-0", now - timedelta(minutes=10))  # its node died long ago
+    _up(pg, "cam-1", now - timedelta(seconds=3))  # its node died a moment ago
+    dead = new_run(pg, "dead")
+    round_of(pg, dead)
+    die(pg, dead)
+    alive = new_run(pg, "alive")
+    round_of(pg, alive, take=False)  # alive, holding nothing yet
+    supervisor = Supervisor(db.session_factory(pg), keys=None, config=SupervisorConfig())
+    supervisor._leased = True
+    supervisor._begin_run()
+    # another node is alive: the start itself records no unwatched time
+    assert state_of(pg, "cam-0") == state_of(pg, "cam-1") == "up"
+    played = supervisor._play_round_sync(take=True)
+    assert {"cam-0", "cam-1"} <= set(played.taken)
+    assert state_of(pg, "cam-0") == "unknown"
+    assert state_of(pg, "cam-1") == "up"
+    with db.session_factory(pg)() as session:
+        change = session.scalars(
+            select(StateChange)
+            .where(StateChange.camera_id == "cam-0")
+            .order_by(StateChange.id.desc())
+        ).first()
+    assert change is not None and change.reason == "unsupervised"
