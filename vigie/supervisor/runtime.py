@@ -472,7 +472,7 @@ class Supervisor:
             return
         if not others or not held:
             return
-        deadline = time.monotonic() + self.config.lease_round_s + 2 * self.config.camera_timeout_s
+        deadline = time.monotonic() + self.config.lease_round_s + 1.0  # others' next round
         remaining = set(held)
         while remaining and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
