@@ -43,16 +43,18 @@ def nginx_directive(name: str) -> list[str]:
     return [value.strip() for value in re.findall(rf"(?m)^\s*{name}\s+([^;]+);", text)]
 
 
-def test_three_nodes_built_from_the_repository_image() -> None:
-    assert sorted(NODES) == ["vigie-1", "vigie-2", "vigie-3"]
+def test_at_least_three_nodes_built_from_the_repository_image() -> None:
+    assert len(NODES) >= 3
+    assert all(re.fullmatch(r"vigie-\d+", name) for name in NODES)
     for spec in NODES.values():
         assert (DEPLOY / spec["build"]["context"] / spec["build"]["dockerfile"]).is_file()
         assert spec["restart"] == "unless-stopped"
 
 
-@pytest.mark.parametrize("name", ["vigie-1", "vigie-2", "vigie-3"])
+@pytest.mark.parametrize("name", sorted(NODES))
 def test_each_node_waits_for_the_database_and_is_health_checked(name: str) -> None:
     node = NODES[name]
+    assert node["hostname"] == name  # its logs and the database say which node it is
     assert node["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert any("/healthz" in part for part in node["healthcheck"]["test"])
     url = make_url(node["environment"]["VIGIE_DATABASE_URL"])

@@ -47,8 +47,8 @@ def backup(url: str, dump: Path) -> None:
 
 
 def restore(dump: Path, url: str) -> None:
-    """``pg_restore -U vigie --no-owner --exit-on-error -d vigie < vigie.dump``, into an empty
-    database."""
+    """``pg_restore -U vigie --no-owner --exit-on-error -d vigie_restored < vigie.dump``, into an
+    empty database."""
     parsed = make_url(url)
     options = ["--no-owner", "--exit-on-error", "-d", parsed.database or ""]
     with dump.open("rb") as source:
