@@ -14,6 +14,9 @@
 # PostgreSQL):
 #
 #   docker run -p 8000:8000 --env-file vigie.env -v vigie-data:/var/lib/vigie vigie
+#
+# Several nodes on one PostgreSQL behind nginx, with Prometheus: deploy/compose.yaml (README:
+# Operations: several nodes).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

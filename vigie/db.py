@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -110,16 +110,44 @@ def current_revision(engine: Engine) -> str | None:
         ) from err
 
 
+MIGRATION_LOCK = 0x76_69_67_69_65_5F_6D_67
+"""The PostgreSQL advisory lock key ("vigie_mg" in ASCII, a signed 64-bit value) held while
+migrating, so that several ``vigie serve --migrate`` nodes starting at once take turns."""
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the migration lock on PostgreSQL (nothing on SQLite, where one file has one host).
+
+    A session-level advisory lock on a connection of its own: Alembic's transaction commits
+    under it, and a second node waits here, then finds the schema at head and does nothing.
+    Without it, two nodes create the same tables and one fails (or they deadlock).
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()  # the lock is the session's: it outlives the transaction
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+
+
 def upgrade(
     engine: Engine, revision: str = "head", *, credentials_keys: str | None = None
 ) -> str | None:
     """Migrate the database to ``revision``; returns the revision reached.
 
     ``credentials_keys`` (VIGIE_CREDENTIALS_KEYS) is needed when a migration re-encrypts stored
-    camera passwords (0006 binds them to their cameras' addresses).
+    camera passwords (0006 binds them to their cameras' addresses). On PostgreSQL the upgrade
+    runs under :func:`migration_lock`, so nodes started together migrate one after the other.
     """
     try:
-        command.upgrade(_alembic_config(engine, credentials_keys), revision)
+        with migration_lock(engine):
+            command.upgrade(_alembic_config(engine, credentials_keys), revision)
     except SQLAlchemyError as err:
         raise DatabaseError(
             f"migration of {_safe_url(str(engine.url))} failed: {err.__class__.__name__}: "
@@ -129,7 +157,8 @@ def upgrade(
 
 
 def downgrade(engine: Engine, revision: str, *, credentials_keys: str | None = None) -> str | None:
-    command.downgrade(_alembic_config(engine, credentials_keys), revision)
+    with migration_lock(engine):
+        command.downgrade(_alembic_config(engine, credentials_keys), revision)
     return current_revision(engine)
 
 

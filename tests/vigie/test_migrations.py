@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -92,3 +97,69 @@ def test_0014_adds_the_masts_cables_and_takes_them_away(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("SELECT id FROM masts")).scalar_one() == "M-1"
     assert db.upgrade(engine) == db.head_revision()
+
+
+def _node(url: str, start: Barrier, outcomes: Queue) -> None:
+    """One node's ``vigie serve --migrate``, in a process of its own as on its own host."""
+    engine = db.make_engine(url)
+    try:
+        start.wait()
+        outcomes.put(db.upgrade(engine))
+    except Exception as err:  # the outcome is the result: the test names every failure
+        outcomes.put(f"{err.__class__.__name__}: {err}")
+    finally:
+        engine.dispose()
+
+
+def _upgrade_together(url: str, nodes: int) -> list[str | None]:
+    """``nodes`` processes upgrade ``url`` at once (a barrier releases them together)."""
+    spawn = multiprocessing.get_context("spawn")
+    start, outcomes = spawn.Barrier(nodes), spawn.Queue()
+    processes = [spawn.Process(target=_node, args=(url, start, outcomes)) for _ in range(nodes)]
+    for process in processes:
+        process.start()
+    try:
+        return sorted((outcomes.get(timeout=120) for _ in processes), key=str)
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+
+
+@pytest.mark.postgres
+def test_nodes_starting_together_migrate_one_after_the_other(postgres_url: str) -> None:
+    """Three ``vigie serve --migrate`` at once on a fresh database: the advisory lock lets one
+    migrate while the others wait, then find the schema at head (without it they collide)."""
+    outcomes = _upgrade_together(postgres_url, nodes=3)
+    assert outcomes == [db.head_revision()] * 3
+    engine = db.make_engine(postgres_url)
+    try:
+        assert db.current_revision(engine) == db.head_revision()
+        with engine.connect() as connection:  # released: nothing is left holding the lock
+            held = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks JOIN pg_database d ON d.oid = pg_locks.database"
+                    " WHERE locktype = 'advisory' AND d.datname = current_database()"
+                )
+            ).scalar_one()
+        assert held == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_migration_lock_makes_a_second_node_wait(postgres_url: str) -> None:
+    """While one connection holds the lock, an upgrade does not touch the database."""
+    holder, node = db.make_engine(postgres_url), db.make_engine(postgres_url)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            with db.migration_lock(holder):
+                waiting = pool.submit(db.upgrade, node)
+                time.sleep(1.0)
+                assert not waiting.done()
+                assert db.current_revision(holder) is None
+            assert waiting.result(timeout=120) == db.head_revision()
+    finally:
+        holder.dispose()
+        node.dispose()
