@@ -46,6 +46,7 @@ from vigie.routes import incidents as incident_routes
 from vigie.routes import live as live_routes
 from vigie.routes import maintenance as maintenance_routes
 from vigie.routes import metrics as metrics_routes
+from vigie.routes import nodes as node_routes
 from vigie.routes import notifications as notification_routes
 from vigie.routes import pictures as picture_routes
 from vigie.routes import plans as plan_routes
@@ -78,6 +79,7 @@ ROUTERS = (
     status_routes,
     incident_routes,
     notification_routes,
+    node_routes,
     availability_routes,
     maintenance_routes,
     picture_routes,
