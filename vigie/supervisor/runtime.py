@@ -250,6 +250,8 @@ class Supervisor:
         self._lease_task: asyncio.Task[None] | None = None
         self._lease_failing = False
         """The last lease round failed (the database is away): the next one only renews."""
+        self._soon: set[str] = set()
+        """Cameras taken over and not yet checked: their first check comes at once."""
 
     def __len__(self) -> int:
         return len(self._watched)
@@ -299,7 +301,7 @@ class Supervisor:
             self.exceptions += 1
             log.exception("supervisor: cannot record the unwatched time before this start")
         if self._leased and self._run_id is not None:
-            await self.play_round()
+            await self.play_round(soon=False)
         try:
             await self.reload()
         except Exception:  # the database may come back: housekeeping reloads again
@@ -387,9 +389,11 @@ class Supervisor:
         """The cameras this node holds a lease on, with their epochs (empty without leases)."""
         return dict(self._held)
 
-    async def play_round(self) -> leases.Round | None:
-        """One lease round now (renew, balance, take); the watched cameras follow. None when
-        the database could not be reached (logged; the next round only renews)."""
+    async def play_round(self, *, soon: bool = True) -> leases.Round | None:
+        """One lease round now (renew, balance, take); the watched cameras follow, the ones
+        taken checked at once (``soon``; at start they keep their phases, spread over the
+        interval). None when the database could not be reached (logged; the next round only
+        renews)."""
         take = not self._lease_failing
         try:
             played = await asyncio.to_thread(self._play_round_sync, take)
@@ -418,7 +422,7 @@ class Supervisor:
                 played.share,
             )
         self._held = dict(played.held)
-        self._sync_watch(soon=set(played.taken))
+        self._sync_watch(soon=set(played.taken) if soon else set())
         return played
 
     def _play_round_sync(self, take: bool) -> leases.Round:
@@ -522,6 +526,7 @@ class Supervisor:
     def _sync_watch(self, soon: set[str] | frozenset[str] = frozenset()) -> None:
         """Watch the inventory's cameras this node is to check (with leases, those it holds);
         ``soon``: cameras just taken over, checked at once."""
+        self._soon = (self._soon | soon) & set(self._held)  # taken before the inventory knew it
         wanted = (
             {i: spec for i, spec in self._inventory.items() if i in self._held}
             if self._leased
@@ -537,7 +542,8 @@ class Supervisor:
             if watched is not None and replace(watched.spec, windows=spec.windows) == spec:
                 watched.spec = spec  # only its maintenance changed: its checks stay as they are
                 continue
-            self._watch(spec, soon=camera_id in soon)
+            self._watch(spec, soon=camera_id in self._soon)
+            self._soon.discard(camera_id)
 
     def _read_inventory(self) -> dict[str, _Inventoried]:
         now = self.clock()
