@@ -13,7 +13,7 @@ The scenes are split by place into a tuning part and a held-out part (``field/sp
 thresholds are to be chosen on the tuning part only, the targets are measured on the held-out
 part. The table reports both, per problem, and the false alarms by condition.
 
-    .venv/bin/python benchmarks/imaging/field_bench.py            # all 18 scenes, about 10 min
+    .venv/bin/python benchmarks/imaging/field_bench.py            # all 21 scenes, about 9 min
     .venv/bin/python benchmarks/imaging/field_bench.py --quick    # one scene per part, 1 min
 """
 

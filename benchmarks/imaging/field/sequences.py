@@ -43,11 +43,12 @@ CONDITIONS = (
     "compression",
     "switch",
     "real rain",
+    "real dusk",
 )
 """The harmless conditions, in the order a benchmark reports them."""
 
-REAL_WEATHER = {"london_rain": "real rain"}
-"""Scenes whose photograph itself shows the weather: their day frames are counted under it."""
+REAL_WEATHER = {"london_rain": "real rain", "sioux_falls_storefront": "real dusk"}
+"""Scenes whose photograph itself shows the weather or the hour: their day frames count under it."""
 
 ALLOWED_LICENCES = (
     "CC0-1.0",
