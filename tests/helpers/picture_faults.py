@@ -36,7 +36,11 @@ def scene(name: str) -> np.ndarray:
     photo = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
     if photo.ndim == 2:
         photo = np.stack([photo] * 3, axis=-1)
-    photo = np.ascontiguousarray(photo[:, :, 2::-1])  # RGB -> BGR
+    return photo_canvas(np.ascontiguousarray(photo[:, :, 2::-1]))  # RGB -> BGR
+
+
+def photo_canvas(photo: np.ndarray) -> np.ndarray:
+    """The canvas of any BGR photograph: its centre cropped to 16:9, resized to ``CANVAS``."""
     height, width = photo.shape[:2]
     target = CANVAS[0] / CANVAS[1]
     if width / height > target:
