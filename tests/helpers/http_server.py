@@ -24,7 +24,7 @@ def can_listen(port: int) -> bool:
     return True
 
 
-PARTS = 2
+PARTS = 3
 """The test processes ``scripts/run-tests`` runs side by side."""
 
 
@@ -35,8 +35,8 @@ def partition() -> int:
 
 
 def share(ports: range) -> range:
-    """This part's share of a family's ``ports``: a family whose tests run in both parts never
-    meets itself."""
+    """This part's share of a family's ``ports``: a family whose tests run in several parts
+    never meets itself."""
     size = len(ports) // PARTS
     start = ports.start + partition() * size
     return range(start, start + size)

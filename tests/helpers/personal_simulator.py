@@ -1,7 +1,8 @@
 """The simulator in process, each camera playing a vendor personality, for the tests of the
 client against real firmwares' replies (tests/cameras/test_personalities.py).
 
-Its ports are 11000-11199 (the helpers' port plan): one simulator at a time, from the start.
+Its ports are 11000-11199 (the helpers' port plan), a third of them per part of
+``scripts/run-tests`` (``http_server.share``): one simulator at a time, from the start.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from cameras.models import CameraAddress
 from cameras.simulator.personalities import personalities
 from cameras.simulator.scenario import parse_scenario
 from cameras.simulator.server import Simulator
+from tests.helpers.http_server import share
 
-BASE_PORT = 11000
+BASE_PORT = share(range(11000, 11200)).start
 USERNAME = "operator"
 PASSWORD = "Field-s3cret"
 

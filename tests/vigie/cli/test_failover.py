@@ -213,7 +213,7 @@ def test_a_killed_node_is_taken_over_and_its_live_client_misses_nothing(
             "the dead node's cameras taken",
             timeout=15,
         )
-        assert took <= TAKE_OVER_BOUND_S + 0.5
+        assert took <= TAKE_OVER_BOUND_S + 1.0
         owners = leases_by_run(w)
         assert set(owners) == set(runs) - {victim_run}
         assert set().union(*owners.values()) == {f"cam-{i}" for i in range(CAMERAS)}
@@ -226,7 +226,7 @@ def test_a_killed_node_is_taken_over_and_its_live_client_misses_nothing(
             "every one of its cameras checked again",
             timeout=15,
         )
-        assert resumed <= RESUME_BOUND_S + 0.5
+        assert resumed <= RESUME_BOUND_S + 1.0
 
         # the client resumes on another node from the last event it got
         assert ids, "the client received events before the kill"
