@@ -213,7 +213,7 @@ def test_a_killed_node_is_taken_over_and_its_live_client_misses_nothing(
             "the dead node's cameras taken",
             timeout=15,
         )
-        assert took <= TAKE_OVER_BOUND_S + 1.0
+        assert took <= TAKE_OVER_BOUND_S + 1.0  # + the poll's step and a loaded machine's delays
         owners = leases_by_run(w)
         assert set(owners) == set(runs) - {victim_run}
         assert set().union(*owners.values()) == {f"cam-{i}" for i in range(CAMERAS)}
