@@ -31,6 +31,7 @@ alpha ignored). Pure: numpy and OpenCV, no I/O, no database.
 from __future__ import annotations
 
 import io
+import threading
 import weakref
 import zipfile
 from collections.abc import Callable, Mapping
@@ -272,7 +273,7 @@ class Reference:
         """The reference :meth:`to_bytes` wrote, in this format or format 1 (float32 edges);
         a damaged blob or an unknown format raises :class:`ImageError` (reset the reference)."""
         try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            with _NPZ_READ, np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 stored = {name: npz[name] for name in npz.files}
         except (OSError, ValueError, EOFError) as err:
             raise ImageError(f"stored picture reference is unreadable ({err}): reset it") from err
@@ -306,6 +307,11 @@ class Reference:
         return cls(count, structure, float(scalars[0]), texture, *map(float, scalars[1:]))
 
 
+_NPZ_READ = threading.Lock()
+"""One ``np.load`` at a time: it parses each array's header with ``ast.literal_eval``, and
+CPython 3.11's AST construction is not safe from several threads at once (python/cpython#106905:
+"SystemError: AST constructor recursion depth mismatch", seen in a full check's worker thread
+while the supervisor loaded references in others). Reading a reference takes microseconds."""
 _NPZ_LEVEL = 1
 """zlib level of :meth:`Reference.to_bytes`: half the CPU of ``np.savez_compressed``'s 6 for 3 %
 more bytes (the int8 map compresses little more at any level)."""

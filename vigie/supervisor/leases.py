@@ -84,15 +84,30 @@ def play_round(session: Session, run_id: int, ttl: timedelta, *, take: bool = Tr
     nodes cut with it are not taken for dead before they could renew too.
     """
     secs = _seconds(ttl)
+    if take:
+        # A new camera gets its free lease row (deleted cameras cascade). Only the cameras
+        # without one are inserted, in id order: an insert that met every row would wait on
+        # the rows other rounds are renewing, while they wait on its own (a deadlock, seen).
+        session.execute(
+            text(
+                "INSERT INTO camera_leases (camera_id, run_id, epoch, expires_at) "
+                "SELECT id, NULL, 0, now() FROM cameras c WHERE NOT EXISTS "
+                "(SELECT 1 FROM camera_leases l WHERE l.camera_id = c.id) "
+                "ORDER BY id ON CONFLICT (camera_id) DO NOTHING"
+            )
+        )
     session.execute(
         text("UPDATE supervisor_runs SET seen_at = now() WHERE id = :run"), {"run": run_id}
     )
+    # Its own rows locked in id order, the order every other locker of lease rows uses.
     held = dict(
         session.execute(
             text(
                 "UPDATE camera_leases SET renewed_at = now(), "
                 "expires_at = now() + make_interval(secs => :ttl) "
-                "WHERE run_id = :run RETURNING camera_id, epoch"
+                "WHERE camera_id IN (SELECT camera_id FROM camera_leases WHERE run_id = :run "
+                "ORDER BY camera_id FOR NO KEY UPDATE) AND run_id = :run "
+                "RETURNING camera_id, epoch"
             ),
             {"run": run_id, "ttl": secs},
         ).all()
@@ -101,13 +116,6 @@ def play_round(session: Session, run_id: int, ttl: timedelta, *, take: bool = Tr
     if not take:
         result.share = len(held)
         return result
-    # Every camera gets a row once (a new camera is free); deleted cameras cascade.
-    session.execute(
-        text(
-            "INSERT INTO camera_leases (camera_id, run_id, epoch, expires_at) "
-            "SELECT id, NULL, 0, now() FROM cameras ON CONFLICT (camera_id) DO NOTHING"
-        )
-    )
     cameras = session.execute(text("SELECT count(*) FROM cameras")).scalar_one()
     nodes = max(1, len(set(live_nodes(session, ttl)) | {run_id}))
     share = math.ceil(cameras / nodes) if cameras else 0
@@ -164,11 +172,12 @@ def release(session: Session, run_id: int, camera_ids: Iterable[str] | None = No
 
 
 def fence(session: Session, camera_ids: Iterable[str]) -> dict[str, int]:
-    """The current epoch of each camera's lease, the lease rows share-locked.
+    """The current epoch of each camera's lease, the lease rows key-share-locked.
 
     Called in the transaction that writes results: an item is stored only if it was checked
-    under that epoch, and a node taking one of these cameras waits for the commit, so a result
-    is never stored under a lease already taken.
+    under that epoch. A node taking one of these cameras locks it ``FOR UPDATE``, which a key
+    share lock holds off (the taker skips it this round), so a result is never stored under a
+    lease already taken; the holder's own renewals (``FOR NO KEY UPDATE``) do not wait for it.
     """
     ids = sorted(set(camera_ids))
     if not ids:
@@ -176,7 +185,7 @@ def fence(session: Session, camera_ids: Iterable[str]) -> dict[str, int]:
     rows = session.execute(
         text(
             "SELECT camera_id, epoch FROM camera_leases WHERE camera_id = ANY(:ids) "
-            "ORDER BY camera_id FOR SHARE"
+            "ORDER BY camera_id FOR KEY SHARE"
         ),
         {"ids": ids},
     )

@@ -47,6 +47,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cameras.catalogue import load_catalogue
@@ -396,7 +397,13 @@ class Supervisor:
         renews)."""
         take = not self._lease_failing
         try:
-            played = await asyncio.to_thread(self._play_round_sync, take)
+            try:
+                played = await asyncio.to_thread(self._play_round_sync, take)
+            except DBAPIError as err:
+                if not _gave_way(err):
+                    raise
+                log.info("supervisor: lease round gave way (%s); again now", _sqlstate(err))
+                played = await asyncio.to_thread(self._play_round_sync, take)
         except Exception as err:
             if not self._lease_failing:
                 log.warning("supervisor: lease round failed (%s); renewing when back", err)
@@ -979,6 +986,16 @@ async def fetch_snapshot(camera: OnvifCamera) -> bytes:
         raise CameraError(f"{camera.address.where}: GetProfiles: no media profile")
     uri = await camera.get_snapshot_uri(profiles[0].token)
     return (await camera.get_snapshot(uri.uri)).content
+
+
+def _sqlstate(err: DBAPIError) -> str:
+    return str(getattr(err.orig, "sqlstate", "") or "")
+
+
+def _gave_way(err: DBAPIError) -> bool:
+    """A transaction the database rolled back to break a deadlock or a serialization conflict
+    (SQLSTATE class 40): played again at once, the database was never away."""
+    return _sqlstate(err).startswith("40")
 
 
 def _with_credentials(uri: str, address: CameraAddress) -> str:

@@ -203,10 +203,11 @@ class ResultWriter:
         """
         delay = RETRY_MIN_S
         attempts = 0
+        counted = False
         while True:
             try:
                 await asyncio.to_thread(self._write_sync, batch)
-                if attempts:
+                if counted:
                     log.warning(
                         "writer: database back; a batch of %d written after %d attempt(s)",
                         len(batch),
@@ -215,7 +216,11 @@ class ResultWriter:
                 return
             except OperationalError as err:
                 attempts += 1
-                if attempts == 1:
+                gave_way = str(getattr(err.orig, "sqlstate", "") or "").startswith("40")
+                if gave_way:  # a deadlock or serialization conflict broken by the database
+                    log.info("writer: a batch gave way (%s); writing it again", _first_line(err))
+                elif not counted:
+                    counted = True
                     self.stats.outages += 1
                     log.warning(
                         "writer: database unreachable (%s); keeping a batch of %d and %d queued",

@@ -265,3 +265,48 @@ def test_a_take_over_makes_unknown_only_a_camera_unchecked_for_too_long(pg: Engi
             .order_by(StateChange.id.desc())
         ).first()
     assert change is not None and change.reason == "unsupervised"
+
+
+def test_a_renewal_never_waits_for_a_batch_being_written(pg: Engine) -> None:
+    """A writer's fence (key share) and the holder's renewal (no key update) do not conflict:
+    with ``FOR SHARE`` they did, and in opposite orders they deadlocked (seen at 10,000)."""
+    a = new_run(pg, "a")
+    held = round_of(pg, a).held
+    with db.session_factory(pg)() as writing:
+        assert leases.fence(writing, held) == held  # a batch's transaction, still open
+        with db.session_factory(pg)() as session:
+            session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            assert leases.play_round(session, a, TTL).held == held  # would time out if it waited
+            session.commit()
+        writing.rollback()
+
+
+def test_a_round_never_waits_for_another_nodes_renewal(pg: Engine) -> None:
+    """Two rounds at once: one inserting the new cameras' rows must not wait on the rows the
+    other just renewed (an insert over every camera did, and they deadlocked)."""
+    a, b = new_run(pg, "a"), new_run(pg, "b")
+    round_of(pg, a)
+    round_of(pg, b, take=False)
+    with db.session_factory(pg)() as renewing:
+        assert len(leases.play_round(renewing, a, TTL, take=False).held) == CAMERAS  # open
+        with db.session_factory(pg)() as session:
+            session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            played = leases.play_round(session, b, TTL)
+            assert played.taken == []  # A holds everything and is alive
+            session.commit()
+        renewing.commit()
+
+
+def test_a_taker_skips_a_camera_whose_batch_is_being_written(pg: Engine) -> None:
+    a, b = new_run(pg, "a"), new_run(pg, "b")
+    held = round_of(pg, a).held
+    die(pg, a)
+    with db.session_factory(pg)() as writing:
+        assert leases.fence(writing, {"cam-0": held["cam-0"]}) == {"cam-0": held["cam-0"]}
+        with db.session_factory(pg)() as session:
+            session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            played = leases.play_round(session, b, TTL)
+            session.commit()
+        assert "cam-0" not in played.taken and len(played.taken) == CAMERAS - 1
+        writing.commit()
+    assert "cam-0" in round_of(pg, b).taken  # the next round, once the batch committed
