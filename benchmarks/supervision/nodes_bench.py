@@ -70,6 +70,15 @@ ROOT = HERE.parents[1]
 LEASE_TTL_S = 30.0  # the defaults: VIGIE_SUPERVISE_LEASE_TTL_S, round = min(ttl / 3, 5 s)
 LEASE_ROUND_S = min(LEASE_TTL_S / 3, 5.0)
 CAMERA_TIMEOUT_S = 5.0  # VIGIE_SUPERVISE_CAMERA_TIMEOUT_S; a liveness check may take two calls
+SCRAPE_TIMEOUT_S = 30.0
+LOGGED = {
+    "lease_rounds_failed": "lease round failed",
+    "deadlocks": "deadlock detected",
+    "writer_batches_retried": "writer: database unreachable",
+    "results_refused_lease_taken": "refused: its lease was taken",
+    "cameras_lost_to_another_node": "lost to another node",
+}
+"""Log lines counted in each node's log (what sharing the cameras cost or went through)."""
 
 
 @dataclass
@@ -83,6 +92,21 @@ class Node:
     events: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     watcher: asyncio.Task[None] | None = None
     run_id: int | None = None
+    scrapes_failed: int = 0
+    """``/metrics`` requests unanswered within :data:`SCRAPE_TIMEOUT_S` (the node too busy)."""
+    scrape_max_s: float = 0.0
+
+    async def metrics(self, token: str) -> dict[str, float]:
+        """Its ``/metrics``, read in a thread so that the live clients keep reading; a node too
+        busy to answer is counted, not fatal (empty figures)."""
+        started = time.monotonic()
+        try:
+            values = await asyncio.to_thread(scrape, self.base, token, SCRAPE_TIMEOUT_S)
+        except httpx.HTTPError:
+            self.scrapes_failed += 1
+            return {}
+        self.scrape_max_s = max(self.scrape_max_s, time.monotonic() - started)
+        return values
 
     @property
     def base(self) -> str:
@@ -207,6 +231,8 @@ async def measure(
 ) -> dict[str, Any]:
     """The figures of each node over ``seconds``, and what their live clients received."""
     start = time.monotonic()
+    for n in nodes:
+        n.scrapes_failed, n.scrape_max_s = 0, 0.0
     cpu0 = {n.name: cpu_seconds(n.process.pid) for n in nodes}
     samples: dict[str, list[tuple[float, float, int]]] = {n.name: [] for n in nodes}
     worst_p99 = {n.name: -1.0 for n in nodes}
@@ -228,7 +254,7 @@ async def measure(
         if now - last_scrape >= 30:
             last_scrape = now
             for n in nodes:
-                p99 = scrape(n.base, monitoring).get(f"{LAG}{{quantile=0.99}}", -1.0)
+                p99 = (await n.metrics(monitoring)).get(f"{LAG}{{quantile=0.99}}", -1.0)
                 worst_p99[n.name] = max(worst_p99[n.name], p99)
     wall = time.monotonic() - start
     end = start + wall
@@ -237,7 +263,7 @@ async def measure(
     figures: dict[str, Any] = {}
     seqs: dict[str, dict[int, float]] = {}
     for n in nodes:
-        metrics = scrape(n.base, monitoring)
+        metrics = await n.metrics(monitoring)
         s = samples[n.name]
         half = [x for x in s if x[0] >= wall / 2]
         window = received(n, start, end)
@@ -268,6 +294,9 @@ async def measure(
             "live_events_of_flapped_cameras": len(received(n, start, end, flapped)),
             "live_events_peak_per_s": peak_rate([at for at, _ in window]),
             "live_client_alive": n.watcher is not None and not n.watcher.done(),
+            "metrics_scrapes_failed": n.scrapes_failed,
+            "metrics_response_max_s": round(n.scrape_max_s, 2),
+            "log_counts_since_start": log_counts(n.log),
         }
     result: dict[str, Any] = {
         "seconds": round(wall, 1),
@@ -285,13 +314,16 @@ async def measure(
                 at - min(seqs[o][seq] for o in seqs if seq in seqs[o]) for seq, at in mine.items()
             ]
             result["nodes"][name]["events_missing_vs_other_clients"] = len(union - set(mine))
-            result["nodes"][name]["arrival_after_first_client_p50_ms"] = round(
-                quantile(late, 0.5) * 1000, 1
-            )
-            result["nodes"][name]["arrival_after_first_client_p99_ms"] = round(
-                quantile(late, 0.99) * 1000, 1
-            )
+            for label, q in (("p50", 0.5), ("p99", 0.99)):
+                result["nodes"][name][f"arrival_after_first_client_{label}_ms"] = (
+                    round(quantile(late, q) * 1000, 1) if late else None
+                )
     return result
+
+
+def log_counts(log: Path) -> dict[str, int]:
+    text_ = log.read_text(encoding="utf-8", errors="replace")
+    return {name: text_.count(needle) for name, needle in LOGGED.items()}
 
 
 def victim_cameras(db: Engine, run_id: int) -> list[str]:
@@ -351,7 +383,7 @@ async def take_over(
             {"killed": killed_db},
         ).all()
     theirs = set(cameras)
-    metrics = scrape(survivor.base, monitoring)
+    metrics = await survivor.metrics(monitoring)
     taken_lines = [
         line.strip()
         for line in survivor.log.read_text(errors="replace").splitlines()
@@ -388,8 +420,15 @@ async def take_over(
 
 
 async def benchmark(
-    args: argparse.Namespace, env: dict[str, str], folder: Path, tokens: dict[str, str], db: Engine
-) -> dict[str, Any]:
+    args: argparse.Namespace,
+    env: dict[str, str],
+    folder: Path,
+    tokens: dict[str, str],
+    db: Engine,
+    *,
+    figures: dict[str, Any],
+) -> None:
+    """The three phases; ``figures`` is filled as they end, so a failure keeps the earlier ones."""
     faults = args.faults
     flap = flapping(args.cameras, args.flap, faults)
     seconds = args.minutes * 60
@@ -410,7 +449,7 @@ async def benchmark(
         first = await start_node("a", args.serve_port, **where)
         nodes.append(first)
         await asyncio.sleep(args.warmup)  # the first checks' flood of UNKNOWN -> UP is over
-        single = await measure([first], seconds, **how)
+        figures["single_node"] = await measure([first], seconds, **how)
         started = time.monotonic()
         second = await start_node("b", args.serve_port + 1, **where)
         nodes.append(second)
@@ -427,18 +466,19 @@ async def benchmark(
             await asyncio.sleep(0.5)
         balanced_after = round(time.monotonic() - started, 1)
         balanced = {f"run {k} ({'a' if k == first.run_id else 'b'})": v for k, v in counts.items()}
-        pair = await measure(nodes, seconds, **how)
+        figures["two_nodes"] = pair = await measure(nodes, seconds, **how)
         pair["balanced_after_second_start_s"] = balanced_after
         pair["leases_when_balanced"] = balanced
         pair["leases_at_end"] = {
             f"run {k} ({'a' if k == first.run_id else 'b'})": v
             for k, v in leases_by_run(db).items()
         }
-        kill = await take_over(first, second, db, tokens["monitoring"], args.kill_timeout)
-        for n in nodes:
-            kill.setdefault("gc_freezes", {})[n.name] = gc_freezes(n.log)
-        return {"single_node": single, "two_nodes": pair, "kill": kill}
+        figures["kill"] = await take_over(
+            first, second, db, tokens["monitoring"], args.kill_timeout
+        )
     finally:
+        figures["gc_freezes"] = {n.name: gc_freezes(n.log) for n in nodes}
+        figures["log_counts"] = {n.name: log_counts(n.log) for n in nodes}
         for n in nodes:
             stop_node(n)
         for n in nodes:  # kept for a post-mortem next to the results
@@ -446,7 +486,7 @@ async def benchmark(
                 (args.keep_logs / n.log.name).write_bytes(n.log.read_bytes())
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, default=10000)
     parser.add_argument("--minutes", type=float, default=5.0, help="each phase's window")
@@ -460,7 +500,11 @@ def main() -> None:
     parser.add_argument("--snapshot-size", type=snapshot_size, default="640x360")
     parser.add_argument("--out", type=Path, default=HERE / "nodes_results.json")
     parser.add_argument("--keep-logs", type=Path, default=None, help="copy the nodes' logs here")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
     files = raise_file_limit()
     args.faults = faulty(args.cameras, args.hung, args.offline)
     load_before = os.getloadavg()[0]
@@ -493,7 +537,11 @@ def main() -> None:
             }
             tokens["simulator"] = (folder / "token").read_text().strip()
             sim_cpu0, sim_t0 = cpu_seconds(simulator.pid), time.monotonic()
-            figures = asyncio.run(benchmark(args, env, folder, tokens, db))
+            figures: dict[str, Any] = {}
+            try:
+                asyncio.run(benchmark(args, env, folder, tokens, db, figures=figures))
+            except Exception as error:  # recorded with what was measured before it
+                figures["error"] = repr(error)
             sim_share = (cpu_seconds(simulator.pid) - sim_cpu0) / (time.monotonic() - sim_t0)
         finally:
             db.dispose()
@@ -526,6 +574,8 @@ def main() -> None:
     existing = json.loads(args.out.read_text()) if args.out.exists() else {}
     existing[f"postgresql-{args.cameras}"] = record
     args.out.write_text(json.dumps(existing, indent=2, default=str) + "\n")
+    if "error" in figures:
+        raise SystemExit(f"failed: {figures['error']}")
 
 
 if __name__ == "__main__":
