@@ -112,8 +112,10 @@ def write_inventory(path: Path, cameras: int, port: int) -> None:
             )  # fmt: skip
 
 
-def scrape(base: str, token: str) -> dict[str, float]:
-    response = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"})
+def scrape(base: str, token: str, timeout: float = 5.0) -> dict[str, float]:
+    response = httpx.get(
+        f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=timeout
+    )
     response.raise_for_status()
     values: dict[str, float] = {}
     for family in text_string_to_metric_families(response.text):
