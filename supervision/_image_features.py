@@ -63,6 +63,9 @@ class Features:
     """Mean gradient of the most detailed tenth of the blocks, working scale (fine detail)."""
     noise: float
     """Sensor noise estimate at the working scale (grey levels), from the flattest blocks."""
+    brightness: float
+    """Median of the blocks' mean grey levels: the picture's brightness, which a local glare
+    hardly moves and an over-exposure raises."""
     contrast: float
     """The scene's own contrast: standard deviation of the small image above its slow light
     changes (:data:`CONTRAST_SIGMA`), washed-out pixels and their surroundings left out."""
@@ -183,6 +186,7 @@ def features(image: np.ndarray) -> Features:
         flat=float(np.count_nonzero(work_grad < DIGITAL_FLAT)) / work.size,
         fine=fine,
         noise=noise,
+        brightness=quantile(block_mean, 0.5),
         contrast=_scene_contrast(small),
     )
 

@@ -71,6 +71,10 @@ view when this share of the detailed blocks kept their detail but not their stru
 flattens what it hides (at most 0.1 of such blocks on the field set's tuning part), a camera
 turned away shows other detail (0.44 and more), snow falling at night adds flakes that blur
 the structure's match yet leaves the blocks where they were (0.03 at most)."""
+_VEILED = 1.5
+"""A picture whose median block brightness rose over this multiple of the reference's is veiled
+by a light the exposure could not follow (glare brightens the whole picture 1.6-3 x on the
+field set and the simulator; an exposure change by 25 % at most): ``glare_area_veiled``."""
 _DETAIL_LOST = 0.8
 """The sharpness and a poor match judge ``blurred`` (``blurred_legacy_ratio``) only when the
 scene's own detail fell under this share of the reference's too: falling snow's flakes blur the
@@ -128,10 +132,10 @@ class Thresholds:
     blurred_ratio: float = 0.595
     """blurred when the fine detail over the scene's own contrast (``Features.detail``) falls
     under this share of the reference's. Chosen on the field set's tuning part: every blur of
-    sigma 8 px and more (1080p) fell under 0.596 of the reference; every harmless frame (night,
-    headlights, rain, fog, snow, shake, compression) stayed above 0.6 but two (0.555 and 0.573:
-    dense fog and rain at night on a scene whose detail is all fine texture, which their
-    scattering does soften)."""
+    sigma 8 px and more (1080p) fell under 0.583 of the reference; every harmless frame (night,
+    headlights, rain, fog, snow, shake, compression) stayed above 0.6 but two (0.544 and 0.568:
+    fog and rain at night on a scene whose detail is all fine texture, which their scattering
+    does soften). A sigma 10 blur of the tests' astronaut scene gives 0.587."""
     blurred_legacy_ratio: float = 0.8
     """blurred when the sharpness (fine detail over the overall contrast, light included) falls
     under this share of the reference's and the structure matches the reference's under
@@ -163,11 +167,15 @@ class Thresholds:
     """...and undoing that move matches the reference better by this much (a real move)..."""
     displaced_match: float = 0.4
     """...or when the structure matches the reference's worse than this (another view)."""
-    glare_area: float = 0.12
-    """glare when the washed-out share of the picture exceeds the reference's by this. Chosen on
-    the field set's tuning part: a glare over 30 % of the infrared picture washes out 0.14 more
-    than the day reference (its own bright parts are darker at night), harmless frames 0.04 at
-    most (a sunnier exposure)."""
+    glare_area: float = 0.2
+    """glare when the washed-out share of the picture exceeds the reference's by this..."""
+    glare_area_veiled: float = 0.12
+    """...or by this when the light also veils the whole picture (its median block brightness
+    over 1.5 x the reference's, beyond what an exposure change does): the lens is blinded.
+    Chosen on the field set's tuning part: a glare over 30 % of the darker infrared picture
+    washes out 0.14 more than the day reference and brightens it 1.6 x; harmless frames wash
+    out 0.04 more at most; an over-exposure by 25 % of the tests' astronaut scene 0.19 (1.25 x
+    brighter, judged on ``glare_area``)."""
     glare_absolute: float = 0.3
     """glare without a reference when this share of the picture is washed out."""
 
@@ -220,6 +228,9 @@ class Reference:
     """Mean fine detail over the scene's own contrast (``Features.detail``), what ``blurred``
     is judged on; NaN in a reference stored before it was measured (format 1 or 2), judged on
     :attr:`sharpness` instead."""
+    brightness: float = float("nan")
+    """Mean median block brightness (grey level), to tell an over-exposure from a local glare;
+    NaN in a reference of format 1 or 2 (then only ``glare_area`` applies)."""
 
     @property
     def edges(self) -> np.ndarray | None:
@@ -275,6 +286,7 @@ class Reference:
                 feats.saturated,
                 feats.mean,
                 feats.detail,
+                feats.brightness,
             )
         edges = self.edges
         assert edges is not None and self.block_texture is not None
@@ -287,6 +299,7 @@ class Reference:
             self.saturated * (1.0 - weight) + feats.saturated * weight,
             self.mean * (1.0 - weight) + feats.mean * weight,
             self.detail * (1.0 - weight) + feats.detail * weight,
+            self.brightness * (1.0 - weight) + feats.brightness * weight,
         )
 
     def reset(self) -> Reference:
@@ -312,7 +325,15 @@ class Reference:
             structure=structure.astype(np.int8),
             block_texture=texture.astype(np.float32),
             scalars=np.array(
-                [self.scale, self.sharpness, self.saturated, self.mean, self.detail], np.float64
+                [
+                    self.scale,
+                    self.sharpness,
+                    self.saturated,
+                    self.mean,
+                    self.detail,
+                    self.brightness,
+                ],
+                np.float64,
             ),
         )
 
@@ -340,8 +361,8 @@ class Reference:
                 scalars = np.concatenate([[scale], scalars])
             else:
                 structure = stored["structure"]
-            if version < 3:  # no detail measured: judged on the sharpness
-                scalars = np.concatenate([scalars, [np.nan]])
+            if version < 3:  # no detail nor brightness measured: judged without them
+                scalars = np.concatenate([scalars, [np.nan, np.nan]])
         except (KeyError, ValueError, TypeError) as err:
             raise ImageError(f"stored picture reference is unreadable ({err}): reset it") from err
         if count == 0:
@@ -351,7 +372,7 @@ class Reference:
             structure.shape != SMALL_SIZE[::-1]
             or structure.dtype != np.int8
             or texture.shape != (rows, columns)
-            or scalars.size != 5
+            or scalars.size != 6
         ):
             raise ImageError("stored picture reference has the wrong shape: reset the reference")
         texture = texture.astype(np.float32)
@@ -594,7 +615,9 @@ def _judge_relative(
     """Score glare, covered, blurred and displaced against a ready reference (into ``scores``,
     measurements into ``values``); whether the scene moved or shows another view."""
     excess = max(feats.saturated - reference.saturated, 0.0)
-    scores["glare"] = _score(excess, thresholds.glare_area, above=True)
+    veiled = feats.brightness > _VEILED * reference.brightness  # False when NaN (old format)
+    area = thresholds.glare_area_veiled if veiled else thresholds.glare_area
+    scores["glare"] = _score(excess, area, above=True)
     detailed = _detailed(reference)
     edges = reference.edges
     assert edges is not None

@@ -299,10 +299,11 @@ def test_reference_round_trips_through_bytes(base, reference, previous) -> None:
         ),
     )
     assert len(earlier) < len(reference.to_bytes()) < 1.1 * len(earlier)
-    # Format 2 has no detail measure: read as NaN, and blurred is judged on the sharpness.
+    # Format 2 has no detail nor brightness: read as NaN, blurred is judged on the sharpness.
     read = Reference.from_bytes(earlier)
-    assert np.isnan(read.detail)
-    assert read.to_bytes() == dataclasses.replace(reference, detail=float("nan")).to_bytes()
+    assert np.isnan(read.detail) and np.isnan(read.brightness)
+    forgotten = dataclasses.replace(reference, detail=float("nan"), brightness=float("nan"))
+    assert read.to_bytes() == forgotten.to_bytes()
     assert "blurred" in assess(frame, read, previous).problems
 
 
