@@ -410,7 +410,8 @@ class Measurements:
     """Mean absolute grey difference to ``previous`` (fingerprints: 480x270 grey, rounded, one
     pixel in six)."""
     covered: float = float("nan")
-    """Share of the reference's detailed blocks that lost their detail (absolute: flat blocks)."""
+    """Share of the reference's detailed blocks that lost their detail and their structure
+    (absolute: flat blocks)."""
     shift: float = float("nan")
     """Scene shift against the reference, as a share of the picture's width/height (largest)."""
     match: float = float("nan")
