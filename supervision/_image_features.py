@@ -27,6 +27,13 @@ SATURATED = 245.0
 """Grey level (0-255, working scale) from which a pixel is washed out (glare)."""
 DIGITAL_FLAT = 0.3
 """Gradient (grey levels per working pixel) below which a pixel is flat beyond sensor noise."""
+CONTRAST_SIGMA = 10.0
+"""Gaussian sigma (small-image pixels, 1/16 of the picture's height) of the light a scene's
+contrast is measured against: slower changes (a headlight's beam, an infrared illuminator's
+fall-off, a fog thicker with distance) are the light, not the scene."""
+_LAMP_MARGIN = np.ones((9, 9), np.uint8)
+"""Neighbourhood (small-image pixels) of a washed-out pixel left out of the contrast: a lamp's
+disc and the halo around it."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,11 +63,29 @@ class Features:
     """Mean gradient of the most detailed tenth of the blocks, working scale (fine detail)."""
     noise: float
     """Sensor noise estimate at the working scale (grey levels), from the flattest blocks."""
+    brightness: float
+    """Median of the blocks' mean grey levels: the picture's brightness, which a local glare
+    hardly moves and an over-exposure raises."""
+    contrast: float
+    """The scene's own contrast: standard deviation of the small image above its slow light
+    changes (:data:`CONTRAST_SIGMA`), washed-out pixels and their surroundings left out."""
 
     @property
     def sharpness(self) -> float:
-        """Fine detail over overall contrast: unchanged by gain or exposure, falls with blur."""
+        """Fine detail over overall contrast: unchanged by gain or exposure, falls with blur.
+
+        The overall contrast counts the light: two headlights, their beam, the illuminator's
+        fall-off at night double it and halve this. :attr:`detail` does not; this one is kept
+        for the judgement without a reference and for references stored before it."""
         return self.fine / (self.std + 1.0)
+
+    @property
+    def detail(self) -> float:
+        """Fine detail over the scene's own :attr:`contrast`: falls with blur, unchanged by gain,
+        exposure, lamps, a beam or a veil of fog (they change the light, not the detail's share
+        of the scene's contrast). Judged against the reference's (the scale depends on the
+        scene)."""
+        return self.fine / (self.contrast + 1.0)
 
 
 def quantile(values: np.ndarray, q: float) -> float:
@@ -161,4 +186,25 @@ def features(image: np.ndarray) -> Features:
         flat=float(np.count_nonzero(work_grad < DIGITAL_FLAT)) / work.size,
         fine=fine,
         noise=noise,
+        brightness=quantile(block_mean, 0.5),
+        contrast=_scene_contrast(small),
     )
+
+
+def _scene_contrast(small: np.ndarray) -> float:
+    """Standard deviation of ``small`` over its slow light changes, lamps left out.
+
+    Why: sharpness is detail over contrast, and the frame's plain standard deviation counts the
+    light as contrast. A car's headlights at night (saturated discs, halos, a beam on the road)
+    doubled it and made a sharp picture look blurred. Subtracting the light (a wide Gaussian)
+    and leaving out the washed-out pixels' neighbourhoods keeps the scene's own contrast, which
+    a blur lowers far less than the fine detail.
+    """
+    light = cv2.GaussianBlur(small, (41, 41), CONTRAST_SIGMA)  # cut at 2 sigma, as elsewhere
+    scene = small - light
+    lamps = cv2.dilate(cv2.compare(small, SATURATED, cv2.CMP_GE), _LAMP_MARGIN)
+    keep = cv2.bitwise_not(lamps)
+    if cv2.countNonZero(keep) < keep.size // 4:  # mostly washed out: glare judges it
+        keep = None
+    _mean, deviation = cv2.meanStdDev(scene, mask=keep)
+    return float(deviation[0, 0])

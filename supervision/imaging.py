@@ -60,17 +60,34 @@ MIN_SIDE = 16
 
 _SCORE_CAP = 100.0
 _BLOCK_MATCH = 0.25
-"""A block's structure still matches the reference's above this correlation (smoothed maps)..."""
+"""A block's structure still matches the reference's above this correlation (smoothed maps):
+a block that kept it is not covered, whatever its detail (fog, rain, snow, night lower the
+detail of every block and keep the scene's structure; a cover erases it)..."""
 _BLOCKS_LOST = 0.1
 """...and a picture whose blocks lost theirs on under this share of the detailed blocks still
 shows the whole scene: blurred, not covered (a cover erases the structure under it)."""
+_VIEW_CHANGED = 0.25
+"""A picture whose structure matches the reference's badly (``displaced_match``) shows another
+view when this share of the detailed blocks kept their detail but not their structure: a cover
+flattens what it hides (at most 0.1 of such blocks on the field set's tuning part), a camera
+turned away shows other detail (0.44 and more), snow falling at night adds flakes that blur
+the structure's match yet leaves the blocks where they were (0.03 at most)."""
+_VEILED = 1.5
+"""A picture whose median block brightness rose over this multiple of the reference's is veiled
+by a light the exposure could not follow (glare brightens the whole picture 1.6-3 x on the
+field set and the simulator; an exposure change by 25 % at most): ``glare_area_veiled``."""
+_DETAIL_LOST = 0.8
+"""The sharpness and a poor match judge ``blurred`` (``blurred_legacy_ratio``) only when the
+scene's own detail fell under this share of the reference's too: falling snow's flakes blur the
+match and keep the detail."""
 _BLOCK_SMOOTHING = 1.5
 """Gaussian sigma (small-image pixels) applied to both structure maps before the per-block
 match: a blur keeps the coarse structure the smoothing leaves, a cover does not."""
 _WINDOW = cv2.createHanningWindow(SMALL_SIZE, cv2.CV_32F)
 
-REFERENCE_FORMAT = 2
-"""Version of :meth:`Reference.to_bytes`'s format; 1 (float32 edges, no version) is still read."""
+REFERENCE_FORMAT = 3
+"""Version of :meth:`Reference.to_bytes`'s format; 1 (float32 edges, no version) and 2 (no
+:attr:`Reference.detail`) are still read."""
 FINGERPRINT_STEP = (2, 3)
 """(rows, columns) step of the working grey's pixels a :attr:`ImageReport.fingerprint` keeps."""
 _FINGERPRINT_MAGIC = b"VGF1"
@@ -113,15 +130,35 @@ class Thresholds:
     between live frames)..."""
     frozen_ceiling: float = 0.3
     """...but never above this (the noise estimate counts fine texture as noise)."""
-    blurred_ratio: float = 0.8
-    """blurred when sharpness falls under this share of the reference's."""
+    blurred_ratio: float = 0.595
+    """blurred when the fine detail over the scene's own contrast (``Features.detail``) falls
+    under this share of the reference's. Chosen on the field set's tuning part: every blur of
+    sigma 8 px and more (1080p) fell under 0.583 of the reference; every harmless frame (night,
+    headlights, rain, fog, snow, shake, compression) stayed above 0.6 but two (0.544 and 0.568:
+    fog and rain at night on a scene whose detail is all fine texture, which their scattering
+    does soften). A sigma 10 blur of the tests' astronaut scene gives 0.587."""
+    blurred_legacy_ratio: float = 0.8
+    """blurred when the sharpness (fine detail over the overall contrast, light included) falls
+    under this share of the reference's and the structure matches the reference's under
+    ``blurred_match`` (and always so against a reference stored before ``detail`` was, format 1
+    or 2)..."""
+    blurred_match: float = 0.745
+    """...a blur smooths the scene's fine structure away, lamps and a car's beam that lower
+    the sharpness this way leave it. Between the demo cameras' blurs of smooth scenes, which
+    the scene's own detail hardly shows (match 0.736 at most), and the harmless frames of the
+    field set's tuning part whose sharpness and detail both fell (0.755 and more: rain at
+    night; headlights 0.8 and more): a narrow margin."""
     blurred_absolute: float = 0.12
     """blurred without a reference when sharpness (fine detail over contrast) is under this:
     only severe blur, as a sharp scene can be smooth."""
     covered_ratio: float = 0.4
-    """A block is covered when its detail falls under this share of the reference's..."""
-    covered_area: float = 0.3
-    """...and covered is raised when covered blocks reach this share of the detailed picture."""
+    """A block is covered when its detail falls under this share of the reference's and its
+    structure no longer matches the reference's (a uniformly lowered contrast, fog, keeps it)..."""
+    covered_area: float = 0.15
+    """...and covered is raised when covered blocks reach this share of the detailed picture.
+    Chosen on the field set's tuning part: a cover of half the picture leaves 0.22 and more of
+    the detailed blocks both flat and unlike the reference; harmless frames (IR snow the worst)
+    0.08 at most."""
     covered_absolute: float = 0.6
     """covered without a reference when this share of the blocks is flat (detail under 0.6)."""
     displaced_shift: float = 0.035
@@ -132,7 +169,14 @@ class Thresholds:
     displaced_match: float = 0.4
     """...or when the structure matches the reference's worse than this (another view)."""
     glare_area: float = 0.2
-    """glare when the washed-out share of the picture exceeds the reference's by this."""
+    """glare when the washed-out share of the picture exceeds the reference's by this..."""
+    glare_area_veiled: float = 0.12
+    """...or by this when the light also veils the whole picture (its median block brightness
+    over 1.5 x the reference's, beyond what an exposure change does): the lens is blinded.
+    Chosen on the field set's tuning part: a glare over 30 % of the darker infrared picture
+    washes out 0.14 more than the day reference and brightens it 1.6 x; harmless frames wash
+    out 0.04 more at most; an over-exposure by 25 % of the tests' astronaut scene 0.19 (1.25 x
+    brighter, judged on ``glare_area``)."""
     glare_absolute: float = 0.3
     """glare without a reference when this share of the picture is washed out."""
 
@@ -181,6 +225,13 @@ class Reference:
     """Mean washed-out share of the picture."""
     mean: float = 0.0
     """Mean grey level."""
+    detail: float = float("nan")
+    """Mean fine detail over the scene's own contrast (``Features.detail``), what ``blurred``
+    is judged on; NaN in a reference stored before it was measured (format 1 or 2), judged on
+    :attr:`sharpness` instead."""
+    brightness: float = float("nan")
+    """Mean median block brightness (grey level), to tell an over-exposure from a local glare;
+    NaN in a reference of format 1 or 2 (then only ``glare_area`` applies)."""
 
     @property
     def edges(self) -> np.ndarray | None:
@@ -229,7 +280,14 @@ class Reference:
         texture = _normalised_texture(feats).astype(np.float32)
         if n == 0:
             return Reference(
-                1, *_quantised(feats.edges), texture, feats.sharpness, feats.saturated, feats.mean
+                1,
+                *_quantised(feats.edges),
+                texture,
+                feats.sharpness,
+                feats.saturated,
+                feats.mean,
+                feats.detail,
+                feats.brightness,
             )
         edges = self.edges
         assert edges is not None and self.block_texture is not None
@@ -241,6 +299,8 @@ class Reference:
             self.sharpness * (1.0 - weight) + feats.sharpness * weight,
             self.saturated * (1.0 - weight) + feats.saturated * weight,
             self.mean * (1.0 - weight) + feats.mean * weight,
+            self.detail * (1.0 - weight) + feats.detail * weight,
+            self.brightness * (1.0 - weight) + feats.brightness * weight,
         )
 
     def reset(self) -> Reference:
@@ -265,22 +325,33 @@ class Reference:
             count=np.asarray(self.count),
             structure=structure.astype(np.int8),
             block_texture=texture.astype(np.float32),
-            scalars=np.array([self.scale, self.sharpness, self.saturated, self.mean], np.float64),
+            scalars=np.array(
+                [
+                    self.scale,
+                    self.sharpness,
+                    self.saturated,
+                    self.mean,
+                    self.detail,
+                    self.brightness,
+                ],
+                np.float64,
+            ),
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Reference:
-        """The reference :meth:`to_bytes` wrote, in this format or format 1 (float32 edges);
-        a damaged blob or an unknown format raises :class:`ImageError` (reset the reference)."""
+        """The reference :meth:`to_bytes` wrote, in this format, format 2 (no :attr:`detail`:
+        NaN, ``blurred`` is judged on :attr:`sharpness`) or format 1 (float32 edges); a damaged
+        blob or an unknown format raises :class:`ImageError` (reset the reference)."""
         try:
             with _NPZ_READ, np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 stored = {name: npz[name] for name in npz.files}
         except (OSError, ValueError, EOFError) as err:
             raise ImageError(f"stored picture reference is unreadable ({err}): reset it") from err
         version = int(stored["version"]) if "version" in stored else 1
-        if version not in (1, REFERENCE_FORMAT):
+        if version not in (1, 2, REFERENCE_FORMAT):
             raise ImageError(
-                f"stored picture reference has format {version}; this version reads 1 and "
+                f"stored picture reference has format {version}; this version reads 1 to "
                 f"{REFERENCE_FORMAT}: reset the reference"
             )
         try:
@@ -291,6 +362,8 @@ class Reference:
                 scalars = np.concatenate([[scale], scalars])
             else:
                 structure = stored["structure"]
+            if version < 3:  # no detail nor brightness measured: judged without them
+                scalars = np.concatenate([scalars, [np.nan, np.nan]])
         except (KeyError, ValueError, TypeError) as err:
             raise ImageError(f"stored picture reference is unreadable ({err}): reset it") from err
         if count == 0:
@@ -300,7 +373,7 @@ class Reference:
             structure.shape != SMALL_SIZE[::-1]
             or structure.dtype != np.int8
             or texture.shape != (rows, columns)
-            or scalars.size != 4
+            or scalars.size != 6
         ):
             raise ImageError("stored picture reference has the wrong shape: reset the reference")
         texture = texture.astype(np.float32)
@@ -343,7 +416,8 @@ class Measurements:
     """Mean absolute grey difference to ``previous`` (fingerprints: 480x270 grey, rounded, one
     pixel in six)."""
     covered: float = float("nan")
-    """Share of the reference's detailed blocks that lost their detail (absolute: flat blocks)."""
+    """Share of the reference's detailed blocks that lost their detail and their structure
+    (absolute: flat blocks)."""
     shift: float = float("nan")
     """Scene shift against the reference, as a share of the picture's width/height (largest)."""
     match: float = float("nan")
@@ -353,6 +427,15 @@ class Measurements:
     structure_lost: float = float("nan")
     """Share of the reference's detailed blocks whose structure no longer matches it (a cover
     erases it; a blur keeps it): tells a strong blur from a cover."""
+    detail: float = float("nan")
+    """Fine detail over the scene's own contrast (what ``blurred`` is judged on, against the
+    reference's)."""
+    relative_detail: float = float("nan")
+    """:attr:`detail` over the reference's (its sharpness over the reference's for a reference
+    stored before detail was measured): 1 as sharp as the reference, 0.5 half as detailed."""
+    view_changed: float = float("nan")
+    """Share of the reference's detailed blocks that kept their detail but not their structure:
+    another view when large (a cover flattens what it hides)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -463,27 +546,44 @@ def _detailed(reference: Reference) -> np.ndarray:
     return reference.block_texture >= 0.25 * quantile(reference.block_texture, 0.9)
 
 
-def _covered(
-    feats: Features, reference: Reference, detailed: np.ndarray, thresholds: Thresholds
-) -> float:
-    """Share of the reference's detailed blocks that lost their detail (washed-out blocks left
-    out: that is glare)."""
+def _block_losses(
+    feats: Features,
+    reference: Reference,
+    detailed: np.ndarray,
+    unmatched: np.ndarray,
+    thresholds: Thresholds,
+) -> tuple[float, float]:
+    """(covered, view changed): shares of the reference's detailed blocks that lost both their
+    detail and their structure, and that lost their structure only (washed-out blocks left out:
+    that is glare).
+
+    Why both for covered: fog, rain, snow and the infrared night lower the detail of every block
+    (a veil, a flatter light), which the detail alone took for a cover; they keep the scene's
+    structure, which a sticker, a bag or paint erases under it. Blocks that kept their detail
+    but not their structure show something else: another view when there are many.
+    """
     assert reference.block_texture is not None
     detailed = detailed & (feats.block_mean < SATURATED)
-    ratio = _normalised_texture(feats) / np.maximum(reference.block_texture, 1e-9)
-    lost = (ratio < thresholds.covered_ratio) & detailed
-    return float(np.count_nonzero(lost)) / max(float(np.count_nonzero(detailed)), 1.0)
+    flat = _normalised_texture(feats) < thresholds.covered_ratio * reference.block_texture
+    count = max(float(np.count_nonzero(detailed)), 1.0)
+    covered = float(np.count_nonzero(flat & unmatched & detailed)) / count
+    changed = float(np.count_nonzero(~flat & unmatched & detailed)) / count
+    return covered, changed
 
 
-def _structure_lost(reference: np.ndarray, current: np.ndarray, detailed: np.ndarray) -> float:
-    """Share of the detailed blocks whose (smoothed) structure no longer correlates with the
-    reference's: a blur softens every block but keeps its coarse pattern, a cover erases it."""
+def _unmatched(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Blocks (``GRID``) whose smoothed structure no longer correlates with the reference's: a
+    blur softens every block but keeps its coarse pattern, a cover erases it."""
     ref = block_view(cv2.GaussianBlur(reference, (0, 0), _BLOCK_SMOOTHING))
     cur = block_view(cv2.GaussianBlur(current, (0, 0), _BLOCK_SMOOTHING))
     products = (ref * cur).sum(axis=2)
     norms = np.sqrt((ref * ref).sum(axis=2) * (cur * cur).sum(axis=2))
-    correlation = products / np.maximum(norms, 1e-9)
-    lost = (correlation < _BLOCK_MATCH) & detailed
+    return products / np.maximum(norms, 1e-9) < _BLOCK_MATCH
+
+
+def _structure_lost(unmatched: np.ndarray, detailed: np.ndarray) -> float:
+    """Share of the detailed blocks whose structure no longer matches the reference's."""
+    lost = unmatched & detailed
     return float(np.count_nonzero(lost)) / max(float(np.count_nonzero(detailed)), 1.0)
 
 
@@ -510,6 +610,57 @@ def _alignment(reference: np.ndarray, current: np.ndarray) -> tuple[float, float
     ref = reference[max(-iy, 0) : height - max(iy, 0), max(-ix, 0) : width - max(ix, 0)]
     cur = current[max(iy, 0) : height - max(-iy, 0), max(ix, 0) : width - max(-ix, 0)]
     return shift, match, _match(ref, cur)
+
+
+def _judge_relative(
+    feats: Features,
+    reference: Reference,
+    thresholds: Thresholds,
+    scores: dict[str, float],
+    values: dict[str, float],
+) -> bool:
+    """Score glare, covered, blurred and displaced against a ready reference (into ``scores``,
+    measurements into ``values``); whether the scene moved or shows another view."""
+    excess = max(feats.saturated - reference.saturated, 0.0)
+    veiled = feats.brightness > _VEILED * reference.brightness  # False when NaN (old format)
+    area = thresholds.glare_area_veiled if veiled else thresholds.glare_area
+    scores["glare"] = _score(excess, area, above=True)
+    detailed = _detailed(reference)
+    edges = reference.edges
+    assert edges is not None
+    unmatched = _unmatched(edges, feats.edges)
+    covered, changed = _block_losses(feats, reference, detailed, unmatched, thresholds)
+    scores["covered"] = _score(covered, thresholds.covered_area, above=True)
+    shift, match, match_moved = _alignment(edges, feats.edges)
+    overall = feats.sharpness / max(reference.sharpness, 1e-6)
+    overall_score = _score(overall, thresholds.blurred_legacy_ratio, above=False)
+    if np.isnan(reference.detail):  # a reference stored before detail was measured
+        sharpness = overall
+        scores["blurred"] = overall_score
+    else:
+        sharpness = feats.detail / max(reference.detail, 1e-6)
+        scores["blurred"] = _score(sharpness, thresholds.blurred_ratio, above=False)
+        if match < thresholds.blurred_match and sharpness < _DETAIL_LOST:
+            # The fine structure and some detail went too: not the light.
+            scores["blurred"] = max(scores["blurred"], overall_score)
+    shift_score = _score(shift, thresholds.displaced_shift, above=True)
+    moved = shift_score >= 1.0 and match_moved >= match + thresholds.displaced_gain
+    # A poor match alone is also night snow or a large cover: another view only when the
+    # blocks kept their detail (see _VIEW_CHANGED).
+    elsewhere = changed >= _VIEW_CHANGED
+    match_score = _score(match, thresholds.displaced_match, above=False)
+    scores["displaced"] = max(shift_score if moved else 0.0, match_score if elsewhere else 0.0)
+    values.update(
+        covered=covered,
+        shift=shift,
+        match=match,
+        match_moved=match_moved,
+        view_changed=changed,
+        relative_detail=sharpness,
+    )
+    if min(scores["covered"], scores["blurred"]) >= 1.0:  # only then is it needed
+        values["structure_lost"] = _structure_lost(unmatched, detailed)
+    return moved or (elsewhere and match_score >= 1.0)
 
 
 def _verdict(scores: Mapping[str, float], *, moved: bool, structure_lost: float) -> set[str]:
@@ -604,25 +755,7 @@ def assess(
 
     if ready:
         assert reference is not None
-        excess = max(feats.saturated - reference.saturated, 0.0)
-        scores["glare"] = _score(excess, thresholds.glare_area, above=True)
-        detailed = _detailed(reference)
-        covered = _covered(feats, reference, detailed, thresholds)
-        scores["covered"] = _score(covered, thresholds.covered_area, above=True)
-        sharpness = feats.sharpness / max(reference.sharpness, 1e-6)
-        scores["blurred"] = _score(sharpness, thresholds.blurred_ratio, above=False)
-        edges = reference.edges
-        assert edges is not None
-        shift, match, match_moved = _alignment(edges, feats.edges)
-        shift_score = _score(shift, thresholds.displaced_shift, above=True)
-        moved = shift_score >= 1.0 and match_moved >= match + thresholds.displaced_gain
-        scores["displaced"] = max(
-            shift_score if moved else 0.0,
-            _score(match, thresholds.displaced_match, above=False),
-        )
-        values.update(covered=covered, shift=shift, match=match, match_moved=match_moved)
-        if min(scores["covered"], scores["blurred"]) >= 1.0:  # only then is it needed
-            values["structure_lost"] = _structure_lost(edges, feats.edges, detailed)
+        moved = _judge_relative(feats, reference, thresholds, scores, values)
     else:
         scores["glare"] = _score(feats.saturated, thresholds.glare_absolute, above=True)
         flat_blocks = feats.block_texture < 0.6
@@ -642,6 +775,7 @@ def assess(
         flat=feats.flat,
         sharpness=feats.sharpness,
         noise=feats.noise,
+        detail=feats.detail,
         **values,
     )
     return ImageReport(
