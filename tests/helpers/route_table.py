@@ -71,6 +71,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/cameras/{camera_id}/snapshot"): frozenset({Role.OPERATOR, Role.GENDARMERIE}),
     ("POST", "/api/v1/cameras/{camera_id}/reference/reset"): EDITORS,
     ("GET", "/metrics"): frozenset({Role.MONITORING, Role.ADMIN}),
+    # The supervisor nodes (vigie.routes.nodes): the centre and its monitoring, nobody else.
+    ("GET", "/api/v1/supervision/nodes"): frozenset({Role.ADMIN, Role.OPERATOR, Role.MONITORING}),
     ("POST", "/api/v1/webhooks"): ADMIN,
     ("GET", "/api/v1/webhooks"): ADMIN,
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): ADMIN,
