@@ -24,7 +24,7 @@ def can_listen(port: int) -> bool:
     return True
 
 
-PARTS = 3
+PARTS = 2
 """The test processes ``scripts/run-tests`` runs side by side."""
 
 
