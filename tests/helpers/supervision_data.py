@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from supervision.states import CheckKind, CheckResult, ErrorKind, Policy
 from tests.helpers.service import Service
 from vigie import db
-from vigie.models import Camera
+from vigie.models import Camera, SupervisionEvent
 from vigie.supervisor.store import apply_result
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -83,3 +85,22 @@ def feed(service: Service, results) -> None:
     with db.session_scope(db.session_factory(service.engine)) as session:
         for result in results:
             apply_result(session, result.camera_id, result, Policy(), result.time)
+
+
+def head_of(session: Session) -> int:
+    """The last event number stored (0 when none)."""
+    return session.scalar(select(func.max(SupervisionEvent.seq))) or 0
+
+
+def head(engine: Engine) -> int:
+    with db.session_scope(db.session_factory(engine)) as session:
+        return head_of(session)
+
+
+def stored(engine: Engine, after: int = 0) -> list[dict]:
+    """The payloads of the events numbered above ``after``, in order."""
+    with db.session_scope(db.session_factory(engine)) as session:
+        rows = session.scalars(
+            select(SupervisionEvent).where(SupervisionEvent.seq > after).order_by("seq")
+        )
+        return [row.payload for row in rows]

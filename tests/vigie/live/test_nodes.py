@@ -15,8 +15,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, make_url, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import make_url, select, text
 from websockets.asyncio.client import connect
 
 from supervision.live import LiveHub
@@ -25,11 +24,20 @@ from tests.helpers.http_server import free_port
 from tests.helpers.live_server import LiveServer, start
 from tests.helpers.service import make_settings, seed
 from tests.helpers.sse import SseStream
-from tests.helpers.supervision_data import OUTAGE, T0, add_cameras, ok, outage
+from tests.helpers.supervision_data import (
+    OUTAGE,
+    T0,
+    add_cameras,
+    head,
+    head_of,
+    ok,
+    outage,
+    stored,
+)
 from vigie import db
 from vigie.credentials import generate_key
 from vigie.live.feed import LiveFeed, listen_url
-from vigie.models import IncidentRow, SupervisionEvent
+from vigie.models import IncidentRow
 from vigie.settings import generate_secret_key
 from vigie.supervisor.store import append_events, apply_result
 
@@ -48,23 +56,6 @@ def fold(sessions, results) -> int:
             apply_result(session, result.camera_id, result, Policy(), result.time)
             notified += head_of(session) > before
     return notified
-
-
-def head_of(session) -> int:
-    return session.scalar(select(func.max(SupervisionEvent.seq))) or 0
-
-
-def stored(engine: Engine, after: int = 0) -> list[dict]:
-    with db.session_scope(db.session_factory(engine)) as session:
-        rows = session.scalars(
-            select(SupervisionEvent).where(SupervisionEvent.seq > after).order_by("seq")
-        )
-        return [row.payload for row in rows]
-
-
-def head(engine: Engine) -> int:
-    with db.session_scope(db.session_factory(engine)) as session:
-        return head_of(session)
 
 
 def until(condition: Callable[[], bool], what: str) -> None:

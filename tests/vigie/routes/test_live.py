@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -22,7 +22,16 @@ from websockets.exceptions import ConnectionClosed
 from supervision.states import Policy
 from tests.helpers.live_server import LiveServer, start
 from tests.helpers.service import make_settings, seed
-from tests.helpers.supervision_data import OUTAGE, STEP, T0, add_cameras, ok, outage
+from tests.helpers.supervision_data import (
+    OUTAGE,
+    STEP,
+    T0,
+    add_cameras,
+    head,
+    ok,
+    outage,
+    stored,
+)
 from vigie import db
 from vigie.auth.apitokens import create_api_token, revoke_api_token
 from vigie.auth.roles import Role
@@ -38,19 +47,6 @@ def write(engine: Engine, results) -> None:
     with db.session_scope(db.session_factory(engine)) as session:
         for result in results:
             apply_result(session, result.camera_id, result, Policy(), result.time)
-
-
-def stored(engine: Engine, after: int = 0) -> list[dict]:
-    with db.session_scope(db.session_factory(engine)) as session:
-        rows = session.scalars(
-            select(SupervisionEvent).where(SupervisionEvent.seq > after).order_by("seq")
-        )
-        return [row.payload for row in rows]
-
-
-def head(engine: Engine) -> int:
-    with db.session_scope(db.session_factory(engine)) as session:
-        return session.scalar(select(func.max(SupervisionEvent.seq))) or 0
 
 
 def audit_rows(engine: Engine, action: str) -> list[tuple[str, dict]]:
