@@ -522,7 +522,7 @@ def test_an_expiring_access_token_closes_the_socket_with_4401(live: LiveServer) 
             live.app.state.signing_key,
             subject=user.subject,
             token_version=user.token_version,
-            lifetime=timedelta(seconds=2),
+            lifetime=timedelta(seconds=6),  # 2 s expired before the snapshot on a loaded CI
         )
 
     async def scenario() -> None:
@@ -530,7 +530,7 @@ def test_an_expiring_access_token_closes_the_socket_with_4401(live: LiveServer) 
             assert (await receive(socket))["type"] == "snapshot"
             started = time.monotonic()
             assert await close_code(socket) == 4401
-            assert time.monotonic() - started < 5
+            assert time.monotonic() - started < 9
 
     asyncio.run(scenario())
     (_actor, detail), *_ = wait_for_rows(live.engine, "live.disconnect", 1)
