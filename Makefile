@@ -44,7 +44,7 @@ validate-sample: $(STAMP)
 system-packages:
 	@scripts/system-packages
 
-# The suite in two processes side by side (scripts/run-tests); `$(BIN)/pytest` runs it in one.
+# The suite in three processes side by side (scripts/run-tests); `$(BIN)/pytest` runs it in one.
 test: system-packages lint validate-sample
 	$(BIN)/python scripts/run-tests
 

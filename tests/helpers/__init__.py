@@ -22,23 +22,23 @@ only fixtures). One module per kind of helper:
   edge in tests/security), ``tls`` (a self-signed certificate).
 
 The port plan: each family of real servers listens in a range of its own, so that families can
-run in one session, and in the two processes of ``scripts/run-tests`` (a family whose tests run
-in both takes half of its range in each, ``http_server.share``: the supervisor harness,
-``edge_server`` and ``personal_simulator``); the simulators, which cannot look for a
+run in one session, and in the three processes of ``scripts/run-tests`` (a family whose tests
+run in several takes a third of its range in each, ``http_server.share``: the supervisor
+harness, ``edge_server`` and ``personal_simulator``); the simulators, which cannot look for a
 free port, stay below 32768 (Linux hands out outgoing ports above):
 
 - 10000-11999: the CLI tests' own servers: ``vigie demo`` on 10100 and its simulator from 10200
   (tests/vigie/cli/test_demo.py), ``vigie simulate`` from 10950 (tests/vigie/cli/test_simulate.py),
-  the vendor personalities' simulator on 11000-11199, half per part (``personal_simulator``);
+  the vendor personalities' simulator on 11000-11199, a third per part (``personal_simulator``);
 - 12000-20999: the probe tests' simulator (tests/supervision/conftest.py);
 - 21000-29799: the cameras tests' simulator (tests/cameras/conftest.py), on a 100-port block
   chosen by the process id and past any where something listens (``camera_servers.camera_block``),
   so nothing else of a fixed number may sit there (the demo's ports did, and met it one run in
   about 20); 29800-29999: the simulator tests of fixed ports (tests/cameras/simulator);
-- 30000-30959: the supervisor harness's simulators (half per part), 30989 test_runtime's RTSP
+- 30000-30959: the supervisor harness's simulators (a third per part), 30989 test_runtime's RTSP
   server; 31000-31999: ``live_server``;
 - 32000-32999: ``webhook_receiver``; 33000-33999: the dashboard tests (``dashboard``);
 - 34000-34999: ``edge_server`` (tests/security/test_http_edge.py, tests/vigie/cli/test_doctor.py,
-  the stop of tests/vigie/cli/test_serve.py, the nodes of tests/vigie/cli/test_failover.py; half
-  per part).
+  the stop of tests/vigie/cli/test_serve.py, the nodes of tests/vigie/cli/test_failover.py; a
+  third per part).
 """

@@ -24,7 +24,7 @@ def can_listen(port: int) -> bool:
     return True
 
 
-PARTS = 2
+PARTS = 3
 """The test processes ``scripts/run-tests`` runs side by side."""
 
 

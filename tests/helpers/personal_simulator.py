@@ -1,7 +1,7 @@
 """The simulator in process, each camera playing a vendor personality, for the tests of the
 client against real firmwares' replies (tests/cameras/test_personalities.py).
 
-Its ports are 11000-11199 (the helpers' port plan), half of them per part of
+Its ports are 11000-11199 (the helpers' port plan), a third of them per part of
 ``scripts/run-tests`` (``http_server.share``): one simulator at a time, from the start.
 """
 

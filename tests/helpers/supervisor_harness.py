@@ -32,8 +32,8 @@ PASSWORD = "Sup3rvision-runtime"
 COMMUNE = "27056"
 
 _RANGE = share(range(30000, 30960))
-"""This test part's half of 30000-30959 (30989 is tests/vigie/supervisor/test_runtime.py's RTSP
-server): 30000-30479, or 30480-30959 in the second part of ``scripts/run-tests``."""
+"""This test part's third of 30000-30959 (30989 is tests/vigie/supervisor/test_runtime.py's RTSP
+server): 320 ports per part of ``scripts/run-tests``."""
 _PORTS = itertools.cycle(range(_RANGE.start, _RANGE.stop - 39, 40))
 """Each simulator gets 40 ports of the range, reused in turn (one simulator at a time runs per
 process; other tests' servers have ranges of their own). A simulator of more than 39 cameras
