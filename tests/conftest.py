@@ -3,6 +3,7 @@ test runs, the check that the machine has the system packages the tests use."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tests.helpers.paths import REPO, SAMPLE
-from tests.helpers.postgres import postgres_database
+from tests.helpers.postgres import migrated_template, postgres_database
 from vigie import db
 
 
@@ -28,15 +29,29 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(check.stderr.strip() or "scripts/system-packages --check failed", returncode=4)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the current schema, migrated once per test process, to copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "vigie.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        db.upgrade(engine)
+    finally:
+        engine.dispose()
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A SQLite database at the current schema (a copy of the migrated template)."""
+    shutil.copyfile(sqlite_template, tmp_path / "vigie.db")
     return f"sqlite:///{tmp_path / 'vigie.db'}"
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A throw-away database on the PostgreSQL server, dropped after the test."""
-    with postgres_database() as url:
+    """A throw-away PostgreSQL database at the current schema, dropped after the test."""
+    with postgres_database(template=migrated_template()) as url:
         yield url
 
 
@@ -44,7 +59,8 @@ def postgres_url() -> Iterator[str]:
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
 def database_url(request: pytest.FixtureRequest) -> str:
-    """Each database test runs on SQLite and on PostgreSQL."""
+    """Each database test runs on SQLite and on PostgreSQL, on a database at the current
+    schema (copied from a template migrated once: migrating costs a second a test)."""
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")
@@ -53,6 +69,25 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = db.make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no schema), on SQLite and on PostgreSQL: for the migrations' tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def empty_engine(empty_database_url: str) -> Iterator[Engine]:
+    engine = db.make_engine(empty_database_url)
     yield engine
     engine.dispose()
 

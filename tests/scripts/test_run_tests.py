@@ -37,5 +37,6 @@ def test_a_path_inside_another_part_is_left_out_of_it() -> None:
     service = script.command("service")
     assert "--ignore=tests/vigie/cli" in service
     assert "--ignore=tests/vigie/supervisor" in service
+    assert "--ignore=tests/vigie/estimate" in service
     assert not [a for a in script.command("core") if a.startswith("--ignore")]
-    assert not [a for a in script.command("cli-supervisor") if a.startswith("--ignore")]
+    assert not [a for a in script.command("cli") if a.startswith("--ignore")]

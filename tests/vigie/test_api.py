@@ -12,8 +12,8 @@ from vigie.models import AuditEvent
 from vigie.settings import load_settings
 
 
-def test_healthz_reports_ok_only_on_a_current_database(database_url: str) -> None:
-    app = create_app(load_settings(database_url=database_url, environment="development"))
+def test_healthz_reports_ok_only_on_a_current_database(empty_database_url: str) -> None:
+    app = create_app(load_settings(database_url=empty_database_url, environment="development"))
     with TestClient(app) as client:
         before = client.get("/healthz")
         assert before.status_code == 503

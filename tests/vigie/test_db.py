@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from gis_data import data_path
@@ -11,6 +11,12 @@ from vigie.inventory.communes import ReferentialError, load_referential, read_re
 from vigie.models import Commune, Epci
 
 REFERENTIAL = data_path("sources", "communes-27-admin.json")
+
+
+@pytest.fixture
+def engine(empty_engine: Engine) -> Engine:
+    """The schema is built by the tests here, from an empty database."""
+    return empty_engine
 
 
 def test_upgrade_creates_the_schema_and_downgrade_removes_it(engine) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
@@ -14,6 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
+from tests.helpers.postgres import postgres_database
 from vigie import db
 from vigie.credentials import CredentialsError, KeyRing, generate_key, open_camera_password
 from vigie.errors import ConfigurationError
@@ -21,6 +23,19 @@ from vigie.models import Base, Camera, Mast
 from vigie.settings import parse_key_ring
 
 SECURITY_TABLES = {"users", "refresh_tokens", "api_tokens", "audit_events", "audit_head", "cameras"}
+
+
+@pytest.fixture
+def engine(empty_engine: Engine) -> Engine:
+    """The migrations run from an empty database here (elsewhere tests get one at head)."""
+    return empty_engine
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """An empty PostgreSQL database, for the nodes that migrate it together."""
+    with postgres_database() as url:
+        yield url
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

@@ -51,7 +51,7 @@ from vigie.cli.demo_scenario import (
     requisition_lines,
     seed_register,
 )
-from vigie.cli.server import VigieServer, stop_live
+from vigie.cli.server import VigieServer, live_drained, stop_live
 from vigie.clock import utcnow
 from vigie.credentials import KeyRing, generate_key
 from vigie.inventory.cameras import InventoryRow, import_cameras
@@ -501,6 +501,7 @@ async def serve(settings: Any, host: str, port: int, play: Any) -> None:
             timeout_graceful_shutdown=settings.shutdown_grace_s,  # type: ignore[arg-type]
         ),
         on_exit=stop_live(app),
+        drained=live_drained(app),
     )
     player = asyncio.create_task(play)
     try:

@@ -84,7 +84,7 @@ def serve(
 
     from vigie import db
     from vigie.api import create_app
-    from vigie.cli.server import VigieServer, stop_live
+    from vigie.cli.server import VigieServer, live_drained, stop_live
     from vigie.errors import ConfigurationError
     from vigie.live.transport import LiveHttpProtocol
     from vigie.settings import load_settings
@@ -115,7 +115,7 @@ def serve(
         # A stop ends the live streams at once (VigieServer); this bounds the wait for the rest.
         timeout_graceful_shutdown=settings.shutdown_grace_s,  # type: ignore[arg-type]
     )
-    server = VigieServer(config, on_exit=stop_live(app))
+    server = VigieServer(config, on_exit=stop_live(app), drained=live_drained(app))
     server.run()
     if not server.started:
         raise typer.Exit(3)  # as uvicorn.run: the server could not start (the log says why)

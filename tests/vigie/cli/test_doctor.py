@@ -57,12 +57,12 @@ def test_a_production_configuration_passes(database_url: str, tmp_path: Path) ->
     assert lines[-1].startswith("Bilan : 0 problème, 2 points à vérifier à la main, ")
 
 
-def test_what_is_wrong_is_said_in_french_and_fails(sqlite_url: str, tmp_path: Path) -> None:
+def test_what_is_wrong_is_said_in_french_and_fails(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("VIGIE_DATABASE_ECHO=true\n", encoding="utf-8")
     env_file.chmod(0o644)
     env = {
-        "VIGIE_DATABASE_URL": sqlite_url,
+        "VIGIE_DATABASE_URL": f"sqlite:///{tmp_path / 'vigie.db'}",  # no database yet
         "VIGIE_ENVIRONMENT": "development",
         "VIGIE_CORS_ORIGINS": '["*"]',
         "VIGIE_MAX_BODY_BYTES": str(8 * 1024 * 1024),

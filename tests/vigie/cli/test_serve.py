@@ -21,8 +21,8 @@ SERVICE_KEYS = {  # what `vigie serve` needs in production (made by `vigie keys 
 }
 
 
-def test_db_upgrade_then_load_communes(database_url: str, tmp_path: Path) -> None:
-    env = {"VIGIE_DATABASE_URL": database_url}
+def test_db_upgrade_then_load_communes(empty_database_url: str, tmp_path: Path) -> None:
+    env = {"VIGIE_DATABASE_URL": empty_database_url}
     before = run("db", "load-communes", env=env)
     assert before.returncode == 1
     assert "run `vigie db upgrade`" in before.stderr
@@ -61,11 +61,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_migrates_and_answers_healthz_over_http(sqlite_url: str) -> None:
+def test_serve_migrates_and_answers_healthz_over_http(tmp_path: Path) -> None:
     import time
     import urllib.request
 
-    secret = {"VIGIE_DATABASE_URL": sqlite_url, **SERVICE_KEYS}
+    secret = {"VIGIE_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", **SERVICE_KEYS}
     env = {**os.environ, **secret}
     refused = run("serve", env=secret)
     assert refused.returncode == 1

@@ -58,8 +58,8 @@ def test_the_feed_publishes_new_events_in_order_with_their_epci(engine: Engine) 
     asyncio.run(scenario())
 
 
-def test_the_feed_waits_for_a_readable_database(database_url: str) -> None:
-    engine = db.make_engine(database_url)  # not migrated: no events table yet
+def test_the_feed_waits_for_a_readable_database(empty_database_url: str) -> None:
+    engine = db.make_engine(empty_database_url)  # not migrated: no events table yet
 
     async def scenario() -> None:
         hub = LiveHub()
