@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from supervision.conditions import State
+from supervision.imaging import Thresholds
 from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal
 from vigie.auth.roles import STATUS_READERS
@@ -76,6 +77,10 @@ class PictureHealth(BaseModel):
         default=None,
         description="Healthy snapshots each regime's reference has learned (day, night); null "
         "when unknown until the next check.",
+    )
+    reference_target: int = Field(
+        default=Thresholds().reference_frames,
+        description="Healthy snapshots a regime's reference learns before it is complete.",
     )
     seen: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
