@@ -84,6 +84,10 @@ match and keep the detail."""
 _BLOCK_SMOOTHING = 1.5
 """Gaussian sigma (small-image pixels) applied to both structure maps before the per-block
 match: a blur keeps the coarse structure the smoothing leaves, a cover does not."""
+_SAME_VIEW_MOVED = 0.2
+"""A moved scene is told as a shift when, the shift undone, its structure matches the
+reference's over this (pans and tilts of the tests' scene: 0.75-0.97; a pan with a 3-degree
+roll 0.23), else as another view (other photographs: 0.02 at most)."""
 _WINDOW = cv2.createHanningWindow(SMALL_SIZE, cv2.CV_32F)
 
 REFERENCE_FORMAT = 3
@@ -524,6 +528,10 @@ class Measurements:
     (positive: the scene moved right in the picture)."""
     shift_y: float = float("nan")
     """Vertical shift of the scene against the reference, in pixels (positive: down)."""
+    covered_area: float = float("nan")
+    """Share of the reference's detailed blocks that lost their detail, their structure kept or
+    not: how much of the picture a cover hides (a block half under it keeps some structure,
+    which :attr:`covered` asks to have gone), what :func:`what_was_seen` tells."""
     glare_excess: float = float("nan")
     """Share of the picture washed out beyond the reference's washed-out share."""
 
@@ -652,10 +660,10 @@ def _block_losses(
     detailed: np.ndarray,
     unmatched: np.ndarray,
     thresholds: Thresholds,
-) -> tuple[float, float]:
-    """(covered, view changed): shares of the reference's detailed blocks that lost both their
-    detail and their structure, and that lost their structure only (washed-out blocks left out:
-    that is glare).
+) -> tuple[float, float, float]:
+    """(covered, view changed, flattened): shares of the reference's detailed blocks that lost
+    both their detail and their structure, that lost their structure only, and that lost their
+    detail (washed-out blocks left out: that is glare).
 
     Why both for covered: fog, rain, snow and the infrared night lower the detail of every block
     (a veil, a flatter light), which the detail alone took for a cover; they keep the scene's
@@ -668,7 +676,8 @@ def _block_losses(
     count = max(float(np.count_nonzero(detailed)), 1.0)
     covered = float(np.count_nonzero(flat & unmatched & detailed)) / count
     changed = float(np.count_nonzero(~flat & unmatched & detailed)) / count
-    return covered, changed
+    flattened = float(np.count_nonzero(flat & detailed)) / count
+    return covered, changed, flattened
 
 
 def _unmatched(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -732,7 +741,7 @@ def _judge_relative(
     edges = reference.edges
     assert edges is not None
     unmatched = _unmatched(edges, feats.edges)
-    covered, changed = _block_losses(feats, reference, detailed, unmatched, thresholds)
+    covered, changed, flattened = _block_losses(feats, reference, detailed, unmatched, thresholds)
     scores["covered"] = _score(covered, thresholds.covered_area, above=True)
     shift, match, match_moved, (dx, dy) = _alignment(edges, feats.edges)
     overall = feats.sharpness / max(reference.sharpness, 1e-6)
@@ -755,6 +764,7 @@ def _judge_relative(
     scores["displaced"] = max(shift_score if moved else 0.0, match_score if elsewhere else 0.0)
     values.update(
         covered=covered,
+        covered_area=flattened,
         glare_excess=excess,
         shift=shift,
         shift_x=dx / SMALL_SIZE[0],
@@ -837,15 +847,15 @@ def what_was_seen(
     """Per problem reported, what was seen, in numbers an operator can be told (JSON-ready):
 
     - ``video_loss``: ``kind``, ``black``, ``uniform`` (one colour: a "no signal" screen) or
-      ``pattern`` (a test pattern), whichever crossed its threshold furthest;
+      ``synthetic`` (a screen drawn by a recorder or encoder: colour bars, "no signal"), whichever crossed its threshold furthest;
     - ``frozen``: ``difference``, the mean grey difference to the previous snapshot;
     - ``blurred``: ``detail``, the fine detail as a share of the reference's (absent without a
       reference);
     - ``covered``: ``share``, the share of the picture's detailed area that lost its detail and
       its structure (without a reference: of the whole picture);
     - ``displaced``: ``kind`` ``shift`` with ``dx``/``dy``, the scene's move in the picture's
-      pixels (positive: right, down), or ``kind`` ``other_view`` with ``match``, when the
-      structure no longer matches the reference's anywhere;
+      pixels (positive: right, down), when undoing it matches the reference (over
+      :data:`_SAME_VIEW_MOVED`); else ``kind`` ``other_view`` with ``match``;
     - ``glare``: ``share``, the washed-out share of the picture beyond the reference's (without
       a reference: all of it).
     """
@@ -861,7 +871,7 @@ def what_was_seen(
             kinds = {
                 "black": _score(measured.p99, limits.black_p99, above=False),
                 "uniform": _score(measured.std, limits.uniform_std, above=False),
-                "pattern": _score(measured.flat, limits.synthetic_flat, above=True),
+                "synthetic": _score(measured.flat, limits.synthetic_flat, above=True),
             }
             kind = "black" if kinds["black"] >= 1.0 else max(kinds, key=lambda k: kinds[k])
             entry = {"kind": kind}
@@ -870,9 +880,10 @@ def what_was_seen(
         elif problem == "blurred":
             entry = {"detail": number(measured.relative_detail)}
         elif problem == "covered":
-            entry = {"share": number(measured.covered)}
+            area = measured.covered_area
+            entry = {"share": number(area if np.isfinite(area) else measured.covered)}
         elif problem == "displaced":
-            if moved and np.isfinite(measured.shift_x):
+            if moved and measured.match_moved >= _SAME_VIEW_MOVED:
                 entry = {
                     "kind": "shift",
                     "dx": round(measured.shift_x),

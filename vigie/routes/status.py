@@ -86,7 +86,7 @@ class PictureHealth(BaseModel):
         default_factory=dict,
         description="Per problem, what was seen: covered {share}, displaced {kind: shift, dx, dy "
         "(pixels)} or {kind: other_view, match}, glare {share}, blurred {detail: share of the "
-        "reference's}, frozen {difference}, video_loss {kind: black, uniform, pattern}.",
+        "reference's}, frozen {difference}, video_loss {kind: black, uniform, synthetic}.",
     )
 
 

@@ -175,7 +175,7 @@ const PERCENT = (share) => `${number(Math.round(share * 100))}\u202f%`;
 const LOSS_LABELS = {
   black: "Image noire",
   uniform: "Image uniforme (écran « pas de signal »)",
-  pattern: "Mire de test à la place de l'image",
+  synthetic: "Écran de synthèse à la place de l'image (mire, « pas de signal »)",
 };
 
 export function seenSentence(problem, seen) {
