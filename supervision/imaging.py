@@ -846,8 +846,8 @@ def what_was_seen(
 ) -> dict[str, dict[str, float | str]]:
     """Per problem reported, what was seen, in numbers an operator can be told (JSON-ready):
 
-    - ``video_loss``: ``kind``, ``black``, ``uniform`` (one colour: a "no signal" screen) or
-      ``synthetic`` (a screen drawn by a recorder or encoder: colour bars, "no signal"), whichever crossed its threshold furthest;
+    - ``video_loss``: ``kind``, ``black``, ``uniform`` (one colour) or ``synthetic`` (a screen
+      a recorder or encoder draws: colour bars, "no signal"), whichever crossed furthest;
     - ``frozen``: ``difference``, the mean grey difference to the previous snapshot;
     - ``blurred``: ``detail``, the fine detail as a share of the reference's (absent without a
       reference);
