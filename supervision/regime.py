@@ -34,17 +34,15 @@ bag over 95 % of it to 0.1-0.6 (judged against the night reference then: covered
 def chroma(image: np.ndarray) -> float:
     """Mean chroma of a BGR ``uint8`` image (any size): 0 for a grey picture.
 
-    A grey array (H x W, or H x W x 1) has none. A large image is first reduced to at most
-    240 pixels wide (area average), as the JPEG decode at an eighth does.
+    A grey array (H x W, or H x W x 1) has none. A large image is sampled at most 240 pixels
+    wide (every n-th pixel: 0.1 ms at 1080p, where an area average costs 1.9 ms; the sensor's
+    colour noise then adds a little, which only moves a colour picture further from grey).
     """
     if image.ndim == 2 or image.shape[2] == 1:
         return 0.0
-    bgr = image[:, :, :3]
-    height, width = bgr.shape[:2]
-    if width > 240:
-        size = (240, max(1, round(height * 240 / width)))
-        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-    ycrcb = cv2.cvtColor(np.ascontiguousarray(bgr), cv2.COLOR_BGR2YCrCb)
+    step = max(1, image.shape[1] // 240)
+    bgr = np.ascontiguousarray(image[::step, ::step, :3])
+    ycrcb = cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb)
     cr = ycrcb[:, :, 1].astype(np.float32) - 128.0
     cb = ycrcb[:, :, 2].astype(np.float32) - 128.0
     return float(cv2.mean(cv2.magnitude(cr, cb))[0])
