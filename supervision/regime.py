@@ -8,10 +8,10 @@ from the hour: a colour picture is ``day`` however dark (dusk, street lights), a
 without colour is ``night``. A camera that never sends colour (a monochrome sensor) stays in
 one regime, ``night``.
 
-The colour is read from the JPEG decoded at an eighth of its size (the JPEG library skips most
-of the work at that scale): 0.6 ms for a 1920x1080 snapshot on one core, beside the 4.9 ms of the
-grey decode and ``assess`` (``benchmarks/imaging/field_bench.py`` measures both). Pure: numpy
-and OpenCV, no I/O.
+The colour is read from the JPEG decoded at an eighth of its size (the JPEG library skips the
+inverse transforms at that scale, not the entropy decoding): 2.9-3.2 ms for a 1920x1080 snapshot
+on one core of the loaded reference machine, beside the grey decode's 3.9 ms and ``assess``'s
+2.4 (``benchmarks/imaging/field_bench.py`` measures both). Pure: numpy and OpenCV, no I/O.
 """
 
 from __future__ import annotations
