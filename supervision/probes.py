@@ -540,9 +540,10 @@ def _reached(camera_id: str, observed: dict[str, Any], **more: Any) -> CheckResu
 class CameraProbe:
     """One camera's checks, with what they remember: the reference and the previous snapshot.
 
-    The reference (a :class:`supervision.imaging.Reference`, what ``assess`` compares with)
-    is learned from the first snapshots ``assess`` finds healthy, until it is ready;
-    :meth:`reset_reference` forgets it (an operator re-aimed the camera). Only it and the
+    The references (a :class:`supervision.imaging.RegimeReferences`, what ``assess`` compares
+    with: one for day pictures, one for infrared night ones) are each learned from the first
+    snapshots of their regime ``assess`` finds healthy, until ready; :meth:`reset_reference`
+    forgets both (an operator re-aimed the camera). Only it and the
     previous snapshot are kept, in memory (they are personal data). ``vigie serve`` does not use
     this class: it keeps them in the database between checks (``vigie.supervisor.runtime``).
     """
