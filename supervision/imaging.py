@@ -35,7 +35,7 @@ import threading
 import weakref
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 import cv2
@@ -51,6 +51,7 @@ from supervision._image_features import (
     features,
     quantile,
 )
+from supervision.regime import REGIMES, chroma, regime_of
 
 PROBLEMS = ("video_loss", "frozen", "blurred", "covered", "displaced", "glare")
 """Every problem :func:`assess` can report, most severe first."""
@@ -83,11 +84,18 @@ match and keep the detail."""
 _BLOCK_SMOOTHING = 1.5
 """Gaussian sigma (small-image pixels) applied to both structure maps before the per-block
 match: a blur keeps the coarse structure the smoothing leaves, a cover does not."""
+_SAME_VIEW_MOVED = 0.2
+"""A moved scene is told as a shift when, the shift undone, its structure matches the
+reference's over this (pans and tilts of the tests' scene: 0.75-0.97; a pan with a 3-degree
+roll 0.23), else as another view (other photographs: 0.02 at most)."""
 _WINDOW = cv2.createHanningWindow(SMALL_SIZE, cv2.CV_32F)
 
 REFERENCE_FORMAT = 3
 """Version of :meth:`Reference.to_bytes`'s format; 1 (float32 edges, no version) and 2 (no
 :attr:`Reference.detail`) are still read."""
+REGIME_REFERENCE_FORMAT = 4
+"""Version of :meth:`RegimeReferences.to_bytes`'s format: a day and a night reference, each as
+format 3; formats 1 to 3 are read as a day reference."""
 FINGERPRINT_STEP = (2, 3)
 """(rows, columns) step of the working grey's pixels a :attr:`ImageReport.fingerprint` keeps."""
 _FINGERPRINT_MAGIC = b"VGF1"
@@ -318,50 +326,45 @@ class Reference:
     def to_bytes(self) -> bytes:
         """A compact serialisation (numpy ``.npz``, no pickle, format :data:`REFERENCE_FORMAT`)
         to store in the database: 23-31 KB for a learned reference."""
+        return _npz(version=np.asarray(REFERENCE_FORMAT), **self._arrays())
+
+    def _arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
         structure = self.structure if self.structure is not None else np.zeros((0, 0), np.int8)
         texture = self.block_texture if self.block_texture is not None else np.zeros((0, 0))
-        return _npz(
-            version=np.asarray(REFERENCE_FORMAT),
-            count=np.asarray(self.count),
-            structure=structure.astype(np.int8),
-            block_texture=texture.astype(np.float32),
-            scalars=np.array(
-                [
-                    self.scale,
-                    self.sharpness,
-                    self.saturated,
-                    self.mean,
-                    self.detail,
-                    self.brightness,
-                ],
-                np.float64,
-            ),
-        )
+        scalars = [self.scale, self.sharpness, self.saturated, self.mean, self.detail]
+        return {
+            f"{prefix}count": np.asarray(self.count),
+            f"{prefix}structure": structure.astype(np.int8),
+            f"{prefix}block_texture": texture.astype(np.float32),
+            f"{prefix}scalars": np.array([*scalars, self.brightness], np.float64),
+        }
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Reference:
         """The reference :meth:`to_bytes` wrote, in this format, format 2 (no :attr:`detail`:
         NaN, ``blurred`` is judged on :attr:`sharpness`) or format 1 (float32 edges); a damaged
-        blob or an unknown format raises :class:`ImageError` (reset the reference)."""
-        try:
-            with _NPZ_READ, np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                stored = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError, EOFError) as err:
-            raise ImageError(f"stored picture reference is unreadable ({err}): reset it") from err
-        version = int(stored["version"]) if "version" in stored else 1
+        blob or an unknown format raises :class:`ImageError` (reset the reference). A day and
+        night pair (format 4) is read by :meth:`RegimeReferences.from_bytes`."""
+        stored, version = _stored(data)
         if version not in (1, 2, REFERENCE_FORMAT):
             raise ImageError(
                 f"stored picture reference has format {version}; this version reads 1 to "
                 f"{REFERENCE_FORMAT}: reset the reference"
             )
+        return cls._from_arrays(stored, version)
+
+    @classmethod
+    def _from_arrays(
+        cls, stored: Mapping[str, np.ndarray], version: int, prefix: str = ""
+    ) -> Reference:
         try:
-            count = int(stored["count"])
-            texture, scalars = stored["block_texture"], stored["scalars"]
+            count = int(stored[f"{prefix}count"])
+            texture, scalars = stored[f"{prefix}block_texture"], stored[f"{prefix}scalars"]
             if version == 1:  # float32 edges, scalars without the scale
                 structure, scale = _quantised(stored["edges"].astype(np.float32))
                 scalars = np.concatenate([[scale], scalars])
             else:
-                structure = stored["structure"]
+                structure = stored[f"{prefix}structure"]
             if version < 3:  # no detail nor brightness measured: judged without them
                 scalars = np.concatenate([scalars, [np.nan, np.nan]])
         except (KeyError, ValueError, TypeError) as err:
@@ -378,6 +381,87 @@ class Reference:
             raise ImageError("stored picture reference has the wrong shape: reset the reference")
         texture = texture.astype(np.float32)
         return cls(count, structure, float(scalars[0]), texture, *map(float, scalars[1:]))
+
+
+def _stored(data: bytes) -> tuple[dict[str, np.ndarray], int]:
+    """The arrays of a stored reference and its format."""
+    try:
+        with _NPZ_READ, np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            stored = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, EOFError) as err:
+        raise ImageError(f"stored picture reference is unreadable ({err}): reset it") from err
+    return stored, int(stored["version"]) if "version" in stored else 1
+
+
+@dataclass(frozen=True, eq=False)
+class RegimeReferences:
+    """A camera's two references, one per lighting regime (:mod:`supervision.regime`).
+
+    Why two: the infrared night picture is another scene (foliage bright, sky dark, lamps
+    blooming, the illuminator's fall-off); judged against the day reference it holds (the
+    checks were made to), but a reference of its own judges it closer. Each regime's reference
+    learns from that regime's first healthy snapshots; until it judges, the other regime's
+    judges the picture (:meth:`judging`). Immutable, like :class:`Reference`.
+    """
+
+    day: Reference = field(default_factory=Reference)
+    night: Reference = field(default_factory=Reference)
+
+    def of(self, regime: str) -> Reference:
+        """The reference of ``regime`` (``day`` or ``night``)."""
+        if regime not in REGIMES:
+            raise ValueError(f"unknown lighting regime {regime!r}; expected one of {REGIMES}")
+        return self.day if regime == "day" else self.night
+
+    def judging(self, regime: str, thresholds: Thresholds | None = None) -> str | None:
+        """Whose reference judges a picture of ``regime``: its own once it judges, else the
+        other regime's if that one does, else ``None`` (no reference judges yet)."""
+        other = "night" if regime == "day" else "day"
+        for candidate in (regime, other):
+            if self.of(candidate).judges(thresholds):
+                return candidate
+        return None
+
+    def learned(self, regime: str, reference: Reference) -> RegimeReferences:
+        """These references with ``regime``'s replaced by ``reference``."""
+        self.of(regime)  # validates the name
+        return replace(self, **{regime: reference})
+
+    @property
+    def count(self) -> int:
+        """Snapshots learned over both regimes: what a stored pair's ``reference_frames`` is
+        (it only grows while learning, and a reset makes it 0)."""
+        return self.day.count + self.night.count
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Snapshots learned per regime."""
+        return {regime: self.of(regime).count for regime in REGIMES}
+
+    def to_bytes(self) -> bytes:
+        """Both references in one ``.npz`` (format :data:`REGIME_REFERENCE_FORMAT`)."""
+        return _npz(
+            version=np.asarray(REGIME_REFERENCE_FORMAT),
+            **self.day._arrays("day_"),
+            **self.night._arrays("night_"),
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RegimeReferences:
+        """The pair :meth:`to_bytes` wrote; a single reference of format 1 to 3 (stored before
+        the regimes) is read as the day reference, the night one then learns."""
+        stored, version = _stored(data)
+        if version in (1, 2, REFERENCE_FORMAT):
+            return cls(day=Reference._from_arrays(stored, version))
+        if version != REGIME_REFERENCE_FORMAT:
+            raise ImageError(
+                f"stored picture reference has format {version}; this version reads 1 to "
+                f"{REGIME_REFERENCE_FORMAT}: reset the reference"
+            )
+        return cls(
+            day=Reference._from_arrays(stored, REFERENCE_FORMAT, "day_"),
+            night=Reference._from_arrays(stored, REFERENCE_FORMAT, "night_"),
+        )
 
 
 _NPZ_READ = threading.Lock()
@@ -436,6 +520,20 @@ class Measurements:
     view_changed: float = float("nan")
     """Share of the reference's detailed blocks that kept their detail but not their structure:
     another view when large (a cover flattens what it hides)."""
+    chroma: float = float("nan")
+    """Mean colour of the picture (:func:`supervision.regime.chroma`): under
+    :data:`supervision.regime.NIGHT_CHROMA` it is an infrared night picture."""
+    shift_x: float = float("nan")
+    """Horizontal shift of the scene against the reference, in the picture's own pixels
+    (positive: the scene moved right in the picture)."""
+    shift_y: float = float("nan")
+    """Vertical shift of the scene against the reference, in pixels (positive: down)."""
+    covered_area: float = float("nan")
+    """Share of the reference's detailed blocks that lost their detail, their structure kept or
+    not: how much of the picture a cover hides (a block half under it keeps some structure,
+    which :attr:`covered` asks to have gone), what :func:`what_was_seen` tells."""
+    glare_excess: float = float("nan")
+    """Share of the picture washed out beyond the reference's washed-out share."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -473,6 +571,16 @@ class ImageReport:
     source: Callable[[], object] | None = field(default=None, repr=False, compare=False)
     """A weak reference to the array :func:`assess` judged (it keeps no picture alive): tells
     :meth:`features_of` whether an image is the one :attr:`features` were measured on."""
+    regime: str = "day"
+    """The picture's lighting regime (:mod:`supervision.regime`): ``day`` or ``night``."""
+    reference_regime: str | None = None
+    """Whose reference judged it when :func:`assess` was given :class:`RegimeReferences`
+    (``None``: one plain :class:`Reference`, or no reference judges yet)."""
+    seen: Mapping[str, Mapping[str, float | str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """What was seen, per problem reported, in numbers an operator understands
+    (:func:`what_was_seen`)."""
 
     @property
     def healthy(self) -> bool:
@@ -552,10 +660,10 @@ def _block_losses(
     detailed: np.ndarray,
     unmatched: np.ndarray,
     thresholds: Thresholds,
-) -> tuple[float, float]:
-    """(covered, view changed): shares of the reference's detailed blocks that lost both their
-    detail and their structure, and that lost their structure only (washed-out blocks left out:
-    that is glare).
+) -> tuple[float, float, float]:
+    """(covered, view changed, flattened): shares of the reference's detailed blocks that lost
+    both their detail and their structure, that lost their structure only, and that lost their
+    detail (washed-out blocks left out: that is glare).
 
     Why both for covered: fog, rain, snow and the infrared night lower the detail of every block
     (a veil, a flatter light), which the detail alone took for a cover; they keep the scene's
@@ -568,7 +676,8 @@ def _block_losses(
     count = max(float(np.count_nonzero(detailed)), 1.0)
     covered = float(np.count_nonzero(flat & unmatched & detailed)) / count
     changed = float(np.count_nonzero(~flat & unmatched & detailed)) / count
-    return covered, changed
+    flattened = float(np.count_nonzero(flat & detailed)) / count
+    return covered, changed, flattened
 
 
 def _unmatched(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -593,23 +702,26 @@ def _match(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a.ravel(), b.ravel())) / denominator if denominator > 0 else 0.0
 
 
-def _alignment(reference: np.ndarray, current: np.ndarray) -> tuple[float, float, float]:
-    """(shift, match, match after undoing the shift) of the current structure against the
-    reference's; shift as the largest share of the width or height."""
+def _alignment(
+    reference: np.ndarray, current: np.ndarray
+) -> tuple[float, float, float, tuple[float, float]]:
+    """(shift, match, match after undoing the shift, (dx, dy)) of the current structure against
+    the reference's; shift as the largest share of the width or height, (dx, dy) in small-image
+    pixels, positive when the scene moved right or down in the picture."""
     # Copies: OpenCV 5.0's phaseCorrelate multiplies its inputs by the window in place.
     (dx, dy), _response = cv2.phaseCorrelate(reference.copy(), current.copy(), _WINDOW)
     match = _match(reference, current)
     if not (np.isfinite(dx) and np.isfinite(dy)):  # a structureless (uniform) picture
-        return 0.0, match, match
+        return 0.0, match, match, (0.0, 0.0)
     shift = max(abs(dx) / SMALL_SIZE[0], abs(dy) / SMALL_SIZE[1])
     ix, iy = round(dx), round(dy)
     height, width = reference.shape
     if abs(ix) >= width // 2 or abs(iy) >= height // 2:
-        return shift, match, match
+        return shift, match, match, (dx, dy)
     # Overlap of the reference moved by (ix, iy) with the current picture.
     ref = reference[max(-iy, 0) : height - max(iy, 0), max(-ix, 0) : width - max(ix, 0)]
     cur = current[max(iy, 0) : height - max(-iy, 0), max(ix, 0) : width - max(-ix, 0)]
-    return shift, match, _match(ref, cur)
+    return shift, match, _match(ref, cur), (dx, dy)
 
 
 def _judge_relative(
@@ -629,9 +741,9 @@ def _judge_relative(
     edges = reference.edges
     assert edges is not None
     unmatched = _unmatched(edges, feats.edges)
-    covered, changed = _block_losses(feats, reference, detailed, unmatched, thresholds)
+    covered, changed, flattened = _block_losses(feats, reference, detailed, unmatched, thresholds)
     scores["covered"] = _score(covered, thresholds.covered_area, above=True)
-    shift, match, match_moved = _alignment(edges, feats.edges)
+    shift, match, match_moved, (dx, dy) = _alignment(edges, feats.edges)
     overall = feats.sharpness / max(reference.sharpness, 1e-6)
     overall_score = _score(overall, thresholds.blurred_legacy_ratio, above=False)
     if np.isnan(reference.detail):  # a reference stored before detail was measured
@@ -652,7 +764,11 @@ def _judge_relative(
     scores["displaced"] = max(shift_score if moved else 0.0, match_score if elsewhere else 0.0)
     values.update(
         covered=covered,
+        covered_area=flattened,
+        glare_excess=excess,
         shift=shift,
+        shift_x=dx / SMALL_SIZE[0],
+        shift_y=dy / SMALL_SIZE[1],
         match=match,
         match_moved=match_moved,
         view_changed=changed,
@@ -717,22 +833,102 @@ def _previous_sample(previous: object, camera: str) -> np.ndarray:
     return _sampled(features(_validated(previous, camera)).grey)
 
 
+def _chroma(image: np.ndarray) -> float:
+    return chroma(image) if image.ndim == 3 else 0.0
+
+
+def what_was_seen(
+    problems: frozenset[str] | set[str],
+    measured: Measurements,
+    *,
+    moved: bool,
+    thresholds: Thresholds | None = None,
+) -> dict[str, dict[str, float | str]]:
+    """Per problem reported, what was seen, in numbers an operator can be told (JSON-ready):
+
+    - ``video_loss``: ``kind``, ``black``, ``uniform`` (one colour) or ``synthetic`` (a screen
+      a recorder or encoder draws: colour bars, "no signal"), whichever crossed furthest;
+    - ``frozen``: ``difference``, the mean grey difference to the previous snapshot;
+    - ``blurred``: ``detail``, the fine detail as a share of the reference's (absent without a
+      reference);
+    - ``covered``: ``share``, the share of the picture's detailed area that lost its detail and
+      its structure (without a reference: of the whole picture);
+    - ``displaced``: ``kind`` ``shift`` with ``dx``/``dy``, the scene's move in the picture's
+      pixels (positive: right, down), when undoing it matches the reference (over
+      :data:`_SAME_VIEW_MOVED`); else ``kind`` ``other_view`` with ``match``;
+    - ``glare``: ``share``, the washed-out share of the picture beyond the reference's (without
+      a reference: all of it).
+    """
+    limits = thresholds or Thresholds()
+    seen: dict[str, dict[str, float | str]] = {}
+
+    def number(value: float, digits: int = 3) -> float | None:
+        return round(float(value), digits) if np.isfinite(value) else None
+
+    for problem in problems:
+        entry: dict[str, float | str | None] = {}
+        if problem == "video_loss":
+            kinds = {
+                "black": _score(measured.p99, limits.black_p99, above=False),
+                "uniform": _score(measured.std, limits.uniform_std, above=False),
+                "synthetic": _score(measured.flat, limits.synthetic_flat, above=True),
+            }
+            kind = "black" if kinds["black"] >= 1.0 else max(kinds, key=lambda k: kinds[k])
+            entry = {"kind": kind}
+        elif problem == "frozen":
+            entry = {"difference": number(measured.difference)}
+        elif problem == "blurred":
+            entry = {"detail": number(measured.relative_detail)}
+        elif problem == "covered":
+            area = measured.covered_area
+            entry = {"share": number(area if np.isfinite(area) else measured.covered)}
+        elif problem == "displaced":
+            if moved and measured.match_moved >= _SAME_VIEW_MOVED:
+                entry = {
+                    "kind": "shift",
+                    "dx": round(measured.shift_x),
+                    "dy": round(measured.shift_y),
+                }
+            else:
+                entry = {"kind": "other_view", "match": number(measured.match)}
+        elif problem == "glare":
+            excess = measured.glare_excess
+            entry = {"share": number(excess if np.isfinite(excess) else measured.saturated)}
+        seen[problem] = {k: v for k, v in entry.items() if v is not None}
+    return dict(sorted(seen.items()))
+
+
 def assess(
     image: np.ndarray,
-    reference: Reference | None = None,
+    reference: Reference | RegimeReferences | None = None,
     previous: np.ndarray | ImageReport | bytes | None = None,
     *,
     thresholds: Thresholds | None = None,
     camera: str = "",
+    chroma: float | None = None,
 ) -> ImageReport:
     """Judge one snapshot; see the module docstring for the problems and :class:`ImageReport`.
 
     ``previous`` is the camera's previous snapshot, the report :func:`assess` gave for it or
     that report's :attr:`~ImageReport.fingerprint` (the same verdict; the last two are cheaper,
     the fingerprint is what to keep). ``camera`` only names the camera in error messages.
+
+    ``reference`` is one :class:`Reference` or a camera's :class:`RegimeReferences`: then the
+    picture is judged against its lighting regime's (:attr:`ImageReport.regime`), or the other
+    regime's while its own learns. ``chroma``: the snapshot's colour
+    (:func:`supervision.regime.snapshot_chroma`) when ``image`` was decoded grey; measured on
+    ``image`` otherwise (a grey array has none: ``night``).
     """
     thresholds = thresholds or Thresholds()
-    feats = features(_validated(image, camera))
+    validated = _validated(image, camera)
+    if chroma is None:
+        chroma = _chroma(validated)
+    regime = regime_of(chroma)
+    reference_regime: str | None = None
+    if isinstance(reference, RegimeReferences):
+        reference_regime = reference.judging(regime, thresholds)
+        reference = reference.of(reference_regime) if reference_regime else None
+    feats = features(validated)
     scores: dict[str, float] = {}
     unjudged: set[str] = set()
     values: dict[str, float] = {}
@@ -767,7 +963,11 @@ def assess(
         unjudged.add("displaced")
 
     found = _verdict(scores, moved=moved, structure_lost=values.get("structure_lost", 1.0))
+    if "shift_x" in values:  # in the picture's own pixels
+        values["shift_x"] *= validated.shape[1]
+        values["shift_y"] *= validated.shape[0]
     measurements = Measurements(
+        chroma=chroma,
         mean=feats.mean,
         std=feats.std,
         p99=feats.p99,
@@ -783,6 +983,11 @@ def assess(
         scores=MappingProxyType(scores),
         unjudged=frozenset(unjudged),
         measurements=measurements,
+        regime=regime,
+        reference_regime=reference_regime,
+        seen=MappingProxyType(
+            what_was_seen(found, measurements, moved=moved, thresholds=thresholds)
+        ),
         grey=cv2.convertScaleAbs(feats.grey),
         fingerprint=_fingerprint(sample),
         features=feats,

@@ -159,6 +159,11 @@ class CheckResult:
     unjudged: frozenset[str] | None = None
     """Picture problems this check could not judge (``displaced`` while a PTZ head is away from
     where its reference was learned): not observed, so left as they were."""
+    picture: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    """A full check's picture, beyond its problems, for the operator (JSON-ready): ``regime``
+    (``day``, ``night``: infrared), ``reference_regime`` (whose reference judged it; None while
+    none judges) and ``seen`` (per problem, what was seen: ``supervision.imaging.
+    what_was_seen``). Informative: no cause comes from it."""
     interop: tuple[tuple[str, str], ...] | None = None
     """How the camera was talked to, for the operator (a full check's): the authentication
     scheme, whether the clock wants credentials, the media service, and each call found

@@ -373,7 +373,8 @@ class CameraLease(Base):
 class CameraPicture(Base):
     """What the supervisor keeps of a camera's pictures between two full checks, nothing more.
 
-    ``reference`` is ``supervision.imaging.Reference.to_bytes()`` (no identifiable picture);
+    ``reference`` is ``supervision.imaging.RegimeReferences.to_bytes()``, the day and night
+    references (no identifiable picture; a single day one when stored before the regimes);
     ``previous`` the last snapshot's 480x270 grey working image (``.npz``, for ``frozen``);
     ``snapshot`` the last JPEG as received, AES-GCM encrypted with the credentials key ring and
     bound to the camera id (pictures are personal data). Written by ``vigie.supervisor.pictures``.
@@ -394,6 +395,10 @@ class CameraPicture(Base):
     scores: Mapped[dict | None] = mapped_column(JSON)
     ptz_home: Mapped[dict | None] = mapped_column(JSON)
     """A PTZ camera's position when its reference was learned (``{"pan", "tilt", "zoom"}``)."""
+    judged: Mapped[dict | None] = mapped_column(JSON)
+    """The last verdict beyond its problems (``vigie.supervisor.pictures.judged``): the
+    picture's lighting regime, whose reference judged it, snapshots learned per regime, what
+    was seen per problem."""
 
 
 class SensorPictureRow(Base):

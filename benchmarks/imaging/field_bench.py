@@ -5,9 +5,14 @@ licences in ``field/photos/SOURCES.md``) becomes the frames a street camera send
 (``field/sequences.py``): harmless day, dusk, infrared night, headlights, rain, fog, snow, wind
 shake, low-bit-rate compression and day/night switch frames, and the faults of
 ``tests/helpers/picture_faults.py`` made on the day and on the infrared picture. Each frame is
-judged as the supervisor judges a snapshot: decoded to grey (``decode_snapshot``), against the
-scene's reference learned from 3 healthy *day* snapshots (one reference for day and night:
-issue 22 item 3, day/night references, is not done), with the previous snapshot's fingerprint.
+judged as the supervisor judges a snapshot: decoded to grey (``decode_snapshot``) with the
+JPEG's colour (``snapshot_chroma``), which tells its lighting regime (day: colour; night:
+infrared, no colour), with the previous snapshot's fingerprint, against the scene camera's day
+and night references (``RegimeReferences``). The day reference is learned from 3 healthy day
+snapshots; the night one as the supervisor learns it: from the first frames of the night regime
+found healthy, in sequence order (the infrared sequence's), each judged against the day
+reference until the night one judges. The report says which regime each frame was told in
+(against how the camera sent it) and which reference judged it.
 
 The scenes are split by place into a tuning part and a held-out part (``field/split.json``):
 thresholds are to be chosen on the tuning part only, the targets are measured on the held-out
@@ -34,8 +39,9 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.imaging.field import sequences as seq  # noqa: E402
-from supervision.imaging import PROBLEMS, Reference, assess  # noqa: E402
+from supervision.imaging import PROBLEMS, Reference, RegimeReferences, assess  # noqa: E402
 from supervision.probes import decode_snapshot  # noqa: E402
+from supervision.regime import REGIMES, snapshot_chroma  # noqa: E402
 from tests.helpers import picture_faults as pf  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -47,6 +53,32 @@ TARGET_FALSE_ALARMS = 0.005
 """Issue 22's targets on the held-out part: per problem, and over the harmless frames."""
 
 
+class Decoded(np.ndarray):
+    """A snapshot's grey picture with its JPEG's colour, as the supervisor decodes it."""
+
+    chroma: float | None = None
+
+
+CHROMA_MS: list[float] = []
+"""CPU time of each ``snapshot_chroma``: what telling the regime adds to a check."""
+
+
+def decode(content: bytes) -> np.ndarray | None:
+    """``decode_snapshot``, the JPEG's ``snapshot_chroma`` kept on the array."""
+    grey = decode_snapshot(content)
+    if grey is None:
+        return None
+    picture = grey.view(Decoded)
+    t0 = time.thread_time()
+    picture.chroma = snapshot_chroma(content)
+    CHROMA_MS.append((time.thread_time() - t0) * 1000)
+    return picture
+
+
+def _chroma(image: np.ndarray) -> float | None:
+    return getattr(image, "chroma", None)
+
+
 def judge(
     scenes: Iterable[tuple[str, str]], seed: int
 ) -> tuple[list[dict[str, object]], list[float]]:
@@ -55,14 +87,20 @@ def judge(
     cpu_ms: list[float] = []
     for part, scene in scenes:
         started = time.perf_counter()
-        reference = Reference.learn(seq.reference_shots(scene, seed))
+        references = RegimeReferences(day=Reference.learn(seq.reference_shots(scene, seed)))
         count = 0
         for frame in seq.frames(scene, seed):
             # The supervisor keeps only the previous snapshot's fingerprint.
-            fingerprint = assess(frame.previous, reference).fingerprint
+            previous = frame.previous
+            fingerprint = assess(previous, references, chroma=_chroma(previous)).fingerprint
             t0 = time.thread_time()
-            report = assess(frame.image, reference, fingerprint)
+            report = assess(frame.image, references, fingerprint, chroma=_chroma(frame.image))
             cpu_ms.append((time.thread_time() - t0) * 1000)
+            own = references.of(report.regime)
+            if not report.problems and not own.ready():  # as the supervisor learns
+                references = references.learned(
+                    report.regime, own.update(frame.image, report=report)
+                )
             rows.append(
                 {
                     "part": part,
@@ -70,6 +108,9 @@ def judge(
                     "label": frame.label or "harmless",
                     "condition": frame.condition,
                     "variant": frame.variant,
+                    "infrared": frame.infrared,
+                    "regime": report.regime,
+                    "reference": report.reference_regime or "",
                     "found": " ".join(sorted(report.problems)),
                     **{
                         f"score_{p}": round(report.scores.get(p, float("nan")), 3) for p in PROBLEMS
@@ -144,6 +185,35 @@ def alarm_table(rows: list[dict[str, object]]) -> list[str]:
     return lines
 
 
+def _regime_told(row: dict[str, object]) -> bool | None:
+    """Whether the frame's regime was told right; ``None`` when it has none to tell: a video
+    loss, or a frozen frame re-encoded from the bench's grey decode (its colour lost)."""
+    if row["label"] == "video_loss" or "re-encoded" in str(row["variant"]):
+        return None
+    return (row["regime"] == "night") == bool(row["infrared"])
+
+
+def regime_table(rows: list[dict[str, object]]) -> list[str]:
+    """How the regime was told (against how the camera sent the frame), and which reference
+    judged the frames of each regime."""
+    lines = [
+        "| sent as | frames | told right | told wrong (examples) | judged by day ref | "
+        "judged by night ref |",
+        "|---|---|---|---|---|---|",
+    ]
+    for infrared, name in ((False, "colour (day)"), (True, "infrared (night)")):
+        group = [r for r in rows if bool(r["infrared"]) == infrared and _regime_told(r) is not None]
+        right = [r for r in group if _regime_told(r)]
+        wrong = sorted({f"{r['condition']} {r['variant']}" for r in group if not _regime_told(r)})
+        by = {regime: sum(r["reference"] == regime for r in group) for regime in REGIMES}
+        lines.append(
+            f"| {name} | {len(group)} | {_ratio(len(right), len(group))} | "
+            f"{len(group) - len(right)}{': ' + '; '.join(wrong[:3]) if wrong else ''} | "
+            f"{by['day']} | {by['night']} |"
+        )
+    return lines
+
+
 def verdict(rows: list[dict[str, object]]) -> list[str]:
     """Which of issue 22's targets the part meets."""
     lines = []
@@ -181,8 +251,9 @@ def report(rows: list[dict[str, object]], cpu_ms: list[float], seed: int) -> lis
     lines = [
         "# Field set: supervision.imaging.assess",
         "",
-        f"seed {seed}; decode as the supervisor (grey); reference: 3 healthy day snapshots of "
-        "the scene; previous: the previous snapshot's fingerprint",
+        f"seed {seed}; decode as the supervisor (grey, and the JPEG's colour for the regime); "
+        "references: day from 3 healthy day snapshots of the scene, night from its first 3 "
+        "healthy night frames in sequence order; previous: the previous snapshot's fingerprint",
     ]
     for part in PARTS:
         group = [r for r in rows if r["part"] == part]
@@ -200,6 +271,8 @@ def report(rows: list[dict[str, object]], cpu_ms: list[float], seed: int) -> lis
             "",
             *alarm_table(group),
             "",
+            *regime_table(group),
+            "",
             f"targets ({'measured here' if part == 'held_out' else 'for information: tuning'}):",
             *verdict(group),
         ]
@@ -216,6 +289,8 @@ def report(rows: list[dict[str, object]], cpu_ms: list[float], seed: int) -> lis
         f"assess CPU time per 1920x1080 grey frame: p50 {np.percentile(times, 50):.2f} ms, "
         f"p99 {np.percentile(times, 99):.2f} ms, mean {times.mean():.2f} ms "
         f"({len(times)} frames, 1 OpenCV thread)",
+        f"snapshot_chroma CPU time per 1920x1080 JPEG (the regime, beside the grey decode): "
+        f"p50 {np.percentile(CHROMA_MS, 50):.2f} ms, mean {np.mean(CHROMA_MS):.2f} ms",
     ]
     return lines
 
@@ -233,7 +308,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "field_results.txt")
     parser.add_argument("--csv", type=Path, default=HERE / "field_results.csv")
     args = parser.parse_args()
-    pf.decode = decode_snapshot  # as the supervisor decodes snapshots: straight to grey
+    pf.decode = decode  # as the supervisor decodes snapshots: straight to grey, and the colour
     cv2.setNumThreads(1)  # one core per camera check: the service runs many checks side by side
 
     parts = seq.split()

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from gis_data import data_path
 from supervision.conditions import State
 from supervision.states import Policy
+from tests.helpers.dashboard_pictures import blurred_picture
 from tests.helpers.service import password_hash
 from tests.helpers.supervision_data import down, full, ok
 from vigie import db
@@ -82,7 +83,10 @@ def _put_in_state(session, camera_id: str, state: State, start: datetime) -> Non
     if state is State.UP:
         results = [replace(full(camera_id, start), interop=INTEROP)]
     elif state is State.DEGRADED:
-        results = [full(camera_id, start + i * step, "blurred") for i in range(3)]
+        picture = blurred_picture()  # a real verdict: what was seen, for the camera page
+        results = [
+            replace(full(camera_id, start + i * step, "blurred"), picture=picture) for i in range(3)
+        ]
     elif state is State.DOWN:
         results = [ok(camera_id, start)] + [down(camera_id, start + i * step) for i in range(1, 6)]
     elif state is State.MAINTENANCE:

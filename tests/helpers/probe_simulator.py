@@ -73,7 +73,11 @@ class Report:
 
 
 def dark_or_frozen(
-    image: np.ndarray, reference: np.ndarray | None = None, previous: np.ndarray | None = None
+    image: np.ndarray,
+    reference: np.ndarray | None = None,
+    previous: np.ndarray | None = None,
+    *,
+    chroma: float | None = None,
 ) -> Report:
     """A real, simple picture check standing in for ``supervision.imaging.assess``.
 

@@ -180,7 +180,7 @@ def test_frozen_picture_is_seen_from_the_previous_snapshot(sim: Sim) -> None:
 def test_probe_keeps_reference_and_previous_and_reset_forgets_the_reference(sim: Sim) -> None:
     seen: list[tuple[bool, bool]] = []
 
-    def recording(image: np.ndarray, reference=None, previous=None):
+    def recording(image: np.ndarray, reference=None, previous=None, chroma=None):
         seen.append((reference is not None, previous is not None))
         return dark_or_frozen(image, reference, previous)
 
@@ -198,7 +198,7 @@ def test_probe_keeps_reference_and_previous_and_reset_forgets_the_reference(sim:
 
 
 def test_a_bug_in_assess_is_raised_not_blamed_on_the_camera(sim: Sim) -> None:
-    def broken(image: np.ndarray, reference=None, previous=None):
+    def broken(image: np.ndarray, reference=None, previous=None, chroma=None):
         raise ZeroDivisionError("bug in the picture check")
 
     async def body(onvif: OnvifClient) -> None:
@@ -255,7 +255,7 @@ def test_the_probe_learns_a_reference_the_real_assess_reads(sim: Sim, monkeypatc
     from the healthy snapshots, with the measurements ``assess`` made of them (each picture is
     measured once), and the later checks judge against it."""
     from supervision import _image_features, imaging
-    from supervision.imaging import Reference, assess
+    from supervision.imaging import Reference, RegimeReferences, assess
 
     reports, pictures, measured = [], [], []
 
@@ -263,9 +263,9 @@ def test_the_probe_learns_a_reference_the_real_assess_reads(sim: Sim, monkeypatc
         measured.append(1)
         return _image_features.features(image)
 
-    def real(image: np.ndarray, reference=None, previous=None):
+    def real(image: np.ndarray, reference=None, previous=None, chroma=None):
         pictures.append(image)
-        reports.append(assess(image, reference, previous))
+        reports.append(assess(image, reference, previous, chroma=chroma))
         return reports[-1]
 
     monkeypatch.setattr(imaging, "features", counted)
@@ -278,10 +278,14 @@ def test_the_probe_learns_a_reference_the_real_assess_reads(sim: Sim, monkeypatc
         return probe
 
     probe = with_client(sim, body)
-    assert isinstance(probe.reference, Reference) and probe.reference.ready()
+    assert isinstance(probe.reference, RegimeReferences)
+    # The simulator's snapshots are in colour: day pictures, learned as the day reference.
+    assert {report.regime for report in reports} == {"day"}
+    assert probe.reference.day.ready() and probe.reference.night.count == 0
     # Each assess measured its picture and its previous one; learning measured nothing more.
     assert len(measured) == 2 * len(pictures) - 1
-    assert probe.reference.to_bytes() == Reference.learn(pictures[:3]).to_bytes()
+    assert probe.reference.day.to_bytes() == Reference.learn(pictures[:3]).to_bytes()
+    assert reports[-1].reference_regime == "day"
     assert "displaced" in reports[0].unjudged  # no reference yet
     assert "displaced" not in reports[-1].unjudged  # judged against the learned one
     assert "frozen" not in reports[-1].unjudged

@@ -80,7 +80,9 @@ class ResetRequest(BaseModel):
 
 class ResetAnswer(BaseModel):
     camera_id: str
-    forgotten_frames: int = Field(description="Snapshots the forgotten reference had learned.")
+    forgotten_frames: int = Field(
+        description="Snapshots the forgotten references (day and night together) had learned."
+    )
 
 
 def _keys(settings) -> KeyRing:
@@ -201,7 +203,8 @@ def snapshot(
 @router.post(
     "/{camera_id}/reference/reset",
     response_model=ResetAnswer,
-    summary="Forget the camera's picture reference; its next healthy snapshots become it",
+    summary="Forget the camera's day and night picture references; its next healthy snapshots "
+    "become them",
 )
 def reset_reference(
     principal: Resetter,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from supervision.conditions import State
+from supervision.imaging import Thresholds
 from vigie.auth.guards import require_roles
 from vigie.auth.principal import Principal
 from vigie.auth.roles import STATUS_READERS
@@ -58,8 +59,35 @@ class PictureHealth(BaseModel):
     scores: dict[str, float] = Field(
         description="Per problem judged, measurement over threshold: >= 1 means crossed."
     )
-    reference_frames: int = Field(description="Healthy snapshots the reference has learned.")
+    reference_frames: int = Field(
+        description="Healthy snapshots the references have learned, day and night together."
+    )
     snapshot_at: datetime | None = Field(description="When the last snapshot was taken.")
+    regime: str | None = Field(
+        default=None,
+        description="The last picture's lighting regime: day (colour) or night (infrared, no "
+        "colour); null before it was measured.",
+    )
+    reference_regime: str | None = Field(
+        default=None,
+        description="Whose reference judged it: its own regime's, or the other's while its own "
+        "learns; null while none judges yet.",
+    )
+    learned: dict[str, int] | None = Field(
+        default=None,
+        description="Healthy snapshots each regime's reference has learned (day, night); null "
+        "when unknown until the next check.",
+    )
+    reference_target: int = Field(
+        default=Thresholds().reference_frames,
+        description="Healthy snapshots a regime's reference learns before it is complete.",
+    )
+    seen: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per problem, what was seen: covered {share}, displaced {kind: shift, dx, dy "
+        "(pixels)} or {kind: other_view, match}, glare {share}, blurred {detail: share of the "
+        "reference's}, frozen {difference}, video_loss {kind: black, uniform, synthetic}.",
+    )
 
 
 class CameraDetail(CameraStatusView):
@@ -144,4 +172,18 @@ def _picture(row: CameraPicture | None) -> PictureHealth | None:
         scores=dict(row.scores or {}),
         reference_frames=row.reference_frames,
         snapshot_at=as_utc(row.snapshot_at) if row.snapshot_at else None,
+        **_judged(row),
     )
+
+
+def _judged(row: CameraPicture) -> dict[str, Any]:
+    """The verdict's regime, reference and what was seen; a row stored before them (or reset
+    since) holds only its day reference's count."""
+    judged = row.judged if isinstance(row.judged, dict) else {}
+    learned = judged.get("learned") if judged else {"day": row.reference_frames, "night": 0}
+    return {
+        "regime": judged.get("regime"),
+        "reference_regime": judged.get("reference_regime"),
+        "learned": learned,
+        "seen": judged.get("seen") or {},
+    }

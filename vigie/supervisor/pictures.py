@@ -18,18 +18,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, load_only
 
 from cameras.models import PtzStatus
-from supervision.imaging import FINGERPRINT_BYTES, ImageReport, Reference
+from supervision.imaging import FINGERPRINT_BYTES, ImageReport, RegimeReferences
 from vigie.clock import as_utc
 from vigie.credentials import KeyRing
 from vigie.models import Camera, CameraPicture, SensorPictureRow
 
 __all__ = [
     "PictureMemory",
+    "judged",
     "last_snapshot",
     "load_memory",
     "reset_reference",
@@ -49,8 +51,10 @@ def snapshot_context(camera_id: str) -> str:
 class PictureMemory:
     """What one full check needs of the camera's past pictures."""
 
-    reference: Reference | None
+    reference: RegimeReferences | None
+    """The day and night references (one stored before the regimes is the day one)."""
     reference_frames: int
+    """Snapshots both have learned: the optimistic check of :func:`save_check`."""
     previous: bytes | None
     """The previous snapshot's :attr:`~supervision.imaging.ImageReport.fingerprint`, or
     ``None`` (never checked, or stored by another version: frozen is judged from the next)."""
@@ -74,14 +78,14 @@ def load_memory(session: Session, camera_id: str) -> PictureMemory:
     row = rows[0][0]
     sensors = {
         sensor.source: PictureMemory(
-            Reference.from_bytes(sensor.reference) if sensor.reference else None,
+            RegimeReferences.from_bytes(sensor.reference) if sensor.reference else None,
             sensor.reference_frames,
             _fingerprint(sensor.previous),
         )
         for _, sensor in rows
         if sensor is not None
     }
-    reference = Reference.from_bytes(row.reference) if row.reference else None
+    reference = RegimeReferences.from_bytes(row.reference) if row.reference else None
     return PictureMemory(
         reference,
         row.reference_frames,
@@ -102,7 +106,7 @@ def save_sensor(
     source: str,
     *,
     loaded_frames: int,
-    reference: Reference | None,
+    reference: RegimeReferences | None,
     report: ImageReport,
     at: datetime,
 ) -> bool:
@@ -169,18 +173,19 @@ def save_check(
     *,
     keys: KeyRing | None,
     loaded_frames: int,
-    reference: Reference | None,
+    reference: RegimeReferences | None,
     report: ImageReport,
     jpeg: bytes,
     at: datetime,
     ptz_home: PtzStatus | None = None,
+    loaded: RegimeReferences | None = None,
 ) -> bool:
     """Store one full check's pictures: the new previous, the last snapshot, the verdict's
-    scores, and ``reference`` if it was learned further. ``False`` (nothing stored) if the
-    camera was deleted while being checked.
+    scores and what it judged (:func:`judged`), and ``reference`` if it was learned further.
+    ``False`` (nothing stored) if the camera was deleted while being checked.
 
-    ``loaded_frames`` is the reference's count when the check read it: if an operator reset the
-    reference meanwhile, the stale one is not written back.
+    ``loaded_frames`` is the references' count when the check read them (``loaded``): if an
+    operator reset them meanwhile, the stale ones are not written back.
     """
     row = _existing_row(session, camera_id)
     if row is None:
@@ -190,7 +195,8 @@ def save_check(
             return False
         row = CameraPicture(camera_id=camera_id, reference_frames=0)
         session.add(row)
-    if reference is not None and row.reference_frames == loaded_frames:
+    unchanged = row.reference_frames == loaded_frames
+    if reference is not None and unchanged:
         row.reference = reference.to_bytes()
         row.reference_frames = reference.count
         if ptz_home is not None and loaded_frames == 0:
@@ -199,11 +205,26 @@ def save_check(
     row.assessed_at = at
     row.problems = sorted(report.problems)
     row.scores = _scores(report.scores)
+    current = (reference or loaded or RegimeReferences()) if unchanged else None
+    row.judged = judged(report, current)
     if keys is not None:
         row.snapshot = keys.encrypt_bytes(jpeg, context=snapshot_context(camera_id))
         row.snapshot_at = at
     session.flush()
     return True
+
+
+def judged(report: ImageReport, references: RegimeReferences | None) -> dict[str, Any]:
+    """What the camera page shows of the last verdict beyond its problems (JSON): the picture's
+    lighting regime, whose reference judged it, what was seen per problem and, when known,
+    the snapshots each regime's reference has learned (``None`` if a reset happened while the
+    check ran: the next one says)."""
+    return {
+        "regime": report.regime,
+        "reference_regime": report.reference_regime,
+        "learned": references.counts if references is not None else None,
+        "seen": {problem: dict(values) for problem, values in report.seen.items()},
+    }
 
 
 def _scores(scores: Mapping[str, float]) -> dict[str, float]:
@@ -238,6 +259,7 @@ def reset_reference(session: Session, camera_id: str) -> int:
     forgotten = row.reference_frames
     row.reference = None
     row.ptz_home = None
+    row.judged = None
     session.execute(delete(SensorPictureRow).where(SensorPictureRow.camera_id == camera_id))
     row.reference_frames = 0
     session.flush()

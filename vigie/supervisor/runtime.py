@@ -658,13 +658,16 @@ class Supervisor:
         recording = _Recording(watched.camera)
         reports: list[imaging.ImageReport] = []
 
-        def assess(image: Any, reference: Any = None, previous: Any = None) -> Any:
+        def assess(
+            image: Any, reference: Any = None, previous: Any = None, *, chroma: Any = None
+        ) -> Any:
             report = imaging.assess(
                 image,
                 reference=reference,
                 previous=previous,
                 thresholds=self.config.thresholds,
                 camera=camera_id,
+                chroma=chroma,
             )
             reports.append(report)
             return report
@@ -752,23 +755,26 @@ class Supervisor:
                 jpeg=jpeg,
                 at=at,
                 ptz_home=ptz_home,
+                loaded=memory.reference,
             )
 
     def _learned(
         self,
-        reference: imaging.Reference | None,
+        references: imaging.RegimeReferences | None,
         picture: Any,
         report: imaging.ImageReport,
         camera_id: str,
-    ) -> imaging.Reference | None:
-        """The reference with this snapshot learned in, if it is healthy and one is still
-        being learned; ``None`` when the stored one stays as it is. ``report`` is ``assess``'s
-        for ``picture``: its measurements are reused, not made again."""
-        current = reference or imaging.Reference()
+    ) -> imaging.RegimeReferences | None:
+        """The references with this snapshot learned into its lighting regime's, if it is
+        healthy and that one is still being learned; ``None`` when the stored ones stay as they
+        are. ``report`` is ``assess``'s for ``picture``: its measurements are reused."""
+        references = references or imaging.RegimeReferences()
+        current = references.of(report.regime)
         if current.ready(self.config.thresholds) or not _learnable(report):
             return None
         try:
-            return current.update(picture, camera=camera_id, report=report)
+            learned = current.update(picture, camera=camera_id, report=report)
+            return references.learned(report.regime, learned)
         except imaging.ImageError as err:
             log.info("camera %s: snapshot not learned as reference: %s", camera_id, err)
             return None

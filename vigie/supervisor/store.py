@@ -533,6 +533,15 @@ def _observation_dict(result: CheckResult) -> dict[str, Any]:
         "picture_problems": (
             None if result.picture_problems is None else sorted(result.picture_problems)
         ),
+        **(
+            {}
+            if result.picture is None
+            else {
+                "picture_regime": result.picture.get("regime"),
+                "picture_reference": result.picture.get("reference_regime"),
+                "picture_seen": result.picture.get("seen") or {},
+            }
+        ),
         "frame_rate": result.frame_rate,
         "resolution": None if result.resolution is None else list(result.resolution),
         "expected_resolution": (

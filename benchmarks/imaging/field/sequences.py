@@ -93,6 +93,8 @@ class Frame:
     variant: str
     image: np.ndarray
     previous: np.ndarray
+    infrared: bool = False
+    """Whether the camera sent ``image`` in its infrared mode (grey): the regime it is in."""
 
 
 def photos() -> list[Photo]:
@@ -376,7 +378,8 @@ def _sequence(
     for variant, render, camera in variants:
         image = capture(render(), rng, **camera)
         if previous is not None:
-            yield Frame(name, "", condition, variant, image, previous)
+            infrared = bool(camera.get("mono", False))
+            yield Frame(name, "", condition, variant, image, previous, infrared)
         previous = image
 
 
@@ -538,8 +541,9 @@ def faults(name: str, seed: int = 7) -> Iterator[Frame]:
             return capture(frame, rng, **camera)  # IR: grey, a coloured sticker included
 
         shot = live(base)
-        yield Frame(name, "frozen", regime, "bit-identical", shot, shot.copy())
-        yield Frame(name, "frozen", regime, "re-encoded q80", pf.jpeg(shot, 80), shot)
+        ir = regime == "ir"
+        yield Frame(name, "frozen", regime, "bit-identical", shot, shot.copy(), ir)
+        yield Frame(name, "frozen", regime, "re-encoded q80", pf.jpeg(shot, 80), shot, ir)
         for sigma in (8.0, 12.0, 16.0, 24.0):
             yield Frame(
                 name,
@@ -548,6 +552,7 @@ def faults(name: str, seed: int = 7) -> Iterator[Frame]:
                 f"blur sigma {sigma}",
                 live(pf.blurred(base, sigma)),
                 previous,
+                ir,
             )
         for kind in ("sticker", "bag", "spray"):
             for area in (0.5, 0.7, 0.95):
@@ -558,6 +563,7 @@ def faults(name: str, seed: int = 7) -> Iterator[Frame]:
                     f"{kind} {area:.0%}",
                     live(pf.covered(base, rng, kind, area)),
                     previous,
+                    ir,
                 )
         moves = [
             ("pan 4 deg", {"dx": 4 * px}),
@@ -567,7 +573,7 @@ def faults(name: str, seed: int = 7) -> Iterator[Frame]:
             ("pan 6 deg + roll 3 deg", {"dx": -6 * px, "angle": 3.0}),
         ]
         for variant, move in moves:
-            yield Frame(name, "displaced", regime, variant, live(render(**move)), previous)
+            yield Frame(name, "displaced", regime, variant, live(render(**move)), previous, ir)
         for area in (0.3, 0.45, 0.6):
             yield Frame(
                 name,
@@ -576,6 +582,7 @@ def faults(name: str, seed: int = 7) -> Iterator[Frame]:
                 f"glare {area:.0%}",
                 live(pf.glare(base, rng, area)),
                 previous,
+                ir,
             )
 
 

@@ -161,3 +161,36 @@ def test_the_camera_detail_shows_the_picture_verdict_with_scores(pictured) -> No
     full = [c for c in detail["checks"] if c["kind"] == "full"]
     assert full and full[0]["observed"]["clock_offset_s"] is not None
     assert full[0]["observed"]["resolution"] == [1920, 1080]
+    # The simulator sends colour snapshots: day pictures, judged by the day reference.
+    assert picture["regime"] == "day" and picture["reference_regime"] == "day"
+    assert picture["learned"]["day"] == picture["reference_frames"]
+    assert picture["learned"]["night"] == 0 and picture["reference_target"] == 3
+    assert picture["seen"] == {}
+    assert full[0]["observed"]["picture_regime"] == "day"
+    assert full[0]["observed"]["picture_seen"] == {}
+
+
+def test_the_camera_detail_says_what_was_seen_and_which_reference_judged(pictured) -> None:
+    """What the supervisor stored of a verdict reaches the API as it is; a row stored before
+    the regimes shows its reference as the day one."""
+    w, service = pictured
+    judged = {
+        "regime": "night",
+        "reference_regime": "day",
+        "learned": {"day": 3, "night": 1},
+        "seen": {"covered": {"share": 0.32}},
+    }
+    with db.session_scope(w.sessions) as session:
+        row = session.get(CameraPicture, "cam-0")
+        row.judged, frames = judged, row.reference_frames
+    picture = service.client.get(
+        "/api/v1/status/cam-0", headers=service.headers("operator")
+    ).json()["picture"]
+    assert {key: picture[key] for key in judged} == judged
+    with db.session_scope(w.sessions) as session:
+        session.get(CameraPicture, "cam-0").judged = None
+    picture = service.client.get(
+        "/api/v1/status/cam-0", headers=service.headers("operator")
+    ).json()["picture"]
+    assert picture["regime"] is None and picture["seen"] == {}
+    assert picture["learned"] == {"day": frames, "night": 0}

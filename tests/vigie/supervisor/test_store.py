@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -14,8 +15,11 @@ from sqlalchemy.orm import Session
 
 from supervision.availability import camera_availability
 from supervision.conditions import Cause, State
+from supervision.imaging import Reference, RegimeReferences, assess
 from supervision.incidents import IncidentEvent, record_event
+from supervision.probes import picture_observed
 from supervision.states import CameraState, MaintenanceWindow, Policy, step, tick
+from tests.helpers import picture_faults as pf
 from tests.helpers.service import seed
 from tests.helpers.supervision_data import STEP, T0, add_cameras, down, full, ok, outage
 from vigie import db
@@ -329,3 +333,28 @@ def test_a_stopped_edge_recording_opens_an_incident_shown_with_its_french_label(
     }
     (incident,) = session.scalars(select(IncidentRow)).all()
     assert Cause.RECORDING_STOPPED.value in incident.causes
+
+
+def test_the_observation_says_the_regime_and_what_was_seen_on_the_picture(
+    session: Session,
+) -> None:
+    """A real verdict (a sticker over 60 % of a real photograph, against its day reference)
+    reaches the stored observation: the regime, the reference that judged, the share covered."""
+    rng = np.random.default_rng(41)
+    base = pf.view(pf.scene("coffee"))
+    references = RegimeReferences(day=Reference.learn([pf.camera(base, rng) for _ in range(3)]))
+    report = assess(pf.camera(pf.covered(base, rng, "sticker", 0.6), rng), references)
+    assert report.problems == {"covered"}
+    result = replace(full("cam-a1", T0, *report.problems), picture=picture_observed(report))
+    apply_result(session, "cam-a1", result, POLICY, T0)
+    session.commit()
+    (observation,) = session.scalars(select(Observation)).all()
+    assert observation.data["picture_regime"] == "day"
+    assert observation.data["picture_reference"] == "day"
+    share = observation.data["picture_seen"]["covered"]["share"]
+    assert share == report.seen["covered"]["share"] and 0.45 < share < 0.75
+    # A check that judged no picture says nothing of it.
+    apply_result(session, "cam-a1", full("cam-a1", T0 + STEP), POLICY, T0 + STEP)
+    session.commit()
+    latest = session.scalars(select(Observation).order_by(Observation.id.desc())).first()
+    assert "picture_seen" not in latest.data

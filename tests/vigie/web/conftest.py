@@ -13,6 +13,7 @@ from playwright.sync_api import Browser
 
 from tests.helpers.browser import chromium
 from tests.helpers.dashboard import PLAN_NAME, PORTS, Server, Watched
+from tests.helpers.dashboard_pictures import night_verdict
 from tests.helpers.dashboard_seed import Seeded, copy_plan, plan_cameras, seed_dashboard
 from tests.helpers.http_server import serve_in_thread
 from tests.helpers.service import make_settings
@@ -60,6 +61,7 @@ def dashboard(sample_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             session, degraded, keys=KeyRing.from_settings(settings), jpeg=jpeg.tobytes(),
             at=utcnow(),
         )  # fmt: skip
+    night_verdict(engine, degraded)  # its last verdict: a first infrared night picture
     engine.dispose()
     running = serve_in_thread(create_app(settings), ports=PORTS)
     yield Server(url=running.url, settings=settings, seeded=seeded, users=users)

@@ -216,6 +216,13 @@ def test_the_camera_page_shows_checks_problems_and_30_days_of_availability(
     expect(page.locator("h1")).to_contain_text(degraded)
     expect(page.locator(".state")).to_have_text("Dégradée")
     expect(page.locator("#picture-problems")).to_contain_text("image floue")
+    # What was seen, in French (a real blurred picture's detail left), and the reference used.
+    expect(page.locator("#picture-seen")).to_have_text(
+        re.compile(r"^Netteté à \d{1,2}\u202f% de la référence$")
+    )
+    expect(page.locator("#picture-reference")).to_have_text(
+        "Référence utilisée : jour — la référence de nuit s'apprend (1/3)"
+    )
     assert page.locator("#checks tr").count() > 1
     page.wait_for_selector("#availability-chart .uplot canvas")
     cells = page.locator("#availability-chart td.num").all_text_contents()

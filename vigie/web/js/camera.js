@@ -170,6 +170,59 @@ function interopPanel(camera) {
   return box;
 }
 
+// What was seen, per picture problem (supervision.imaging.what_was_seen), in French.
+const PERCENT = (share) => `${number(Math.round(share * 100))}\u202f%`;
+const LOSS_LABELS = {
+  black: "Image noire",
+  uniform: "Image uniforme (écran « pas de signal »)",
+  synthetic: "Écran de synthèse à la place de l'image (mire, « pas de signal »)",
+};
+
+export function seenSentence(problem, seen) {
+  const v = seen || {};
+  const known = (x) => typeof x === "number" && Number.isFinite(x);
+  switch (problem) {
+    case "covered":
+      return known(v.share) ? `Image masquée sur ${PERCENT(v.share)} de sa surface` : "Image masquée";
+    case "displaced": {
+      if (v.kind !== "shift") return "La caméra montre une autre vue";
+      const parts = [];
+      if (known(v.dx) && v.dx !== 0) parts.push(`${number(Math.abs(v.dx))} px vers la ${v.dx > 0 ? "droite" : "gauche"}`);
+      if (known(v.dy) && v.dy !== 0) parts.push(`${number(Math.abs(v.dy))} px vers le ${v.dy > 0 ? "bas" : "haut"}`);
+      return parts.length ? `Vue décalée de ${parts.join(" et de ")}` : "Vue décalée";
+    }
+    case "glare":
+      return known(v.share) ? `Zone éblouie : ${PERCENT(v.share)} de l'image` : "Image éblouie";
+    case "blurred":
+      return known(v.detail) ? `Netteté à ${PERCENT(v.detail)} de la référence` : "Image floue";
+    case "frozen":
+      return "Image identique à la précédente (figée)";
+    case "video_loss":
+      return LOSS_LABELS[v.kind] || "Pas d'image";
+    default:
+      return cause(problem);
+  }
+}
+
+const REGIME_LABELS = { day: "jour", night: "nuit (infrarouge)" };
+const REGIME_NOUNS = { day: "jour", night: "nuit" };
+
+// Which reference judged the last picture: its regime's, or the other's while its own learns.
+export function referenceSentence(picture) {
+  if (!picture || !picture.regime) return null;
+  const learned = picture.learned || {};
+  const target = picture.reference_target || 3;
+  const own = learned[picture.regime] ?? 0;
+  const images = (n) => `${number(n)} image${n > 1 ? "s" : ""} apprise${n > 1 ? "s" : ""}`;
+  const learning = `la référence de ${REGIME_NOUNS[picture.regime]} s'apprend (${number(own)}/${number(target)})`;
+  if (!picture.reference_regime) return `Référence utilisée : aucune encore — ${learning}`;
+  if (picture.reference_regime === picture.regime) {
+    return `Référence utilisée : ${REGIME_LABELS[picture.regime]}, ${images(own)}`
+      + (own < target ? ` (${number(own)}/${number(target)})` : "");
+  }
+  return `Référence utilisée : ${REGIME_LABELS[picture.reference_regime]} — ${learning}`;
+}
+
 export async function renderCamera(main, cameraId) {
   const page = el("div", { class: "page" });
   main.append(page);
@@ -182,6 +235,9 @@ export async function renderCamera(main, cameraId) {
   }
   const last = camera.checks.find((c) => c.observed && c.observed.picture_problems);
   const problems = last ? last.observed.picture_problems : [];
+  const seen = last ? last.observed.picture_seen || {} : {};
+  const seenLines = problems.filter((p) => seen[p]).map((p) => el("li", {}, seenSentence(p, seen[p])));
+  const reference = referenceSentence(camera.picture);
   page.append(...[
     el("p", {}, el("a", { href: "#/carte" }, "← Retour à la carte")),
     el("h1", {}, `${camera.name} (${camera.camera_id})`),
@@ -192,7 +248,9 @@ export async function renderCamera(main, cameraId) {
     el("section", { "aria-label": "Problèmes d'image" }, el("h2", {}, "Problèmes d'image"),
       el("p", { id: "picture-problems" }, last
         ? (problems.length ? problems.map(cause).join(", ") : "Aucun")
-        + ` (contrôle du ${when(last.at)})` : "Aucun contrôle d'image enregistré")),
+        + ` (contrôle du ${when(last.at)})` : "Aucun contrôle d'image enregistré"),
+      seenLines.length ? el("ul", { id: "picture-seen", "aria-label": "Ce qui a été vu" }, seenLines) : null,
+      reference ? el("p", { id: "picture-reference" }, reference) : null),
   ].filter(Boolean));  // no incident: no line (append would write "null")
   const chartBox = el("section", { class: "chart", id: "availability-chart", "aria-label": "Disponibilité sur 30 jours" },
     el("h2", {}, `Disponibilité sur ${DAYS} jours`));
