@@ -14,7 +14,10 @@ real HTTP), then times, in this process, each part alone (median of repeated run
 - ``supervision.imaging.assess`` with ``previous`` given as the previous *picture* (its
   features are computed again) and as the previous *report* (what the supervisor keeps), on the
   colour and on the grey decoding;
-- how far the grey decoding moves ``assess``'s scores.
+- how far the grey decoding moves ``assess``'s scores;
+- the colour measure that tells a day picture from an infrared night one
+  (``supervision.regime.snapshot_chroma``) and ``assess`` against the camera's day and night
+  references, as the supervisor judges a snapshot since issue 22.
 
 Usage: ``.venv/bin/python benchmarks/supervision/full_check_cost.py --port 40000 --host 127.0.0.3``
 """
@@ -39,8 +42,9 @@ from skimage import data
 
 from cameras.client import OnvifClient, shared_document
 from cameras.models import CameraAddress
-from supervision.imaging import assess
-from supervision.probes import decode_snapshot
+from supervision.imaging import Reference, RegimeReferences, assess
+from supervision.probes import decode_snapshot, decode_with_chroma
+from supervision.regime import snapshot_chroma
 
 HERE = Path(__file__).resolve().parent
 VIGIE = str(Path(sys.executable).with_name("vigie"))
@@ -117,8 +121,8 @@ async def onvif_costs(host: str, port: int, cameras: int) -> tuple[dict[str, flo
 async def zeep_costs(camera: Any, token: str | None, costs: dict[str, list[float]]) -> None:
     """CPU of the full check's authenticated calls through zeep, as the client made them
     before ``cameras.calls`` (same camera, same connection pool)."""
-    device = await camera._authed("devicemgmt")
-    media = await camera._authed("media")
+    device = await camera.zeep_proxy("devicemgmt")
+    media = await camera.zeep_proxy("media")
     stream_setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
     for name, call in (
         ("GetDeviceInformation", device.GetDeviceInformation),
@@ -156,6 +160,17 @@ def image_costs(jpegs: list[bytes]) -> dict[str, Any]:
         "assess_previous_picture_ms": cpu_ms(lambda: assess(a, previous=b)),
         "assess_previous_report_ms": cpu_ms(lambda: assess(a, previous=report_b)),
         "assess_grey_previous_report_ms": cpu_ms(lambda: assess(grey[0], previous=report_grey)),
+    }
+    # As the supervisor does since the day and night references (issue 22): the colour read
+    # from the JPEG beside its grey, the picture judged against its regime's reference.
+    chroma = snapshot_chroma(jpegs[0])
+    references = RegimeReferences(day=Reference.learn([grey[1]]))
+    figures |= {
+        "snapshot_chroma_ms": cpu_ms(lambda: snapshot_chroma(jpegs[0])),
+        "decode_with_chroma_ms": cpu_ms(lambda: decode_with_chroma(jpegs[0])),
+        "assess_grey_regimes_reference_ms": cpu_ms(
+            lambda: assess(grey[0], references, previous=report_grey, chroma=chroma)
+        ),
     }
     # Does the grey decoding change what imaging measures? Scores of the same snapshots.
     moved = []
