@@ -69,6 +69,13 @@ class Features:
     contrast: float
     """The scene's own contrast: standard deviation of the small image above its slow light
     changes (:data:`CONTRAST_SIGMA`), washed-out pixels and their surroundings left out."""
+    fine_share: float = float("nan")
+    """The most detailed tenth of the blocks' gradient at the working scale over the same
+    blocks' gradient at the small scale (half the resolution), blocks with a washed-out pixel
+    left out (a lamp's halo is smooth): how much of the detail is finer than the small scale.
+    Unchanged by gain, exposure and a veil (they scale both scales alike), raised by noise,
+    rain and flakes (fine), lowered by a blur whatever the scene's contrast does: a smooth ramp
+    gives 0.5, what any strong blur tends to."""
 
     @property
     def sharpness(self) -> float:
@@ -174,6 +181,7 @@ def features(image: np.ndarray) -> Features:
     # The flattest tenth of the blocks shows mostly noise: its texture estimates the noise.
     noise = quantile(work_blocks, 0.1)
     mean, std = cv2.meanStdDev(small)
+    washed = work >= SATURATED
     return Features(
         grey=work,
         edges=_structure(small),
@@ -182,13 +190,24 @@ def features(image: np.ndarray) -> Features:
         mean=float(mean[0, 0]),
         std=float(std[0, 0]),
         p99=quantile(small, 0.99),
-        saturated=float(np.count_nonzero(work >= SATURATED)) / work.size,
+        saturated=float(np.count_nonzero(washed)) / work.size,
         flat=float(np.count_nonzero(work_grad < DIGITAL_FLAT)) / work.size,
         fine=fine,
         noise=noise,
         brightness=quantile(block_mean, 0.5),
         contrast=_scene_contrast(small),
+        fine_share=_fine_share(work_blocks, small_blocks, washed),
     )
+
+
+def _fine_share(work_blocks: np.ndarray, small_blocks: np.ndarray, washed: np.ndarray) -> float:
+    """:attr:`Features.fine_share` from the blocks' gradients at both scales."""
+    lamps = _block_means(washed.astype(np.float32)).ravel() > 0
+    work = work_blocks.ravel()
+    candidates = np.where(lamps, -1.0, work)
+    top = GRID[0] * GRID[1] // 10
+    sharpest = np.argpartition(candidates, -top)[-top:]
+    return float(work[sharpest].mean() / (small_blocks.ravel()[sharpest].mean() + 1e-3))
 
 
 def _scene_contrast(small: np.ndarray) -> float:

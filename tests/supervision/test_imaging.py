@@ -177,6 +177,66 @@ def test_a_strong_blur_that_empties_blocks_is_blurred_not_covered() -> None:
     assert covered.problems == {"covered"}
 
 
+@pytest.mark.parametrize(("scene", "sigma"), [("astronaut", 8.0), ("chelsea", 12.0)])
+def test_a_strong_blur_of_a_smooth_scene_is_blurred_on_its_finest_detail(scene, sigma) -> None:
+    # The blur lowers the smooth scene's own contrast with its fine detail, so their ratio
+    # (relative detail) stays above blurred_ratio; but no detail finer than the small scale is
+    # left, whatever the contrast did (fine_kept).
+    rng = np.random.default_rng(23)
+    base = pf.view(pf.scene(scene))
+    reference = Reference.learn([pf.camera(base, rng) for _ in range(3)])
+    # Off by default (it called harmless rain and fog blurred on the field set's held-out
+    # part): a camera turns it on.
+    fine = Thresholds(blurred_fine=0.47)
+    frame = pf.camera(pf.blurred(base, sigma), rng)
+    report = assess(frame, reference, thresholds=fine)
+    assert report.measurements.relative_detail > fine.blurred_ratio
+    assert report.measurements.fine_kept < fine.blurred_fine
+    assert report.problems == {"blurred"}
+    assert assess(frame, reference).problems == frozenset()  # the default misses it
+    # A live frame keeps its finest detail.
+    live = assess(pf.camera(base, rng), reference, thresholds=fine)
+    assert live.measurements.fine_kept > 0.8 and live.problems == frozenset()
+
+
+@pytest.fixture(scope="module")
+def wall() -> tuple[np.ndarray, Reference]:
+    """The clock scene: a bare wall, few detailed blocks (where covers looked like a new view)."""
+    rng = np.random.default_rng(24)
+    base = pf.view(pf.scene("clock"))
+    return base, Reference.learn([pf.camera(base, rng) for _ in range(3)])
+
+
+@pytest.mark.parametrize(
+    ("kind", "area", "seed"), [("bag", 0.7, 1), ("spray", 0.5, 3), ("spray", 0.7, 0)]
+)
+def test_a_textured_cover_over_a_bare_wall_is_covered_not_another_view(
+    kind, area, seed, wall
+) -> None:
+    # The cover's folds or runs bring detail of their own over the wall: its blocks keep
+    # detail but lose their structure, as another view's do; but a side of the picture still
+    # shows the scene (side_kept), which another view does not.
+    base, reference = wall
+    rng = np.random.default_rng(seed)
+    report = assess(pf.camera(pf.covered(base, rng, kind, area), rng), reference)
+    assert report.measurements.view_changed >= 0.25
+    assert report.measurements.side_kept >= 0.5
+    assert report.problems == {"covered"}
+
+
+def test_another_view_keeps_no_side_of_the_scene() -> None:
+    # A pan rolled by 3 degrees: no shift undoes it, and no side third still matches.
+    rng = np.random.default_rng(24)
+    canvas = pf.scene("coins")
+    base = pf.view(canvas)
+    reference = Reference.learn([pf.camera(base, rng) for _ in range(3)])
+    turned = pf.view(canvas, dx=-6 * pf.PX_PER_DEGREE, angle=3)
+    report = assess(pf.camera(turned, rng), reference)
+    assert report.problems == {"displaced"}
+    assert report.seen["displaced"]["kind"] == "other_view"
+    assert report.measurements.side_kept < 0.5
+
+
 def test_without_reference_displaced_is_unjudged_and_the_rest_falls_back(canvas, base) -> None:
     rng = np.random.default_rng(9)
     report = assess(pf.camera(base, rng))
@@ -302,9 +362,32 @@ def test_reference_round_trips_through_bytes(base, reference, previous) -> None:
     # Format 2 has no detail nor brightness: read as NaN, blurred is judged on the sharpness.
     read = Reference.from_bytes(earlier)
     assert np.isnan(read.detail) and np.isnan(read.brightness)
-    forgotten = dataclasses.replace(reference, detail=float("nan"), brightness=float("nan"))
+    forgotten = dataclasses.replace(
+        reference, detail=float("nan"), brightness=float("nan"), fine_share=float("nan")
+    )
     assert read.to_bytes() == forgotten.to_bytes()
     assert "blurred" in assess(frame, read, previous).problems
+    # Format 3 written before fine_share (six scalars): read as NaN, that rule is skipped.
+    six = _stored(
+        version=3,
+        count=reference.count,
+        structure=reference.structure,
+        block_texture=reference.block_texture,
+        scalars=np.array(
+            [
+                reference.scale,
+                reference.sharpness,
+                reference.saturated,
+                reference.mean,
+                reference.detail,
+                reference.brightness,
+            ]
+        ),
+    )
+    before = Reference.from_bytes(six)
+    assert np.isnan(before.fine_share) and before.detail == pytest.approx(reference.detail)
+    assert np.isnan(assess(frame, before, previous).measurements.fine_kept)
+    assert "blurred" in assess(frame, before, previous).problems
 
 
 def _stored(**arrays: object) -> bytes:
@@ -356,6 +439,9 @@ def test_per_camera_thresholds_change_the_outcome(base, reference, previous) -> 
     assert "blurred" in assess(soft, reference, previous).problems
     tolerant = Thresholds(blurred_ratio=0.1)
     assert "blurred" not in assess(soft, reference, previous, thresholds=tolerant).problems
+    # The finest-detail rule, off by default, still tells the blur when a camera turns it on.
+    fine = Thresholds(blurred_ratio=0.1, blurred_fine=0.47)
+    assert "blurred" in assess(soft, reference, previous, thresholds=fine).problems
     plain = pf.camera(base, rng)
     strict = Thresholds(blurred_ratio=2.0)
     assert "blurred" in assess(plain, reference, previous, thresholds=strict).problems
