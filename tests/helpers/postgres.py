@@ -1,7 +1,7 @@
 """Throw-away PostgreSQL databases, for the tests and the benchmarks.
 
-Most tests want a database at the current schema; migrating an empty one costs about a second
-(sixteen migrations), copying a migrated template a tenth of that. So each test process
+Most tests want a database at the current schema; migrating an empty one (every revision) costs
+about a second, copying a migrated template a tenth of that. So each test process
 migrates one template (:func:`migrated_template`) and copies it for every test that asks for
 :func:`postgres_database` with it; the migration tests still start from empty databases.
 Dropping a database waits for the server to remove its files: it is done by one background
