@@ -26,22 +26,6 @@ from tests.helpers import picture_faults as pf
 
 
 @pytest.fixture(scope="module")
-def canvas() -> np.ndarray:
-    return pf.scene("astronaut")
-
-
-@pytest.fixture(scope="module")
-def base(canvas: np.ndarray) -> np.ndarray:
-    return pf.view(canvas)
-
-
-@pytest.fixture(scope="module")
-def reference(base: np.ndarray) -> Reference:
-    rng = np.random.default_rng(1)
-    return Reference.learn([pf.camera(base, rng) for _ in range(3)])
-
-
-@pytest.fixture(scope="module")
 def previous(base: np.ndarray) -> np.ndarray:
     return pf.camera(base, np.random.default_rng(2))
 

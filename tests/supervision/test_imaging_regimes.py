@@ -15,30 +15,14 @@ from supervision.imaging import (
 from tests.helpers import picture_faults as pf
 
 
-@pytest.fixture(scope="module")
-def canvas() -> np.ndarray:
-    return pf.scene("astronaut")
-
-
-@pytest.fixture(scope="module")
-def base(canvas: np.ndarray) -> np.ndarray:
-    return pf.view(canvas)
-
-
-@pytest.fixture(scope="module")
-def day_reference(base: np.ndarray) -> Reference:
-    rng = np.random.default_rng(1)
-    return Reference.learn([pf.camera(base, rng) for _ in range(3)])
-
-
 def _night(base: np.ndarray, seed: int) -> np.ndarray:
     return pf.jpeg(pf.night(base, np.random.default_rng(seed)), 80)
 
 
 def test_a_night_picture_is_judged_by_the_day_reference_until_its_own_judges(
-    base, day_reference
+    base, reference
 ) -> None:
-    references = RegimeReferences(day=day_reference)
+    references = RegimeReferences(day=reference)
     night = _night(base, 2)
     report = assess(night, references)
     assert report.regime == "night" and report.reference_regime == "day"
@@ -51,7 +35,7 @@ def test_a_night_picture_is_judged_by_the_day_reference_until_its_own_judges(
     day = assess(pf.camera(base, np.random.default_rng(4)), references)
     assert day.regime == "day" and day.reference_regime == "day" and not day.problems
     # A plain Reference judges every picture, and says no regime's reference did.
-    assert assess(night, day_reference).reference_regime is None
+    assert assess(night, reference).reference_regime is None
 
 
 def test_a_regime_without_any_reference_falls_back_to_the_absolute_checks(base) -> None:
@@ -68,17 +52,17 @@ def test_a_fault_at_night_is_found_against_the_night_reference(base) -> None:
     assert report.reference_regime == "night" and report.problems == {"covered"}
 
 
-def test_both_references_round_trip_and_a_single_one_reads_as_day(base, day_reference) -> None:
+def test_both_references_round_trip_and_a_single_one_reads_as_day(base, reference) -> None:
     night = _night(base, 10)
-    references = RegimeReferences(day=day_reference, night=Reference.learn([night]))
+    references = RegimeReferences(day=reference, night=Reference.learn([night]))
     restored = RegimeReferences.from_bytes(references.to_bytes())
     assert restored.counts == {"day": 3, "night": 1} and restored.count == 4
-    assert restored.day.to_bytes() == day_reference.to_bytes()
+    assert restored.day.to_bytes() == reference.to_bytes()
     assert restored.night.to_bytes() == references.night.to_bytes()
     # A reference stored before the regimes (format 3) is the day one; the night one learns.
-    single = RegimeReferences.from_bytes(day_reference.to_bytes())
+    single = RegimeReferences.from_bytes(reference.to_bytes())
     assert single.counts == {"day": 3, "night": 0}
-    assert single.day.to_bytes() == day_reference.to_bytes()
+    assert single.day.to_bytes() == reference.to_bytes()
     assert RegimeReferences.from_bytes(RegimeReferences().to_bytes()).count == 0
     with pytest.raises(ImageError, match=f"format {REGIME_REFERENCE_FORMAT}"):
         Reference.from_bytes(references.to_bytes())  # a pair is not one reference
@@ -89,11 +73,11 @@ def test_both_references_round_trip_and_a_single_one_reads_as_day(base, day_refe
 # What was seen: the numbers behind each problem.
 
 
-def test_a_shift_is_measured_in_the_picture_s_own_pixels(canvas, day_reference) -> None:
+def test_a_shift_is_measured_in_the_picture_s_own_pixels(canvas, reference) -> None:
     for dx, dy in ((150, 0), (-200, 0), (0, 120)):
         # The camera turned right by dx: the scene moves left in its picture.
         frame = pf.camera(pf.view(canvas, dx=dx, dy=dy), np.random.default_rng(11))
-        report = assess(frame, day_reference)
+        report = assess(frame, reference)
         assert report.problems == {"displaced"}
         seen = report.seen["displaced"]
         assert seen["kind"] == "shift"
@@ -101,56 +85,56 @@ def test_a_shift_is_measured_in_the_picture_s_own_pixels(canvas, day_reference) 
         assert seen["dy"] == pytest.approx(-dy, abs=8)
 
 
-def test_another_view_is_said_so(day_reference) -> None:
+def test_another_view_is_said_so(reference) -> None:
     other = pf.camera(pf.view(pf.scene("coffee")), np.random.default_rng(12))
-    report = assess(other, day_reference)
+    report = assess(other, reference)
     assert report.problems == {"displaced"}
     assert report.seen["displaced"]["kind"] == "other_view"
 
 
 @pytest.mark.parametrize("area", [0.4, 0.6])
-def test_a_cover_reports_its_share_of_the_picture(base, day_reference, area) -> None:
+def test_a_cover_reports_its_share_of_the_picture(base, reference, area) -> None:
     rng = np.random.default_rng(13)
     frame = pf.camera(pf.covered(base, rng, "sticker", area), rng)
-    report = assess(frame, day_reference)
+    report = assess(frame, reference)
     assert report.problems == {"covered"}
     assert report.seen["covered"]["share"] == pytest.approx(area, abs=0.12)
 
 
-def test_glare_reports_the_washed_out_share_beyond_the_reference_s(base, day_reference) -> None:
+def test_glare_reports_the_washed_out_share_beyond_the_reference_s(base, reference) -> None:
     rng = np.random.default_rng(14)
     frame = pf.camera(pf.glare(base, rng, 0.45), rng)
-    report = assess(frame, day_reference)
+    report = assess(frame, reference)
     assert report.problems == {"glare"}
     share = report.seen["glare"]["share"]
-    excess = report.measurements.saturated - day_reference.saturated
+    excess = report.measurements.saturated - reference.saturated
     assert share == pytest.approx(excess, abs=1e-3)
     assert 0.2 < share < 0.6
 
 
-def test_a_blur_reports_the_detail_left_as_a_share_of_the_reference_s(base, day_reference) -> None:
-    sharp = assess(pf.camera(base, np.random.default_rng(15)), day_reference)
+def test_a_blur_reports_the_detail_left_as_a_share_of_the_reference_s(base, reference) -> None:
+    sharp = assess(pf.camera(base, np.random.default_rng(15)), reference)
     assert sharp.seen == {}  # nothing to say of a healthy picture
     frame = pf.camera(pf.blurred(base, 16.0), np.random.default_rng(15))
-    report = assess(frame, day_reference)
+    report = assess(frame, reference)
     assert report.problems == {"blurred"}
     assert 0.0 < report.seen["blurred"]["detail"] < 0.595
 
 
-def test_video_loss_says_what_the_screen_shows(day_reference) -> None:
+def test_video_loss_says_what_the_screen_shows(reference) -> None:
     rng = np.random.default_rng(16)
     for frame, kind in (
         (pf.black(rng), "black"),
         (pf.colour_bars(), "synthetic"),
         (pf.blue_screen(), "synthetic"),
     ):
-        report = assess(frame, day_reference)
+        report = assess(frame, reference)
         assert report.problems == {"video_loss"}
         assert report.seen == {"video_loss": {"kind": kind}}
 
 
-def test_a_frozen_picture_reports_how_little_it_changed(base, day_reference) -> None:
+def test_a_frozen_picture_reports_how_little_it_changed(base, reference) -> None:
     shot = pf.camera(base, np.random.default_rng(17))
-    report = assess(shot, day_reference, shot.copy())
+    report = assess(shot, reference, shot.copy())
     assert report.problems == {"frozen"}
     assert report.seen["frozen"]["difference"] == pytest.approx(0.0, abs=0.01)
