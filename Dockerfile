@@ -25,6 +25,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VIGIE_DATA_DIR=/var/lib/vigie
 
+# libturbojpeg0: a snapshot's grey and colour in one JPEG decoding (supervision/jpeg.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libturbojpeg0 \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system vigie \
     && useradd --system --gid vigie --home-dir /var/lib/vigie --shell /usr/sbin/nologin vigie \
     && mkdir -p /var/lib/vigie \

@@ -106,7 +106,7 @@ def quantile(values: np.ndarray, q: float) -> float:
     return float(parted[low] + (parted[high] - parted[low]) * (position - low))
 
 
-def _halve_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def halve_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Area-average ``image`` down to ``size`` through exact halvings (fast) where possible."""
     width, height = size
     while image.shape[1] >= 2 * width and image.shape[0] >= 2 * height:
@@ -162,12 +162,12 @@ def _structure(small: np.ndarray) -> np.ndarray:
 
 def features(image: np.ndarray) -> Features:
     """Measure a validated uint8 image (H x W grey, or H x W x 3 BGR)."""
-    half = _halve_to(image, HALF_SIZE)
+    half = halve_to(image, HALF_SIZE)
     if half.ndim == 3:
         half = cv2.cvtColor(half, cv2.COLOR_BGR2GRAY)
     half_f = half.astype(np.float32)
-    work = _halve_to(half_f, WORK_SIZE)
-    small = _halve_to(work, SMALL_SIZE)
+    work = halve_to(half_f, WORK_SIZE)
+    small = halve_to(work, SMALL_SIZE)
 
     work_grad = _gradient(work)
     small_grad = _gradient(small)

@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import aiohttp
-import cv2
 import numpy as np
 
 from cameras.client import Camera, OnvifClient
@@ -47,9 +46,8 @@ from cameras.errors import (
     CameraUnsupported,
 )
 from cameras.models import CameraAddress, Profile, PtzStatus
-from supervision import recording
+from supervision import jpeg, recording
 from supervision.imaging import ImageError, ImageReport, RegimeReferences
-from supervision.regime import snapshot_chroma
 from supervision.states import CheckKind, CheckResult, ErrorKind
 
 log = logging.getLogger(__name__)
@@ -248,26 +246,21 @@ async def events_check(camera: Camera, camera_id: str) -> CheckResult | None:
 
 def decode_snapshot(content: bytes) -> np.ndarray | None:
     """The JPEG's brightness as a grey array, or ``None`` if it does not decode (the camera's
-    fault).
+    fault): the grey of :func:`decode_with_chroma`.
 
     ``assess`` measures brightness only, and the JPEG library gives it directly (the Y plane,
-    the same weights as OpenCV's BGR-to-grey) without the colour conversion: a 1920x1080
-    snapshot decodes in 70 % of the time and ``assess`` skips its own conversion, 4.9 ms for
-    both against 10 ms in colour. Decoding at reduced size would save a little more, but the
-    JPEG library's scaled decoding differs from an exact area average enough to hide a
-    re-encoded frozen frame (``benchmarks/imaging``).
+    the same weights as OpenCV's BGR-to-grey) without the colour conversion. Decoding at
+    reduced size would save a little more, but the JPEG library's scaled decoding differs from
+    an exact area average enough to hide a re-encoded frozen frame (``benchmarks/imaging``).
     """
-    if not content:
-        return None
-    picture = cv2.imdecode(np.frombuffer(content, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
-    return picture if picture is not None and picture.size else None
+    return jpeg.decode(content)[0]
 
 
 def decode_with_chroma(content: bytes) -> tuple[np.ndarray | None, float | None]:
-    """:func:`decode_snapshot` and the JPEG's colour (``supervision.regime.snapshot_chroma``,
-    0.6 ms more at 1080p), which tells a day picture from an infrared night one."""
-    picture = decode_snapshot(content)
-    return picture, None if picture is None else snapshot_chroma(content)
+    """:func:`decode_snapshot` and the JPEG's colour (``supervision.regime.plane_chroma``),
+    which tells a day picture from an infrared night one, from one decoding
+    (:func:`supervision.jpeg.decode`)."""
+    return jpeg.decode(content)
 
 
 def picture_observed(report: object) -> dict[str, Any] | None:

@@ -5,9 +5,9 @@ licences in ``field/photos/SOURCES.md``) becomes the frames a street camera send
 (``field/sequences.py``): harmless day, dusk, infrared night, headlights, rain, fog, snow, wind
 shake, low-bit-rate compression and day/night switch frames, and the faults of
 ``tests/helpers/picture_faults.py`` made on the day and on the infrared picture. Each frame is
-judged as the supervisor judges a snapshot: decoded to grey (``decode_snapshot``) with the
-JPEG's colour (``snapshot_chroma``), which tells its lighting regime (day: colour; night:
-infrared, no colour), with the previous snapshot's fingerprint, against the scene camera's day
+judged as the supervisor judges a snapshot: decoded once into its grey and its colour
+(``supervision.jpeg.decode``), which tells its lighting regime (day: colour; night: infrared,
+no colour), with the previous snapshot's fingerprint, against the scene camera's day
 and night references (``RegimeReferences``). The day reference is learned from 3 healthy day
 snapshots; the night one as the supervisor learns it: from the first frames of the night regime
 found healthy, in sequence order (the infrared sequence's), each judged against the day
@@ -39,9 +39,9 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.imaging.field import sequences as seq  # noqa: E402
+from supervision import jpeg  # noqa: E402
 from supervision.imaging import PROBLEMS, Reference, RegimeReferences, assess  # noqa: E402
-from supervision.probes import decode_snapshot  # noqa: E402
-from supervision.regime import REGIMES, snapshot_chroma  # noqa: E402
+from supervision.regime import REGIMES  # noqa: E402
 from tests.helpers import picture_faults as pf  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -59,19 +59,19 @@ class Decoded(np.ndarray):
     chroma: float | None = None
 
 
-CHROMA_MS: list[float] = []
-"""CPU time of each ``snapshot_chroma``: what telling the regime adds to a check."""
+DECODE_MS: list[float] = []
+"""CPU time of each decoding (grey and colour): what a check pays before ``assess``."""
 
 
 def decode(content: bytes) -> np.ndarray | None:
-    """``decode_snapshot``, the JPEG's ``snapshot_chroma`` kept on the array."""
-    grey = decode_snapshot(content)
+    """The supervisor's decoding (``supervision.jpeg.decode``), the colour kept on the array."""
+    t0 = time.thread_time()
+    grey, chroma = jpeg.decode(content)
+    DECODE_MS.append((time.thread_time() - t0) * 1000)
     if grey is None:
         return None
     picture = grey.view(Decoded)
-    t0 = time.thread_time()
-    picture.chroma = snapshot_chroma(content)
-    CHROMA_MS.append((time.thread_time() - t0) * 1000)
+    picture.chroma = chroma
     return picture
 
 
@@ -289,8 +289,8 @@ def report(rows: list[dict[str, object]], cpu_ms: list[float], seed: int) -> lis
         f"assess CPU time per 1920x1080 grey frame: p50 {np.percentile(times, 50):.2f} ms, "
         f"p99 {np.percentile(times, 99):.2f} ms, mean {times.mean():.2f} ms "
         f"({len(times)} frames, 1 OpenCV thread)",
-        f"snapshot_chroma CPU time per 1920x1080 JPEG (the regime, beside the grey decode): "
-        f"p50 {np.percentile(CHROMA_MS, 50):.2f} ms, mean {np.mean(CHROMA_MS):.2f} ms",
+        f"decoding CPU time per 1920x1080 JPEG (grey and colour, {jpeg.backend()}): "
+        f"p50 {np.percentile(DECODE_MS, 50):.2f} ms, mean {np.mean(DECODE_MS):.2f} ms",
     ]
     return lines
 

@@ -17,7 +17,9 @@ real HTTP), then times, in this process, each part alone (median of repeated run
 - how far the grey decoding moves ``assess``'s scores;
 - the colour measure that tells a day picture from an infrared night one
   (``supervision.regime.snapshot_chroma``) and ``assess`` against the camera's day and night
-  references, as the supervisor judges a snapshot since issue 22.
+  references, as the supervisor judges a snapshot since issue 22; the grey and the colour from
+  one decoding (``supervision.probes.decode_with_chroma``: libturbojpeg's planes) against
+  OpenCV's two (``supervision.jpeg.decode_twice``).
 
 Usage: ``.venv/bin/python benchmarks/supervision/full_check_cost.py --port 40000 --host 127.0.0.3``
 """
@@ -42,6 +44,7 @@ from skimage import data
 
 from cameras.client import OnvifClient, shared_document
 from cameras.models import CameraAddress
+from supervision import jpeg
 from supervision.imaging import Reference, RegimeReferences, assess
 from supervision.probes import decode_snapshot, decode_with_chroma
 from supervision.regime import snapshot_chroma
@@ -167,7 +170,15 @@ def image_costs(jpegs: list[bytes]) -> dict[str, Any]:
     references = RegimeReferences(day=Reference.learn([grey[1]]))
     figures |= {
         "snapshot_chroma_ms": cpu_ms(lambda: snapshot_chroma(jpegs[0])),
+        # the grey and the colour: OpenCV's two decodings (the baseline), libturbojpeg's one;
+        # and OpenCV's grey alone, all a check decoded before issue 22
+        "imdecode_grey_ms": cpu_ms(lambda: cv2.imdecode(buffers[0], cv2.IMREAD_GRAYSCALE)),
+        "decode_twice_ms": cpu_ms(lambda: jpeg.decode_twice(jpegs[0])),
         "decode_with_chroma_ms": cpu_ms(lambda: decode_with_chroma(jpegs[0])),
+        "decoder": jpeg.backend(),
+        "assess_grey_one_reference_ms": cpu_ms(
+            lambda: assess(grey[0], references.day, previous=report_grey)
+        ),
         "assess_grey_regimes_reference_ms": cpu_ms(
             lambda: assess(grey[0], references, previous=report_grey, chroma=chroma)
         ),

@@ -64,10 +64,22 @@ SCENES = ("astronaut", "coffee", "chelsea", "rocket", "camera")
 class CannedCamera:
     """A camera's ONVIF answers, without a network: the full check's picture work alone."""
 
+    scheme = None
+    clock_needs_auth = False
+    media = "media1"
+    pinned = None
+
     def __init__(self, address: CameraAddress, jpegs: list[bytes]) -> None:
         self.address = address
         self.jpegs = jpegs
         self.round = 0
+        self.unsupported: dict[str, str] = {}
+
+    def offers(self, _service: str) -> bool:
+        return False
+
+    async def get_recording_status(self) -> None:
+        return None  # not recording at the edge
 
     async def get_system_date_and_time(self) -> ClockReading:
         return ClockReading(datetime.now(UTC), 0.1, "NTP", "UTC", 0.001)

@@ -85,7 +85,7 @@ def decode_full(content: bytes) -> np.ndarray:
 
 decode: Callable[[bytes], np.ndarray | None] = decode_full
 """How :func:`jpeg` decodes; ``benchmarks/imaging`` can set the supervisor's
-(``supervision.probes.decode_snapshot``, which decodes large frames at reduced size)."""
+(``supervision.probes.decode_snapshot``: the JPEG's grey at full size)."""
 
 
 def jpeg(frame: np.ndarray, quality: int) -> np.ndarray:

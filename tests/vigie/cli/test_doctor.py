@@ -54,7 +54,23 @@ def test_a_production_configuration_passes(database_url: str, tmp_path: Path) ->
     assert "✓ corps de requête : 1 Mio au plus, reçus en 10 s" in lines
     assert any(line.startswith("? sauvegardes : ") for line in lines)
     assert "✓ notifications : e-mails par smtp.departement.example:587 (starttls)" in lines
+    assert "✓ images : instantanés décodés en une passe (libturbojpeg)" in lines
     assert lines[-1].startswith("Bilan : 0 problème, 2 points à vérifier à la main, ")
+
+
+def test_a_machine_without_libturbojpeg_is_told_what_to_install(monkeypatch) -> None:
+    from supervision import jpeg
+    from vigie.cli import doctor
+
+    jpeg._turbojpeg.cache_clear()
+    monkeypatch.setattr(jpeg.ctypes.util, "find_library", lambda name: f"lib{name}-absent.so")
+    try:
+        finding = doctor._pictures()
+    finally:
+        jpeg._turbojpeg.cache_clear()
+    assert finding.level is doctor.Level.WRONG
+    assert finding.line().startswith("✗ images : libturbojpeg absente : chaque instantané")
+    assert "libturbojpeg0" in finding.text
 
 
 def test_what_is_wrong_is_said_in_french_and_fails(tmp_path: Path) -> None:
