@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import io
+import zipfile
 
 import cv2
 import numpy as np
@@ -415,6 +416,70 @@ def test_reference_reads_format_1_blobs_and_refuses_unknown_ones(base, reference
         Reference.from_bytes(wrong)
     with pytest.raises(ImageError, match="unreadable"):
         Reference.from_bytes(_stored(version=2, count=3))
+
+
+def test_stored_arrays_read_as_numpy_reads_them(reference) -> None:
+    # imaging reads the zip of .npy members itself (np.load parsed every header again): the
+    # same arrays, dtypes and shapes, whatever wrote them.
+    arrays = {
+        "version": np.array(3),
+        "scalars": np.arange(7, dtype=np.float64),
+        "structure": np.asfortranarray(np.arange(12, dtype=np.int8).reshape(3, 4)),
+        "big_endian": np.arange(5, dtype=">u2"),
+        "empty": np.zeros((0, 16), np.float32),
+    }
+    for blob in (
+        _stored(**arrays),
+        reference.to_bytes(),
+        imaging.RegimeReferences(reference).to_bytes(),
+    ):
+        read, _version = imaging._stored(blob)
+        with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+            assert sorted(read) == sorted(npz.files)
+            for name in npz.files:
+                expected = npz[name]
+                assert read[name].dtype == expected.dtype and read[name].shape == expected.shape
+                assert np.array_equal(read[name], expected, equal_nan=expected.dtype.kind == "f"), (
+                    name
+                )
+                assert read[name].flags.writeable
+
+
+def _member(header: bytes, payload: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "count.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + payload
+        )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        _stored(scalars=np.zeros(3))[:-40],  # cut in the zip directory
+        _member(b"{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", b"\x00" * 8),
+        _member(b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", b"\x00" * 8),
+        _member(b"{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }"),
+        _member(b"{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'x': 1}", b"\x00" * 8),
+        _member(b"{'descr': '<f8', 'fortran_order': False, 'shape': (1,"),
+        _member(b"__import__('os').system('true')"),
+        _member(b"{'descr': 'not a dtype', 'fortran_order': False, 'shape': (1,), }", b"\x00" * 8),
+    ],
+    ids=[
+        "cut-zip",
+        "short-data",
+        "object",
+        "negative-shape",
+        "extra-key",
+        "cut-header",
+        "code",
+        "bad-dtype",
+    ],
+)
+def test_a_damaged_stored_reference_is_unreadable_not_a_crash(blob: bytes) -> None:
+    with pytest.raises(ImageError, match=r"unreadable.*reset it"):
+        imaging.RegimeReferences.from_bytes(blob)
 
 
 def test_per_camera_thresholds_change_the_outcome(base, reference, previous) -> None:
