@@ -9,8 +9,8 @@ real HTTP), then times, in this process, each part alone (median of repeated run
   before ``cameras.calls``) on the same cameras in the same run; the snapshot both ways:
   answering the camera's last digest challenge again (one request) and from a new challenge
   (the 401, then the answer);
-- the snapshot's decoding in colour (``cv2.imdecode``) and as the probes decode it
-  (``supervision.probes.decode_snapshot``: the JPEG's grey, at full size);
+- the snapshot's decoding in colour (``cv2.imdecode``) and as the probes decode it (below:
+  ``decode_with_chroma``, the JPEG's grey at full size and its colour);
 - ``supervision.imaging.assess`` with ``previous`` given as the previous *picture* (its
   features are computed again) and as the previous *report* (what the supervisor keeps), on the
   colour and on the grey decoding;
@@ -159,7 +159,6 @@ def image_costs(jpegs: list[bytes]) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "snapshot": f"{a.shape[1]}x{a.shape[0]}, {len(jpegs[0]) // 1024} KiB JPEG",
         "imdecode_colour_ms": cpu_ms(lambda: cv2.imdecode(buffers[0], cv2.IMREAD_COLOR)),
-        "decode_snapshot_grey_ms": cpu_ms(lambda: decode_snapshot(jpegs[0])),
         "assess_previous_picture_ms": cpu_ms(lambda: assess(a, previous=b)),
         "assess_previous_report_ms": cpu_ms(lambda: assess(a, previous=report_b)),
         "assess_grey_previous_report_ms": cpu_ms(lambda: assess(grey[0], previous=report_grey)),
