@@ -5,15 +5,18 @@ from __future__ import annotations
 import io
 import logging
 import struct
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from skimage import data as skimage_data
 
 from supervision import jpeg
-from supervision.regime import NIGHT_CHROMA
+from supervision.regime import NIGHT_CHROMA, regime_of
 from tests.helpers import picture_faults as pf
+from tests.helpers.paths import REPO
 
 SAMPLINGS = {
     "4:2:0": [],
@@ -57,6 +60,25 @@ def test_one_decoding_gives_opencvs_grey_and_colour(frames, light: str, sampling
     assert np.array_equal(grey, twice_grey)  # the same luma plane, to the bit
     assert chroma == pytest.approx(twice_chroma, rel=0.02, abs=0.05)  # near 1 (the threshold): 0.05
     assert (chroma < NIGHT_CHROMA) == (light == "night")
+
+
+THIRD_PARTY = sorted((REPO / "benchmarks" / "imaging" / "field" / "photos").glob("*.jpg")) + [
+    Path(skimage_data.__file__).parent / name
+    for name in ("hubble_deep_field.jpg", "retina.jpg", "rocket.jpg")
+]
+"""JPEGs nobody here encoded: the field set's street photographs, as their cameras and tools
+wrote them (field/photos/SOURCES.md), and scikit-image's sample photographs."""
+
+
+@pytest.mark.parametrize("path", THIRD_PARTY, ids=lambda path: path.stem)
+def test_jpegs_written_elsewhere_decode_as_opencv_decodes_them(path: Path) -> None:
+    content = path.read_bytes()
+    grey, chroma = jpeg.decode(content)
+    twice_grey, twice_chroma = jpeg.decode_twice(content)
+    assert grey is not None and np.array_equal(grey, twice_grey)
+    # No round trip through clipped BGR: up to 10 % apart on a nearly black picture (hubble).
+    assert chroma == pytest.approx(twice_chroma, rel=0.12, abs=0.05)
+    assert regime_of(chroma) == regime_of(twice_chroma)
 
 
 @pytest.mark.parametrize("size", [(1279, 721), (641, 359), (8, 8), (1, 1)])
