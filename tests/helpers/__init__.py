@@ -25,7 +25,14 @@ The port plan: each family of real servers listens in a range of its own, so tha
 run in one session, and in the three processes of ``scripts/run-tests`` (a family whose tests
 run in several takes a third of its range in each, ``http_server.share``: the supervisor
 harness, ``edge_server`` and ``personal_simulator``); the simulators, which cannot look for a
-free port, stay below 32768 (Linux hands out outgoing ports above):
+free port, and ``vigie serve``, which binds its port seconds after the probe, stay below 32768
+(Linux hands out outgoing ports above: a connection of the moment took an ``edge_server`` port
+between its probe and its bind, when that family lived at 34000):
+
+- 7000-7999: ``edge_server`` (tests/security/test_http_edge.py, tests/vigie/cli/test_doctor.py,
+  the servers of tests/vigie/cli/test_serve.py, the nodes of tests/vigie/cli/test_failover.py; a
+  third per part); a server whose port was taken all the same is launched again on another
+  (``edge_server.answering``);
 
 - 10000-11999: the CLI tests' own servers: ``vigie demo`` on 10100 and its simulator from 10200
   (tests/vigie/cli/test_demo.py), ``vigie simulate`` from 10950 (tests/vigie/cli/test_simulate.py),
@@ -37,8 +44,5 @@ free port, stay below 32768 (Linux hands out outgoing ports above):
   about 20); 29800-29999: the simulator tests of fixed ports (tests/cameras/simulator);
 - 30000-30959: the supervisor harness's simulators (a third per part), 30989 test_runtime's RTSP
   server; 31000-31999: ``live_server``;
-- 32000-32999: ``webhook_receiver``; 33000-33999: the dashboard tests (``dashboard``);
-- 34000-34999: ``edge_server`` (tests/security/test_http_edge.py, tests/vigie/cli/test_doctor.py,
-  the stop of tests/vigie/cli/test_serve.py, the nodes of tests/vigie/cli/test_failover.py; a
-  third per part).
+- 32000-32999: ``webhook_receiver``; 33000-33999: the dashboard tests (``dashboard``).
 """

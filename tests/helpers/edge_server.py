@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from vigie import db
 from vigie.credentials import generate_key
 from vigie.settings import generate_secret_key
 
-PORTS = share(range(34000, 35000))  # this family's range, halved per test part (port plan)
+PORTS = share(range(7000, 8000))  # this family's range, a third per test part (port plan)
 
 
 @dataclass
@@ -83,7 +84,19 @@ def start_serve(
     }
     if tls is not None:
         env |= {"VIGIE_TLS_CERT": str(tls[0]), "VIGIE_TLS_KEY": str(tls[1])}
+    server = launch(env, folder, scheme="https" if tls else "http")
+    return answering(server, ssl.create_default_context(cafile=str(tls[0])) if tls else True)
+
+
+def launch(
+    env: dict[str, str], folder: Path, *, scheme: str = "http", besides: Iterable[int] = ()
+) -> EdgeServer:
+    """``vigie serve`` with ``env`` on a free port of the family's range other than ``besides``
+    (the ports of servers launched with it and not yet listening); does not wait for it."""
+    taken = set(besides)
     port = free_port(PORTS)
+    while port in taken:
+        port = free_port(PORTS)
     log_path = folder / f"serve-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -93,16 +106,38 @@ def start_serve(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = EdgeServer(process, port, log_path, env, "https" if tls else "http")
-    verify = ssl.create_default_context(cafile=str(tls[0])) if tls else True
-    deadline = time.monotonic() + 60
+    return EdgeServer(process, port, log_path, env, scheme)
+
+
+PORT_TAKEN = "address already in use"
+"""What uvicorn logs when another process bound the port between ``free_port``'s probe and the
+server's own bind, seconds later (a server of the machine's, or one of another test family)."""
+
+
+def answering(
+    server: EdgeServer,
+    verify: ssl.SSLContext | bool = True,
+    *,
+    besides: Iterable[int] = (),
+    timeout: float = 60,
+    tries: int = 3,
+) -> EdgeServer:
+    """``server`` once its ``/healthz`` answers, or the same server launched again on another
+    port (not one of ``besides``), up to ``tries`` times in all, if its port was taken before it
+    could bind it."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=2, verify=verify).status_code == 200:
+            answer = httpx.get(f"{server.url}/healthz", timeout=2, verify=verify)
+            if answer.status_code == 200 and server.process.poll() is None:
                 return server
         except httpx.TransportError:
             pass
-        if process.poll() is not None or time.monotonic() > deadline:
+        if server.process.poll() is not None and PORT_TAKEN in server.log() and tries > 1:
+            folder, taken = server.log_path.parent, [*besides, server.port]
+            again = launch(server.env, folder, scheme=server.scheme, besides=taken)
+            return answering(again, verify, besides=taken, timeout=timeout, tries=tries - 1)
+        if server.process.poll() is not None or time.monotonic() > deadline:
             server.stop()
             raise RuntimeError(f"vigie serve did not start:\n{server.log()}")
         time.sleep(0.2)

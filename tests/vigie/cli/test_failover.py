@@ -8,7 +8,6 @@ database cut and the graceful hand-over: tests/vigie/supervisor/test_nodes.py.)
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,9 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from tests.helpers.cli import VIGIE
-from tests.helpers.edge_server import PORTS
-from tests.helpers.http_server import free_port
+from tests.helpers.edge_server import EdgeServer, answering, launch
 from tests.helpers.service import PASSWORD
 from tests.helpers.sse import SseStream
 from tests.helpers.supervisor_harness import World, world
@@ -43,22 +40,17 @@ RESUME_BOUND_S = TAKE_OVER_BOUND_S + min(LIVENESS_S, ROUND_S) + 2 * 0.5
 """...and checks them at once: within a round, and a check's timeout (2 x 0.5 s)."""
 
 
-class Node:
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-        self.process, self.port, self.log = process, port, log
-        self.url = f"http://127.0.0.1:{port}"
-
-    def token(self, username: str) -> str:
-        answer = httpx.post(
-            f"{self.url}/api/v1/auth/token",
-            data={"grant_type": "password", "username": username, "password": PASSWORD},
-        )
-        answer.raise_for_status()
-        return answer.json()["access_token"]
+def token_of(node: EdgeServer, username: str) -> str:
+    answer = httpx.post(
+        f"{node.url}/api/v1/auth/token",
+        data={"grant_type": "password", "username": username, "password": PASSWORD},
+    )
+    answer.raise_for_status()
+    return answer.json()["access_token"]
 
 
 @contextmanager
-def nodes(w: World, folder: Path, count: int) -> Iterator[list[Node]]:
+def nodes(w: World, folder: Path, count: int) -> Iterator[list[EdgeServer]]:
     assert w.settings.secret_key is not None and w.settings.credentials_keys is not None
     env = {
         "PATH": "/usr/bin:/bin",
@@ -76,41 +68,18 @@ def nodes(w: World, folder: Path, count: int) -> Iterator[list[Node]]:
         "VIGIE_SUPERVISE_LEASE_TTL_S": str(TTL_S),
         "VIGIE_SUPERVISE_INVENTORY_RELOAD_S": "2",
     }
-    started: list[Node] = []
+    launched: list[EdgeServer] = []
     try:
-        for _ in range(count):
-            port = free_port(PORTS)
-            log = folder / f"serve-{port}.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [VIGIE, "serve", "--port", str(port)],
-                    env=env,
-                    cwd=folder,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            started.append(Node(process, port, log))
-        for node in started:
-            until(lambda n=node: _healthy(n), f"node {node.port} answering", timeout=60)
-        yield started
+        for _ in range(count):  # side by side: each takes seconds to start
+            launched.append(launch(env, folder, besides=[n.port for n in launched]))
+        for i, node in enumerate(launched):
+            launched[i] = answering(node, besides=[n.port for n in launched])
+        yield launched
     finally:
-        for node in started:
-            if node.process.poll() is None:
-                node.process.terminate()
-        for node in started:
-            try:
-                node.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                node.process.kill()
-
-
-def _healthy(node: Node) -> bool:
-    if node.process.poll() is not None:
-        raise AssertionError(f"node {node.port} exited:\n{node.log.read_text()[-3000:]}")
-    try:
-        return httpx.get(f"{node.url}/healthz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
+        for node in launched:  # all told first: they hand their cameras over as they stop
+            node.process.terminate()
+        for node in launched:
+            node.stop()
 
 
 def until(condition: Callable[[], Any], what: str, *, timeout: float = 30.0) -> Any:
@@ -175,7 +144,7 @@ def test_a_killed_node_is_taken_over_and_its_live_client_misses_nothing(
         until(lambda: _open_incidents(w, down) == 1, f"{down}'s incident opened by its node")
 
         # a live client of the node about to die
-        token = victim.token("operator")
+        token = token_of(victim, "operator")
         headers = {"Authorization": f"Bearer {token}"}
         ids: list[int] = []
         reading = threading.Event()
@@ -234,7 +203,7 @@ def test_a_killed_node_is_taken_over_and_its_live_client_misses_nothing(
         until(lambda: _open_incidents(w, later) == 1, f"{later}'s incident opened")
         target = head(w)
         resume = {
-            "Authorization": f"Bearer {other.token('operator')}",
+            "Authorization": f"Bearer {token_of(other, 'operator')}",
             "Last-Event-ID": str(ids[-1]),
         }
         with httpx.stream("GET", f"{other.url}/api/v1/live/sse", headers=resume) as response:

@@ -12,6 +12,8 @@ import pytest
 
 from planning.french import NNBSP
 from tests.helpers.cli import VIGIE, run
+from tests.helpers.edge_server import PORTS
+from tests.helpers.http_server import free_port
 from tests.helpers.tls import self_signed
 from vigie import db
 
@@ -53,14 +55,6 @@ def test_default_database_lands_in_the_data_dir(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "vigie.db").is_file()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_migrates_and_answers_healthz_over_http(tmp_path: Path) -> None:
     import time
     import urllib.request
@@ -70,7 +64,7 @@ def test_serve_migrates_and_answers_healthz_over_http(tmp_path: Path) -> None:
     refused = run("serve", env=secret)
     assert refused.returncode == 1
     assert "run `vigie db upgrade`" in refused.stderr
-    port = _free_port()
+    port = free_port(PORTS)  # below the outgoing ports: bound seconds later
     server = subprocess.Popen(
         [VIGIE, "serve", "--port", str(port), "--migrate"],
         env=env,
@@ -160,7 +154,7 @@ def test_serve_over_tls_and_log_in(sqlite_url: str, tmp_path: Path) -> None:
         input=password + "\n",
     )
     assert created.returncode == 0, created.stderr
-    port = _free_port()
+    port = free_port(PORTS)  # below the outgoing ports: bound seconds later
     server = subprocess.Popen(
         [
             VIGIE,
