@@ -13,6 +13,7 @@ in :mod:`cameras.client`.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from xml.sax.saxutils import escape
 
 import isodate
@@ -117,12 +118,14 @@ def media_uri(answer: etree._Element) -> MediaUri:
     uri = soap.text(media, "Uri")
     if not uri:
         raise ValueError("the reply has no Uri")
-    timeout = soap.text(media, "Timeout")
+    raw = soap.text(media, "Timeout")
+    timeout = isodate.parse_duration(raw) if raw else None
     return MediaUri(
         uri=uri,
         invalid_after_connect=_boolean(media, "InvalidAfterConnect"),
         invalid_after_reboot=_boolean(media, "InvalidAfterReboot"),
-        timeout=str(isodate.parse_duration(timeout)) if timeout else None,
+        timeout=str(timeout) if timeout is not None else None,
+        timeout_s=timeout.total_seconds() if isinstance(timeout, timedelta) else None,
     )
 
 

@@ -86,6 +86,13 @@ SERVICE_OF_NAMESPACE = {namespace: service for service, namespace in _NAMESPACES
 DEFAULT_PATHS = {"media": "/onvif/media_service"}
 """Where to try a service the camera did not advertise (only Media1: Profile S mandates it)."""
 
+URI_KEPT_S = 3600.0
+"""How long a camera's stream and snapshot URIs are used without asking it again. They change
+only when someone sets the camera up again; asking at every full check cost two SOAP calls of
+five (1 ms of CPU here, and the load on weak firmwares). A URI that fails is asked again at
+once (:meth:`Camera.forget_uris`); one that still works after a change is learned within the
+hour."""
+
 WSDL_DIR = Path(onvif_client.__file__).parent / "wsdl"
 DEVICE_PATH = "/onvif/device_service"
 """Where ONVIF Core (5.1.1) puts the device service on every conformant camera."""
@@ -224,10 +231,14 @@ class Camera:
     - the authentication scheme that worked (:class:`~cameras.models.AuthScheme`): WS-Security
       first, then WS-Security behind HTTP digest, then HTTP digest alone;
     - the services it offers (GetServices, else GetCapabilities) and the calls it does not
-      support (:attr:`unsupported`): tried once, then skipped.
+      support (:attr:`unsupported`): tried once, then skipped;
+    - its stream and snapshot URIs, per profile: asked again after :data:`URI_KEPT_S` (or
+      the ``Timeout`` the camera gave, if shorter), at once after :meth:`forget_uris`, never
+      kept when the camera says they die with the connection.
     """
 
     __slots__ = (
+        "_uris",
         "_xaddrs",
         "address",
         "certificate_change",
@@ -269,6 +280,8 @@ class Camera:
         self.events: dict[str, CameraEvent] = {}
         """The latest state of each health property the camera reported, by key."""
         self._xaddrs: dict[str, str] = {}
+        self._uris: dict[tuple[str, str], tuple[MediaUri, float]] = {}
+        """(call, profile token) -> the URI and the monotonic time it is asked for again."""
 
     def __repr__(self) -> str:
         return f"Camera({self.address.where})"
@@ -426,7 +439,9 @@ class Camera:
         return await self._run("GetProfiles", call)
 
     async def get_stream_uri(self, profile_token: str) -> MediaUri:
-        """The RTSP URI of a profile (RTP unicast over RTSP)."""
+        """The RTSP URI of a profile (RTP unicast over RTSP); the one kept, while it is."""
+        if (kept := self._kept_uri("GetStreamUri", profile_token)) is not None:
+            return kept
 
         async def call() -> MediaUri:
             await self.discover()
@@ -438,10 +453,12 @@ class Camera:
             body = calls.stream_uri_body(profile_token)
             return await self._call("media", "GetStreamUri", calls.media_uri, body, optional=True)
 
-        return await self._run("GetStreamUri", call)
+        return self._keep_uri("GetStreamUri", profile_token, await self._run("GetStreamUri", call))
 
     async def get_snapshot_uri(self, profile_token: str) -> MediaUri:
-        """The HTTP URI of a profile's JPEG snapshot."""
+        """The HTTP URI of a profile's JPEG snapshot; the one kept, while it is."""
+        if (kept := self._kept_uri("GetSnapshotUri", profile_token)) is not None:
+            return kept
 
         async def call() -> MediaUri:
             await self.discover()
@@ -452,7 +469,25 @@ class Camera:
                 )
             return await self._call("media", "GetSnapshotUri", calls.media_uri, body, optional=True)
 
-        return await self._run("GetSnapshotUri", call)
+        uri = await self._run("GetSnapshotUri", call)
+        return self._keep_uri("GetSnapshotUri", profile_token, uri)
+
+    def forget_uris(self) -> None:
+        """Ask the camera for its URIs again at the next call: one of them failed (the camera
+        was set up again, or rebooted and its URIs died with it)."""
+        self._uris.clear()
+
+    def _kept_uri(self, call: str, profile_token: str) -> MediaUri | None:
+        kept = self._uris.get((call, profile_token))
+        if kept is None or time.monotonic() >= kept[1]:
+            return None
+        return kept[0]
+
+    def _keep_uri(self, call: str, profile_token: str, uri: MediaUri) -> MediaUri:
+        if not uri.invalid_after_connect:
+            life = min(URI_KEPT_S, uri.timeout_s or URI_KEPT_S)  # PT0S: valid for ever
+            self._uris[(call, profile_token)] = (uri, time.monotonic() + life)
+        return uri
 
     async def get_ptz_status(self, profile_token: str) -> PtzStatus:
         """Where a PTZ head points (PTZ GetStatus); :class:`CameraUnsupported` without PTZ."""

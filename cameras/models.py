@@ -106,6 +106,8 @@ class MediaUri:
     invalid_after_connect: bool
     invalid_after_reboot: bool
     timeout: str | None
+    timeout_s: float | None = None
+    """``timeout`` in seconds; None when absent or in months or years (then long)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ from cameras.errors import (
     CameraUnreachable,
     CameraUnsupported,
 )
-from cameras.models import CameraAddress, Profile, PtzStatus
+from cameras.models import CameraAddress, MediaUri, Profile, PtzStatus, Snapshot
 from supervision import jpeg, recording
 from supervision.imaging import ImageError, ImageReport, RegimeReferences
 from supervision.states import CheckKind, CheckResult, ErrorKind
@@ -374,7 +374,7 @@ async def full_check(
                 ptz = await camera.get_ptz_status(profile.token)
         # ONVIF took the credentials; if the snapshot's HTTP authentication does not, the
         # centre gets no picture, which is what an authentication failure means for it.
-        snapshot = await camera.get_snapshot(snapshot_uri.uri)
+        snapshot = await snapshot_at(camera, profile.token, snapshot_uri)
     except CameraAuthFailed:
         return FullCheck(_reached(camera_id, observed, auth_failed=True))
     except CameraCertificateChanged:
@@ -427,6 +427,29 @@ async def full_check(
     )
 
 
+async def snapshot_at(camera: Camera, profile_token: str, uri: MediaUri) -> Snapshot:
+    """The snapshot at ``uri``, which the camera may have given up to an hour ago (it keeps
+    its URIs, ``cameras.client.URI_KEPT_S``): if it fails (but for a timeout), the camera is
+    asked for its URIs again and the snapshot fetched from the new one, if it changed; else the
+    failure stands."""
+    try:
+        return await camera.get_snapshot(uri.uri)
+    except CameraCertificateChanged:
+        raise
+    except CameraError as failure:
+        if error_kind(failure) is ErrorKind.TIMEOUT:
+            raise  # a hanging camera costs one timeout, not two
+        camera.forget_uris()
+        try:
+            fresh = await camera.get_snapshot_uri(profile_token)
+        except CameraUnsupported:
+            raise failure  # noqa: B904 -- the snapshot's failure is the one to report
+        if fresh.uri == uri.uri:
+            raise
+        log.info("camera %s: snapshot URI changed, fetched from the new one", camera.address.where)
+    return await camera.get_snapshot(fresh.uri)
+
+
 async def recording_observed(camera: Camera, clock_offset_s: float) -> dict[str, Any]:
     """A Profile G camera's recording, as ``CheckResult`` fields ({} when not recording at the
     edge). Its Recording and Search services are extras of a camera that answered the rest of
@@ -477,7 +500,7 @@ async def _judge_sensors(
             await camera.get_stream_uri(profile.token)
         try:
             uri = await camera.get_snapshot_uri(profile.token)
-            snapshot = await camera.get_snapshot(uri.uri)
+            snapshot = await snapshot_at(camera, profile.token, uri)
         except CameraUnsupported:
             continue  # no snapshot for it: nothing to judge
         except (CameraProtocolError, CameraAuthFailed) as error:

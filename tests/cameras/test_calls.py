@@ -7,6 +7,7 @@ and to see the exact request bytes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from collections.abc import AsyncIterator, Callable
@@ -19,7 +20,7 @@ from aiohttp import web
 from lxml import etree
 from onvif.client import UsernameDigestTokenDtDiff
 
-from cameras import calls, soap
+from cameras import calls, client, soap
 from cameras.client import OnvifClient, binding_name
 from cameras.errors import CameraAuthFailed, CameraProtocolError
 from cameras.models import CameraAddress
@@ -180,10 +181,11 @@ CAPABILITIES = (
 
 @asynccontextmanager
 async def camera_answering(
-    status: int, body: bytes, seen: list[tuple[str, bytes]]
+    status: int, body: bytes | dict[bytes, bytes], seen: list[tuple[str, bytes]]
 ) -> AsyncIterator[int]:
     """A camera that tells its time and capabilities, then answers every other call with
-    ``status`` and ``body``; ``seen`` gets each (path, request body)."""
+    ``status`` and ``body`` (or the body of the operation it names); ``seen`` gets each (path,
+    request body)."""
 
     async def handle(request: web.Request) -> web.Response:
         raw = await request.read()
@@ -192,6 +194,14 @@ async def camera_answering(
             return web.Response(body=envelope(answer()), content_type="application/soap+xml")
         if b"GetCapabilities" in raw:
             return web.Response(body=envelope(CAPABILITIES), content_type="application/soap+xml")
+        if isinstance(body, dict):
+            named = [reply for operation, reply in body.items() if operation in raw]
+            unknown = envelope(fault("Sender", "ter:ActionNotSupported", "not here"))
+            return web.Response(
+                status=status if named else 400,
+                body=named[0] if named else unknown,
+                content_type="application/soap+xml",
+            )
         return web.Response(status=status, body=body, content_type="application/soap+xml")
 
     async with serving("POST", handle) as port:
@@ -200,7 +210,7 @@ async def camera_answering(
 
 def call(
     status: int,
-    body: bytes,
+    body: bytes | dict[bytes, bytes],
     operation: Callable[[Any], Any],
     seen: list[tuple[str, bytes]] | None = None,
     username: str = "u",
@@ -379,3 +389,68 @@ def test_a_good_media_uri_reads_its_flags_and_timeout() -> None:
         False,
     )
     assert uri.timeout == "0:01:00"
+    assert uri.timeout_s == 60.0
+
+
+def asked(seen: list[tuple[str, bytes]], operation: bytes) -> int:
+    return sum(operation in body for _, body in seen)
+
+
+MEDIA_URI = "<tt:Uri>http://x/snap.jpg</tt:Uri>"
+
+
+@pytest.mark.parametrize(
+    ("flags", "asked_twice"),
+    [
+        ("", 1),  # no Timeout: kept for URI_KEPT_S
+        ("<tt:Timeout>PT0S</tt:Timeout>", 1),  # valid for ever: kept for URI_KEPT_S
+        ("<tt:Timeout>PT1H</tt:Timeout>", 1),
+        ("<tt:InvalidAfterConnect>true</tt:InvalidAfterConnect>", 2),  # dies with it: asked
+        ("<tt:Timeout>PT0.3S</tt:Timeout>", 2),  # expired by the second call
+    ],
+)
+def test_a_media_uri_is_kept_while_the_camera_says_it_holds(flags: str, asked_twice: int) -> None:
+    seen: list[tuple[str, bytes]] = []
+
+    async def twice(camera: Any) -> list[Any]:
+        first = await camera.get_snapshot_uri("0")
+        await asyncio.sleep(0.4)
+        return [first, await camera.get_snapshot_uri("0")]
+
+    first, second = call(200, uri_reply(MEDIA_URI + flags), twice, seen)
+    assert first == second and first.uri == "http://x/snap.jpg"
+    assert asked(seen, b"GetSnapshotUri") == asked_twice
+
+
+def test_media_uris_are_kept_per_call_and_profile_asked_again_when_forgotten_or_old(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[str, bytes]] = []
+    stream = envelope(
+        '<trt:GetStreamUriResponse xmlns:trt="http://www.onvif.org/ver10/media/wsdl">'
+        f"<trt:MediaUri>{MEDIA_URI}</trt:MediaUri></trt:GetStreamUriResponse>"
+    )
+
+    async def scenario(camera: Any) -> None:
+        for _ in range(3):
+            await camera.get_stream_uri("0")
+            await camera.get_snapshot_uri("0")
+            await camera.get_snapshot_uri("1")
+        assert (asked(seen, b"GetStreamUri"), asked(seen, b"GetSnapshotUri")) == (1, 2)
+        camera.forget_uris()  # a URI failed: all are asked again
+        for _ in range(2):
+            await camera.get_stream_uri("0")
+            await camera.get_snapshot_uri("0")
+            await camera.get_snapshot_uri("1")
+        assert (asked(seen, b"GetStreamUri"), asked(seen, b"GetSnapshotUri")) == (2, 4)
+        monkeypatch.setattr(client, "URI_KEPT_S", 0.2)
+        await camera.get_snapshot_uri("1")  # kept for an hour when it was asked
+        assert asked(seen, b"GetSnapshotUri") == 4
+        camera.forget_uris()
+        await camera.get_snapshot_uri("1")
+        await asyncio.sleep(0.3)
+        await camera.get_snapshot_uri("1")  # an hour is now 0.2 s
+        assert asked(seen, b"GetSnapshotUri") == 6
+
+    replies = {b"GetStreamUri": stream, b"GetSnapshotUri": uri_reply(MEDIA_URI)}
+    call(200, replies, scenario, seen)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from supervision import imaging
 from supervision.imaging import (
     REGIME_REFERENCE_FORMAT,
     ImageError,
@@ -68,6 +69,44 @@ def test_both_references_round_trip_and_a_single_one_reads_as_day(base, referenc
         Reference.from_bytes(references.to_bytes())  # a pair is not one reference
     with pytest.raises(ValueError, match="unknown lighting regime"):
         references.of("dusk")
+
+
+def test_a_pair_is_stored_as_its_arrays_and_one_of_format_4_is_still_read(base, reference) -> None:
+    references = RegimeReferences(day=reference, night=Reference.learn([_night(base, 11)]))
+    stored = references.to_bytes()
+    assert stored.startswith(b"VIGIEREF") and len(stored) == 12 + 2 * 33_040
+    assert stored == RegimeReferences.from_bytes(stored).to_bytes()  # nothing lost either way
+    format_4 = imaging._npz(
+        version=np.asarray(4),
+        **references.day._arrays("day_"),
+        **references.night._arrays("night_"),
+    )
+    assert RegimeReferences.from_bytes(format_4).to_bytes() == stored
+    half = RegimeReferences(night=references.night).to_bytes()  # no day reference yet
+    assert RegimeReferences.from_bytes(half).counts == {"day": 0, "night": 1}
+
+
+def _with_count(stored: bytes, count: int) -> bytes:
+    return stored[:12] + count.to_bytes(8, "little", signed=True) + stored[20:]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda b: b[:-1], "unreadable .66091 bytes, format 5 has 66092"),
+        (lambda b: b + b"\0", "unreadable .66093 bytes"),
+        (lambda b: b[:12], "unreadable .12 bytes"),
+        (lambda b: b[:8] + (6).to_bytes(4, "little") + b[12:], "format 6; this version reads"),
+        (lambda b: _with_count(b, -1), "counts -1 snapshots"),
+        (lambda b: b[:10], "unreadable"),  # too short for its format: read as a zip, not one
+    ],
+    ids=["cut-by-one", "one-too-many", "header-only", "future-format", "negative", "cut-header"],
+)
+def test_a_damaged_pair_says_to_reset_it(reference, damage, message: str) -> None:
+    stored = RegimeReferences(day=reference).to_bytes()
+    with pytest.raises(ImageError, match=message) as caught:
+        RegimeReferences.from_bytes(damage(stored))
+    assert "reset" in str(caught.value)
 
 
 # What was seen: the numbers behind each problem.

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
 import pytest
 
-from cameras.client import OnvifClient
-from cameras.errors import CameraProtocolError, CameraUnreachable
+from cameras.client import Camera, OnvifClient
+from cameras.errors import CameraBasicRefused, CameraProtocolError, CameraUnreachable
+from cameras.models import MediaUri
 from supervision.imaging import Reference, assess
 from supervision.probes import (
     CameraProbe,
@@ -19,6 +22,7 @@ from supervision.probes import (
     error_kind,
     full_check,
     liveness_check,
+    snapshot_at,
 )
 from supervision.states import (
     CameraState,
@@ -308,6 +312,60 @@ def test_error_kind_of_real_snapshot_failures(sim: Sim) -> None:
         return kinds
 
     assert with_client(sim, body) == [ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.TLS]
+
+
+def test_a_kept_snapshot_uri_that_moved_is_asked_again_and_the_new_one_fetched(sim: Sim) -> None:
+    """The client keeps a camera's URIs for an hour: one set up again since is asked afresh."""
+
+    async def body(onvif: OnvifClient) -> tuple[bytes, MediaUri, MediaUri]:
+        camera = onvif.camera(sim.address(21))
+        [profile, *_] = await camera.get_profiles()
+        real = await camera.get_snapshot_uri(profile.token)
+        moved = replace(real, uri=real.uri.replace(urlsplit(real.uri).path, "/old/snap.jpg"))
+        with pytest.raises(CameraProtocolError, match="404"):
+            await camera.get_snapshot(moved.uri)
+        snapshot = await snapshot_at(camera, profile.token, moved)
+        return snapshot.content, real, await camera.get_snapshot_uri(profile.token)
+
+    content, real, kept = with_client(sim, body)
+    assert decode_snapshot(content) is not None
+    assert kept == real
+
+
+def test_a_snapshot_that_fails_at_the_uri_the_camera_still_gives_keeps_its_failure(
+    sim: Sim,
+) -> None:
+    async def body(onvif: OnvifClient) -> None:
+        camera = onvif.camera(sim.address(12, basic_auth=False))  # Basic-only: refused
+        [profile, *_] = await camera.get_profiles()
+        uri = await camera.get_snapshot_uri(profile.token)
+        with pytest.raises(CameraBasicRefused, match="Basic"):
+            await snapshot_at(camera, profile.token, uri)
+
+    with_client(sim, body)
+
+
+def test_a_snapshot_that_times_out_is_not_asked_again(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hanging camera costs one timeout, not a second one on GetSnapshotUri."""
+    forgotten: list[str] = []
+    monkeypatch.setattr(Camera, "forget_uris", lambda cam: forgotten.append(cam.address.where))
+
+    async def body(onvif: OnvifClient) -> ErrorKind:
+        hanging = sim.address(3)
+        camera = onvif.camera(sim.address(21, timeout_s=0.5))
+        [profile, *_] = await camera.get_profiles()
+        uri = await camera.get_snapshot_uri(profile.token)
+        at_hanging = replace(
+            uri, uri=uri.uri.replace(f":{sim.base_port + 21}/", f":{hanging.port}/")
+        )
+        with pytest.raises(CameraUnreachable) as caught:
+            await snapshot_at(camera, profile.token, at_hanging)
+        return error_kind(caught.value)
+
+    assert with_client(sim, body) is ErrorKind.TIMEOUT
+    assert forgotten == []
 
 
 # --- decoding snapshots --------------------------------------------------------------------------

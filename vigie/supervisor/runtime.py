@@ -56,7 +56,7 @@ from cameras.client import OnvifClient
 from cameras.errors import CameraError
 from cameras.models import CameraAddress, MediaUri, Snapshot
 from supervision import imaging
-from supervision.probes import events_check, full_check, liveness_check
+from supervision.probes import events_check, full_check, liveness_check, snapshot_at
 from supervision.scheduler import Scheduler
 from supervision.states import CheckKind, CheckResult, Policy
 from supervision.stream import stream_check
@@ -825,7 +825,10 @@ class Supervisor:
                 await asyncio.to_thread(stream_check, camera_id, url, now=self.clock)
                 for url in urls
             ]
-            return _worst_stream(results)
+            worst = _worst_stream(results)
+            if not worst.reachable or worst.frame_rate == 0:
+                watched.camera.forget_uris()  # it may have moved: the next full check asks
+            return worst
 
         self.scheduler.add(
             camera_id,
@@ -986,12 +989,13 @@ class Supervisor:
 
 
 async def fetch_snapshot(camera: OnvifCamera) -> bytes:
-    """One JPEG from ``camera``'s main profile (GetProfiles, GetSnapshotUri, HTTP GET)."""
+    """One JPEG from ``camera``'s main profile (GetProfiles, GetSnapshotUri unless kept, HTTP
+    GET)."""
     profiles = await camera.get_profiles()
     if not profiles:
         raise CameraError(f"{camera.address.where}: GetProfiles: no media profile")
     uri = await camera.get_snapshot_uri(profiles[0].token)
-    return (await camera.get_snapshot(uri.uri)).content
+    return (await snapshot_at(camera, profiles[0].token, uri)).content
 
 
 def _sqlstate(err: DBAPIError) -> str:

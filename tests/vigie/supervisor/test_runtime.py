@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from cameras.client import Camera as OnvifCamera
 from cameras.models import CameraAddress
 from cameras.picture_faults import PictureFault, PictureRenderer
 from cameras.simulator import scenes
@@ -365,6 +366,32 @@ def test_the_stream_check_runs_once_a_stream_uri_is_known(
     assert observation.reachable
     assert observation.data["frame_rate"] == pytest.approx(2.0, rel=0.25)
     assert observation.data["resolution"] == [640, 360]
+
+
+def test_a_stream_that_fails_makes_the_next_full_check_ask_the_camera_for_its_uris(
+    tmp_path: Path, sqlite_url: str, rtsp: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client keeps a camera's URIs for an hour; a stream that fails may have moved."""
+    config = replace(SLOW, stream_interval_s=1.0)
+    forgotten: list[str] = []
+    forget = OnvifCamera.forget_uris
+
+    def spy(camera: OnvifCamera) -> None:
+        forgotten.append(camera.address.where)
+        forget(camera)
+
+    monkeypatch.setattr(OnvifCamera, "forget_uris", spy)
+    with world(tmp_path, sqlite_url, cameras=1, faults={}) as w:
+
+        async def scenario() -> Observation:
+            async with w.supervisor(config) as supervisor:
+                assert forgotten == []
+                supervisor._learn_stream(supervisor._watched["cam-0"], [f"{rtsp}/moved"])
+                return await until(lambda: _stream_observation(w), timeout=40)
+
+        observation = asyncio.run(scenario())
+    assert observation.reachable and observation.data["frame_rate"] == 0  # no such stream
+    assert forgotten == [f"127.0.0.1:{w.base_port}"]
 
 
 def test_stream_urls_get_the_camera_credentials_quoted() -> None:
