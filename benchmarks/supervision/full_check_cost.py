@@ -19,7 +19,10 @@ real HTTP), then times, in this process, each part alone (median of repeated run
   (``supervision.regime.snapshot_chroma``) and ``assess`` against the camera's day and night
   references, as the supervisor judges a snapshot since issue 22; the grey and the colour from
   one decoding (``supervision.probes.decode_with_chroma``: libturbojpeg's planes) against
-  OpenCV's two (``supervision.jpeg.decode_twice``).
+  OpenCV's two (``supervision.jpeg.decode_twice``);
+- the stream and snapshot URIs asked (once an hour) and kept (the other full checks);
+- reading and writing the picture references: one (format 3, before issue 22) and a day and
+  night pair, as a zip of ``.npy`` members (format 4) and as its arrays (format 5).
 
 Usage: ``.venv/bin/python benchmarks/supervision/full_check_cost.py --port 40000 --host 127.0.0.3``
 """
@@ -44,7 +47,7 @@ from skimage import data
 
 from cameras.client import OnvifClient, shared_document
 from cameras.models import CameraAddress
-from supervision import jpeg
+from supervision import imaging, jpeg
 from supervision.imaging import Reference, RegimeReferences, assess
 from supervision.probes import decode_snapshot, decode_with_chroma
 from supervision.regime import snapshot_chroma
@@ -90,14 +93,7 @@ async def onvif_costs(host: str, port: int, cameras: int) -> tuple[dict[str, flo
                         costs.setdefault(name, []).append(time.process_time() - start)
                     if name == "GetProfiles":
                         token = reply[0].token
-                for name, method in (
-                    ("GetStreamUri", camera.get_stream_uri),
-                    ("GetSnapshotUri", camera.get_snapshot_uri),
-                ):
-                    start = time.process_time()
-                    uri = await method(token)
-                    if round_:
-                        costs.setdefault(name, []).append(time.process_time() - start)
+                uri = await uri_costs(camera, token, costs if round_ else {})
                 if round_:  # the baseline: the same calls through zeep's proxies
                     await zeep_costs(camera, token, costs)
                 # the second round's snapshot answers the first one's digest challenge again
@@ -119,6 +115,26 @@ async def onvif_costs(host: str, port: int, cameras: int) -> tuple[dict[str, flo
                 time.process_time() - start
             )
     return {k: round(statistics.median(v) * 1000, 2) for k, v in costs.items()}, jpegs
+
+
+async def uri_costs(camera: Any, token: str | None, costs: dict[str, list[float]]) -> Any:
+    """The URIs asked, as a full check does once an hour, then kept, as the other full checks
+    of the hour get them; the snapshot URI."""
+    camera.forget_uris()
+    for name, method in (
+        ("GetStreamUri", camera.get_stream_uri),
+        ("GetSnapshotUri", camera.get_snapshot_uri),
+    ):
+        start = time.process_time()
+        uri = await method(token)
+        costs.setdefault(name, []).append(time.process_time() - start)
+    start = time.process_time()
+    await camera.get_stream_uri(token)
+    await camera.get_snapshot_uri(token)
+    costs.setdefault("GetStreamUri and GetSnapshotUri, kept", []).append(
+        time.process_time() - start
+    )
+    return uri
 
 
 async def zeep_costs(camera: Any, token: str | None, costs: dict[str, list[float]]) -> None:
@@ -181,6 +197,30 @@ def image_costs(jpegs: list[bytes]) -> dict[str, Any]:
         "assess_grey_regimes_reference_ms": cpu_ms(
             lambda: assess(grey[0], references, previous=report_grey, chroma=chroma)
         ),
+    }
+    # The references read at every full check and written at every check that learns: one
+    # (format 3, before issue 22), a day and night pair as a zip (format 4) and as its arrays.
+    night = Reference.learn([grey[0]])
+    pair = RegimeReferences(day=references.day, night=night)
+    format_4 = imaging._npz(
+        version=np.asarray(4), **pair.day._arrays("day_"), **pair.night._arrays("night_")
+    )
+    one, format_5 = references.day.to_bytes(), pair.to_bytes()
+    figures |= {
+        "reference_bytes": {"one": len(one), "pair_format_4": len(format_4), "pair": len(format_5)},
+        "reference_read_one_ms": cpu_ms(lambda: Reference.from_bytes(one), 200),
+        "reference_read_pair_format_4_ms": cpu_ms(
+            lambda: RegimeReferences.from_bytes(format_4), 200
+        ),
+        "reference_read_pair_ms": cpu_ms(lambda: RegimeReferences.from_bytes(format_5), 200),
+        "reference_write_one_ms": cpu_ms(references.day.to_bytes, 100),
+        "reference_write_pair_format_4_ms": cpu_ms(
+            lambda: imaging._npz(
+                version=np.asarray(4), **pair.day._arrays("day_"), **pair.night._arrays("night_")
+            ),
+            100,
+        ),
+        "reference_write_pair_ms": cpu_ms(pair.to_bytes, 200),
     }
     # Does the grey decoding change what imaging measures? Scores of the same snapshots.
     moved = []

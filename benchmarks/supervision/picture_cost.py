@@ -13,8 +13,13 @@ process's CPU (``time.process_time``) and the event loop thread's alone (``time.
 it), median of the rounds; on PostgreSQL also the server's (its backends' CPU from ``/proc``).
 Checks run one after another (no overlap: the figures are per check).
 
-Usage: ``.venv/bin/python benchmarks/supervision/picture_cost.py --cameras 200 [--postgres]``
-(``--postgres`` makes a throw-away database on ``VIGIE_TEST_POSTGRES_URL``'s server).
+With ``--onvif``, the cameras are ``vigie simulate``'s instead, in another process, reached
+over real HTTP with the real client (snapshots 1920x1080, the simulator's scenes): the whole
+full check's CPU, its ONVIF calls included, as ``vigie serve`` spends it.
+
+Usage: ``.venv/bin/python benchmarks/supervision/picture_cost.py --cameras 200 [--postgres]
+[--onvif]`` (``--postgres`` makes a throw-away database on ``VIGIE_TEST_POSTGRES_URL``'s
+server).
 """
 
 from __future__ import annotations
@@ -40,8 +45,10 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run from a checkout
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling scripts
 
+from scheduler_bench import PASSWORD, USER, start_simulator  # noqa: E402  # a sibling script
 from store import seed  # noqa: E402  # a sibling script: the same inventory as store.py's
 
+from cameras.client import OnvifClient  # noqa: E402
 from cameras.models import (  # noqa: E402
     CameraAddress,
     ClockReading,
@@ -136,7 +143,29 @@ def backends_cpu(engine: Any) -> Callable[[], dict[int, float]]:
     return read
 
 
-async def run(database_url: str, cameras: int, rounds: int) -> dict[str, Any]:
+SIMULATOR_PORT = 15000
+
+
+async def run(
+    database_url: str, cameras: int, rounds: int, *, onvif: bool = False
+) -> dict[str, Any]:
+    if not onvif:
+        return await _run(database_url, cameras, rounds, None)
+    with tempfile.TemporaryDirectory() as folder:
+        simulator = start_simulator(
+            cameras, SIMULATOR_PORT, {}, Path(folder), snapshot_size="1920x1080"
+        )
+        try:
+            async with OnvifClient() as client:
+                return await _run(database_url, cameras, rounds, client)
+        finally:
+            simulator.send_signal(2)
+            simulator.wait(timeout=30)
+
+
+async def _run(
+    database_url: str, cameras: int, rounds: int, client: OnvifClient | None
+) -> dict[str, Any]:
     engine = db.make_engine(database_url)
     server = backends_cpu(engine) if engine.dialect.name == "postgresql" else None
     seed(engine, cameras)
@@ -146,17 +175,21 @@ async def run(database_url: str, cameras: int, rounds: int) -> dict[str, Any]:
         keys=KeyRing([("k1", os.urandom(32))]),
         config=SupervisorConfig(stream_interval_s=0),
     )
-    jpegs = snapshots(rounds)
+    jpegs = snapshots(rounds) if client is None else {name: [] for name in SCENES}
     watched = []
     for i in range(cameras):
         address = CameraAddress(host="127.0.0.1", port=8000, username="u", password="p")
+        camera: Any = CannedCamera(address, jpegs[SCENES[i % len(SCENES)]])
+        if client is not None:
+            address = CameraAddress("127.0.0.1", SIMULATOR_PORT + i, USER, PASSWORD, 10.0)
+            camera = client.camera(address)
         spec = _Inventoried(f"cam-{i:05d}", address, "", False, ())
-        camera = CannedCamera(address, jpegs[SCENES[i % len(SCENES)]])
         watched.append(_Watched(spec, camera, Policy(), None, time.monotonic()))  # type: ignore[arg-type]
     per_round = []
     for index in range(rounds):
         for w in watched:
-            w.camera.round = index  # type: ignore[attr-defined]
+            if client is None:
+                w.camera.round = index  # type: ignore[attr-defined]
         backends = server() if server is not None else {}
         cpu, loop = time.process_time(), time.thread_time()
         problems = 0
@@ -185,6 +218,7 @@ async def run(database_url: str, cameras: int, rounds: int) -> dict[str, Any]:
     figures = {
         "cameras": cameras,
         "database": engine.dialect.name,
+        "onvif": "vigie simulate over HTTP" if client is not None else "canned",
         "reference_frames_at_end": sorted(frames),
         "learning_cpu_ms": median(learning, "cpu_ms_per_check"),
         "learning_loop_ms": median(learning, "loop_ms_per_check"),
@@ -204,13 +238,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL, not SQLite")
     parser.add_argument("--label", default="run")
+    parser.add_argument("--onvif", action="store_true", help="the simulator's cameras over HTTP")
     args = parser.parse_args()
     if args.postgres:
         with postgres_database() as url:
-            figures = asyncio.run(run(url, args.cameras, args.rounds))
+            figures = asyncio.run(run(url, args.cameras, args.rounds, onvif=args.onvif))
     else:
         with tempfile.TemporaryDirectory() as folder:
-            figures = asyncio.run(run(f"sqlite:///{folder}/bench.db", args.cameras, args.rounds))
+            database = f"sqlite:///{folder}/bench.db"
+            figures = asyncio.run(run(database, args.cameras, args.rounds, onvif=args.onvif))
     figures["label"] = args.label
     figures["load_average"] = os.getloadavg()[0]
     print(json.dumps({k: v for k, v in figures.items() if k != "rounds"}))
