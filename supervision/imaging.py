@@ -131,8 +131,8 @@ _PAIR_RECORD = np.dtype(
 )
 """One regime's reference in a stored pair (33,040 bytes; the day's, then the night's). Not
 compressed: the int8 structure map, nearly all of it, deflated by 10 to 30 % only, and a pair
-is read at every full check (0.01 ms, against 0.5 ms for format 4's zip) and written at every
-check that learns (0.02 ms, against 1.2 ms)."""
+is read at every full check (0.02 ms, against 0.5 to 0.7 ms for format 4's zip) and written at
+every check that learns (0.02 ms, against 1.2 to 1.7 ms)."""
 FINGERPRINT_STEP = (2, 3)
 """(rows, columns) step of the working grey's pixels a :attr:`ImageReport.fingerprint` keeps."""
 _FINGERPRINT_MAGIC = b"VGF1"
