@@ -37,7 +37,8 @@ def instructions(checkout: Path, rounds: int, onvif: bool, folder: Path) -> int:
     out = folder / f"{checkout.name}-{rounds}.callgrind"
     command = [
         *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
-        *(sys.executable, str(HERE / "picture_cost.py")),
+        # the checkout's own copy: the script puts its checkout first on the path
+        *(sys.executable, str(checkout / "benchmarks/supervision/picture_cost.py")),
         *("--cameras", str(CAMERAS), "--rounds", str(rounds), "--label", "callgrind"),
         *(("--onvif",) if onvif else ()),
     ]
