@@ -24,7 +24,7 @@ import httpx
 
 from tests.helpers.cli import VIGIE
 from tests.helpers.http_server import free_port, share
-from tests.helpers.service import seed
+from tests.helpers.service import bearer_token, seed
 from vigie import db
 from vigie.credentials import generate_key
 from vigie.settings import generate_secret_key
@@ -45,6 +45,10 @@ class EdgeServer:
     @property
     def url(self) -> str:
         return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def token(self, username: str) -> str:
+        """An access token for a seeded user (over plain HTTP)."""
+        return bearer_token(self.url, username)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from tests.helpers.http_server import ThreadServer, serve_in_thread
-from tests.helpers.service import PASSWORD
+from tests.helpers.service import bearer_token
 from vigie.api import create_app
 from vigie.cli.server import stop_live
 from vigie.live.transport import LiveHttpProtocol
@@ -38,12 +37,7 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}/api/v1/live"
 
     def token(self, username: str) -> str:
-        response = httpx.post(
-            f"{self.http_url}/api/v1/auth/token",
-            data={"grant_type": "password", "username": username, "password": PASSWORD},
-        )
-        assert response.status_code == 200, response.text
-        return response.json()["access_token"]
+        return bearer_token(self.http_url, username)
 
     def stop(self) -> None:
         self.running.stop()

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
@@ -93,6 +94,16 @@ def seed(engine: Engine) -> None:
                     created_at=utcnow(),
                 )
             )
+
+
+def bearer_token(base_url: str, username: str) -> str:
+    """An access token for a seeded user from a server running over real HTTP."""
+    response = httpx.post(
+        f"{base_url}/api/v1/auth/token",
+        data={"grant_type": "password", "username": username, "password": PASSWORD},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
 
 
 @dataclass

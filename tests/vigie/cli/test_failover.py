@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.helpers.edge_server import EdgeServer, answering, launch
-from tests.helpers.service import PASSWORD
 from tests.helpers.sse import SseStream
 from tests.helpers.supervisor_harness import World, world
 from vigie.clock import as_utc
@@ -38,15 +37,6 @@ TAKE_OVER_BOUND_S = TTL_S + ROUND_S
 them (README: Several nodes)."""
 RESUME_BOUND_S = TAKE_OVER_BOUND_S + min(LIVENESS_S, ROUND_S) + 2 * 0.5
 """...and checks them at once: within a round, and a check's timeout (2 x 0.5 s)."""
-
-
-def token_of(node: EdgeServer, username: str) -> str:
-    answer = httpx.post(
-        f"{node.url}/api/v1/auth/token",
-        data={"grant_type": "password", "username": username, "password": PASSWORD},
-    )
-    answer.raise_for_status()
-    return answer.json()["access_token"]
 
 
 @contextmanager
@@ -144,7 +134,7 @@ def test_a_killed_node_is_taken_over_and_its_live_client_misses_nothing(
         until(lambda: _open_incidents(w, down) == 1, f"{down}'s incident opened by its node")
 
         # a live client of the node about to die
-        token = token_of(victim, "operator")
+        token = victim.token("operator")
         headers = {"Authorization": f"Bearer {token}"}
         ids: list[int] = []
         reading = threading.Event()
@@ -203,7 +193,7 @@ def test_a_killed_node_is_taken_over_and_its_live_client_misses_nothing(
         until(lambda: _open_incidents(w, later) == 1, f"{later}'s incident opened")
         target = head(w)
         resume = {
-            "Authorization": f"Bearer {token_of(other, 'operator')}",
+            "Authorization": f"Bearer {other.token('operator')}",
             "Last-Event-ID": str(ids[-1]),
         }
         with httpx.stream("GET", f"{other.url}/api/v1/live/sse", headers=resume) as response:
