@@ -377,7 +377,8 @@ class CameraPicture(Base):
     references (no identifiable picture; a single day one when stored before the regimes);
     ``previous`` the last snapshot's 480x270 grey working image (``.npz``, for ``frozen``);
     ``snapshot`` the last JPEG as received, AES-GCM encrypted with the credentials key ring and
-    bound to the camera id (pictures are personal data). Written by ``vigie.supervisor.pictures``.
+    bound to the camera id (pictures are personal data), stored as binary (text until 0018).
+    Written by ``vigie.supervisor.pictures``.
     """
 
     __tablename__ = "camera_pictures"
@@ -388,7 +389,7 @@ class CameraPicture(Base):
     reference: Mapped[bytes | None] = mapped_column(LargeBinary)
     reference_frames: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     previous: Mapped[bytes | None] = mapped_column(LargeBinary)
-    snapshot: Mapped[str | None] = mapped_column(Text)
+    snapshot: Mapped[bytes | None] = mapped_column(LargeBinary)
     snapshot_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     assessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     problems: Mapped[list[str] | None] = mapped_column(JSON)

@@ -6,7 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from supervision._image_features import GRID, _block_means, _gradient, block_view, quantile
+from supervision._image_features import (
+    GRID,
+    _block_means,
+    _gradient,
+    block_view,
+    grey_quantile,
+    quantile,
+)
 
 
 @pytest.mark.parametrize("size", [1, 2, 144, 32_400])
@@ -14,6 +21,28 @@ from supervision._image_features import GRID, _block_means, _gradient, block_vie
 def test_quantile_is_numpy_percentile(size, q) -> None:
     values = np.random.default_rng(size).normal(100, 40, size).astype(np.float32)
     assert quantile(values, q) == pytest.approx(np.percentile(values, 100 * q), abs=1e-4)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("q", [0.0, 0.1, 0.5, 0.99, 1.0])
+def test_grey_quantile_is_quantile_to_the_bit(seed, q) -> None:
+    """On grey levels (area averages, a flat picture, ties, one washed-out pixel), on values
+    outside 0-255 and on a single value."""
+    rng = np.random.default_rng(seed)
+    pictures = [
+        cv2.resize(
+            rng.integers(0, 256, (540, 960), dtype=np.uint8).astype(np.float32),
+            (240, 135),
+            interpolation=cv2.INTER_AREA,
+        ),
+        np.full((135, 240), rng.uniform(0, 255), np.float32),
+        np.round(rng.uniform(0, 255, (135, 240))).astype(np.float32),
+        np.where(rng.random((135, 240)) < 1e-4, 255.0, 3.0).astype(np.float32),
+        rng.normal(100, 300, (135, 240)).astype(np.float32),
+        np.array([7.5], np.float32),
+    ]
+    for values in pictures:
+        assert grey_quantile(values, q) == quantile(values, q)
 
 
 def test_gradient_is_half_the_sum_of_central_differences() -> None:

@@ -84,6 +84,37 @@ def test_each_fault_is_reported(problem, make, canvas, base, reference, previous
     assert report.scores[problem] >= 1.0
 
 
+def test_a_picture_matching_its_reference_is_not_phase_correlated(
+    canvas, base, reference, previous, monkeypatch
+) -> None:
+    """Over 1 - displaced_gain of match no move can be told: the phase correlation is skipped
+    (shift NaN), with the verdict and scores it gives when run; a turned camera still gets it."""
+    correlated: list[float] = []
+    alignment = imaging._alignment
+
+    def counted(ref: np.ndarray, cur: np.ndarray, match: float) -> object:
+        correlated.append(match)
+        return alignment(ref, cur, match)
+
+    monkeypatch.setattr(imaging, "_alignment", counted)
+    frame = pf.camera(base, np.random.default_rng(3))
+    skipped = assess(frame, reference, previous)
+    assert skipped.measurements.match > 0.9 and correlated == []
+    assert np.isnan(skipped.measurements.shift) and np.isnan(skipped.measurements.match_moved)
+    always = dataclasses.replace(Thresholds(), displaced_gain=0.0)  # never over 1: always run
+    run = assess(frame, reference, previous, thresholds=always)
+    assert correlated and run.measurements.shift < 0.01
+    assert run.problems == skipped.problems == frozenset()
+    assert dict(run.scores) == dict(skipped.scores)
+    turned = assess(
+        pf.camera(pf.view(canvas, dx=8 * pf.PX_PER_DEGREE), np.random.default_rng(5)),
+        reference,
+        previous,
+    )
+    assert "displaced" in turned.problems and turned.seen["displaced"]["kind"] == "shift"
+    assert len(correlated) == 2 and correlated[-1] < 0.9
+
+
 def test_video_loss_hides_every_other_problem(reference, previous) -> None:
     report = assess(pf.black(np.random.default_rng(6)), reference, previous)
     assert report.problems == {"video_loss"}

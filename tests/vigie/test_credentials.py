@@ -55,6 +55,30 @@ def test_a_missing_key_says_what_to_do() -> None:
         KeyRing.from_settings(load_settings())
 
 
+def test_a_snapshot_is_sealed_as_binary_bound_to_its_camera() -> None:
+    """Binary data (a snapshot) is stored as bytes, not base64: the JPEG's size plus 36 bytes;
+    moved, altered, cut, of another version or of a dropped key, it is refused by name."""
+    old, new = generate_key(), generate_key()
+    keys = ring(new, old)
+    jpeg = b"\xff\xd8" + bytes(range(256)) * 40 + b"\xff\xd9"
+    sealed = keys.encrypt_bytes(jpeg, context="snapshot:A")
+    assert isinstance(sealed, bytes) and sealed.startswith(f"v1:{keys.current_id}:".encode())
+    assert len(sealed) == len(f"v1:{keys.current_id}:") + 12 + len(jpeg) + 16
+    assert jpeg[:64] not in sealed
+    assert keys.decrypt_bytes(sealed, context="snapshot:A") == jpeg
+    assert keys.decrypt_bytes(memoryview(sealed), context="snapshot:A") == jpeg
+    with pytest.raises(CredentialsError, match=r"snapshot:B: .*do not authenticate"):
+        keys.decrypt_bytes(sealed, context="snapshot:B")
+    altered = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    with pytest.raises(CredentialsError, match=r"camera A's snapshot: .*do not authenticate"):
+        keys.decrypt_bytes(altered, context="snapshot:A", label="camera A's snapshot")
+    for broken in (sealed[:30], b"v2" + sealed[2:], b"v1" + sealed[3:], b""):
+        with pytest.raises(CredentialsError, match="not encrypted data of this version"):
+            keys.decrypt_bytes(broken, context="snapshot:A")
+    with pytest.raises(CredentialsError, match="no longer holds: put it back"):
+        ring(new).decrypt_bytes(ring(old).encrypt_bytes(jpeg, context="s"), context="s")
+
+
 def test_rotation_re_encrypts_every_camera_under_the_new_key(engine: Engine) -> None:
     db.upgrade(engine)
     old, new = generate_key(), generate_key()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import multiprocessing
 import time
 from collections.abc import Iterator
@@ -19,8 +20,9 @@ from tests.helpers.postgres import postgres_database
 from vigie import db
 from vigie.credentials import CredentialsError, KeyRing, generate_key, open_camera_password
 from vigie.errors import ConfigurationError
-from vigie.models import Base, Camera, Mast
+from vigie.models import Base, Camera, CameraPicture, Mast
 from vigie.settings import parse_key_ring
+from vigie.supervisor.pictures import last_snapshot, snapshot_context
 
 SECURITY_TABLES = {"users", "refresh_tokens", "api_tokens", "audit_events", "audit_head", "cameras"}
 
@@ -111,6 +113,57 @@ def test_0014_adds_the_masts_cables_and_takes_them_away(engine: Engine) -> None:
     assert "cable" not in {c["name"] for c in inspect(engine).get_columns("masts")}
     with engine.connect() as connection:
         assert connection.execute(text("SELECT id FROM masts")).scalar_one() == "M-1"
+    assert db.upgrade(engine) == db.head_revision()
+
+
+def test_0018_stores_the_snapshots_as_binary_and_back(engine: Engine) -> None:
+    """A snapshot stored as base64 text before 0018 decrypts after it, from fewer bytes; one
+    altered by hand is kept as it was (and still refused); the downgrade gives back the text."""
+    db.upgrade(engine, "0017")
+    ring = KeyRing(parse_key_ring(generate_key()))
+    jpeg = bytes(range(256)) * 1000
+    sealed = ring.encrypt_bytes(jpeg, context=snapshot_context("CAM-1"))
+    version, key_id, blob = sealed.split(b":", 2)
+    as_text = f"{version.decode()}:{key_id.decode()}:{base64.b64encode(blob).decode()}"  # 0017's
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO communes (code, nom, population) VALUES ('27056', 'Bernay', 1)")
+        )
+        for camera_id, stored in (("CAM-1", as_text), ("CAM-2", "v1:k0:not base64!")):
+            connection.execute(
+                text(
+                    "INSERT INTO cameras (id, name, commune_code, latitude, longitude, host, "
+                    "port, username, password_encrypted, model, created_at, updated_at, "
+                    "critical) VALUES (:id, 'c', '27056', 49, 1, '10.27.0.10', 80, 'u', '', '', "
+                    ":t, :t, false)"
+                ),
+                {"id": camera_id, "t": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO camera_pictures (camera_id, reference_frames, snapshot, "
+                    "snapshot_at) VALUES (:id, 0, :s, :t)"
+                ),
+                {"id": camera_id, "s": stored, "t": now},
+            )
+    assert db.upgrade(engine) == db.head_revision()
+    with db.session_scope(db.session_factory(engine)) as session:
+        found = last_snapshot(session, "CAM-1", keys=ring)
+        assert found is not None and found[0] == jpeg
+        row = session.get(CameraPicture, "CAM-1")
+        assert row is not None and isinstance(row.snapshot, bytes)
+        assert len(row.snapshot) < 0.8 * len(as_text)
+        with pytest.raises(CredentialsError, match="not encrypted data of this version"):
+            last_snapshot(session, "CAM-2", keys=ring)
+        altered = session.get(CameraPicture, "CAM-2")
+        assert altered is not None and altered.snapshot == b"v1:k0:not base64!"
+    db.downgrade(engine, "0017")
+    with engine.connect() as connection:
+        stored = dict(
+            connection.execute(text("SELECT camera_id, snapshot FROM camera_pictures")).all()
+        )
+    assert stored == {"CAM-1": as_text, "CAM-2": "v1:k0:not base64!"}
     assert db.upgrade(engine) == db.head_revision()
 
 
