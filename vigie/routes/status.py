@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
+from sqlalchemy.orm import load_only
 
 from supervision.conditions import State
 from supervision.imaging import Thresholds
@@ -159,8 +160,20 @@ def camera_detail(
             Window(id=w.id, start=as_utc(w.start), end=as_utc(w.end), reason=w.reason)
             for w in windows
         ],
-        picture=_picture(session.get(CameraPicture, camera_id)),
+        picture=_picture(session.get(CameraPicture, camera_id, options=[_VERDICT])),
     )
+
+
+_VERDICT = load_only(
+    CameraPicture.assessed_at,
+    CameraPicture.problems,
+    CameraPicture.scores,
+    CameraPicture.reference_frames,
+    CameraPicture.snapshot_at,
+    CameraPicture.judged,
+)
+"""What the camera detail shows of its pictures: not the references, the previous picture nor
+the last snapshot's ciphertext (100-500 KB a request, read and thrown away before)."""
 
 
 def _picture(row: CameraPicture | None) -> PictureHealth | None:

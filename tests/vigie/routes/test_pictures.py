@@ -4,6 +4,7 @@ simulator's real JPEGs stored by a real supervisor run; both databases."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
 from tests.helpers.service import Service
 from tests.helpers.supervision_data import add_cameras
@@ -150,8 +151,23 @@ def test_the_reference_reset_forgets_it_and_is_audited(pictured) -> None:
 
 def test_the_camera_detail_shows_the_picture_verdict_with_scores(pictured) -> None:
     _w, service = pictured
-    response = service.client.get("/api/v1/status/cam-0", headers=service.headers("operator"))
+    headers = service.headers("operator")
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        response = service.client.get("/api/v1/status/cam-0", headers=headers)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
     assert response.status_code == 200, response.text
+    # The verdict only: not the references, the previous picture nor the snapshot's ciphertext.
+    read = [s.split(" FROM ")[0] for s in seen if "FROM camera_pictures" in s]
+    assert read and "camera_pictures.judged" in read[0], seen
+    for column in ("snapshot", "reference", "previous"):
+        assert not any(re.search(rf"camera_pictures\.{column}\b(?!_)", s) for s in read), read
     detail = response.json()
     picture = detail["picture"]
     assert picture["problems"] == []

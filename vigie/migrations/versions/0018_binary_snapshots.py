@@ -33,10 +33,12 @@ depends_on = None
 log = logging.getLogger("vigie.migrations")
 
 BATCH = 50
-"""Rows converted per statement: 50 snapshots are 15-20 MB in memory."""
+"""Rows read per statement: 50 snapshots are 15-20 MB in memory."""
 
 
-def _to_binary(camera_id: str, stored: str) -> bytes:
+def _to_binary(camera_id: str, stored: str | bytes) -> bytes:
+    if not isinstance(stored, str):  # already bytes (SQLite keeps what it was given)
+        return bytes(stored)
     version, key_id, encoded = [*stored.split(":", 2), "", ""][:3]
     try:
         blob = base64.b64decode(encoded, validate=True)
@@ -50,7 +52,9 @@ def _to_binary(camera_id: str, stored: str) -> bytes:
     return f"{version}:{key_id}:".encode("ascii") + blob
 
 
-def _to_text(camera_id: str, stored: bytes) -> str:
+def _to_text(camera_id: str, stored: str | bytes) -> str:
+    if isinstance(stored, str):
+        return stored
     version, sep, rest = bytes(stored).partition(b":")
     key_id, sep2, blob = rest.partition(b":")
     if version != b"v1" or not sep or not sep2 or not key_id or len(blob) < 12 + 16:
