@@ -28,7 +28,7 @@ from supervision.states import Policy
 from tests.helpers.browser import chromium
 from tests.helpers.dashboard import PORTS
 from tests.helpers.http_server import ThreadServer, serve_in_thread
-from tests.helpers.service import PASSWORD, make_settings, password_hash
+from tests.helpers.service import PASSWORD, bearer_token, make_settings, password_hash
 from tests.helpers.supervision_data import down, ok
 from vigie import db
 from vigie.api import create_app
@@ -107,18 +107,9 @@ def _seed(engine, work: Path) -> None:
                 apply_result(session, camera_id, result, Policy(), result.time)
 
 
-def _token(url: str, username: str) -> str:
-    answer = httpx.post(
-        f"{url}/api/v1/auth/token",
-        data={"grant_type": "password", "username": username, "password": PASSWORD},
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()["access_token"]
-
-
 def _write_through_the_api(url: str) -> None:
     """What an operator types: an incident comment and a maintenance reason, both hostile."""
-    headers = {"Authorization": f"Bearer {_token(url, 'operateur')}"}
+    headers = {"Authorization": f"Bearer {bearer_token(url, 'operateur')}"}
     incidents = httpx.get(f"{url}/api/v1/incidents?status=open", headers=headers).json()["items"]
     assert {i["camera_id"] for i in incidents} == set(CAMERAS)
     for incident in incidents:
@@ -268,7 +259,7 @@ HOSTILE_NUMBER = '<img src="x" class="pwned" onerror="window.__pwned=1">n°1'
 def test_camera_names_and_authorisation_numbers_on_the_register_page(
     hostile: Hostile, page: Page
 ) -> None:
-    headers = {"Authorization": f"Bearer {_token(hostile.url, 'ingenieur')}"}
+    headers = {"Authorization": f"Bearer {bearer_token(hostile.url, 'ingenieur')}"}
     fov = httpx.put(
         f"{hostile.url}/api/v1/register/cameras/cam-hostile-1/fov",
         json={"direction": 90, "angle": 90, "range_m": 100},

@@ -12,9 +12,10 @@ import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, select
+from sqlalchemy import select
 
 from tests.helpers.service import Service
+from tests.helpers.statements import statements
 from tests.helpers.supervision_data import add_cameras
 from tests.helpers.supervisor_harness import World, until, world
 from vigie import db
@@ -152,16 +153,8 @@ def test_the_reference_reset_forgets_it_and_is_audited(pictured) -> None:
 def test_the_camera_detail_shows_the_picture_verdict_with_scores(pictured) -> None:
     _w, service = pictured
     headers = service.headers("operator")
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
+    with statements() as seen:  # the app's own engine too
         response = service.client.get("/api/v1/status/cam-0", headers=headers)
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
     assert response.status_code == 200, response.text
     # The verdict only: not the references, the previous picture nor the snapshot's ciphertext.
     read = [s.split(" FROM ")[0] for s in seen if "FROM camera_pictures" in s]

@@ -4,17 +4,16 @@ databases: real photographs, real encryption, the statements each check costs.""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import cv2
 import numpy as np
 import pytest
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
 from supervision.imaging import ImageReport, Reference, RegimeReferences, assess
 from tests.helpers import picture_faults as pf
+from tests.helpers.statements import statements
 from tests.helpers.supervision_data import T0, add_cameras
 from vigie import db
 from vigie.credentials import KeyRing
@@ -40,21 +39,6 @@ def _jpeg(frame: np.ndarray) -> bytes:
     ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
     assert ok
     return data.tobytes()
-
-
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements run on ``engine`` meanwhile."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _check(
@@ -111,7 +95,7 @@ def test_checks_learn_the_reference_then_keep_it(seeded, keys, frames) -> None:
 
 def test_a_check_reads_no_snapshot_and_writes_with_one_select(seeded, keys, frames) -> None:
     _check(seeded, keys, frames[0])  # the first check creates the row
-    with _statements(seeded) as seen:
+    with statements(seeded) as seen:
         _check(seeded, keys, frames[1])
     selects = [s for s in seen if s.startswith("SELECT")]
     assert len(selects) == 2, seen  # load_memory's, then the locked row to update
